@@ -1,0 +1,59 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Dependency direction: sluice (CLI) -> SluiceController -> adapters -> SluiceCore.
+// Each C library is imported by exactly one adapter target.
+let package = Package(
+    name: "Sluice",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+        .library(name: "SluiceCore", targets: ["SluiceCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C libraries (Debian: libgit2-dev, libyaml-dev, libcurl4-openssl-dev).
+        .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Pure core: spec, validation, planner, cache keys. No I/O.
+        .target(
+            name: "SluiceCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Spec/sluice.schema.json"]
+        ),
+
+        // Adapters, one per outside thing.
+        .target(name: "SluiceYAML", dependencies: ["CYAML", "SluiceCore"]),
+        .target(name: "SluiceGit", dependencies: ["CGit2", "SluiceCore"]),
+        .target(name: "SluiceHTTP", dependencies: ["CCurl"]),
+
+        // Connects adapters to the core: load a spec, plan a commit.
+        .target(name: "SluiceController", dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit"]),
+
+        // Thin CLI.
+        .executableTarget(
+            name: "sluice",
+            dependencies: [
+                "SluiceController",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .target(name: "SluiceTestSupport", dependencies: ["SluiceCore"], path: "Tests/SluiceTestSupport"),
+        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
+        .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML", "SluiceCore"]),
+        .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceHTTPTests", dependencies: ["SluiceHTTP", "SluiceTestSupport"]),
+        .testTarget(
+            name: "SluiceControllerTests",
+            dependencies: ["SluiceController", "SluiceTestSupport"]
+        ),
+        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

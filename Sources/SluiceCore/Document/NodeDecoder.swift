@@ -1,0 +1,108 @@
+/// Helpers for decoding typed values out of a `Node` tree while collecting every
+/// problem as a located `Diagnostic` instead of stopping at the first.
+public struct NodeReader {
+    public private(set) var diagnostics: [Diagnostic] = []
+
+    public init() {}
+
+    public mutating func error(_ node: Node, _ message: String, hint: String? = nil) {
+        diagnostics.append(.error(at: node.location, message, hint: hint))
+    }
+
+    public mutating func error(at location: SourceLocation, _ message: String, hint: String? = nil) {
+        diagnostics.append(.error(at: location, message, hint: hint))
+    }
+
+    public mutating func warning(_ node: Node, _ message: String, hint: String? = nil) {
+        diagnostics.append(.warning(at: node.location, message, hint: hint))
+    }
+
+    public mutating func append(_ more: [Diagnostic]) { diagnostics += more }
+
+    /// The pairs of a mapping whose keys are strings. Reports keys outside `allowed`
+    /// (with a did-you-mean hint), duplicate keys, and non-mapping nodes.
+    public mutating func mapping(
+        _ node: Node, what: String, allowed: [String]? = nil
+    ) -> [(key: String, keyNode: Node, value: Node)]? {
+        guard let pairs = node.mapping else {
+            error(node, "\(what) must be a mapping, found \(node.kindName)")
+            return nil
+        }
+        var seen: [String: SourceLocation] = [:]
+        var result: [(key: String, keyNode: Node, value: Node)] = []
+        for pair in pairs {
+            guard let key = pair.key.string else {
+                error(pair.key, "keys in \(what) must be strings, found \(pair.key.kindName)")
+                continue
+            }
+            if let first = seen[key] {
+                error(pair.key, "duplicate key '\(key)' in \(what)", hint: "first defined at \(first.line):\(first.column)")
+                continue
+            }
+            seen[key] = pair.key.location
+            if let allowed, !allowed.contains(key) {
+                let hint = Suggestion.hint(for: key, in: allowed)
+                    ?? "expected one of: \(allowed.joined(separator: ", "))"
+                error(pair.key, "unknown key '\(key)' in \(what)", hint: hint)
+                continue
+            }
+            result.append((key, pair.key, pair.value))
+        }
+        return result
+    }
+
+    public mutating func string(_ node: Node, what: String) -> String? {
+        guard case .scalar = node.value, !node.isNull, let s = node.string else {
+            error(node, "\(what) must be a string, found \(node.kindName)")
+            return nil
+        }
+        return s
+    }
+
+    public mutating func nonEmptyString(_ node: Node, what: String) -> String? {
+        guard let s = string(node, what: what) else { return nil }
+        if s.isEmpty {
+            error(node, "\(what) must not be empty")
+            return nil
+        }
+        return s
+    }
+
+    public mutating func bool(_ node: Node, what: String) -> Bool? {
+        guard let b = node.bool else {
+            error(node, "\(what) must be true or false, found \(node.kindName)")
+            return nil
+        }
+        return b
+    }
+
+    public mutating func int(_ node: Node, what: String) -> Int? {
+        guard let i = node.int else {
+            error(node, "\(what) must be a whole number, found \(node.kindName)")
+            return nil
+        }
+        return i
+    }
+
+    public mutating func number(_ node: Node, what: String) -> Double? {
+        guard let d = node.double else {
+            error(node, "\(what) must be a number, found \(node.kindName)")
+            return nil
+        }
+        return d
+    }
+
+    /// A list of strings; a single string is accepted as a one-item list.
+    public mutating func stringList(_ node: Node, what: String) -> [(String, Node)]? {
+        if case .scalar = node.value, !node.isNull, let s = node.string { return [(s, node)] }
+        guard let items = node.sequence else {
+            error(node, "\(what) must be a list of strings, found \(node.kindName)")
+            return nil
+        }
+        var result: [(String, Node)] = []
+        for item in items {
+            if let s = string(item, what: "each item of \(what)") { result.append((s, item)) }
+        }
+        return result
+    }
+}

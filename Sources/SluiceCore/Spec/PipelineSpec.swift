@@ -1,0 +1,159 @@
+/// The typed model of a repository's `sluice.yaml`. Built by `SpecDecoder`, which
+/// reports every problem with its location; a `PipelineSpec` value is always valid.
+public struct PipelineSpec: Hashable, Sendable {
+    /// The file the spec was read from, as given to the decoder (e.g. `sluice.yaml`).
+    public var file: String
+    public var version: Int
+    public var datasets: [DatasetSpec]
+    /// In file order.
+    public var stages: [StageSpec]
+    public var gate: GateSpec?
+    public var deploy: DeploySpec?
+
+    public init(file: String, version: Int = 1, datasets: [DatasetSpec] = [], stages: [StageSpec],
+                gate: GateSpec? = nil, deploy: DeploySpec? = nil) {
+        self.file = file
+        self.version = version
+        self.datasets = datasets
+        self.stages = stages
+        self.gate = gate
+        self.deploy = deploy
+    }
+
+    public func stage(named name: String) -> StageSpec? { stages.first { $0.name == name } }
+    public func dataset(named name: String) -> DatasetSpec? { datasets.first { $0.name == name } }
+}
+
+/// A named data source whose *version* triggers retraining when it changes.
+public struct DatasetSpec: Hashable, Sendable {
+    public enum Source: Hashable, Sendable {
+        /// A file or folder in the repository; version = its git object id.
+        case path(String)
+        /// A DVC pointer file (`data/images.dvc`); version = the hash DVC recorded.
+        case dvcPointer(String)
+        /// A dependency or output recorded in a `dvc.lock` file; version = its hash there.
+        case dvcLock(file: String, path: String)
+    }
+
+    public var name: String
+    public var source: Source
+    public var location: SourceLocation
+
+    public init(name: String, source: Source, location: SourceLocation) {
+        self.name = name
+        self.source = source
+        self.location = location
+    }
+}
+
+/// One stage of the pipeline: a process to run, or a built-in action.
+public struct StageSpec: Hashable, Sendable {
+    public enum Command: Hashable, Sendable {
+        /// `run: "pytest -q"`, run by `/bin/sh -c` exactly as the user wrote it.
+        case shell(String)
+        /// `run: [python, train.py]`, run directly with no shell.
+        case argv([String])
+    }
+
+    /// Built-in actions selected with `uses:`.
+    public enum Action: String, Hashable, Sendable, CaseIterable {
+        case validateData = "validate-data"
+    }
+
+    public var name: String
+    public var location: SourceLocation
+    public var command: Command?
+    public var uses: Action?
+    /// Arguments of a built-in action, in file order.
+    public var with: [KeyValue]
+    public var needs: [String]
+    /// nil: the stage runs on every commit.
+    public var when: Trigger?
+    public var env: [KeyValue]
+    public var timeoutSeconds: Int?
+    public var outputs: [String]
+    public var metrics: String?
+    /// Parameter files (or `file:key.path` entries) whose resolved values feed the cache key.
+    public var params: [ParamRef]
+    public var cache: Bool
+
+    public init(name: String, location: SourceLocation, command: Command? = nil, uses: Action? = nil,
+                with: [KeyValue] = [], needs: [String] = [], when: Trigger? = nil, env: [KeyValue] = [],
+                timeoutSeconds: Int? = nil, outputs: [String] = [], metrics: String? = nil,
+                params: [ParamRef] = [], cache: Bool = true) {
+        self.name = name
+        self.location = location
+        self.command = command
+        self.uses = uses
+        self.with = with
+        self.needs = needs
+        self.when = when
+        self.env = env
+        self.timeoutSeconds = timeoutSeconds
+        self.outputs = outputs
+        self.metrics = metrics
+        self.params = params
+        self.cache = cache
+    }
+}
+
+public struct KeyValue: Hashable, Sendable, Codable {
+    public var key: String
+    public var value: String
+    public init(_ key: String, _ value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// What makes a stage run: changed paths matching a glob, or a dataset changing version.
+public struct Trigger: Hashable, Sendable {
+    public var paths: [Glob]
+    public var datasets: [String]
+    public init(paths: [Glob] = [], datasets: [String] = []) {
+        self.paths = paths
+        self.datasets = datasets
+    }
+}
+
+/// `params.yaml` (the whole file) or `params.yaml:train.lr` (one key path).
+public struct ParamRef: Hashable, Sendable {
+    public var file: String
+    public var keyPath: String?
+    public init(file: String, keyPath: String? = nil) {
+        self.file = file
+        self.keyPath = keyPath
+    }
+}
+
+public struct GateSpec: Hashable, Sendable {
+    public var policy: String
+    public var baseline: String
+    public var location: SourceLocation
+    public init(policy: String, baseline: String = "production", location: SourceLocation) {
+        self.policy = policy
+        self.baseline = baseline
+        self.location = location
+    }
+}
+
+public struct DeploySpec: Hashable, Sendable {
+    public enum Target: String, Hashable, Sendable, CaseIterable {
+        case branch, kubernetes
+    }
+
+    public var manifests: String
+    public var target: Target
+    public var environment: String
+    public var namespace: String?
+    public var location: SourceLocation
+
+    public init(manifests: String, target: Target = .branch, environment: String = "production",
+                namespace: String? = nil, location: SourceLocation) {
+        self.manifests = manifests
+        self.target = target
+        self.environment = environment
+        self.namespace = namespace
+        self.location = location
+    }
+}

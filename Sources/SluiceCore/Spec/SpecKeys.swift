@@ -1,0 +1,13 @@
+/// Every key `sluice.yaml` accepts, per section. The JSON Schema shipped in
+/// `Spec/sluice.schema.json` must list the same keys (a test checks they agree).
+public enum SpecKeys {
+    public static let topLevel = ["version", "datasets", "stages", "gate", "deploy"]
+    public static let dataset = ["path", "dvc", "out"]
+    public static let stage = ["run", "uses", "with", "needs", "when", "env", "timeout", "outputs", "metrics", "params", "cache"]
+    public static let when = ["paths", "datasets"]
+    public static let validateDataWith = ["data", "schema", "reference"]
+    public static let gate = ["policy", "baseline"]
+    public static let deploy = ["manifests", "target", "environment", "namespace"]
+    public static let supportedVersions = [1]
+    public static let baselines = ["production"]
+}

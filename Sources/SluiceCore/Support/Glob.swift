@@ -1,0 +1,194 @@
+/// A path pattern as users write them in CI files: `*` and `?` within one path
+/// segment, `[a-z]` / `[!a]` character classes, and `**` for any number of segments.
+/// A pattern ending in `/` means everything below that folder.
+public struct Glob: Hashable, Sendable, CustomStringConvertible {
+    public let pattern: String
+    let segments: [Segment]
+
+    enum Segment: Hashable, Sendable {
+        case anyDepth                       // **
+        case literal(String)
+        case wildcard([Token])
+    }
+
+    enum Token: Hashable, Sendable {
+        case char(Character)
+        case any                            // *
+        case one                            // ?
+        case set([ClosedRange<Character>], negated: Bool)
+    }
+
+    public enum SyntaxError: Error, Hashable, Sendable {
+        case empty, absolute, parentReference, unclosedClass(String), doubleStarInSegment(String)
+
+        public var message: String {
+            switch self {
+            case .empty: return "an empty pattern matches nothing"
+            case .absolute: return "patterns are relative to the repository root and cannot start with '/'"
+            case .parentReference: return "patterns cannot use '..' to leave the repository"
+            case .unclosedClass(let s): return "unclosed '[' in segment '\(s)'"
+            case .doubleStarInSegment(let s): return "'**' must be a whole path segment, found '\(s)'"
+            }
+        }
+
+        public var hint: String? {
+            switch self {
+            case .doubleStarInSegment(let s):
+                let stem = s.replacingDoubleStars()
+                return "write '\(stem)/**' for everything below, or '\(stem)*' within one folder"
+            case .absolute: return "drop the leading '/'"
+            default: return nil
+            }
+        }
+    }
+
+    public var description: String { pattern }
+
+    public init(_ pattern: String) throws(SyntaxError) {
+        var text = pattern
+        if text.isEmpty { throw .empty }
+        if text.hasPrefix("/") { throw .absolute }
+        if text.hasSuffix("/") { text += "**" }
+        var segments: [Segment] = []
+        for raw in text.split(separator: "/", omittingEmptySubsequences: true).map(String.init) {
+            if raw == ".." { throw .parentReference }
+            if raw == "." { continue }
+            if raw == "**" {
+                if segments.last != .anyDepth { segments.append(.anyDepth) }
+                continue
+            }
+            if raw.contains("**") { throw .doubleStarInSegment(raw) }
+            let tokens = try Glob.tokens(raw)
+            if tokens.allSatisfy({ if case .char = $0 { return true } else { return false } }) {
+                segments.append(.literal(raw))
+            } else {
+                segments.append(.wildcard(tokens))
+            }
+        }
+        if segments.isEmpty { throw .empty }
+        self.pattern = pattern
+        self.segments = segments
+    }
+
+    /// The leading folders that contain no wildcard: `src/models/**/*.py` -> `src/models`.
+    /// Everything the glob can match lies below this prefix, so callers can look only there.
+    public var literalPrefix: String {
+        var parts: [String] = []
+        for segment in segments.dropLast() {
+            guard case .literal(let s) = segment else { break }
+            parts.append(s)
+        }
+        return parts.joined(separator: "/")
+    }
+
+    /// True when the pattern is exactly `prefix/**`: it matches every file below one folder,
+    /// so that folder's tree id alone captures the content it selects.
+    public var isWholeFolder: Bool {
+        guard segments.last == .anyDepth else { return false }
+        return segments.dropLast().allSatisfy { if case .literal = $0 { return true } else { return false } }
+    }
+
+    /// Whether a repository-relative file path (with `/` separators) matches.
+    public func matches(_ path: String) -> Bool {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        return Glob.match(segments[...], parts[...])
+    }
+
+    private static func match(_ segs: ArraySlice<Segment>, _ parts: ArraySlice<String>) -> Bool {
+        guard let first = segs.first else { return parts.isEmpty }
+        switch first {
+        case .anyDepth:
+            let rest = segs.dropFirst()
+            if rest.isEmpty { return !parts.isEmpty }
+            var tail = parts
+            while true {
+                if match(rest, tail) { return true }
+                guard !tail.isEmpty else { return false }
+                tail = tail.dropFirst()
+            }
+        case .literal(let s):
+            guard let p = parts.first, p == s else { return false }
+            return match(segs.dropFirst(), parts.dropFirst())
+        case .wildcard(let tokens):
+            guard let p = parts.first, matchSegment(tokens[...], Array(p)[...]) else { return false }
+            return match(segs.dropFirst(), parts.dropFirst())
+        }
+    }
+
+    private static func matchSegment(_ tokens: ArraySlice<Token>, _ chars: ArraySlice<Character>) -> Bool {
+        guard let token = tokens.first else { return chars.isEmpty }
+        switch token {
+        case .any:
+            var tail = chars
+            while true {
+                if matchSegment(tokens.dropFirst(), tail) { return true }
+                guard !tail.isEmpty else { return false }
+                tail = tail.dropFirst()
+            }
+        case .one:
+            guard !chars.isEmpty else { return false }
+            return matchSegment(tokens.dropFirst(), chars.dropFirst())
+        case .char(let c):
+            guard chars.first == c else { return false }
+            return matchSegment(tokens.dropFirst(), chars.dropFirst())
+        case .set(let ranges, let negated):
+            guard let c = chars.first else { return false }
+            guard ranges.contains(where: { $0.contains(c) }) != negated else { return false }
+            return matchSegment(tokens.dropFirst(), chars.dropFirst())
+        }
+    }
+
+    private static func tokens(_ segment: String) throws(SyntaxError) -> [Token] {
+        var tokens: [Token] = []
+        let chars = Array(segment)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            switch c {
+            case "*": if tokens.last != .any { tokens.append(.any) }
+            case "?": tokens.append(.one)
+            case "\\" where i + 1 < chars.count:
+                i += 1
+                tokens.append(.char(chars[i]))
+            case "[":
+                var j = i + 1
+                var negated = false
+                if j < chars.count, chars[j] == "!" || chars[j] == "^" {
+                    negated = true
+                    j += 1
+                }
+                var ranges: [ClosedRange<Character>] = []
+                var closed = false
+                var firstInClass = true
+                while j < chars.count {
+                    if chars[j] == "]", !firstInClass {
+                        closed = true
+                        break
+                    }
+                    firstInClass = false
+                    if j + 2 < chars.count, chars[j + 1] == "-", chars[j + 2] != "]", chars[j] <= chars[j + 2] {
+                        ranges.append(chars[j]...chars[j + 2])
+                        j += 3
+                    } else {
+                        ranges.append(chars[j]...chars[j])
+                        j += 1
+                    }
+                }
+                if !closed { throw .unclosedClass(segment) }
+                tokens.append(.set(ranges, negated: negated))
+                i = j
+            default: tokens.append(.char(c))
+            }
+            i += 1
+        }
+        return tokens
+    }
+}
+
+extension String {
+    fileprivate func replacingDoubleStars() -> String {
+        var s = self
+        while let r = s.firstRange(of: "**") { s.removeSubrange(r) }
+        return s.isEmpty ? "dir" : s
+    }
+}

@@ -1,0 +1,125 @@
+import CYAML
+public import SluiceCore
+
+/// Parses YAML text with libyaml into `Node` trees that remember line and column.
+///
+/// Anchors and aliases are resolved (an alias becomes a copy of its anchored node,
+/// cheap because nodes are copy-on-write values); `<<` merge keys are applied; the
+/// total size after alias expansion is bounded so that "billion laughs" documents
+/// are refused instead of expanded.
+public enum YAMLParser {
+    /// The most nodes a stream may expand to through aliases.
+    public static let defaultNodeLimit = 2_000_000
+
+    /// Every document of a stream, in order.
+    public static func parseStream(_ bytes: [UInt8], file: String, nodeLimit: Int = defaultNodeLimit) throws(YAMLError) -> [Node] {
+        let parser = LibYAMLParser(bytes: bytes)
+        var builder = TreeBuilder(file: file, nodeLimit: nodeLimit, bytes: bytes)
+        while true {
+            let event: LibYAMLParser.Event
+            do throws(LibYAMLParser.Failure) {
+                event = try parser.next()
+            } catch {
+                throw YAMLError(builder.diagnostic(for: error))
+            }
+            if case .streamEnd = event.kind { break }
+            try builder.handle(event)
+        }
+        return builder.documents
+    }
+
+    /// Exactly one document; an empty file gives nil.
+    public static func parseDocument(_ bytes: [UInt8], file: String, nodeLimit: Int = defaultNodeLimit) throws(YAMLError) -> Node? {
+        let docs = try parseStream(bytes, file: file, nodeLimit: nodeLimit)
+        if docs.count > 1 {
+            throw YAMLError(.error(at: docs[1].location, "expected one YAML document, found \(docs.count)",
+                                   hint: "remove the '---' separator or split the file"))
+        }
+        return docs.first
+    }
+
+    public static func parseDocument(_ text: String, file: String) throws(YAMLError) -> Node? {
+        try parseDocument(Array(text.utf8), file: file)
+    }
+}
+
+/// Owns one `yaml_parser_t` and the input bytes it reads; both live exactly as long as this object.
+final class LibYAMLParser {
+    enum Kind {
+        case streamStart, streamEnd, documentStart, documentEnd
+        case scalar(String, plain: Bool)
+        case sequenceStart, sequenceEnd, mappingStart, mappingEnd
+        case alias(String)
+    }
+
+    struct Event {
+        var kind: Kind
+        var line: Int
+        var column: Int
+        var anchor: String?
+        var tag: String?
+    }
+
+    struct Failure: Error {
+        var problem: String
+        var context: String?
+        var line: Int
+        var column: Int
+        var offset: Int
+    }
+
+    private let parser: UnsafeMutablePointer<yaml_parser_t>
+    private let input: UnsafeMutableBufferPointer<UInt8>
+
+    init(bytes: [UInt8]) {
+        parser = .allocate(capacity: 1)
+        yaml_parser_initialize(parser)
+        input = .allocate(capacity: max(bytes.count, 1))
+        _ = input.initialize(from: bytes)
+        yaml_parser_set_input_string(parser, input.baseAddress, bytes.count)
+    }
+
+    deinit {
+        yaml_parser_delete(parser)
+        parser.deallocate()
+        input.deallocate()
+    }
+
+    func next() throws(Failure) -> Event {
+        var event = yaml_event_t()
+        guard yaml_parser_parse(parser, &event) == 1 else {
+            let p = parser.pointee
+            let mark = p.problem_mark
+            throw Failure(
+                problem: p.problem.map { String(cString: $0) } ?? "unknown YAML error",
+                context: p.context.map { String(cString: $0) },
+                line: Int(mark.line) + 1, column: Int(mark.column) + 1, offset: Int(mark.index))
+        }
+        defer { yaml_event_delete(&event) }
+        let line = Int(event.start_mark.line) + 1
+        let column = Int(event.start_mark.column) + 1
+        func text(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? { p.map { String(cString: $0) } }
+        switch event.type {
+        case YAML_STREAM_START_EVENT: return Event(kind: .streamStart, line: line, column: column)
+        case YAML_STREAM_END_EVENT: return Event(kind: .streamEnd, line: line, column: column)
+        case YAML_DOCUMENT_START_EVENT: return Event(kind: .documentStart, line: line, column: column)
+        case YAML_DOCUMENT_END_EVENT: return Event(kind: .documentEnd, line: line, column: column)
+        case YAML_ALIAS_EVENT:
+            return Event(kind: .alias(text(event.data.alias.anchor) ?? ""), line: line, column: column)
+        case YAML_SCALAR_EVENT:
+            let s = event.data.scalar
+            let value = String(decoding: UnsafeBufferPointer(start: s.value, count: s.length), as: UTF8.self)
+            return Event(kind: .scalar(value, plain: s.style == YAML_PLAIN_SCALAR_STYLE),
+                         line: line, column: column, anchor: text(s.anchor), tag: text(s.tag))
+        case YAML_SEQUENCE_START_EVENT:
+            let s = event.data.sequence_start
+            return Event(kind: .sequenceStart, line: line, column: column, anchor: text(s.anchor), tag: text(s.tag))
+        case YAML_SEQUENCE_END_EVENT: return Event(kind: .sequenceEnd, line: line, column: column)
+        case YAML_MAPPING_START_EVENT:
+            let m = event.data.mapping_start
+            return Event(kind: .mappingStart, line: line, column: column, anchor: text(m.anchor), tag: text(m.tag))
+        case YAML_MAPPING_END_EVENT: return Event(kind: .mappingEnd, line: line, column: column)
+        default: return Event(kind: .streamEnd, line: line, column: column)
+        }
+    }
+}

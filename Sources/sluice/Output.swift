@@ -1,0 +1,33 @@
+import ArgumentParser
+import FoundationEssentials
+import SluiceController
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writing to the terminal and turning failures into DESIGN.md's exit codes:
+/// 0 success, 1 failure / rejected, 2 could not do the work.
+enum Output {
+    static func out(_ text: String) { print(text) }
+
+    static func err(_ text: String) {
+        var line = text
+        if !line.hasSuffix("\n") { line += "\n" }
+        _ = line.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+    }
+
+    static func json<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// Reports a could-not-do-the-work error on stderr and exits 2.
+    static func fail(_ error: any Error) -> ExitCode {
+        err("sluice: error: \(error)")
+        return ExitCode(2)
+    }
+
+    static var isTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+import SluiceCore
+
+@main
+struct Sluice: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "GitOps CI/CT/CD for machine-learning repositories.",
+        version: SluiceVersion.current,
+        subcommands: [Validate.self, Plan.self]
+    )
+}
