@@ -7,15 +7,22 @@ struct TreeBuilder {
     let bytes: [UInt8]
     private(set) var documents: [Node] = []
 
-    private enum Frame {
-        case sequence([Node], SourceLocation, anchor: String?, tag: String?)
-        case mapping([Node.Pair], pendingKey: Node?, SourceLocation, anchor: String?, tag: String?)
+    /// An open sequence or mapping. Children are appended in place through
+    /// `stack[last]`, which keeps the arrays uniquely referenced (no copy per child).
+    private struct Frame {
+        var isMapping: Bool
+        var items: [Node] = []
+        var pairs: [Node.Pair] = []
+        var pendingKey: Node?
+        var location: SourceLocation
+        var anchor: String?
+        var tag: String?
+        var size = 1
     }
 
     private var stack: [Frame] = []
     private var anchors: [String: (node: Node, size: Int)] = [:]
     private var totalNodes = 0
-    private var sizes: [Int] = []   // running subtree size per open frame
 
     init(file: String, nodeLimit: Int, bytes: [UInt8]) {
         self.file = file
@@ -43,20 +50,14 @@ struct TreeBuilder {
             var copy = target.node
             copy.location = location(event)
             try complete(copy, size: target.size, anchor: nil)
-        case .sequenceStart:
-            stack.append(.sequence([], location(event), anchor: event.anchor, tag: event.tag))
-            sizes.append(1)
-        case .mappingStart:
-            stack.append(.mapping([], pendingKey: nil, location(event), anchor: event.anchor, tag: event.tag))
-            sizes.append(1)
-        case .sequenceEnd:
-            guard case .sequence(let items, let loc, let anchor, let tag)? = stack.popLast() else { return }
-            let size = sizes.removeLast()
-            try complete(Node(.sequence(items), at: loc, tag: tag), size: size, anchor: anchor, counted: true)
-        case .mappingEnd:
-            guard case .mapping(let pairs, _, let loc, let anchor, let tag)? = stack.popLast() else { return }
-            let size = sizes.removeLast()
-            try complete(Node(.mapping(Self.applyingMergeKeys(pairs)), at: loc, tag: tag), size: size, anchor: anchor, counted: true)
+        case .sequenceStart, .mappingStart:
+            let isMapping = if case .mappingStart = event.kind { true } else { false }
+            totalNodes += 1
+            stack.append(Frame(isMapping: isMapping, location: location(event), anchor: event.anchor, tag: event.tag))
+        case .sequenceEnd, .mappingEnd:
+            guard let frame = stack.popLast() else { return }
+            let value: Node.Value = frame.isMapping ? .mapping(Self.applyingMergeKeys(frame.pairs)) : .sequence(frame.items)
+            try complete(Node(value, at: frame.location, tag: frame.tag), size: frame.size, anchor: frame.anchor, counted: true)
         }
     }
 
@@ -72,22 +73,19 @@ struct TreeBuilder {
             }
         }
         if let anchor { anchors[anchor] = (node, size) }
-        guard let top = stack.popLast() else {
+        guard !stack.isEmpty else {
             documents.append(node)
             return
         }
-        sizes[sizes.count - 1] += size
-        switch top {
-        case .sequence(var items, let loc, let a, let t):
-            items.append(node)
-            stack.append(.sequence(items, loc, anchor: a, tag: t))
-        case .mapping(var pairs, let pending, let loc, let a, let t):
-            if let key = pending {
-                pairs.append(Node.Pair(key: key, value: node))
-                stack.append(.mapping(pairs, pendingKey: nil, loc, anchor: a, tag: t))
-            } else {
-                stack.append(.mapping(pairs, pendingKey: node, loc, anchor: a, tag: t))
-            }
+        let last = stack.count - 1
+        stack[last].size += size
+        if !stack[last].isMapping {
+            stack[last].items.append(node)
+        } else if let key = stack[last].pendingKey {
+            stack[last].pairs.append(Node.Pair(key: key, value: node))
+            stack[last].pendingKey = nil
+        } else {
+            stack[last].pendingKey = node
         }
     }
 

@@ -85,14 +85,31 @@ final class LibYAMLParser {
         input.deallocate()
     }
 
+    /// One-based line and column (in characters) of a byte offset in the input.
+    private func position(ofByte offset: Int) -> (Int, Int) {
+        var line = 1, lineStart = 0
+        let end = min(offset, input.count)
+        for i in 0..<end where input[i] == 0x0A {
+            line += 1
+            lineStart = i + 1
+        }
+        let column = input[lineStart..<end].reduce(1) { $0 + (($1 & 0xC0) == 0x80 ? 0 : 1) }
+        return (line, column)
+    }
+
     func next() throws(Failure) -> Event {
         var event = yaml_event_t()
         guard yaml_parser_parse(parser, &event) == 1 else {
             let p = parser.pointee
+            let problem = p.problem.map { String(cString: $0) } ?? "unknown YAML error"
+            if p.error == YAML_READER_ERROR {
+                // Reader errors (bad encoding) carry a byte offset, not a mark.
+                let (line, column) = position(ofByte: Int(p.problem_offset))
+                throw Failure(problem: problem, context: nil, line: line, column: column, offset: Int(p.problem_offset))
+            }
             let mark = p.problem_mark
             throw Failure(
-                problem: p.problem.map { String(cString: $0) } ?? "unknown YAML error",
-                context: p.context.map { String(cString: $0) },
+                problem: problem, context: p.context.map { String(cString: $0) },
                 line: Int(mark.line) + 1, column: Int(mark.column) + 1, offset: Int(mark.index))
         }
         defer { yaml_event_delete(&event) }

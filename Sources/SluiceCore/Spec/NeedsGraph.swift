@@ -1,4 +1,5 @@
 /// The `needs` relation between stages: ordering and cycle detection.
+/// Iterative throughout, so a 20,000-stage chain cannot overflow the stack.
 public struct NeedsGraph: Sendable {
     public let names: [String]
     public let needs: [String: [String]]
@@ -8,46 +9,69 @@ public struct NeedsGraph: Sendable {
         needs = Dictionary(stages.map { ($0.name, $0.needs) }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// Every elementary cycle reachable by depth-first search, each as a path that
-    /// ends where it started (`[a, b, c, a]`), reported once, in file order.
+    /// Every cycle found by depth-first search, each as a path that ends where it
+    /// started (`[a, b, c, a]`), reported once, in file order.
     public func cycles() -> [[String]] {
         enum Mark { case visiting, done }
         var marks: [String: Mark] = [:]
-        var stack: [String] = []
         var found: [[String]] = []
         var seenCycles = Set<Set<String>>()
 
-        func visit(_ name: String) {
-            marks[name] = .visiting
-            stack.append(name)
-            for next in needs[name] ?? [] where needs[next] != nil {
+        for root in names where marks[root] == nil {
+            // Each frame: a stage and the index of the next need to look at.
+            var stack: [(name: String, next: Int)] = [(root, 0)]
+            var onPath: [String] = [root]
+            marks[root] = .visiting
+            while let top = stack.last {
+                let edges = (needs[top.name] ?? []).filter { needs[$0] != nil }
+                if top.next >= edges.count {
+                    marks[top.name] = .done
+                    stack.removeLast()
+                    onPath.removeLast()
+                    continue
+                }
+                stack[stack.count - 1].next += 1
+                let next = edges[top.next]
                 switch marks[next] {
                 case .visiting:
-                    let start = stack.lastIndex(of: next)!
-                    let cycle = Array(stack[start...]) + [next]
+                    let start = onPath.lastIndex(of: next)!
+                    let cycle = Array(onPath[start...]) + [next]
                     if seenCycles.insert(Set(cycle)).inserted { found.append(cycle) }
-                case .done: continue
-                case nil: visit(next)
+                case .done:
+                    continue
+                case nil:
+                    marks[next] = .visiting
+                    stack.append((next, 0))
+                    onPath.append(next)
                 }
             }
-            stack.removeLast()
-            marks[name] = .done
         }
-        for name in names where marks[name] == nil { visit(name) }
         return found
     }
 
-    /// Stages ordered so that each comes after everything it needs; file order breaks ties.
-    /// Only meaningful for an acyclic graph (a decoded `PipelineSpec` always is).
+    /// Stages ordered so that each comes after everything it needs; among stages that
+    /// are ready at the same time, file order wins. Stages in a cycle are left out.
     public func topologicalOrder() -> [String] {
-        var placed = Set<String>()
+        let index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        var waitingOn = [Int](repeating: 0, count: names.count)
+        var dependents = [[Int]](repeating: [], count: names.count)
+        for (i, name) in names.enumerated() {
+            for need in Set(needs[name] ?? []) {
+                guard let j = index[need] else { continue }
+                waitingOn[i] += 1
+                dependents[j].append(i)
+            }
+        }
+        // A min-heap on file position keeps the order stable and the sort O(n log n).
+        var ready = Heap(names.indices.filter { waitingOn[$0] == 0 })
         var order: [String] = []
-        while order.count < names.count {
-            guard let next = names.first(where: { name in
-                !placed.contains(name) && (needs[name] ?? []).allSatisfy { placed.contains($0) || needs[$0] == nil }
-            }) else { break }
-            placed.insert(next)
-            order.append(next)
+        order.reserveCapacity(names.count)
+        while let i = ready.popMin() {
+            order.append(names[i])
+            for d in dependents[i] {
+                waitingOn[d] -= 1
+                if waitingOn[d] == 0 { ready.insert(d) }
+            }
         }
         return order
     }
@@ -60,5 +84,38 @@ public struct NeedsGraph: Sendable {
             if result.insert(next).inserted { queue += needs[next] ?? [] }
         }
         return result
+    }
+}
+
+/// A small binary min-heap of Ints.
+struct Heap {
+    private var items: [Int] = []
+
+    init(_ values: [Int]) { for v in values { insert(v) } }
+
+    mutating func insert(_ value: Int) {
+        items.append(value)
+        var i = items.count - 1
+        while i > 0, items[(i - 1) / 2] > items[i] {
+            items.swapAt(i, (i - 1) / 2)
+            i = (i - 1) / 2
+        }
+    }
+
+    mutating func popMin() -> Int? {
+        guard !items.isEmpty else { return nil }
+        items.swapAt(0, items.count - 1)
+        let min = items.removeLast()
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var smallest = i
+            if l < items.count, items[l] < items[smallest] { smallest = l }
+            if r < items.count, items[r] < items[smallest] { smallest = r }
+            if smallest == i { break }
+            items.swapAt(i, smallest)
+            i = smallest
+        }
+        return min
     }
 }

@@ -268,12 +268,13 @@ public struct SpecDecoder {
 
     private mutating func checkNeeds(_ stages: [StageSpec], _ needNodes: [String: [(String, Node)]]) {
         let names = stages.map(\.name)
+        let known = Set(names)
         for stage in stages {
             var seen = Set<String>()
             for (need, node) in needNodes[stage.name] ?? [] {
                 if need == stage.name {
                     reader.error(node, "stage '\(stage.name)' needs itself", hint: "remove '\(need)' from its 'needs'")
-                } else if !names.contains(need) {
+                } else if !known.contains(need) {
                     reader.error(node, "stage '\(stage.name)' needs unknown stage '\(need)'",
                                  hint: Suggestion.hint(for: need, in: names) ?? "stages: \(names.joined(separator: ", "))")
                 } else if !seen.insert(need).inserted {
@@ -289,7 +290,7 @@ public struct SpecDecoder {
         for cycle in graph.cycles() {
             let first = cycle[0], second = cycle[1]
             let node = needNodes[first]?.first { $0.0 == second }?.1
-            let location = node?.location ?? stages.first { $0.name == first }!.location
+            let location = node?.location ?? stages.first { $0.name == first }?.location ?? SourceLocation(file: file, line: 1, column: 1)
             reader.error(at: location, "cycle in 'needs': \(cycle.joined(separator: " -> "))",
                          hint: "remove one of these needs so the stages can be ordered")
         }

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+import SluiceTestSupport
+
+/// Drives the built `sluice` binary as a user would.
+@Suite struct ValidateCommandTests {
+    let sluice = RepositoryLayout.sluiceBinary
+
+    @Test func versionPrints() throws {
+        let r = try ProcessRunner.run(sluice, ["--version"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("0."))
+    }
+
+    @Test func validExampleExitsZero() throws {
+        let r = try ProcessRunner.run(sluice, ["validate", RepositoryLayout.root() + "/examples/iris"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("valid (5 stages"))
+    }
+
+    @Test func errorsUseTheCompilerFormatAndExitOne() throws {
+        let dir = TemporaryDirectory()
+        dir.write("sluice.yaml", "version: 1\nstages:\n  lint: {run: x}\n  test:\n    run: pytest\n    need: [lint]\n")
+        let r = try ProcessRunner.run(sluice, ["validate"], cwd: dir.path)
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("sluice.yaml:6:5: error: unknown key 'need' in stage 'test'; did you mean 'needs'?"))
+        #expect(r.stdout.contains("1 error in sluice.yaml"))
+    }
+
+    @Test func jsonFormatIsMachineReadable() throws {
+        let dir = TemporaryDirectory()
+        dir.write("sluice.yaml", "version: 1\nstages:\n  a: { run: x, needs: [a] }\n")
+        let r = try ProcessRunner.run(sluice, ["validate", "--format", "json", dir.path])
+        #expect(r.status == 1)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(json["valid"] as? Bool == false)
+        let diagnostics = try #require(json["diagnostics"] as? [[String: Any]])
+        #expect(diagnostics.count == 1)
+        let location = try #require(diagnostics[0]["location"] as? [String: Any])
+        #expect(location["line"] as? Int == 3)
+        #expect(location["column"] as? Int == 24)
+    }
+
+    @Test func missingFileExitsTwoWithReasonOnStderr() throws {
+        let dir = TemporaryDirectory()
+        let r = try ProcessRunner.run(sluice, ["validate", dir.path + "/nope.yaml"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("cannot read"))
+        #expect(r.stderr.contains("nope.yaml"))
+    }
+}
