@@ -5,7 +5,7 @@ import PackageDescription
 // Each C library is imported by exactly one adapter target.
 let package = Package(
     name: "Sluice",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sluice", targets: ["sluice"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
@@ -48,7 +48,10 @@ let package = Package(
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML", "SluiceCore"]),
         .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceTestSupport"]),
-        .testTarget(name: "SluiceHTTPTests", dependencies: ["SluiceHTTP", "SluiceTestSupport"]),
+        .testTarget(
+            name: "SluiceHTTPTests",
+            dependencies: ["SluiceHTTP", "SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(
             name: "SluiceControllerTests",
             dependencies: ["SluiceController", "SluiceYAML", "SluiceTestSupport"]

@@ -1,1 +1,155 @@
-public enum SluiceHTTPPlaceholder {}
+import CCurl
+import Synchronization
+
+/// A blocking HTTP client over one libcurl easy handle. Reusing the handle keeps
+/// connections (and TLS sessions) alive between requests to the same server.
+/// Requests through one client are serialised; use one client per concurrent caller.
+public final class HTTPClient: Sendable {
+    private let handle: Mutex<EasyHandle>
+    public let tls: TLSOptions
+
+    public init(tls: TLSOptions = TLSOptions()) {
+        _ = HTTPClient.globalInit
+        self.tls = tls
+        handle = Mutex(EasyHandle())
+    }
+
+    /// curl_global_init must run once before any handle is made.
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    public func send(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        try handle.withLock { easy throws(HTTPError) in try easy.perform(request, tls: tls) }
+    }
+}
+
+/// Owns a `CURL *` (cleaned up in deinit). Only used under `HTTPClient`'s lock.
+final class EasyHandle: @unchecked Sendable {
+    // @unchecked: the handle is touched only inside Mutex.withLock, one thread at a time.
+    private let curl: UnsafeMutableRawPointer
+
+    init() { curl = curl_easy_init() }
+    deinit { curl_easy_cleanup(curl) }
+
+    /// Collects the response while libcurl runs; passed to callbacks as userdata.
+    final class Sink {
+        var body: [UInt8] = []
+        var headers: [(name: String, value: String)] = []
+    }
+
+    func perform(_ request: HTTPRequest, tls: TLSOptions) throws(HTTPError) -> HTTPResponse {
+        curl_easy_reset(curl)
+        let sink = Sink()
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        var headerList: UnsafeMutablePointer<curl_slist>? = nil
+        defer { curl_slist_free_all(headerList) }
+
+        let code: CURLcode = withExtendedLifetime(sink) {
+            errorBuffer.withUnsafeMutableBufferPointer { errbuf -> CURLcode in
+                sluice_curl_setopt_string(curl, CURLOPT_URL, request.url)
+                sluice_curl_setopt_pointer(curl, CURLOPT_ERRORBUFFER, errbuf.baseAddress)
+                sluice_curl_setopt_long(curl, CURLOPT_NOSIGNAL, 1)
+                sluice_curl_setopt_long(curl, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
+                sluice_curl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 10) * 1000))
+                sluice_curl_setopt_long(curl, CURLOPT_FOLLOWLOCATION, 0)
+                sluice_curl_setopt_string(curl, CURLOPT_ACCEPT_ENCODING, "")  // gzip/deflate/br as available
+                switch request.method {
+                case "GET": sluice_curl_setopt_long(curl, CURLOPT_HTTPGET, 1)
+                case "HEAD": sluice_curl_setopt_long(curl, CURLOPT_NOBODY, 1)
+                default: sluice_curl_setopt_string(curl, CURLOPT_CUSTOMREQUEST, request.method)
+                }
+                if let body = request.body {
+                    // COPYPOSTFIELDS: libcurl keeps its own copy, so the Swift buffer may go away.
+                    sluice_curl_setopt_long(curl, CURLOPT_POSTFIELDSIZE, body.count)
+                    body.withUnsafeBufferPointer { buf in
+                        _ = sluice_curl_setopt_pointer(curl, CURLOPT_COPYPOSTFIELDS,
+                                                       UnsafeMutableRawPointer(mutating: buf.baseAddress ?? UnsafePointer(bitPattern: 1)!))
+                    }
+                }
+                var headers = request.headers
+                if request.body != nil, !headers.contains(where: { $0.name.lowercased() == "expect" }) {
+                    headers.append(("Expect", ""))  // no 100-continue round trip
+                }
+                for (name, value) in headers {
+                    headerList = curl_slist_append(headerList, value.isEmpty ? "\(name):" : "\(name): \(value)")
+                }
+                sluice_curl_setopt_slist(curl, CURLOPT_HTTPHEADER, headerList)
+                applyTLS(tls)
+
+                let userdata = Unmanaged.passUnretained(sink).toOpaque()
+                sluice_curl_setopt_write_cb(curl, CURLOPT_WRITEFUNCTION) { ptr, size, count, data in
+                    let sink = Unmanaged<Sink>.fromOpaque(data!).takeUnretainedValue()
+                    let n = size * count
+                    if let ptr { ptr.withMemoryRebound(to: UInt8.self, capacity: n) { sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) } }
+                    return n
+                }
+                sluice_curl_setopt_pointer(curl, CURLOPT_WRITEDATA, userdata)
+                sluice_curl_setopt_write_cb(curl, CURLOPT_HEADERFUNCTION) { ptr, size, count, data in
+                    let sink = Unmanaged<Sink>.fromOpaque(data!).takeUnretainedValue()
+                    let n = size * count
+                    guard let ptr else { return n }
+                    let line = ptr.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
+                    if line.hasPrefix("HTTP/") {
+                        sink.headers = []  // a new response (after a redirect or 100) starts
+                    } else if let colon = line.firstIndex(of: ":") {
+                        let name = line[..<colon].lowercased()
+                        let value = line[line.index(after: colon)...].trimmingCharacters()
+                        sink.headers.append((name, value))
+                    }
+                    return n
+                }
+                sluice_curl_setopt_pointer(curl, CURLOPT_HEADERDATA, userdata)
+                return curl_easy_perform(curl)
+            }
+        }
+        guard code == CURLE_OK else {
+            let detail = String(cString: errorBuffer)
+            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            throw HTTPError(kind: Self.kind(of: code), url: request.url, message: message, curlCode: Int(code.rawValue))
+        }
+        var status = 0
+        sluice_curl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
+    }
+
+    private func applyTLS(_ tls: TLSOptions) {
+        if tls.insecureSkipVerify {
+            sluice_curl_setopt_long(curl, CURLOPT_SSL_VERIFYPEER, 0)
+            sluice_curl_setopt_long(curl, CURLOPT_SSL_VERIFYHOST, 0)
+        } else {
+            sluice_curl_setopt_long(curl, CURLOPT_SSL_VERIFYPEER, 1)
+            sluice_curl_setopt_long(curl, CURLOPT_SSL_VERIFYHOST, 2)
+        }
+        if let file = tls.caFile { sluice_curl_setopt_string(curl, CURLOPT_CAINFO, file) }
+        // Blobs are copied by libcurl (CURL_BLOB_COPY), so the Swift arrays need not outlive the call.
+        func blob(_ option: CURLoption, _ bytes: [UInt8]) {
+            var copy = bytes
+            copy.withUnsafeMutableBytes { raw in
+                var b = curl_blob(data: raw.baseAddress, len: raw.count, flags: UInt32(CURL_BLOB_COPY))
+                _ = sluice_curl_setopt_pointer(curl, option, &b)
+            }
+        }
+        if let ca = tls.caPEM { blob(CURLOPT_CAINFO_BLOB, ca) }
+        if let cert = tls.clientCertificatePEM { blob(CURLOPT_SSLCERT_BLOB, cert) }
+        if let key = tls.clientKeyPEM { blob(CURLOPT_SSLKEY_BLOB, key) }
+    }
+
+    private static func kind(of code: CURLcode) -> HTTPError.Kind {
+        switch code {
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .connect
+        case CURLE_OPERATION_TIMEDOUT: return .timeout
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
+             CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_ISSUER_ERROR:
+            return .tls
+        default: return .other
+        }
+    }
+}
+
+extension StringProtocol {
+    fileprivate func trimmingCharacters() -> String {
+        let s = String(self)
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
+        guard let a = s.firstIndex(where: { !isSpace($0) }), let b = s.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(s[a...b])
+    }
+}

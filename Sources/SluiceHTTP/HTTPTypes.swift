@@ -1,0 +1,64 @@
+/// An HTTP request as Sluice's clients (Kubernetes, MLflow, forges, Prometheus) send it.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]?
+    /// Whole-transfer timeout in seconds.
+    public var timeout: Double
+
+    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [],
+                body: [UInt8]? = nil, timeout: Double = 30) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+    }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    /// Header names are lower-cased; values as sent.
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.last { $0.name == lower }?.value
+    }
+
+    public var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// TLS settings. Verification is on unless `insecureSkipVerify` is set explicitly
+/// (as a kubeconfig's `insecure-skip-tls-verify: true` does).
+public struct TLSOptions: Sendable, Hashable {
+    public var caFile: String?
+    /// PEM bytes of the certificate authority (kubeconfig `certificate-authority-data`).
+    public var caPEM: [UInt8]?
+    public var clientCertificatePEM: [UInt8]?
+    public var clientKeyPEM: [UInt8]?
+    public var insecureSkipVerify = false
+
+    public init(caFile: String? = nil, caPEM: [UInt8]? = nil, clientCertificatePEM: [UInt8]? = nil,
+                clientKeyPEM: [UInt8]? = nil, insecureSkipVerify: Bool = false) {
+        self.caFile = caFile
+        self.caPEM = caPEM
+        self.clientCertificatePEM = clientCertificatePEM
+        self.clientKeyPEM = clientKeyPEM
+        self.insecureSkipVerify = insecureSkipVerify
+    }
+}
+
+/// A transfer that did not produce an HTTP response: connection refused, DNS,
+/// TLS, timeout. Carries the URL and libcurl's own explanation.
+public struct HTTPError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable { case connect, timeout, tls, other }
+    public var kind: Kind
+    public var url: String
+    public var message: String
+    public var curlCode: Int
+
+    public var description: String { "\(url): \(message)" }
+}
