@@ -1,0 +1,40 @@
+import CGit2
+
+/// A libgit2 failure, with libgit2's own message and what Sluice was doing.
+public struct GitError: Error, Sendable, CustomStringConvertible {
+    public var operation: String
+    public var message: String
+    public var code: Int32
+
+    public var description: String { "\(operation): \(message)" }
+
+    /// Reads libgit2's last error for the calling thread.
+    static func last(_ operation: String, code: Int32) -> GitError {
+        let message = git_error_last().map { String(cString: $0.pointee.message) } ?? "libgit2 error \(code)"
+        return GitError(operation: operation, message: message, code: code)
+    }
+
+    var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
+}
+
+/// Calls a libgit2 function and throws its error when it returns < 0.
+@discardableResult
+func check(_ operation: @autoclosure () -> String, _ body: () -> Int32) throws(GitError) -> Int32 {
+    let code = body()
+    if code < 0 { throw GitError.last(operation(), code: code) }
+    return code
+}
+
+/// libgit2 must be initialised once per process before any other call.
+enum LibGit2 {
+    static let initialized: Void = { git_libgit2_init() ; return () }()
+}
+
+extension git_oid {
+    var hex: String {
+        var oid = self
+        var buffer = [CChar](repeating: 0, count: 41)
+        git_oid_tostr(&buffer, 41, &oid)
+        return String(cString: buffer)
+    }
+}
