@@ -1,8 +1,61 @@
 import ArgumentParser
+import FoundationEssentials
+import SluiceController
+import SluiceCore
+import SluiceGit
 
 struct Plan: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show which stages a commit must run, and why.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show which stages a commit must run, and why.",
+        discussion: "Exit 0 with a plan (also when nothing needs to run), 1 when sluice.yaml is invalid, 2 when the repository or revision cannot be read."
+    )
+
     @OptionGroup var global: GlobalOptions
-    func run() async throws { throw Output.fail(LoadErrorPlaceholder()) }
+
+    @Option(help: "The commit to plan (any revision; default HEAD).")
+    var commit: String = "HEAD"
+
+    @Option(help: "Compare against this revision instead of the commit's first parent.")
+    var since: String?
+
+    func run() async throws {
+        let outcome: CommitPlanner.Outcome
+        do {
+            let credentials = GitCredentials.fromEnvironment(ProcessInfo.processInfo.environment)
+            let repository = try RepositorySource.open(global.repo, stateDirectory: global.stateDirectory, credentials: credentials)
+            outcome = try CommitPlanner(repository: repository).plan(revision: commit, since: since)
+        } catch {
+            throw Output.fail(error)
+        }
+        switch global.format {
+        case .json:
+            try Output.json(PlanReport(commit: outcome.commit, plan: outcome.plan, notes: outcome.notes,
+                                       diagnostics: DiagnosticRenderer.sorted(outcome.diagnostics)))
+        case .text:
+            for d in DiagnosticRenderer.sorted(outcome.diagnostics) { Output.err(DiagnosticRenderer.line(d)) }
+            for note in outcome.notes { Output.out("note: \(note)") }
+            if let plan = outcome.plan { Output.out(Self.table(plan)) }
+        }
+        if outcome.plan == nil, outcome.diagnostics.hasErrors { throw ExitCode(1) }
+    }
+
+    static func table(_ plan: SluiceCore.Plan) -> String {
+        var lines = ["commit \(plan.commit.prefix(12))" + (plan.baseCommit.map { " (since \($0.prefix(12)))" } ?? " (no base: first commit)")]
+        let width = max(5, plan.stages.map(\.name.count).max() ?? 0)
+        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
+        lines.append(pad("STAGE", width) + "  " + pad("DECISION", 8) + "  REASON")
+        for stage in plan.stages {
+            lines.append(pad(stage.name, width) + "  " + pad(stage.decision.rawValue, 8) + "  " + stage.reasons.joined(separator: "; "))
+        }
+        let n = plan.stagesToRun.count
+        lines.append(n == 0 ? "nothing to run" : "\(n) of \(plan.stages.count) stages run")
+        return lines.joined(separator: "\n")
+    }
 }
-struct LoadErrorPlaceholder: Error, CustomStringConvertible { var description: String { "plan: not yet available" } }
+
+struct PlanReport: Encodable {
+    var commit: String
+    var plan: SluiceCore.Plan?
+    var notes: [String]
+    var diagnostics: [Diagnostic]
+}

@@ -1,0 +1,64 @@
+public import SluiceCore
+public import SluiceGit
+
+/// Plans one commit of a repository: reads `sluice.yaml` from the commit, works out
+/// the base to compare against, the changed paths and data versions, and asks the
+/// core planner which stages run.
+public struct CommitPlanner {
+    public struct Outcome: Sendable {
+        /// nil when the commit has no usable spec (see `diagnostics` and `notes`).
+        public var plan: Plan?
+        public var commit: String
+        public var diagnostics: [Diagnostic]
+        public var notes: [String]
+    }
+
+    public static let specFile = "sluice.yaml"
+
+    public let repository: GitRepository
+    public init(repository: GitRepository) { self.repository = repository }
+
+    /// - Parameters:
+    ///   - revision: the commit to plan (default `HEAD`).
+    ///   - since: the base to compare against; default the commit's first parent.
+    ///     A base that is not an ancestor (history was rewritten by a force-push) is
+    ///     replaced by the merge base, and the plan says so.
+    public func plan(revision: String = "HEAD", since: String? = nil, knownCacheKeys: Set<String> = []) throws(GitError) -> Outcome {
+        let commit = try repository.commit(revision)
+        var notes: [String] = []
+        if repository.isShallow { notes.append("shallow clone: history before the shallow boundary is not visible") }
+
+        guard let bytes = commit.contents(at: Self.specFile) else {
+            notes.append("commit \(commit.id.prefix(12)) has no \(Self.specFile): nothing to run")
+            return Outcome(plan: nil, commit: commit.id, diagnostics: [], notes: notes)
+        }
+        let loaded = SpecLoader.load(bytes: bytes, file: Self.specFile, paths: CommitPathLookup(commit))
+        guard let spec = loaded.spec else {
+            return Outcome(plan: nil, commit: commit.id, diagnostics: loaded.diagnostics, notes: notes)
+        }
+
+        var base: GitCommit?
+        if let since {
+            let requested = try repository.commit(since)
+            if try repository.isAncestor(requested.id, of: commit.id) {
+                base = requested
+            } else if let mergeBase = try repository.mergeBase(requested.id, commit.id) {
+                notes.append("history rewritten: \(requested.id.prefix(12)) is not an ancestor of \(commit.id.prefix(12)) (force-push?); planning against merge base \(mergeBase.prefix(12))")
+                base = try repository.commit(mergeBase)
+            } else {
+                notes.append("history rewritten: \(requested.id.prefix(12)) shares no history with \(commit.id.prefix(12)); planning as a first commit")
+            }
+        } else if let parent = commit.parentIDs.first {
+            base = try? repository.commit(parent)
+            if base == nil { notes.append("parent \(parent.prefix(12)) is not available (shallow clone?); planning as a first commit") }
+        }
+
+        let changes = try commit.changedPaths(since: base)
+        let now = DatasetVersions.read(spec, in: commit)
+        let before = base.map { DatasetVersions.read(spec, in: $0).versions } ?? [:]
+        let facts = ChangeFacts(baseCommit: base?.id, changes: changes, datasetVersions: now.versions,
+                                baseDatasetVersions: before, notes: notes)
+        let plan = Planner.plan(spec: spec, content: GitCommitContent(commit), facts: facts, knownCacheKeys: knownCacheKeys)
+        return Outcome(plan: plan, commit: commit.id, diagnostics: loaded.diagnostics + now.problems, notes: notes)
+    }
+}

@@ -1,0 +1,73 @@
+import Crypto
+
+/// Content-based stage cache keys: never names or timestamps. Two commits whose stage
+/// inputs are byte-identical get the same key, so the stage's outputs can be reused.
+public enum CacheKey {
+    public static let formatVersion = "sluice-cache-v1"
+
+    /// The key for `stage`, given the keys of the stages it needs.
+    public static func compute(stage: StageSpec, spec: PipelineSpec, content: some CommitContent,
+                               datasetVersions: [String: String], neededKeys: [String]) -> String {
+        var lines: [String] = [formatVersion]
+        switch stage.command {
+        case .shell(let text)?: lines.append("sh \(escape(text))")
+        case .argv(let argv)?: lines.append("argv " + argv.map(escape).joined(separator: " "))
+        case nil: break
+        }
+        if let uses = stage.uses { lines.append("uses \(uses.rawValue)") }
+        for kv in stage.with {
+            lines.append("with \(escape(kv.key))=\(escape(kv.value))")
+            if kv.key == "data" || kv.key == "schema" || kv.key == "reference" {
+                lines.append("input \(escape(kv.value)) \(content.objectID(at: kv.value) ?? "-")")
+            }
+        }
+        for kv in stage.env.sorted(by: { $0.key < $1.key }) { lines.append("env \(escape(kv.key))=\(escape(kv.value))") }
+        for out in stage.outputs.sorted() { lines.append("output \(escape(out))") }
+        if let metrics = stage.metrics { lines.append("metrics \(escape(metrics))") }
+
+        if let when = stage.when {
+            for glob in when.paths { lines += inputLines(glob, content) }
+            for name in when.datasets.sorted() { lines.append("dataset \(datasetVersions[name] ?? "-")") }
+        } else {
+            // No declared inputs: the stage may read anything, so the whole tree is its input.
+            lines.append("tree \(content.rootTreeID)")
+        }
+        for param in stage.params {
+            lines.append("param \(escape(param.file)):\(escape(param.keyPath ?? "")) \(content.parameter(param).map(escape) ?? "-")")
+        }
+        for key in neededKeys.sorted() { lines.append("need \(key)") }
+
+        let digest = SHA256.hash(data: Array(lines.joined(separator: "\n").utf8))
+        return digest.map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// A folder glob (`src/**`) is captured by the folder's tree id alone; any other
+    /// glob by the ids of the files it matches below its literal prefix.
+    static func inputLines(_ glob: Glob, _ content: some CommitContent) -> [String] {
+        if glob.isWholeFolder {
+            return ["glob \(escape(glob.pattern)) \(content.objectID(at: glob.literalPrefix) ?? "-")"]
+        }
+        var lines = ["glob \(escape(glob.pattern))"]
+        for file in content.files(under: glob.literalPrefix) where glob.matches(file.path) {
+            lines.append("file \(escape(file.path)) \(file.id)")
+        }
+        return lines
+    }
+
+    /// Keeps every field on one line whatever the text holds.
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for c in s.unicodeScalars {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case " ": out += "\\s"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+}

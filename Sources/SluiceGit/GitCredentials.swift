@@ -1,0 +1,57 @@
+import CGit2
+
+/// Where credentials for a remote come from. Values are never printed: errors name
+/// the source (`SLUICE_GIT_TOKEN`), not the secret.
+public struct GitCredentials: Sendable {
+    public var username: String
+    public var token: String?
+    public var tokenSource: String?
+    public var sshPrivateKeyPath: String?
+
+    public init(username: String = "x-access-token", token: String? = nil, tokenSource: String? = nil, sshPrivateKeyPath: String? = nil) {
+        self.username = username
+        self.token = token
+        self.tokenSource = tokenSource
+        self.sshPrivateKeyPath = sshPrivateKeyPath
+    }
+
+    /// From `SLUICE_GIT_TOKEN` (+ `SLUICE_GIT_USERNAME`) and `SLUICE_GIT_SSH_KEY`.
+    public static func fromEnvironment(_ env: [String: String]) -> GitCredentials {
+        GitCredentials(username: env["SLUICE_GIT_USERNAME"] ?? "x-access-token",
+                       token: env["SLUICE_GIT_TOKEN"].flatMap { $0.isEmpty ? nil : $0 },
+                       tokenSource: env["SLUICE_GIT_TOKEN"] == nil ? nil : "SLUICE_GIT_TOKEN",
+                       sshPrivateKeyPath: env["SLUICE_GIT_SSH_KEY"])
+    }
+
+    /// What was tried, for error messages.
+    var described: String {
+        var parts: [String] = []
+        if let tokenSource { parts.append("token from \(tokenSource) as user '\(username)'") }
+        if let sshPrivateKeyPath { parts.append("SSH key \(sshPrivateKeyPath)") }
+        return parts.isEmpty ? "no credentials (set SLUICE_GIT_TOKEN or SLUICE_GIT_SSH_KEY)" : parts.joined(separator: ", ")
+    }
+}
+
+/// Passed to libgit2's credential callback; counts attempts so a rejected credential
+/// is not offered forever.
+final class CredentialPayload {
+    let credentials: GitCredentials
+    var attempts = 0
+    init(_ credentials: GitCredentials) { self.credentials = credentials }
+}
+
+let credentialCallback: git_credential_acquire_cb = { out, _, usernameFromURL, allowed, payload in
+    guard let payload, let out else { return GIT_PASSTHROUGH.rawValue }
+    let state = Unmanaged<CredentialPayload>.fromOpaque(payload).takeUnretainedValue()
+    state.attempts += 1
+    if state.attempts > 1 { return GIT_EAUTH.rawValue }
+    let creds = state.credentials
+    if allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0, let key = creds.sshPrivateKeyPath {
+        let user = usernameFromURL.map { String(cString: $0) } ?? "git"
+        return git_credential_ssh_key_new(out, user, nil, key, nil)
+    }
+    if allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0, let token = creds.token {
+        return git_credential_userpass_plaintext_new(out, creds.username, token)
+    }
+    return GIT_PASSTHROUGH.rawValue
+}

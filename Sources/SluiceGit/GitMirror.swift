@@ -1,0 +1,75 @@
+import CGit2
+
+/// A bare mirror of a remote repository kept under the state directory and fetched
+/// incrementally: branches, tags, and (when asked) merge-request heads.
+public enum GitMirror {
+    /// Refspecs for merge-request heads on GitHub and GitLab.
+    public static let mergeRequestRefspecs = [
+        "+refs/pull/*/head:refs/pull/*/head",
+        "+refs/merge-requests/*/head:refs/merge-requests/*/head",
+    ]
+
+    /// Creates the mirror on first use, then fetches. Returns the opened mirror.
+    public static func sync(url: String, into path: String, credentials: GitCredentials = GitCredentials(),
+                            mergeRequests: Bool = false) throws(GitError) -> GitRepository {
+        _ = LibGit2.initialized
+        var repo: OpaquePointer?
+        if git_repository_open_bare(&repo, path) != 0 {
+            try check("create mirror at '\(path)'") { git_repository_init(&repo, path, 1) }
+            var remote: OpaquePointer?
+            try check("add remote '\(url)'") {
+                git_remote_create_with_fetchspec(&remote, repo, "origin", url, "+refs/heads/*:refs/heads/*")
+            }
+            git_remote_free(remote)
+            try check("add tag refspec") { git_remote_add_fetch(repo, "origin", "+refs/tags/*:refs/tags/*") }
+            if mergeRequests {
+                for spec in mergeRequestRefspecs {
+                    try check("add refspec \(spec)") { git_remote_add_fetch(repo, "origin", spec) }
+                }
+            }
+        }
+        let repository = GitRepository(owning: repo!, path: path)
+        try fetch(repository, url: url, credentials: credentials)
+        return repository
+    }
+
+    static func fetch(_ repository: GitRepository, url: String, credentials: GitCredentials) throws(GitError) {
+        var remote: OpaquePointer?
+        try check("find remote of \(repository.path)") { git_remote_lookup(&remote, repository.pointer, "origin") }
+        defer { git_remote_free(remote) }
+
+        let payload = CredentialPayload(credentials)
+        let unmanaged = Unmanaged.passRetained(payload)
+        defer { unmanaged.release() }
+
+        var options = git_fetch_options()
+        git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
+        options.callbacks.credentials = credentialCallback
+        options.callbacks.payload = unmanaged.toOpaque()
+        options.prune = GIT_FETCH_PRUNE
+        options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL
+
+        // Connect first so the remote's default branch can become the mirror's HEAD.
+        var callbacks = options.callbacks
+        let connected = git_remote_connect(remote, GIT_DIRECTION_FETCH, &callbacks, nil, nil)
+        if connected < 0 { throw describe(GitError.last("connect to \(url)", code: connected), url: url, payload: payload) }
+        var branch = git_buf()
+        if git_remote_default_branch(&branch, remote) == 0, let name = branch.ptr {
+            git_repository_set_head(repository.pointer, name)
+        }
+        git_buf_dispose(&branch)
+        payload.attempts = 0
+        let code = git_remote_fetch(remote, nil, &options, "sluice: fetch")
+        if code < 0 { throw describe(GitError.last("fetch \(url)", code: code), url: url, payload: payload) }
+    }
+
+    /// Turns an authentication failure into a message naming what was tried.
+    private static func describe(_ error: GitError, url: String, payload: CredentialPayload) -> GitError {
+        let lower = error.message.lowercased()
+        if error.code == GIT_EAUTH.rawValue || lower.contains("auth") || lower.contains("credential") || lower.contains("401") {
+            return GitError(operation: "authenticate to \(url)",
+                            message: "the remote refused the credentials tried: \(payload.credentials.described)", code: error.code)
+        }
+        return GitError(operation: "reach \(url)", message: error.message, code: error.code)
+    }
+}
