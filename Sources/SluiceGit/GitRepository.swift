@@ -25,7 +25,12 @@ public final class GitRepository: @unchecked Sendable {
 
     deinit { git_repository_free(pointer) }
 
-    public var isEmpty: Bool { git_repository_is_empty(pointer) == 1 }
+    /// No commits at all: HEAD is unborn and no branch exists. (libgit2's own
+    /// `git_repository_is_empty` only recognises the configured default branch name.)
+    public var isEmpty: Bool {
+        guard git_repository_head_unborn(pointer) == 1 else { return false }
+        return (try? references(matching: "refs/heads/**"))?.isEmpty ?? true
+    }
     public var isShallow: Bool { git_repository_is_shallow(pointer) == 1 }
     public var isBare: Bool { git_repository_is_bare(pointer) == 1 }
 

@@ -1,106 +1,84 @@
 import Foundation
 
-/// A server process a test starts on 127.0.0.1 and always stops (terminate in deinit).
+/// A server process a test starts on 127.0.0.1 and always stops. It runs in its own
+/// process group with a clean signal mask, and stopping kills the whole group (so
+/// wrappers such as `git daemon`, which forks `git-daemon`, leave nothing behind).
 public final class BackgroundProcess: @unchecked Sendable {
-    // @unchecked: `process` is only terminated, once, from deinit or stop().
-    public let process: Process
-    private let output: Pipe
-
-    /// Starts `executable` and waits until a line of its stdout matches `readyPrefix`;
-    /// returns that line's remainder (e.g. a port number).
-    public init(_ executable: String, _ arguments: [String], cwd: String? = nil, readyPrefix: String? = nil,
-                environment: [String: String] = [:]) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : try ProcessRunner.which(executable))
-        process.arguments = arguments
-        if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        if let readyPrefix { readyLine = try Self.waitForLine(output.fileHandleForReading, prefix: readyPrefix) }
-    }
-
+    // @unchecked: `pid` is immutable; stop() is idempotent and called from deinit.
+    public let pid: pid_t
+    private var stopped = false
+    private let stdoutFD: Int32
     public private(set) var readyLine: String = ""
 
-    private static func waitForLine(_ handle: FileHandle, prefix: String) throws -> String {
-        var buffer = ""
+    /// Starts `executable`; when `readyPrefix` is given, waits (up to 20 s) for a
+    /// stdout line starting with it and keeps the rest of that line in `readyLine`.
+    public init(_ executable: String, _ arguments: [String], readyPrefix: String? = nil) throws {
+        let path = executable.hasPrefix("/") ? executable : try ProcessRunner.which(executable)
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw Self.error("pipe failed") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addclose(&actions, fds[0])
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK))
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+        close(fds[1])
+        guard rc == 0 else {
+            close(fds[0])
+            throw Self.error("cannot start \(path): \(String(cString: strerror(rc)))")
+        }
+        pid = child
+        stdoutFD = fds[0]
+        if let readyPrefix {
+            do { readyLine = try waitForLine(prefix: readyPrefix) } catch {
+                stop()
+                throw error
+            }
+        }
+    }
+
+    private func waitForLine(prefix: String) throws -> String {
+        var buffer = [UInt8]()
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            let data = handle.availableData
-            if data.isEmpty { break }
-            buffer += String(decoding: data, as: UTF8.self)
-            for line in buffer.split(separator: "\n") where line.hasPrefix(prefix) {
+            var p = pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 200) >= 0 else { break }
+            if p.revents == 0 { continue }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = read(stdoutFD, &chunk, chunk.count)
+            if n <= 0 { break }
+            buffer += chunk[0..<n]
+            for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") where line.hasPrefix(prefix) {
                 return String(line.dropFirst(prefix.count))
             }
         }
-        throw NSError(domain: "BackgroundProcess", code: 1, userInfo: [NSLocalizedDescriptionKey: "server did not print '\(prefix)'; got: \(buffer)"])
+        throw Self.error("server did not print '\(prefix)'; got: \(String(decoding: buffer, as: UTF8.self))")
     }
 
     public func stop() {
-        // SIGKILL: a test runner may start children with SIGTERM blocked.
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        guard !stopped else { return }
+        stopped = true
+        kill(-pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        close(stdoutFD)
     }
 
     deinit { stop() }
-}
 
-/// A small HTTP server (Python's http.server) on 127.0.0.1 that echoes what it got,
-/// for testing the libcurl adapter against a real socket.
-///
-/// - `ANY /echo...`: 200 with JSON {method, path, headers, body_length, body_sha256}
-/// - `GET /status/NNN`: that status, with a JSON Status body
-/// - `GET /slow?seconds=N`: answers after N seconds
-public final class EchoHTTPServer: @unchecked Sendable {
-    public let server: BackgroundProcess
-    public let port: Int
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
-
-    public init() throws {
-        let dir = NSTemporaryDirectory() + "sluice-echo-\(UUID().uuidString.prefix(8)).py"
-        try Self.script.write(toFile: dir, atomically: true, encoding: .utf8)
-        server = try BackgroundProcess("python3", ["-u", dir], readyPrefix: "PORT ")
-        port = Int(server.readyLine) ?? 0
+    private static func error(_ message: String) -> NSError {
+        NSError(domain: "BackgroundProcess", code: 1, userInfo: [NSLocalizedDescriptionKey: message])
     }
-
-    static let script = #"""
-    import hashlib, json, time
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from urllib.parse import urlparse, parse_qs
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        def log_message(self, *args): pass
-        def reply(self, status, payload):
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("X-Connection-Id", str(id(self.connection)))
-            self.end_headers()
-            self.wfile.write(data)
-        def handle_any(self):
-            url = urlparse(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            if url.path.startswith("/status/"):
-                code = int(url.path.split("/")[2])
-                return self.reply(code, {"kind": "Status", "code": code, "message": "status %d as asked" % code})
-            if url.path == "/slow":
-                time.sleep(float(parse_qs(url.query).get("seconds", ["2"])[0]))
-            self.reply(200, {"method": self.command, "path": self.path,
-                             "headers": {k.lower(): v for k, v in self.headers.items()},
-                             "body_length": len(body), "body_sha256": hashlib.sha256(body).hexdigest()})
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    print("PORT", server.server_address[1], flush=True)
-    server.serve_forever()
-    """#
 }
