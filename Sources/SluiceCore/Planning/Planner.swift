@@ -6,7 +6,8 @@
 /// 2. A stage with `when` runs if a changed path (either side of a rename) matches
 ///    one of its globs, or one of its datasets changed version. On the first commit
 ///    of a ref (no base) every stage runs.
-/// 3. A stage runs if a stage it needs runs (its inputs may change).
+/// 3. A stage runs if a stage it needs runs and declares `outputs` (the artifacts it
+///    consumes may change). Gates without outputs (lint, test) do not propagate.
 /// 4. Every stage a running stage needs runs too ("needed by").
 /// 5. A stage that would run but whose cache key is in `knownCacheKeys` is `cached`.
 public enum Planner {
@@ -36,7 +37,7 @@ public enum Planner {
             } else {
                 why.append("runs on every commit (no 'when')")
             }
-            let upstream = stage.needs.filter { runs.contains($0) }
+            let upstream = stage.needs.filter { runs.contains($0) && byName[$0]?.outputs.isEmpty == false }
             if why.isEmpty, !upstream.isEmpty { why.append("upstream \(upstream.joined(separator: ", ")) runs") }
             if !why.isEmpty {
                 runs.insert(name)

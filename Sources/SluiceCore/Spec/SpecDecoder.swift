@@ -275,8 +275,10 @@ public struct SpecDecoder {
                 if need == stage.name {
                     reader.error(node, "stage '\(stage.name)' needs itself", hint: "remove '\(need)' from its 'needs'")
                 } else if !known.contains(need) {
+                    let others = names.filter { $0 != stage.name }
                     reader.error(node, "stage '\(stage.name)' needs unknown stage '\(need)'",
-                                 hint: Suggestion.hint(for: need, in: names) ?? "stages: \(names.joined(separator: ", "))")
+                                 hint: Suggestion.hint(for: need, in: others)
+                                    ?? (others.isEmpty ? "declare it under 'stages'" : "known stages: \(others.prefix(10).joined(separator: ", "))"))
                 } else if !seen.insert(need).inserted {
                     reader.warning(node, "stage '\(stage.name)' lists '\(need)' twice in 'needs'")
                 }
