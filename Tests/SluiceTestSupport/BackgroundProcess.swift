@@ -60,7 +60,10 @@ public final class BackgroundProcess: @unchecked Sendable {
             let n = read(stdoutFD, &chunk, chunk.count)
             if n <= 0 { break }
             buffer += chunk[0..<n]
-            for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") where line.hasPrefix(prefix) {
+            // Only complete lines: a line still being written may be cut short.
+            let text = String(decoding: buffer, as: UTF8.self)
+            let complete = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            for line in complete where line.hasPrefix(prefix) {
                 return String(line.dropFirst(prefix.count))
             }
         }

@@ -16,7 +16,10 @@ public final class EchoHTTPServer: @unchecked Sendable {
         scriptPath = NSTemporaryDirectory() + "sluice-echo-\(UUID().uuidString.prefix(8)).py"
         try Self.script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
         server = try BackgroundProcess("python3", ["-u", scriptPath], readyPrefix: "PORT ")
-        port = Int(server.readyLine.trimmingCharacters(in: .whitespaces)) ?? 0
+        guard let port = Int(server.readyLine.trimmingCharacters(in: .whitespaces)) else {
+            throw NSError(domain: "EchoHTTPServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "bad port line '\(server.readyLine)'"])
+        }
+        self.port = port
     }
 
     deinit {
