@@ -21,4 +21,16 @@ echo
 echo "== sluice plan (first commit)"
 "$SLUICE" plan --state "$WORK/state"
 echo
+echo "== commit 2: the data changes (one row edited)"
+sed -i '2s/^4\.9/5.9/' data/iris.csv
+git -c user.name=demo -c user.email=demo@example.com commit -q -am "iris: data change"
+"$SLUICE" plan --state "$WORK/state"
+echo
+echo "== commit 3: documentation only"
+echo "# iris" > README.md
+git -c user.name=demo -c user.email=demo@example.com add README.md
+git -c user.name=demo -c user.email=demo@example.com commit -q -m "docs"
+"$SLUICE" plan --state "$WORK/state"
+echo
 echo "Demo repository: $WORK/repo"
+echo "Running stages, the gate, promotion and deploy are not built yet (issues 4-6)."

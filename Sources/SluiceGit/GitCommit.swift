@@ -105,36 +105,82 @@ public final class GitCommit: @unchecked Sendable {
         }
     }
 
-    /// Paths that differ between `base` and this commit, with renames detected
-    /// (a rename lists both its old and new path). Nil base: every file is new.
+    /// Paths that differ between `base` and this commit. Nil base: every file is new.
+    ///
+    /// The trees are compared here rather than with `git_diff_tree_to_tree`, because
+    /// libgit2 1.5 reads every subtree of both commits even when their ids are equal
+    /// (seconds on a 100,000-file repository); this walk descends only into subtrees
+    /// whose ids differ. Renames are paired by identical content (what `git mv` makes);
+    /// an edited-and-moved file shows as deleted + added, which touches the same paths.
     public func changedPaths(since base: GitCommit?) throws(GitError) -> [FileChange] {
-        var options = git_diff_options()
-        git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION))
-        var diff: OpaquePointer?
-        try check("diff \(base?.id ?? "empty tree")..\(id)") {
-            git_diff_tree_to_tree(&diff, repository.pointer, base?.tree, tree, &options)
-        }
-        defer { git_diff_free(diff) }
-        var find = git_diff_find_options()
-        git_diff_find_options_init(&find, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION))
-        find.flags = GIT_DIFF_FIND_RENAMES.rawValue
-        find.rename_limit = 100_000   // large renames must still pair up
-        try check("detect renames") { git_diff_find_similar(diff, &find) }
-        var changes: [FileChange] = []
-        for i in 0..<git_diff_num_deltas(diff) {
-            guard let delta = git_diff_get_delta(diff, i)?.pointee else { continue }
-            let newPath = String(cString: delta.new_file.path)
-            let oldPath = String(cString: delta.old_file.path)
-            let kind: FileChange.Kind
-            switch delta.status {
-            case GIT_DELTA_ADDED: kind = .added
-            case GIT_DELTA_DELETED: kind = .deleted
-            case GIT_DELTA_RENAMED: kind = .renamed(from: oldPath)
-            default: kind = .modified
+        var added: [(path: String, id: String)] = []
+        var deleted: [(path: String, id: String)] = []
+        var modified: [String] = []
+        try compare(base?.tree, tree, prefix: "", added: &added, deleted: &deleted, modified: &modified)
+
+        var deletedByID: [String: [String]] = [:]
+        for d in deleted { deletedByID[d.id, default: []].append(d.path) }
+        var changes: [FileChange] = modified.map { FileChange(path: $0, kind: .modified) }
+        var renamedFrom = Set<String>()
+        for a in added {
+            if var sources = deletedByID[a.id], !sources.isEmpty {
+                let from = sources.removeFirst()
+                deletedByID[a.id] = sources
+                renamedFrom.insert(from)
+                changes.append(FileChange(path: a.path, kind: .renamed(from: from)))
+            } else {
+                changes.append(FileChange(path: a.path, kind: .added))
             }
-            changes.append(FileChange(path: kind == .deleted ? oldPath : newPath, kind: kind))
         }
-        return changes
+        for d in deleted where !renamedFrom.contains(d.path) { changes.append(FileChange(path: d.path, kind: .deleted)) }
+        return changes.sorted { $0.path < $1.path }
+    }
+
+    /// Entries of a tree by name: (object id, is a folder).
+    private func entries(_ tree: OpaquePointer?) -> [String: (id: git_oid, isTree: Bool)] {
+        guard let tree else { return [:] }
+        var result: [String: (git_oid, Bool)] = [:]
+        for i in 0..<git_tree_entrycount(tree) {
+            guard let entry = git_tree_entry_byindex(tree, i) else { continue }
+            let type = git_tree_entry_type(entry)
+            guard type == GIT_OBJECT_TREE || type == GIT_OBJECT_BLOB else { continue }  // skip submodules
+            result[String(cString: git_tree_entry_name(entry))] = (git_tree_entry_id(entry).pointee, type == GIT_OBJECT_TREE)
+        }
+        return result
+    }
+
+    private func compare(_ old: OpaquePointer?, _ new: OpaquePointer?, prefix: String,
+                         added: inout [(path: String, id: String)], deleted: inout [(path: String, id: String)],
+                         modified: inout [String]) throws(GitError) {
+        let before = entries(old), after = entries(new)
+        for name in Set(before.keys).union(after.keys).sorted() {
+            let path = prefix + name
+            let o = before[name], n = after[name]
+            if var oid = o?.id, var nid = n?.id, o?.isTree == n?.isTree, git_oid_equal(&oid, &nid) == 1 { continue }
+            var oldTree: OpaquePointer?, newTree: OpaquePointer?
+            if let o, o.isTree { oldTree = try lookupTree(o.id) }
+            if let n, n.isTree { newTree = try lookupTree(n.id) }
+            defer {
+                if let oldTree { git_tree_free(oldTree) }
+                if let newTree { git_tree_free(newTree) }
+            }
+            if oldTree != nil || newTree != nil {
+                try compare(oldTree, newTree, prefix: path + "/", added: &added, deleted: &deleted, modified: &modified)
+            }
+            switch (o, n) {
+            case let (o?, n?) where !o.isTree && !n.isTree: modified.append(path)
+            case let (o?, _) where !o.isTree: deleted.append((path, o.id.hex))
+            default: break
+            }
+            if let n, !n.isTree, o == nil || o!.isTree { added.append((path, n.id.hex)) }
+        }
+    }
+
+    private func lookupTree(_ id: git_oid) throws(GitError) -> OpaquePointer? {
+        var oid = id
+        var tree: OpaquePointer?
+        try check("read tree \(id.hex)") { git_tree_lookup(&tree, repository.pointer, &oid) }
+        return tree
     }
 
     private func trimmed(_ path: String) -> String {

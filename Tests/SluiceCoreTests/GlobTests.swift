@@ -57,3 +57,12 @@ import Testing
         #expect(throws: expected) { try Glob(pattern) }
     }
 }
+
+@Suite struct GlobLiteralTests {
+    @Test func plainPathsAreLiteral() throws {
+        #expect(try Glob("params.yaml").literalPath == "params.yaml")
+        #expect(try Glob("configs/train.yaml").literalPath == "configs/train.yaml")
+        #expect(try Glob("configs/*.yaml").literalPath == nil)
+        #expect(try Glob("src/**").literalPath == nil)
+    }
+}

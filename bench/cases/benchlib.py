@@ -22,4 +22,4 @@ def median_seconds(argv, repeat=7, cwd=None, expect=(0,)):
 
 
 def row(name, sluice_s, peer_s, peer_tool):
-    print(f"| {name} | {sluice_s * 1000:.1f} ms | {peer_s * 1000:.1f} ms | {peer_tool} | {peer_s / sluice_s:.1f}x |")
+    print(f"| {name} | {sluice_s * 1000:.1f} ms | {peer_s * 1000:.1f} ms | {peer_tool} | {peer_s / sluice_s:.2f}x |")

@@ -44,11 +44,15 @@ public enum CacheKey {
         }.joined()
     }
 
-    /// A folder glob (`src/**`) is captured by the folder's tree id alone; any other
+    /// A folder glob (`src/**`) or a plain path is captured by one object id; any other
     /// glob by the ids of the files it matches below its literal prefix.
     static func inputLines(_ glob: Glob, _ content: some CommitContent) -> [String] {
         if glob.isWholeFolder {
             return ["glob \(escape(glob.pattern)) \(content.objectID(at: glob.literalPrefix) ?? "-")"]
+        }
+        if let path = glob.literalPath {
+            // A plain path (file or folder): its object id is its content.
+            return ["glob \(escape(glob.pattern)) \(content.objectID(at: path) ?? "-")"]
         }
         var lines = ["glob \(escape(glob.pattern))"]
         for file in content.files(under: glob.literalPrefix) where glob.matches(file.path) {

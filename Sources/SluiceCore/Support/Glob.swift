@@ -88,6 +88,16 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
         return segments.dropLast().allSatisfy { if case .literal = $0 { return true } else { return false } }
     }
 
+    /// The path itself when the pattern has no wildcard at all (`params.yaml`).
+    public var literalPath: String? {
+        var parts: [String] = []
+        for segment in segments {
+            guard case .literal(let s) = segment else { return nil }
+            parts.append(s)
+        }
+        return parts.joined(separator: "/")
+    }
+
     /// Whether a repository-relative file path (with `/` separators) matches.
     public func matches(_ path: String) -> Bool {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
