@@ -33,10 +33,7 @@ let package = Package(
         .target(name: "SluiceHTTP", dependencies: ["CCurl"]),
 
         // Connects adapters to the core: load a spec, plan a commit.
-        .target(
-            name: "SluiceController",
-            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", .product(name: "Crypto", package: "swift-crypto")]
-        ),
+        .target(name: "SluiceController", dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit"]),
 
         // Thin CLI.
         .executableTarget(

@@ -1,4 +1,4 @@
-import Crypto
+import SluiceCore
 public import SluiceGit
 
 /// Where a watched repository lives: a local path used in place, or a URL mirrored
@@ -21,12 +21,8 @@ public enum RepositorySource {
                                   credentials: credentials, mergeRequests: mergeRequests)
     }
 
-    /// A stable folder per URL; credentials embedded in a URL do not change it.
+    /// A stable folder per URL.
     public static func mirrorPath(for url: String, stateDirectory: String) -> String {
-        let digest = SHA256.hash(data: Array(url.utf8)).prefix(8).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
-        return stateDirectory + "/mirrors/" + digest + ".git"
+        stateDirectory + "/mirrors/" + ContentHash.sha256Hex(Array(url.utf8)).prefix(16) + ".git"
     }
 }

@@ -1,5 +1,3 @@
-import Crypto
-
 /// Content-based stage cache keys: never names or timestamps. Two commits whose stage
 /// inputs are byte-identical get the same key, so the stage's outputs can be reused.
 public enum CacheKey {
@@ -37,11 +35,7 @@ public enum CacheKey {
         }
         for key in neededKeys.sorted() { lines.append("need \(key)") }
 
-        let digest = SHA256.hash(data: Array(lines.joined(separator: "\n").utf8))
-        return digest.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        return ContentHash.sha256Hex(Array(lines.joined(separator: "\n").utf8))
     }
 
     /// A folder glob (`src/**`) or a plain path is captured by one object id; any other
