@@ -159,6 +159,40 @@ import SluiceTestSupport
         #expect(mirror.resolveReference("refs/pull/12/head") == id)
     }
 
+    @Test func mirrorsOverSmartHTTP() throws {
+        let served = TemporaryDirectory(prefix: "sluice-served")
+        let work = try TestRepository()
+        let id = try work.commit("one", files: ["f": "1"])
+        try ProcessRunner.run("git", ["clone", "-q", "--bare", work.path, served.path + "/project.git"])
+        let server = try GitHTTPServer(projectRoot: served.path)
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let mirror = try GitMirror.sync(url: server.url("project.git"), into: state.path + "/m.git")
+        #expect(try mirror.commit("main").id == id)
+    }
+
+    @Test func httpTokenAuthenticationSucceedsAndFailsWithoutLeakingTheToken() throws {
+        let served = TemporaryDirectory(prefix: "sluice-served")
+        let work = try TestRepository()
+        let id = try work.commit("one", files: ["f": "1"])
+        try ProcessRunner.run("git", ["clone", "-q", "--bare", work.path, served.path + "/private.git"])
+        let server = try GitHTTPServer(projectRoot: served.path, token: "right-token-123")
+        let state = TemporaryDirectory(prefix: "sluice-state")
+
+        let good = GitCredentials(token: "right-token-123", tokenSource: "SLUICE_GIT_TOKEN")
+        let mirror = try GitMirror.sync(url: server.url("private.git"), into: state.path + "/ok.git", credentials: good)
+        #expect(try mirror.commit("main").id == id)
+
+        let bad = GitCredentials(token: "wrong-token-456", tokenSource: "SLUICE_GIT_TOKEN")
+        do {
+            _ = try GitMirror.sync(url: server.url("private.git"), into: state.path + "/bad.git", credentials: bad)
+            Issue.record("expected an authentication error")
+        } catch {
+            #expect(error.description.contains("SLUICE_GIT_TOKEN"))
+            #expect(error.description.contains(server.url("private.git")))
+            #expect(!error.description.contains("wrong-token-456"))
+        }
+    }
+
     @Test func unreachableRemoteNamesTheURL() throws {
         let port = try FreePort.next()
         let url = "git://127.0.0.1:\(port)/nothing.git"
