@@ -5,6 +5,7 @@ would run for the same facts (`git diff --name-only` + `git rev-parse HEAD:data`
 Scale with SLUICE_BENCH_FILES (default 100000), SLUICE_BENCH_COMMITS (default 5000)
 and SLUICE_BENCH_DATA_MB (default 1024)."""
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -70,6 +71,32 @@ def generate(repo):
     subprocess.run(["git", "checkout", "-q", "main"], cwd=repo, check=True)
 
 
+DVC_YAML = """stages:
+  lint:
+    cmd: ruff check src
+    deps: [src]
+  train:
+    cmd: python src/train.py
+    deps: [src, data, params.yaml]
+    outs: [model]
+"""
+
+
+def dvc_status_seconds(repo):
+    """The same pipeline declared for DVC: `dvc status` after the last commit."""
+    env = dict(os.environ, DVC_NO_ANALYTICS="1")
+    with open(os.path.join(repo, "params.yaml"), "w") as handle:
+        handle.write("lr: 0.1\n")
+    with open(os.path.join(repo, "dvc.yaml"), "w") as handle:
+        handle.write(DVC_YAML)
+    os.makedirs(os.path.join(repo, "model"), exist_ok=True)
+    with open(os.path.join(repo, "model", "weights.bin"), "wb") as handle:
+        handle.write(b"w")
+    subprocess.run(["dvc", "init", "-q"], cwd=repo, check=True, env=env)
+    subprocess.run(["dvc", "commit", "-q", "-f"], cwd=repo, check=True, env=env)
+    return median_seconds(["dvc", "status", "-q"], cwd=repo, repeat=3, expect=(0, 1))
+
+
 with tempfile.TemporaryDirectory() as folder:
     repo = os.path.join(folder, "repo")
     generate(repo)
@@ -78,3 +105,7 @@ with tempfile.TemporaryDirectory() as folder:
     peer = median_seconds(["sh", "-c", script], cwd=repo, repeat=9)
     name = f"plan a 10-file commit ({FILES} files, {COMMITS} commits, {DATA_MB} MB data)"
     row(name, ours, peer, "git diff --name-only + git rev-parse")
+    if shutil.which("dvc"):
+        row(name, ours, dvc_status_seconds(repo), "dvc status (same pipeline in dvc.yaml)")
+    else:
+        print("| dvc status | SKIPPED: dvc not installed | | | |")
