@@ -61,4 +61,16 @@ public struct CommitPlanner {
         let plan = Planner.plan(spec: spec, content: GitCommitContent(commit), facts: facts, knownCacheKeys: knownCacheKeys)
         return Outcome(plan: plan, commit: commit.id, diagnostics: loaded.diagnostics + now.problems, notes: notes)
     }
+
+    /// Plans a tracked ref's new head against what was last processed on it.
+    public func plan(_ update: RefTracker.Update, knownCacheKeys: Set<String> = []) throws(GitError) -> Outcome {
+        var outcome = try plan(revision: update.head, since: update.base, knownCacheKeys: knownCacheKeys)
+        if case .rewritten(let mergeBase) = update.kind, let previous = update.previous {
+            let note = mergeBase.map { "history of \(update.ref) rewritten (force-push): last processed \(previous.prefix(12)) is not an ancestor of \(update.head.prefix(12)); planning against merge base \($0.prefix(12))" }
+                ?? "history of \(update.ref) rewritten (force-push): last processed \(previous.prefix(12)) shares no history with \(update.head.prefix(12)); planning as a first commit"
+            outcome.notes.insert(note, at: 0)
+            outcome.plan?.notes.insert(note, at: 0)
+        }
+        return outcome
+    }
 }

@@ -23,6 +23,11 @@ public enum RepositorySource {
 
     /// A stable folder per URL.
     public static func mirrorPath(for url: String, stateDirectory: String) -> String {
-        stateDirectory + "/mirrors/" + ContentHash.sha256Hex(Array(url.utf8)).prefix(16) + ".git"
+        stateDirectory + "/mirrors/" + stateKey(for: url) + ".git"
+    }
+
+    /// A stable, file-name-safe key for a repository location (URL or path).
+    public static func stateKey(for location: String) -> String {
+        String(ContentHash.sha256Hex(Array(location.utf8)).prefix(16))
     }
 }

@@ -18,12 +18,27 @@ struct Plan: AsyncParsableCommand {
     @Option(help: "Compare against this revision instead of the commit's first parent.")
     var since: String?
 
+    @Option(help: "Plan this ref's head against the last commit Sluice processed on it (e.g. main, refs/pull/7/head).")
+    var ref: String?
+
     func run() async throws {
         let outcome: CommitPlanner.Outcome
         do {
             let credentials = GitCredentials.fromEnvironment(ProcessInfo.processInfo.environment)
             let repository = try RepositorySource.open(global.repo, stateDirectory: global.stateDirectory, credentials: credentials)
-            outcome = try CommitPlanner(repository: repository).plan(revision: commit, since: since)
+            if let ref {
+                let refName = ref.hasPrefix("refs/") ? ref : "refs/heads/" + ref
+                let tracker = try RefTracker(stateDirectory: global.stateDirectory, repository: Self.stateLocation(global.repo))
+                guard let update = try tracker.updates(in: repository, refs: [refName]).first else {
+                    let last = tracker.lastProcessed(refName).map { String($0.prefix(12)) } ?? "?"
+                    if repository.resolveReference(refName) == nil { throw LoadError(message: "no ref '\(refName)' in \(global.repo)") }
+                    Output.out("\(refName): nothing new since \(last)")
+                    return
+                }
+                outcome = try CommitPlanner(repository: repository).plan(update)
+            } else {
+                outcome = try CommitPlanner(repository: repository).plan(revision: commit, since: since)
+            }
         } catch {
             throw Output.fail(error)
         }
@@ -37,6 +52,13 @@ struct Plan: AsyncParsableCommand {
             if let plan = outcome.plan { Output.out(Self.table(plan)) }
         }
         if outcome.plan == nil, outcome.diagnostics.hasErrors { throw ExitCode(1) }
+    }
+
+    /// Local paths are keyed by their absolute form, URLs as given.
+    static func stateLocation(_ repo: String) -> String {
+        if RepositorySource.isRemote(repo) { return repo }
+        let cwd = FileManager.default.currentDirectoryPath
+        return repo.hasPrefix("/") ? repo : cwd + "/" + repo
     }
 
     static func table(_ plan: SluiceCore.Plan) -> String {

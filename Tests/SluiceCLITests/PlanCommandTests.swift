@@ -50,3 +50,24 @@ import SluiceTestSupport
         #expect(!r.stdout.contains("s3cr3t-t0ken-value"))
     }
 }
+
+@Suite struct PlanRefCommandTests {
+    @Test func planningARefThatDoesNotExistExitsTwo() throws {
+        let repo = try TestRepository()
+        try repo.commit("one", files: ["f": "1"])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let r = try ProcessRunner.run(RepositoryLayout.sluiceBinary, ["plan", "--repo", repo.path, "--state", state.path, "--ref", "nope"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("refs/heads/nope"))
+    }
+
+    @Test func planningANewRefPlansItsHead() throws {
+        let repo = try TestRepository()
+        try ProcessRunner.run("cp", ["-R", RepositoryLayout.root() + "/examples/iris/.", repo.path])
+        try repo.commit("iris")
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let r = try ProcessRunner.run(RepositoryLayout.sluiceBinary, ["plan", "--repo", repo.path, "--state", state.path, "--ref", "main"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("first commit on this ref"))
+    }
+}
