@@ -7,25 +7,11 @@ import Foundation
 /// - `GET /status/NNN`: that status, with a JSON Status body
 /// - `GET /slow?seconds=N`: answers after N seconds
 public final class EchoHTTPServer: @unchecked Sendable {
-    public let server: BackgroundProcess
-    public let port: Int
+    public let server: PythonScriptServer
+    public var port: Int { server.port }
     public var baseURL: String { "http://127.0.0.1:\(port)" }
-    private let scriptPath: String
 
-    public init() throws {
-        scriptPath = NSTemporaryDirectory() + "sluice-echo-\(UUID().uuidString.prefix(8)).py"
-        try Self.script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
-        server = try BackgroundProcess("python3", ["-u", scriptPath], readyPrefix: "PORT ")
-        guard let port = Int(server.readyLine.trimmingCharacters(in: .whitespaces)) else {
-            throw NSError(domain: "EchoHTTPServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "bad port line '\(server.readyLine)'"])
-        }
-        self.port = port
-    }
-
-    deinit {
-        server.stop()
-        try? FileManager.default.removeItem(atPath: scriptPath)
-    }
+    public init() throws { server = try PythonScriptServer(script: Self.script) }
 
     static let script = #"""
     import hashlib, json, time

@@ -3,26 +3,14 @@ import Foundation
 /// Real `git http-backend` (smart HTTP) behind a small Python HTTP server on
 /// 127.0.0.1, optionally requiring HTTP Basic auth with one token.
 public final class GitHTTPServer: @unchecked Sendable {
-    public let server: BackgroundProcess
-    public let port: Int
-    private let scriptPath: String
+    public let server: PythonScriptServer
+    public var port: Int { server.port }
 
     /// - Parameters:
     ///   - projectRoot: folder holding bare repositories.
     ///   - token: when set, requests need `Authorization: Basic base64(user:token)`.
     public init(projectRoot: String, token: String? = nil) throws {
-        scriptPath = NSTemporaryDirectory() + "sluice-githttp-\(UUID().uuidString.prefix(8)).py"
-        try Self.script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
-        server = try BackgroundProcess("python3", ["-u", scriptPath, projectRoot, token ?? ""], readyPrefix: "PORT ")
-        guard let port = Int(server.readyLine.trimmingCharacters(in: .whitespaces)) else {
-            throw NSError(domain: "GitHTTPServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "bad port line"])
-        }
-        self.port = port
-    }
-
-    deinit {
-        server.stop()
-        try? FileManager.default.removeItem(atPath: scriptPath)
+        server = try PythonScriptServer(script: Self.script, arguments: [projectRoot, token ?? ""])
     }
 
     public func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
