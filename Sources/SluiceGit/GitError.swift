@@ -13,8 +13,6 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
         let message = git_error_last().map { String(cString: $0.pointee.message) } ?? "libgit2 error \(code)"
         return GitError(operation: operation, message: message, code: code)
     }
-
-    var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
 }
 
 /// Calls a libgit2 function and throws its error when it returns < 0.

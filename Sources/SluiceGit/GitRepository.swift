@@ -55,8 +55,6 @@ public final class GitRepository: @unchecked Sendable {
         return GitCommit(owning: peeled!, repository: self)
     }
 
-    public func commit(id: String) throws(GitError) -> GitCommit { try commit(id) }
-
     /// Full names of references matching a glob, e.g. `refs/heads/*` or `refs/pull/*/head`.
     public func references(matching glob: String) throws(GitError) -> [String] {
         var names = git_strarray()

@@ -66,13 +66,6 @@ extension Node {
         return s.text
     }
 
-    /// A string that was not a plain number, boolean or null.
-    public var stringOnly: String? {
-        guard case .scalar(let s) = value, !isNull else { return nil }
-        if s.isPlain, tag == nil, bool != nil || double != nil { return nil }
-        return s.text
-    }
-
     public var bool: Bool? {
         guard case .scalar(let s) = value, s.isPlain else { return nil }
         switch s.text {
@@ -112,14 +105,5 @@ extension Node {
     /// The value under a string key of a mapping (the first, if a key repeats).
     public subscript(key: String) -> Node? {
         mapping?.first { $0.key.string == key }?.value
-    }
-
-    /// Number of nodes in this subtree; used to bound alias expansion.
-    public var size: Int {
-        switch value {
-        case .scalar: return 1
-        case .sequence(let items): return items.reduce(1) { $0 + $1.size }
-        case .mapping(let pairs): return pairs.reduce(1) { $0 + $1.key.size + $1.value.size }
-        }
     }
 }
