@@ -1,5 +1,8 @@
-import SluiceCore
+public import SluiceCore
 public import SluiceGit
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where a watched repository lives: a local path used in place, or a URL mirrored
 /// into `<state>/mirrors/<hash>.git` and fetched incrementally.
@@ -14,11 +17,22 @@ public enum RepositorySource {
         return false
     }
 
+    /// Opens a local repository, or syncs the mirror of a remote one. A remote that
+    /// cannot be reached is retried with `backoff`; refused credentials are not retried.
     public static func open(_ location: String, stateDirectory: String, credentials: GitCredentials,
-                            mergeRequests: Bool = false) throws(GitError) -> GitRepository {
+                            mergeRequests: Bool = false, backoff: Backoff = Backoff(attempts: 3),
+                            onRetry: (Int, GitError, Double) -> Void = { _, _, _ in }) throws(GitError) -> GitRepository {
         guard isRemote(location) else { return try GitRepository(path: location) }
-        return try GitMirror.sync(url: location, into: mirrorPath(for: location, stateDirectory: stateDirectory),
-                                  credentials: credentials, mergeRequests: mergeRequests)
+        let path = mirrorPath(for: location, stateDirectory: stateDirectory)
+        return try retrying(backoff, isTransient: { !$0.isAuthentication }, sleep: sleepSeconds, onRetry: onRetry) { () throws(GitError) in
+            try GitMirror.sync(url: location, into: path, credentials: credentials, mergeRequests: mergeRequests)
+        }
+    }
+
+    private static func sleepSeconds(_ seconds: Double) {
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 { request = remaining }
     }
 
     /// A stable folder per URL.

@@ -8,6 +8,9 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(operation): \(message)" }
 
+    /// The remote refused the credentials: retrying will not help.
+    public var isAuthentication: Bool { operation.hasPrefix("authenticate to ") }
+
     /// Reads libgit2's last error for the calling thread.
     static func last(_ operation: String, code: Int32) -> GitError {
         let message = git_error_last().map { String(cString: $0.pointee.message) } ?? "libgit2 error \(code)"

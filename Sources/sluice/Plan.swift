@@ -25,7 +25,10 @@ struct Plan: AsyncParsableCommand {
         let outcome: CommitPlanner.Outcome
         do {
             let credentials = GitCredentials.fromEnvironment(ProcessInfo.processInfo.environment)
-            let repository = try RepositorySource.open(global.repo, stateDirectory: global.stateDirectory, credentials: credentials)
+            let repository = try RepositorySource.open(global.repo, stateDirectory: global.stateDirectory, credentials: credentials,
+                                                       onRetry: { attempt, error, delay in
+                Output.err("sluice: \(error); retrying in \((delay * 10).rounded() / 10)s (attempt \(attempt + 1))")
+            })
             if let ref {
                 let refName = ref.hasPrefix("refs/") ? ref : "refs/heads/" + ref
                 let tracker = try RefTracker(stateDirectory: global.stateDirectory, repository: Self.stateLocation(global.repo))
