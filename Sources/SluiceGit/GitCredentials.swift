@@ -7,20 +7,26 @@ public struct GitCredentials: Sendable {
     public var token: String?
     public var tokenSource: String?
     public var sshPrivateKeyPath: String?
+    /// OpenSSH known_hosts file that SSH remotes' host keys are checked against.
+    public var knownHostsPath: String?
 
-    public init(username: String = "x-access-token", token: String? = nil, tokenSource: String? = nil, sshPrivateKeyPath: String? = nil) {
+    public init(username: String = "x-access-token", token: String? = nil, tokenSource: String? = nil,
+                sshPrivateKeyPath: String? = nil, knownHostsPath: String? = nil) {
         self.username = username
         self.token = token
         self.tokenSource = tokenSource
         self.sshPrivateKeyPath = sshPrivateKeyPath
+        self.knownHostsPath = knownHostsPath
     }
 
-    /// From `SLUICE_GIT_TOKEN` (+ `SLUICE_GIT_USERNAME`) and `SLUICE_GIT_SSH_KEY`.
+    /// From `SLUICE_GIT_TOKEN` (+ `SLUICE_GIT_USERNAME`), `SLUICE_GIT_SSH_KEY` and
+    /// `SLUICE_GIT_KNOWN_HOSTS` (default `~/.ssh/known_hosts`).
     public static func fromEnvironment(_ env: [String: String]) -> GitCredentials {
         GitCredentials(username: env["SLUICE_GIT_USERNAME"] ?? "x-access-token",
                        token: env["SLUICE_GIT_TOKEN"].flatMap { $0.isEmpty ? nil : $0 },
                        tokenSource: env["SLUICE_GIT_TOKEN"] == nil ? nil : "SLUICE_GIT_TOKEN",
-                       sshPrivateKeyPath: env["SLUICE_GIT_SSH_KEY"])
+                       sshPrivateKeyPath: env["SLUICE_GIT_SSH_KEY"],
+                       knownHostsPath: env["SLUICE_GIT_KNOWN_HOSTS"] ?? env["HOME"].map { $0 + "/.ssh/known_hosts" })
     }
 
     /// What was tried, for error messages.
@@ -36,8 +42,25 @@ public struct GitCredentials: Sendable {
 /// is not offered forever.
 final class CredentialPayload {
     let credentials: GitCredentials
+    let knownHosts: KnownHosts
+    /// The remote's port, for matching `[host]:port` known_hosts entries.
+    let port: Int
     var attempts = 0
-    init(_ credentials: GitCredentials) { self.credentials = credentials }
+    var hostKeyProblem: String?
+
+    init(_ credentials: GitCredentials, url: String) {
+        self.credentials = credentials
+        knownHosts = credentials.knownHostsPath.map { KnownHosts(path: $0) } ?? KnownHosts(text: "")
+        port = CredentialPayload.port(of: url)
+    }
+
+    /// The port in `ssh://user@host:port/path`, else 22.
+    static func port(of url: String) -> Int {
+        guard url.hasPrefix("ssh://"), let hostStart = url.dropFirst(6).split(separator: "/").first else { return 22 }
+        let hostPart = hostStart.split(separator: "@").last ?? hostStart
+        if let colon = hostPart.lastIndex(of: ":"), let port = Int(hostPart[hostPart.index(after: colon)...]) { return port }
+        return 22
+    }
 }
 
 let credentialCallback: git_credential_acquire_cb = { out, _, usernameFromURL, allowed, payload in

@@ -38,13 +38,14 @@ public enum GitMirror {
         try check("find remote of \(repository.path)") { git_remote_lookup(&remote, repository.pointer, "origin") }
         defer { git_remote_free(remote) }
 
-        let payload = CredentialPayload(credentials)
+        let payload = CredentialPayload(credentials, url: url)
         let unmanaged = Unmanaged.passRetained(payload)
         defer { unmanaged.release() }
 
         var options = git_fetch_options()
         git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
         options.callbacks.credentials = credentialCallback
+        options.callbacks.certificate_check = certificateCheckCallback
         options.callbacks.payload = unmanaged.toOpaque()
         options.prune = GIT_FETCH_PRUNE
         options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL
@@ -65,6 +66,9 @@ public enum GitMirror {
 
     /// Turns an authentication failure into a message naming what was tried.
     private static func describe(_ error: GitError, url: String, payload: CredentialPayload) -> GitError {
+        if let problem = payload.hostKeyProblem {
+            return GitError(operation: "authenticate to \(url)", message: problem, code: error.code)
+        }
         let lower = error.message.lowercased()
         if error.code == GIT_EAUTH.rawValue || lower.contains("auth") || lower.contains("credential") || lower.contains("401") {
             return GitError(operation: "authenticate to \(url)",

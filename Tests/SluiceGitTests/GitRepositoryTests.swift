@@ -193,6 +193,47 @@ import SluiceTestSupport
         }
     }
 
+    @Test func mirrorsOverSSHCheckingTheHostKey() throws {
+        guard SSHServer.isAvailable else {
+            Issue.record("SKIPPED LOUDLY: sshd, ssh-keygen or root missing (.ci/setup installs openssh-server)")
+            return
+        }
+        let sshd = try SSHServer()
+        let work = try TestRepository()
+        let id = try work.commit("one", files: ["f": "1"])
+        let served = TemporaryDirectory(prefix: "sluice-served")
+        try ProcessRunner.run("git", ["clone", "-q", "--bare", work.path, served.path + "/p.git"])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let url = sshd.url(served.path + "/p.git")
+
+        let trusted = GitCredentials(sshPrivateKeyPath: sshd.userKey, knownHostsPath: sshd.knownHosts)
+        let mirror = try GitMirror.sync(url: url, into: state.path + "/ok.git", credentials: trusted)
+        #expect(try mirror.commit("main").id == id)
+
+        // No known host key: refused, with what to do.
+        let unknownHost = GitCredentials(sshPrivateKeyPath: sshd.userKey, knownHostsPath: state.path + "/empty")
+        do {
+            _ = try GitMirror.sync(url: url, into: state.path + "/host.git", credentials: unknownHost)
+            Issue.record("expected the host key to be refused")
+        } catch {
+            #expect(error.isAuthentication)
+            #expect(error.description.contains("unknown SSH host key for 127.0.0.1:\(sshd.port)"))
+            #expect(error.description.contains("ssh-keyscan"))
+        }
+
+        // A key the server does not accept: names the key file tried.
+        let otherKey = state.path + "/otherkey"
+        try ProcessRunner.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", otherKey])
+        do {
+            _ = try GitMirror.sync(url: url, into: state.path + "/key.git",
+                                   credentials: GitCredentials(sshPrivateKeyPath: otherKey, knownHostsPath: sshd.knownHosts))
+            Issue.record("expected the key to be refused")
+        } catch {
+            #expect(error.isAuthentication)
+            #expect(error.description.contains(otherKey))
+        }
+    }
+
     @Test func unreachableRemoteNamesTheURL() throws {
         let port = try FreePort.next()
         let url = "git://127.0.0.1:\(port)/nothing.git"
