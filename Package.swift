@@ -30,7 +30,7 @@ let package = Package(
         // Adapters, one per outside thing.
         .target(name: "SluiceYAML", dependencies: ["CYAML", "SluiceCore"]),
         .target(name: "SluiceGit", dependencies: ["CGit2", "SluiceCore"]),
-        .target(name: "SluiceHTTP", dependencies: ["CCurl"]),
+        .target(name: "SluiceHTTP", dependencies: ["CCurl", "SluiceCore"]),
 
         // Connects adapters to the core: load a spec, plan a commit.
         .target(name: "SluiceController", dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit"]),

@@ -25,7 +25,6 @@ public final class GitCommit: @unchecked Sendable {
     public var id: String { git_commit_id(pointer).pointee.hex }
     public var treeID: String { git_tree_id(tree).pointee.hex }
     public var summary: String { git_commit_summary(pointer).map { String(cString: $0) } ?? "" }
-    public var time: Int64 { Int64(git_commit_time(pointer)) }
 
     public var parentIDs: [String] {
         (0..<git_commit_parentcount(pointer)).compactMap { git_commit_parent_id(pointer, $0)?.pointee.hex }
@@ -36,7 +35,7 @@ public final class GitCommit: @unchecked Sendable {
     public func objectID(at path: String) -> String? {
         if path.isEmpty || path == "." { return treeID }
         var entry: OpaquePointer?
-        guard git_tree_entry_bypath(&entry, tree, trimmed(path)) == 0 else { return nil }
+        guard git_tree_entry_bypath(&entry, tree, RepositoryPath.normalized(path)) == 0 else { return nil }
         defer { git_tree_entry_free(entry) }
         return git_tree_entry_id(entry).pointee.hex
     }
@@ -44,7 +43,7 @@ public final class GitCommit: @unchecked Sendable {
     public func kind(at path: String) -> PathKind? {
         if path.isEmpty || path == "." { return .directory }
         var entry: OpaquePointer?
-        guard git_tree_entry_bypath(&entry, tree, trimmed(path)) == 0 else { return nil }
+        guard git_tree_entry_bypath(&entry, tree, RepositoryPath.normalized(path)) == 0 else { return nil }
         defer { git_tree_entry_free(entry) }
         switch git_tree_entry_type(entry) {
         case GIT_OBJECT_TREE: return .directory
@@ -56,7 +55,7 @@ public final class GitCommit: @unchecked Sendable {
     /// The bytes of the file at `path`, or nil when it is absent or a folder.
     public func contents(at path: String) -> [UInt8]? {
         var entry: OpaquePointer?
-        guard git_tree_entry_bypath(&entry, tree, trimmed(path)) == 0 else { return nil }
+        guard git_tree_entry_bypath(&entry, tree, RepositoryPath.normalized(path)) == 0 else { return nil }
         defer { git_tree_entry_free(entry) }
         guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return nil }
         var blob: OpaquePointer?
@@ -76,16 +75,16 @@ public final class GitCommit: @unchecked Sendable {
             start = tree
         } else {
             var entry: OpaquePointer?
-            guard git_tree_entry_bypath(&entry, tree, trimmed(folder)) == 0 else { return [] }
+            guard git_tree_entry_bypath(&entry, tree, RepositoryPath.normalized(folder)) == 0 else { return [] }
             defer { git_tree_entry_free(entry) }
             if git_tree_entry_type(entry) == GIT_OBJECT_BLOB {
-                return [(trimmed(folder), git_tree_entry_id(entry).pointee.hex)]
+                return [(RepositoryPath.normalized(folder), git_tree_entry_id(entry).pointee.hex)]
             }
             guard git_tree_lookup(&owned, repository.pointer, git_tree_entry_id(entry)) == 0 else { return [] }
             start = owned!
         }
         defer { if let owned { git_tree_free(owned) } }
-        walk(start, prefix: folder.isEmpty ? "" : trimmed(folder) + "/", into: &result)
+        walk(start, prefix: folder.isEmpty ? "" : RepositoryPath.normalized(folder) + "/", into: &result)
         return result
     }
 
@@ -181,13 +180,6 @@ public final class GitCommit: @unchecked Sendable {
         var tree: OpaquePointer?
         try check("read tree \(id.hex)") { git_tree_lookup(&tree, repository.pointer, &oid) }
         return tree
-    }
-
-    private func trimmed(_ path: String) -> String {
-        var p = path
-        while p.hasPrefix("./") { p.removeFirst(2) }
-        while p.count > 1, p.hasSuffix("/") { p.removeLast() }
-        return p
     }
 }
 

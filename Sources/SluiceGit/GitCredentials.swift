@@ -42,7 +42,8 @@ public struct GitCredentials: Sendable {
 /// is not offered forever.
 final class CredentialPayload {
     let credentials: GitCredentials
-    let knownHosts: KnownHosts
+    /// Read on first use: only SSH remotes check host keys.
+    lazy var knownHosts: KnownHosts = credentials.knownHostsPath.map { KnownHosts(path: $0) } ?? KnownHosts(text: "")
     /// The remote's port, for matching `[host]:port` known_hosts entries.
     let port: Int
     var attempts = 0
@@ -50,7 +51,6 @@ final class CredentialPayload {
 
     init(_ credentials: GitCredentials, url: String) {
         self.credentials = credentials
-        knownHosts = credentials.knownHostsPath.map { KnownHosts(path: $0) } ?? KnownHosts(text: "")
         port = CredentialPayload.port(of: url)
     }
 

@@ -34,9 +34,6 @@ public final class GitRepository: @unchecked Sendable {
     public var isShallow: Bool { git_repository_is_shallow(pointer) == 1 }
     public var isBare: Bool { git_repository_is_bare(pointer) == 1 }
 
-    /// The working folder, or nil for a bare repository.
-    public var workdir: String? { git_repository_workdir(pointer).map { String(cString: $0) } }
-
     /// Resolves any revision (`HEAD`, a branch, a tag, `abc123`, `main~2`) to a commit.
     public func commit(_ revision: String) throws(GitError) -> GitCommit {
         if isEmpty {

@@ -1,4 +1,5 @@
 import CCurl
+import SluiceCore
 import Synchronization
 
 /// A blocking HTTP client over one libcurl easy handle. Reusing the handle keeps
@@ -60,9 +61,12 @@ final class EasyHandle: @unchecked Sendable {
                 if let body = request.body {
                     // COPYPOSTFIELDS: libcurl keeps its own copy, so the Swift buffer may go away.
                     sluice_curl_setopt_long(curl, CURLOPT_POSTFIELDSIZE, body.count)
-                    body.withUnsafeBufferPointer { buf in
-                        _ = sluice_curl_setopt_pointer(curl, CURLOPT_COPYPOSTFIELDS,
-                                                       UnsafeMutableRawPointer(mutating: buf.baseAddress ?? UnsafePointer(bitPattern: 1)!))
+                    if body.isEmpty {
+                        sluice_curl_setopt_string(curl, CURLOPT_COPYPOSTFIELDS, "")
+                    } else {
+                        body.withUnsafeBufferPointer { buf in
+                            _ = sluice_curl_setopt_pointer(curl, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buf.baseAddress!))
+                        }
                     }
                 }
                 var headers = request.headers
@@ -92,7 +96,7 @@ final class EasyHandle: @unchecked Sendable {
                         sink.headers = []  // a new response (after a redirect or 100) starts
                     } else if let colon = line.firstIndex(of: ":") {
                         let name = line[..<colon].lowercased()
-                        let value = line[line.index(after: colon)...].trimmingCharacters()
+                        let value = String(line[line.index(after: colon)...]).trimmingWhitespace()
                         sink.headers.append((name, value))
                     }
                     return n
@@ -142,14 +146,5 @@ final class EasyHandle: @unchecked Sendable {
             return .tls
         default: return .other
         }
-    }
-}
-
-extension StringProtocol {
-    fileprivate func trimmingCharacters() -> String {
-        let s = String(self)
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
-        guard let a = s.firstIndex(where: { !isSpace($0) }), let b = s.lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(s[a...b])
     }
 }

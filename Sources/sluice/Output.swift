@@ -28,6 +28,4 @@ enum Output {
         err("sluice: error: \(error)")
         return ExitCode(2)
     }
-
-    static var isTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
 }

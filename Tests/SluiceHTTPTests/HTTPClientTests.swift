@@ -56,7 +56,7 @@ import SluiceTestSupport
 
     @Test func refusedConnectionNamesTheURL() throws {
         // Bind a port, close it, and connect: nothing listens there.
-        let url = "http://127.0.0.1:\(try freePort())/api"
+        let url = "http://127.0.0.1:\(try FreePort.next())/api"
         do {
             _ = try HTTPClient().send(HTTPRequest(url: url, timeout: 5))
             Issue.record("expected a connection error")
@@ -86,6 +86,4 @@ import SluiceTestSupport
         }
         #expect(HTTPClient().tls.insecureSkipVerify == false)
     }
-
-    func freePort() throws -> Int { try FreePort.next() }
 }

@@ -84,14 +84,6 @@ public struct NodeReader {
         return i
     }
 
-    public mutating func number(_ node: Node, what: String) -> Double? {
-        guard let d = node.double else {
-            error(node, "\(what) must be a number, found \(node.kindName)")
-            return nil
-        }
-        return d
-    }
-
     /// A list of strings; a single string is accepted as a one-item list.
     public mutating func stringList(_ node: Node, what: String) -> [(String, Node)]? {
         if case .scalar = node.value, !node.isNull, let s = node.string { return [(s, node)] }

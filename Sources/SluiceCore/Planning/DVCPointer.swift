@@ -19,9 +19,10 @@ public enum DVCPointer {
         guard let stages = document?["stages"]?.mapping else {
             throw Diagnostic.error(at: document?.location ?? start, "'\(file)' has no 'stages' mapping", hint: "is it a dvc.lock file?")
         }
+        let wanted = RepositoryPath.normalized(path)
         for pair in stages {
             for section in ["outs", "deps"] {
-                for entry in pair.value[section]?.sequence ?? [] where normalize(entry["path"]?.string) == normalize(path) {
+                for entry in pair.value[section]?.sequence ?? [] where entry["path"]?.string.map(RepositoryPath.normalized) == wanted {
                     return try hash(of: entry, file: file)
                 }
             }
@@ -36,12 +37,5 @@ public enum DVCPointer {
         }
         throw Diagnostic.error(at: entry.location, "DVC entry in '\(file)' has no md5 or etag",
                                hint: "run 'dvc commit' to record the hash")
-    }
-
-    static func normalize(_ path: String?) -> String? {
-        guard var p = path else { return nil }
-        while p.hasPrefix("./") { p.removeFirst(2) }
-        while p.count > 1, p.hasSuffix("/") { p.removeLast() }
-        return p
     }
 }

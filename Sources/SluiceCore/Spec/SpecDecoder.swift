@@ -374,9 +374,7 @@ public struct SpecDecoder {
 
     private mutating func requireExists(_ path: String, _ node: Node, what: String, kind: PathKind? = nil) {
         guard let paths else { return }
-        var p = path
-        while p.count > 1, p.hasSuffix("/") { p.removeLast() }
-        switch paths.kind(of: p) {
+        switch paths.kind(of: RepositoryPath.normalized(path)) {
         case nil: reader.error(node, "\(what) '\(path)' does not exist in the repository")
         case let found? where kind != nil && found != kind:
             reader.error(node, "\(what) '\(path)' is a \(found.rawValue), expected a \(kind!.rawValue)")

@@ -30,12 +30,3 @@ public enum DurationText {
         return out
     }
 }
-
-extension String {
-    /// Leading and trailing spaces, tabs and newlines removed (no Foundation needed).
-    public func trimmingWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-        guard let start = firstIndex(where: { !isSpace($0) }), let end = lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(self[start...end])
-    }
-}
