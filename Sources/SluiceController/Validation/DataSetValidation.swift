@@ -1,0 +1,72 @@
+import FoundationEssentials
+public import SluiceCore
+import SluiceYAML
+
+/// The `validate-data` action: checks a data file against its schema and, given a
+/// reference (the data that trained the production model, or a named file), measures
+/// drift column by column.
+public enum DataSetValidation {
+    public struct Input: Sendable {
+        /// Files on disk and the names to show for them (repository-relative).
+        public var dataPath: String
+        public var dataName: String
+        public var schemaPath: String
+        public var schemaName: String
+        public var referencePath: String?
+        public var referenceName: String?
+
+        public init(dataPath: String, dataName: String, schemaPath: String, schemaName: String,
+                    referencePath: String? = nil, referenceName: String? = nil) {
+            self.dataPath = dataPath
+            self.dataName = dataName
+            self.schemaPath = schemaPath
+            self.schemaName = schemaName
+            self.referencePath = referencePath
+            self.referenceName = referenceName
+        }
+    }
+
+    /// Loads a schema file; a bad schema is a list of located diagnostics.
+    public static func loadSchema(path: String, name: String) throws(DiagnosticsError) -> DataSchema {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DiagnosticsError([.error(at: SourceLocation(file: name, line: 1, column: 1), "cannot read schema file '\(name)'")])
+        }
+        let parsed: Node?
+        do throws(YAMLError) { parsed = try YAMLParser.parseDocument([UInt8](data), file: name) } catch {
+            throw DiagnosticsError([error.diagnostic])
+        }
+        guard let node = parsed else {
+            throw DiagnosticsError([.error(at: SourceLocation(file: name, line: 1, column: 1), "the schema file is empty",
+                                           hint: "declare 'columns: { name: { type: number } }'")])
+        }
+        let decoded = DataSchemaDecoder.decode(node, file: name)
+        guard let schema = decoded.schema else { throw DiagnosticsError(decoded.diagnostics) }
+        return schema
+    }
+
+    public static func run(_ input: Input) throws -> ValidationReport {
+        let schema = try loadSchema(path: input.schemaPath, name: input.schemaName)
+        var notes: [String] = []
+        var reference: DataValidator?
+        if let path = input.referencePath {
+            var r = DataValidator(schema: schema, dataFile: input.referenceName ?? path, profileOnly: true)
+            try DataFileReader.read(path, displayName: input.referenceName ?? path, into: &r)
+            reference = r
+        } else {
+            notes.append("no reference data (no production model yet and no 'reference' given): drift not measured")
+        }
+        var edges: [String: [Double]] = [:]
+        if let reference {
+            for (c, column) in schema.columns.enumerated() {
+                if let sample = reference.numeric[c], sample.count > 0 { edges[column.name] = sample.gridEdges() }
+            }
+        }
+        var current = DataValidator(schema: schema, dataFile: input.dataName, referenceEdges: edges)
+        try DataFileReader.read(input.dataPath, displayName: input.dataName, into: &current)
+        let checks = current.checks()
+        let drift = reference.map { DriftAnalysis.compare(reference: $0, current: current) } ?? []
+        let verdict = (checks.map(\.verdict) + drift.map(\.verdict)).max() ?? .pass
+        return ValidationReport(data: input.dataName, reference: input.referenceName, rows: current.rows, verdict: verdict,
+                                checks: checks, drift: drift, notes: notes)
+    }
+}

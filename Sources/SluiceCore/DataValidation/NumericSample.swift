@@ -1,0 +1,119 @@
+/// The values of one numeric column, kept for drift statistics. Exact (every value)
+/// up to a limit; past it the column switches to counts on a fixed grid of bin edges,
+/// so memory stays flat however large the file grows.
+public struct NumericSample: Sendable {
+    public static let gridBins = 4096
+
+    public let limit: Int
+    /// Exact mode: every value. Sorted by `finish()`.
+    public private(set) var values: [Double] = []
+    /// Grid mode: counts per bin; bin i holds values in (edges[i-1], edges[i]], the
+    /// last bin everything above the last edge.
+    public private(set) var edges: [Double]?
+    private var gridCounts: [Int] = []
+    /// Edges to use when this sample overflows (the reference's), if any.
+    private let preferredEdges: [Double]?
+    public private(set) var count = 0
+    private var sorted = true
+
+    public init(limit: Int, preferredEdges: [Double]? = nil) {
+        self.limit = limit
+        self.preferredEdges = preferredEdges
+    }
+
+    public var isExact: Bool { edges == nil }
+
+    public mutating func add(_ x: Double) {
+        count += 1
+        if let edges {
+            gridCounts[Self.bin(of: x, edges: edges)] += 1
+            return
+        }
+        if let last = values.last, x < last { sorted = false }
+        values.append(x)
+        if values.count > limit { switchToGrid() }
+    }
+
+    public mutating func finish() {
+        if !sorted { values.sort(); sorted = true }
+    }
+
+    /// Edges for a grid: this sample's own if gridded, else its quantiles.
+    public func gridEdges() -> [Double] {
+        if let edges { return edges }
+        let sortedValues = sorted ? values : values.sorted()
+        return Self.quantileEdges(sortedValues, bins: Self.gridBins)
+    }
+
+    private mutating func switchToGrid() {
+        finish()
+        let e = preferredEdges ?? Self.quantileEdges(values, bins: Self.gridBins)
+        var counts = [Int](repeating: 0, count: e.count + 1)
+        for v in values { counts[Self.bin(of: v, edges: e)] += 1 }
+        edges = e
+        gridCounts = counts
+        values = []
+    }
+
+    /// Number of values <= x. Exact in exact mode; in grid mode exact at the edges.
+    public func countAtOrBelow(_ x: Double) -> Int {
+        if let edges {
+            let b = Self.bin(of: x, edges: edges)
+            // Bins 0..<b hold values <= edges[b-1] <= x; bin b is counted only when x is its edge.
+            var total = 0
+            for i in 0..<b { total += gridCounts[i] }
+            if b < edges.count, edges[b] == x { total += gridCounts[b] }
+            return total
+        }
+        return Self.upperBound(values, x)
+    }
+
+    /// Cumulative counts at each edge (for grid mode, cheaper than countAtOrBelow per edge).
+    func cumulativeCounts(at points: [Double]) -> [Int] {
+        if let edges, edges == points {
+            var running = 0
+            return gridCounts.prefix(edges.count).map { running += $0; return running }
+        }
+        return points.map(countAtOrBelow)
+    }
+
+    /// The first index whose value is > x (numpy searchsorted side='right').
+    static func upperBound(_ sorted: [Double], _ x: Double) -> Int {
+        var lo = 0, hi = sorted.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sorted[mid] <= x { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// The bin of x: the first edge >= x (values equal to an edge fall in its bin).
+    static func bin(of x: Double, edges: [Double]) -> Int {
+        var lo = 0, hi = edges.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if edges[mid] < x { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// Distinct inner quantiles (numpy's default linear interpolation) that cut the
+    /// sorted values into `bins` groups.
+    static func quantileEdges(_ sorted: [Double], bins: Int) -> [Double] {
+        guard !sorted.isEmpty, bins > 1 else { return [] }
+        var edges: [Double] = []
+        for k in 1..<bins {
+            let q = quantile(sorted, Double(k) / Double(bins))
+            if edges.last != q { edges.append(q) }
+        }
+        return edges
+    }
+
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        let position = q * Double(sorted.count - 1)
+        let lower = Int(position)
+        let fraction = position - Double(lower)
+        if lower + 1 >= sorted.count { return sorted[sorted.count - 1] }
+        return sorted[lower] + (sorted[lower + 1] - sorted[lower]) * fraction
+    }
+}

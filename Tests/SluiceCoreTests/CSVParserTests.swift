@@ -1,0 +1,57 @@
+import Testing
+@testable import SluiceCore
+
+@Suite struct CSVParserTests {
+    /// Parses `text` fed in chunks of `chunk` bytes; returns (line, fields) and errors.
+    func parse(_ text: String, chunk: Int = 1 << 20) -> (records: [(Int, [String])], errors: [CSVParser.SyntaxError]) {
+        var parser = CSVParser()
+        var records: [(Int, [String])] = []
+        var errors: [CSVParser.SyntaxError] = []
+        func onRecord(_ r: borrowing CSVParser.Record, _ line: Int) { records.append((line, (0..<r.count).map { r.string($0) })) }
+        func onError(_ e: CSVParser.SyntaxError) { errors.append(e) }
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            let end = min(bytes.count, i + chunk)
+            bytes[i..<end].withUnsafeBytes { parser.feed($0, onRecord, onError: onError) }
+            i = end
+        }
+        parser.finish(onRecord, onError: onError)
+        return (records, errors)
+    }
+
+    static let sample = "a,b,c\r\n1,\"x, \"\"quoted\"\"\",3\n\n4,\"multi\nline\",6\n7,,\n8,9,10"
+
+    @Test func quotingNewlinesAndCRLF() {
+        let (records, errors) = parse(Self.sample)
+        #expect(errors.isEmpty)
+        #expect(records.map(\.0) == [1, 2, 4, 6, 7])
+        #expect(records.map(\.1) == [["a", "b", "c"], ["1", "x, \"quoted\"", "3"], ["4", "multi\nline", "6"], ["7", "", ""], ["8", "9", "10"]])
+    }
+
+    @Test(arguments: [1, 2, 3, 5, 7, 64])
+    func chunkBoundariesDoNotChangeTheResult(chunk: Int) {
+        let whole = parse(Self.sample)
+        let split = parse(Self.sample, chunk: chunk)
+        #expect(split.records.map(\.0) == whole.records.map(\.0))
+        #expect(split.records.map(\.1) == whole.records.map(\.1))
+    }
+
+    @Test func malformedRowsAreReportedWithTheirLine() {
+        let (records, errors) = parse("a,b\n1,2\n3,\"x\"y\n5,6\n7,\"open\n")
+        #expect(records.map(\.1) == [["a", "b"], ["1", "2"], ["5", "6"]])
+        #expect(errors.map(\.line) == [3, 5])
+        #expect(errors[0].message.contains("closing quote"))
+        #expect(errors[1].message.contains("unterminated"))
+    }
+
+    @Test func numbersParseExactlyAsTheStandardLibraryDoes() {
+        for text in ["0", "-0.5", "3.14159", "1e-7", "123456789012345678", "0.1", "2.5E3", "+7", "1.7976931348623157e308", "5."] {
+            let fast = Array(text.utf8).withUnsafeBufferPointer { FieldParsing.double($0) }
+            #expect(fast == Double(text), "\(text)")
+        }
+        for text in ["abc", "1.2.3", "", "-", "0x1p3", "1,5"] {
+            #expect(Array(text.utf8).withUnsafeBufferPointer { FieldParsing.double($0) } == nil, "\(text)")
+        }
+    }
+}

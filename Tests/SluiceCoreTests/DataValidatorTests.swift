@@ -1,0 +1,130 @@
+import Testing
+@testable import SluiceCore
+
+@Suite struct DataValidatorTests {
+    static let location = SourceLocation(file: "schema.yaml", line: 3, column: 3)
+
+    func schema() -> DataSchema {
+        var id = DataSchema.Column(name: "id", type: .integer, location: Self.location)
+        id.unique = true
+        id.drift = false
+        var x = DataSchema.Column(name: "x", type: .number, location: Self.location)
+        x.min = 0
+        x.max = 10
+        var kind = DataSchema.Column(name: "kind", type: .string, location: Self.location)
+        kind.allowed = ["a", "b"]
+        var code = DataSchema.Column(name: "code", type: .string, location: Self.location)
+        code.pattern = "[A-Z]{2}[0-9]"
+        code.nullable = true
+        var s = DataSchema(file: "schema.yaml", columns: [id, x, kind, code])
+        s.minRows = 2
+        return s
+    }
+
+    func validate(_ csv: String, schema: DataSchema? = nil) -> DataValidator {
+        var v = DataValidator(schema: schema ?? self.schema(), dataFile: "data.csv")
+        var parser = CSVParser()
+        var header = true
+        func onRecord(_ r: borrowing CSVParser.Record, _ line: Int) {
+            if header { header = false; v.header((0..<r.count).map { r.string($0) }, line: line) } else { v.record(r, line: line) }
+        }
+        func onError(_ e: CSVParser.SyntaxError) { v.malformed(line: e.line, message: e.message) }
+        Array(csv.utf8).withUnsafeBytes { parser.feed($0, onRecord, onError: onError) }
+        parser.finish(onRecord, onError: onError)
+        v.finishProfiles()
+        return v
+    }
+
+    func failed(_ v: DataValidator) -> [String: [Int]] {
+        Dictionary(uniqueKeysWithValues: v.checks().filter { $0.verdict == .fail }.map { (($0.column ?? "") + "." + $0.check, $0.examples.map(\.line)) })
+    }
+
+    @Test func cleanDataPassesEveryCheck() {
+        let v = validate("id,x,kind,code\n1,0.5,a,AB1\n2,10,b,\n")
+        #expect(failed(v).isEmpty)
+        #expect(v.rows == 2)
+    }
+
+    @Test func eachBrokenRuleNamesItsLines() {
+        let v = validate("id,x,kind,code\n1,0.5,a,AB1\n1,11,c,zz\n3,abc,,AB2\n4.5,-1,b,AB3\n")
+        #expect(failed(v) == [
+            "id.unique": [3], "id.type": [5], "x.max": [3], "x.min": [5], "x.type": [4],
+            "kind.allowed": [3], "kind.nullable": [4], "code.pattern": [3],
+        ])
+    }
+
+    @Test func missingColumnIsReportedWithTheSchemaLocationAndASuggestion() {
+        let v = validate("id,x,knd,code\n1,1,a,AB1\n2,2,b,AB2\n")
+        let check = v.checks().first { $0.check == "present" }
+        #expect(check?.verdict == .fail)
+        #expect(check?.message.contains("column 'kind' declared at schema.yaml:3:3 is not in data.csv") == true)
+        #expect(check?.message.contains("did you mean 'knd'") == true)
+    }
+
+    @Test func wrongFieldCountAndRowBounds() {
+        let v = validate("id,x,kind,code\n1,1,a\n")
+        let f = failed(v)
+        #expect(f[".field-count"] == [2])
+        #expect(f[".rows"] != nil)
+    }
+
+    @Test func schemaDecoderReportsEveryProblemWithItsLocation() {
+        let root = Node(.mapping([
+            .init(key: Node(.scalar(Scalar("columns")), at: .init(file: "s.yaml", line: 1, column: 1)),
+                  value: Node(.mapping([
+                      .init(key: Node(.scalar(Scalar("a")), at: .init(file: "s.yaml", line: 2, column: 3)),
+                            value: Node(.mapping([
+                                .init(key: Node(.scalar(Scalar("tpye")), at: .init(file: "s.yaml", line: 2, column: 6)),
+                                      value: Node(.scalar(Scalar("number")), at: .init(file: "s.yaml", line: 2, column: 12))),
+                            ]), at: .init(file: "s.yaml", line: 2, column: 6))),
+                  ]), at: .init(file: "s.yaml", line: 2, column: 3))),
+        ]), at: .init(file: "s.yaml", line: 1, column: 1))
+        let (schema, diagnostics) = DataSchemaDecoder.decode(root, file: "s.yaml")
+        #expect(schema == nil)
+        let rendered = diagnostics.map(DiagnosticRenderer.line)
+        #expect(rendered.contains { $0.hasPrefix("s.yaml:2:6: error: unknown key 'tpye'") && $0.contains("did you mean 'type'") })
+        #expect(rendered.contains { $0.contains("column 'a' has no 'type'") })
+    }
+
+    @Test func identicalDataShowsNoDrift() {
+        var csv = "id,x,kind,code\n"
+        for i in 0..<500 { csv += "\(i),\(Double(i % 100) / 10),\(i % 3 == 0 ? "a" : "b"),\n" }
+        let a = validate(csv), b = validate(csv)
+        let drift = DriftAnalysis.compare(reference: a, current: b)
+        #expect(drift.map(\.test) == ["psi", "ks", "psi", "chi2"])
+        #expect(drift.allSatisfy { $0.verdict == .pass })
+        #expect(drift[1].statistic == 0)
+    }
+
+    @Test func shiftedDataFailsPSIAndKS() {
+        var ref = "id,x,kind,code\n", cur = ref
+        for i in 0..<1000 {
+            ref += "\(i),\(Double(i % 100) / 20),a,\n"
+            cur += "\(i),\(Double(i % 100) / 20 + 4),\(i % 2 == 0 ? "a" : "b"),\n"
+        }
+        let drift = DriftAnalysis.compare(reference: validate(ref), current: validate(cur))
+        let byTest = Dictionary(uniqueKeysWithValues: drift.map { ($0.column + "." + $0.test, $0) })
+        #expect(byTest["x.psi"]?.verdict == .fail)
+        #expect(byTest["x.ks"]?.verdict == .fail)
+        #expect(byTest["kind.chi2"]?.verdict == .fail)
+        #expect(byTest["kind.psi"]?.verdict == .fail)
+    }
+
+    @Test func largeSamplesSwitchToTheReferenceGridAndStayClose() {
+        var s = schema()
+        s.drift.exactLimit = 1000
+        var small = s
+        small.drift.exactLimit = 1_000_000
+        var ref = "id,x,kind,code\n", cur = ref
+        for i in 0..<5000 {
+            ref += "\(i),\(Double((i * 7919) % 1000) / 100),a,\n"
+            cur += "\(i),\(Double((i * 104729) % 1000) / 110),a,\n"
+        }
+        let gridded = DriftAnalysis.compare(reference: validate(ref, schema: s), current: validate(cur, schema: s))
+        let exact = DriftAnalysis.compare(reference: validate(ref, schema: small), current: validate(cur, schema: small))
+        let g = gridded.first { $0.test == "ks" }!, e = exact.first { $0.test == "ks" }!
+        #expect(g.method.hasPrefix("grid"))
+        #expect(e.method.hasPrefix("exact"))
+        #expect(abs(g.statistic - e.statistic) < 0.01)
+    }
+}
