@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C libraries (Debian: libgit2-dev, libyaml-dev, libcurl4-openssl-dev).
@@ -31,9 +32,17 @@ let package = Package(
         .target(name: "SluiceYAML", dependencies: ["CYAML", "SluiceCore"]),
         .target(name: "SluiceGit", dependencies: ["CGit2", "SluiceCore"]),
         .target(name: "SluiceHTTP", dependencies: ["CCurl", "SluiceCore"]),
+        // Stage processes: spawn in their own process group, capture, time out, kill.
+        .target(name: "CProcess"),
+        .target(name: "SluiceRunner", dependencies: ["SluiceCore", "CProcess"]),
+        // The run store (SQLite via GRDB, WAL) and the content-addressed artifact store.
+        .target(
+            name: "SluiceStore",
+            dependencies: ["SluiceCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
+        ),
 
-        // Connects adapters to the core: load a spec, plan a commit.
-        .target(name: "SluiceController", dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit"]),
+        // Connects adapters to the core: load a spec, plan a commit, run it.
+        .target(name: "SluiceController", dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceRunner", "SluiceStore"]),
 
         // Thin CLI.
         .executableTarget(
@@ -56,6 +65,8 @@ let package = Package(
             name: "SluiceControllerTests",
             dependencies: ["SluiceController", "SluiceYAML", "SluiceTestSupport"]
         ),
+        .testTarget(name: "SluiceRunnerTests", dependencies: ["SluiceRunner", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceTestSupport"]),
         .testTarget(name: "SluiceCLITests", dependencies: ["SluiceTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
