@@ -1,0 +1,231 @@
+import Crypto
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A content-addressed store of stage outputs under `<state>/cas/sha256/ab/<hex>`.
+/// Files are written to a temporary name, synced, then renamed into place, so a
+/// blob either exists whole or not at all (a full disk leaves nothing behind).
+/// A folder is stored as its files plus a manifest (one `digest size path` line per
+/// file, sorted); the folder's digest is the manifest's.
+public struct ArtifactStore: Sendable {
+    public let root: String
+
+    public struct ArtifactError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    public struct Stored: Sendable, Hashable {
+        public var path: String
+        public var digest: String
+        public var kind: ArtifactKind
+        public var size: Int64
+    }
+
+    public init(stateDirectory: String) {
+        root = stateDirectory + "/cas"
+    }
+
+    func blobPath(_ digest: String) -> String {
+        let hex = digest.hasPrefix("sha256:") ? String(digest.dropFirst(7)) : digest
+        return "\(root)/sha256/\(hex.prefix(2))/\(hex)"
+    }
+
+    public func contains(_ digest: String) -> Bool { access(blobPath(digest), F_OK) == 0 }
+
+    // MARK: storing
+
+    /// Stores the output `relative` of the workspace. Refuses paths that leave the
+    /// workspace, through `..` or through a symbolic link.
+    public func store(output relative: String, workspace: String) throws(ArtifactError) -> Stored {
+        let full = try Self.resolveInside(workspace: workspace, relative: relative)
+        var info = stat()
+        guard lstat(full, &info) == 0 else {
+            throw ArtifactError(description: "declared output '\(relative)' was not produced (no such file or folder in the workspace)")
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            var lines: [String] = []
+            var total: Int64 = 0
+            for file in try Self.files(under: full, workspace: workspace, shownAs: relative) {
+                let (digest, size) = try storeFile(full + "/" + file, shownAs: relative + "/" + file)
+                lines.append("\(digest) \(size) \(file)")
+                total += size
+            }
+            let manifest = lines.joined(separator: "\n") + "\n"
+            let digest = try storeBytes(Array(manifest.utf8), shownAs: relative)
+            return Stored(path: relative, digest: digest, kind: .directory, size: total)
+        }
+        let (digest, size) = try storeFile(full, shownAs: relative)
+        return Stored(path: relative, digest: digest, kind: .file, size: size)
+    }
+
+    /// The absolute path of `relative` inside `workspace`, refusing escapes.
+    static func resolveInside(workspace: String, relative: String) throws(ArtifactError) -> String {
+        let parts = relative.split(separator: "/")
+        if relative.hasPrefix("/") || parts.contains("..") {
+            throw ArtifactError(description: "output '\(relative)' points outside the workspace; outputs must be paths inside the repository")
+        }
+        let full = workspace + "/" + parts.joined(separator: "/")
+        // Every existing prefix must resolve inside the workspace (no symlink escapes).
+        guard let base = realPath(workspace) else { throw ArtifactError(description: "the workspace \(workspace) is gone") }
+        var prefix = workspace
+        for part in parts {
+            prefix += "/" + part
+            guard let resolved = realPath(prefix) else { break }
+            if resolved != base, !resolved.hasPrefix(base + "/") {
+                throw ArtifactError(description: "output '\(relative)' leads outside the workspace through a symbolic link ('\(prefix.dropFirst(workspace.count + 1))' -> \(resolved)); refused")
+            }
+        }
+        return full
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    /// Regular files below `folder`, relative to it, sorted. Symbolic links must stay inside the workspace.
+    static func files(under folder: String, workspace: String, shownAs: String) throws(ArtifactError) -> [String] {
+        guard let base = realPath(workspace) else { throw ArtifactError(description: "the workspace \(workspace) is gone") }
+        var result: [String] = []
+        var pending = [""]
+        while let dir = pending.popLast() {
+            let full = dir.isEmpty ? folder : folder + "/" + dir
+            guard let entries = try? FileManager.default.contentsOfDirectory(atPath: full) else {
+                throw ArtifactError(description: "cannot list output folder '\(shownAs)/\(dir)'")
+            }
+            for name in entries {
+                let rel = dir.isEmpty ? name : dir + "/" + name
+                var info = stat()
+                guard lstat(folder + "/" + rel, &info) == 0 else { continue }
+                let type = info.st_mode & S_IFMT
+                if type == S_IFLNK {
+                    guard let target = realPath(folder + "/" + rel), target.hasPrefix(base + "/") else {
+                        throw ArtifactError(description: "output '\(shownAs)/\(rel)' is a symbolic link leading outside the workspace; refused")
+                    }
+                    var t = stat()
+                    stat(target, &t)
+                    if (t.st_mode & S_IFMT) == S_IFDIR { pending.append(rel) } else { result.append(rel) }
+                } else if type == S_IFDIR {
+                    pending.append(rel)
+                } else if type == S_IFREG {
+                    result.append(rel)
+                }
+            }
+        }
+        return result.sorted()
+    }
+
+    private func storeFile(_ path: String, shownAs: String) throws(ArtifactError) -> (String, Int64) {
+        let input = open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw ArtifactError(description: "cannot read output '\(shownAs)': \(String(cString: strerror(errno)))") }
+        defer { close(input) }
+        return try write(shownAs: shownAs) { (sink: (UnsafeRawBufferPointer) throws(ArtifactError) -> Void) throws(ArtifactError) in
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+            defer { buffer.deallocate() }
+            while true {
+                let n = read(input, buffer.baseAddress, buffer.count)
+                if n < 0, errno == EINTR { continue }
+                if n < 0 { throw ArtifactError(description: "reading output '\(shownAs)' failed: \(String(cString: strerror(errno)))") }
+                if n == 0 { return }
+                try sink(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            }
+        }
+    }
+
+    private func storeBytes(_ bytes: [UInt8], shownAs: String) throws(ArtifactError) -> String {
+        try write(shownAs: shownAs) { (sink: (UnsafeRawBufferPointer) throws(ArtifactError) -> Void) throws(ArtifactError) in
+            do {
+                try bytes.withUnsafeBytes { (b: UnsafeRawBufferPointer) throws in try sink(b) }
+            } catch let e as ArtifactError { throw e } catch { throw ArtifactError(description: "\(error)") }
+        }.0
+    }
+
+    /// Streams bytes into a temporary file while hashing, then moves it to its digest's path.
+    private func write(
+        shownAs: String,
+        _ produce: ((UnsafeRawBufferPointer) throws(ArtifactError) -> Void) throws(ArtifactError) -> Void
+    ) throws(ArtifactError) -> (String, Int64) {
+        let tmpDir = root + "/tmp"
+        try? FileManager.default.createDirectory(atPath: tmpDir, withIntermediateDirectories: true)
+        var template = Array("\(tmpDir)/blob-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw ArtifactError(description: "cannot create a file in \(tmpDir): \(String(cString: strerror(errno)))") }
+        let tmpPath = String(cString: template)
+        var done = false
+        defer {
+            if !done { unlink(tmpPath) }
+        }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        do throws(ArtifactError) {
+            try produce { (chunk: UnsafeRawBufferPointer) throws(ArtifactError) in
+                hasher.update(bufferPointer: chunk)
+                size += Int64(chunk.count)
+                var offset = 0
+                while offset < chunk.count {
+                    let n = Glibc.write(fd, chunk.baseAddress! + offset, chunk.count - offset)
+                    if n < 0, errno == EINTR { continue }
+                    if n < 0 { throw ArtifactError(description: "storing output '\(shownAs)' failed: \(String(cString: strerror(errno))) (artifact store \(root))") }
+                    offset += n
+                }
+            }
+            if fsync(fd) != 0 { throw ArtifactError(description: "storing output '\(shownAs)' failed: \(String(cString: strerror(errno))) (artifact store \(root))") }
+        } catch {
+            close(fd)
+            throw error
+        }
+        close(fd)
+        let digest = "sha256:" + hasher.finalize().map { String($0, radix: 16).leftPadded(2) }.joined()
+        let target = blobPath(digest)
+        if access(target, F_OK) == 0 { return (digest, size) }  // already stored: the temp file is dropped
+        try? FileManager.default.createDirectory(atPath: String(target.prefix(upTo: target.lastIndex(of: "/")!)), withIntermediateDirectories: true)
+        guard rename(tmpPath, target) == 0 else {
+            throw ArtifactError(description: "storing output '\(shownAs)' failed: \(String(cString: strerror(errno)))")
+        }
+        done = true
+        return (digest, size)
+    }
+
+    // MARK: restoring
+
+    /// Puts a stored output back at `relative` in the workspace (cache hit).
+    public func restore(_ digest: String, kind: ArtifactKind, to relative: String, workspace: String) throws(ArtifactError) {
+        let full = try Self.resolveInside(workspace: workspace, relative: relative)
+        switch kind {
+        case .file:
+            try copyBlob(digest, to: full, shownAs: relative)
+        case .directory:
+            guard let data = FileManager.default.contents(atPath: blobPath(digest)) else {
+                throw ArtifactError(description: "artifact \(digest) of output '\(relative)' is missing from the store")
+            }
+            try? FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                let parts = line.split(separator: " ", maxSplits: 2)
+                guard parts.count == 3 else { continue }
+                let file = String(parts[2])
+                if file.split(separator: "/").contains("..") { throw ArtifactError(description: "corrupt manifest \(digest)") }
+                try copyBlob(String(parts[0]), to: full + "/" + file, shownAs: relative + "/" + file)
+            }
+        }
+    }
+
+    private func copyBlob(_ digest: String, to path: String, shownAs: String) throws(ArtifactError) {
+        let source = blobPath(digest)
+        guard access(source, R_OK) == 0 else {
+            throw ArtifactError(description: "artifact \(digest) of output '\(shownAs)' is missing from the store")
+        }
+        let parent = String(path.prefix(upTo: path.lastIndex(of: "/")!))
+        try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: path)
+        do { try FileManager.default.copyItem(atPath: source, toPath: path) } catch {
+            throw ArtifactError(description: "restoring output '\(shownAs)' failed: \(error)")
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+}

@@ -1,0 +1,40 @@
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Proof that this process owns a run: an exclusive `flock` on
+/// `<state>/locks/run-<id>.lock`. The kernel drops it when the process dies, even by
+/// `kill -9`, which is how the next start tells an interrupted run from a live one.
+public final class RunLock: Sendable {
+    let fd: Int32
+    public let runID: Int64
+
+    static func path(_ stateDirectory: String, _ id: Int64) -> String { "\(stateDirectory)/locks/run-\(id).lock" }
+
+    public init(stateDirectory: String, runID: Int64) throws(RunStore.StoreError) {
+        self.runID = runID
+        try? FileManager.default.createDirectory(atPath: stateDirectory + "/locks", withIntermediateDirectories: true)
+        let p = Self.path(stateDirectory, runID)
+        fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .init(description: "cannot create lock file \(p): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw .init(description: "run \(runID) is already being run by another process")
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// True while some process (this one included) holds the run's lock.
+    public static func isHeld(stateDirectory: String, runID: Int64) -> Bool {
+        let fd = open(path(stateDirectory, runID), O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return false
+        }
+        return true
+    }
+}

@@ -1,0 +1,240 @@
+import FoundationEssentials
+public import GRDB
+
+/// The run store: runs, stage results, artifacts and reports in one SQLite file
+/// (`<state>/sluice.sqlite`, WAL). Every write is its own transaction and is on disk
+/// before the call returns, so the next step never starts before the last is recorded.
+public final class RunStore: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    public struct StoreError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(stateDirectory: String) throws(StoreError) {
+        path = stateDirectory + "/sluice.sqlite"
+        do {
+            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            configuration.prepareDatabase { db in
+                // WAL is DatabasePool's default; FULL makes each commit durable across power loss too.
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw StoreError(description: "cannot open the run store at \(path): \(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.create(table: "runs") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("repository", .text).notNull()
+                t.column("ref", .text)
+                t.column("commit", .text).notNull()
+                t.column("baseCommit", .text)
+                t.column("trigger", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("createdAt", .double).notNull()
+                t.column("startedAt", .double)
+                t.column("finishedAt", .double)
+                t.column("retryOf", .integer).references("runs")
+                t.column("message", .text)
+            }
+            try db.create(index: "runs_by_status", on: "runs", columns: ["status"])
+            try db.create(table: "stage_results") { t in
+                t.column("runId", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("stage", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("decision", .text).notNull()
+                t.column("reasons", .text).notNull()
+                t.column("cacheKey", .text).notNull()
+                t.column("cacheHit", .boolean).notNull()
+                t.column("exitCode", .integer)
+                t.column("startedAt", .double)
+                t.column("finishedAt", .double)
+                t.column("logPath", .text)
+                t.column("processGroup", .integer)
+                t.column("message", .text)
+                t.primaryKey(["runId", "stage"])
+            }
+            try db.create(index: "stage_results_by_cache_key", on: "stage_results", columns: ["cacheKey", "status"])
+            try db.create(table: "artifacts") { t in
+                t.column("runId", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("stage", .text).notNull()
+                t.column("path", .text).notNull()
+                t.column("digest", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("cacheKey", .text).notNull()
+                t.column("commit", .text).notNull()
+                t.column("lineage", .text).notNull()
+                t.column("createdAt", .double).notNull()
+                t.primaryKey(["runId", "stage", "path"])
+            }
+            try db.create(table: "reports") { t in
+                t.column("runId", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("stage", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("path", .text).notNull()
+                t.column("content", .text).notNull()
+                t.primaryKey(["runId", "stage", "kind"])
+            }
+        }
+        return m
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.write(body) } catch {
+            throw StoreError(description: "run store write failed (\(path)): \(error)")
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.read(body) } catch {
+            throw StoreError(description: "run store read failed (\(path)): \(error)")
+        }
+    }
+
+    // MARK: runs
+
+    public func insert(_ run: RunRecord, stages: [StageResultRecord]) throws(StoreError) -> RunRecord {
+        try write { db in
+            var run = run
+            try run.insert(db)
+            for var s in stages {
+                s.runId = run.id!
+                try s.insert(db)
+            }
+            return run
+        }
+    }
+
+    public func run(_ id: Int64) throws(StoreError) -> RunRecord? {
+        try read { try RunRecord.fetchOne($0, key: id) }
+    }
+
+    public func runs(repository: String? = nil, limit: Int = 50) throws(StoreError) -> [RunRecord] {
+        try read { db in
+            var request = RunRecord.order(Column("id").desc).limit(limit)
+            if let repository { request = request.filter(Column("repository") == repository) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    public func queuedRuns(repository: String) throws(StoreError) -> [RunRecord] {
+        try read { db in
+            try RunRecord.filter(Column("repository") == repository && Column("status") == RunStatus.queued.rawValue)
+                .order(Column("id")).fetchAll(db)
+        }
+    }
+
+    public func setRunStatus(_ id: Int64, _ status: RunStatus, at time: Double, message: String? = nil) throws(StoreError) {
+        try write { db in
+            guard var run = try RunRecord.fetchOne(db, key: id) else { return }
+            run.status = status
+            if status == .running, run.startedAt == nil { run.startedAt = time }
+            if status.isFinished { run.finishedAt = time }
+            if let message { run.message = message }
+            try run.update(db)
+        }
+    }
+
+    // MARK: stages
+
+    public func stages(of runID: Int64) throws(StoreError) -> [StageResultRecord] {
+        try read { db in try StageResultRecord.filter(Column("runId") == runID).fetchAll(db) }
+    }
+
+    public func update(_ stage: StageResultRecord) throws(StoreError) {
+        try write { db in try stage.update(db) }
+    }
+
+    /// Records a finished stage together with its artifacts and reports, atomically:
+    /// either all of it is stored or none.
+    public func complete(_ stage: StageResultRecord, artifacts: [ArtifactRecord], reports: [ReportRecord]) throws(StoreError) {
+        try write { db in
+            try stage.update(db)
+            for a in artifacts { try a.insert(db, onConflict: .replace) }
+            for r in reports { try r.insert(db, onConflict: .replace) }
+        }
+    }
+
+    /// The most recent successful result for a cache key, with its artifacts and reports.
+    public func cacheEntry(for key: String) throws(StoreError) -> (stage: StageResultRecord, artifacts: [ArtifactRecord], reports: [ReportRecord])? {
+        try read { db in
+            guard let stage = try StageResultRecord
+                .filter(Column("cacheKey") == key && Column("status") == StageStatus.succeeded.rawValue)
+                .order(Column("finishedAt").desc).fetchOne(db) else { return nil }
+            let artifacts = try ArtifactRecord.filter(Column("runId") == stage.runId && Column("stage") == stage.stage).fetchAll(db)
+            let reports = try ReportRecord.filter(Column("runId") == stage.runId && Column("stage") == stage.stage).fetchAll(db)
+            return (stage, artifacts, reports)
+        }
+    }
+
+    /// Cache keys with a stored successful result (the planner marks those stages `cached`).
+    public func knownCacheKeys() throws(StoreError) -> Set<String> {
+        try read { db in
+            Set(try String.fetchAll(db, sql: "SELECT DISTINCT cacheKey FROM stage_results WHERE status = ?", arguments: [StageStatus.succeeded.rawValue]))
+        }
+    }
+
+    public func artifacts(of runID: Int64) throws(StoreError) -> [ArtifactRecord] {
+        try read { db in try ArtifactRecord.filter(Column("runId") == runID).order(Column("stage"), Column("path")).fetchAll(db) }
+    }
+
+    public func reports(of runID: Int64) throws(StoreError) -> [ReportRecord] {
+        try read { db in try ReportRecord.filter(Column("runId") == runID).fetchAll(db) }
+    }
+
+    // MARK: recovery
+
+    /// A run left `queued` or `running` by a controller that is gone.
+    public struct Interrupted: Sendable {
+        public var run: RunRecord
+        public var retry: RunRecord
+        /// Process groups of stages that were running (they may have outlived the controller).
+        public var processGroups: [Int32]
+    }
+
+    /// Marks runs whose owner is gone (`isOwned` false) as interrupted, keeps every
+    /// completed stage result, and queues one retry per interrupted run.
+    public func recoverInterrupted(isOwned: (Int64) -> Bool, now: Double) throws(StoreError) -> [Interrupted] {
+        try write { db in
+            let open = try RunRecord.filter([RunStatus.queued.rawValue, RunStatus.running.rawValue].contains(Column("status"))).fetchAll(db)
+            var result: [Interrupted] = []
+            for var run in open where run.status == .running && !isOwned(run.id!) {
+                let stages = try StageResultRecord.filter(Column("runId") == run.id!).fetchAll(db)
+                var groups: [Int32] = []
+                for var s in stages where !s.status.isFinished {
+                    if s.status == .running, let g = s.processGroup { groups.append(g) }
+                    s.status = .interrupted
+                    s.finishedAt = s.startedAt == nil ? nil : now
+                    s.message = "the controller stopped while this stage was \(s.startedAt == nil ? "waiting" : "running")"
+                    try s.update(db)
+                }
+                run.status = .interrupted
+                run.finishedAt = now
+                run.message = "the controller stopped during this run; retried as a new run"
+                try run.update(db)
+                var retry = RunRecord(repository: run.repository, ref: run.ref, commit: run.commit, baseCommit: run.baseCommit,
+                                      trigger: "retry of interrupted run \(run.id!)", createdAt: now, retryOf: run.id)
+                try retry.insert(db)
+                for var s in stages {
+                    s.runId = retry.id!
+                    s.status = .pending
+                    s.cacheHit = false
+                    s.exitCode = nil; s.startedAt = nil; s.finishedAt = nil; s.logPath = nil; s.processGroup = nil; s.message = nil
+                    try s.insert(db)
+                }
+                result.append(Interrupted(run: run, retry: retry, processGroups: groups))
+            }
+            return result
+        }
+    }
+}

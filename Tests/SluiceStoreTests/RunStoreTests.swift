@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import SluiceTestSupport
+@testable import SluiceStore
+
+@Suite struct RunStoreTests {
+    func newRun(_ store: RunStore, stages: [String] = ["a", "b"]) throws -> RunRecord {
+        try store.insert(RunRecord(repository: "/repo", ref: "refs/heads/main", commit: "c1", baseCommit: nil, trigger: "commit", createdAt: 1),
+                         stages: stages.map { StageResultRecord(runId: 0, stage: $0, status: .pending, decision: "run", reasons: "every commit", cacheKey: "key-\($0)") })
+    }
+
+    @Test func aStageAndItsArtifactsAreStoredTogether() throws {
+        let dir = TemporaryDirectory()
+        let store = try RunStore(stateDirectory: dir.path)
+        let run = try newRun(store)
+        var a = try #require(try store.stages(of: run.id!).first { $0.stage == "a" })
+        a.status = .succeeded
+        a.finishedAt = 5
+        let artifact = ArtifactRecord(runId: run.id!, stage: "a", path: "model/", digest: "sha256:00", kind: .directory, size: 3,
+                                      cacheKey: "key-a", commit: "c1", lineage: "{}", createdAt: 5)
+        try store.complete(a, artifacts: [artifact], reports: [ReportRecord(runId: run.id!, stage: "a", kind: "metrics", path: "m.json", content: "{}")])
+        let entry = try #require(try store.cacheEntry(for: "key-a"))
+        #expect(entry.artifacts == [artifact])
+        #expect(entry.reports.count == 1)
+        #expect(try store.knownCacheKeys() == ["key-a"])
+        #expect(try store.cacheEntry(for: "key-b") == nil)
+        // WAL mode is on.
+        let mode = try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+    }
+
+    @Test func interruptedRunsAreMarkedAndRetriedOnceKeepingFinishedStages() throws {
+        let dir = TemporaryDirectory()
+        let store = try RunStore(stateDirectory: dir.path)
+        let live = try newRun(store)
+        let dead = try newRun(store)
+        let lock = try RunLock(stateDirectory: dir.path, runID: live.id!)
+        for id in [live.id!, dead.id!] { try store.setRunStatus(id, .running, at: 2) }
+        var stages = try store.stages(of: dead.id!)
+        stages[0].status = .succeeded
+        stages[1].status = .running
+        stages[1].startedAt = 3
+        stages[1].processGroup = 999_999
+        for s in stages { try store.update(s) }
+
+        let owned = { (id: Int64) in RunLock.isHeld(stateDirectory: dir.path, runID: id) }
+        let recovered = try store.recoverInterrupted(isOwned: owned, now: 10)
+        #expect(recovered.map(\.run.id) == [dead.id])
+        #expect(recovered.first?.processGroups == [999_999])
+        #expect(try store.run(dead.id!)?.status == .interrupted)
+        #expect(try store.run(live.id!)?.status == .running)
+        let after = try store.stages(of: dead.id!).sorted { $0.stage < $1.stage }
+        #expect(after.map(\.status) == [.succeeded, .interrupted])
+        let retry = try #require(recovered.first?.retry)
+        #expect(retry.retryOf == dead.id)
+        #expect(retry.status == .queued)
+        #expect(try store.stages(of: retry.id!).map(\.status) == [.pending, .pending])
+        // A second start finds nothing more to recover: no duplicate retries.
+        #expect(try store.recoverInterrupted(isOwned: owned, now: 11).isEmpty)
+        withExtendedLifetime(lock) {}
+    }
+
+    @Test func aRunLockIsHeldUntilItsOwnerLetsGo() throws {
+        let dir = TemporaryDirectory()
+        var lock: RunLock? = try RunLock(stateDirectory: dir.path, runID: 7)
+        #expect(RunLock.isHeld(stateDirectory: dir.path, runID: 7))
+        #expect(throws: RunStore.StoreError.self) { _ = try RunLock(stateDirectory: dir.path, runID: 7) }
+        lock = nil
+        #expect(!RunLock.isHeld(stateDirectory: dir.path, runID: 7))
+        _ = lock
+    }
+}
