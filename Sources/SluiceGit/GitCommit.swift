@@ -189,3 +189,22 @@ public struct CommitPathLookup: PathLookup {
     public init(_ commit: GitCommit) { self.commit = commit }
     public func kind(of path: String) -> PathKind? { commit.kind(at: path) }
 }
+
+extension GitCommit {
+    /// Writes this commit's files into `directory` (created if needed) with libgit2, without
+    /// touching the repository's own working tree, index or HEAD.
+    public func checkout(to directory: String) throws(GitError) {
+        var options = git_checkout_options()
+        try check("prepare checkout") { git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)) }
+        options.checkout_strategy = GIT_CHECKOUT_FORCE.rawValue | GIT_CHECKOUT_RECREATE_MISSING.rawValue
+            | GIT_CHECKOUT_DONT_UPDATE_INDEX.rawValue
+        options.dir_mode = 0o755
+        options.file_mode = 0  // libgit2's default: 0644, or 0755 for executables
+        let code = directory.withCString { path -> Int32 in
+            options.target_directory = path
+            options.disable_filters = 0
+            return git_checkout_tree(repository.pointer, pointer, &options)
+        }
+        if code < 0 { throw GitError.last("check out \(id.prefix(12)) into \(directory)", code: code) }
+    }
+}
