@@ -49,6 +49,8 @@ let package = Package(
             name: "sluice",
             dependencies: [
                 "SluiceController",
+                "SluiceStore",
+                "SluiceRunner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -11,6 +11,11 @@ public struct CommitPlanner {
         public var commit: String
         public var diagnostics: [Diagnostic]
         public var notes: [String]
+        /// The commit's spec and data versions, when it has a usable spec.
+        public var spec: PipelineSpec? = nil
+        public var datasetVersions: [String: String] = [:]
+        /// Resolved values of every `params` entry, for artifact lineage.
+        public var parameters: [String: String] = [:]
     }
 
     public static let specFile = "sluice.yaml"
@@ -59,7 +64,13 @@ public struct CommitPlanner {
         let facts = ChangeFacts(baseCommit: base?.id, changes: changes, datasetVersions: now.versions,
                                 baseDatasetVersions: before, notes: notes)
         let plan = Planner.plan(spec: spec, content: GitCommitContent(commit), facts: facts, knownCacheKeys: knownCacheKeys)
-        return Outcome(plan: plan, commit: commit.id, diagnostics: loaded.diagnostics + now.problems, notes: notes)
+        let content = GitCommitContent(commit)
+        var parameters: [String: String] = [:]
+        for ref in spec.stages.flatMap(\.params) {
+            parameters[ref.keyPath.map { "\(ref.file):\($0)" } ?? ref.file] = content.parameter(ref) ?? "missing"
+        }
+        return Outcome(plan: plan, commit: commit.id, diagnostics: loaded.diagnostics + now.problems, notes: notes,
+                       spec: spec, datasetVersions: now.versions, parameters: parameters)
     }
 
     /// Plans a tracked ref's new head against what was last processed on it.

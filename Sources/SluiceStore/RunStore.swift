@@ -177,6 +177,21 @@ public final class RunStore: Sendable {
         }
     }
 
+    /// The newest successful result of a stage in a repository (whatever its cache key):
+    /// the outputs a skipped stage leaves in place for the stages after it.
+    public func latestSuccess(repository: String, stage: String) throws(StoreError) -> (stage: StageResultRecord, artifacts: [ArtifactRecord], reports: [ReportRecord])? {
+        try read { db in
+            guard let result = try StageResultRecord.fetchOne(db, sql: """
+                SELECT s.* FROM stage_results s JOIN runs r ON r.id = s.runId
+                WHERE r.repository = ? AND s.stage = ? AND s.status IN ('succeeded', 'cached')
+                ORDER BY s.finishedAt DESC LIMIT 1
+                """, arguments: [repository, stage]) else { return nil }
+            let artifacts = try ArtifactRecord.filter(Column("runId") == result.runId && Column("stage") == stage).fetchAll(db)
+            let reports = try ReportRecord.filter(Column("runId") == result.runId && Column("stage") == stage).fetchAll(db)
+            return (result, artifacts, reports)
+        }
+    }
+
     /// Cache keys with a stored successful result (the planner marks those stages `cached`).
     public func knownCacheKeys() throws(StoreError) -> Set<String> {
         try read { db in

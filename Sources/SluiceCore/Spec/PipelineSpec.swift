@@ -76,6 +76,8 @@ public struct StageSpec: Hashable, Sendable {
     /// Parameter files (or `file:key.path` entries) whose resolved values feed the cache key.
     public var params: [ParamRef]
     public var cache: Bool
+    /// Environment variables passed from the controller's environment; values masked.
+    public var secrets: [String] = []
 
     public init(name: String, location: SourceLocation, command: Command? = nil, uses: Action? = nil,
                 with: [KeyValue] = [], needs: [String] = [], when: Trigger? = nil, env: [KeyValue] = [],

@@ -159,6 +159,16 @@ public struct SpecDecoder {
                 stage.params = list.compactMap { decodeParam($0.0, $0.1, stage: name) }
             }
             if let c = f["cache"], let b = reader.bool(c, what: "'cache' of stage '\(name)'") { stage.cache = b }
+            if let s = f["secrets"], let list = reader.stringList(s, what: "'secrets' of stage '\(name)'") {
+                for (secret, node) in list {
+                    if !Self.isEnvName(secret) || secret.hasPrefix("SLUICE_") {
+                        reader.error(node, "'\(secret)' in 'secrets' of stage '\(name)' is not an environment variable name Sluice can pass",
+                                     hint: "use letters, digits and '_', not starting with a digit or SLUICE_")
+                    } else {
+                        stage.secrets.append(secret)
+                    }
+                }
+            }
             stages.append(stage)
         }
         checkNeeds(stages, needNodes)

@@ -3,7 +3,7 @@
 public enum SpecKeys {
     public static let topLevel = ["version", "datasets", "stages", "gate", "deploy"]
     public static let dataset = ["path", "dvc", "out"]
-    public static let stage = ["run", "uses", "with", "needs", "when", "env", "timeout", "outputs", "metrics", "params", "cache"]
+    public static let stage = ["run", "uses", "with", "needs", "when", "env", "timeout", "outputs", "metrics", "params", "cache", "secrets"]
     public static let when = ["paths", "datasets"]
     public static let validateDataWith = ["data", "schema", "reference"]
     public static let gate = ["policy", "baseline"]

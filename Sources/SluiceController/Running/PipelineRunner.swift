@@ -1,0 +1,355 @@
+import FoundationEssentials
+public import SluiceCore
+public import SluiceGit
+import SluiceRunner
+public import SluiceStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs one planned commit: checks it out into its own workspace, runs the stages as a
+/// DAG (independent stages in parallel, up to `jobs`), restores cached outputs, stores
+/// new ones with their lineage, and records every step in the run store before the next.
+public struct PipelineRunner: Sendable {
+    public struct Options: Sendable {
+        public var jobs: Int
+        public var keepWorkspace = false
+        public var outputLimitBytes = 50 << 20
+        public var killGraceSeconds = 5.0
+        /// Sluice's own environment, which stages inherit (see `StageEnvironment`).
+        public var environment: [String: String]
+
+        public init(jobs: Int? = nil, environment: [String: String]) {
+            self.jobs = max(1, jobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            self.environment = environment
+        }
+    }
+
+    /// Everything about the commit that the stages need, read from git before they start.
+    public struct Work: Sendable {
+        public var repositoryKey: String
+        public var spec: PipelineSpec
+        public var plan: Plan
+        public var ref: String?
+        public var datasetVersions: [String: String]
+        /// Parameter entries and their resolved values, for lineage.
+        public var parameters: [String: String]
+        /// Data files of the production model's commit, for drift (nil: none yet).
+        public var referenceData: (@Sendable (_ path: String) -> String?)?
+
+        public init(repositoryKey: String, spec: PipelineSpec, plan: Plan, ref: String?, datasetVersions: [String: String],
+                    parameters: [String: String] = [:], referenceData: (@Sendable (String) -> String?)? = nil) {
+            self.repositoryKey = repositoryKey
+            self.spec = spec
+            self.plan = plan
+            self.ref = ref
+            self.datasetVersions = datasetVersions
+            self.parameters = parameters
+            self.referenceData = referenceData
+        }
+    }
+
+    public let stateDirectory: String
+    public let store: RunStore
+    public let artifacts: ArtifactStore
+    public let options: Options
+
+    public init(stateDirectory: String, store: RunStore, options: Options) {
+        self.stateDirectory = stateDirectory
+        self.store = store
+        self.artifacts = ArtifactStore(stateDirectory: stateDirectory)
+        self.options = options
+    }
+
+    public func workspace(of runID: Int64) -> String { "\(stateDirectory)/workspaces/run-\(runID)" }
+    public func logPath(runID: Int64, stage: String) -> String { "\(stateDirectory)/logs/run-\(runID)/\(stage).log" }
+
+    /// A new queued run with one pending row per planned stage.
+    public func enqueue(_ work: Work, trigger: String, now: Double) throws(RunStore.StoreError) -> RunRecord {
+        let run = RunRecord(repository: work.repositoryKey, ref: work.ref, commit: work.plan.commit, baseCommit: work.plan.baseCommit,
+                            trigger: trigger, createdAt: now)
+        return try store.insert(run, stages: work.plan.stages.map {
+            StageResultRecord(runId: 0, stage: $0.name, status: .pending, decision: $0.decision.rawValue,
+                              reasons: $0.reasons.joined(separator: "; "), cacheKey: $0.cacheKey)
+        })
+    }
+
+    /// Runs a queued run to the end. Returns its final status.
+    public func execute(_ run: RunRecord, commit: GitCommit, work: Work,
+                        events: @escaping @Sendable (RunEvent) -> Void = { _ in }) async throws -> RunStatus {
+        let runID = run.id!
+        let commitID = commit.id
+        let lock = try RunLock(stateDirectory: stateDirectory, runID: runID)
+        defer { withExtendedLifetime(lock) {} }
+        let workspace = workspace(of: runID)
+        try? FileManager.default.removeItem(atPath: workspace)
+        try? FileManager.default.createDirectory(atPath: stateDirectory + "/workspaces", withIntermediateDirectories: true)
+        do {
+            try commit.checkout(to: workspace)
+        } catch {
+            try store.setRunStatus(runID, .failed, at: Self.now(), message: "\(error)")
+            events(.runFinished(runID: runID, status: .failed))
+            return .failed
+        }
+        try store.setRunStatus(runID, .running, at: Self.now())
+        events(.runStarted(runID: runID, commit: commit.id, workspace: workspace))
+
+        var results = Dictionary(uniqueKeysWithValues: try store.stages(of: runID).map { ($0.stage, $0) })
+        let planned = Dictionary(uniqueKeysWithValues: work.plan.stages.map { ($0.name, $0) })
+        // A retried run keeps its rows; the decisions are today's plan (finished stages are now cached).
+        for (name, p) in planned {
+            guard var row = results[name] else { continue }
+            let reasons = p.reasons.joined(separator: "; ")
+            if row.decision != p.decision.rawValue || row.reasons != reasons || row.cacheKey != p.cacheKey {
+                row.decision = p.decision.rawValue
+                row.reasons = reasons
+                row.cacheKey = p.cacheKey
+                try store.update(row)
+                results[name] = row
+            }
+        }
+        let order = work.spec.stages.map(\.name).filter { results[$0] != nil }
+        var running: Set<String> = []
+
+        await withTaskGroup(of: StageResultRecord.self) { group in
+            while true {
+                // Settle stages whose needs failed, then start those whose needs all succeeded.
+                var changed = true
+                while changed {
+                    changed = false
+                    for name in order where results[name]?.status == .pending && !running.contains(name) {
+                        guard let spec = work.spec.stage(named: name) else { continue }
+                        let needs = spec.needs.compactMap { results[$0]?.status }
+                        if let bad = spec.needs.first(where: { n in results[n].map { $0.status.isFinished && !$0.status.isSuccess } ?? false }) {
+                            var r = results[name]!
+                            r.status = Task.isCancelled ? .cancelled : .blocked
+                            r.message = Task.isCancelled ? "the run was cancelled" : "not run: stage '\(bad)' it needs did not succeed"
+                            r.finishedAt = Self.now()
+                            try? store.update(r)
+                            results[name] = r
+                            events(.stageFinished(stage: name, status: r.status, message: r.message, seconds: 0))
+                            changed = true
+                        } else if Task.isCancelled {
+                            var r = results[name]!
+                            r.status = .cancelled
+                            r.message = "the run was cancelled"
+                            try? store.update(r)
+                            results[name] = r
+                            changed = true
+                        } else if needs.count == spec.needs.count, needs.allSatisfy(\.isSuccess), running.count < options.jobs {
+                            running.insert(name)
+                            let record = results[name]!
+                            let plannedStage = planned[name]!
+                            group.addTask {
+                                await self.runStage(spec, plannedStage, record, workspace: workspace, commit: commitID, work: work, events: events)
+                            }
+                        }
+                    }
+                }
+                guard let finished = await group.next() else { break }
+                running.remove(finished.stage)
+                results[finished.stage] = finished
+            }
+        }
+
+        let statuses = results.values.map(\.status)
+        let status: RunStatus = statuses.contains(.cancelled) ? .cancelled
+            : statuses.allSatisfy(\.isSuccess) ? .succeeded : .failed
+        let failed = results.values.filter { !$0.status.isSuccess }.map(\.stage).sorted()
+        try store.setRunStatus(runID, status, at: Self.now(), message: failed.isEmpty ? nil : "stages not successful: \(failed.joined(separator: ", "))")
+        if !options.keepWorkspace { try? FileManager.default.removeItem(atPath: workspace) }
+        events(.runFinished(runID: runID, status: status))
+        return status
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    // MARK: one stage
+
+    private func runStage(_ spec: StageSpec, _ planned: PlannedStage, _ record: StageResultRecord, workspace: String,
+                          commit: String, work: Work, events: @escaping @Sendable (RunEvent) -> Void) async -> StageResultRecord {
+        var r = record
+        let started = Self.now()
+        r.status = .running
+        r.startedAt = started
+        r.logPath = logPath(runID: r.runId, stage: r.stage)
+        do {
+            try store.update(r)
+        } catch {
+            r.status = .failed
+            r.message = "\(error)"
+            return r
+        }
+        events(.stageStarted(stage: r.stage))
+        let log: StageLog
+        do { log = try StageLog(path: r.logPath!) } catch {
+            return finish(&r, .failed, message: "\(error)", started: started, events: events)
+        }
+        let say: @Sendable (String) -> Void = { text in
+            let line = LogLine(time: Self.now(), stream: .sluice, text: text)
+            log.write(line)
+            events(.stageLine(stage: record.stage, line: line))
+        }
+
+        // Cached (by the plan, or since the plan was made) or skipped: restore earlier outputs.
+        if planned.decision != .run || spec.cache {
+            let entry = planned.decision == .skip
+                ? ((try? store.cacheEntry(for: planned.cacheKey)) ?? nil) ?? ((try? store.latestSuccess(repository: work.repositoryKey, stage: r.stage)) ?? nil)
+                : (spec.cache ? (try? store.cacheEntry(for: planned.cacheKey)) ?? nil : nil)
+            if let entry {
+                do {
+                    for a in entry.artifacts { try artifacts.restore(a.digest, kind: a.kind, to: a.path, workspace: workspace) }
+                    let status: StageStatus = planned.decision == .skip ? .skipped : .cached
+                    say(planned.decision == .skip
+                        ? "skipped (\(planned.reasons.joined(separator: "; "))); outputs of run \(entry.stage.runId) restored"
+                        : "cache hit: outputs of run \(entry.stage.runId) restored (key \(planned.cacheKey.prefix(16)))")
+                    r.cacheHit = true
+                    let copied = entry.artifacts.map { a in var c = a; c.runId = r.runId; return c }
+                    let reports = entry.reports.map { x in var c = x; c.runId = r.runId; return c }
+                    return complete(&r, status, artifacts: copied, reports: reports, message: nil, started: started, events: events)
+                } catch {
+                    say("could not restore earlier outputs (\(error)); running the stage")
+                }
+            } else if planned.decision == .skip {
+                say("skipped: \(planned.reasons.joined(separator: "; "))")
+                return complete(&r, .skipped, artifacts: [], reports: [], message: nil, started: started, events: events)
+            } else if planned.decision == .cached {
+                say("planned as cached, but the stored result is gone; running the stage")
+            }
+        }
+
+        // Execute.
+        var reports: [ReportRecord] = []
+        if spec.uses == .validateData {
+            do {
+                let report = try await validateData(spec, workspace: workspace, work: work, say: say)
+                let json = String(decoding: try Self.encoder.encode(report), as: UTF8.self)
+                reports.append(ReportRecord(runId: r.runId, stage: r.stage, kind: "validation", path: spec.with.first { $0.key == "data" }?.value ?? "", content: json))
+                if report.verdict == .fail {
+                    try? store.complete(r, artifacts: [], reports: reports)
+                    let failedChecks = report.failedChecks.count
+                    let drifted = Set(report.drift.filter { $0.verdict == .fail }.map(\.column))
+                    return finish(&r, .failed, message: "data validation failed: \(failedChecks) check\(failedChecks == 1 ? "" : "s") failed, drift in \(drifted.count) column\(drifted.count == 1 ? "" : "s")", started: started, events: events, reports: reports)
+                }
+            } catch {
+                say("\(error)")
+                return finish(&r, .failed, message: "\(error)", started: started, events: events)
+            }
+        } else if let command = spec.command {
+            let env = StageEnvironment(stage: spec, controller: options.environment, commit: commit, ref: work.ref, runID: r.runId,
+                                       workspace: workspace, datasetVersions: work.datasetVersions)
+            var process = ProcessSpec(arguments: ProcessSpec.arguments(for: command), workingDirectory: workspace,
+                                      environment: env.variables, timeoutSeconds: spec.timeoutSeconds.map(Double.init), masker: env.masker)
+            process.outputLimitBytes = options.outputLimitBytes
+            process.killGraceSeconds = options.killGraceSeconds
+            let stage = r
+            let outcome: ProcessOutcome
+            do {
+                outcome = try await StageProcess.run(process, onStart: { pgid in
+                    var withGroup = stage
+                    withGroup.processGroup = pgid
+                    try? self.store.update(withGroup)
+                }, onLine: { line in
+                    log.write(line)
+                    events(.stageLine(stage: stage.stage, line: line))
+                })
+            } catch {
+                say("\(error)")
+                return finish(&r, .failed, message: "\(error)", started: started, events: events)
+            }
+            r.exitCode = outcome.exitCode
+            if !outcome.summary.isEmpty { say(outcome.summary) }
+            if !outcome.succeeded {
+                return finish(&r, outcome.cancelled ? .cancelled : .failed, message: outcome.summary, started: started, events: events)
+            }
+        }
+
+        // Store outputs and metrics.
+        do {
+            var stored: [ArtifactRecord] = []
+            let lineage = Self.lineage(commit: commit, stage: r.stage, cacheKey: planned.cacheKey, runID: r.runId, work: work)
+            for output in spec.outputs {
+                let s = try artifacts.store(output: output, workspace: workspace)
+                stored.append(ArtifactRecord(runId: r.runId, stage: r.stage, path: output, digest: s.digest, kind: s.kind, size: s.size,
+                                             cacheKey: planned.cacheKey, commit: commit, lineage: lineage, createdAt: Self.now()))
+                say("stored \(output) as \(s.digest.prefix(19))… (\(s.size) bytes)")
+            }
+            if let metrics = spec.metrics {
+                let json = try MetricsFile.json(at: workspace + "/" + metrics, shownAs: metrics)
+                reports.append(ReportRecord(runId: r.runId, stage: r.stage, kind: "metrics", path: metrics, content: json))
+            }
+            return complete(&r, .succeeded, artifacts: stored, reports: reports, message: nil, started: started, events: events)
+        } catch {
+            say("\(error)")
+            return finish(&r, .failed, message: "\(error)", started: started, events: events)
+        }
+    }
+
+    private func validateData(_ spec: StageSpec, workspace: String, work: Work, say: @escaping @Sendable (String) -> Void) async throws -> ValidationReport {
+        let with = Dictionary(spec.with.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let data = with["data"] ?? "", schema = with["schema"] ?? ""
+        var referencePath: String?, referenceName: String?
+        if let named = with["reference"] {
+            referencePath = workspace + "/" + named
+            referenceName = named
+        } else if let resolve = work.referenceData, let path = resolve(data) {
+            referencePath = path
+            referenceName = "\(data) of the production model"
+        }
+        let input = DataSetValidation.Input(dataPath: workspace + "/" + data, dataName: data, schemaPath: workspace + "/" + schema,
+                                            schemaName: schema, referencePath: referencePath, referenceName: referenceName)
+        let report = try await Offload.run { try DataSetValidation.run(input) }
+        for check in report.checks where check.verdict != .pass {
+            say("\(check.verdict.rawValue): \(check.column.map { "column '\($0)' " } ?? "")\(check.check): \(check.message)"
+                + (check.examples.isEmpty ? "" : " (lines \(check.examples.map { String($0.line) }.joined(separator: ", ")))"))
+        }
+        for d in report.drift where d.verdict != .pass {
+            say("\(d.verdict.rawValue): drift in '\(d.column)': \(d.test) = \(d.statistic) (\(d.thresholdOn) warn \(d.warn), fail \(d.fail))")
+        }
+        for note in report.notes { say("note: \(note)") }
+        say("\(report.rows) rows, \(report.checks.count) checks, \(report.drift.count) drift tests: \(report.verdict.rawValue)")
+        return report
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    static func lineage(commit: String, stage: String, cacheKey: String, runID: Int64, work: Work) -> String {
+        struct Lineage: Encodable {
+            var repository: String, commit: String, stage: String, cacheKey: String, run: Int64
+            var datasetVersions: [String: String], parameters: [String: String]
+        }
+        let value = Lineage(repository: work.repositoryKey, commit: commit, stage: stage, cacheKey: cacheKey, run: runID,
+                            datasetVersions: work.datasetVersions, parameters: work.parameters)
+        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
+    }
+
+    private func complete(_ r: inout StageResultRecord, _ status: StageStatus, artifacts: [ArtifactRecord], reports: [ReportRecord],
+                          message: String?, started: Double, events: @Sendable (RunEvent) -> Void) -> StageResultRecord {
+        r.status = status
+        r.finishedAt = Self.now()
+        r.message = message
+        r.processGroup = nil
+        do {
+            try store.complete(r, artifacts: artifacts, reports: reports)
+        } catch {
+            r.status = .failed
+            r.message = "\(error)"
+            try? store.update(r)
+        }
+        events(.stageFinished(stage: r.stage, status: r.status, message: r.message, seconds: r.finishedAt! - started))
+        return r
+    }
+
+    private func finish(_ r: inout StageResultRecord, _ status: StageStatus, message: String, started: Double,
+                        events: @Sendable (RunEvent) -> Void, reports: [ReportRecord] = []) -> StageResultRecord {
+        complete(&r, status, artifacts: [], reports: reports, message: message, started: started, events: events)
+    }
+}

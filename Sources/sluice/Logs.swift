@@ -1,0 +1,66 @@
+import ArgumentParser
+import FoundationEssentials
+import SluiceStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Logs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a run's stage logs (masked, timestamped).",
+        discussion: "RUN is a run id from `sluice runs`, or `last`. Without STAGE, every stage's log in pipeline order."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Run id, or 'last'.")
+    var run: String
+
+    @Argument(help: "Only this stage.")
+    var stage: String?
+
+    @Flag(name: .shortAndLong, help: "Keep printing new lines until the run finishes.")
+    var follow = false
+
+    func run() async throws {
+        let store: RunStore
+        let record: RunRecord
+        do {
+            store = try RunStore(stateDirectory: global.stateDirectory)
+            guard let found = try Self.find(run, in: store) else {
+                throw ValidationError("no run '\(run)' in \(global.stateDirectory); see `sluice runs`")
+            }
+            record = found
+        } catch let e as ValidationError { throw Output.fail(e) } catch { throw Output.fail(error) }
+        let stages = try store.stages(of: record.id!)
+        if let stage, !stages.contains(where: { $0.stage == stage }) {
+            throw Output.fail(ValidationError("run \(record.id!) has no stage '\(stage)' (stages: \(stages.map(\.stage).joined(separator: ", ")))"))
+        }
+        let wanted = stages.filter { stage == nil || $0.stage == stage }
+        let prefix = stage == nil
+        var offsets: [String: Int] = [:]
+
+        while true {
+            for s in try store.stages(of: record.id!) where wanted.contains(where: { $0.stage == s.stage }) {
+                guard let path = s.logPath, let data = FileManager.default.contents(atPath: path) else { continue }
+                let start = offsets[s.stage] ?? 0
+                guard data.count > start else { continue }
+                // Only whole lines; a partial last line waits for its newline.
+                let bytes = [UInt8](data)[start...]
+                guard let lastNewline = bytes.lastIndex(of: 10) else { continue }
+                for line in bytes[start...lastNewline].split(separator: 10, omittingEmptySubsequences: false).dropLast() {
+                    Output.out((prefix ? "\(s.stage) | " : "") + String(decoding: line, as: UTF8.self))
+                }
+                offsets[s.stage] = lastNewline + 1
+            }
+            guard follow, let current = try store.run(record.id!), !current.status.isFinished else { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    static func find(_ id: String, in store: RunStore) throws -> RunRecord? {
+        if id == "last" { return try store.runs(limit: 1).first }
+        guard let n = Int64(id) else { return nil }
+        return try store.run(n)
+    }
+}

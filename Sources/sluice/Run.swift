@@ -1,0 +1,114 @@
+import ArgumentParser
+import Dispatch
+import FoundationEssentials
+import SluiceController
+import SluiceCore
+import SluiceGit
+import SluiceStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a commit's pipeline once: plan, run the stages, store logs, outputs and metrics.",
+        discussion: """
+        Exit 0 when every stage succeeded (or was cached or skipped), 1 when a stage failed or the run was \
+        cancelled, 2 when the repository, revision or state could not be read. Ctrl-C cancels the run and \
+        kills every stage process. Runs interrupted by a crash are marked and retried on the next start.
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "The commit to run (any revision; default HEAD).")
+    var commit: String = "HEAD"
+
+    @Option(help: "Compare against this revision instead of the commit's first parent.")
+    var since: String?
+
+    @Option(help: "The ref being run, passed to stages as SLUICE_REF (default: the current branch).")
+    var ref: String?
+
+    @Option(help: "Stages run in parallel at most (default: number of CPU cores).")
+    var jobs: Int?
+
+    @Flag(help: "Keep the run's workspace (the checked-out commit and its outputs) after the run.")
+    var keepWorkspace = false
+
+    func run() async throws {
+        let service: RunService
+        let prepared: RunService.Prepared
+        let repository: GitRepository
+        do {
+            let environment = ProcessInfo.processInfo.environment
+            var options = PipelineRunner.Options(jobs: jobs, environment: environment)
+            options.keepWorkspace = keepWorkspace
+            service = try RunService(stateDirectory: global.stateDirectory, options: options)
+            for r in try service.recover() {
+                Output.err("sluice: run \(r.run.id!) (\(r.run.commit.prefix(12))) was interrupted by a crash; queued again as run \(r.retry.id!)")
+            }
+            repository = try RepositorySource.open(global.repo, stateDirectory: global.stateDirectory,
+                                                   credentials: GitCredentials.fromEnvironment(environment))
+            let refName = ref.map { $0.hasPrefix("refs/") ? $0 : "refs/heads/" + $0 } ?? repository.headBranch.map { "refs/heads/" + $0 }
+            prepared = try service.prepare(repository: repository, repositoryKey: Plan.stateLocation(global.repo), revision: commit,
+                                           since: since, ref: refName, trigger: "sluice run")
+        } catch {
+            throw Output.fail(error)
+        }
+
+        guard case .run(let record, let work) = prepared else {
+            if case .noSpec(let outcome) = prepared {
+                for d in DiagnosticRenderer.sorted(outcome.diagnostics) { Output.err(DiagnosticRenderer.line(d)) }
+                for note in outcome.notes { Output.out("note: \(note)") }
+                if outcome.diagnostics.hasErrors { throw ExitCode(1) }
+            }
+            return
+        }
+        if global.format == .text {
+            for note in work.plan.notes { Output.out("note: \(note)") }
+        }
+        let progress = ProgressPrinter(stages: work.plan.stages.map(\.name), live: global.format == .text && isatty(STDOUT_FILENO) == 1,
+                                       quiet: global.format == .json)
+        let commitObject: GitCommit
+        do { commitObject = try repository.commit(work.plan.commit) } catch { throw Output.fail(error) }
+
+        // Ctrl-C / SIGTERM cancel the run: stages are killed, the run is recorded as cancelled.
+        let task = Task { try await service.runner.execute(record, commit: commitObject, work: work, events: progress.handle) }
+        let signals = SignalForwarder { task.cancel() }
+        let status: RunStatus
+        do { status = try await task.value } catch { throw Output.fail(error) }
+        withExtendedLifetime(signals) {}
+        progress.finish()
+
+        let stages = (try? service.store.stages(of: record.id!)) ?? []
+        let finished = ((try? service.store.run(record.id!)) ?? nil) ?? record
+        if global.format == .json {
+            try Output.json(RunSummary(run: finished, stages: stages))
+        } else {
+            Output.out(RunSummary.text(run: finished, stages: stages, order: work.plan.stages.map(\.name)))
+        }
+        if status != .succeeded { throw ExitCode(1) }
+    }
+}
+
+/// Turns SIGINT and SIGTERM into a call (once), instead of killing the process.
+final class SignalForwarder: @unchecked Sendable {
+    // @unchecked: the sources are only touched in init and deinit.
+    private var sources: [DispatchSourceSignal] = []
+
+    init(_ handler: @escaping @Sendable () -> Void) {
+        for s in [SIGINT, SIGTERM] {
+            signal(s, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: s, queue: .global())
+            source.setEventHandler {
+                Output.err("sluice: cancelling the run (stages are being stopped)")
+                handler()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    deinit { sources.forEach { $0.cancel() } }
+}

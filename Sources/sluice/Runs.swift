@@ -1,0 +1,58 @@
+import ArgumentParser
+import FoundationEssentials
+import SluiceStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Runs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List recent runs, newest first.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "How many runs to show.")
+    var limit: Int = 20
+
+    @Flag(help: "Runs of every repository, not just --repo.")
+    var all = false
+
+    func run() async throws {
+        let runs: [(RunRecord, [StageResultRecord])]
+        do {
+            let store = try RunStore(stateDirectory: global.stateDirectory)
+            let repository = all ? nil : Plan.stateLocation(global.repo)
+            runs = try store.runs(repository: repository, limit: limit).map { ($0, try store.stages(of: $0.id!)) }
+        } catch {
+            throw Output.fail(error)
+        }
+        if global.format == .json {
+            try Output.json(runs.map { RunSummary(run: $0.0, stages: $0.1) })
+            return
+        }
+        if runs.isEmpty {
+            Output.out("no runs yet\(all ? "" : " for \(Plan.stateLocation(global.repo))"); start one with `sluice run`")
+            return
+        }
+        Output.out(["ID", "STATUS", "COMMIT", "REF", "STARTED (UTC)", "TOOK", "STAGES", "TRIGGER"].enumerated()
+            .map { RunSummary.pad($0.element, Self.widths[$0.offset]) }.joined())
+        for (run, stages) in runs {
+            let ok = stages.filter(\.status.isSuccess).count
+            let took = run.startedAt.flatMap { s in run.finishedAt.map { Duration.text($0 - s) } } ?? (run.status == .running ? "running" : "-")
+            let started = run.startedAt.map { String(Self.timestamp($0).prefix(19)).replacingOccurrences(of: "T", with: " ") } ?? "-"
+            let fields = [String(run.id!), run.status.rawValue, String(run.commit.prefix(12)),
+                          (run.ref ?? "-").replacingOccurrences(of: "refs/heads/", with: ""), started, took,
+                          "\(ok)/\(stages.count) ok", run.trigger]
+            Output.out(fields.enumerated().map { RunSummary.pad($0.element, Self.widths[$0.offset]) }.joined())
+        }
+    }
+
+    static let widths = [6, 12, 14, 14, 21, 9, 10, 10]
+
+    static func timestamp(_ t: Double) -> String {
+        var seconds = time_t(t)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+    }
+}
