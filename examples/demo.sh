@@ -15,22 +15,28 @@ git init -q -b main
 git -c user.name=demo -c user.email=demo@example.com add -A
 git -c user.name=demo -c user.email=demo@example.com commit -q -m "iris: first model"
 
+STATE="$WORK/state"
 echo "== sluice validate"
 "$SLUICE" validate
 echo
-echo "== sluice plan (first commit)"
-"$SLUICE" plan --state "$WORK/state"
+echo "== commit 1: sluice run (every stage runs: lint, test, validate, train, evaluate)"
+"$SLUICE" run --state "$STATE"
 echo
-echo "== commit 2: the data changes (one row edited)"
+echo "== commit 2: the data changes (one row edited): validate, train and evaluate run again"
 sed -i '2s/^4\.9/5.9/' data/iris.csv
 git -c user.name=demo -c user.email=demo@example.com commit -q -am "iris: data change"
-"$SLUICE" plan --state "$WORK/state"
+"$SLUICE" plan --state "$STATE"
+"$SLUICE" run --state "$STATE"
 echo
-echo "== commit 3: documentation only"
+echo "== commit 3: documentation only: training is skipped, its outputs are reused"
 echo "# iris" > README.md
 git -c user.name=demo -c user.email=demo@example.com add README.md
 git -c user.name=demo -c user.email=demo@example.com commit -q -m "docs"
-"$SLUICE" plan --state "$WORK/state"
+"$SLUICE" run --state "$STATE"
 echo
-echo "Demo repository: $WORK/repo"
-echo "Running stages, the gate, promotion and deploy are not built yet (issues 4-6)."
+echo "== history, and the evaluate stage's log of the last run"
+"$SLUICE" runs --state "$STATE"
+"$SLUICE" logs last evaluate --state "$STATE"
+echo
+echo "Demo repository: $WORK/repo (state: $STATE)"
+echo "The gate report, promotion and deploy come with issues 5 and 6."

@@ -16,12 +16,14 @@ public final class RunLock: Sendable {
         self.runID = runID
         try? FileManager.default.createDirectory(atPath: stateDirectory + "/locks", withIntermediateDirectories: true)
         let p = Self.path(stateDirectory, runID)
-        fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .init(description: "cannot create lock file \(p): \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
+        // Throw before `fd` is stored: a half-made lock must not run deinit and close it twice.
+        let descriptor = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .init(description: "cannot create lock file \(p): \(String(cString: strerror(errno)))") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
             throw .init(description: "run \(runID) is already being run by another process")
         }
+        fd = descriptor
     }
 
     deinit { close(fd) }

@@ -184,7 +184,6 @@ public struct PipelineRunner: Sendable {
             r.message = "\(error)"
             return r
         }
-        events(.stageStarted(stage: r.stage))
         let log: StageLog
         do { log = try StageLog(path: r.logPath!) } catch {
             return finish(&r, .failed, message: "\(error)", started: started, events: events)
@@ -204,10 +203,11 @@ public struct PipelineRunner: Sendable {
                 do {
                     for a in entry.artifacts { try artifacts.restore(a.digest, kind: a.kind, to: a.path, workspace: workspace) }
                     let status: StageStatus = planned.decision == .skip ? .skipped : .cached
+                    let restored = entry.artifacts.isEmpty ? "" : "; outputs of run \(entry.stage.runId) restored"
                     say(planned.decision == .skip
-                        ? "skipped (\(planned.reasons.joined(separator: "; "))); outputs of run \(entry.stage.runId) restored"
-                        : "cache hit: outputs of run \(entry.stage.runId) restored (key \(planned.cacheKey.prefix(16)))")
-                    r.cacheHit = true
+                        ? "skipped (\(planned.reasons.joined(separator: "; ")))" + restored
+                        : "cache hit: result of run \(entry.stage.runId) reused (key \(planned.cacheKey.prefix(16)))" + restored)
+                    r.cacheHit = status == .cached
                     let copied = entry.artifacts.map { a in var c = a; c.runId = r.runId; return c }
                     let reports = entry.reports.map { x in var c = x; c.runId = r.runId; return c }
                     return complete(&r, status, artifacts: copied, reports: reports, message: nil, started: started, events: events)
@@ -223,6 +223,7 @@ public struct PipelineRunner: Sendable {
         }
 
         // Execute.
+        events(.stageStarted(stage: r.stage))
         var reports: [ReportRecord] = []
         if spec.uses == .validateData {
             do {

@@ -1,13 +1,12 @@
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
+from features import FEATURES, load
 
-from features import FEATURES, load  # noqa: E402
+DATA = os.path.join(os.path.dirname(__file__), "..", "data", "iris.csv")
 
 
 def test_load_reads_every_row():
-    xs, ys = load(os.path.join(os.path.dirname(__file__), "..", "data", "iris.csv"))
+    xs, ys = load(DATA)
     assert len(xs) == len(ys) == 150
     assert all(len(x) == len(FEATURES) for x in xs)
     assert set(ys) == {"setosa", "versicolor", "virginica"}
