@@ -30,7 +30,7 @@ struct Validate: AsyncParsableCommand {
         let diagnostics = DiagnosticRenderer.sorted(result.diagnostics)
         switch global.format {
         case .json:
-            try Output.json(ValidationReport(file: Self.display(target), valid: result.spec != nil, diagnostics: diagnostics))
+            try Output.json(SpecValidationReport(file: Self.display(target), valid: result.spec != nil, diagnostics: diagnostics))
         case .text:
             for d in diagnostics { Output.out(DiagnosticRenderer.line(d)) }
             if let spec = result.spec {
@@ -53,7 +53,7 @@ struct Validate: AsyncParsableCommand {
     }
 }
 
-struct ValidationReport: Encodable {
+struct SpecValidationReport: Encodable {
     var file: String
     var valid: Bool
     var diagnostics: [Diagnostic]

@@ -29,7 +29,6 @@ public enum DataFileReader {
         case .csv: try readCSV(fd, displayName, &validator)
         case .jsonl: try readJSONLines(fd, displayName, &validator)
         }
-        validator.finishProfiles()
     }
 
     private static func chunks(_ fd: Int32, _ name: String, _ body: (UnsafeRawBufferPointer) -> Void) throws(ReadError) {

@@ -1,3 +1,4 @@
+import Dispatch
 import FoundationEssentials
 public import SluiceCore
 import SluiceYAML
@@ -47,26 +48,57 @@ public enum DataSetValidation {
     public static func run(_ input: Input) throws -> ValidationReport {
         let schema = try loadSchema(path: input.schemaPath, name: input.schemaName)
         var notes: [String] = []
-        var reference: DataValidator?
-        if let path = input.referencePath {
-            var r = DataValidator(schema: schema, dataFile: input.referenceName ?? path, profileOnly: true)
-            try DataFileReader.read(path, displayName: input.referenceName ?? path, into: &r)
-            reference = r
-        } else {
-            notes.append("no reference data (no production model yet and no 'reference' given): drift not measured")
+        // The reference and the data are read at the same time, one thread each.
+        let slots = Slots(schema: schema, input: input)
+        DispatchQueue.concurrentPerform(iterations: input.referencePath == nil ? 1 : 2) { i in
+            if i == 0 { slots.readCurrent() } else { slots.readReference() }
         }
-        var edges: [String: [Double]] = [:]
-        if let reference {
-            for (c, column) in schema.columns.enumerated() {
-                if let sample = reference.numeric[c], sample.count > 0 { edges[column.name] = sample.gridEdges() }
+        var current = try slots.current.get()
+        let reference = try slots.reference?.get()
+        if reference == nil {
+            notes.append("no reference data (no production model yet and no 'reference' given): drift not measured")
+        } else {
+            current.finishProfiles()  // sorting is only needed for drift
+            for (c, column) in schema.columns.enumerated() where column.drift && !column.type.isNumeric && current.categoryCounts(c) == nil {
+                notes.append("column '\(column.name)' has more than \(CategoryCounts.limit) distinct values: drift not measured")
             }
         }
-        var current = DataValidator(schema: schema, dataFile: input.dataName, referenceEdges: edges)
-        try DataFileReader.read(input.dataPath, displayName: input.dataName, into: &current)
         let checks = current.checks()
         let drift = reference.map { DriftAnalysis.compare(reference: $0, current: current) } ?? []
         let verdict = (checks.map(\.verdict) + drift.map(\.verdict)).max() ?? .pass
         return ValidationReport(data: input.dataName, reference: input.referenceName, rows: current.rows, verdict: verdict,
                                 checks: checks, drift: drift, notes: notes)
+    }
+
+    /// Results of the two reads; each slot is written by exactly one thread, read after both finish.
+    private final class Slots: @unchecked Sendable {
+        let schema: DataSchema
+        let input: Input
+        var current: Result<DataValidator, any Error> = .failure(CancellationError())
+        var reference: Result<DataValidator, any Error>?
+
+        init(schema: DataSchema, input: Input) {
+            self.schema = schema
+            self.input = input
+        }
+
+        func readCurrent() {
+            current = Result {
+                var v = DataValidator(schema: schema, dataFile: input.dataName)
+                try DataFileReader.read(input.dataPath, displayName: input.dataName, into: &v)
+                return v
+            }
+        }
+
+        func readReference() {
+            guard let path = input.referencePath else { return }
+            let name = input.referenceName ?? path
+            reference = Result {
+                var v = DataValidator(schema: schema, dataFile: name, profileOnly: true)
+                try DataFileReader.read(path, displayName: name, into: &v)
+                v.finishProfiles()
+                return v
+            }
+        }
     }
 }

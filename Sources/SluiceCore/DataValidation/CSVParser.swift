@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A streaming CSV parser (RFC 4180: quoted fields, doubled quotes, newlines inside
 /// quotes, CRLF or LF line ends). Bytes are pushed in chunks of any size; every
 /// complete record is handed to the callback with the physical line it started on.
@@ -69,13 +75,20 @@ public struct CSVParser {
                 var limit = recordStart
                 var inQuotes = false
                 var newlines = 0
-                while limit < n {
-                    let b = p[limit]
-                    if b == Self.quote { inQuotes.toggle() } else if b == Self.lf {
-                        if !inQuotes { break }
-                        newlines += 1
+                // Fast path (memchr, vectorised by libc): the next newline, with no quote before it.
+                let nl = memchr(p + recordStart, Int32(Self.lf), n - recordStart).map { UnsafeMutablePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - p } ?? n
+                let hasQuote = memchr(p + recordStart, Int32(Self.quote), nl - recordStart) != nil
+                if !hasQuote {
+                    limit = nl
+                } else {
+                    while limit < n {
+                        let b = p[limit]
+                        if b == Self.quote { inQuotes.toggle() } else if b == Self.lf {
+                            if !inQuotes { break }
+                            newlines += 1
+                        }
+                        limit += 1
                     }
-                    limit += 1
                 }
                 if limit == n, !final { break }
                 let next = limit < n ? limit + 1 : n
@@ -106,9 +119,13 @@ public struct CSVParser {
                         if i < lineEnd, p[i] != delimiter { problem = "unexpected character after a closing quote" }
                     } else {
                         let start = i
-                        while i < lineEnd, p[i] != delimiter {
-                            if p[i] == Self.quote { problem = "a quote inside an unquoted field" }
-                            i += 1
+                        if hasQuote {
+                            while i < lineEnd, p[i] != delimiter {
+                                if p[i] == Self.quote { problem = "a quote inside an unquoted field" }
+                                i += 1
+                            }
+                        } else {
+                            i = memchr(p + i, Int32(delimiter), lineEnd - i).map { UnsafeMutablePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - p } ?? lineEnd
                         }
                         starts.append(start)
                         ends.append(i)

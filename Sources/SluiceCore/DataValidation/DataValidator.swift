@@ -17,31 +17,54 @@ public struct DataValidator {
     public private(set) var rows = 0
 
     private var failures: [String: (count: Int, examples: [ValidationReport.Example])] = [:]
-    private var nullTexts: [[UInt8]]
-    private var allowed: [Set<String>?]
-    private var allowedBytes: [[[UInt8]]?]
-    private var patterns: [Regex<AnyRegexOutput>?]
-    private var seen: [Set<String>?]
     private var fileChecks: [ValidationReport.Check] = []
 
-    public private(set) var numeric: [NumericSample?]
-    public private(set) var categorical: [CategoryCounts?]
+    // Per-column rules as plain values, so the per-field path touches no strings.
+    private let kinds: [DataSchema.ColumnType]
+    private let nullable: [Bool]
+    private let lower: [Double]
+    private let upper: [Double]
+    private let tracksNumeric: [Bool]
+    private let checksAllowed: [Bool]
+    private let allowed: [Set<String>]
+    private var patterns: [Regex<AnyRegexOutput>?]
+    private let hasPattern: [Bool]
+    private let checksUnique: [Bool]
+    private var seen: [Set<String>]
+    private let nulls: NullTexts
 
-    /// - Parameter referenceEdges: per column, the grid edges of the reference sample,
-    ///   so that large current samples share the reference's grid.
-    public init(schema: DataSchema, dataFile: String, profileOnly: Bool = false, referenceEdges: [String: [Double]] = [:]) {
+    private var numericSamples: [NumericSample]
+    private var categories: [CategoryCounts]
+    /// Per column, per category index: whether the value is allowed (filled as categories appear).
+    private var allowedByCategory: [[Bool]]
+
+    /// The numeric sample of column `c`, when it is measured for drift.
+    public func numericSample(_ c: Int) -> NumericSample? { tracksNumeric[c] ? numericSamples[c] : nil }
+    /// The category counts of column `c`, when it is measured for drift.
+    public func categoryCounts(_ c: Int) -> CategoryCounts? {
+        !kinds[c].isNumeric && schema.columns[c].drift && !categories[c].overflowed ? categories[c] : nil
+    }
+
+    public init(schema: DataSchema, dataFile: String, profileOnly: Bool = false) {
         self.schema = schema
         self.dataFile = dataFile
         self.profileOnly = profileOnly
-        nullTexts = schema.nullValues.map { Array($0.utf8) }
-        allowed = schema.columns.map { $0.allowed.map(Set.init) }
-        allowedBytes = schema.columns.map { $0.allowed.map { $0.map { Array($0.utf8) } } }
-        patterns = schema.columns.map { c in c.pattern.flatMap { try? Regex($0) } }
-        seen = schema.columns.map { $0.unique ? Set<String>() : nil }
-        numeric = schema.columns.map { c in
-            c.type.isNumeric && c.drift ? NumericSample(limit: schema.drift.exactLimit, preferredEdges: referenceEdges[c.name]) : nil
-        }
-        categorical = schema.columns.map { c in !c.type.isNumeric && c.drift ? CategoryCounts() : nil }
+        let columns = schema.columns
+        kinds = columns.map(\.type)
+        nullable = columns.map(\.nullable)
+        lower = columns.map { $0.min ?? -.infinity }
+        upper = columns.map { $0.max ?? .infinity }
+        tracksNumeric = columns.map { $0.type.isNumeric && $0.drift }
+        checksAllowed = columns.map { $0.allowed != nil }
+        allowed = columns.map { Set($0.allowed ?? []) }
+        patterns = columns.map { c in c.pattern.flatMap { try? Regex($0) } }
+        hasPattern = columns.map { $0.pattern != nil }
+        checksUnique = columns.map(\.unique)
+        seen = columns.map { _ in [] }
+        nulls = NullTexts(schema.nullValues)
+        numericSamples = columns.map { _ in NumericSample(limit: schema.drift.exactLimit) }
+        categories = columns.map { _ in CategoryCounts() }
+        allowedByCategory = columns.map { _ in [] }
     }
 
     // MARK: feeding
@@ -105,52 +128,57 @@ public struct DataValidator {
         headerCount = schema.columns.count
     }
 
-    private func isNull(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        for t in nullTexts where FieldParsing.equals(b, t) { return true }
-        return false
-    }
-
     private mutating func field(_ c: Int, _ value: UnsafeBufferPointer<UInt8>?, line: Int) {
-        let column = schema.columns[c]
-        guard let b = value, !isNull(b) else {
-            if !column.nullable, !profileOnly { fail(column.name, "nullable", line: line, value: nil) }
+        guard let b = value, !nulls.matches(b) else {
+            if !nullable[c], !profileOnly { fail(c, "nullable", line: line, value: nil) }
             return
         }
-        switch column.type {
+        let kind = kinds[c]
+        switch kind {
         case .integer, .number:
-            guard let x = FieldParsing.double(b), column.type == .number || FieldParsing.isInteger(b) else {
-                if !profileOnly { fail(column.name, "type", line: line, value: String(decoding: b, as: UTF8.self)) }
+            guard let x = FieldParsing.double(b), kind == .number || FieldParsing.isInteger(b) else {
+                if !profileOnly { fail(c, "type", line: line, value: String(decoding: b, as: UTF8.self)) }
                 return
             }
             if x.isNaN {
-                if !column.nullable, !profileOnly { fail(column.name, "nullable", line: line, value: "NaN") }
+                if !nullable[c], !profileOnly { fail(c, "nullable", line: line, value: "NaN") }
                 return
             }
-            numeric[c]?.add(x)
-            guard !profileOnly else { return }
-            if let lo = column.min, x < lo { fail(column.name, "min", line: line, value: String(decoding: b, as: UTF8.self)) }
-            if let hi = column.max, x > hi { fail(column.name, "max", line: line, value: String(decoding: b, as: UTF8.self)) }
-        case .boolean:
-            if FieldParsing.boolean(String(decoding: b, as: UTF8.self)) == nil, !profileOnly {
-                fail(column.name, "type", line: line, value: String(decoding: b, as: UTF8.self))
+            if tracksNumeric[c] { numericSamples[c].add(x) }
+            if x < lower[c], !profileOnly { fail(c, "min", line: line, value: String(decoding: b, as: UTF8.self)) }
+            if x > upper[c], !profileOnly { fail(c, "max", line: line, value: String(decoding: b, as: UTF8.self)) }
+        case .boolean, .string:
+            if kind == .boolean, FieldParsing.boolean(String(decoding: b, as: UTF8.self)) == nil {
+                if !profileOnly { fail(c, "type", line: line, value: String(decoding: b, as: UTF8.self)) }
                 return
             }
-            categorical[c]?.add(b)
-        case .string:
-            categorical[c]?.add(b)
+            let index = categories[c].add(b)
+            if checksAllowed[c], !profileOnly {
+                let ok: Bool
+                if index < 0 {
+                    ok = allowed[c].contains(String(decoding: b, as: UTF8.self))
+                } else {
+                    while allowedByCategory[c].count <= index {
+                        allowedByCategory[c].append(allowed[c].contains(categories[c].names[allowedByCategory[c].count]))
+                    }
+                    ok = allowedByCategory[c][index]
+                }
+                if !ok { fail(c, "allowed", line: line, value: String(decoding: b, as: UTF8.self)) }
+            }
         }
         guard !profileOnly else { return }
-        if let allowedBytes = allowedBytes[c], !allowedBytes.contains(where: { FieldParsing.equals(b, $0) }) {
-            fail(column.name, "allowed", line: line, value: String(decoding: b, as: UTF8.self))
-        }
-        if let pattern = patterns[c] {
+        if hasPattern[c] {
             let text = String(decoding: b, as: UTF8.self)
-            if (try? pattern.wholeMatch(in: text)) == nil { fail(column.name, "pattern", line: line, value: text) }
+            if (try? patterns[c]!.wholeMatch(in: text)) == nil { fail(c, "pattern", line: line, value: text) }
         }
-        if seen[c] != nil {
+        if checksUnique[c] {
             let text = String(decoding: b, as: UTF8.self)
-            if seen[c]!.insert(text).inserted == false { fail(column.name, "unique", line: line, value: text) }
+            if !seen[c].insert(text).inserted { fail(c, "unique", line: line, value: text) }
         }
+    }
+
+    private mutating func fail(_ c: Int, _ check: String, line: Int, value: String?) {
+        fail(schema.columns[c].name, check, line: line, value: value)
     }
 
     private mutating func fail(_ column: String?, _ check: String, line: Int, value: String?) {
@@ -165,7 +193,7 @@ public struct DataValidator {
 
     /// Sorts the numeric samples; call once after the last record.
     public mutating func finishProfiles() {
-        for i in numeric.indices { numeric[i]?.finish() }
+        for i in numericSamples.indices where tracksNumeric[i] { numericSamples[i].finish() }
     }
 
     /// Every check, passing or not, in schema order then file-level checks.
@@ -201,5 +229,35 @@ public struct DataValidator {
             result.append(.init(column: nil, check: "rows", verdict: .pass, failures: 0, message: "\(rows) rows", examples: []))
         }
         return result
+    }
+}
+
+/// The texts read as null, packed into one buffer; the length check rules most fields
+/// out at once. (A separate small type: calling a method of the large validator from
+/// its mutating per-field path made Swift copy the whole validator for each field.)
+struct NullTexts {
+    let bytes: [UInt8]
+    let ranges: [Range<Int>]
+    let maxLength: Int
+
+    init(_ texts: [String]) {
+        var b: [UInt8] = [], r: [Range<Int>] = []
+        for text in texts {
+            r.append(b.count..<(b.count + text.utf8.count))
+            b += Array(text.utf8)
+        }
+        bytes = b
+        ranges = r
+        maxLength = r.map(\.count).max() ?? -1
+    }
+
+    func matches(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        if b.count > maxLength { return false }
+        for r in ranges where r.count == b.count {
+            var same = true
+            for i in 0..<r.count where bytes[r.lowerBound + i] != b[i] { same = false; break }
+            if same { return true }
+        }
+        return false
     }
 }

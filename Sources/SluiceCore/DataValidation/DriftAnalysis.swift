@@ -5,9 +5,9 @@ public enum DriftAnalysis {
         let settings = current.schema.drift
         var results: [ValidationReport.Drift] = []
         for (c, column) in current.schema.columns.enumerated() {
-            if let ref = reference.numeric[c], let cur = current.numeric[c], ref.count > 0, cur.count > 0 {
+            if let ref = reference.numericSample(c), let cur = current.numericSample(c), ref.count > 0, cur.count > 0 {
                 results += numeric(column.name, ref, cur, settings)
-            } else if let ref = reference.categorical[c], let cur = current.categorical[c], ref.total > 0, cur.total > 0 {
+            } else if let ref = reference.categoryCounts(c), let cur = current.categoryCounts(c), ref.total > 0, cur.total > 0 {
                 results += categorical(column.name, ref, cur, settings)
             }
         }
@@ -36,7 +36,7 @@ public enum DriftAnalysis {
             let a = ref.cumulativeCounts(at: points).map { Double($0) / Double(ref.count) }
             let b = cur.cumulativeCounts(at: points).map { Double($0) / Double(cur.count) }
             d = DriftStatistics.ksStatistic(cdfA: a, cdfB: b)
-            method = "grid of \(points.count + 1) bins (more than \(s.exactLimit) values); D within one bin's mass"
+            method = "at \(points.count) grid points (more than \(s.exactLimit) values); D within about one bin's mass"
         }
         let p = DriftStatistics.ksPValue(statistic: d, n: ref.count, m: cur.count)
         return [

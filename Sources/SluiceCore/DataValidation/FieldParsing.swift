@@ -9,34 +9,39 @@ enum FieldParsing {
     /// Decimal text as a Double, correctly rounded: short mantissas take the exact
     /// fast path (Clinger), everything else goes through the standard library.
     static func double(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
-        var i = 0
+        guard let p = b.baseAddress, b.count > 0 else { return nil }
         let n = b.count
-        guard n > 0 else { return nil }
-        var negative = false
-        if b[0] == UInt8(ascii: "-") || b[0] == UInt8(ascii: "+") { negative = b[0] == UInt8(ascii: "-"); i = 1 }
+        var i = 0
+        let negative = p[0] == UInt8(ascii: "-")
+        if negative || p[0] == UInt8(ascii: "+") { i = 1 }
         var mantissa: UInt64 = 0
-        var digits = 0
-        var fractionDigits = 0
-        var sawDigit = false
-        while i < n, b[i] &- 48 < 10 {
-            mantissa = mantissa &* 10 &+ UInt64(b[i] &- 48); digits += 1; i += 1; sawDigit = true
-        }
-        if i < n, b[i] == UInt8(ascii: ".") {
+        let digitsStart = i
+        while i < n {
+            let d = p[i] &- 48
+            if d >= 10 { break }
+            mantissa = mantissa &* 10 &+ UInt64(d)
             i += 1
-            while i < n, b[i] &- 48 < 10 {
-                mantissa = mantissa &* 10 &+ UInt64(b[i] &- 48); digits += 1; fractionDigits += 1; i += 1; sawDigit = true
+        }
+        var digits = i - digitsStart
+        var fractionDigits = 0
+        if i < n, p[i] == UInt8(ascii: ".") {
+            i += 1
+            let fractionStart = i
+            while i < n {
+                let d = p[i] &- 48
+                if d >= 10 { break }
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                i += 1
             }
+            fractionDigits = i - fractionStart
+            digits += fractionDigits
         }
-        var exponent = 0
-        if i < n, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
-            return slow(b)
+        guard digits > 0, i == n else {
+            // Exponents, "inf"/"nan" and malformed text take the standard library's path.
+            return i < n && (p[i] | 0x20) == UInt8(ascii: "e") || digits == 0 ? slow(b) : nil
         }
-        guard sawDigit else { return slow(b) }
-        guard i == n else { return nil }
-        exponent -= fractionDigits
-        if digits <= 15, mantissa < (1 << 53), exponent >= -22, exponent <= 22 {
-            var value = Double(mantissa)
-            value = exponent < 0 ? value / exactPowersOfTen[-exponent] : value * exactPowersOfTen[exponent]
+        if digits <= 15, fractionDigits <= 22 {
+            let value = Double(mantissa) / exactPowersOfTen[fractionDigits]
             return negative ? -value : value
         }
         return slow(b)

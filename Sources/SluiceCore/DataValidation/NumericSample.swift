@@ -11,46 +11,48 @@ public struct NumericSample: Sendable {
     /// last bin everything above the last edge.
     public private(set) var edges: [Double]?
     private var gridCounts: [Int] = []
-    /// Edges to use when this sample overflows (the reference's), if any.
-    private let preferredEdges: [Double]?
     public private(set) var count = 0
     private var sorted = true
+    private var gridded = false
+    private var gridEdgesStorage: [Double] = []
 
-    public init(limit: Int, preferredEdges: [Double]? = nil) {
+    public init(limit: Int) {
         self.limit = limit
-        self.preferredEdges = preferredEdges
     }
 
     public var isExact: Bool { edges == nil }
 
     public mutating func add(_ x: Double) {
         count += 1
-        if let edges {
-            gridCounts[Self.bin(of: x, edges: edges)] += 1
+        if gridded {
+            gridCounts[Self.bin(of: x, edges: gridEdgesStorage)] += 1
             return
         }
-        if let last = values.last, x < last { sorted = false }
+        if sorted, let last = values.last, x < last { sorted = false }
         values.append(x)
         if values.count > limit { switchToGrid() }
     }
 
     public mutating func finish() {
-        if !sorted { values.sort(); sorted = true }
+        if !sorted { RadixSort.sort(&values); sorted = true }
     }
 
     /// Edges for a grid: this sample's own if gridded, else its quantiles.
     public func gridEdges() -> [Double] {
         if let edges { return edges }
-        let sortedValues = sorted ? values : values.sorted()
+        var sortedValues = values
+        if !sorted { RadixSort.sort(&sortedValues) }
         return Self.quantileEdges(sortedValues, bins: Self.gridBins)
     }
 
     private mutating func switchToGrid() {
         finish()
-        let e = preferredEdges ?? Self.quantileEdges(values, bins: Self.gridBins)
+        let e = Self.quantileEdges(values, bins: Self.gridBins)
         var counts = [Int](repeating: 0, count: e.count + 1)
         for v in values { counts[Self.bin(of: v, edges: e)] += 1 }
         edges = e
+        gridEdgesStorage = e
+        gridded = true
         gridCounts = counts
         values = []
     }

@@ -1,0 +1,128 @@
+"""Data validation of a large CSV (10 numeric + 5 categorical columns) with schema checks
+and drift against an equally large reference: `sluice validate-data` versus pandas + scipy
+doing the same checks (types, nulls, bounds, allowed values, PSI, KS, chi-squared) in the
+same run. Also peak RSS of Sluice at 1/10 of the size and at full size (streaming: flat).
+
+SLUICE_BENCH_DATA_MB sets the size of each file (default 1000).
+"""
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, os.path.dirname(__file__))
+from benchlib import SLUICE  # noqa: E402
+
+SIZE_MB = int(os.environ.get("SLUICE_BENCH_DATA_MB", "1000"))
+NUMERIC = [f"n{i}" for i in range(10)]
+CATEGORICAL = [f"c{i}" for i in range(5)]
+LEVELS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]
+
+SCHEMA = "columns:\n" + "".join(f"  {c}: {{ type: number, min: -1000, max: 1000 }}\n" for c in NUMERIC) + "".join(
+    f"  {c}: {{ type: string, allowed: [{', '.join(LEVELS)}] }}\n" for c in CATEGORICAL)
+
+
+def block(seed, shift, rows=200_000):
+    rng = np.random.default_rng(seed)
+    frame = {c: rng.normal(loc=shift * i / 10, scale=10 + i, size=rows).round(4) for i, c in enumerate(NUMERIC)}
+    for i, c in enumerate(CATEGORICAL):
+        p = np.array([6, 5, 4, 3, 2, 1], float) + shift * i
+        frame[c] = rng.choice(LEVELS, size=rows, p=p / p.sum())
+    return pd.DataFrame(frame).to_csv(index=False)
+
+
+def write(path, seed, shift, megabytes):
+    """Repeats one generated block (distinct blocks cost minutes to format in pandas)."""
+    text = block(seed, shift)
+    header, body = text.split("\n", 1)
+    with open(path, "w") as out:
+        out.write(header + "\n")
+        written = 0
+        while written < megabytes * 1e6:
+            out.write(body)
+            written += len(body)
+
+
+PEER = r"""
+import sys, json
+import numpy as np, pandas as pd
+from scipy import stats
+data, ref = sys.argv[1], sys.argv[2]
+numeric = [f"n{i}" for i in range(10)]; categorical = [f"c{i}" for i in range(5)]
+levels = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]
+r = pd.read_csv(ref); d = pd.read_csv(data)
+failures = {}
+for c in numeric:
+    v = pd.to_numeric(d[c], errors="coerce")
+    failures[c] = int(v.isna().sum() + ((v < -1000) | (v > 1000)).sum())
+for c in categorical:
+    failures[c] = int(d[c].isna().sum() + (~d[c].isin(levels)).sum())
+floor = 1e-4
+def psi(a, b):
+    a = np.maximum(a / a.sum(), floor); b = np.maximum(b / b.sum(), floor)
+    return float(np.sum((b - a) * np.log(b / a)))
+drift = {}
+for c in numeric:
+    x, y = r[c].to_numpy(), d[c].to_numpy()
+    edges = np.unique(np.quantile(x, np.arange(1, 10) / 10))
+    bins = lambda z: np.bincount(np.searchsorted(edges, z, side="left"), minlength=len(edges) + 1)
+    drift[c] = (psi(bins(x), bins(y)), float(stats.ks_2samp(x, y).statistic))
+for c in categorical:
+    rc, dc = r[c].value_counts(), d[c].value_counts()
+    names = list(rc.index) + [n for n in dc.index if n not in rc.index]
+    a = np.array([rc.get(n, 0) for n in names], float); b = np.array([dc.get(n, 0) for n in names], float)
+    p = np.maximum(a / a.sum(), floor); exp = p / p.sum() * b.sum()
+    drift[c] = (psi(a, b), float(stats.chisquare(b, exp).statistic))
+print(json.dumps({"rows": len(d), "failures": failures, "drift": drift}))
+"""
+
+
+def measure(argv):
+    """Wall seconds and peak RSS (MB) of one run of argv."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = process.communicate()
+    elapsed = time.perf_counter() - start
+    _, status, usage = os.wait4(process.pid, 0) if process.returncode is None else (0, 0, None)
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{argv[:2]} exited {process.returncode}: {err.decode()[-800:]}")
+    return elapsed, out
+
+
+def peak_rss_mb(argv):
+    pid = os.fork()
+    if pid == 0:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.execv(argv[0], argv)
+    _, status, usage = os.wait4(pid, 0)
+    return usage.ru_maxrss / 1024
+
+
+with tempfile.TemporaryDirectory() as folder:
+    schema = os.path.join(folder, "schema.yaml")
+    with open(schema, "w") as f:
+        f.write(SCHEMA)
+    results = {}
+    for size in (max(1, SIZE_MB // 10), SIZE_MB):
+        ref, cur = os.path.join(folder, f"ref{size}.csv"), os.path.join(folder, f"cur{size}.csv")
+        write(ref, 1, 0.0, size)
+        write(cur, 2, 0.3, size)
+        megabytes = (os.path.getsize(ref) + os.path.getsize(cur)) / 1e6
+        argv = [SLUICE, "validate-data", cur, "--schema", schema, "--reference", ref, "--format", "json"]
+        results[size] = (megabytes, peak_rss_mb(argv))
+        os.remove(ref) if size != SIZE_MB else None
+        os.remove(cur) if size != SIZE_MB else None
+    megabytes = results[SIZE_MB][0]
+    ours, _ = measure(argv)
+    peer, _ = measure([sys.executable, "-c", PEER, cur, ref])
+    print(f"| validate-data {megabytes / 2:.0f} MB CSV + {megabytes / 2:.0f} MB reference (checks + PSI/KS/chi2) | "
+          f"{ours:.2f} s ({megabytes / ours:.0f} MB/s, 1 core) | {peer:.2f} s ({megabytes / peer:.0f} MB/s) | pandas + scipy | {peer / ours:.2f}x |")
+    small, large = results[max(1, SIZE_MB // 10)], results[SIZE_MB]
+    print(f"| validate-data peak RSS, {small[0] / 2:.0f} MB vs {large[0] / 2:.0f} MB files | {small[1]:.0f} MB vs {large[1]:.0f} MB | | (streaming: flat) | |")
