@@ -142,3 +142,18 @@ import Testing
         #expect(radix == values.sorted())
     }
 }
+
+@Suite struct GridLookupTests {
+    @Test func findsTheSameBinAsBinarySearch() {
+        var state: UInt64 = 7
+        func next() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        let edges = NumericSample.quantileEdges((0..<20_000).map { _ in { let v = next() * 10; return v * v * v }() }.sorted(), bins: 4096)
+        let lookup = GridLookup(edges: edges)
+        for x in (0..<50_000).map({ _ in next() * 1100 - 50 }) + edges + [-.infinity, .infinity, edges[0], edges.last!] {
+            #expect(lookup.bin(of: x) == NumericSample.bin(of: x, edges: edges), "\(x)")
+        }
+    }
+}

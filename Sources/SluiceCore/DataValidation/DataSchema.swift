@@ -51,7 +51,7 @@ public struct DataSchema: Hashable, Sendable {
         public var bins = 10
         /// Values kept per numeric column for exact KS statistics; beyond this the
         /// column switches to a fixed grid of `gridBins` bins (said in the report).
-        public var exactLimit = 1_000_000
+        public var exactLimit = 200_000
         public init() {}
     }
 
