@@ -4,14 +4,17 @@ import Glibc
 #endif
 
 /// Finds and kills stage processes that outlived a controller killed with `kill -9`.
-/// A process belongs to a run when its environment holds `SLUICE_RUN_ID=<id>`, which
-/// every stage process inherits; matching on that (not on a stored pid alone) keeps a
-/// recycled pid from being killed by mistake.
+/// A process belongs to a run when its environment holds `SLUICE_WORKSPACE=<the run's
+/// workspace>`, which every stage process inherits and which is unique per state
+/// directory and run. Matching on that (not on a stored pid, nor on the run id, which
+/// another controller with another state directory also uses) keeps a recycled pid or
+/// a neighbour's stage from being killed by mistake.
 public enum LeftoverProcesses {
-    /// Kills the process groups of every process of `runID`; returns the pids found.
+    /// Kills the process groups of every process of the run whose workspace is `workspace`;
+    /// returns the pids found.
     @discardableResult
-    public static func kill(runID: Int64) -> [pid_t] {
-        let marker = Array("SLUICE_RUN_ID=\(runID)".utf8)
+    public static func kill(workspace: String) -> [pid_t] {
+        let marker = Array("SLUICE_WORKSPACE=\(workspace)".utf8)
         var found: [pid_t] = []
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         for entry in entries {

@@ -132,6 +132,9 @@ public enum StageProcess {
         var termSentAt: Double?
         var drainDeadline: Double?
         var buffer = [UInt8](repeating: 0, count: 65536)
+        // Readable when the stage exits, so its end is seen at once rather than at the next tick.
+        let exitFD = sluice_pidfd_open(pid)
+        defer { if exitFD >= 0 { close(exitFD) } }
 
         while !open.isEmpty || !exited {
             let now = monotonic()
@@ -156,15 +159,16 @@ public enum StageProcess {
                 }
             }
             if exited, let d = drainDeadline, now > d { break }
-            if open.isEmpty {
-                usleep(20_000)
+            var fds = open.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            if !exited, exitFD >= 0 { fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)) }
+            if fds.isEmpty {
+                usleep(2_000)  // no pidfd (old kernel): poll for the exit
                 continue
             }
-            var fds = open.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
             let ready = poll(&fds, nfds_t(fds.count), 50)
             if ready <= 0 { continue }
             var closed: [Int32] = []
-            for (i, p) in fds.enumerated() where p.revents != 0 {
+            for (i, p) in fds.enumerated() where p.revents != 0 && i < open.count {
                 let n = read(p.fd, &buffer, buffer.count)
                 if n > 0 {
                     buffer.withUnsafeBufferPointer { capture.append(UnsafeBufferPointer(rebasing: $0[0..<n]), stream: open[i].stream) }

@@ -213,8 +213,6 @@ public final class RunStore: Sendable {
     public struct Interrupted: Sendable {
         public var run: RunRecord
         public var retry: RunRecord
-        /// Process groups of stages that were running (they may have outlived the controller).
-        public var processGroups: [Int32]
     }
 
     /// Marks runs whose owner is gone (`isOwned` false) as interrupted, keeps every
@@ -225,9 +223,7 @@ public final class RunStore: Sendable {
             var result: [Interrupted] = []
             for var run in open where run.status == .running && !isOwned(run.id!) {
                 let stages = try StageResultRecord.filter(Column("runId") == run.id!).fetchAll(db)
-                var groups: [Int32] = []
                 for var s in stages where !s.status.isFinished {
-                    if s.status == .running, let g = s.processGroup { groups.append(g) }
                     s.status = .interrupted
                     s.finishedAt = s.startedAt == nil ? nil : now
                     s.message = "the controller stopped while this stage was \(s.startedAt == nil ? "waiting" : "running")"
@@ -247,7 +243,7 @@ public final class RunStore: Sendable {
                     s.exitCode = nil; s.startedAt = nil; s.finishedAt = nil; s.logPath = nil; s.processGroup = nil; s.message = nil
                     try s.insert(db)
                 }
-                result.append(Interrupted(run: run, retry: retry, processGroups: groups))
+                result.append(Interrupted(run: run, retry: retry))
             }
             return result
         }

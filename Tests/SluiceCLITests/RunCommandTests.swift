@@ -11,9 +11,9 @@ import SluiceTestSupport
         return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
     }
 
-    /// Pids of live processes whose environment says they belong to `runID`.
-    static func processes(ofRun runID: Int) -> [Int32] {
-        let marker = "SLUICE_RUN_ID=\(runID)"
+    /// Pids of live processes whose environment says they belong to run `runID` of `state`.
+    static func processes(ofRun runID: Int, state: TemporaryDirectory) -> [Int32] {
+        let marker = "SLUICE_WORKSPACE=\(state.path)/workspaces/run-\(runID)"
         return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> Int32? in
             guard let pid = Int32(entry), let env = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { return nil }
             let isZombie = (try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8))?.contains(") Z ") ?? true
@@ -93,12 +93,12 @@ import SluiceTestSupport
         kill(controller.pid, SIGKILL)
         var status: Int32 = 0
         waitpid(controller.pid, &status, 0)
-        #expect(!Self.processes(ofRun: 1).isEmpty, "the stage should outlive the killed controller")
+        #expect(!Self.processes(ofRun: 1, state: state).isEmpty, "the stage should outlive the killed controller")
 
         let r = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stderr.contains("run 1 (\(try repo.git(["rev-parse", "HEAD"]).prefix(12))) was interrupted by a crash; queued again as run 2"))
-        #expect(Self.processes(ofRun: 1).isEmpty, "the orphaned stage of run 1 must be killed")
+        #expect(Self.processes(ofRun: 1, state: state).isEmpty, "the orphaned stage of run 1 must be killed")
 
         let runs = try runsJSON(repo, state)
         #expect(runs.count == 2, "exactly one retry")

@@ -143,17 +143,42 @@ import Testing
     }
 }
 
-@Suite struct GridLookupTests {
-    @Test func findsTheSameBinAsBinarySearch() {
+@Suite struct NumericSampleTests {
+    @Test func gridCountsMatchBinarySearchBinning() {
         var state: UInt64 = 7
         func next() -> Double {
             state = state &* 6364136223846793005 &+ 1442695040888963407
             return Double(state >> 11) / Double(1 << 53)
         }
-        let edges = NumericSample.quantileEdges((0..<20_000).map { _ in { let v = next() * 10; return v * v * v }() }.sorted(), bins: 4096)
-        let lookup = GridLookup(edges: edges)
-        for x in (0..<50_000).map({ _ in next() * 1100 - 50 }) + edges + [-.infinity, .infinity, edges[0], edges.last!] {
-            #expect(lookup.bin(of: x) == NumericSample.bin(of: x, edges: edges), "\(x)")
+        var sample = NumericSample(limit: 10_000)
+        var all: [Double] = []
+        for _ in 0..<300_000 {
+            let v = next() * 10
+            let x = v * v * v - 50
+            sample.add(x)
+            all.append(x)
+        }
+        sample.finish()
+        let edges = try! #require(sample.edges)
+        var expected = [Int](repeating: 0, count: edges.count + 1)
+        for x in all { expected[NumericSample.bin(of: x, edges: edges)] += 1 }
+        #expect(sample.cumulativeCounts(at: edges) == Array(expected.prefix(edges.count).reduce(into: [Int]()) { $0.append(($0.last ?? 0) + $1) }))
+        #expect(sample.count == 300_000)
+    }
+}
+
+@Suite struct RoughSortTests {
+    @Test func keepsEveryValueAndOrdersByMagnitudeClosely() {
+        var state: UInt64 = 3
+        var values: [Double] = (0..<10_000).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(Int64(bitPattern: state) >> 30) / 1e3
+        }
+        let original = values
+        RadixSort.roughSort(&values)
+        #expect(values.sorted() == original.sorted())
+        for (a, b) in zip(values, values.dropFirst()) where a > b {
+            #expect(abs(a - b) <= abs(a) * 2e-3, "\(a) before \(b)")
         }
     }
 }

@@ -22,7 +22,7 @@ public struct RunService: Sendable {
     public func recover() throws(RunStore.StoreError) -> [RunStore.Interrupted] {
         let recovered = try store.recoverInterrupted(isOwned: { RunLock.isHeld(stateDirectory: stateDirectory, runID: $0) },
                                                      now: PipelineRunner.now())
-        for r in recovered { LeftoverProcesses.kill(runID: r.run.id!) }
+        for r in recovered { LeftoverProcesses.kill(workspace: runner.workspace(of: r.run.id!)) }
         return recovered
     }
 

@@ -14,7 +14,8 @@ public struct NumericSample: Sendable {
     public private(set) var count = 0
     private var sorted = true
     private var gridded = false
-    private var lookup = GridLookup(edges: [])
+    private var pending: [Double] = []
+    static let batch = 1 << 16
 
     public init(limit: Int) {
         self.limit = limit
@@ -25,7 +26,10 @@ public struct NumericSample: Sendable {
     public mutating func add(_ x: Double) {
         count += 1
         if gridded {
-            gridCounts[lookup.bin(of: x)] += 1
+            // Binning one value at a time is a cache miss and a mispredicted branch each;
+            // sorting a batch and merging it with the edges is sequential and much faster.
+            pending.append(x)
+            if pending.count == Self.batch { flushPending() }
             return
         }
         if sorted, let last = values.last, x < last { sorted = false }
@@ -33,8 +37,23 @@ public struct NumericSample: Sendable {
         if values.count > limit { switchToGrid() }
     }
 
+    /// Call after the last value, before reading counts or values.
     public mutating func finish() {
         if !sorted { RadixSort.sort(&values); sorted = true }
+        if gridded { flushPending() }
+    }
+
+    private mutating func flushPending() {
+        guard let edges, !pending.isEmpty else { return }
+        RadixSort.roughSort(&pending)
+        var e = 0
+        for v in pending {
+            // bin = first edge >= v; the batch is nearly sorted, so e moves a little either way.
+            while e > 0, edges[e - 1] >= v { e -= 1 }
+            while e < edges.count, edges[e] < v { e += 1 }
+            gridCounts[e] += 1
+        }
+        pending.removeAll(keepingCapacity: true)
     }
 
     /// Edges for a grid: this sample's own if gridded, else its quantiles.
@@ -51,8 +70,8 @@ public struct NumericSample: Sendable {
         var counts = [Int](repeating: 0, count: e.count + 1)
         for v in values { counts[Self.bin(of: v, edges: e)] += 1 }
         edges = e
-        lookup = GridLookup(edges: e)
         gridded = true
+        pending.reserveCapacity(Self.batch)
         gridCounts = counts
         values = []
     }
@@ -117,47 +136,5 @@ public struct NumericSample: Sendable {
         let fraction = position - Double(lower)
         if lower + 1 >= sorted.count { return sorted[sorted.count - 1] }
         return sorted[lower] + (sorted[lower + 1] - sorted[lower]) * fraction
-    }
-}
-
-/// Finds a value's grid bin in O(1) on average: a table of 65536 equal slots over the
-/// edges' range points at the first edge that can hold the value, then a short scan.
-/// Gives exactly `NumericSample.bin(of:edges:)` (slot numbers are monotone in the value).
-struct GridLookup: Sendable {
-    let edges: [Double]
-    let low: Double
-    let scale: Double
-    let table: [Int32]
-    static let slots = 1 << 16
-
-    init(edges: [Double]) {
-        self.edges = edges
-        guard let first = edges.first, let last = edges.last, last > first else {
-            low = 0; scale = 0; table = []
-            return
-        }
-        low = first
-        scale = Double(Self.slots - 1) / (last - first)
-        var t = [Int32](repeating: 0, count: Self.slots)
-        var e = 0
-        // table[s] = the first edge whose slot is >= s.
-        for s in 0..<Self.slots {
-            while e < edges.count, Self.slot(edges[e], first, scale) < s { e += 1 }
-            t[s] = Int32(e)
-        }
-        table = t
-    }
-
-    static func slot(_ x: Double, _ low: Double, _ scale: Double) -> Int {
-        Int(((x - low) * scale).rounded(.down))
-    }
-
-    func bin(of x: Double) -> Int {
-        guard !table.isEmpty else { return NumericSample.bin(of: x, edges: edges) }
-        if x <= low { return 0 }
-        if x > edges[edges.count - 1] { return edges.count }  // also keeps infinities out of slot()
-        var i = Int(table[min(Self.slot(x, low, scale), Self.slots - 1)])
-        while i < edges.count, edges[i] < x { i += 1 }
-        return i
     }
 }

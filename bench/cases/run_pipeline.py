@@ -1,0 +1,71 @@
+"""Runner overhead: a pipeline of 20 no-op stages (`true`, chained by needs), run by
+`sluice run` (fresh state: every stage executes; same state again: every stage is a
+cache hit) versus `dvc repro` of the same 20 stages (fresh, then unchanged), in the same run.
+Sluice's own CPU time is reported from wait4 (user + sys, including the 20 `true`s)."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from benchlib import SLUICE, row  # noqa: E402
+
+STAGES = 20
+ENV = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@e", GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@e")
+
+
+def run(argv, cwd):
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        os.chdir(cwd)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.execvpe(argv[0], argv, ENV)
+    _, status, usage = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{argv} failed in {cwd}")
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+with tempfile.TemporaryDirectory() as folder:
+    repo = os.path.join(folder, "repo")
+    os.makedirs(repo)
+    with open(os.path.join(repo, "sluice.yaml"), "w") as f:
+        f.write("version: 1\nstages:\n")
+        for i in range(STAGES):
+            f.write(f"  s{i}: {{ run: [\"true\"]{f', needs: [s{i - 1}]' if i else ''} }}\n")
+    with open(os.path.join(repo, "dvc.yaml"), "w") as f:
+        f.write("stages:\n")
+        for i in range(STAGES):
+            f.write(f"  s{i}:\n    cmd: \"true\"\n")
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
+    subprocess.run(["dvc", "init", "-q"], cwd=repo, check=True, env=ENV)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "pipeline"], cwd=repo, check=True, env=ENV)
+
+    fresh, cached, fresh_cpu, cached_cpu = [], [], [], []
+    for i in range(7):
+        state = os.path.join(folder, f"state{i}")
+        wall, cpu = run([SLUICE, "run", "--state", state], repo)
+        fresh.append(wall); fresh_cpu.append(cpu)
+        wall, cpu = run([SLUICE, "run", "--state", state], repo)
+        cached.append(wall); cached_cpu.append(cpu)
+    dvc_fresh, dvc_cached = [], []
+    for i in range(3):
+        shutil.rmtree(os.path.join(repo, ".dvc", "tmp"), ignore_errors=True)
+        lock = os.path.join(repo, "dvc.lock")
+        if os.path.exists(lock):
+            os.remove(lock)
+        dvc_fresh.append(run(["dvc", "repro", "-q"], repo)[0])
+        dvc_cached.append(run(["dvc", "repro", "-q"], repo)[0])
+    row(f"run {STAGES} no-op stages (all execute; Sluice CPU {median(fresh_cpu) * 1000:.0f} ms)", median(fresh), median(dvc_fresh), "dvc repro")
+    row(f"run {STAGES} no-op stages again (all cached; Sluice CPU {median(cached_cpu) * 1000:.0f} ms)", median(cached), median(dvc_cached), "dvc repro (unchanged)")
