@@ -86,7 +86,9 @@ struct Run: AsyncParsableCommand {
         if global.format == .json {
             try Output.json(RunSummary(run: finished, stages: stages))
         } else {
-            Output.out(RunSummary.text(run: finished, stages: stages, order: work.plan.stages.map(\.name)))
+            // A terminal already shows the live table; pipes and CI logs get the summary table.
+            let summary = RunSummary.text(run: finished, stages: stages, order: work.plan.stages.map(\.name))
+            Output.out(progress.live ? String(summary.split(separator: "\n").last ?? "") : summary)
         }
         if status != .succeeded { throw ExitCode(1) }
     }
