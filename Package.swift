@@ -65,7 +65,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceControllerTests",
-            dependencies: ["SluiceController", "SluiceYAML", "SluiceTestSupport"]
+            dependencies: ["SluiceController", "SluiceYAML", "SluiceTestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(name: "SluiceRunnerTests", dependencies: ["SluiceRunner", "SluiceTestSupport"]),
         .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceTestSupport"]),
