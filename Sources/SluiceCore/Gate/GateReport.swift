@@ -1,0 +1,98 @@
+/// Everything a reviewer needs to judge a candidate: the verdict, each metric against
+/// production under the policy, the data checks, stage timings, lineage, and what
+/// deploying would change. Stored as JSON with the run; rendered by `GateReportMarkdown`.
+public struct GateReport: Hashable, Sendable, Codable {
+    public enum Decision: String, Hashable, Sendable, Codable {
+        /// The production branch: the candidate becomes production.
+        case promote
+        case reject
+        /// A merge request or another branch: the report is shown, nothing is promoted.
+        case reportOnly = "report-only"
+    }
+
+    public struct MetricRow: Hashable, Sendable, Codable {
+        public var metric: String
+        public var slice: String?
+        public var candidate: Double?
+        public var production: Double?
+        public var delta: Double?
+        public var rule: String
+        public var passed: Bool
+        public var reason: String
+    }
+
+    public struct DataCheck: Hashable, Sendable, Codable {
+        public var stage: String
+        public var validation: ValidationReport
+    }
+
+    public struct StageTiming: Hashable, Sendable, Codable {
+        public var stage: String
+        public var status: String
+        public var seconds: Double?
+    }
+
+    public struct Artifact: Hashable, Sendable, Codable {
+        public var stage: String
+        public var path: String
+        public var digest: String
+        public var size: Int64
+    }
+
+    public struct Production: Hashable, Sendable, Codable {
+        public var version: String
+        public var commit: String
+        public var promotedAt: Double
+    }
+
+    public var model: String
+    public var repository: String
+    public var ref: String?
+    public var commit: String
+    public var run: Int64
+    public var policy: String
+    public var decision: Decision
+    /// Whether every rule and data check passed (for report-only runs too).
+    public var passed: Bool
+    public var production: Production?
+    public var metrics: [MetricRow]
+    public var dataChecks: [DataCheck]
+    public var stages: [StageTiming]
+    public var datasetVersions: [String: String]
+    public var parameters: [String: String]
+    public var artifacts: [Artifact]
+    /// What deploying this candidate would change (filled in by the deploy step).
+    public var deployChanges: [String]?
+    public var notes: [String]
+
+    public init(model: String, repository: String, ref: String?, commit: String, run: Int64, policy: String, decision: Decision,
+                passed: Bool, production: Production?, metrics: [MetricRow], dataChecks: [DataCheck], stages: [StageTiming],
+                datasetVersions: [String: String], parameters: [String: String], artifacts: [Artifact],
+                deployChanges: [String]? = nil, notes: [String]) {
+        self.model = model
+        self.repository = repository
+        self.ref = ref
+        self.commit = commit
+        self.run = run
+        self.policy = policy
+        self.decision = decision
+        self.passed = passed
+        self.production = production
+        self.metrics = metrics
+        self.dataChecks = dataChecks
+        self.stages = stages
+        self.datasetVersions = datasetVersions
+        self.parameters = parameters
+        self.artifacts = artifacts
+        self.deployChanges = deployChanges
+        self.notes = notes
+    }
+
+    /// Rules passed and no data check failed.
+    public static func passes(_ rows: [MetricRow], _ data: [DataCheck]) -> Bool {
+        rows.allSatisfy(\.passed) && data.allSatisfy { $0.validation.verdict != .fail }
+    }
+
+    /// The hidden marker that finds Sluice's comment on a merge request to update it in place.
+    public static let commentMarker = "<!-- sluice-gate-report -->"
+}

@@ -1,0 +1,150 @@
+/// Renders a gate report as GitHub/GitLab-flavoured Markdown: headings, pipe tables and
+/// plain text only (no raw HTML besides the hidden comment marker).
+public enum GateReportMarkdown {
+    public static func render(_ r: GateReport) -> String {
+        var out: [String] = [GateReport.commentMarker]
+        let verdict: String
+        switch r.decision {
+        case .promote: verdict = "✅ promote"
+        case .reject: verdict = "❌ reject"
+        case .reportOnly: verdict = r.passed ? "✅ would promote (report only)" : "❌ would be rejected (report only)"
+        }
+        out.append("## Sluice gate: \(verdict)")
+        out.append("")
+        out.append("Model **\(cell(r.model))**, commit `\(r.commit.prefix(12))`" + (r.ref.map { " on `\(cell(short($0)))`" } ?? "")
+                   + ", run \(r.run), policy `\(cell(r.policy))`.")
+        if let p = r.production {
+            out.append("Production: version \(cell(p.version)) from commit `\(p.commit.prefix(12))`.")
+        } else {
+            out.append("No model in production yet: only absolute bounds apply.")
+        }
+        out.append("")
+
+        out.append("### Metrics")
+        out.append("")
+        if r.metrics.isEmpty {
+            out.append("No rules.")
+        } else {
+            out.append("| | Metric | Candidate | Production | Δ | Rule | Result |")
+            out.append("|---|---|---:|---:|---:|---|---|")
+            for m in r.metrics {
+                let name = m.slice.map { "\(m.metric) [\($0)]" } ?? m.metric
+                out.append("| \(m.passed ? "✅" : "❌") | \(cell(name)) | \(number(m.candidate)) | \(number(m.production)) | \(signed(m.delta)) | \(cell(m.rule)) | \(cell(m.reason)) |")
+            }
+        }
+        out.append("")
+
+        out.append("### Data checks")
+        out.append("")
+        if r.dataChecks.isEmpty {
+            out.append("No data validation stage ran.")
+        }
+        for check in r.dataChecks {
+            let v = check.validation
+            out.append("**\(cell(check.stage))** on `\(cell(v.data))` (\(v.rows) rows): \(icon(v.verdict)) \(v.verdict.rawValue)")
+            out.append("")
+            let failed = v.checks.filter { $0.verdict != .pass }
+            if failed.isEmpty {
+                out.append("All \(v.checks.count) schema checks passed.")
+            } else {
+                out.append("| | Column | Check | Problem | Lines |")
+                out.append("|---|---|---|---|---|")
+                for c in failed {
+                    out.append("| \(icon(c.verdict)) | \(cell(c.column ?? "(file)")) | \(cell(c.check)) | \(cell(c.message)) | \(c.examples.map { String($0.line) }.joined(separator: ", ")) |")
+                }
+            }
+            out.append("")
+            if !v.drift.isEmpty {
+                out.append("Drift against \(cell(v.reference ?? "the reference")):")
+                out.append("")
+                out.append("| | Column | Test | Statistic | p-value | Warn / fail at |")
+                out.append("|---|---|---|---:|---:|---|")
+                for d in v.drift {
+                    out.append("| \(icon(d.verdict)) | \(cell(d.column)) | \(d.test) | \(number(d.statistic)) | \(number(d.pValue)) | \(d.thresholdOn == "p-value" ? "p < " : "> ")\(number(d.warn)) / \(number(d.fail)) |")
+                }
+                out.append("")
+            }
+            for note in v.notes { out.append("- \(cell(note))") }
+            if !v.notes.isEmpty { out.append("") }
+        }
+
+        out.append("### Stages")
+        out.append("")
+        out.append("| Stage | Result | Time |")
+        out.append("|---|---|---:|")
+        for s in r.stages {
+            out.append("| \(cell(s.stage)) | \(s.status) | \(s.seconds.map(duration) ?? "–") |")
+        }
+        out.append("")
+
+        out.append("### Lineage")
+        out.append("")
+        out.append("| | |")
+        out.append("|---|---|")
+        out.append("| Commit | `\(r.commit)` |")
+        for (name, version) in r.datasetVersions.sorted(by: { $0.key < $1.key }) {
+            out.append("| Dataset `\(cell(name))` | `\(cell(version))` |")
+        }
+        for (name, value) in r.parameters.sorted(by: { $0.key < $1.key }) {
+            out.append("| Parameters `\(cell(name))` | `\(cell(String(value.prefix(80))))` |")
+        }
+        for a in r.artifacts {
+            out.append("| Artifact `\(cell(a.path))` (\(cell(a.stage))) | `\(a.digest)` (\(a.size) bytes) |")
+        }
+        out.append("")
+
+        out.append("### Deploying would change")
+        out.append("")
+        if let changes = r.deployChanges {
+            out.append(contentsOf: changes.isEmpty ? ["Nothing."] : changes.map { "- \(cell($0))" })
+        } else {
+            out.append("Not computed (no deploy step).")
+        }
+        if !r.notes.isEmpty {
+            out.append("")
+            out.append("### Notes")
+            out.append("")
+            out.append(contentsOf: r.notes.map { "- \(cell($0))" })
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    static func icon(_ v: ValidationReport.Verdict) -> String {
+        switch v {
+        case .pass: return "✅"
+        case .warn: return "⚠️"
+        case .fail: return "❌"
+        }
+    }
+
+    static func short(_ ref: String) -> String {
+        ref.hasPrefix("refs/heads/") ? String(ref.dropFirst(11)) : ref
+    }
+
+    /// Table-cell text: pipes escaped, newlines flattened, angle brackets spelled out so
+    /// nothing a user wrote is read as HTML.
+    static func cell(_ s: String) -> String {
+        s.replacing("\\", with: "\\\\").replacing("|", with: "\\|")
+            .replacing("\n", with: " ").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
+    }
+
+    static func number(_ v: Double?) -> String {
+        guard let v else { return "–" }
+        if v.isNaN { return "NaN" }
+        if v == 0 { return "0" }
+        if abs(v) >= 1e-4, abs(v) < 1e6 {
+            let r = (v * 1e4).rounded() / 1e4
+            return r == r.rounded() ? String(Int(r)) : String(r)
+        }
+        return String(v)
+    }
+
+    static func signed(_ v: Double?) -> String {
+        guard let v else { return "–" }
+        return (v > 0 ? "+" : "") + number(v)
+    }
+
+    static func duration(_ s: Double) -> String {
+        s < 1 ? "\(Int(s * 1000)) ms" : s < 60 ? "\(number((s * 10).rounded() / 10)) s" : "\(Int(s) / 60) min \(Int(s) % 60) s"
+    }
+}
