@@ -41,8 +41,14 @@ let package = Package(
             dependencies: ["SluiceCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
         ),
 
-        // Connects adapters to the core: load a spec, plan a commit, run it.
-        .target(name: "SluiceController", dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceRunner", "SluiceStore"]),
+        // The model registry: embedded (run store) or MLflow over REST.
+        .target(name: "SluiceRegistry", dependencies: ["SluiceCore", "SluiceStore", "SluiceHTTP", "SluiceYAML"]),
+
+        // Connects adapters to the core: load a spec, plan a commit, run it, gate and promote it.
+        .target(
+            name: "SluiceController",
+            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceRunner", "SluiceStore", "SluiceRegistry"]
+        ),
 
         // Thin CLI.
         .executableTarget(
@@ -51,6 +57,7 @@ let package = Package(
                 "SluiceController",
                 "SluiceStore",
                 "SluiceRunner",
+                "SluiceRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -81,6 +81,24 @@ public final class GitRepository: @unchecked Sendable {
         return name.hasPrefix("refs/heads/") ? String(name.dropFirst("refs/heads/".count)) : name
     }
 
+    /// The repository's production branch as git sees it: a mirror's HEAD (the remote's
+    /// default branch); in a working clone, what `origin/HEAD` points at, else `main`, else
+    /// `master`, else the checked-out branch. (A clone's HEAD is whatever is checked out,
+    /// which must not decide what promotes.)
+    public var defaultBranch: String? {
+        if isBare { return headBranch }
+        var ref: OpaquePointer?
+        if git_reference_lookup(&ref, pointer, "refs/remotes/origin/HEAD") == 0 {
+            defer { git_reference_free(ref) }
+            if let target = git_reference_symbolic_target(ref) {
+                let name = String(cString: target)
+                if name.hasPrefix("refs/remotes/origin/") { return String(name.dropFirst("refs/remotes/origin/".count)) }
+            }
+        }
+        for candidate in ["main", "master"] where resolveReference("refs/heads/" + candidate) != nil { return candidate }
+        return headBranch
+    }
+
     /// Whether `ancestor` is reachable from `commit` (or is the same commit).
     public func isAncestor(_ ancestor: String, of commit: String) throws(GitError) -> Bool {
         if ancestor == commit { return true }

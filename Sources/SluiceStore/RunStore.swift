@@ -86,6 +86,38 @@ public final class RunStore: Sendable {
                 t.primaryKey(["runId", "stage", "kind"])
             }
         }
+        m.registerMigration("v2: model registry") { db in
+            try db.create(table: "model_versions") { t in
+                t.column("model", .text).notNull()
+                t.column("version", .text).notNull()
+                t.column("commit", .text).notNull()
+                t.column("runId", .integer)
+                t.column("metrics", .text).notNull()
+                t.column("datasetVersions", .text).notNull()
+                t.column("artifactDigest", .text)
+                t.column("createdAt", .double).notNull()
+                t.primaryKey(["model", "version"])
+            }
+            try db.create(table: "promotions") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("model", .text).notNull()
+                t.column("version", .text).notNull()
+                t.column("action", .text).notNull()
+                t.column("commit", .text).notNull()
+                t.column("runId", .integer)
+                t.column("previousVersion", .text)
+                t.column("actor", .text).notNull()
+                t.column("reason", .text).notNull()
+                t.column("createdAt", .double).notNull()
+            }
+            // The promotion log is append-only: SQLite itself refuses rewrites.
+            try db.execute(sql: """
+                CREATE TRIGGER promotions_append_only_update BEFORE UPDATE ON promotions
+                BEGIN SELECT RAISE(ABORT, 'the promotion log is append-only'); END;
+                CREATE TRIGGER promotions_append_only_delete BEFORE DELETE ON promotions
+                BEGIN SELECT RAISE(ABORT, 'the promotion log is append-only'); END;
+                """)
+        }
         return m
     }
 
@@ -197,6 +229,11 @@ public final class RunStore: Sendable {
         try read { db in
             Set(try String.fetchAll(db, sql: "SELECT DISTINCT cacheKey FROM stage_results WHERE status = ?", arguments: [StageStatus.succeeded.rawValue]))
         }
+    }
+
+    /// Stores (or replaces) one report of a run, e.g. the gate report.
+    public func saveReport(_ report: ReportRecord) throws(StoreError) {
+        try write { db in try report.insert(db, onConflict: .replace) }
     }
 
     public func artifacts(of runID: Int64) throws(StoreError) -> [ArtifactRecord] {

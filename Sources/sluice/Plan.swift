@@ -61,7 +61,14 @@ struct Plan: AsyncParsableCommand {
     static func stateLocation(_ repo: String) -> String {
         if RepositorySource.isRemote(repo) { return repo }
         let cwd = FileManager.default.currentDirectoryPath
-        return repo.hasPrefix("/") ? repo : cwd + "/" + repo
+        // Absolute and without "." / ".." / trailing slashes, so `.` and `/x/repo/` key the same repository.
+        var parts: [Substring] = []
+        for part in (repo.hasPrefix("/") ? repo : cwd + "/" + repo).split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
     }
 
     static func table(_ plan: SluiceCore.Plan) -> String {

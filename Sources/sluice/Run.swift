@@ -81,16 +81,44 @@ struct Run: AsyncParsableCommand {
         withExtendedLifetime(signals) {}
         progress.finish()
 
+        // The gate: only for a pipeline that succeeded and declares one.
+        var gate: GateService.Outcome?
+        if status == .succeeded, work.spec.gate != nil {
+            do {
+                let remote = RepositorySource.isRemote(global.repo) ? global.repo : nil
+                let credentials = GitCredentials.fromEnvironment(ProcessInfo.processInfo.environment)
+                gate = try service.gate(run: record, work: work, repository: repository, commit: commitObject) {
+                    guard let remote else { return }
+                    do {
+                        try GitMirror.push(repository, refspecs: ["\(GitRepository.sluiceNotes):\(GitRepository.sluiceNotes)"],
+                                           url: remote, credentials: credentials)
+                    } catch {
+                        Output.err("sluice: warning: gate notes not pushed to \(remote): \(error)")
+                    }
+                }
+            } catch {
+                Output.err("sluice: the gate could not be evaluated: \(error)")
+                throw ExitCode(2)
+            }
+        }
+
         let stages = (try? service.store.stages(of: record.id!)) ?? []
         let finished = ((try? service.store.run(record.id!)) ?? nil) ?? record
         if global.format == .json {
-            try Output.json(RunSummary(run: finished, stages: stages))
+            try Output.json(RunSummary(run: finished, stages: stages, gate: gate?.report))
         } else {
             // A terminal already shows the live table; pipes and CI logs get the summary table.
             let summary = RunSummary.text(run: finished, stages: stages, order: work.plan.stages.map(\.name))
             Output.out(progress.live ? String(summary.split(separator: "\n").last ?? "") : summary)
         }
-        if status != .succeeded { throw ExitCode(1) }
+        if let gate, global.format == .text {
+            let failed = gate.report.metrics.filter { !$0.passed }
+            Output.out("gate: \(gate.report.decision.rawValue)" + (gate.report.passed ? " (all rules passed)" : " (\(failed.count) rule\(failed.count == 1 ? "" : "s") failed)")
+                       + (gate.promoted ? ", model \(gate.report.model) version \(gate.version ?? "?") is now in production" : "")
+                       + "  (report: sluice report \(record.id!))")
+            for row in failed { Output.out("  \(row.slice.map { "\(row.metric) [\($0)]" } ?? row.metric): \(row.reason)") }
+        }
+        if status != .succeeded || gate?.report.passed == false { throw ExitCode(1) }
     }
 }
 

@@ -1,10 +1,12 @@
 import FoundationEssentials
+import SluiceCore
 import SluiceStore
 
 /// The JSON printed by `sluice run --format json` and `sluice runs --format json`.
 struct RunSummary: Encodable {
     var run: RunRecord
     var stages: [StageResultRecord]
+    var gate: GateReport? = nil
 
     static func text(run: RunRecord, stages: [StageResultRecord], order: [String]) -> String {
         let byName = Dictionary(uniqueKeysWithValues: stages.map { ($0.stage, $0) })

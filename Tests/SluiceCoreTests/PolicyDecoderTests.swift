@@ -21,7 +21,7 @@ import Testing
         #expect(diagnostics.isEmpty)
         #expect(policy?.rules.first?.vsProduction == .init(kind: .improvement, amounts: [.relative(0.02)]))
         #expect(policy?.rules.first?.max == 3.5)
-        #expect(Gate.describe(policy!.rules[0]) == "lower is better; <= 3.5; at least 2% better than production")
+        #expect(Gate.describe(policy!.rules[0]) == "lower is better; ≤ 3.5; at least 2% better than production")
     }
 
     @Test func everyProblemIsReportedWithItsLocation() {

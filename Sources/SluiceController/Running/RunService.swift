@@ -1,6 +1,7 @@
 import FoundationEssentials
 public import SluiceCore
 public import SluiceGit
+public import SluiceRegistry
 import SluiceRunner
 public import SluiceStore
 
@@ -10,11 +11,15 @@ public struct RunService: Sendable {
     public let stateDirectory: String
     public let store: RunStore
     public let runner: PipelineRunner
+    public let registry: any ModelRegistry
 
-    public init(stateDirectory: String, options: PipelineRunner.Options) throws(RunStore.StoreError) {
+    /// - Parameter registry: where model versions live; default the embedded registry.
+    public init(stateDirectory: String, options: PipelineRunner.Options,
+                registry: ((RunStore) -> any ModelRegistry)? = nil) throws(RunStore.StoreError) {
         self.stateDirectory = stateDirectory
         store = try RunStore(stateDirectory: stateDirectory)
         runner = PipelineRunner(stateDirectory: stateDirectory, store: store, options: options)
+        self.registry = registry?(store) ?? EmbeddedRegistry(store: store)
     }
 
     /// On start: marks runs whose controller died as interrupted, kills the stage
@@ -39,11 +44,50 @@ public struct RunService: Sendable {
         let known = try store.knownCacheKeys()
         let outcome = try CommitPlanner(repository: repository).plan(revision: revision, since: since, knownCacheKeys: known)
         guard let plan = outcome.plan, let spec = outcome.spec else { return .noSpec(outcome) }
-        let work = PipelineRunner.Work(repositoryKey: repositoryKey, spec: spec, plan: plan, ref: ref,
+        var work = PipelineRunner.Work(repositoryKey: repositoryKey, spec: spec, plan: plan, ref: ref,
                                        datasetVersions: outcome.datasetVersions, parameters: outcome.parameters)
+        work.referenceData = try productionData(spec: spec, repository: repository, repositoryKey: repositoryKey)
         if let retry = try store.queuedRuns(repository: repositoryKey).first(where: { $0.commit == plan.commit }) {
             return .run(retry, work)
         }
         return .run(try runner.enqueue(work, trigger: trigger, now: PipelineRunner.now()), work)
+    }
+
+    /// Drift is measured against the data that trained the production model: each
+    /// validate-data stage's data file as of the production commit, copied out of git.
+    func productionData(spec: PipelineSpec, repository: GitRepository, repositoryKey: String) throws -> (@Sendable (String) -> String?)? {
+        guard spec.gate != nil else { return nil }
+        let model = GateService.modelName(spec, repositoryKey: repositoryKey)
+        guard let production = try registry.production(model: model),
+              let commit = try? repository.commit(production.commit) else { return nil }
+        var files: [String: String] = [:]
+        for stage in spec.stages where stage.uses == .validateData {
+            guard let data = stage.with.first(where: { $0.key == "data" })?.value, files[data] == nil,
+                  let bytes = commit.contents(at: data) else { continue }
+            let path = "\(stateDirectory)/reference/\(production.commit)/\(data)"
+            try FileManager.default.createDirectory(atPath: String(path[..<path.lastIndex(of: "/")!]), withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: path) {
+                guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+                    throw LoadError(message: "cannot write reference data to \(path)")
+                }
+            }
+            files[data] = path
+        }
+        let found = files
+        return { found[$0] }
+    }
+
+    /// Gates a finished run: the report, the candidate's registration and promotion, and
+    /// a git note on production-branch commits (pushed back when the repository is remote).
+    public func gate(run: RunRecord, work: PipelineRunner.Work, repository: GitRepository, commit: GitCommit,
+                     publishNotes: () throws -> Void = {}) throws -> GateService.Outcome? {
+        let service = GateService(store: store, registry: registry)
+        guard let outcome = try service.evaluate(run: run, spec: work.spec, work: work, commit: commit,
+                                                 repository: repository, now: PipelineRunner.now()) else { return nil }
+        if outcome.report.decision != .reportOnly {
+            try repository.appendNote(GateService.note(for: outcome.report, version: outcome.version), to: run.commit)
+            try publishNotes()
+        }
+        return outcome
     }
 }

@@ -113,11 +113,11 @@ public enum Gate {
         return r == r.rounded() ? String(Int(r)) : String(r)
     }
 
-    /// The rule as one line for the report, e.g. `higher is better; >= 0.85; <= 0.5% worse than production`.
+    /// The rule as one line for the report, e.g. `higher is better; ≥ 0.85; at most 0.5% worse than production`.
     public static func describe(_ rule: Policy.Rule) -> String {
         var parts = ["\(rule.direction.rawValue) is better"]
-        if let lo = rule.min { parts.append(">= \(Policy.Amount.format(lo))") }
-        if let hi = rule.max { parts.append("<= \(Policy.Amount.format(hi))") }
+        if let lo = rule.min { parts.append("≥ \(Policy.Amount.format(lo))") }
+        if let hi = rule.max { parts.append("≤ \(Policy.Amount.format(hi))") }
         if let b = rule.vsProduction {
             let amounts = b.amounts.map(\.description).joined(separator: " and ")
             parts.append(b.kind == .tolerance ? "at most \(amounts) worse than production" : "at least \(amounts) better than production")

@@ -24,12 +24,21 @@ public struct GateReport: Hashable, Sendable, Codable {
     public struct DataCheck: Hashable, Sendable, Codable {
         public var stage: String
         public var validation: ValidationReport
+        public init(stage: String, validation: ValidationReport) {
+            self.stage = stage
+            self.validation = validation
+        }
     }
 
     public struct StageTiming: Hashable, Sendable, Codable {
         public var stage: String
         public var status: String
         public var seconds: Double?
+        public init(stage: String, status: String, seconds: Double?) {
+            self.stage = stage
+            self.status = status
+            self.seconds = seconds
+        }
     }
 
     public struct Artifact: Hashable, Sendable, Codable {
@@ -37,12 +46,23 @@ public struct GateReport: Hashable, Sendable, Codable {
         public var path: String
         public var digest: String
         public var size: Int64
+        public init(stage: String, path: String, digest: String, size: Int64) {
+            self.stage = stage
+            self.path = path
+            self.digest = digest
+            self.size = size
+        }
     }
 
     public struct Production: Hashable, Sendable, Codable {
         public var version: String
         public var commit: String
         public var promotedAt: Double
+        public init(version: String, commit: String, promotedAt: Double) {
+            self.version = version
+            self.commit = commit
+            self.promotedAt = promotedAt
+        }
     }
 
     public var model: String

@@ -11,10 +11,10 @@ public enum GateReportMarkdown {
         }
         out.append("## Sluice gate: \(verdict)")
         out.append("")
-        out.append("Model **\(cell(r.model))**, commit `\(r.commit.prefix(12))`" + (r.ref.map { " on `\(cell(short($0)))`" } ?? "")
-                   + ", run \(r.run), policy `\(cell(r.policy))`.")
+        let origin = r.run == 0 ? "" : ", commit `\(r.commit.prefix(12))`" + (r.ref.map { " on `\(cell(short($0)))`" } ?? "") + ", run \(r.run)"
+        out.append("Model **\(cell(r.model))**\(origin), policy `\(cell(r.policy))`.")
         if let p = r.production {
-            out.append("Production: version \(cell(p.version)) from commit `\(p.commit.prefix(12))`.")
+            out.append(p.commit.isEmpty ? "Production: \(cell(p.version))." : "Production: version \(cell(p.version)) from commit `\(p.commit.prefix(12))`.")
         } else {
             out.append("No model in production yet: only absolute bounds apply.")
         }
@@ -34,9 +34,11 @@ public enum GateReportMarkdown {
         }
         out.append("")
 
-        out.append("### Data checks")
-        out.append("")
-        if r.dataChecks.isEmpty {
+        if r.run != 0 || !r.dataChecks.isEmpty {
+            out.append("### Data checks")
+            out.append("")
+        }
+        if r.dataChecks.isEmpty, r.run != 0 {
             out.append("No data validation stage ran.")
         }
         for check in r.dataChecks {
@@ -68,6 +70,14 @@ public enum GateReportMarkdown {
             if !v.notes.isEmpty { out.append("") }
         }
 
+        if r.run == 0 {  // a standalone `sluice gate`: no run, so no stages or lineage
+            if !r.notes.isEmpty {
+                out.append("### Notes")
+                out.append("")
+                out.append(contentsOf: r.notes.map { "- \(cell($0))" })
+            }
+            return out.joined(separator: "\n") + "\n"
+        }
         out.append("### Stages")
         out.append("")
         out.append("| Stage | Result | Time |")

@@ -129,8 +129,18 @@ public struct ParamRef: Hashable, Sendable {
 }
 
 public struct GateSpec: Hashable, Sendable {
+    public enum Registry: String, Hashable, Sendable { case embedded, mlflow }
+
     public var policy: String
     public var baseline: String
+    /// The registered model's name (default: the repository's folder name).
+    public var model: String?
+    /// Where versions and the production marker live; MLflow's address comes from `MLFLOW_TRACKING_URI`.
+    public var registry: Registry = .embedded
+    /// The MLflow alias that marks production.
+    public var alias: String = "champion"
+    /// The only branch that promotes (default: the repository's default branch).
+    public var branch: String?
     public var location: SourceLocation
     public init(policy: String, baseline: String = "production", location: SourceLocation) {
         self.policy = policy

@@ -325,7 +325,19 @@ public struct SpecDecoder {
                 reader.error(b, "unknown baseline '\(text)'", hint: Suggestion.hint(for: text, in: SpecKeys.baselines) ?? "use 'production'")
             }
         }
-        return GateSpec(policy: policy, baseline: baseline, location: node.location)
+        var gate = GateSpec(policy: policy, baseline: baseline, location: node.location)
+        if let m = f["model"], let name = reader.nonEmptyString(m, what: "'gate.model'") { gate.model = name }
+        if let a = f["alias"], let alias = reader.nonEmptyString(a, what: "'gate.alias'") { gate.alias = alias }
+        if let b = f["branch"], let branch = reader.nonEmptyString(b, what: "'gate.branch'") {
+            gate.branch = branch.hasPrefix("refs/heads/") ? String(branch.dropFirst(11)) : branch
+        }
+        if let r = f["registry"], let text = reader.string(r, what: "'gate.registry'") {
+            if let registry = GateSpec.Registry(rawValue: text) { gate.registry = registry } else {
+                reader.error(r, "unknown registry '\(text)'",
+                             hint: Suggestion.hint(for: text, in: SpecKeys.registries) ?? "use embedded or mlflow")
+            }
+        }
+        return gate
     }
 
     private mutating func decodeDeploy(_ node: Node) -> DeploySpec? {

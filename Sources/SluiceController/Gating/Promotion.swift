@@ -1,0 +1,95 @@
+import FoundationEssentials
+public import SluiceCore
+public import SluiceGit
+public import SluiceRegistry
+public import SluiceStore
+
+/// Manual promotions and rollbacks: each is appended to the promotion log (never
+/// rewritten) with who did it and why, and noted on the commit in git.
+public struct Promotion: Sendable {
+    public let store: RunStore
+    public let registry: any ModelRegistry
+
+    public init(store: RunStore, registry: any ModelRegistry) {
+        self.store = store
+        self.registry = registry
+    }
+
+    /// The model a repository's `sluice.yaml` (at HEAD) names, else its folder name.
+    public static func modelName(repository: GitRepository, repositoryKey: String) -> String {
+        if let commit = try? repository.commit("HEAD"), let bytes = commit.contents(at: CommitPlanner.specFile),
+           let spec = SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: nil).spec {
+            return GateService.modelName(spec, repositoryKey: repositoryKey)
+        }
+        return GateService.modelName(PipelineSpec(file: "", stages: []), repositoryKey: repositoryKey)
+    }
+
+    /// Promotes the candidate of run `runID` (registering it if the gate did not), whatever
+    /// its gate said: an operator's decision, recorded as such.
+    public func promote(runID: Int64, model: String, actor: String, reason: String, repository: GitRepository) throws -> PromotionRecord {
+        guard let run = try store.run(runID) else { throw LoadError(message: "no run \(runID); see `sluice runs`") }
+        guard let metrics = try store.reports(of: runID).last(where: { $0.kind == "metrics" }) else {
+            throw LoadError(message: "run \(runID) stored no metrics: there is no candidate to promote")
+        }
+        let current = try registry.production(model: model)
+        let version: RegisteredVersion
+        if let existing = try store.modelVersions(model: model).first(where: { $0.runId == runID }),
+           let v = try registry.version(model: model, version: existing.version) {
+            version = v
+        } else {
+            let set = try PolicyLoader.metrics(bytes: Array(metrics.content.utf8), file: metrics.path)
+            let datasets = (try? JSONDecoder().decode(GateReport.self, from: Data((try store.reports(of: runID).first { $0.kind == "gate" }?.content ?? "").utf8)))?.datasetVersions ?? [:]
+            version = try registry.register(Candidate(model: model, commit: run.commit, runID: runID, metrics: set, metricsJSON: metrics.content,
+                                                      datasetVersions: datasets, parameters: [:],
+                                                      artifactDigest: try store.artifacts(of: runID).first?.digest))
+        }
+        if current?.version == version.version { throw LoadError(message: "version \(version.version) of \(model) is already in production") }
+        try registry.setProduction(model: model, version: version.version)
+        let entry = PromotionRecord(model: model, version: version.version, action: .promote, commit: run.commit, runId: runID,
+                                    previousVersion: current?.version, actor: actor, reason: reason, createdAt: Date().timeIntervalSince1970)
+        guard try store.appendPromotion(entry, expectedVersion: current?.version) else {
+            throw LoadError(message: "production changed while promoting; run the command again")
+        }
+        try repository.appendNote("sluice promote — model \(model) version \(version.version) by \(actor): \(reason)", to: run.commit)
+        return entry
+    }
+
+    /// Puts the previous production version back (or `version`), recording why.
+    public func rollback(model: String, to version: String?, actor: String, reason: String, repository: GitRepository) throws -> PromotionRecord {
+        let log = try store.promotions(model: model)
+        guard let current = log.last else { throw LoadError(message: "\(model) has never been promoted: nothing to roll back") }
+        let target: String
+        if let version {
+            target = version
+        } else {
+            // The version that was in production before the current one took over.
+            guard let previous = log.last(where: { $0.version != current.version && $0.id! < firstEntry(of: current.version, in: log) }) else {
+                throw LoadError(message: "\(model) has had only version \(current.version) in production: nothing earlier to roll back to")
+            }
+            target = previous.version
+        }
+        guard target != current.version else { throw LoadError(message: "version \(target) of \(model) is already in production") }
+        guard let registered = try registry.version(model: model, version: target) else {
+            throw LoadError(message: "\(model) has no version \(target)")
+        }
+        try registry.setProduction(model: model, version: target)
+        let entry = PromotionRecord(model: model, version: target, action: .rollback, commit: registered.commit, runId: registered.runID,
+                                    previousVersion: current.version, actor: actor, reason: reason, createdAt: Date().timeIntervalSince1970)
+        guard try store.appendPromotion(entry, expectedVersion: current.version) else {
+            throw LoadError(message: "production changed while rolling back; run the command again")
+        }
+        try repository.appendNote("sluice rollback — model \(model) back to version \(target) (from \(current.version)) by \(actor): \(reason)",
+                                  to: registered.commit)
+        return entry
+    }
+
+    /// The id of the entry that started the current stretch of `version` in production.
+    private func firstEntry(of version: String, in log: [PromotionRecord]) -> Int64 {
+        var id = log.last!.id!
+        for entry in log.reversed() {
+            guard entry.version == version else { break }
+            id = entry.id!
+        }
+        return id
+    }
+}

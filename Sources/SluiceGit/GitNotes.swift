@@ -1,0 +1,60 @@
+import CGit2
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Git notes (`refs/notes/sluice`): Sluice's gate verdicts and promotions, attached to the
+/// commits in the user's own repository so `git log --notes=sluice` shows them.
+extension GitRepository {
+    public static let sluiceNotes = "refs/notes/sluice"
+
+    /// The note on `commit` under `notesRef`, or nil.
+    public func note(on commit: String, notesRef: String = sluiceNotes) -> String? {
+        guard var target = try? oid(commit) else { return nil }
+        var note: OpaquePointer?
+        guard git_note_read(&note, pointer, notesRef, &target) == 0 else { return nil }
+        defer { git_note_free(note) }
+        return git_note_message(note).map { String(cString: $0) }
+    }
+
+    /// Appends `text` as a new paragraph to the note on `commit` (creating it), as one
+    /// new commit on the notes ref; earlier text is kept.
+    public func appendNote(_ text: String, to commit: String, notesRef: String = sluiceNotes) throws(GitError) {
+        var target = try oid(commit)
+        let existing = note(on: commit, notesRef: notesRef)
+        let message = (existing.map { $0.hasSuffix("\n") ? $0 + "\n" : $0 + "\n\n" } ?? "") + text + (text.hasSuffix("\n") ? "" : "\n")
+        var signature: UnsafeMutablePointer<git_signature>?
+        try check("make a signature for notes") { git_signature_now(&signature, "Sluice", "sluice@localhost") }
+        defer { git_signature_free(signature) }
+        var created = git_oid()
+        try check("write note on \(commit.prefix(12)) in \(notesRef)") {
+            git_note_create(&created, pointer, notesRef, signature, signature, &target, message, 1)
+        }
+    }
+}
+
+extension GitMirror {
+    /// Pushes refs of a mirror back to its origin (e.g. `refs/notes/sluice`), with the same
+    /// credentials and host-key checks as fetching.
+    public static func push(_ repository: GitRepository, refspecs: [String], url: String, credentials: GitCredentials) throws(GitError) {
+        LibGit2.initialized
+        var remote: OpaquePointer?
+        try check("find remote of \(repository.path)") { git_remote_lookup(&remote, repository.pointer, "origin") }
+        defer { git_remote_free(remote) }
+        let payload = CredentialPayload(credentials, url: url)
+        let unmanaged = Unmanaged.passRetained(payload)
+        defer { unmanaged.release() }
+        var options = git_push_options()
+        git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION))
+        options.callbacks.credentials = credentialCallback
+        options.callbacks.certificate_check = certificateCheckCallback
+        options.callbacks.payload = unmanaged.toOpaque()
+        var pointers: [UnsafeMutablePointer<CChar>?] = refspecs.map { strdup($0) }
+        defer { pointers.forEach { free($0) } }
+        let code = pointers.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var array = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+            return git_remote_push(remote, &array, &options)
+        }
+        if code < 0 { throw GitError.last("push \(refspecs.joined(separator: ", ")) to \(url)", code: code) }
+    }
+}

@@ -1,0 +1,101 @@
+public import GRDB
+
+/// A model version known to the embedded registry: a gated candidate and its evidence.
+public struct ModelVersionRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "model_versions"
+    public var model: String
+    public var version: String
+    public var commit: String
+    public var runId: Int64?
+    /// The metrics file's JSON.
+    public var metrics: String
+    /// JSON object: dataset name -> version.
+    public var datasetVersions: String
+    public var artifactDigest: String?
+    public var createdAt: Double
+
+    public init(model: String, version: String, commit: String, runId: Int64?, metrics: String, datasetVersions: String,
+                artifactDigest: String?, createdAt: Double) {
+        self.model = model
+        self.version = version
+        self.commit = commit
+        self.runId = runId
+        self.metrics = metrics
+        self.datasetVersions = datasetVersions
+        self.artifactDigest = artifactDigest
+        self.createdAt = createdAt
+    }
+}
+
+/// One line of the append-only promotion log.
+public struct PromotionRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "promotions"
+    public enum Action: String, Codable, Sendable, DatabaseValueConvertible { case promote, rollback }
+
+    public var id: Int64?
+    public var model: String
+    /// The version in production after this entry.
+    public var version: String
+    public var action: Action
+    public var commit: String
+    public var runId: Int64?
+    public var previousVersion: String?
+    /// Who: `sluice run 12`, or the user named on the command line.
+    public var actor: String
+    public var reason: String
+    public var createdAt: Double
+
+    public init(model: String, version: String, action: Action, commit: String, runId: Int64?, previousVersion: String?,
+                actor: String, reason: String, createdAt: Double) {
+        self.model = model
+        self.version = version
+        self.action = action
+        self.commit = commit
+        self.runId = runId
+        self.previousVersion = previousVersion
+        self.actor = actor
+        self.reason = reason
+        self.createdAt = createdAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+extension RunStore {
+    /// Registers a candidate as the model's next version ("1", "2", ...).
+    public func registerVersion(model: String, commit: String, runId: Int64?, metrics: String, datasetVersions: String,
+                                artifactDigest: String?, at time: Double) throws(StoreError) -> ModelVersionRecord {
+        try write { db in
+            let last = try Int.fetchOne(db, sql: "SELECT MAX(CAST(version AS INTEGER)) FROM model_versions WHERE model = ?", arguments: [model]) ?? 0
+            let record = ModelVersionRecord(model: model, version: String(last + 1), commit: commit, runId: runId, metrics: metrics,
+                                            datasetVersions: datasetVersions, artifactDigest: artifactDigest, createdAt: time)
+            try record.insert(db)
+            return record
+        }
+    }
+
+    public func modelVersions(model: String) throws(StoreError) -> [ModelVersionRecord] {
+        try read { db in try ModelVersionRecord.filter(Column("model") == model).order(Column("createdAt")).fetchAll(db) }
+    }
+
+    public func modelVersion(model: String, version: String) throws(StoreError) -> ModelVersionRecord? {
+        try read { db in try ModelVersionRecord.fetchOne(db, key: ["model": model, "version": version]) }
+    }
+
+    /// The promotion log of a model, oldest first.
+    public func promotions(model: String) throws(StoreError) -> [PromotionRecord] {
+        try read { db in try PromotionRecord.filter(Column("model") == model).order(Column("id")).fetchAll(db) }
+    }
+
+    /// Appends to the log if production is still `expectedVersion` (nil: none), atomically,
+    /// so two candidates finishing at once cannot both promote.
+    public func appendPromotion(_ entry: PromotionRecord, expectedVersion: String?) throws(StoreError) -> Bool {
+        try write { db in
+            let current = try String.fetchOne(db, sql: "SELECT version FROM promotions WHERE model = ? ORDER BY id DESC LIMIT 1", arguments: [entry.model])
+            guard current == expectedVersion else { return false }
+            var e = entry
+            try e.insert(db)
+            return true
+        }
+    }
+}

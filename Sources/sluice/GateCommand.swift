@@ -1,0 +1,62 @@
+import ArgumentParser
+import FoundationEssentials
+import SluiceController
+import SluiceCore
+import SluiceRegistry
+import SluiceStore
+
+struct GateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gate",
+        abstract: "Judge candidate metrics against production under a policy, in any CI.",
+        discussion: """
+        Prints the gate report (Markdown, or JSON with --format json). Exit 0 when the candidate \
+        passes (promote), 1 when it fails (reject), 2 when it cannot be evaluated (unreadable or \
+        invalid files). Production's metrics come from --production, or from the registry in \
+        --state for --model; with neither, only absolute bounds apply.
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "The candidate's metrics file (JSON or YAML).")
+    var candidate: String
+
+    @Option(help: "The policy file.")
+    var policy: String
+
+    @Option(help: "Production's metrics file.")
+    var production: String?
+
+    @Option(help: "Take production from the embedded registry in --state for this model.")
+    var model: String?
+
+    func run() async throws {
+        let report: GateReport
+        do {
+            let rules = try PolicyLoader.policy(bytes: PolicyLoader.read(policy), file: policy)
+            let metrics = try PolicyLoader.metrics(bytes: PolicyLoader.read(candidate), file: candidate)
+            var baseline: Gate.Baseline?
+            if let production {
+                baseline = Gate.Baseline(version: "`\(production)`", metrics: try PolicyLoader.metrics(bytes: PolicyLoader.read(production), file: production))
+            } else if let model {
+                let registry = EmbeddedRegistry(store: try RunStore(stateDirectory: global.stateDirectory))
+                baseline = try registry.production(model: model).map { Gate.Baseline(version: "version \($0.version)", metrics: $0.metrics) }
+            }
+            let evaluated = Gate.evaluate(policy: rules, candidate: metrics, production: baseline)
+            let passed = evaluated.rows.allSatisfy(\.passed)
+            report = GateReport(model: model ?? candidate, repository: "", ref: nil, commit: "", run: 0, policy: policy,
+                                decision: passed ? .promote : .reject, passed: passed,
+                                production: baseline.map { GateReport.Production(version: $0.version, commit: "", promotedAt: 0) },
+                                metrics: evaluated.rows, dataChecks: [], stages: [], datasetVersions: [:], parameters: [:],
+                                artifacts: [], notes: evaluated.notes)
+        } catch {
+            throw Output.fail(error)
+        }
+        switch global.format {
+        case .json: try Output.json(report)
+        case .text: Output.out(GateReportMarkdown.render(report))
+        }
+        if !report.passed { throw ExitCode(1) }
+    }
+}

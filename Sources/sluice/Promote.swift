@@ -1,0 +1,117 @@
+import ArgumentParser
+import FoundationEssentials
+import SluiceController
+import SluiceGit
+import SluiceRegistry
+import SluiceStore
+
+/// Options shared by `promote` and `rollback`.
+struct ChangeOptions: ParsableArguments {
+    @Option(help: "Why (recorded in the promotion log and the git note).")
+    var reason: String
+
+    @Option(help: "Who is doing it (default: $USER).")
+    var actor: String?
+
+    @Option(help: "The model (default: gate.model in sluice.yaml, else the repository's folder name).")
+    var model: String?
+
+    var who: String { actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown" }
+}
+
+/// Opens what both commands need.
+struct RegistryContext {
+    let store: RunStore
+    let repository: GitRepository
+    let model: String
+
+    init(_ global: GlobalOptions, model: String?) throws {
+        store = try RunStore(stateDirectory: global.stateDirectory)
+        repository = try RepositorySource.open(global.repo, stateDirectory: global.stateDirectory,
+                                               credentials: GitCredentials.fromEnvironment(ProcessInfo.processInfo.environment))
+        self.model = model ?? Promotion.modelName(repository: repository, repositoryKey: Plan.stateLocation(global.repo))
+    }
+
+    var promotion: Promotion { Promotion(store: store, registry: EmbeddedRegistry(store: store)) }
+
+    func pushNotes(_ global: GlobalOptions) {
+        guard RepositorySource.isRemote(global.repo) else { return }
+        do {
+            try GitMirror.push(repository, refspecs: ["\(GitRepository.sluiceNotes):\(GitRepository.sluiceNotes)"], url: global.repo,
+                               credentials: GitCredentials.fromEnvironment(ProcessInfo.processInfo.environment))
+        } catch {
+            Output.err("sluice: warning: notes not pushed to \(global.repo): \(error)")
+        }
+    }
+}
+
+struct Promote: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Put a run's candidate into production by hand (recorded with who and why).",
+        discussion: "See the log with `sluice rollback --list`. Exit 0 done, 2 could not (no such run, no metrics, already in production)."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var change: ChangeOptions
+
+    @Argument(help: "The run whose candidate to promote.")
+    var run: Int64
+
+    func run() async throws {
+        do {
+            let context = try RegistryContext(global, model: change.model)
+            let entry = try context.promotion.promote(runID: run, model: context.model, actor: change.who, reason: change.reason,
+                                                      repository: context.repository)
+            context.pushNotes(global)
+            Output.out("\(context.model) version \(entry.version) is in production (was \(entry.previousVersion ?? "none")); logged: \(change.reason)")
+        } catch {
+            throw Output.fail(error)
+        }
+    }
+}
+
+struct Rollback: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Put the previous production model back (or --to VERSION), recorded with who and why.",
+        discussion: "With --list, prints the promotion log instead. Exit 0 done, 2 could not."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Why (recorded in the promotion log and the git note).")
+    var reason: String?
+
+    @Option(help: "Who is doing it (default: $USER).")
+    var actor: String?
+
+    @Option(help: "The model (default: gate.model in sluice.yaml, else the repository's folder name).")
+    var model: String?
+
+    @Option(help: "The version to go back to (default: the one before the current).")
+    var to: String?
+
+    @Flag(help: "Print the promotion log and exit.")
+    var list = false
+
+    func run() async throws {
+        do {
+            let context = try RegistryContext(global, model: model)
+            if list {
+                let log = try context.store.promotions(model: context.model)
+                if global.format == .json { try Output.json(log); return }
+                if log.isEmpty { Output.out("\(context.model) has never been promoted") }
+                for e in log {
+                    Output.out("\(Runs.timestamp(e.createdAt))  \(e.action.rawValue)  version \(e.version)  (from \(e.previousVersion ?? "none"))  commit \(e.commit.prefix(12))  by \(e.actor): \(e.reason)")
+                }
+                return
+            }
+            guard let reason else { throw LoadError(message: "--reason is required: say why you roll back") }
+            let entry = try context.promotion.rollback(model: context.model, to: to, actor: actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown",
+                                                       reason: reason, repository: context.repository)
+            context.pushNotes(global)
+            Output.out("\(context.model) rolled back to version \(entry.version) (from \(entry.previousVersion ?? "?")); logged: \(reason)")
+        } catch {
+            throw Output.fail(error)
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import FoundationEssentials
+import SluiceCore
+import SluiceController
+import SluiceStore
+
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a run's gate report (Markdown, or JSON with --format json).",
+        discussion: "RUN is a run id from `sluice runs`, or `last`. Exit 0 when the gate passed, 1 when it failed, 2 when the run has no gate report."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Run id, or 'last'.")
+    var run: String
+
+    func run() async throws {
+        let report: GateReport
+        do {
+            let store = try RunStore(stateDirectory: global.stateDirectory)
+            guard let record = try Logs.find(run, in: store) else {
+                throw LoadError(message: "no run '\(run)' in \(global.stateDirectory); see `sluice runs`")
+            }
+            guard let stored = try store.reports(of: record.id!).first(where: { $0.kind == "gate" }) else {
+                throw LoadError(message: "run \(record.id!) has no gate report (it \(record.status == .succeeded ? "declares no 'gate'" : "did not succeed: \(record.message ?? record.status.rawValue)"))")
+            }
+            report = try JSONDecoder().decode(GateReport.self, from: Data(stored.content.utf8))
+        } catch {
+            throw Output.fail(error)
+        }
+        switch global.format {
+        case .json: try Output.json(report)
+        case .text: Output.out(GateReportMarkdown.render(report))
+        }
+        if !report.passed { throw ExitCode(1) }
+    }
+}
