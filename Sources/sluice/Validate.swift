@@ -27,20 +27,22 @@ struct Validate: AsyncParsableCommand {
         } catch {
             throw Output.fail(error)
         }
-        let diagnostics = DiagnosticRenderer.sorted(result.diagnostics)
+        let gateProblems = result.spec.map { GateCheck.diagnostics($0, repositoryRoot: root) } ?? []
+        let diagnostics = DiagnosticRenderer.sorted(result.diagnostics + gateProblems)
+        let valid = result.spec != nil && !gateProblems.hasErrors
         switch global.format {
         case .json:
-            try Output.json(SpecValidationReport(file: Self.display(target), valid: result.spec != nil, diagnostics: diagnostics))
+            try Output.json(SpecValidationReport(file: Self.display(target), valid: valid, diagnostics: diagnostics))
         case .text:
             for d in diagnostics { Output.out(DiagnosticRenderer.line(d)) }
-            if let spec = result.spec {
+            if let spec = result.spec, valid {
                 Output.out("\(Self.display(target)): valid (\(spec.stages.count) stages, \(spec.datasets.count) datasets)")
             } else {
                 let n = diagnostics.filter { $0.severity == .error }.count
                 Output.out("\(n) error\(n == 1 ? "" : "s") in \(Self.display(target))")
             }
         }
-        if result.spec == nil { throw ExitCode(1) }
+        if !valid { throw ExitCode(1) }
     }
 
     static func folder(of file: String) -> String {

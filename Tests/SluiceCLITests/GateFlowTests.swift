@@ -150,3 +150,70 @@ import SluiceTestSupport
         #expect(policyError.stderr.contains("bp.yaml:3:16: error: unknown direction 'up' for 'accuracy'"))
     }
 }
+
+@Suite struct GateValidationAndRenderingTests {
+    let sluice = RepositoryLayout.sluiceBinary
+
+    @Test func validateChecksThePolicyAndTheMetricsItJudges() throws {
+        let dir = TemporaryDirectory()
+        dir.write("sluice.yaml", """
+            version: 1
+            stages:
+              evaluate: { run: "true", metrics: metrics.json }
+            gate: { policy: policies/p.yaml }
+            """)
+        dir.write("policies/p.yaml", "rules:\n  - metric: acuracy\n    direction: higher\n    min: 0.8\n")
+        dir.write("metrics.json", "{\"accuracy\": 0.9}")
+        let warned = try ProcessRunner.run(sluice, ["validate", dir.path])
+        #expect(warned.status == 0)
+        #expect(warned.stdout.contains("policies/p.yaml:2:13: warning: no stage's metrics file has 'acuracy' (metrics.json has: accuracy); did you mean 'accuracy'?"))
+
+        dir.write("policies/p.yaml", "rules:\n  - metric: accuracy\n    direction: upward\n")
+        let broken = try ProcessRunner.run(sluice, ["validate", dir.path])
+        #expect(broken.status == 1)
+        #expect(broken.stdout.contains("policies/p.yaml:3:16: error: unknown direction 'upward' for 'accuracy'"))
+
+        dir.write("sluice.yaml", "version: 1\nstages:\n  train: { run: \"true\" }\ngate: { policy: policies/p.yaml }\n")
+        dir.write("policies/p.yaml", "rules:\n  - metric: accuracy\n    direction: higher\n")
+        let noMetrics = try ProcessRunner.run(sluice, ["validate", dir.path])
+        #expect(noMetrics.status == 1)
+        #expect(noMetrics.stdout.contains("but no stage declares 'metrics:'"))
+    }
+
+    @Test func theShippedPoliciesAreValid() throws {
+        let dir = TemporaryDirectory()
+        for name in ["classification.yaml", "regression.yaml"] {
+            let text = try String(contentsOfFile: RepositoryLayout.root() + "/policies/" + name, encoding: .utf8)
+            dir.write("policies/" + name, text)
+            dir.write("sluice.yaml", "version: 1\nstages:\n  evaluate: { run: \"true\", metrics: m.json }\ngate: { policy: policies/\(name) }\n")
+            let r = try ProcessRunner.run(sluice, ["validate", dir.path])
+            #expect(r.status == 0, "\(name): \(r.stdout)")
+        }
+    }
+
+    /// The report must render on GitHub/GitLab: checked with a real CommonMark renderer with
+    /// GFM tables (markdown-it-py), and it must need no raw HTML.
+    @Test func theGateReportRendersAsTablesWithoutRawHTML() throws {
+        let dir = TemporaryDirectory()
+        let policy = dir.write("p.yaml", "rules:\n  - metric: accuracy\n    direction: higher\n    min: 0.8\n    vs-production: { tolerance: 1% }\n  - metric: f1\n    direction: higher\n    slices: all\n")
+        let candidate = dir.write("c.json", "{\"accuracy\": 0.91, \"f1\": 0.8, \"slices\": {\"region=<eu|us>\": {\"f1\": 0.7}}}")
+        let production = dir.write("p.json", "{\"accuracy\": 0.9, \"f1\": 0.82}")
+        let r = try ProcessRunner.run(sluice, ["gate", "--candidate", candidate, "--policy", policy, "--production", production])
+        #expect(r.status == 0, "\(r.stderr)")
+        let markdown = dir.write("report.md", r.stdout)
+        let check = try ProcessRunner.run("python3", ["-c", """
+            import sys
+            from markdown_it import MarkdownIt
+            source = open(sys.argv[1]).read()
+            tokens = MarkdownIt("commonmark").enable("table").parse(source)
+            html_blocks = [t for t in tokens if t.type in ("html_block", "html_inline") and "sluice-gate-report" not in t.content]
+            tables = sum(1 for t in tokens if t.type == "table_open")
+            rows = sum(1 for t in tokens if t.type == "tr_open")
+            print(tables, rows, len(html_blocks))
+            """, markdown])
+        #expect(check.status == 0, "\(check.stderr)")
+        // One metrics table: header + accuracy + f1 + one slice row; no raw HTML apart from the marker.
+        #expect(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1 4 0")
+        #expect(r.stdout.contains("region=&lt;eu\\|us&gt;"))
+    }
+}

@@ -69,3 +69,21 @@ import SluiceTestSupport
         _ = lock
     }
 }
+
+@Suite struct PromotionLogTests {
+    @Test func thePromotionLogIsAppendOnlyAndGuardsConcurrentPromotions() throws {
+        let dir = TemporaryDirectory()
+        let store = try RunStore(stateDirectory: dir.path)
+        let entry = PromotionRecord(model: "m", version: "1", action: .promote, commit: "c1", runId: nil, previousVersion: nil,
+                                    actor: "t", reason: "r", createdAt: 1)
+        #expect(try store.appendPromotion(entry, expectedVersion: nil))
+        // A second candidate that saw "no production" loses the race.
+        var late = entry
+        late.version = "2"
+        #expect(try !store.appendPromotion(late, expectedVersion: nil))
+        #expect(try store.appendPromotion(late, expectedVersion: "1"))
+        #expect(throws: (any Error).self) { try store.write { try $0.execute(sql: "UPDATE promotions SET reason = 'rewritten'") } }
+        #expect(throws: (any Error).self) { try store.write { try $0.execute(sql: "DELETE FROM promotions") } }
+        #expect(try store.promotions(model: "m").map(\.version) == ["1", "2"])
+    }
+}
