@@ -32,7 +32,15 @@ struct RegistryContext {
         self.model = model ?? Promotion.modelName(repository: repository, repositoryKey: Plan.stateLocation(global.repo))
     }
 
-    var promotion: Promotion { Promotion(store: store, registry: EmbeddedRegistry(store: store)) }
+    /// The registry named by `sluice.yaml` at HEAD (embedded unless `gate.registry: mlflow`).
+    var promotion: Promotion {
+        get throws {
+            let gate = (try? repository.commit("HEAD")).flatMap { $0.contents(at: CommitPlanner.specFile) }
+                .flatMap { SpecLoader.load(bytes: $0, file: CommitPlanner.specFile, paths: nil).spec?.gate }
+            return Promotion(store: store, registry: try RunService.registry(for: gate, store: store,
+                                                                              environment: ProcessInfo.processInfo.environment))
+        }
+    }
 
     func pushNotes(_ global: GlobalOptions) {
         guard RepositorySource.isRemote(global.repo) else { return }

@@ -97,7 +97,10 @@ struct Run: AsyncParsableCommand {
                     }
                 }
             } catch {
-                Output.err("sluice: the gate could not be evaluated: \(error)")
+                // Fail closed: nothing is promoted; the run says so, and running again retries the gate.
+                let message = "gate not evaluated: \(error); run again to retry"
+                try? service.store.setRunStatus(record.id!, .succeeded, at: PipelineRunner.now(), message: message)
+                Output.err("sluice: \(message)")
                 throw ExitCode(2)
             }
         }

@@ -7,7 +7,7 @@ import SluiceTestSupport
 @Suite struct GateFlowTests {
     let sluice = RepositoryLayout.sluiceBinary
 
-    static let spec = """
+    public static let spec = """
         version: 1
         datasets:
           d: { path: data/d.csv }

@@ -11,15 +11,25 @@ public struct RunService: Sendable {
     public let stateDirectory: String
     public let store: RunStore
     public let runner: PipelineRunner
-    public let registry: any ModelRegistry
 
-    /// - Parameter registry: where model versions live; default the embedded registry.
-    public init(stateDirectory: String, options: PipelineRunner.Options,
-                registry: ((RunStore) -> any ModelRegistry)? = nil) throws(RunStore.StoreError) {
+    public init(stateDirectory: String, options: PipelineRunner.Options) throws(RunStore.StoreError) {
         self.stateDirectory = stateDirectory
         store = try RunStore(stateDirectory: stateDirectory)
         runner = PipelineRunner(stateDirectory: stateDirectory, store: store, options: options)
-        self.registry = registry?(store) ?? EmbeddedRegistry(store: store)
+    }
+
+    /// The registry a spec's gate names: the embedded one, or MLflow at `MLFLOW_TRACKING_URI`.
+    public static func registry(for gate: GateSpec?, store: RunStore, environment: [String: String]) throws -> any ModelRegistry {
+        guard let gate, gate.registry == .mlflow else { return EmbeddedRegistry(store: store) }
+        guard let uri = environment["MLFLOW_TRACKING_URI"], !uri.isEmpty else {
+            throw LoadError(message: "gate.registry is mlflow but MLFLOW_TRACKING_URI is not set",
+                            hint: "export MLFLOW_TRACKING_URI=http://your-mlflow:5000")
+        }
+        return MLflowRegistry(trackingURI: uri, alias: gate.alias, environment: environment)
+    }
+
+    func registry(for spec: PipelineSpec) throws -> any ModelRegistry {
+        try Self.registry(for: spec.gate, store: store, environment: runner.options.environment)
     }
 
     /// On start: marks runs whose controller died as interrupted, kills the stage
@@ -46,7 +56,12 @@ public struct RunService: Sendable {
         guard let plan = outcome.plan, let spec = outcome.spec else { return .noSpec(outcome) }
         var work = PipelineRunner.Work(repositoryKey: repositoryKey, spec: spec, plan: plan, ref: ref,
                                        datasetVersions: outcome.datasetVersions, parameters: outcome.parameters)
-        work.referenceData = try productionData(spec: spec, repository: repository, repositoryKey: repositoryKey)
+        do {
+            work.referenceData = try productionData(spec: spec, repository: repository, repositoryKey: repositoryKey)
+        } catch {
+            // The stages can still run; drift is then not measured and the gate will fail closed.
+            work.plan.notes.append("the production model's data could not be found for drift (\(error))")
+        }
         if let retry = try store.queuedRuns(repository: repositoryKey).first(where: { $0.commit == plan.commit }) {
             return .run(retry, work)
         }
@@ -58,7 +73,7 @@ public struct RunService: Sendable {
     func productionData(spec: PipelineSpec, repository: GitRepository, repositoryKey: String) throws -> (@Sendable (String) -> String?)? {
         guard spec.gate != nil else { return nil }
         let model = GateService.modelName(spec, repositoryKey: repositoryKey)
-        guard let production = try registry.production(model: model),
+        guard let production = try registry(for: spec).production(model: model),
               let commit = try? repository.commit(production.commit) else { return nil }
         var files: [String: String] = [:]
         for stage in spec.stages where stage.uses == .validateData {
@@ -81,7 +96,7 @@ public struct RunService: Sendable {
     /// a git note on production-branch commits (pushed back when the repository is remote).
     public func gate(run: RunRecord, work: PipelineRunner.Work, repository: GitRepository, commit: GitCommit,
                      publishNotes: () throws -> Void = {}) throws -> GateService.Outcome? {
-        let service = GateService(store: store, registry: registry)
+        let service = GateService(store: store, registry: try registry(for: work.spec))
         guard let outcome = try service.evaluate(run: run, spec: work.spec, work: work, commit: commit,
                                                  repository: repository, now: PipelineRunner.now()) else { return nil }
         if outcome.report.decision != .reportOnly {

@@ -1,0 +1,38 @@
+import Foundation
+
+/// A real `mlflow server` (PyPI) on 127.0.0.1 with its own SQLite store, for registry tests.
+public final class MLflowServer: @unchecked Sendable {
+    // @unchecked: immutable after init; the process is stopped once, in deinit.
+    public let process: BackgroundProcess
+    public let port: Int
+    public let directory = TemporaryDirectory(prefix: "sluice-mlflow")
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    public static var isInstalled: Bool { ProcessRunner.has("mlflow") }
+
+    /// Starts the server; `port` lets a test bring MLflow up at an address it used while MLflow was down.
+    public init(port: Int? = nil) throws {
+        self.port = try port ?? FreePort.next()
+        process = try BackgroundProcess("mlflow", [
+            "server", "--host", "127.0.0.1", "--port", String(self.port), "--workers", "1",
+            "--backend-store-uri", "sqlite:///\(directory.path)/mlflow.db",
+            "--default-artifact-root", directory.path + "/artifacts",
+        ])
+        // Ready when /health answers (first start migrates the database: seconds).
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline {
+            if let r = try? ProcessRunner.run("curl", ["-sf", "--max-time", "2", "\(url)/health"]), r.status == 0 { return }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        process.stop()
+        throw NSError(domain: "MLflowServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "mlflow server did not become healthy on \(url)"])
+    }
+
+    /// GETs an MLflow REST path and decodes the JSON.
+    public func get(_ path: String) throws -> [String: Any] {
+        let r = try ProcessRunner.run("curl", ["-s", "\(url)/api/2.0/mlflow/\(path)"])
+        return (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    deinit { process.stop() }
+}
