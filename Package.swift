@@ -41,13 +41,16 @@ let package = Package(
             dependencies: ["SluiceCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
         ),
 
+        // Forges: merge-request comments and commit statuses (GitHub, GitLab, Gitea REST).
+        .target(name: "SluiceForge", dependencies: ["SluiceCore", "SluiceHTTP"]),
+
         // The model registry: embedded (run store) or MLflow over REST.
         .target(name: "SluiceRegistry", dependencies: ["SluiceCore", "SluiceStore", "SluiceHTTP", "SluiceYAML"]),
 
         // Connects adapters to the core: load a spec, plan a commit, run it, gate and promote it.
         .target(
             name: "SluiceController",
-            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceRunner", "SluiceStore", "SluiceRegistry"]
+            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceForge"]
         ),
 
         // Thin CLI.
@@ -58,6 +61,7 @@ let package = Package(
                 "SluiceStore",
                 "SluiceRunner",
                 "SluiceRegistry",
+                "SluiceForge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

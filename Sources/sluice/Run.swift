@@ -3,6 +3,7 @@ import Dispatch
 import FoundationEssentials
 import SluiceController
 import SluiceCore
+import SluiceForge
 import SluiceGit
 import SluiceStore
 #if canImport(Glibc)
@@ -73,6 +74,20 @@ struct Run: AsyncParsableCommand {
         let commitObject: GitCommit
         do { commitObject = try repository.commit(work.plan.commit) } catch { throw Output.fail(error) }
 
+        // Merge requests: a pending status now, the report and final status at the end.
+        var notifier: MergeRequestNotifier?
+        if let mr = ForgeConfiguration.mergeRequest(of: work.ref) {
+            do {
+                if let forge = try ForgeConfiguration.fromEnvironment(ProcessInfo.processInfo.environment) {
+                    notifier = MergeRequestNotifier(forge: forge, mergeRequest: mr,
+                                                    reportURLTemplate: ProcessInfo.processInfo.environment["SLUICE_REPORT_URL"])
+                }
+            } catch {
+                Output.err("sluice: warning: no merge request comment or status: \(error)")
+            }
+            if let warning = notifier?.started(commit: work.plan.commit, run: record.id!) { Output.err("sluice: warning: \(warning)") }
+        }
+
         // Ctrl-C / SIGTERM cancel the run: stages are killed, the run is recorded as cancelled.
         let task = Task { try await service.runner.execute(record, commit: commitObject, work: work, events: progress.handle) }
         let signals = SignalForwarder { task.cancel() }
@@ -107,6 +122,12 @@ struct Run: AsyncParsableCommand {
 
         let stages = (try? service.store.stages(of: record.id!)) ?? []
         let finished = ((try? service.store.run(record.id!)) ?? nil) ?? record
+        if let notifier {
+            for warning in notifier.finished(commit: work.plan.commit, run: record.id!, report: gate?.report, markdown: gate?.markdown,
+                                             runSucceeded: status == .succeeded, runMessage: finished.message) {
+                Output.err("sluice: warning: \(warning)")
+            }
+        }
         if global.format == .json {
             try Output.json(RunSummary(run: finished, stages: stages, gate: gate?.report))
         } else {

@@ -1,0 +1,116 @@
+import Foundation
+public import SluiceHTTP
+
+/// What Sluice tells a forge about a merge request: one report comment (updated in place
+/// on re-runs, found by a hidden marker) and a commit status linking to the report.
+public protocol Forge: Sendable {
+    var name: String { get }
+    /// Creates the comment, or updates the one that holds `marker`.
+    func upsertComment(mergeRequest: Int, body: String, marker: String) throws(ForgeError)
+    func setStatus(commit: String, state: CommitState, description: String, targetURL: String?) throws(ForgeError)
+}
+
+public enum CommitState: String, Sendable {
+    case pending, success, failure
+}
+
+public struct ForgeError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public var status: Int?
+    public init(_ description: String, status: Int? = nil) {
+        self.description = description
+        self.status = status
+    }
+}
+
+/// Which forge and project, from the environment:
+/// `SLUICE_FORGE` (github, gitlab, gitea), `SLUICE_FORGE_PROJECT` (owner/name, or a GitLab
+/// project path or id), `SLUICE_FORGE_TOKEN`, and `SLUICE_FORGE_API` (default: GitHub's
+/// and GitLab's public APIs; required for Gitea).
+public enum ForgeConfiguration {
+    public static func fromEnvironment(_ env: [String: String], client: HTTPClient = HTTPClient()) throws(ForgeError) -> (any Forge)? {
+        guard let kind = env["SLUICE_FORGE"], !kind.isEmpty else { return nil }
+        guard let project = env["SLUICE_FORGE_PROJECT"], !project.isEmpty else {
+            throw ForgeError("SLUICE_FORGE is \(kind) but SLUICE_FORGE_PROJECT is not set (e.g. owner/repo)")
+        }
+        guard let token = env["SLUICE_FORGE_TOKEN"], !token.isEmpty else {
+            throw ForgeError("SLUICE_FORGE is \(kind) but SLUICE_FORGE_TOKEN is not set")
+        }
+        let api = env["SLUICE_FORGE_API"].flatMap { $0.isEmpty ? nil : $0 }
+        switch kind {
+        case "github": return GitHubForge(api: api ?? "https://api.github.com", project: project, token: token, client: client)
+        case "gitlab": return GitLabForge(api: api ?? "https://gitlab.com/api/v4", project: project, token: token, client: client)
+        case "gitea":
+            guard let api else { throw ForgeError("SLUICE_FORGE is gitea: set SLUICE_FORGE_API to the server's API, e.g. https://gitea.example.com/api/v1") }
+            return GiteaForge(api: api, project: project, token: token, client: client)
+        default:
+            throw ForgeError("unknown SLUICE_FORGE '\(kind)': use github, gitlab or gitea")
+        }
+    }
+
+    /// The merge request number of a ref (`refs/pull/7/head`, `refs/merge-requests/7/head`), or nil.
+    public static func mergeRequest(of ref: String?) -> Int? {
+        guard let ref else { return nil }
+        let parts = ref.split(separator: "/")
+        guard parts.count == 4, parts[0] == "refs", parts[1] == "pull" || parts[1] == "merge-requests", parts[3] == "head" else { return nil }
+        return Int(parts[2])
+    }
+}
+
+/// The JSON-over-HTTP plumbing the three forges share.
+struct ForgeClient: Sendable {
+    let client: HTTPClient
+    let base: String
+    let headers: [(name: String, value: String)]
+    let forge: String
+
+    init(client: HTTPClient, base: String, headers: [(name: String, value: String)], forge: String) {
+        var b = base
+        while b.hasSuffix("/") { b.removeLast() }
+        self.client = client
+        self.base = b
+        self.headers = headers
+        self.forge = forge
+    }
+
+    func send(_ method: String, _ path: String, _ body: [String: Any]? = nil) throws(ForgeError) -> Any {
+        var h = headers + [("Accept", "application/json"), ("User-Agent", "sluice")]
+        var bytes: [UInt8]?
+        if let body {
+            h.append(("Content-Type", "application/json"))
+            bytes = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])).map { [UInt8]($0) }
+        }
+        let response: HTTPResponse
+        do {
+            response = try client.send(HTTPRequest(method: method, url: base + path, headers: h, body: bytes, timeout: 30))
+        } catch {
+            throw ForgeError("\(forge): \(method) \(path) failed: \(error)")
+        }
+        guard (200..<300).contains(response.status) else {
+            let detail = ((try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any])?["message"].map { "\($0)" }
+                ?? String(response.text.prefix(200))
+            let advice = response.status == 401 || response.status == 403
+                ? " — the token lacks permission (it needs to write comments and commit statuses on \(base))" : ""
+            throw ForgeError("\(forge): \(method) \(path) answered \(response.status): \(detail)\(advice)", status: response.status)
+        }
+        return (try? JSONSerialization.jsonObject(with: Data(response.body.isEmpty ? Array("{}".utf8) : response.body))) ?? [:]
+    }
+
+    /// Pages through a list endpoint (`per_page`/`page`, as all three forges accept).
+    func list(_ path: String) throws(ForgeError) -> [[String: Any]] {
+        var all: [[String: Any]] = []
+        for page in 1...50 {
+            let separator = path.contains("?") ? "&" : "?"
+            let items = try send("GET", "\(path)\(separator)per_page=100&page=\(page)") as? [[String: Any]] ?? []
+            all += items
+            if items.count < 100 { break }
+        }
+        return all
+    }
+
+    static func escape(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+}

@@ -1,0 +1,30 @@
+public import SluiceHTTP
+
+/// GitHub REST API v3: issue comments on the pull request, commit statuses.
+/// https://docs.github.com/rest/issues/comments, https://docs.github.com/rest/commits/statuses
+public struct GitHubForge: Forge {
+    public var name: String { "GitHub" }
+    let http: ForgeClient
+    let project: String
+
+    public init(api: String, project: String, token: String, client: HTTPClient = HTTPClient()) {
+        http = ForgeClient(client: client, base: api, headers: [("Authorization", "Bearer \(token)"), ("X-GitHub-Api-Version", "2022-11-28")],
+                           forge: "GitHub")
+        self.project = project
+    }
+
+    public func upsertComment(mergeRequest: Int, body: String, marker: String) throws(ForgeError) {
+        let comments = try http.list("/repos/\(project)/issues/\(mergeRequest)/comments")
+        if let existing = comments.first(where: { ($0["body"] as? String)?.contains(marker) == true }), let id = existing["id"] as? Int {
+            _ = try http.send("PATCH", "/repos/\(project)/issues/comments/\(id)", ["body": body])
+        } else {
+            _ = try http.send("POST", "/repos/\(project)/issues/\(mergeRequest)/comments", ["body": body])
+        }
+    }
+
+    public func setStatus(commit: String, state: CommitState, description: String, targetURL: String?) throws(ForgeError) {
+        var body: [String: Any] = ["state": state.rawValue, "context": "sluice/gate", "description": String(description.prefix(140))]
+        if let targetURL { body["target_url"] = targetURL }
+        _ = try http.send("POST", "/repos/\(project)/statuses/\(commit)", body)
+    }
+}

@@ -1,0 +1,32 @@
+public import SluiceHTTP
+
+/// GitLab REST API v4: merge request notes, commit statuses.
+/// https://docs.gitlab.com/api/notes/#merge-requests, https://docs.gitlab.com/api/commits/#set-the-pipeline-status-of-a-commit
+public struct GitLabForge: Forge {
+    public var name: String { "GitLab" }
+    let http: ForgeClient
+    /// The project's path (`group/project`, URL-encoded) or numeric id.
+    let project: String
+
+    public init(api: String, project: String, token: String, client: HTTPClient = HTTPClient()) {
+        http = ForgeClient(client: client, base: api, headers: [("PRIVATE-TOKEN", token)], forge: "GitLab")
+        self.project = ForgeClient.escape(project)
+    }
+
+    public func upsertComment(mergeRequest: Int, body: String, marker: String) throws(ForgeError) {
+        let notes = try http.list("/projects/\(project)/merge_requests/\(mergeRequest)/notes")
+        if let existing = notes.first(where: { ($0["body"] as? String)?.contains(marker) == true }), let id = existing["id"] as? Int {
+            _ = try http.send("PUT", "/projects/\(project)/merge_requests/\(mergeRequest)/notes/\(id)", ["body": body])
+        } else {
+            _ = try http.send("POST", "/projects/\(project)/merge_requests/\(mergeRequest)/notes", ["body": body])
+        }
+    }
+
+    public func setStatus(commit: String, state: CommitState, description: String, targetURL: String?) throws(ForgeError) {
+        // GitLab names the failure state `failed`.
+        var body: [String: Any] = ["state": state == .failure ? "failed" : state.rawValue, "name": "sluice/gate",
+                                   "description": String(description.prefix(255))]
+        if let targetURL { body["target_url"] = targetURL }
+        _ = try http.send("POST", "/projects/\(project)/statuses/\(commit)", body)
+    }
+}

@@ -1,0 +1,29 @@
+public import SluiceHTTP
+
+/// Gitea REST API v1: issue comments on the pull request, commit statuses.
+/// https://gitea.com/api/swagger (issueGetComments, issueCreateComment, issueEditComment, repoCreateStatus)
+public struct GiteaForge: Forge {
+    public var name: String { "Gitea" }
+    let http: ForgeClient
+    let project: String
+
+    public init(api: String, project: String, token: String, client: HTTPClient = HTTPClient()) {
+        http = ForgeClient(client: client, base: api, headers: [("Authorization", "token \(token)")], forge: "Gitea")
+        self.project = project
+    }
+
+    public func upsertComment(mergeRequest: Int, body: String, marker: String) throws(ForgeError) {
+        let comments = try http.list("/repos/\(project)/issues/\(mergeRequest)/comments")
+        if let existing = comments.first(where: { ($0["body"] as? String)?.contains(marker) == true }), let id = existing["id"] as? Int {
+            _ = try http.send("PATCH", "/repos/\(project)/issues/comments/\(id)", ["body": body])
+        } else {
+            _ = try http.send("POST", "/repos/\(project)/issues/\(mergeRequest)/comments", ["body": body])
+        }
+    }
+
+    public func setStatus(commit: String, state: CommitState, description: String, targetURL: String?) throws(ForgeError) {
+        var body: [String: Any] = ["state": state.rawValue, "context": "sluice/gate", "description": description]
+        if let targetURL { body["target_url"] = targetURL }
+        _ = try http.send("POST", "/repos/\(project)/statuses/\(commit)", body)
+    }
+}
