@@ -41,6 +41,9 @@ let package = Package(
             dependencies: ["SluiceCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
         ),
 
+        // Prometheus HTTP API: live metrics that trigger retraining.
+        .target(name: "SluicePrometheus", dependencies: ["SluiceHTTP"]),
+
         // Forges: merge-request comments and commit statuses (GitHub, GitLab, Gitea REST).
         .target(name: "SluiceForge", dependencies: ["SluiceCore", "SluiceHTTP"]),
 
@@ -50,7 +53,7 @@ let package = Package(
         // Connects adapters to the core: load a spec, plan a commit, run it, gate and promote it.
         .target(
             name: "SluiceController",
-            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceForge"]
+            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceForge", "SluicePrometheus"]
         ),
 
         // Thin CLI.

@@ -28,7 +28,9 @@ public struct CommitPlanner {
     ///   - since: the base to compare against; default the commit's first parent.
     ///     A base that is not an ancestor (history was rewritten by a force-push) is
     ///     replaced by the merge base, and the plan says so.
-    public func plan(revision: String = "HEAD", since: String? = nil, knownCacheKeys: Set<String> = []) throws(GitError) -> Outcome {
+    ///   - triggers: stages a schedule or live metric asks to retrain, given the commit's spec.
+    public func plan(revision: String = "HEAD", since: String? = nil, knownCacheKeys: Set<String> = [],
+                     triggers: (PipelineSpec) -> (triggered: [String: String], notes: [String]) = { _ in ([:], []) }) throws(GitError) -> Outcome {
         let commit = try repository.commit(revision)
         var notes: [String] = []
         if repository.isShallow { notes.append("shallow clone: history before the shallow boundary is not visible") }
@@ -61,8 +63,11 @@ public struct CommitPlanner {
         let changes = try commit.changedPaths(since: base)
         let now = DatasetVersions.read(spec, in: commit)
         let before = base.map { DatasetVersions.read(spec, in: $0).versions } ?? [:]
-        let facts = ChangeFacts(baseCommit: base?.id, changes: changes, datasetVersions: now.versions,
+        let external = triggers(spec)
+        notes += external.notes
+        var facts = ChangeFacts(baseCommit: base?.id, changes: changes, datasetVersions: now.versions,
                                 baseDatasetVersions: before, notes: notes)
+        facts.triggered = external.triggered
         let plan = Planner.plan(spec: spec, content: GitCommitContent(commit), facts: facts, knownCacheKeys: knownCacheKeys)
         let content = GitCommitContent(commit)
         var parameters: [String: String] = [:]

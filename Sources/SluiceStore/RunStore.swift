@@ -224,6 +224,16 @@ public final class RunStore: Sendable {
         }
     }
 
+    /// When a stage of a repository last actually executed successfully (not restored from cache).
+    public func lastExecuted(repository: String, stage: String) throws(StoreError) -> Double? {
+        try read { db in
+            try Double.fetchOne(db, sql: """
+                SELECT MAX(s.finishedAt) FROM stage_results s JOIN runs r ON r.id = s.runId
+                WHERE r.repository = ? AND s.stage = ? AND s.status = 'succeeded'
+                """, arguments: [repository, stage])
+        }
+    }
+
     /// Cache keys with a stored successful result (the planner marks those stages `cached`).
     public func knownCacheKeys() throws(StoreError) -> Set<String> {
         try read { db in

@@ -195,10 +195,11 @@ public struct PipelineRunner: Sendable {
         }
 
         // Cached (by the plan, or since the plan was made) or skipped: restore earlier outputs.
-        if planned.decision != .run || spec.cache {
+        let useCache = spec.cache && !planned.forced
+        if planned.decision != .run || useCache {
             let entry = planned.decision == .skip
                 ? ((try? store.cacheEntry(for: planned.cacheKey)) ?? nil) ?? ((try? store.latestSuccess(repository: work.repositoryKey, stage: r.stage)) ?? nil)
-                : (spec.cache ? (try? store.cacheEntry(for: planned.cacheKey)) ?? nil : nil)
+                : (useCache ? (try? store.cacheEntry(for: planned.cacheKey)) ?? nil : nil)
             if let entry {
                 do {
                     for a in entry.artifacts { try artifacts.restore(a.digest, kind: a.kind, to: a.path, workspace: workspace) }

@@ -52,7 +52,13 @@ public struct RunService: Sendable {
     public func prepare(repository: GitRepository, repositoryKey: String, revision: String, since: String?, ref: String?,
                         trigger: String) throws -> Prepared {
         let known = try store.knownCacheKeys()
-        let outcome = try CommitPlanner(repository: repository).plan(revision: revision, since: since, knownCacheKeys: known)
+        let triggers = TriggerEvaluator(store: store, environment: runner.options.environment)
+        var fired: [String: String] = [:]
+        let outcome = try CommitPlanner(repository: repository).plan(revision: revision, since: since, knownCacheKeys: known) { spec in
+            let result = triggers.evaluate(spec, repositoryKey: repositoryKey, now: PipelineRunner.now())
+            fired = result.triggered
+            return result
+        }
         guard let plan = outcome.plan, let spec = outcome.spec else { return .noSpec(outcome) }
         var work = PipelineRunner.Work(repositoryKey: repositoryKey, spec: spec, plan: plan, ref: ref,
                                        datasetVersions: outcome.datasetVersions, parameters: outcome.parameters)
@@ -65,7 +71,9 @@ public struct RunService: Sendable {
         if let retry = try store.queuedRuns(repository: repositoryKey).first(where: { $0.commit == plan.commit }) {
             return .run(retry, work)
         }
-        return .run(try runner.enqueue(work, trigger: trigger, now: PipelineRunner.now()), work)
+        // The run records what started it: the command, and any schedule or metric that fired.
+        let cause = ([trigger] + fired.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }).joined(separator: "; ")
+        return .run(try runner.enqueue(work, trigger: cause, now: PipelineRunner.now()), work)
     }
 
     /// Drift is measured against the data that trained the production model: each

@@ -23,6 +23,9 @@ public struct ChangeFacts: Sendable {
     public var baseDatasetVersions: [String: String]
     /// Notes for the report, e.g. a force-push that rewrote history.
     public var notes: [String]
+    /// Stages a schedule or a live metric asks to retrain now, with the reason. They run
+    /// even when nothing changed, and bypass the cache (retraining is the point).
+    public var triggered: [String: String] = [:]
 
     public init(baseCommit: String?, changes: [FileChange], datasetVersions: [String: String],
                 baseDatasetVersions: [String: String], notes: [String] = []) {

@@ -22,4 +22,6 @@ public struct PlannedStage: Hashable, Sendable, Codable {
     /// Content-based: command, env, input versions, parameters and the keys of needed stages.
     public var cacheKey: String
     public var needs: [String]
+    /// Triggered by a schedule or a live metric: runs even if its cache key is known.
+    public var forced: Bool = false
 }

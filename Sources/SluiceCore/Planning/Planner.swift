@@ -9,7 +9,8 @@
 /// 3. A stage runs if a stage it needs runs and declares `outputs` (the artifacts it
 ///    consumes may change). Gates without outputs (lint, test) do not propagate.
 /// 4. Every stage a running stage needs runs too ("needed by").
-/// 5. A stage that would run but whose cache key is in `knownCacheKeys` is `cached`.
+/// 5. A stage that would run but whose cache key is in `knownCacheKeys` is `cached`,
+///    unless a schedule or live metric triggered it (`facts.triggered`): then it runs.
 public enum Planner {
     public static func plan(spec: PipelineSpec, content: some CommitContent, facts: ChangeFacts,
                             knownCacheKeys: Set<String> = []) -> Plan {
@@ -37,6 +38,7 @@ public enum Planner {
             } else {
                 why.append("runs on every commit (no 'when')")
             }
+            if let reason = facts.triggered[name] { why.append(reason) }
             let upstream = stage.needs.filter { runs.contains($0) && byName[$0]?.outputs.isEmpty == false }
             if why.isEmpty, !upstream.isEmpty { why.append("upstream \(upstream.joined(separator: ", ")) runs") }
             if !why.isEmpty {
@@ -68,11 +70,12 @@ public enum Planner {
             guard let stage = byName[name], let key = keys[name] else { return nil }
             var decision: PlannedStage.Decision = runs.contains(name) ? .run : .skip
             var why = reasons[name] ?? ["no declared input changed"]
-            if decision == .run, stage.cache, knownCacheKeys.contains(key) {
+            let forced = facts.triggered[name] != nil
+            if decision == .run, stage.cache, !forced, knownCacheKeys.contains(key) {
                 decision = .cached
                 why.append("cache hit \(key.prefix(12))")
             }
-            return PlannedStage(name: name, decision: decision, reasons: why, cacheKey: key, needs: stage.needs)
+            return PlannedStage(name: name, decision: decision, reasons: why, cacheKey: key, needs: stage.needs, forced: forced)
         }
         return Plan(commit: content.commitID, baseCommit: facts.baseCommit, stages: stages, notes: facts.notes)
     }

@@ -108,13 +108,20 @@ public struct KeyValue: Hashable, Sendable, Codable {
     }
 }
 
-/// What makes a stage run: changed paths matching a glob, or a dataset changing version.
+/// What makes a stage run: changed paths matching a glob, a dataset changing version, a
+/// schedule, or a live metric crossing a threshold.
 public struct Trigger: Hashable, Sendable {
     public var paths: [Glob]
     public var datasets: [String]
-    public init(paths: [Glob] = [], datasets: [String] = []) {
+    /// Retrain on a clock (`every 24h`, or cron), evaluated when Sluice runs or watches.
+    public var schedule: Schedule?
+    /// Retrain when a live metric crosses a threshold (Prometheus).
+    public var prometheus: MetricTrigger?
+    public init(paths: [Glob] = [], datasets: [String] = [], schedule: Schedule? = nil, prometheus: MetricTrigger? = nil) {
         self.paths = paths
         self.datasets = datasets
+        self.schedule = schedule
+        self.prometheus = prometheus
     }
 }
 

@@ -1,0 +1,71 @@
+import Foundation
+
+/// A Prometheus-format exporter whose values a test sets by writing a file.
+public final class MetricsExporter: @unchecked Sendable {
+    public let server: PythonScriptServer
+    public let file: String
+    public var target: String { "127.0.0.1:\(server.port)" }
+
+    public init(_ text: String) throws {
+        file = NSTemporaryDirectory() + "sluice-exporter-\(UUID().uuidString.prefix(8)).prom"
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        server = try PythonScriptServer(script: #"""
+            import sys
+            from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+            class H(BaseHTTPRequestHandler):
+                def log_message(self, *a): pass
+                def do_GET(self):
+                    data = open(sys.argv[1], "rb").read()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/plain; version=0.0.4")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+            s = ThreadingHTTPServer(("127.0.0.1", 0), H)
+            print("PORT", s.server_address[1], flush=True)
+            s.serve_forever()
+            """#, arguments: [file])
+    }
+
+    public func set(_ text: String) throws { try text.write(toFile: file, atomically: true, encoding: .utf8) }
+
+    deinit { try? FileManager.default.removeItem(atPath: file) }
+}
+
+/// A real `prometheus` (Debian's package) on 127.0.0.1 scraping one target every second.
+public final class PrometheusServer: @unchecked Sendable {
+    public let process: BackgroundProcess
+    public let port: Int
+    public let directory = TemporaryDirectory(prefix: "sluice-prometheus")
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    public static var isInstalled: Bool { ProcessRunner.has("prometheus") }
+
+    public init(scraping target: String) throws {
+        port = try FreePort.next()
+        let config = directory.write("prometheus.yml", """
+            global: { scrape_interval: 1s, evaluation_interval: 1s }
+            scrape_configs:
+              - job_name: model
+                static_configs: [ { targets: ["\(target)"] } ]
+            """)
+        process = try BackgroundProcess("prometheus", [
+            "--config.file=\(config)", "--storage.tsdb.path=\(directory.path)/data",
+            "--web.listen-address=127.0.0.1:\(port)",
+        ])
+        try FreePort.waitUntilListening(port)
+    }
+
+    /// Waits until an instant query answers with `expected` (the scrape has happened).
+    public func waitFor(_ query: String, value expected: String, timeout: TimeInterval = 30) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        let q = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query
+        while Date() < deadline {
+            if let r = try? ProcessRunner.run("curl", ["-s", "\(url)/api/v1/query?query=\(q)"]), r.stdout.contains("\"\(expected)\"") { return }
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        throw NSError(domain: "PrometheusServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(query) never became \(expected)"])
+    }
+
+    deinit { process.stop() }
+}
