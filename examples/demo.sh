@@ -39,4 +39,8 @@ echo "== history, and the evaluate stage's log of the last run"
 "$SLUICE" logs last evaluate --state "$STATE"
 echo
 echo "Demo repository: $WORK/repo (state: $STATE)"
-echo "The gate report, promotion and deploy come with issues 5 and 6."
+echo "== the gate report of the last gated run, and the promotion log"
+"$SLUICE" report last --state "$STATE" | head -40 || true
+"$SLUICE" rollback --list --state "$STATE"
+echo "git notes: git -C $WORK/repo log --notes=sluice"
+echo "Deploy comes with issue 6."

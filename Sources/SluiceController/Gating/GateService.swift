@@ -90,7 +90,12 @@ public struct GateService: Sendable {
 
         var version: String?
         var promoted = false
-        if productionRef, !metricReports.isEmpty {
+        // Nothing retrained (a docs-only commit): the candidate is production's own model.
+        let digest = artifacts.first?.digest
+        if productionRef, let p = production, let digest, digest == p.artifactDigest, candidate == p.metrics {
+            report.decision = .reportOnly
+            report.notes.append("no new candidate: the model is production's version \(p.version) (\(digest.prefix(19))…); nothing to register or promote")
+        } else if productionRef, !metricReports.isEmpty {
             let metricsJSON = metricReports.last!.content
             let registered = try registry.register(Candidate(
                 model: model, commit: run.commit, runID: runID, metrics: candidate, metricsJSON: metricsJSON,
