@@ -217,3 +217,60 @@ import SluiceTestSupport
         #expect(r.stdout.contains("region=&lt;eu\\|us&gt;"))
     }
 }
+
+@Suite struct GateEdgeTests {
+    let sluice = RepositoryLayout.sluiceBinary
+
+    func repository() throws -> TestRepository {
+        let repo = try TestRepository()
+        try repo.commit("first model", files: [
+            "sluice.yaml": GateFlowTests.spec, "policies/p.yaml": GateFlowTests.policy, "data/d.csv": GateFlowTests.data(0),
+            "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\n", "quality.json": GateFlowTests.quality(0.9),
+        ])
+        return repo
+    }
+
+    /// Two candidates finishing out of order: the older commit may not replace the newer one.
+    @Test func anOlderCommitFinishingLateIsSuperseded() throws {
+        let repo = try repository()
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let older = try repo.commit("older", files: ["quality.json": GateFlowTests.quality(0.93)])
+        let newer = try repo.commit("newer", files: ["quality.json": GateFlowTests.quality(0.92)])
+        let n = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path, "--commit", newer])
+        #expect(n.status == 0, "\(n.stdout)\n\(n.stderr)")
+        let o = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path, "--commit", older, "--ref", "main"])
+        #expect(o.status == 0, "it passes the rules, but is not promoted\n\(o.stdout)\n\(o.stderr)")
+        #expect(o.stdout.contains("gate: reject (all rules passed)"))
+        let report = try ProcessRunner.run(sluice, ["report", "last", "--state", state.path])
+        #expect(report.stdout.contains("superseded: production already holds version 1 from the newer commit \(newer.prefix(12))"))
+        let log = try ProcessRunner.run(sluice, ["rollback", "--list", "--repo", repo.path, "--state", state.path])
+        #expect(log.stdout.split(separator: "\n").count == 1)
+    }
+
+    /// A remote repository (a bare one, as on a server): the notes are pushed back with libgit2.
+    @Test func notesArePushedToARemoteRepository() throws {
+        let repo = try repository()
+        let head = try repo.git(["rev-parse", "HEAD"])
+        let server = TemporaryDirectory(prefix: "sluice-remote")
+        try ProcessRunner.run("git", ["clone", "-q", "--bare", repo.path, server.path + "/demo.git"])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let r = try ProcessRunner.run(sluice, ["run", "--repo", "file://" + server.path + "/demo.git", "--state", state.path])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(!r.stderr.contains("warning"), "\(r.stderr)")
+        let note = try ProcessRunner.run("git", ["--git-dir", server.path + "/demo.git", "notes", "--ref=sluice", "show", head])
+        #expect(note.stdout.hasPrefix("sluice gate: promote — model demo version 1"), "\(note.stderr)")
+    }
+
+    @Test func aMetricsFileThatIsNotJSONOrYAMLStopsTheGateWithItsLocation() throws {
+        let repo = try TestRepository()
+        try repo.commit("broken metrics", files: [
+            "sluice.yaml": GateFlowTests.spec, "policies/p.yaml": GateFlowTests.policy, "data/d.csv": GateFlowTests.data(0),
+            "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\n", "quality.json": "{\"accuracy\": [0.9",
+        ])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let r = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("evaluate: failed"))
+        #expect(r.stdout.contains("metrics file is not valid JSON or YAML: metrics.json:2:1: error: while parsing a flow sequence"))
+    }
+}
