@@ -28,8 +28,11 @@ struct GateCommand: AsyncParsableCommand {
     @Option(help: "Production's metrics file.")
     var production: String?
 
-    @Option(help: "Take production from the embedded registry in --state for this model.")
+    @Option(help: "Take production from the registry for this model.")
     var model: String?
+
+    @Option(help: "With --model: embedded (the run store in --state) or mlflow (MLFLOW_TRACKING_URI).")
+    var registry: String = "embedded"
 
     func run() async throws {
         let report: GateReport
@@ -40,8 +43,14 @@ struct GateCommand: AsyncParsableCommand {
             if let production {
                 baseline = Gate.Baseline(version: "`\(production)`", metrics: try PolicyLoader.metrics(bytes: PolicyLoader.read(production), file: production))
             } else if let model {
-                let registry = EmbeddedRegistry(store: try RunStore(stateDirectory: global.stateDirectory))
-                baseline = try registry.production(model: model).map { Gate.Baseline(version: "version \($0.version)", metrics: $0.metrics) }
+                guard let kind = GateSpec.Registry(rawValue: registry) else {
+                    throw LoadError(message: "unknown registry '\(registry)'", hint: "use embedded or mlflow")
+                }
+                var gate = GateSpec(policy: policy, location: SourceLocation(file: "", line: 1, column: 1))
+                gate.registry = kind
+                let source = try RunService.registry(for: gate, store: try RunStore(stateDirectory: global.stateDirectory),
+                                                     environment: ProcessInfo.processInfo.environment)
+                baseline = try source.production(model: model).map { Gate.Baseline(version: "version \($0.version)", metrics: $0.metrics) }
             }
             let evaluated = Gate.evaluate(policy: rules, candidate: metrics, production: baseline)
             let passed = evaluated.rows.allSatisfy(\.passed)

@@ -116,6 +116,10 @@ struct Run: AsyncParsableCommand {
                 let message = "gate not evaluated: \(error); run again to retry"
                 try? service.store.setRunStatus(record.id!, .succeeded, at: PipelineRunner.now(), message: message)
                 Output.err("sluice: \(message)")
+                for warning in notifier?.finished(commit: work.plan.commit, run: record.id!, report: nil, markdown: nil,
+                                                  runSucceeded: false, runMessage: message) ?? [] {
+                    Output.err("sluice: warning: \(warning)")
+                }
                 throw ExitCode(2)
             }
         }

@@ -94,6 +94,14 @@ import SluiceTestSupport
         #expect(try repo.git(["notes", "--ref=sluice", "show", c3]).hasPrefix("sluice gate: promote — model demo version 3"))
         #expect(try repo.git(["log", "--notes=sluice", "-1", c2]).contains("FAIL accuracy = 0.85 (production 0.9)"))
 
+        // The standalone gate reads production from the same registry.
+        let scratch = TemporaryDirectory()
+        let candidate = scratch.write("m.json", Self.quality(0.93))
+        let standalone = try ProcessRunner.run(sluice, ["gate", "--candidate", candidate, "--policy", repo.path + "/policies/p.yaml",
+                                                        "--model", "demo", "--state", state.path])
+        #expect(standalone.status == 1, "0.93 is 0.02 below production's 0.95")
+        #expect(standalone.stdout.contains("Production: version 3."))
+
         // Roll back to version 1, with a reason; the log grows, nothing is rewritten.
         let back = try ProcessRunner.run(sluice, ["rollback", "--reason", "latency regression", "--actor", "alice", "--repo", repo.path, "--state", state.path])
         #expect(back.status == 0, "\(back.stderr)")
