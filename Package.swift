@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // C libraries (Debian: libgit2-dev, libyaml-dev, libcurl4-openssl-dev).
@@ -24,7 +25,7 @@ let package = Package(
         // Pure core: spec, validation, planner, cache keys. No I/O.
         .target(
             name: "SluiceCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "Mustache", package: "swift-mustache")],
             exclude: ["Spec/sluice.schema.json"]
         ),
 

@@ -42,14 +42,27 @@ struct RegistryContext {
         }
     }
 
-    func pushNotes(_ global: GlobalOptions) {
-        guard RepositorySource.isRemote(global.repo) else { return }
+    /// Pushes Sluice's refs (notes, environment branches) back when the repository is remote.
+    func push(_ refs: [String], _ global: GlobalOptions) {
+        guard RepositorySource.isRemote(global.repo), !refs.isEmpty else { return }
         do {
-            try GitMirror.push(repository, refspecs: ["\(GitRepository.sluiceNotes):\(GitRepository.sluiceNotes)"], url: global.repo,
+            try GitMirror.push(repository, refspecs: refs.map { "\($0):\($0)" }, url: global.repo,
                                credentials: GitCredentials.fromEnvironment(ProcessInfo.processInfo.environment))
         } catch {
-            Output.err("sluice: warning: notes not pushed to \(global.repo): \(error)")
+            Output.err("sluice: warning: \(refs.joined(separator: ", ")) not pushed to \(global.repo): \(error)")
         }
+    }
+
+    /// Reports what happened to the environment and pushes what changed.
+    func finish(_ change: Promotion.Change, _ global: GlobalOptions) {
+        var refs = [GitRepository.sluiceNotes]
+        if let d = change.deployment {
+            Output.out(d.commit.map { "deploy: branch \(d.branch) updated (\($0.prefix(12)))" } ?? "deploy: branch \(d.branch) already up to date")
+            if d.commit != nil { refs.append("refs/heads/" + d.branch) }
+        } else if let problem = change.deployProblem {
+            Output.err("sluice: warning: the environment was not updated: \(problem)")
+        }
+        push(refs, global)
     }
 }
 
@@ -68,10 +81,10 @@ struct Promote: AsyncParsableCommand {
     func run() async throws {
         do {
             let context = try RegistryContext(global, model: change.model)
-            let entry = try context.promotion.promote(runID: run, model: context.model, actor: change.who, reason: change.reason,
-                                                      repository: context.repository)
-            context.pushNotes(global)
-            Output.out("\(context.model) version \(entry.version) is in production (was \(entry.previousVersion ?? "none")); logged: \(change.reason)")
+            let result = try context.promotion.promote(runID: run, model: context.model, actor: change.who, reason: change.reason,
+                                                       repository: context.repository)
+            Output.out("\(context.model) version \(result.entry.version) is in production (was \(result.entry.previousVersion ?? "none")); logged: \(change.reason)")
+            context.finish(result, global)
         } catch {
             throw Output.fail(error)
         }
@@ -114,10 +127,10 @@ struct Rollback: AsyncParsableCommand {
                 return
             }
             guard let reason else { throw LoadError(message: "--reason is required: say why you roll back") }
-            let entry = try context.promotion.rollback(model: context.model, to: to, actor: actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown",
-                                                       reason: reason, repository: context.repository)
-            context.pushNotes(global)
-            Output.out("\(context.model) rolled back to version \(entry.version) (from \(entry.previousVersion ?? "?")); logged: \(reason)")
+            let result = try context.promotion.rollback(model: context.model, to: to, actor: actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown",
+                                                        reason: reason, repository: context.repository)
+            Output.out("\(context.model) rolled back to version \(result.entry.version) (from \(result.entry.previousVersion ?? "?")); logged: \(reason)")
+            context.finish(result, global)
         } catch {
             throw Output.fail(error)
         }

@@ -102,13 +102,12 @@ struct Run: AsyncParsableCommand {
             do {
                 let remote = RepositorySource.isRemote(global.repo) ? global.repo : nil
                 let credentials = GitCredentials.fromEnvironment(ProcessInfo.processInfo.environment)
-                gate = try service.gate(run: record, work: work, repository: repository, commit: commitObject) {
+                gate = try service.gate(run: record, work: work, repository: repository, commit: commitObject) { refs in
                     guard let remote else { return }
                     do {
-                        try GitMirror.push(repository, refspecs: ["\(GitRepository.sluiceNotes):\(GitRepository.sluiceNotes)"],
-                                           url: remote, credentials: credentials)
+                        try GitMirror.push(repository, refspecs: refs.map { "\($0):\($0)" }, url: remote, credentials: credentials)
                     } catch {
-                        Output.err("sluice: warning: gate notes not pushed to \(remote): \(error)")
+                        Output.err("sluice: warning: \(refs.joined(separator: ", ")) not pushed to \(remote): \(error)")
                     }
                 }
             } catch {
@@ -145,6 +144,11 @@ struct Run: AsyncParsableCommand {
                        + (gate.promoted ? ", model \(gate.report.model) version \(gate.version ?? "?") is now in production" : "")
                        + "  (report: sluice report \(record.id!))")
             for row in failed { Output.out("  \(row.slice.map { "\(row.metric) [\($0)]" } ?? row.metric): \(row.reason)") }
+            if let d = gate.deployment {
+                let objects = d.changes.filter { !$0.hasPrefix(" ") }.count
+                Output.out(d.commit.map { "deploy: branch \(d.branch) updated (\($0.prefix(12))): \(objects) object\(objects == 1 ? "" : "s") changed" }
+                           ?? "deploy: branch \(d.branch) already holds these manifests")
+            }
         }
         if status != .succeeded || gate?.report.passed == false { throw ExitCode(1) }
     }

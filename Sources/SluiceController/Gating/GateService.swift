@@ -23,6 +23,10 @@ public struct GateService: Sendable {
         public var version: String?
         /// Promoted, or why not.
         public var promoted: Bool
+        /// The rendered manifests to deploy, when promoted.
+        public var deployFiles: [(path: String, content: String)]?
+        /// Where the promoted model was deployed (the environment branch), when it was.
+        public var deployment: DeployService.Result?
     }
 
     public static func modelName(_ spec: PipelineSpec, repositoryKey: String) -> String {
@@ -88,10 +92,32 @@ public struct GateService: Sendable {
             report.production?.promotedAt = last.createdAt
         }
 
+        let digest = artifacts.first?.digest
         var version: String?
         var promoted = false
+        var deployFiles: [(path: String, content: String)]?
+        var previewed = false
+        // What deploying this candidate would change (the branch target: the environment branch's
+        // files). A candidate whose manifests do not render cannot be promoted.
+        func preview(version: String?) {
+            previewed = true
+            guard let deploy = spec.deploy else { return }
+            do {
+                let candidateVersion = RegisteredVersion(model: model, version: version ?? "candidate", commit: run.commit, runID: runID,
+                                                         metrics: candidate, datasetVersions: work.datasetVersions, artifactDigest: digest)
+                let facts = DeployService.facts(for: candidateVersion, deploy: deploy, registryKind: registry.kind)
+                let files = try DeployService().render(commit: commit, deploy: deploy, facts: facts)
+                report.deployChanges = deploy.target == .branch
+                    ? DeployService().diff(files, deploy: deploy, repository: repository)
+                    : ["the kubernetes target is not available in this version: nothing is applied"]
+                deployFiles = files
+            } catch {
+                report.passed = false
+                if report.decision == .promote { report.decision = .reject }
+                report.notes.append("the manifests do not render, so this candidate cannot be deployed: \(error)")
+            }
+        }
         // Nothing retrained (a docs-only commit): the candidate is production's own model.
-        let digest = artifacts.first?.digest
         if productionRef, let p = production, let digest, digest == p.artifactDigest, candidate == p.metrics {
             report.decision = .reportOnly
             report.notes.append("no new candidate: the model is production's version \(p.version) (\(digest.prefix(19))…); nothing to register or promote")
@@ -100,14 +126,17 @@ public struct GateService: Sendable {
             let registered = try registry.register(Candidate(
                 model: model, commit: run.commit, runID: runID, metrics: candidate, metricsJSON: metricsJSON,
                 datasetVersions: work.datasetVersions, parameters: work.parameters,
-                artifactDigest: artifacts.first?.digest))
+                artifactDigest: digest))
             version = registered.version
-            if passed {
+            preview(version: registered.version)
+            if passed, report.passed {
                 promoted = try promote(registered, production: production, runID: runID, repository: repository, report: &report, now: now)
             }
         }
+        if !previewed { preview(version: nil) }
         try save(report, runID: runID)
-        return Outcome(report: report, markdown: GateReportMarkdown.render(report), version: version, promoted: promoted)
+        return Outcome(report: report, markdown: GateReportMarkdown.render(report), version: version, promoted: promoted,
+                       deployFiles: promoted ? deployFiles : nil)
     }
 
     /// Promotes unless a newer commit is already in production (then the candidate is

@@ -10,6 +10,22 @@ public struct Promotion: Sendable {
     public let store: RunStore
     public let registry: any ModelRegistry
 
+    /// A log entry, and what happened to the environment.
+    public struct Change: Sendable {
+        public var entry: PromotionRecord
+        public var deployment: DeployService.Result?
+        /// Why the environment was not updated (no deploy section, a template error, …).
+        public var deployProblem: String?
+    }
+
+    func redeploy(_ version: RegisteredVersion, repository: GitRepository, action: String, entry: PromotionRecord) -> Change {
+        do {
+            return Change(entry: entry, deployment: try Environments(registry: registry).deploy(version, repository: repository, action: action, dryRun: false))
+        } catch {
+            return Change(entry: entry, deployment: nil, deployProblem: "\(error)")
+        }
+    }
+
     public init(store: RunStore, registry: any ModelRegistry) {
         self.store = store
         self.registry = registry
@@ -26,7 +42,7 @@ public struct Promotion: Sendable {
 
     /// Promotes the candidate of run `runID` (registering it if the gate did not), whatever
     /// its gate said: an operator's decision, recorded as such.
-    public func promote(runID: Int64, model: String, actor: String, reason: String, repository: GitRepository) throws -> PromotionRecord {
+    public func promote(runID: Int64, model: String, actor: String, reason: String, repository: GitRepository) throws -> Change {
         guard let run = try store.run(runID) else { throw LoadError(message: "no run \(runID); see `sluice runs`") }
         guard let metrics = try store.reports(of: runID).last(where: { $0.kind == "metrics" }) else {
             throw LoadError(message: "run \(runID) stored no metrics: there is no candidate to promote")
@@ -51,11 +67,11 @@ public struct Promotion: Sendable {
             throw LoadError(message: "production changed while promoting; run the command again")
         }
         try repository.appendNote("sluice promote — model \(model) version \(version.version) by \(actor): \(reason)", to: run.commit)
-        return entry
+        return redeploy(version, repository: repository, action: "Deploy", entry: entry)
     }
 
     /// Puts the previous production version back (or `version`), recording why.
-    public func rollback(model: String, to version: String?, actor: String, reason: String, repository: GitRepository) throws -> PromotionRecord {
+    public func rollback(model: String, to version: String?, actor: String, reason: String, repository: GitRepository) throws -> Change {
         let log = try store.promotions(model: model)
         guard let current = log.last else { throw LoadError(message: "\(model) has never been promoted: nothing to roll back") }
         let target: String
@@ -80,7 +96,7 @@ public struct Promotion: Sendable {
         }
         try repository.appendNote("sluice rollback — model \(model) back to version \(target) (from \(current.version)) by \(actor): \(reason)",
                                   to: registered.commit)
-        return entry
+        return redeploy(registered, repository: repository, action: "Roll back to", entry: entry)
     }
 
     /// The id of the entry that started the current stretch of `version` in production.

@@ -102,15 +102,28 @@ public struct RunService: Sendable {
 
     /// Gates a finished run: the report, the candidate's registration and promotion, and
     /// a git note on production-branch commits (pushed back when the repository is remote).
+    /// - Parameter publish: pushes the given refs back to the remote (a no-op for local repositories).
     public func gate(run: RunRecord, work: PipelineRunner.Work, repository: GitRepository, commit: GitCommit,
-                     publishNotes: () throws -> Void = {}) throws -> GateService.Outcome? {
-        let service = GateService(store: store, registry: try registry(for: work.spec))
-        guard let outcome = try service.evaluate(run: run, spec: work.spec, work: work, commit: commit,
+                     publish: ([String]) throws -> Void = { _ in }) throws -> GateService.Outcome? {
+        let registry = try registry(for: work.spec)
+        let service = GateService(store: store, registry: registry)
+        guard var outcome = try service.evaluate(run: run, spec: work.spec, work: work, commit: commit,
                                                  repository: repository, now: PipelineRunner.now()) else { return nil }
+        var refs: [String] = []
         if outcome.report.decision != .reportOnly {
             try repository.appendNote(GateService.note(for: outcome.report, version: outcome.version), to: run.commit)
-            try publishNotes()
+            refs.append(GitRepository.sluiceNotes)
         }
+        // A promoted model is deployed: the branch target commits its rendered manifests.
+        if outcome.promoted, let deploy = work.spec.deploy, deploy.target == .branch, let files = outcome.deployFiles, let version = outcome.version {
+            let facts = DeployFacts(model: outcome.report.model, version: version, digest: outcome.report.artifacts.first?.digest ?? "sha256:unknown",
+                                    uri: "", commit: run.commit, datasets: work.datasetVersions, environment: deploy.environment,
+                                    namespace: deploy.namespace ?? "default", run: run.id!)
+            outcome.deployment = try DeployService().deployToBranch(files, deploy: deploy, repository: repository,
+                                                                    message: DeployService.message(facts, action: "Deploy", runID: run.id))
+            refs.append("refs/heads/" + DeployService.branch(for: deploy))
+        }
+        if !refs.isEmpty { try publish(refs) }
         return outcome
     }
 }

@@ -1,0 +1,52 @@
+import FoundationEssentials
+public import SluiceCore
+public import SluiceGit
+public import SluiceRegistry
+
+/// Deploys a model version: renders its commit's manifests with its facts, and writes
+/// them to the target. The `branch` target commits them to `sluice/env/<environment>`
+/// in the watched repository (pushed back when remote), one commit per change.
+public struct DeployService: Sendable {
+    public init() {}
+
+    public static func branch(for deploy: DeploySpec) -> String { "sluice/env/\(deploy.environment)" }
+
+    public static func facts(for version: RegisteredVersion, deploy: DeploySpec, registryKind: String) -> DeployFacts {
+        DeployFacts(model: version.model, version: version.version, digest: version.artifactDigest ?? "sha256:unknown",
+                    uri: registryKind == "mlflow" ? "models:/\(version.model)/\(version.version)" : "sluice:\(version.model)/\(version.version)",
+                    commit: version.commit, datasets: version.datasetVersions, environment: deploy.environment,
+                    namespace: deploy.namespace ?? "default", run: version.runID ?? 0)
+    }
+
+    /// Renders the manifests of `commit` for `facts`.
+    public func render(commit: GitCommit, deploy: DeploySpec, facts: DeployFacts) throws -> [(path: String, content: String)] {
+        try ManifestRenderer.files(try ManifestRenderer.render(commit: commit, deploy: deploy, facts: facts))
+    }
+
+    /// What writing `files` to the target would change.
+    public func diff(_ files: [(path: String, content: String)], deploy: DeploySpec, repository: GitRepository) -> [String] {
+        ManifestDiff.lines(current: repository.files(onBranch: Self.branch(for: deploy)), next: files)
+    }
+
+    public struct Result: Sendable {
+        public var branch: String
+        /// The new commit on the environment branch, nil when it already held these manifests.
+        public var commit: String?
+        public var changes: [String]
+    }
+
+    /// Writes `files` to the environment branch with `message`.
+    public func deployToBranch(_ files: [(path: String, content: String)], deploy: DeploySpec, repository: GitRepository,
+                               message: String) throws -> Result {
+        let branch = Self.branch(for: deploy)
+        let changes = diff(files, deploy: deploy, repository: repository)
+        let commit = try repository.commitFiles(files, branch: branch, message: message)
+        return Result(branch: branch, commit: commit, changes: changes)
+    }
+
+    public static func message(_ facts: DeployFacts, action: String, runID: Int64?) -> String {
+        "\(action) \(facts.model) version \(facts.version) to \(facts.environment)\n\n"
+            + "Source commit: \(facts.commit)\nArtifact: \(facts.digest)\n"
+            + (runID.map { "Sluice run: \($0)\n" } ?? "")
+    }
+}

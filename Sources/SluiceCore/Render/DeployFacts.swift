@@ -1,0 +1,59 @@
+/// What a manifest template can use, as Mustache names:
+///
+/// | name | value |
+/// |---|---|
+/// | `model.name`, `model.version` | the promoted model |
+/// | `model.digest`, `artifact.digest` | `sha256:…` of the model's artifact |
+/// | `model.uri`, `artifact.uri` | where the model lives (`models:/name/version` for MLflow) |
+/// | `commit`, `commit_short` | the source commit (40 and 12 characters) |
+/// | `datasets.<name>` | each dataset's version |
+/// | `image.tag` | the image tag to deploy: the source commit's first 12 characters |
+/// | `environment`, `namespace` | from `deploy` in `sluice.yaml` |
+/// | `run` | the Sluice run that produced the model |
+public struct DeployFacts: Hashable, Sendable {
+    public var model: String
+    public var version: String
+    public var digest: String
+    public var uri: String
+    public var commit: String
+    public var datasets: [String: String]
+    public var environment: String
+    public var namespace: String
+    public var run: Int64
+
+    public init(model: String, version: String, digest: String, uri: String, commit: String, datasets: [String: String],
+                environment: String, namespace: String, run: Int64) {
+        self.model = model
+        self.version = version
+        self.digest = digest
+        self.uri = uri
+        self.commit = commit
+        self.datasets = datasets
+        self.environment = environment
+        self.namespace = namespace
+        self.run = run
+    }
+
+    /// The Mustache context: nested dictionaries of strings.
+    public var context: [String: Any] {
+        [
+            "model": ["name": model, "version": version, "digest": digest, "uri": uri],
+            "artifact": ["digest": digest, "uri": uri],
+            "commit": commit,
+            "commit_short": String(commit.prefix(12)),
+            "datasets": datasets,
+            "image": ["tag": String(commit.prefix(12))],
+            "environment": environment,
+            "namespace": namespace,
+            "run": String(run),
+        ]
+    }
+
+    /// Every name a template may use (for checking templates before rendering).
+    public var names: Set<String> {
+        var names: Set<String> = ["model", "model.name", "model.version", "model.digest", "model.uri", "artifact", "artifact.digest",
+                                  "artifact.uri", "commit", "commit_short", "datasets", "image", "image.tag", "environment", "namespace", "run"]
+        for name in datasets.keys { names.insert("datasets.\(name)") }
+        return names
+    }
+}

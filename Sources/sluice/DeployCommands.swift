@@ -1,0 +1,180 @@
+import ArgumentParser
+import FoundationEssentials
+import SluiceController
+import SluiceCore
+import SluiceGit
+import SluiceRegistry
+import SluiceStore
+
+/// The repository, store and registry the deploy commands share.
+struct DeployContext {
+    let registry: RegistryContext
+    let environments: Environments
+
+    init(_ global: GlobalOptions, model: String?) throws {
+        registry = try RegistryContext(global, model: model)
+        environments = Environments(registry: try registry.promotion.registry)
+    }
+
+    /// The version in production, or a clear error.
+    func production() throws -> RegisteredVersion {
+        guard let version = try environments.registry.production(model: registry.model) else {
+            throw LoadError(message: "\(registry.model) has no version in production yet", hint: "run `sluice run` on the production branch first")
+        }
+        return version
+    }
+}
+
+struct Render: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a commit's rendered manifests (YAML, or JSON with --format json).",
+        discussion: """
+        The templates under deploy.manifests are rendered with the facts of the model in production \
+        when the commit is production's, otherwise with the commit's own (version 'unreleased'). \
+        Exit 0 rendered, 1 a template or its output is invalid (file:line:col), 2 could not read.
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "The commit to render (default HEAD).")
+    var commit: String = "HEAD"
+
+    @Option(help: "The model (default: gate.model, else the repository's folder name).")
+    var model: String?
+
+    func run() async throws {
+        let objects: [ManifestObject]
+        do {
+            let context = try DeployContext(global, model: model)
+            let repository = context.registry.repository
+            let target = try repository.commit(commit)
+            guard let bytes = target.contents(at: CommitPlanner.specFile),
+                  let spec = SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: nil).spec else {
+                throw LoadError(message: "commit \(target.id.prefix(12)) has no valid \(CommitPlanner.specFile)", hint: "run `sluice validate`")
+            }
+            guard let deploy = spec.deploy else { throw LoadError(message: "\(CommitPlanner.specFile) has no 'deploy' section: nothing to render") }
+            var version = RegisteredVersion(model: context.registry.model, version: "unreleased", commit: target.id, runID: nil,
+                                            metrics: MetricSet(), datasetVersions: DatasetVersions.read(spec, in: target).versions, artifactDigest: nil)
+            if let production = try context.environments.registry.production(model: context.registry.model), production.commit == target.id {
+                version = production
+            }
+            let facts = DeployService.facts(for: version, deploy: deploy, registryKind: context.environments.registry.kind)
+            do {
+                objects = try ManifestRenderer.render(commit: target, deploy: deploy, facts: facts)
+            } catch {
+                for d in error.diagnostics { Output.err(DiagnosticRenderer.line(d)) }
+                throw ExitCode(1)
+            }
+        } catch let e as ExitCode { throw e } catch {
+            throw Output.fail(error)
+        }
+        switch global.format {
+        case .text: Output.out(try ManifestRenderer.yaml(objects))
+        case .json: Output.out("[" + objects.map { NodeJSON.render($0.node) }.joined(separator: ",") + "]")
+        }
+    }
+}
+
+struct Deploy: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Deploy the model in production to its environment (the branch target: sluice/env/<environment>).",
+        discussion: "Exit 0 deployed (or already up to date), 2 could not (nothing in production, templates invalid, target unavailable)."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Only show what would change.")
+    var dryRun = false
+
+    @Option(help: "The model (default: gate.model, else the repository's folder name).")
+    var model: String?
+
+    func run() async throws {
+        do {
+            let context = try DeployContext(global, model: model)
+            let version = try context.production()
+            guard let result = try context.environments.deploy(version, repository: context.registry.repository, action: "Deploy", dryRun: dryRun) else {
+                throw LoadError(message: "\(CommitPlanner.specFile) of version \(version.version) has no 'deploy' section")
+            }
+            DiffCommand.print(result.changes)
+            if dryRun {
+                Output.out("dry run: branch \(result.branch) not changed")
+            } else if let commit = result.commit {
+                Output.out("deployed \(version.model) version \(version.version): branch \(result.branch) at \(commit.prefix(12))")
+                context.registry.push(["refs/heads/" + result.branch], global)
+            } else {
+                Output.out("branch \(result.branch) already holds \(version.model) version \(version.version)")
+            }
+        } catch {
+            throw Output.fail(error)
+        }
+    }
+}
+
+struct DiffCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Show what deploying the model in production would change in its environment.",
+        discussion: "Exit 0 when nothing would change, 1 when something would, 2 could not tell."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "The model (default: gate.model, else the repository's folder name).")
+    var model: String?
+
+    func run() async throws {
+        let changes: [String]
+        do {
+            let context = try DeployContext(global, model: model)
+            let version = try context.production()
+            changes = try context.environments.deploy(version, repository: context.registry.repository, action: "Deploy", dryRun: true)?.changes ?? []
+        } catch {
+            throw Output.fail(error)
+        }
+        Self.print(changes)
+        if !changes.isEmpty { throw ExitCode(1) }
+    }
+
+    static func print(_ changes: [String]) {
+        Output.out(changes.isEmpty ? "no changes" : changes.joined(separator: "\n"))
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "What is deployed where: the model in production and its environment branch."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "The model (default: gate.model, else the repository's folder name).")
+    var model: String?
+
+    func run() async throws {
+        do {
+            let context = try DeployContext(global, model: model)
+            let repository = context.registry.repository
+            guard let version = try context.environments.registry.production(model: context.registry.model) else {
+                Output.out("\(context.registry.model): nothing in production yet")
+                return
+            }
+            Output.out("\(version.model): version \(version.version) in production (commit \(version.commit.prefix(12)), registry \(context.environments.registry.kind))")
+            guard let (deploy, files) = try context.environments.render(version, repository: repository) else {
+                Output.out("no 'deploy' section: not deployed anywhere")
+                return
+            }
+            let branch = DeployService.branch(for: deploy)
+            guard let head = repository.resolveReference("refs/heads/" + branch), let commit = try? repository.commit(head) else {
+                Output.out("\(deploy.environment): branch \(branch) does not exist yet (run `sluice deploy`)")
+                return
+            }
+            let changes = DeployService().diff(files, deploy: deploy, repository: repository)
+            Output.out("\(deploy.environment): branch \(branch) at \(head.prefix(12)) \"\(commit.summary)\", \(repository.files(onBranch: branch).count) objects, "
+                       + (changes.isEmpty ? "in sync with production" : "OUT OF SYNC (\(changes.count) changes; `sluice diff`)"))
+        } catch {
+            throw Output.fail(error)
+        }
+    }
+}

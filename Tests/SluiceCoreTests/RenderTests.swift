@@ -1,0 +1,40 @@
+import Testing
+@testable import SluiceCore
+
+@Suite struct RenderTests {
+    let facts = DeployFacts(model: "iris", version: "3", digest: "sha256:abc", uri: "sluice:iris/3",
+                            commit: "0123456789abcdef0123456789abcdef01234567", datasets: ["iris": "v9"],
+                            environment: "production", namespace: "ml", run: 12)
+
+    @Test func rendersFactsAsPlainTextDeterministically() throws {
+        let text = "image: repo/iris:{{image.tag}}\nversion: \"{{model.version}}\"\nnote: a & b <{{model.name}}>\ndata: {{datasets.iris}}\n"
+        let once = try ManifestTemplate.render(text, file: "m.yaml", facts: facts)
+        #expect(once == "image: repo/iris:0123456789ab\nversion: \"3\"\nnote: a & b <iris>\ndata: v9\n")
+        #expect(try ManifestTemplate.render(text, file: "m.yaml", facts: facts) == once)
+    }
+
+    @Test func unknownNamesAreLocatedErrorsNotEmptyStrings() {
+        let text = "metadata:\n  name: {{model.nmae}}\n  ns: {{namespace}}\n{{#datasets}}\n  x: {{iris}}\n{{/datasets}}\n{{#model}}{{version}}{{/model}}\n"
+        #expect {
+            _ = try ManifestTemplate.render(text, file: "manifests/d.yaml", facts: facts)
+        } throws: { error in
+            let lines = (error as! DiagnosticsError).diagnostics.map(DiagnosticRenderer.line)
+            return lines == ["manifests/d.yaml:2:9: error: unknown value 'model.nmae' in the template; did you mean 'model.name'?"]
+        }
+    }
+
+    @Test func unbalancedSectionsAndUnsupportedTagsAreReported() {
+        let problems = ManifestTemplate.check("{{#model}}\n{{/image}}\n{{> partial}}\n", file: "t.yaml", names: facts.names)
+        let lines = problems.map(DiagnosticRenderer.line)
+        #expect(lines.contains { $0.hasPrefix("t.yaml:2:1: error: '{{/image}}' closes a section that is not open") })
+        #expect(lines.contains { $0.hasPrefix("t.yaml:3:1: error: Mustache tag '{{> partial}}' is not supported") })
+        #expect(lines.contains { $0.hasPrefix("t.yaml:1:1: error: section '{{#model}}' is never closed") })
+    }
+
+    @Test func diffsNameObjectsAndChangedLines() {
+        let lines = ManifestDiff.lines(
+            current: [("ml/deployment-iris.yaml", "a: 1\nimage: v2\n"), ("ml/configmap-old.yaml", "x: 1\n")],
+            next: [("ml/deployment-iris.yaml", "a: 1\nimage: v3\n"), ("_cluster/namespace-ml.yaml", "kind: Namespace\n")])
+        #expect(lines == ["+ namespace ml (new)", "- configmap ml/old (removed)", "~ deployment ml/iris", "    - image: v2", "    + image: v3"])
+    }
+}
