@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import SluiceTestSupport
+
+/// The Kubernetes API emulator earns trust by behaving as a real cluster for the real
+/// kubectl (two minor versions: the dispatcher runs the kubectl matching the server).
+@Suite struct KubeEmulatorFidelityTests {
+    static let manifests = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: { name: web, labels: { app: web } }
+        spec:
+          replicas: 2
+          selector: { matchLabels: { app: web } }
+          template:
+            metadata: { labels: { app: web } }
+            spec: { containers: [ { name: c, image: "nginx:1" } ] }
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: { name: cfg, labels: { app: web } }
+        data: { a: "1" }
+        """
+
+    @Test(.enabled(if: KubeEmulator.hasKubectl, "kubectl is not installed: SKIPPED"), arguments: [31, 33])
+    func kubectlAppliesDiffsWaitsAndDeletes(minor: Int) throws {
+        let k = try KubeEmulator(minor: minor, namespace: "ml")
+        let dir = TemporaryDirectory()
+        let file = dir.write("app.yaml", Self.manifests)
+
+        let apply = try k.kubectl(["apply", "--server-side", "-f", file])
+        #expect(apply.status == 0, "\(apply.stderr)")
+        #expect(apply.stdout.contains("deployment.apps/web serverside-applied"))
+        #expect(apply.stdout.contains("configmap/cfg serverside-applied"))
+
+        let rollout = try k.kubectl(["rollout", "status", "deploy/web", "--timeout=30s"])
+        #expect(rollout.status == 0, "\(rollout.stderr)")
+        #expect(rollout.stdout.contains("successfully rolled out"))
+
+        let got = try k.kubectl(["get", "deployment", "web", "-o", "yaml", "--show-managed-fields"])
+        #expect(got.stdout.contains("namespace: ml"))
+        #expect(got.stdout.contains("generation: 1"))
+        #expect(got.stdout.contains("manager: kubectl"))
+        let rv = got.stdout.split(separator: "\n").first { $0.contains("resourceVersion:") }
+
+        // A no-op apply changes nothing, not even the resourceVersion.
+        _ = try k.kubectl(["apply", "--server-side", "-f", file])
+        let again = try k.kubectl(["get", "deployment", "web", "-o", "yaml"])
+        #expect(again.stdout.split(separator: "\n").first { $0.contains("resourceVersion:") } == rv)
+
+        // diff --server-side shows the change and exits 1; labels do not bump generation, spec does.
+        let changed = dir.write("changed.yaml", Self.manifests.replacingOccurrences(of: "replicas: 2", with: "replicas: 3"))
+        let diff = try k.kubectl(["diff", "--server-side", "-f", changed])
+        #expect(diff.status == 1)
+        #expect(diff.stdout.contains("-  replicas: 2") && diff.stdout.contains("+  replicas: 3"))
+
+        // Another manager changing a field kubectl owns is a conflict, unless forced.
+        let conflict = try k.kubectl(["apply", "--server-side", "--field-manager=other", "-f", changed])
+        #expect(conflict.status != 0)
+        #expect(conflict.stderr.contains("conflict"))
+        let forced = try k.kubectl(["apply", "--server-side", "--field-manager=other", "--force-conflicts", "-f", changed])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(try k.kubectl(["get", "deploy", "web", "-o", "jsonpath={.metadata.generation}"]).stdout == "2")
+
+        let listed = try k.kubectl(["get", "configmaps", "-l", "app=web", "-o", "name"])
+        #expect(listed.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "configmap/cfg")
+
+        let deleted = try k.kubectl(["delete", "-f", file])
+        #expect(deleted.status == 0, "\(deleted.stderr)")
+        let gone = try k.kubectl(["get", "deploy", "web"])
+        #expect(gone.status != 0)
+        #expect(gone.stderr.contains("not found"))
+    }
+
+    @Test(.enabled(if: KubeEmulator.hasKubectl, "kubectl is not installed: SKIPPED"))
+    func aFailingRolloutIsReportedByKubectl() throws {
+        let k = try KubeEmulator(namespace: "ml")
+        let dir = TemporaryDirectory()
+        let file = dir.write("app.yaml", Self.manifests.replacingOccurrences(of: "nginx:1", with: "nginx:fail-rollout"))
+        #expect(try k.kubectl(["apply", "--server-side", "-f", file]).status == 0)
+        let rollout = try k.kubectl(["rollout", "status", "deploy/web", "--timeout=30s"])
+        #expect(rollout.status != 0)
+        #expect(rollout.stderr.contains("exceeded its progress deadline"))
+    }
+}

@@ -1,0 +1,476 @@
+"""A Kubernetes API server emulator for Sluice's tests (never shipped).
+
+Enough of the API for Sluice's client and for the real kubectl: version, aggregated and
+legacy discovery, a minimal OpenAPI v3, create/get/list (label and field selectors)/
+delete, server-side apply with per-manager field ownership and 409 conflicts, dryRun=All,
+metadata.generation bumped on spec (and Deployment annotation) changes only,
+resourceVersion on every write (not on a no-op apply), watch, and rollout simulators.
+
+Test hooks (not Kubernetes API):
+  GET  /_emulator/stats            request counts
+  POST /_emulator/fail/<ns>/<name> the next rollouts of that workload never become healthy
+  POST /_emulator/deny/<verb>/<resource>   answer 403 for that verb
+A container image containing "fail-rollout" also fails its rollout.
+
+usage: kube_emulator.py MINOR   (prints "PORT <n>")
+"""
+import copy
+import json
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import yaml
+
+MINOR = sys.argv[1] if len(sys.argv) > 1 else "32"
+NAMESPACED_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+
+# group, version, resource, kind, namespaced, short names
+RESOURCES = [
+    ("", "v1", "namespaces", "Namespace", False, ["ns"]),
+    ("", "v1", "configmaps", "ConfigMap", True, ["cm"]),
+    ("", "v1", "secrets", "Secret", True, []),
+    ("", "v1", "services", "Service", True, ["svc"]),
+    ("", "v1", "serviceaccounts", "ServiceAccount", True, ["sa"]),
+    ("apps", "v1", "deployments", "Deployment", True, ["deploy"]),
+    ("apps", "v1", "statefulsets", "StatefulSet", True, ["sts"]),
+    ("apps", "v1", "daemonsets", "DaemonSet", True, ["ds"]),
+    ("batch", "v1", "jobs", "Job", True, []),
+]
+BY_PATH = {(g, v, r): (k, ns, sn) for g, v, r, k, ns, sn in RESOURCES}
+
+lock = threading.Condition()
+store = {}          # (group, resource, namespace, name) -> object
+owners = {}         # same key -> {manager: set(paths)}
+events = []         # (rv, type, group, resource, object)
+revision = [100]
+stats = {"requests": 0, "by_verb": {}}
+failing = set()     # (namespace, name)
+denied = set()      # (verb, resource)
+ROLLOUT_DELAY = 0.3
+
+
+def now():
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def status(code, reason, message, details=None):
+    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": reason, "code": code}
+    if details:
+        body["details"] = details
+    return code, body
+
+
+def leaf_paths(obj, prefix=()):
+    """Paths of the leaves of an applied object (lists are atomic leaves)."""
+    out = set()
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, dict) and v:
+                out |= leaf_paths(v, prefix + (k,))
+            else:
+                out.add(prefix + (k,))
+    return out
+
+
+def get_path(obj, path):
+    for p in path:
+        if not isinstance(obj, dict) or p not in obj:
+            return None
+        obj = obj[p]
+    return obj
+
+
+def set_path(obj, path, value):
+    for p in path[:-1]:
+        obj = obj.setdefault(p, {})
+    obj[path[-1]] = copy.deepcopy(value)
+
+
+def del_path(obj, path):
+    parents = []
+    for p in path[:-1]:
+        if not isinstance(obj, dict) or p not in obj:
+            return
+        parents.append((obj, p))
+        obj = obj[p]
+    if isinstance(obj, dict):
+        obj.pop(path[-1], None)
+    for parent, key in reversed(parents):   # drop emptied maps
+        if parent[key] == {}:
+            del parent[key]
+
+
+IDENTITY = {("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace")}
+
+
+def fields_v1(paths):
+    root = {}
+    for path in sorted(paths):
+        node = root
+        for p in path:
+            node = node.setdefault("f:" + p, {})
+    return root
+
+
+def with_managed_fields(obj, key):
+    out = copy.deepcopy(obj)
+    entries = []
+    for manager, paths in sorted(owners.get(key, {}).items()):
+        entries.append({"manager": manager, "operation": "Apply", "apiVersion": obj["apiVersion"],
+                        "time": obj["metadata"].get("creationTimestamp"), "fieldsType": "FieldsV1",
+                        "fieldsV1": fields_v1(paths)})
+    out["metadata"]["managedFields"] = entries
+    return out
+
+
+def next_rv():
+    revision[0] += 1
+    return str(revision[0])
+
+
+def record(kind_of_event, group, resource, obj):
+    events.append((int(obj["metadata"]["resourceVersion"]), kind_of_event, group, resource, copy.deepcopy(obj)))
+    lock.notify_all()
+
+
+def apply(group, version, resource, namespace, name, body, manager, force, dry_run):
+    kind, namespaced, _ = BY_PATH[(group, version, resource)]
+    if not isinstance(body, dict):
+        return status(400, "BadRequest", "the apply patch must be an object")
+    if body.get("kind") != kind or body.get("apiVersion") != (f"{group}/{version}" if group else version):
+        return status(400, "BadRequest", f"apply patch kind/apiVersion must be {kind}, {(group + '/' if group else '') + version}")
+    meta = body.get("metadata") or {}
+    if meta.get("name") != name:
+        return status(400, "BadRequest", "the name in the body must match the name in the URL")
+    if namespaced and meta.get("namespace", namespace) != namespace:
+        return status(400, "BadRequest", "the namespace of the object does not match the namespace on the request")
+    spec = body.get("spec")
+    if kind == "Deployment" and isinstance(spec, dict):
+        replicas = spec.get("replicas", 1)
+        if not isinstance(replicas, int) or replicas < 0:
+            return status(422, "Invalid", f'Deployment.apps "{name}" is invalid: spec.replicas: Invalid value: {json.dumps(replicas)}: must be greater than or equal to 0',
+                          {"name": name, "group": group, "kind": kind,
+                           "causes": [{"reason": "FieldValueInvalid", "message": "Invalid value: must be greater than or equal to 0", "field": "spec.replicas"}]})
+    key = (group, resource, namespace if namespaced else "", name)
+    existing = store.get(key)
+    applied = leaf_paths(body) - IDENTITY
+    managers = copy.deepcopy(owners.get(key, {}))
+    conflicts = []
+    if existing is not None and not force:
+        for other, paths in managers.items():
+            if other == manager:
+                continue
+            for path in applied & paths:
+                if get_path(existing, path) != get_path(body, path):
+                    conflicts.append((other, path))
+    if conflicts:
+        causes = [{"type": "FieldManagerConflict", "message": f'conflict with "{m}": .{".".join(p)}', "field": "." + ".".join(p)}
+                  for m, p in conflicts]
+        return status(409, "Conflict", f'Apply failed with {len(conflicts)} conflict{"s" if len(conflicts) > 1 else ""}: '
+                      + "; ".join(c["message"] for c in causes), {"name": name, "group": group, "kind": resource, "causes": causes})
+    obj = copy.deepcopy(existing) if existing else {"apiVersion": body["apiVersion"], "kind": kind,
+                                                     "metadata": {"name": name, "uid": str(uuid.uuid4()), "creationTimestamp": now()}}
+    if namespaced:
+        obj["metadata"]["namespace"] = namespace
+    # Fields this manager owned and no longer applies are removed (unless someone else owns them).
+    for path in managers.get(manager, set()) - applied:
+        if not any(path in paths for m, paths in managers.items() if m != manager):
+            del_path(obj, path)
+    for path in applied:
+        set_path(obj, path, get_path(body, path))
+    for other in list(managers):
+        if other != manager:
+            managers[other] -= applied   # forced or equal values: ownership moves or is shared
+            if not managers[other]:
+                del managers[other]
+    managers[manager] = applied
+    before = copy.deepcopy(existing) if existing else None
+    if before is not None:
+        comparable = lambda o: {k: v for k, v in o.items() if k != "status"}
+        strip = lambda o: {**comparable(o), "metadata": {k: v for k, v in o["metadata"].items() if k not in ("resourceVersion", "generation")}}
+        if strip(before) == strip(obj) and managers == owners.get(key, {}):
+            return 200, with_managed_fields(existing, key)   # a no-op apply changes nothing, not even resourceVersion
+    spec_changed = before is None or before.get("spec") != obj.get("spec") or (
+        kind == "Deployment" and before["metadata"].get("annotations") != obj["metadata"].get("annotations"))
+    if "spec" in obj or before is None:
+        obj["metadata"]["generation"] = (before or {}).get("metadata", {}).get("generation", 0) + (1 if spec_changed else 0)
+        if obj["metadata"]["generation"] == 0:
+            obj["metadata"]["generation"] = 1
+    if dry_run:
+        preview = copy.deepcopy(obj)
+        preview["metadata"]["resourceVersion"] = (existing or {}).get("metadata", {}).get("resourceVersion", "")
+        saved, owners[key] = owners.get(key), managers
+        result = with_managed_fields(preview, key)
+        if saved is None:
+            del owners[key]
+        else:
+            owners[key] = saved
+        return (200 if existing else 201), result
+    obj["metadata"]["resourceVersion"] = next_rv()
+    store[key] = obj
+    owners[key] = managers
+    record("MODIFIED" if existing else "ADDED", group, resource, obj)
+    if spec_changed and kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
+        threading.Timer(ROLLOUT_DELAY, rollout, args=(key,)).start()
+    return (200 if existing else 201), with_managed_fields(obj, key)
+
+
+def rollout(key):
+    """Moves a workload's status forward, as its controller would (or fails it)."""
+    with lock:
+        obj = store.get(key)
+        if obj is None:
+            return
+        kind = obj["kind"]
+        gen = obj["metadata"].get("generation", 1)
+        spec = obj.get("spec", {})
+        images = json.dumps(spec.get("template", {}).get("spec", {}).get("containers", []))
+        fail = (key[2], key[3]) in failing or "fail-rollout" in images
+        replicas = spec.get("replicas", 1)
+        if kind == "Deployment":
+            st = {"observedGeneration": gen, "replicas": replicas, "updatedReplicas": replicas}
+            if fail:
+                st["unavailableReplicas"] = replicas
+                st["conditions"] = [
+                    {"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable", "message": "Deployment does not have minimum availability."},
+                    {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+                     "message": f'ReplicaSet "{key[3]}-{gen}" has timed out progressing.'}]
+            else:
+                st.update({"readyReplicas": replicas, "availableReplicas": replicas})
+                st["conditions"] = [
+                    {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable", "message": "Deployment has minimum availability."},
+                    {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": f'ReplicaSet "{key[3]}-{gen}" has successfully progressed.'}]
+            st = {k: v for k, v in st.items() if v != 0}   # zero counts are omitted, as the API server does
+        elif kind == "StatefulSet":
+            st = {"observedGeneration": gen, "replicas": replicas, "currentReplicas": 0 if fail else replicas,
+                  "updatedReplicas": 0 if fail else replicas, "readyReplicas": 0 if fail else replicas,
+                  "currentRevision": f"{key[3]}-{gen}", "updateRevision": f"{key[3]}-{gen}"}
+            st = {k: v for k, v in st.items() if v != 0}
+        elif kind == "DaemonSet":
+            st = {"observedGeneration": gen, "desiredNumberScheduled": 1, "currentNumberScheduled": 1,
+                  "updatedNumberScheduled": 0 if fail else 1, "numberAvailable": 0 if fail else 1, "numberReady": 0 if fail else 1}
+            st = {k: v for k, v in st.items() if v != 0}
+        else:  # Job
+            st = {"failed": 1, "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]} if fail else \
+                 {"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}
+        obj["status"] = st
+        obj["metadata"]["resourceVersion"] = next_rv()
+        record("MODIFIED", key[0], key[1], obj)
+
+
+def matches(obj, label_selector, field_selector):
+    labels = obj["metadata"].get("labels", {}) or {}
+    for term in filter(None, (label_selector or "").split(",")):
+        if "!=" in term:
+            k, v = term.split("!=", 1)
+            if labels.get(k) == v:
+                return False
+        elif "=" in term:
+            k, v = term.replace("==", "=").split("=", 1)
+            if labels.get(k) != v:
+                return False
+        elif term.startswith("!"):
+            if term[1:] in labels:
+                return False
+        elif term not in labels:
+            return False
+    for term in filter(None, (field_selector or "").split(",")):
+        k, v = term.split("=", 1)
+        if k == "metadata.name" and obj["metadata"]["name"] != v:
+            return False
+        if k == "metadata.namespace" and obj["metadata"].get("namespace") != v:
+            return False
+    return True
+
+
+def discovery_aggregated(groups):
+    items = []
+    for group in groups:
+        versions = {}
+        for g, v, r, k, ns, sn in RESOURCES:
+            if g == group:
+                versions.setdefault(v, []).append({
+                    "resource": r, "responseKind": {"group": g, "version": v, "kind": k}, "scope": "Namespaced" if ns else "Cluster",
+                    "singularResource": k.lower(), "verbs": NAMESPACED_VERBS, **({"shortNames": sn} if sn else {})})
+        items.append({"metadata": {"name": group}, "versions": [{"version": v, "resources": res, "freshness": "Current"} for v, res in versions.items()]})
+    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items}
+
+
+def resource_list(group, version):
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": f"{group}/{version}" if group else version,
+            "resources": [{"name": r, "singularName": k.lower(), "namespaced": ns, "kind": k, "verbs": NAMESPACED_VERBS,
+                           **({"shortNames": sn} if sn else {})}
+                          for g, v, r, k, ns, sn in RESOURCES if g == group and v == version]}
+
+
+def openapi_doc(group, version):
+    prefix = f"/apis/{group}/{version}" if group else f"/api/{version}"
+    paths, schemas = {}, {}
+    for g, v, r, k, ns, sn in RESOURCES:
+        if g != group or v != version:
+            continue
+        gvk = {"group": g, "version": v, "kind": k}
+        path = f"{prefix}/namespaces/{{namespace}}/{r}/{{name}}" if ns else f"{prefix}/{r}/{{name}}"
+        paths[path] = {"patch": {"x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk,
+                                 "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string"}},
+                                                {"name": "dryRun", "in": "query", "schema": {"type": "string"}}],
+                                 "responses": {"200": {"description": "OK"}}}}
+        schemas[f"io.k8s.api.{g or 'core'}.{v}.{k}"] = {"type": "object", "x-kubernetes-group-version-kind": [gvk],
+                                                        "x-kubernetes-preserve-unknown-fields": True}
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": f"v1.{MINOR}.0"}, "paths": paths,
+            "components": {"schemas": schemas}}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send_json(self, code, body, content_type="application/json"):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def route(self):
+        url = urlparse(self.path)
+        q = {k: v[0] for k, v in parse_qs(url.query).items()}
+        parts = [p for p in url.path.split("/") if p]
+        with lock:
+            stats["requests"] += 1
+            stats["by_verb"][self.command] = stats["by_verb"].get(self.command, 0) + 1
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+
+        if parts[:1] == ["_emulator"]:
+            if parts[1] == "stats":
+                return self.send_json(200, stats)
+            if parts[1] == "fail":
+                failing.add((parts[2], parts[3]))
+                return self.send_json(200, {})
+            if parts[1] == "deny":
+                denied.add((parts[2], parts[3]))
+                return self.send_json(200, {})
+        if url.path == "/version":
+            return self.send_json(200, {"major": "1", "minor": MINOR, "gitVersion": f"v1.{MINOR}.0", "platform": "linux/amd64"})
+        if parts and parts[0] == "openapi":
+            if len(parts) == 2:
+                docs = {("api/v1" if not g else f"apis/{g}/{v}"): {"serverRelativeURL": f"/openapi/v3/{'api/v1' if not g else f'apis/{g}/{v}'}?hash=1"}
+                        for g, v in sorted({(g, v) for g, v, *_ in RESOURCES})}
+                return self.send_json(200, {"paths": docs})
+            group, version = ("", parts[3]) if parts[2] == "api" else (parts[3], parts[4])
+            return self.send_json(200, openapi_doc(group, version))
+        aggregated = "as=APIGroupDiscoveryList" in (self.headers.get("Accept") or "")
+        agg_type = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+        if url.path == "/api":
+            if aggregated:
+                return self.send_json(200, discovery_aggregated([""]), agg_type)
+            return self.send_json(200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []})
+        if url.path == "/apis":
+            groups = sorted({g for g, *_ in RESOURCES if g})
+            if aggregated:
+                return self.send_json(200, discovery_aggregated(groups), agg_type)
+            return self.send_json(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
+                {"name": g, "versions": [{"groupVersion": f"{g}/v1", "version": "v1"}], "preferredVersion": {"groupVersion": f"{g}/v1", "version": "v1"}}
+                for g in groups]})
+        # /api/v1[/namespaces/ns]/resource[/name]  or  /apis/g/v[/namespaces/ns]/resource[/name]
+        if parts[:1] == ["api"]:
+            group, version, rest = "", parts[1], parts[2:]
+        elif parts[:1] == ["apis"] and len(parts) >= 3:
+            group, version, rest = parts[1], parts[2], parts[3:]
+        else:
+            return self.send_json(*status(404, "NotFound", f"the server could not find the requested resource ({url.path})"))
+        if not rest:
+            return self.send_json(200, resource_list(group, version))
+        namespace = ""
+        if rest[0] == "namespaces" and len(rest) >= 3:
+            namespace, rest = rest[1], rest[2:]
+        resource, name = rest[0], (rest[1] if len(rest) > 1 else None)
+        if (group, version, resource) not in BY_PATH:
+            return self.send_json(*status(404, "NotFound", f"the server could not find the requested resource"))
+        kind, namespaced, _ = BY_PATH[(group, version, resource)]
+        verb = {"GET": "watch" if q.get("watch") in ("true", "1") else ("get" if name else "list"),
+                "PATCH": "patch", "DELETE": "delete", "POST": "create", "PUT": "update"}[self.command]
+        if (verb, resource) in denied:
+            who = "system:serviceaccount:default:sluice"
+            scope = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
+            return self.send_json(*status(403, "Forbidden", f'{resource}{"." + group if group else ""} "{name or ""}" is forbidden: User "{who}" cannot {verb} resource "{resource}" in API group "{group}"{scope}',
+                                          {"name": name or "", "group": group, "kind": resource}))
+        key = (group, resource, namespace if namespaced else "", name)
+        if self.command == "PATCH":
+            if self.headers.get("Content-Type", "").split(";")[0] != "application/apply-patch+yaml":
+                return self.send_json(*status(415, "UnsupportedMediaType", "only server-side apply is supported by this emulator"))
+            if not q.get("fieldManager"):
+                return self.send_json(*status(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"))
+            try:
+                body = yaml.safe_load(raw.decode() or "{}")
+            except yaml.YAMLError as e:
+                return self.send_json(*status(400, "BadRequest", f"error decoding YAML: {e}"))
+            with lock:
+                code, out = apply(group, version, resource, namespace, name, body, q["fieldManager"], q.get("force") == "true", q.get("dryRun") == "All")
+            return self.send_json(code, out)
+        if self.command == "DELETE":
+            with lock:
+                obj = store.pop(key, None)
+                owners.pop(key, None)
+                if obj is None:
+                    return self.send_json(*status(404, "NotFound", f'{resource}{"." + group if group else ""} "{name}" not found', {"name": name, "group": group, "kind": resource}))
+                obj["metadata"]["resourceVersion"] = next_rv()
+                record("DELETED", group, resource, obj)
+            return self.send_json(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                                        "details": {"name": name, "group": group, "kind": resource, "uid": obj["metadata"]["uid"]}})
+        if self.command != "GET":
+            return self.send_json(*status(405, "MethodNotAllowed", f"{self.command} is not supported by this emulator"))
+        if verb == "get":
+            with lock:
+                obj = store.get(key)
+                if obj is None:
+                    return self.send_json(*status(404, "NotFound", f'{resource}{"." + group if group else ""} "{name}" not found', {"name": name, "group": group, "kind": resource}))
+                return self.send_json(200, with_managed_fields(obj, key))
+        selector, fields = q.get("labelSelector"), q.get("fieldSelector")
+        in_scope = lambda k: k[0] == group and k[1] == resource and (not namespace or k[2] == namespace)
+        if verb == "list":
+            with lock:
+                items = [with_managed_fields(o, k) for k, o in sorted(store.items()) if in_scope(k) and matches(o, selector, fields)]
+                return self.send_json(200, {"kind": kind + "List", "apiVersion": f"{group}/{version}" if group else version,
+                                            "metadata": {"resourceVersion": str(revision[0])}, "items": items})
+        # watch: stream events after resourceVersion as JSON lines until timeoutSeconds.
+        since = int(q.get("resourceVersion") or 0)
+        deadline = time.time() + min(float(q.get("timeoutSeconds") or 60), 120)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        sent = since
+        try:
+            while time.time() < deadline:
+                with lock:
+                    pending = [e for e in events if e[0] > sent and e[2] == group and e[3] == resource
+                               and (not namespace or e[4]["metadata"].get("namespace") == namespace) and matches(e[4], selector, fields)]
+                    if not pending:
+                        lock.wait(timeout=max(0.05, min(1.0, deadline - time.time())))
+                        continue
+                for rv, typ, _, _, obj in pending:
+                    line = (json.dumps({"type": typ, "object": obj}) + "\n").encode()
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+                    self.wfile.flush()
+                    sent = rv
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    do_GET = do_PATCH = do_DELETE = do_POST = do_PUT = route
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server.daemon_threads = True
+print("PORT", server.server_address[1], flush=True)
+server.serve_forever()
