@@ -42,6 +42,9 @@ let package = Package(
             dependencies: ["SluiceCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
         ),
 
+        // The Kubernetes API: kubeconfig, discovery, server-side apply, health.
+        .target(name: "SluiceKube", dependencies: ["SluiceCore", "SluiceHTTP", "SluiceYAML"]),
+
         // Prometheus HTTP API: live metrics that trigger retraining.
         .target(name: "SluicePrometheus", dependencies: ["SluiceHTTP"]),
 
@@ -54,7 +57,7 @@ let package = Package(
         // Connects adapters to the core: load a spec, plan a commit, run it, gate and promote it.
         .target(
             name: "SluiceController",
-            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceForge", "SluicePrometheus"]
+            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceForge", "SluicePrometheus", "SluiceKube"]
         ),
 
         // Thin CLI.
@@ -66,6 +69,7 @@ let package = Package(
                 "SluiceRunner",
                 "SluiceRegistry",
                 "SluiceForge",
+                "SluiceKube",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

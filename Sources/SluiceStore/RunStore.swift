@@ -118,6 +118,17 @@ public final class RunStore: Sendable {
                 BEGIN SELECT RAISE(ABORT, 'the promotion log is append-only'); END;
                 """)
         }
+        m.registerMigration("v3: deploy inventory") { db in
+            // What Sluice applied to each Kubernetes environment: the only objects it may prune.
+            try db.create(table: "inventory") { t in
+                t.column("environment", .text).notNull()
+                t.column("apiVersion", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("namespace", .text).notNull()
+                t.column("name", .text).notNull()
+                t.primaryKey(["environment", "apiVersion", "kind", "namespace", "name"])
+            }
+        }
         return m
     }
 
@@ -238,6 +249,37 @@ public final class RunStore: Sendable {
     public func knownCacheKeys() throws(StoreError) -> Set<String> {
         try read { db in
             Set(try String.fetchAll(db, sql: "SELECT DISTINCT cacheKey FROM stage_results WHERE status = ?", arguments: [StageStatus.succeeded.rawValue]))
+        }
+    }
+
+    /// One object Sluice applied to an environment.
+    public struct InventoryItem: Hashable, Sendable {
+        public var apiVersion: String, kind: String, namespace: String, name: String
+        public init(apiVersion: String, kind: String, namespace: String, name: String) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.namespace = namespace
+            self.name = name
+        }
+    }
+
+    public func inventory(environment: String) throws(StoreError) -> [InventoryItem] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT apiVersion, kind, namespace, name FROM inventory WHERE environment = ? ORDER BY kind, namespace, name",
+                             arguments: [environment]).map {
+                InventoryItem(apiVersion: $0["apiVersion"], kind: $0["kind"], namespace: $0["namespace"], name: $0["name"])
+            }
+        }
+    }
+
+    /// Replaces an environment's inventory in one transaction.
+    public func setInventory(_ items: [InventoryItem], environment: String) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM inventory WHERE environment = ?", arguments: [environment])
+            for i in items {
+                try db.execute(sql: "INSERT OR REPLACE INTO inventory (environment, apiVersion, kind, namespace, name) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [environment, i.apiVersion, i.kind, i.namespace, i.name])
+            }
         }
     }
 

@@ -3,6 +3,7 @@ import FoundationEssentials
 import SluiceController
 import SluiceCore
 import SluiceGit
+import SluiceKube
 import SluiceRegistry
 import SluiceStore
 
@@ -13,7 +14,8 @@ struct DeployContext {
 
     init(_ global: GlobalOptions, model: String?) throws {
         registry = try RegistryContext(global, model: model)
-        environments = Environments(registry: try registry.promotion.registry)
+        environments = Environments(registry: try registry.promotion.registry, store: registry.store,
+                                    environment: ProcessInfo.processInfo.environment)
     }
 
     /// The version in production, or a clear error.
@@ -98,7 +100,11 @@ struct Deploy: AsyncParsableCommand {
                 throw LoadError(message: "\(CommitPlanner.specFile) of version \(version.version) has no 'deploy' section")
             }
             DiffCommand.print(result.changes)
-            if dryRun {
+            if let healthy = result.healthy {
+                Output.out(healthy ? "deployed \(version.model) version \(version.version) to \(result.branch): healthy"
+                                   : "deployed \(version.model) version \(version.version) to \(result.branch) but it is NOT healthy: \(result.failure ?? "")")
+                if !healthy { throw ExitCode(1) }
+            } else if dryRun {
                 Output.out("dry run: branch \(result.branch) not changed")
             } else if let commit = result.commit {
                 Output.out("deployed \(version.model) version \(version.version): branch \(result.branch) at \(commit.prefix(12))")
@@ -106,6 +112,8 @@ struct Deploy: AsyncParsableCommand {
             } else {
                 Output.out("branch \(result.branch) already holds \(version.model) version \(version.version)")
             }
+        } catch let e as ExitCode {
+            throw e
         } catch {
             throw Output.fail(error)
         }
@@ -161,10 +169,26 @@ struct Status: AsyncParsableCommand {
                 return
             }
             Output.out("\(version.model): version \(version.version) in production (commit \(version.commit.prefix(12)), registry \(context.environments.registry.kind))")
-            guard let (deploy, files) = try context.environments.render(version, repository: repository) else {
+            guard let (deploy, objects) = try context.environments.render(version, repository: repository) else {
                 Output.out("no 'deploy' section: not deployed anywhere")
                 return
             }
+            if deploy.target == .kubernetes {
+                let deployer = try context.environments.kubernetes(deploy)
+                var states: [String] = []
+                for o in objects where RolloutStatus.workloadKinds.contains(o.kind) {
+                    let live = try deployer.client.get(apiVersion: o.apiVersion, kind: o.kind, namespace: o.namespace, name: o.name)
+                    states.append("  \(o.displayName): " + (live.map { s -> String in
+                        switch RolloutStatus.of(s) { case .ready: return "healthy"; case .waiting(let w): return "progressing (\(w))"; case .failed(let f): return "FAILED (\(f))" }
+                    } ?? "missing"))
+                }
+                let changes = try deployer.diff(objects)
+                Output.out("\(deploy.environment): kubernetes context \(deployer.client.config.context) at \(deployer.client.config.server), "
+                           + (changes.isEmpty ? "in sync with production" : "OUT OF SYNC (\(changes.filter { !$0.hasPrefix(" ") }.count) objects; `sluice diff`)"))
+                states.forEach(Output.out)
+                return
+            }
+            let files = try ManifestRenderer.files(objects)
             let branch = DeployService.branch(for: deploy)
             guard let head = repository.resolveReference("refs/heads/" + branch), let commit = try? repository.commit(head) else {
                 Output.out("\(deploy.environment): branch \(branch) does not exist yet (run `sluice deploy`)")

@@ -38,7 +38,8 @@ struct RegistryContext {
             let gate = (try? repository.commit("HEAD")).flatMap { $0.contents(at: CommitPlanner.specFile) }
                 .flatMap { SpecLoader.load(bytes: $0, file: CommitPlanner.specFile, paths: nil).spec?.gate }
             return Promotion(store: store, registry: try RunService.registry(for: gate, store: store,
-                                                                              environment: ProcessInfo.processInfo.environment))
+                                                                              environment: ProcessInfo.processInfo.environment),
+                             environment: ProcessInfo.processInfo.environment)
         }
     }
 
@@ -57,7 +58,11 @@ struct RegistryContext {
     func finish(_ change: Promotion.Change, _ global: GlobalOptions) {
         var refs = [GitRepository.sluiceNotes]
         if let d = change.deployment {
-            Output.out(d.commit.map { "deploy: branch \(d.branch) updated (\($0.prefix(12)))" } ?? "deploy: branch \(d.branch) already up to date")
+            if d.branch.hasPrefix("kubernetes") {
+                Output.out("deploy: \(d.branch): \(d.changes.filter { !$0.hasPrefix(" ") }.count) objects changed, " + (d.healthy == true ? "healthy" : "NOT healthy: \(d.failure ?? "")"))
+            } else {
+                Output.out(d.commit.map { "deploy: branch \(d.branch) updated (\($0.prefix(12)))" } ?? "deploy: branch \(d.branch) already up to date")
+            }
             if d.commit != nil { refs.append("refs/heads/" + d.branch) }
         } else if let problem = change.deployProblem {
             Output.err("sluice: warning: the environment was not updated: \(problem)")

@@ -102,7 +102,9 @@ struct Run: AsyncParsableCommand {
             do {
                 let remote = RepositorySource.isRemote(global.repo) ? global.repo : nil
                 let credentials = GitCredentials.fromEnvironment(ProcessInfo.processInfo.environment)
-                gate = try service.gate(run: record, work: work, repository: repository, commit: commitObject) { refs in
+                let quiet = global.format == .json
+                gate = try service.gate(run: record, work: work, repository: repository, commit: commitObject,
+                                        progress: { if !quiet { Output.out("deploy: \($0)") } }) { refs in
                     guard let remote else { return }
                     do {
                         try GitMirror.push(repository, refspecs: refs.map { "\($0):\($0)" }, url: remote, credentials: credentials)
@@ -144,13 +146,19 @@ struct Run: AsyncParsableCommand {
                        + (gate.promoted ? ", model \(gate.report.model) version \(gate.version ?? "?") is now in production" : "")
                        + "  (report: sluice report \(record.id!))")
             for row in failed { Output.out("  \(row.slice.map { "\(row.metric) [\($0)]" } ?? row.metric): \(row.reason)") }
-            if let d = gate.deployment {
+            if let d = gate.deployment, d.branch.hasPrefix("kubernetes") {
+                let objects = d.changes.filter { !$0.hasPrefix(" ") }.count
+                Output.out("deploy: \(d.branch): \(objects) object\(objects == 1 ? "" : "s") changed"
+                           + (d.pruned.isEmpty ? "" : ", pruned \(d.pruned.joined(separator: ", "))")
+                           + (d.healthy == true ? "; healthy" : "; NOT healthy: \(d.failure ?? "")"))
+                if let back = gate.rolledBackTo { Output.out("deploy: rolled back to version \(back)") }
+            } else if let d = gate.deployment {
                 let objects = d.changes.filter { !$0.hasPrefix(" ") }.count
                 Output.out(d.commit.map { "deploy: branch \(d.branch) updated (\($0.prefix(12))): \(objects) object\(objects == 1 ? "" : "s") changed" }
                            ?? "deploy: branch \(d.branch) already holds these manifests")
             }
         }
-        if status != .succeeded || gate?.report.passed == false { throw ExitCode(1) }
+        if status != .succeeded || gate?.report.passed == false || gate?.deployment?.healthy == false { throw ExitCode(1) }
     }
 }
 

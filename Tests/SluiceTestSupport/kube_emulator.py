@@ -388,6 +388,8 @@ class Handler(BaseHTTPRequestHandler):
             group, version, rest = parts[1], parts[2], parts[3:]
         else:
             return self.send_json(*status(404, "NotFound", f"the server could not find the requested resource ({url.path})"))
+        if (group, version) not in {(g, v) for g, v, *_ in RESOURCES}:
+            return self.send_json(*status(404, "NotFound", "the server could not find the requested resource"))
         if not rest:
             return self.send_json(200, resource_list(group, version))
         namespace = ""

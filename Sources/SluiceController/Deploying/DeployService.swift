@@ -18,7 +18,7 @@ public struct DeployService: Sendable {
                     namespace: deploy.namespace ?? "default", run: version.runID ?? 0)
     }
 
-    /// Renders the manifests of `commit` for `facts`.
+    /// Renders the manifests of `commit` for `facts`, as one file per object.
     public func render(commit: GitCommit, deploy: DeploySpec, facts: DeployFacts) throws -> [(path: String, content: String)] {
         try ManifestRenderer.files(try ManifestRenderer.render(commit: commit, deploy: deploy, facts: facts))
     }
@@ -29,10 +29,21 @@ public struct DeployService: Sendable {
     }
 
     public struct Result: Sendable {
+        /// The environment branch, or `kubernetes` (context name after a colon).
         public var branch: String
         /// The new commit on the environment branch, nil when it already held these manifests.
         public var commit: String?
         public var changes: [String]
+        /// Kubernetes: whether the rollout became healthy, and why not.
+        public var healthy: Bool? = nil
+        public var failure: String? = nil
+        public var pruned: [String] = []
+
+        public init(branch: String, commit: String?, changes: [String]) {
+            self.branch = branch
+            self.commit = commit
+            self.changes = changes
+        }
     }
 
     /// Writes `files` to the environment branch with `message`.

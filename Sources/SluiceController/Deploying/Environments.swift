@@ -1,21 +1,30 @@
 import FoundationEssentials
 public import SluiceCore
 public import SluiceGit
+import SluiceKube
 public import SluiceRegistry
+public import SluiceStore
 
 /// Deploys registered versions by hand (`sluice deploy`, promote, rollback): each version is
 /// rendered from its own commit's manifests and `deploy` settings.
 public struct Environments: Sendable {
     public let registry: any ModelRegistry
+    public let store: RunStore
+    /// Sluice's environment: `KUBECONFIG`, `HOME` for the kubernetes target.
+    public let environment: [String: String]
 
-    public init(registry: any ModelRegistry) { self.registry = registry }
+    public init(registry: any ModelRegistry, store: RunStore, environment: [String: String]) {
+        self.registry = registry
+        self.store = store
+        self.environment = environment
+    }
 
     public struct NotDeployable: Error, Sendable, CustomStringConvertible {
         public var description: String
     }
 
-    /// The `deploy` section and rendered manifests of a version's commit (nil: it deploys nothing).
-    public func render(_ version: RegisteredVersion, repository: GitRepository) throws -> (deploy: DeploySpec, files: [(path: String, content: String)])? {
+    /// The `deploy` section and rendered objects of a version's commit (nil: it deploys nothing).
+    public func render(_ version: RegisteredVersion, repository: GitRepository) throws -> (deploy: DeploySpec, objects: [ManifestObject])? {
         let commit = try repository.commit(version.commit)
         guard let bytes = commit.contents(at: CommitPlanner.specFile) else {
             throw NotDeployable(description: "commit \(version.commit.prefix(12)) of \(version.model) version \(version.version) has no \(CommitPlanner.specFile)")
@@ -24,22 +33,46 @@ public struct Environments: Sendable {
         guard let spec = loaded.spec else { throw DiagnosticsError(loaded.diagnostics) }
         guard let deploy = spec.deploy else { return nil }
         let facts = DeployService.facts(for: version, deploy: deploy, registryKind: registry.kind)
-        return (deploy, try DeployService().render(commit: commit, deploy: deploy, facts: facts))
+        return (deploy, try ManifestRenderer.render(commit: commit, deploy: deploy, facts: facts))
     }
 
     /// Renders and writes a version to its environment (`dryRun`: only says what would change);
-    /// nil when its commit declares no `deploy`.
-    public func deploy(_ version: RegisteredVersion, repository: GitRepository, action: String, dryRun: Bool) throws -> DeployService.Result? {
-        guard let (deploy, files) = try render(version, repository: repository) else { return nil }
-        guard deploy.target == .branch else {
-            throw NotDeployable(description: "the kubernetes target is not available in this version; use 'target: branch' and let Argo CD or Flux sync it")
+    /// nil when its commit declares no `deploy`. On Kubernetes the result says whether the
+    /// rollout became healthy; rolling back a failed one is the caller's decision.
+    public func deploy(_ version: RegisteredVersion, repository: GitRepository, action: String, dryRun: Bool,
+                       progress: (String) -> Void = { _ in }) throws -> DeployService.Result? {
+        guard let (deploy, objects) = try render(version, repository: repository) else { return nil }
+        return try write(objects, deploy: deploy, facts: DeployService.facts(for: version, deploy: deploy, registryKind: registry.kind),
+                         repository: repository, action: action, dryRun: dryRun, progress: progress)
+    }
+
+    /// Writes rendered objects to the deploy target.
+    public func write(_ objects: [ManifestObject], deploy: DeploySpec, facts: DeployFacts, repository: GitRepository, action: String,
+                      dryRun: Bool, progress: (String) -> Void = { _ in }) throws -> DeployService.Result {
+        switch deploy.target {
+        case .branch:
+            let files = try ManifestRenderer.files(objects)
+            if dryRun {
+                return DeployService.Result(branch: DeployService.branch(for: deploy), commit: nil,
+                                            changes: DeployService().diff(files, deploy: deploy, repository: repository))
+            }
+            return try DeployService().deployToBranch(files, deploy: deploy, repository: repository,
+                                                      message: DeployService.message(facts, action: action, runID: facts.run))
+        case .kubernetes:
+            let deployer = try kubernetes(deploy)
+            let changes = try deployer.diff(objects)
+            var result = DeployService.Result(branch: "kubernetes:\(deployer.client.config.context)", commit: nil, changes: changes)
+            if dryRun { return result }
+            result.pruned = try deployer.apply(objects, progress: progress).pruned
+            let health = try deployer.waitHealthy(objects, timeout: Double(deploy.timeoutSeconds), progress: progress)
+            result.healthy = health.healthy
+            result.failure = health.message
+            return result
         }
-        if dryRun {
-            return DeployService.Result(branch: DeployService.branch(for: deploy), commit: nil,
-                                        changes: DeployService().diff(files, deploy: deploy, repository: repository))
-        }
-        let facts = DeployService.facts(for: version, deploy: deploy, registryKind: registry.kind)
-        return try DeployService().deployToBranch(files, deploy: deploy, repository: repository,
-                                                  message: DeployService.message(facts, action: action, runID: version.runID))
+    }
+
+    public func kubernetes(_ deploy: DeploySpec) throws -> KubernetesDeployer {
+        let config = try KubeConfig.load(environment: environment, context: deploy.context)
+        return KubernetesDeployer(client: KubeClient(config: config), store: store, environment: deploy.environment, force: deploy.force)
     }
 }

@@ -3,6 +3,7 @@ public import SluiceCore
 public import SluiceGit
 public import SluiceRegistry
 public import SluiceStore
+import SluiceKube
 
 /// After a run: evaluates the gate, stores the report, and on the production branch
 /// registers the candidate and promotes it when it passes. Merge requests and other
@@ -10,10 +11,13 @@ public import SluiceStore
 public struct GateService: Sendable {
     public let store: RunStore
     public let registry: any ModelRegistry
+    /// Sluice's environment (for the kubernetes target's kubeconfig).
+    public let environment: [String: String]
 
-    public init(store: RunStore, registry: any ModelRegistry) {
+    public init(store: RunStore, registry: any ModelRegistry, environment: [String: String] = [:]) {
         self.store = store
         self.registry = registry
+        self.environment = environment
     }
 
     public struct Outcome: Sendable {
@@ -23,10 +27,13 @@ public struct GateService: Sendable {
         public var version: String?
         /// Promoted, or why not.
         public var promoted: Bool
-        /// The rendered manifests to deploy, when promoted.
-        public var deployFiles: [(path: String, content: String)]?
+        /// The rendered objects to deploy and their facts, when promoted.
+        public var deployObjects: [ManifestObject]?
+        public var deployFacts: DeployFacts?
         /// Where the promoted model was deployed (the environment branch), when it was.
         public var deployment: DeployService.Result?
+        /// The version put back after a failed rollout.
+        public var rolledBackTo: String?
     }
 
     public static func modelName(_ spec: PipelineSpec, repositoryKey: String) -> String {
@@ -95,26 +102,39 @@ public struct GateService: Sendable {
         let digest = artifacts.first?.digest
         var version: String?
         var promoted = false
-        var deployFiles: [(path: String, content: String)]?
+        var deployObjects: [ManifestObject]?
+        var deployFacts: DeployFacts?
         var previewed = false
         // What deploying this candidate would change (the branch target: the environment branch's
         // files). A candidate whose manifests do not render cannot be promoted.
         func preview(version: String?) {
             previewed = true
             guard let deploy = spec.deploy else { return }
+            let objects: [ManifestObject]
+            let facts: DeployFacts
             do {
                 let candidateVersion = RegisteredVersion(model: model, version: version ?? "candidate", commit: run.commit, runID: runID,
                                                          metrics: candidate, datasetVersions: work.datasetVersions, artifactDigest: digest)
-                let facts = DeployService.facts(for: candidateVersion, deploy: deploy, registryKind: registry.kind)
-                let files = try DeployService().render(commit: commit, deploy: deploy, facts: facts)
-                report.deployChanges = deploy.target == .branch
-                    ? DeployService().diff(files, deploy: deploy, repository: repository)
-                    : ["the kubernetes target is not available in this version: nothing is applied"]
-                deployFiles = files
+                facts = DeployService.facts(for: candidateVersion, deploy: deploy, registryKind: registry.kind)
+                objects = try ManifestRenderer.render(commit: commit, deploy: deploy, facts: facts)
             } catch {
                 report.passed = false
                 if report.decision == .promote { report.decision = .reject }
                 report.notes.append("the manifests do not render, so this candidate cannot be deployed: \(error)")
+                return
+            }
+            deployObjects = objects
+            deployFacts = facts
+            do {
+                report.deployChanges = try Environments(registry: registry, store: store, environment: environment)
+                    .write(objects, deploy: deploy, facts: facts, repository: repository, action: "Deploy", dryRun: true).changes
+            } catch let error as KubeError where (400..<500).contains(error.status) {
+                // The cluster refuses these manifests (unknown kind, invalid field, no permission): deploying would fail.
+                report.passed = false
+                if report.decision == .promote { report.decision = .reject }
+                report.notes.append("the cluster refuses these manifests, so this candidate cannot be deployed: \(error)")
+            } catch {
+                report.notes.append("what deploying would change could not be computed: \(error)")
             }
         }
         // Nothing retrained (a docs-only commit): the candidate is production's own model.
@@ -136,7 +156,7 @@ public struct GateService: Sendable {
         if !previewed { preview(version: nil) }
         try save(report, runID: runID)
         return Outcome(report: report, markdown: GateReportMarkdown.render(report), version: version, promoted: promoted,
-                       deployFiles: promoted ? deployFiles : nil)
+                       deployObjects: promoted ? deployObjects : nil, deployFacts: deployFacts)
     }
 
     /// Promotes unless a newer commit is already in production (then the candidate is

@@ -9,6 +9,7 @@ public import SluiceStore
 public struct Promotion: Sendable {
     public let store: RunStore
     public let registry: any ModelRegistry
+    public let environment: [String: String]
 
     /// A log entry, and what happened to the environment.
     public struct Change: Sendable {
@@ -20,15 +21,19 @@ public struct Promotion: Sendable {
 
     func redeploy(_ version: RegisteredVersion, repository: GitRepository, action: String, entry: PromotionRecord) -> Change {
         do {
-            return Change(entry: entry, deployment: try Environments(registry: registry).deploy(version, repository: repository, action: action, dryRun: false))
+            let result = try Environments(registry: registry, store: store, environment: environment)
+                .deploy(version, repository: repository, action: action, dryRun: false)
+            return Change(entry: entry, deployment: result,
+                          deployProblem: result?.healthy == false ? "the rollout did not become healthy: \(result?.failure ?? "")" : nil)
         } catch {
             return Change(entry: entry, deployment: nil, deployProblem: "\(error)")
         }
     }
 
-    public init(store: RunStore, registry: any ModelRegistry) {
+    public init(store: RunStore, registry: any ModelRegistry, environment: [String: String] = [:]) {
         self.store = store
         self.registry = registry
+        self.environment = environment
     }
 
     /// The model a repository's `sluice.yaml` (at HEAD) names, else its folder name.

@@ -165,6 +165,12 @@ public struct DeploySpec: Hashable, Sendable {
     public var target: Target
     public var environment: String
     public var namespace: String?
+    /// kubeconfig context for the `kubernetes` target (default: the current context).
+    public var context: String?
+    /// Take over fields other managers own when applying (server-side apply `force`).
+    public var force: Bool = false
+    /// How long a rollout may take to become healthy before it is rolled back.
+    public var timeoutSeconds: Int = 600
     public var location: SourceLocation
 
     public init(manifests: String, target: Target = .branch, environment: String = "production",

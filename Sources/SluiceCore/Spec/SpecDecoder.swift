@@ -398,6 +398,13 @@ public struct SpecDecoder {
                 reader.error(n, "namespace '\(text)' is not a valid Kubernetes name", hint: "lower-case letters, digits and '-', at most 63 characters")
             }
         }
+        if let c = f["context"], let text = reader.nonEmptyString(c, what: "'deploy.context'") { spec.context = text }
+        if let fo = f["force"], let b = reader.bool(fo, what: "'deploy.force'") { spec.force = b }
+        if let t = f["timeout"], let text = reader.string(t, what: "'deploy.timeout'") {
+            if let seconds = DurationText.seconds(text), seconds > 0 { spec.timeoutSeconds = seconds } else {
+                reader.error(t, "'\(text)' is not a duration", hint: "write e.g. 90s, 10m")
+            }
+        }
         return spec
     }
 

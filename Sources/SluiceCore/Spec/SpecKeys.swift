@@ -9,7 +9,7 @@ public enum SpecKeys {
     public static let validateDataWith = ["data", "schema", "reference"]
     public static let gate = ["policy", "baseline", "model", "registry", "alias", "branch"]
     public static let registries = ["embedded", "mlflow"]
-    public static let deploy = ["manifests", "target", "environment", "namespace"]
+    public static let deploy = ["manifests", "target", "environment", "namespace", "context", "force", "timeout"]
     public static let supportedVersions = [1]
     public static let baselines = ["production"]
 }

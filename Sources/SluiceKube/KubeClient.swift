@@ -1,0 +1,203 @@
+import Foundation
+public import SluiceHTTP
+import Synchronization
+
+/// A Kubernetes API client over the libcurl adapter: discovery (cached, refreshed on a
+/// miss), server-side apply (`fieldManager=sluice`, `fieldValidation=Strict`, optional
+/// `dryRun=All`), get, list by label, delete. Connection errors, 429 (honouring
+/// Retry-After) and 5xx are retried with backoff; other answers become `KubeError`s that
+/// carry the server's Status reason, message and causes.
+public final class KubeClient: Sendable {
+    public let config: KubeConfig
+    public let fieldManager: String
+    let http: HTTPClient
+    private let resources = Mutex<[String: Resource]>([:])
+    private let requestCount = Atomic<Int>(0)
+
+    public struct Resource: Sendable, Hashable {
+        public var groupVersion: String
+        public var name: String
+        public var kind: String
+        public var namespaced: Bool
+        var prefix: String { groupVersion.contains("/") ? "/apis/\(groupVersion)" : "/api/\(groupVersion)" }
+    }
+
+    public init(config: KubeConfig, fieldManager: String = "sluice") {
+        self.config = config
+        self.fieldManager = fieldManager
+        http = HTTPClient(tls: config.tls)
+    }
+
+    /// Requests sent so far (for benchmarks).
+    public var requestsMade: Int { requestCount.load(ordering: .relaxed) }
+
+    // MARK: transport
+
+    func send(_ method: String, _ path: String, query: [(String, String)] = [], body: [UInt8]? = nil,
+              contentType: String? = nil, accept: String = "application/json") throws(KubeError) -> (status: Int, json: Any?) {
+        var url = config.server
+        while url.hasSuffix("/") { url.removeLast() }
+        url += path
+        if !query.isEmpty { url += "?" + query.map { "\($0.0)=\(Self.escape($0.1))" }.joined(separator: "&") }
+        var headers: [(name: String, value: String)] = [("Accept", accept), ("User-Agent", "sluice")]
+        if let token = config.token { headers.append(("Authorization", "Bearer \(token)")) }
+        if let contentType { headers.append(("Content-Type", contentType)) }
+        var attempt = 0
+        while true {
+            attempt += 1
+            requestCount.add(1, ordering: .relaxed)
+            let response: HTTPResponse
+            do {
+                response = try http.send(HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: 60))
+            } catch {
+                if error.kind == .tls {
+                    throw KubeError(status: 0, reason: "TLS", message: "TLS with \(config.server) failed: \(error.message) (the certificate authority does not match the server's certificate; verification stays on)")
+                }
+                if attempt < 5, error.kind == .connect || error.kind == .timeout {
+                    usleep(UInt32(Self.delay(attempt) * 1e6))
+                    continue
+                }
+                throw KubeError(status: 0, reason: "Unreachable", message: "the Kubernetes API server at \(config.server) is unreachable: \(error.message)")
+            }
+            if (response.status == 429 || response.status >= 500), attempt < 5 {
+                let retryAfter = response.header("Retry-After").flatMap(Double.init)
+                usleep(UInt32(min(30, retryAfter ?? Self.delay(attempt)) * 1e6))
+                continue
+            }
+            let json = response.body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(response.body))
+            guard (200..<300).contains(response.status) else {
+                throw KubeError(status: response.status, json: json, method: method, path: path, server: config.server)
+            }
+            return (response.status, json)
+        }
+    }
+
+    static func delay(_ attempt: Int) -> Double { min(4, 0.2 * pow(2, Double(attempt - 1))) }
+
+    static func escape(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+
+    // MARK: discovery
+
+    /// The resource serving `kind` in `apiVersion`, from discovery (refreshed once on a miss).
+    public func resource(apiVersion: String, kind: String) throws(KubeError) -> Resource {
+        let key = apiVersion + "/" + kind
+        if let known = resources.withLock({ $0[key] }) { return known }
+        let path = apiVersion.contains("/") ? "/apis/\(apiVersion)" : "/api/\(apiVersion)"
+        let list: Any?
+        do {
+            list = try send("GET", path).json
+        } catch {
+            if error.status == 404 {
+                throw KubeError(status: 404, reason: "NotFound", message: "the server does not serve \(apiVersion) (kind \(kind)): is the API group or CRD installed?")
+            }
+            throw error
+        }
+        for r in (list as? [String: Any])?["resources"] as? [[String: Any]] ?? [] {
+            guard let name = r["name"] as? String, !name.contains("/"), let k = r["kind"] as? String else { continue }
+            let res = Resource(groupVersion: apiVersion, name: name, kind: k, namespaced: r["namespaced"] as? Bool ?? true)
+            resources.withLock { $0[apiVersion + "/" + k] = res }
+        }
+        guard let found = resources.withLock({ $0[key] }) else {
+            throw KubeError(status: 404, reason: "NotFound", message: "unknown kind \(kind) in \(apiVersion): the server's discovery does not list it (check the kind's spelling, or install its CRD)")
+        }
+        return found
+    }
+
+    func objectPath(_ r: Resource, namespace: String?, name: String?) -> String {
+        var p = r.prefix
+        if r.namespaced { p += "/namespaces/\(namespace ?? config.namespace)" }
+        p += "/\(r.name)"
+        if let name { p += "/\(name)" }
+        return p
+    }
+
+    // MARK: verbs
+
+    /// Server-side apply of one object (JSON). Returns the object as the server has it
+    /// (or would have it, with `dryRun`).
+    public func apply(_ object: [String: Any], dryRun: Bool = false, force: Bool = false) throws(KubeError) -> [String: Any] {
+        let (apiVersion, kind, name, namespace) = try Self.identity(object)
+        let r = try resource(apiVersion: apiVersion, kind: kind)
+        var query: [(String, String)] = [("fieldManager", fieldManager), ("fieldValidation", "Strict"), ("force", force ? "true" : "false")]
+        if dryRun { query.append(("dryRun", "All")) }
+        guard let body = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
+            throw KubeError(status: 0, reason: "Invalid", message: "\(kind) \(name) cannot be encoded as JSON")
+        }
+        let result = try send("PATCH", objectPath(r, namespace: namespace, name: name), query: query, body: [UInt8](body),
+                              contentType: "application/apply-patch+yaml")
+        return result.json as? [String: Any] ?? [:]
+    }
+
+    public func get(apiVersion: String, kind: String, namespace: String?, name: String) throws(KubeError) -> [String: Any]? {
+        let r = try resource(apiVersion: apiVersion, kind: kind)
+        do {
+            return try send("GET", objectPath(r, namespace: namespace, name: name)).json as? [String: Any]
+        } catch {
+            if error.status == 404 { return nil }
+            throw error
+        }
+    }
+
+    public func list(apiVersion: String, kind: String, namespace: String?, labelSelector: String) throws(KubeError) -> [[String: Any]] {
+        let r = try resource(apiVersion: apiVersion, kind: kind)
+        let json = try send("GET", objectPath(r, namespace: namespace, name: nil), query: [("labelSelector", labelSelector)]).json
+        return (json as? [String: Any])?["items"] as? [[String: Any]] ?? []
+    }
+
+    public func delete(apiVersion: String, kind: String, namespace: String?, name: String) throws(KubeError) {
+        let r = try resource(apiVersion: apiVersion, kind: kind)
+        do {
+            _ = try send("DELETE", objectPath(r, namespace: namespace, name: name))
+        } catch {
+            if error.status != 404 { throw error }
+        }
+    }
+
+    static func identity(_ object: [String: Any]) throws(KubeError) -> (String, String, String, String?) {
+        let meta = object["metadata"] as? [String: Any] ?? [:]
+        guard let apiVersion = object["apiVersion"] as? String, let kind = object["kind"] as? String, let name = meta["name"] as? String else {
+            throw KubeError(status: 0, reason: "Invalid", message: "an object needs apiVersion, kind and metadata.name")
+        }
+        return (apiVersion, kind, name, meta["namespace"] as? String)
+    }
+}
+
+/// An answer from the API server that is not success, or no answer at all, in words.
+public struct KubeError: Error, Sendable, CustomStringConvertible {
+    public var status: Int
+    public var reason: String
+    public var message: String
+
+    init(status: Int, reason: String, message: String) {
+        self.status = status
+        self.reason = reason
+        self.message = message
+    }
+
+    /// From a Status body: its reason and message, and for conflicts and invalid objects
+    /// the fields (and managers) the server names.
+    init(status: Int, json: Any?, method: String, path: String, server: String) {
+        self.status = status
+        let body = json as? [String: Any] ?? [:]
+        reason = body["reason"] as? String ?? "HTTP \(status)"
+        var text = body["message"] as? String ?? "\(method) \(path) answered \(status)"
+        let causes = ((body["details"] as? [String: Any])?["causes"] as? [[String: Any]]) ?? []
+        if status == 409, !causes.isEmpty {
+            text += " — fields owned by another manager: " + causes.compactMap { $0["message"] as? String }.joined(separator: "; ")
+                + " (set 'force: true' under deploy to take them over)"
+        } else if status == 422, !causes.isEmpty {
+            text += " — " + causes.map { "\($0["field"] as? String ?? "?"): \($0["message"] as? String ?? "")" }.joined(separator: "; ")
+        } else if status == 401 {
+            text = "the API server at \(server) refused the credentials (401 Unauthorized: \(text)); the token may have expired"
+        } else if status == 403 {
+            text = "forbidden (403): \(text)"
+        }
+        message = text
+    }
+
+    public var description: String { message }
+}
