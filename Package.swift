@@ -89,6 +89,7 @@ let package = Package(
         ),
         .testTarget(name: "SluiceRunnerTests", dependencies: ["SluiceRunner", "SluiceTestSupport"]),
         .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceKubeTests", dependencies: ["SluiceKube", "SluiceTestSupport"]),
         .testTarget(name: "SluiceCLITests", dependencies: ["SluiceTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

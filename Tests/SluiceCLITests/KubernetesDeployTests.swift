@@ -27,7 +27,7 @@ import SluiceTestSupport
         """ + (withConfig ? "\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: demo-config }\ndata: { version: \"{{model.version}}\" }\n" : "\n")
     }
 
-    func repository(manifest: String = manifest()) throws -> TestRepository {
+    public func repository(manifest: String = manifest()) throws -> TestRepository {
         let repo = try TestRepository()
         try repo.commit("first model", files: [
             "sluice.yaml": GateFlowTests.spec + "\ndeploy:\n  manifests: manifests/\n  target: kubernetes\n  environment: prod\n  namespace: ml\n  timeout: 60s\n",
@@ -129,5 +129,40 @@ import SluiceTestSupport
         #expect(unreachable.status == 2)
         #expect(unreachable.stderr.contains("the Kubernetes API server at http://127.0.0.1:"))
         #expect(unreachable.stderr.contains("is unreachable"))
+    }
+}
+
+@Suite struct KubernetesAccessTests {
+    let sluice = RepositoryLayout.sluiceBinary
+
+    func promoted(_ k: KubeEmulator) throws -> (TestRepository, TemporaryDirectory) {
+        let repo = try KubernetesDeployTests().repository()
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let r = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: ["KUBECONFIG": k.kubeconfig])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        return (repo, state)
+    }
+
+    @Test func httpsWithTheClusterCAWorksAndAWrongCAIsRefused() throws {
+        let k = try KubeEmulator(namespace: "ml", tls: true)
+        let (repo, state) = try promoted(k)
+        let ok = try ProcessRunner.run(sluice, ["diff", "--repo", repo.path, "--state", state.path], environment: ["KUBECONFIG": k.kubeconfig])
+        #expect(ok.status == 0, "\(ok.stdout)\n\(ok.stderr)")
+
+        let wrong = try KubeEmulator(namespace: "ml", tls: true, trustAnotherCA: true)
+        let refused = try ProcessRunner.run(sluice, ["diff", "--repo", repo.path, "--state", state.path], environment: ["KUBECONFIG": wrong.kubeconfig])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("TLS with https://127.0.0.1:"))
+        #expect(refused.stderr.contains("verification stays on"))
+    }
+
+    @Test func anExpiredTokenSaysSo() throws {
+        let k = try KubeEmulator(namespace: "ml")
+        let (repo, state) = try promoted(k)
+        let expired = try KubeEmulator(namespace: "ml", token: "expired")
+        let r = try ProcessRunner.run(sluice, ["diff", "--repo", repo.path, "--state", state.path], environment: ["KUBECONFIG": expired.kubeconfig])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("refused the credentials (401 Unauthorized: Unauthorized); the token may have expired"))
+        #expect(!r.stderr.contains("expired\""), "the token itself is not printed")
     }
 }

@@ -7,17 +7,42 @@ public final class KubeEmulator: @unchecked Sendable {
     public let server: PythonScriptServer
     public let directory = TemporaryDirectory(prefix: "sluice-kube")
     public let kubeconfig: String
+    /// The plain-HTTP address of the test hooks (TLS emulators answer only HTTPS).
     public var url: String { "http://127.0.0.1:\(server.port)" }
 
     public static var hasKubectl: Bool { ProcessRunner.has("kubectl") }
 
-    public init(minor: Int = 32, namespace: String = "default", token: String = "test-token") throws {
+    /// - Parameters:
+    ///   - tls: serve HTTPS with a certificate from a fresh test CA (openssl); the kubeconfig
+    ///     trusts that CA, or a different one with `trustAnotherCA` (to test a mismatch).
+    public init(minor: Int = 32, namespace: String = "default", token: String = "test-token", tls: Bool = false,
+                trustAnotherCA: Bool = false) throws {
         let script = try String(contentsOfFile: RepositoryLayout.root() + "/Tests/SluiceTestSupport/kube_emulator.py", encoding: .utf8)
-        server = try PythonScriptServer(script: script, arguments: [String(minor)])
+        var arguments = [String(minor)]
+        var caLine = ""
+        if tls {
+            let d = directory.path
+            func openssl(_ args: [String]) throws {
+                let r = try ProcessRunner.run("openssl", args)
+                guard r.status == 0 else { throw NSError(domain: "openssl", code: 1, userInfo: [NSLocalizedDescriptionKey: r.stderr]) }
+            }
+            for ca in ["ca", "other-ca"] {
+                try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(d)/\(ca).key", "-out", "\(d)/\(ca).crt",
+                             "-days", "1", "-subj", "/CN=sluice-\(ca)"])
+            }
+            try openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(d)/server.key", "-out", "\(d)/server.csr", "-subj", "/CN=127.0.0.1"])
+            _ = directory.write("ext", "subjectAltName=IP:127.0.0.1\n")
+            try openssl(["x509", "-req", "-in", "\(d)/server.csr", "-CA", "\(d)/ca.crt", "-CAkey", "\(d)/ca.key", "-CAcreateserial",
+                         "-out", "\(d)/server.crt", "-days", "1", "-extfile", "\(d)/ext"])
+            arguments += ["\(d)/server.crt", "\(d)/server.key"]
+            let ca = try Data(contentsOf: URL(fileURLWithPath: "\(d)/\(trustAnotherCA ? "other-ca" : "ca").crt"))
+            caLine = ", certificate-authority-data: \(ca.base64EncodedString())"
+        }
+        server = try PythonScriptServer(script: script, arguments: arguments)
         kubeconfig = directory.write("kubeconfig", """
             apiVersion: v1
             kind: Config
-            clusters: [ { name: emulator, cluster: { server: "http://127.0.0.1:\(server.port)" } } ]
+            clusters: [ { name: emulator, cluster: { server: "\(tls ? "https" : "http")://127.0.0.1:\(server.port)"\(caLine) } } ]
             users: [ { name: tester, user: { token: \(token) } } ]
             contexts: [ { name: emulator, context: { cluster: emulator, user: tester, namespace: \(namespace) } } ]
             current-context: emulator

@@ -12,7 +12,9 @@ Test hooks (not Kubernetes API):
   POST /_emulator/deny/<verb>/<resource>   answer 403 for that verb
 A container image containing "fail-rollout" also fails its rollout.
 
-usage: kube_emulator.py MINOR   (prints "PORT <n>")
+The bearer token `expired` is answered 401, as an API server answers an expired token.
+
+usage: kube_emulator.py MINOR [CERT KEY]   (prints "PORT <n>"; with CERT and KEY it serves HTTPS)
 """
 import copy
 import json
@@ -359,6 +361,8 @@ class Handler(BaseHTTPRequestHandler):
             if parts[1] == "deny":
                 denied.add((parts[2], parts[3]))
                 return self.send_json(200, {})
+        if self.headers.get("Authorization") == "Bearer expired":
+            return self.send_json(*status(401, "Unauthorized", "Unauthorized"))
         if url.path == "/version":
             return self.send_json(200, {"major": "1", "minor": MINOR, "gitVersion": f"v1.{MINOR}.0", "platform": "linux/amd64"})
         if parts and parts[0] == "openapi":
@@ -474,5 +478,10 @@ class Handler(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 server.daemon_threads = True
+if len(sys.argv) > 3:
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[2], sys.argv[3])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print("PORT", server.server_address[1], flush=True)
 server.serve_forever()
