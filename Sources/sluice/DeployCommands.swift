@@ -89,6 +89,9 @@ struct Deploy: AsyncParsableCommand {
     @Flag(help: "Only show what would change.")
     var dryRun = false
 
+    @Flag(help: "Kubernetes: apply without waiting for the rollout to become healthy.")
+    var noWait = false
+
     @Option(help: "The model (default: gate.model, else the repository's folder name).")
     var model: String?
 
@@ -96,11 +99,14 @@ struct Deploy: AsyncParsableCommand {
         do {
             let context = try DeployContext(global, model: model)
             let version = try context.production()
-            guard let result = try context.environments.deploy(version, repository: context.registry.repository, action: "Deploy", dryRun: dryRun) else {
+            guard let result = try context.environments.deploy(version, repository: context.registry.repository, action: "Deploy",
+                                                               dryRun: dryRun, wait: !noWait) else {
                 throw LoadError(message: "\(CommitPlanner.specFile) of version \(version.version) has no 'deploy' section")
             }
             DiffCommand.print(result.changes)
-            if let healthy = result.healthy {
+            if result.branch.hasPrefix("kubernetes"), result.healthy == nil, !dryRun {
+                Output.out("applied \(version.model) version \(version.version) to \(result.branch) (not waiting for health)")
+            } else if let healthy = result.healthy {
                 Output.out(healthy ? "deployed \(version.model) version \(version.version) to \(result.branch): healthy"
                                    : "deployed \(version.model) version \(version.version) to \(result.branch) but it is NOT healthy: \(result.failure ?? "")")
                 if !healthy { throw ExitCode(1) }

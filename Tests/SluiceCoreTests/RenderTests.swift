@@ -13,6 +13,14 @@ import Testing
         #expect(try ManifestTemplate.render(text, file: "m.yaml", facts: facts) == once)
     }
 
+    @Test func documentsAreCutOnlyOutsideSections() throws {
+        #expect(ManifestTemplate.documents("a: 1\n---\nb: 2\n") == ["a: 1\n---\n", "b: 2\n"])
+        #expect(ManifestTemplate.documents("{{#model}}\na: 1\n---\nb: {{version}}\n{{/model}}\n").count == 1)
+        let many = (0..<50).map { "n: {{model.version}}-\($0)" }.joined(separator: "\n---\n") + "\n"
+        let rendered = try ManifestTemplate.render(many, file: "m.yaml", facts: facts)
+        #expect(rendered == (0..<50).map { "n: 3-\($0)" }.joined(separator: "\n---\n") + "\n")
+    }
+
     @Test func unknownNamesAreLocatedErrorsNotEmptyStrings() {
         let text = "metadata:\n  name: {{model.nmae}}\n  ns: {{namespace}}\n{{#datasets}}\n  x: {{iris}}\n{{/datasets}}\n{{#model}}{{version}}{{/model}}\n"
         #expect {

@@ -39,16 +39,17 @@ public struct Environments: Sendable {
     /// Renders and writes a version to its environment (`dryRun`: only says what would change);
     /// nil when its commit declares no `deploy`. On Kubernetes the result says whether the
     /// rollout became healthy; rolling back a failed one is the caller's decision.
-    public func deploy(_ version: RegisteredVersion, repository: GitRepository, action: String, dryRun: Bool,
+    public func deploy(_ version: RegisteredVersion, repository: GitRepository, action: String, dryRun: Bool, wait: Bool = true,
                        progress: (String) -> Void = { _ in }) throws -> DeployService.Result? {
         guard let (deploy, objects) = try render(version, repository: repository) else { return nil }
         return try write(objects, deploy: deploy, facts: DeployService.facts(for: version, deploy: deploy, registryKind: registry.kind),
-                         repository: repository, action: action, dryRun: dryRun, progress: progress)
+                         repository: repository, action: action, dryRun: dryRun, wait: wait, progress: progress)
     }
 
     /// Writes rendered objects to the deploy target.
+    /// - Parameter wait: on Kubernetes, wait for the rollout to become healthy (default).
     public func write(_ objects: [ManifestObject], deploy: DeploySpec, facts: DeployFacts, repository: GitRepository, action: String,
-                      dryRun: Bool, progress: (String) -> Void = { _ in }) throws -> DeployService.Result {
+                      dryRun: Bool, wait: Bool = true, progress: (String) -> Void = { _ in }) throws -> DeployService.Result {
         switch deploy.target {
         case .branch:
             let files = try ManifestRenderer.files(objects)
@@ -60,13 +61,17 @@ public struct Environments: Sendable {
                                                       message: DeployService.message(facts, action: action, runID: facts.run))
         case .kubernetes:
             let deployer = try kubernetes(deploy)
-            let changes = try deployer.diff(objects)
-            var result = DeployService.Result(branch: "kubernetes:\(deployer.client.config.context)", commit: nil, changes: changes)
-            if dryRun { return result }
-            result.pruned = try deployer.apply(objects, progress: progress).pruned
-            let health = try deployer.waitHealthy(objects, timeout: Double(deploy.timeoutSeconds), progress: progress)
-            result.healthy = health.healthy
-            result.failure = health.message
+            let target = "kubernetes:\(deployer.client.config.context)"
+            if dryRun { return DeployService.Result(branch: target, commit: nil, changes: try deployer.diff(objects)) }
+            // No separate diff here: the apply itself is the change (one request per object).
+            let outcome = try deployer.apply(objects, progress: progress)
+            var result = DeployService.Result(branch: target, commit: nil, changes: outcome.applied.map { "~ \($0)" })
+            result.pruned = outcome.pruned
+            if wait {
+                let health = try deployer.waitHealthy(objects, timeout: Double(deploy.timeoutSeconds), progress: progress)
+                result.healthy = health.healthy
+                result.failure = health.message
+            }
             return result
         }
     }

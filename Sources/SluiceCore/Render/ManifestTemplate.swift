@@ -7,14 +7,43 @@ public enum ManifestTemplate {
     public static func render(_ text: String, file: String, facts: DeployFacts) throws(DiagnosticsError) -> String {
         let problems = check(text, file: file, names: facts.names)
         if !problems.isEmpty { throw DiagnosticsError(problems) }
-        let template: MustacheTemplate
-        do {
-            // The pragma goes on the template's first line so reported lines keep their numbers.
-            template = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text)
-        } catch {
-            throw DiagnosticsError([.error(at: SourceLocation(file: file, line: 1, column: 1), "not a valid Mustache template: \(error)")])
+        // swift-mustache's parser slows down quadratically with template size, so each YAML
+        // document (split at `---` lines outside any section) is rendered on its own.
+        var rendered: [String] = []
+        for chunk in documents(text) {
+            let template: MustacheTemplate
+            do {
+                // The pragma goes on the chunk's first line so reported lines keep their numbers.
+                template = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + chunk)
+            } catch {
+                throw DiagnosticsError([.error(at: SourceLocation(file: file, line: 1, column: 1), "not a valid Mustache template: \(error)")])
+            }
+            rendered.append(template.render(facts.context))
         }
-        return template.render(facts.context)
+        return rendered.joined()
+    }
+
+    /// The template cut after each `---` line that is outside every section.
+    static func documents(_ text: String) -> [String] {
+        var chunks: [String] = []
+        var current = ""
+        var depth = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            var rest = Substring(line)
+            while let open = rest.range(of: "{{") {
+                let after = rest[open.upperBound...]
+                if after.hasPrefix("#") || after.hasPrefix("^") { depth += 1 } else if after.hasPrefix("/") { depth -= 1 }
+                rest = after
+            }
+            current += line + "\n"
+            if depth == 0, line.trimmingWhitespace() == "---" {
+                chunks.append(current)
+                current = ""
+            }
+        }
+        if text.hasSuffix("\n") { current.removeLast() } else if current.hasSuffix("\n") { current.removeLast() }
+        if !current.isEmpty { chunks.append(current) }
+        return chunks
     }
 
     /// Located problems: unknown names, unbalanced sections, unsupported tags.
