@@ -166,3 +166,15 @@ import SluiceTestSupport
         #expect(!r.stderr.contains("expired\""), "the token itself is not printed")
     }
 }
+
+extension KubernetesAccessTests {
+    @Test func busyAndFailingAnswersAreRetried() throws {
+        let k = try KubeEmulator(namespace: "ml")
+        let (repo, state) = try promoted(k)
+        try k.hook("flaky/4")
+        let r = try ProcessRunner.run(sluice, ["diff", "--repo", repo.path, "--state", state.path], environment: ["KUBECONFIG": k.kubeconfig])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("no changes"))
+        #expect(try k.stats()["refused"] as? Int == 4, "two 429s (Retry-After honoured) and two 503s were retried")
+    }
+}

@@ -10,6 +10,7 @@ Test hooks (not Kubernetes API):
   GET  /_emulator/stats            request counts
   POST /_emulator/fail/<ns>/<name> the next rollouts of that workload never become healthy
   POST /_emulator/deny/<verb>/<resource>   answer 403 for that verb
+  POST /_emulator/flaky/<n>        answer the next n API requests 429 (Retry-After: 1) then 503, alternately
 A container image containing "fail-rollout" also fails its rollout.
 
 The bearer token `expired` is answered 401, as an API server answers an expired token.
@@ -52,6 +53,7 @@ events = []         # (rv, type, group, resource, object)
 revision = [100]
 stats = {"requests": 0, "by_verb": {}}
 failing = set()     # (namespace, name)
+flaky = [0]         # API requests still to answer with 429/503
 denied = set()      # (verb, resource)
 ROLLOUT_DELAY = 0.3
 
@@ -368,6 +370,22 @@ class Handler(BaseHTTPRequestHandler):
             if parts[1] == "deny":
                 denied.add((parts[2], parts[3]))
                 return self.send_json(200, {})
+            if parts[1] == "flaky":
+                flaky[0] = int(parts[2])
+                return self.send_json(200, {})
+        if flaky[0] > 0:
+            flaky[0] -= 1
+            stats["refused"] = stats.get("refused", 0) + 1
+            if flaky[0] % 2 == 1:
+                data = json.dumps(status(429, "TooManyRequests", "the server has received too many requests")[1]).encode()
+                self.send_response(429)
+                self.send_header("Retry-After", "1")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            return self.send_json(*status(503, "ServiceUnavailable", "the server is currently unable to handle the request"))
         if self.headers.get("Authorization") == "Bearer expired":
             return self.send_json(*status(401, "Unauthorized", "Unauthorized"))
         if url.path == "/version":
