@@ -42,5 +42,7 @@ echo "Demo repository: $WORK/repo (state: $STATE)"
 echo "== the gate report of the last gated run, and the promotion log"
 "$SLUICE" report last --state "$STATE" | head -40 || true
 "$SLUICE" rollback --list --state "$STATE"
+echo "== what is deployed: the environment branch written by the branch target"
+"$SLUICE" status --state "$STATE"
+git log --oneline sluice/env/production
 echo "git notes: git -C $WORK/repo log --notes=sluice"
-echo "Deploy comes with issue 6."
