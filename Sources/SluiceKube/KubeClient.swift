@@ -12,7 +12,6 @@ public final class KubeClient: Sendable {
     public let fieldManager: String
     let http: HTTPClient
     private let resources = Mutex<[String: Resource]>([:])
-    private let requestCount = Atomic<Int>(0)
 
     public struct Resource: Sendable, Hashable {
         public var groupVersion: String
@@ -28,9 +27,6 @@ public final class KubeClient: Sendable {
         http = HTTPClient(tls: config.tls)
     }
 
-    /// Requests sent so far (for benchmarks).
-    public var requestsMade: Int { requestCount.load(ordering: .relaxed) }
-
     // MARK: transport
 
     func send(_ method: String, _ path: String, query: [(String, String)] = [], body: [UInt8]? = nil,
@@ -45,7 +41,6 @@ public final class KubeClient: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            requestCount.add(1, ordering: .relaxed)
             let response: HTTPResponse
             do {
                 response = try http.send(HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: 60))
@@ -140,12 +135,6 @@ public final class KubeClient: Sendable {
             if error.status == 404 { return nil }
             throw error
         }
-    }
-
-    public func list(apiVersion: String, kind: String, namespace: String?, labelSelector: String) throws(KubeError) -> [[String: Any]] {
-        let r = try resource(apiVersion: apiVersion, kind: kind)
-        let json = try send("GET", objectPath(r, namespace: namespace, name: nil), query: [("labelSelector", labelSelector)]).json
-        return (json as? [String: Any])?["items"] as? [[String: Any]] ?? []
     }
 
     public func delete(apiVersion: String, kind: String, namespace: String?, name: String) throws(KubeError) {

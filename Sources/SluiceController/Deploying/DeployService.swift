@@ -18,11 +18,6 @@ public struct DeployService: Sendable {
                     namespace: deploy.namespace ?? "default", run: version.runID ?? 0)
     }
 
-    /// Renders the manifests of `commit` for `facts`, as one file per object.
-    public func render(commit: GitCommit, deploy: DeploySpec, facts: DeployFacts) throws -> [(path: String, content: String)] {
-        try ManifestRenderer.files(try ManifestRenderer.render(commit: commit, deploy: deploy, facts: facts))
-    }
-
     /// What writing `files` to the target would change.
     public func diff(_ files: [(path: String, content: String)], deploy: DeploySpec, repository: GitRepository) -> [String] {
         ManifestDiff.lines(current: repository.files(onBranch: Self.branch(for: deploy)), next: files)
