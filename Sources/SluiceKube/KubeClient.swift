@@ -4,7 +4,7 @@ import Synchronization
 
 /// A Kubernetes API client over the libcurl adapter: discovery (cached, refreshed on a
 /// miss), server-side apply (`fieldManager=sluice`, `fieldValidation=Strict`, optional
-/// `dryRun=All`), get, list by label, delete. Connection errors, 429 (honouring
+/// `dryRun=All`), get, delete. Connection errors, 429 (honouring
 /// Retry-After) and 5xx are retried with backoff; other answers become `KubeError`s that
 /// carry the server's Status reason, message and causes.
 public final class KubeClient: Sendable {
