@@ -43,6 +43,7 @@ RESOURCES = [
     ("apps", "v1", "statefulsets", "StatefulSet", True, ["sts"]),
     ("apps", "v1", "daemonsets", "DaemonSet", True, ["ds"]),
     ("batch", "v1", "jobs", "Job", True, []),
+    ("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", True, ["hpa"]),
 ]
 BY_PATH = {(g, v, r): (k, ns, sn) for g, v, r, k, ns, sn in RESOURCES}
 
