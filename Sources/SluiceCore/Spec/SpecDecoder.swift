@@ -4,6 +4,7 @@ public struct SpecDecoder {
     public let file: String
     public let paths: (any PathLookup)?
     private var reader = NodeReader()
+    private var pendingData: [(String, Node, String)] = []
 
     /// - Parameters:
     ///   - file: the name printed in diagnostics, e.g. `sluice.yaml`.
@@ -172,6 +173,16 @@ public struct SpecDecoder {
             stages.append(stage)
         }
         checkNeeds(stages, needNodes)
+        // validate-data's file must be in the repository, produced by a stage, or tracked by DVC.
+        for (path, node, stage) in pendingData {
+            let normalized = RepositoryPath.normalized(path)
+            let produced = stages.contains { s in s.outputs.contains { out in
+                let o = RepositoryPath.normalized(out)
+                return o == normalized || normalized.hasPrefix(o.hasSuffix("/") ? o : o + "/")
+            } }
+            let tracked = paths.map { $0.kind(of: normalized + ".dvc") != nil } ?? false
+            if !produced, !tracked { requireExists(path, node, what: "'data' of stage '\(stage)'") }
+        }
         return stages
     }
 
@@ -204,7 +215,8 @@ public struct SpecDecoder {
         var result: [KeyValue] = []
         for (key, _, value) in fields {
             guard let path = relativePath(value, what: "'\(key)' of stage '\(stage)'") else { continue }
-            if key == "schema" || key == "data" { requireExists(path, value, what: "'\(key)' of stage '\(stage)'") }
+            if key == "schema" { requireExists(path, value, what: "'\(key)' of stage '\(stage)'") }
+            if key == "data" { pendingData.append((path, value, stage)) }  // checked once every stage's outputs are known
             result.append(KeyValue(key, path))
         }
         for required in ["data", "schema"] where !fields.contains(where: { $0.key == required }) {
