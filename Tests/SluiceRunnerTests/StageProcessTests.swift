@@ -72,10 +72,8 @@ import SluiceTestSupport
     @Test func cancellationKillsTheGroup() async throws {
         let dir = TemporaryDirectory()
         let cancellation = StageProcess.Cancellation()
-        Task {
-            try await Task.sleep(for: .milliseconds(300))
-            cancellation.cancel()
-        }
+        // A Dispatch timer, not a Task: other tests may be blocking the few cooperative threads.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { cancellation.cancel() }
         let outcome = try await StageProcess.run(spec("sleep 30", dir: dir), cancellation: cancellation) { _ in }
         #expect(outcome.cancelled)
         #expect(outcome.summary.contains("cancelled"))
