@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // C libraries (Debian: libgit2-dev, libyaml-dev, libcurl4-openssl-dev).
@@ -54,6 +56,13 @@ let package = Package(
         // The model registry: embedded (run store) or MLflow over REST.
         .target(name: "SluiceRegistry", dependencies: ["SluiceCore", "SluiceStore", "SluiceHTTP", "SluiceYAML"]),
 
+        // The controller's HTTP server: webhooks, /metrics, health, the web UI.
+        .target(
+            name: "SluiceServer",
+            dependencies: ["SluiceCore", "SluiceController", "SluiceStore", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Crypto", package: "swift-crypto")]
+        ),
+
         // Connects adapters to the core: load a spec, plan a commit, run it, gate and promote it.
         .target(
             name: "SluiceController",
@@ -70,6 +79,8 @@ let package = Package(
                 "SluiceRegistry",
                 "SluiceForge",
                 "SluiceKube",
+                "SluiceServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -90,7 +101,7 @@ let package = Package(
         .testTarget(name: "SluiceRunnerTests", dependencies: ["SluiceRunner", "SluiceTestSupport"]),
         .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceTestSupport"]),
         .testTarget(name: "SluiceKubeTests", dependencies: ["SluiceKube", "SluiceTestSupport"]),
-        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceTestSupport"]),
+        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v6]
 )

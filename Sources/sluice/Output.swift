@@ -11,6 +11,12 @@ import Glibc
 enum Output {
     static func out(_ text: String) { print(text) }
 
+    /// A line on stdout written at once, not buffered (a long-running process's log).
+    static func immediate(_ text: String) {
+        let line = text.hasSuffix("\n") ? text : text + "\n"
+        _ = line.utf8CString.withUnsafeBufferPointer { write(STDOUT_FILENO, $0.baseAddress, $0.count - 1) }
+    }
+
     static func err(_ text: String) {
         var line = text
         if !line.hasSuffix("\n") { line += "\n" }

@@ -1,0 +1,189 @@
+import FoundationEssentials
+public import SluiceCore
+import SluiceForge
+public import SluiceGit
+import SluiceRunner
+public import SluiceStore
+
+/// Reconciles one repository: polls it on its interval (or at once on a webhook), runs the
+/// newest commit of the production branch — a newer one supersedes a run still in progress,
+/// which is cancelled and recorded — and merge-request heads beside it, up to a limit. A
+/// repository that cannot be reached, or whose `sluice.yaml` is broken, is marked unhealthy
+/// with the reason and retried with backoff; the other repositories are not affected.
+public actor RepositoryWatcher {
+    public struct Health: Sendable, Codable {
+        public var healthy = true
+        public var reason: String?
+        public var lastPoll: Double?
+        public var lastSuccessfulPoll: Double?
+        public var consecutiveFailures = 0
+        public var runsStarted = 0
+        public var superseded = 0
+    }
+
+    public let repository: ControllerConfig.Repository
+    public let service: RunService
+    public let environment: [String: String]
+    public let mergeRequestParallelism: Int
+    public private(set) var health = Health()
+    private var wakeUp: CheckedContinuation<Void, Never>?
+    private var pendingWake = false
+    private var production: (commit: String, task: Task<Void, Never>)?
+    private var mergeRequestsRunning: [String: Task<Void, Never>] = [:]
+
+    public init(repository: ControllerConfig.Repository, service: RunService, environment: [String: String], mergeRequestParallelism: Int) {
+        self.repository = repository
+        self.service = service
+        self.environment = environment
+        self.mergeRequestParallelism = mergeRequestParallelism
+    }
+
+    var key: String { RepositorySource.isRemote(repository.url) ? repository.url : repository.url }
+
+    /// A webhook arrived: reconcile now instead of at the next interval.
+    public func wake() {
+        if let c = wakeUp {
+            wakeUp = nil
+            c.resume()
+        } else {
+            pendingWake = true
+        }
+    }
+
+    /// Runs until the task is cancelled (SIGTERM): then waits for running pipelines.
+    public func run() async {
+        while !Task.isCancelled {
+            await reconcileOnce()
+            let base = Double(repository.intervalSeconds)
+            let delay = health.healthy ? base * Double.random(in: 0.9...1.1)
+                : min(base * 10, 2 * Double(1 << min(health.consecutiveFailures, 8)))
+            await sleep(seconds: delay)
+        }
+    }
+
+    private func sleep(seconds: Double) async {
+        if pendingWake { pendingWake = false; return }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: .seconds(seconds))
+            await self?.wake()
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                if pendingWake { pendingWake = false; c.resume() } else { wakeUp = c }
+            }
+        } onCancel: {
+            Task { await self.wake() }
+        }
+        timer.cancel()
+    }
+
+    /// One poll: fetch, find new heads, start their pipelines.
+    public func reconcileOnce() async {
+        let now = PipelineRunner.now()
+        health.lastPoll = now
+        let repo = repository
+        let state = service.stateDirectory
+        let credentials = GitCredentials.fromEnvironment(environment)
+        do {
+            let (productionRef, updates) = try await Offload.run { () throws -> (String, [RefTracker.Update]) in
+                let git = try RepositorySource.open(repo.url, stateDirectory: state, credentials: credentials, mergeRequests: repo.mergeRequests)
+                let branch = repo.branch ?? git.defaultBranch ?? "main"
+                let refs = try RefTracker.trackedRefs(in: git, branches: [branch], mergeRequests: repo.mergeRequests)
+                let tracker = try RefTracker(stateDirectory: state, repository: repo.url)
+                return ("refs/heads/" + branch, try tracker.updates(in: git, refs: refs))
+            }
+            health.healthy = true
+            health.reason = nil
+            health.consecutiveFailures = 0
+            health.lastSuccessfulPoll = now
+            for update in updates {
+                if update.ref == productionRef {
+                    startProduction(update)
+                } else if mergeRequestsRunning[update.ref] == nil, mergeRequestsRunning.count < mergeRequestParallelism {
+                    startMergeRequest(update)
+                }
+            }
+        } catch {
+            health.healthy = false
+            health.reason = "\(error)"
+            health.consecutiveFailures += 1
+        }
+    }
+
+    private func startProduction(_ update: RefTracker.Update) {
+        if let running = production {
+            if running.commit == update.head { return }
+            // A newer commit supersedes the run in progress.
+            running.task.cancel()
+            health.superseded += 1
+        }
+        let previous = production?.task
+        health.runsStarted += 1
+        let task = Task { [service, repository, environment] in
+            await previous?.value
+            await Self.runPipeline(update: update, repository: repository, service: service, environment: environment,
+                                   trigger: "watch: \(update.ref) at \(update.head.prefix(12))")
+        }
+        production = (update.head, task)
+    }
+
+    private func startMergeRequest(_ update: RefTracker.Update) {
+        health.runsStarted += 1
+        mergeRequestsRunning[update.ref] = Task { [service, repository, environment] in
+            await Self.runPipeline(update: update, repository: repository, service: service, environment: environment,
+                                   trigger: "watch: merge request \(update.ref)")
+            await self.finishedMergeRequest(update.ref)
+        }
+    }
+
+    private func finishedMergeRequest(_ ref: String) { mergeRequestsRunning[ref] = nil }
+
+    /// Waits for running pipelines; past `grace` seconds they are cancelled (their stages
+    /// killed, the runs recorded as cancelled; the refs stay unprocessed, so a restart redoes them).
+    public func drain(grace: Double) async {
+        let tasks = [production?.task].compactMap { $0 } + Array(mergeRequestsRunning.values)
+        let timer = Task {
+            try? await Task.sleep(for: .seconds(grace))
+            for t in tasks { t.cancel() }
+        }
+        for t in tasks { await t.value }
+        timer.cancel()
+    }
+
+    /// Plans, runs and gates one commit; records the ref as processed once its results are stored.
+    static func runPipeline(update: RefTracker.Update, repository repo: ControllerConfig.Repository, service: RunService,
+                            environment: [String: String], trigger: String) async {
+        do {
+            let git = try RepositorySource.open(RepositorySource.isRemote(repo.url) ? RepositorySource.mirrorPath(for: repo.url, stateDirectory: service.stateDirectory) : repo.url,
+                                                stateDirectory: service.stateDirectory, credentials: GitCredentials())
+            guard case .run(let record, let work) = try service.prepare(repository: git, repositoryKey: repo.url, revision: update.head,
+                                                                         since: update.base, ref: update.ref, trigger: trigger) else {
+                try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
+                return
+            }
+            var notifier: MergeRequestNotifier?
+            if let mr = ForgeConfiguration.mergeRequest(of: update.ref), let forge = try? ForgeConfiguration.fromEnvironment(environment) {
+                notifier = MergeRequestNotifier(forge: forge, mergeRequest: mr, reportURLTemplate: environment["SLUICE_REPORT_URL"])
+                _ = notifier?.started(commit: update.head, run: record.id!)
+            }
+            let commit = try git.commit(update.head)
+            let status = try await service.runner.execute(record, commit: commit, work: work)
+            if status == .cancelled {
+                try? service.store.setRunStatus(record.id!, .cancelled, at: PipelineRunner.now(), message: "superseded by a newer commit on \(update.ref)")
+                return
+            }
+            var gate: GateService.Outcome?
+            if status == .succeeded, work.spec.gate != nil {
+                gate = try service.gate(run: record, work: work, repository: git, commit: commit) { refs in
+                    guard RepositorySource.isRemote(repo.url) else { return }
+                    try? GitMirror.push(git, refspecs: refs.map { "\($0):\($0)" }, url: repo.url, credentials: GitCredentials.fromEnvironment(environment))
+                }
+            }
+            _ = notifier?.finished(commit: update.head, run: record.id!, report: gate?.report, markdown: gate?.markdown,
+                                   runSucceeded: status == .succeeded, runMessage: nil)
+            try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
+        } catch {
+            // The run (if any) says what failed; the ref is not recorded, so the next poll retries.
+        }
+    }
+}

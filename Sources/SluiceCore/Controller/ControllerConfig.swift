@@ -1,0 +1,110 @@
+/// The controller's configuration file (`sluice watch --config sluice-controller.yaml`):
+/// which repositories to watch and how the server listens. Built by
+/// `ControllerConfigDecoder`; a file with any error is refused whole.
+public struct ControllerConfig: Hashable, Sendable {
+    public struct Repository: Hashable, Sendable {
+        public var name: String
+        /// A URL (or a local path, for trying things out).
+        public var url: String
+        /// The production branch (default: the remote's default branch).
+        public var branch: String?
+        public var mergeRequests: Bool = true
+        public var intervalSeconds: Int
+        /// Environment variable holding the webhook secret (GitHub/Gitea HMAC key, GitLab token).
+        public var webhookSecretEnv: String?
+        public var location: SourceLocation
+    }
+
+    public var file: String
+    public var stateDirectory: String?
+    public var intervalSeconds: Int = 60
+    public var listen: String = "127.0.0.1:8080"
+    /// Environment variable holding the bearer token that actions (re-run, promote, rollback) need.
+    public var tokenEnv: String?
+    /// Merge-request pipelines running at once, per repository.
+    public var mergeRequestParallelism: Int = 2
+    /// Webhook deliveries waiting to be handled before more are answered 429.
+    public var queueLimit: Int = 100
+    public var repositories: [Repository] = []
+
+    public init(file: String) { self.file = file }
+}
+
+public enum ControllerConfigDecoder {
+    public static let topLevelKeys = ["state", "interval", "listen", "token-env", "merge-request-parallelism", "queue-limit", "repositories"]
+    public static let repositoryKeys = ["name", "url", "branch", "merge-requests", "interval", "webhook-secret-env"]
+
+    public static func decode(_ root: Node?, file: String) -> (config: ControllerConfig?, diagnostics: [Diagnostic]) {
+        var reader = NodeReader()
+        var config = ControllerConfig(file: file)
+        guard let root else {
+            return (nil, [.error(at: SourceLocation(file: file, line: 1, column: 1), "the configuration is empty", hint: "list 'repositories:' to watch")])
+        }
+        guard let fields = reader.mapping(root, what: "the controller configuration", allowed: topLevelKeys) else { return (nil, reader.diagnostics) }
+        var sawRepositories = false
+        for (key, _, value) in fields {
+            switch key {
+            case "state": config.stateDirectory = reader.nonEmptyString(value, what: "'state'")
+            case "interval": if let s = duration(value, "'interval'", &reader) { config.intervalSeconds = s }
+            case "listen":
+                guard let text = reader.nonEmptyString(value, what: "'listen'") else { continue }
+                if let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) {
+                    config.listen = text
+                } else {
+                    reader.error(value, "'listen' must be host:port, found '\(text)'", hint: "e.g. 0.0.0.0:8080")
+                }
+            case "token-env": config.tokenEnv = reader.nonEmptyString(value, what: "'token-env'")
+            case "merge-request-parallelism", "queue-limit":
+                guard let n = reader.int(value, what: "'\(key)'") else { continue }
+                if n < 1 { reader.error(value, "'\(key)' must be at least 1"); continue }
+                if key == "queue-limit" { config.queueLimit = n } else { config.mergeRequestParallelism = n }
+            case "repositories":
+                sawRepositories = true
+                guard let items = value.sequence else {
+                    reader.error(value, "'repositories' must be a list, found \(value.kindName)", hint: "start each with '- name: ...'")
+                    continue
+                }
+                var names: [String: SourceLocation] = [:]
+                for item in items {
+                    guard let repo = decodeRepository(item, defaultInterval: config.intervalSeconds, &reader) else { continue }
+                    if let first = names[repo.name] {
+                        reader.error(item, "repository name '\(repo.name)' is used twice", hint: "first at \(first.line):\(first.column)")
+                    }
+                    names[repo.name] = repo.location
+                    config.repositories.append(repo)
+                }
+            default: break
+            }
+        }
+        if !sawRepositories { reader.error(root, "the configuration lists no 'repositories'") }
+        return (reader.diagnostics.hasErrors ? nil : config, reader.diagnostics)
+    }
+
+    private static func decodeRepository(_ node: Node, defaultInterval: Int, _ reader: inout NodeReader) -> ControllerConfig.Repository? {
+        guard let fields = reader.mapping(node, what: "a repository", allowed: repositoryKeys) else { return nil }
+        let f = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        guard let nameNode = f["name"], let name = reader.nonEmptyString(nameNode, what: "'name'") else {
+            if f["name"] == nil { reader.error(node, "a repository needs a 'name'") }
+            return nil
+        }
+        guard let urlNode = f["url"], let url = reader.nonEmptyString(urlNode, what: "'url' of '\(name)'") else {
+            if f["url"] == nil { reader.error(node, "repository '\(name)' needs a 'url'") }
+            return nil
+        }
+        var repo = ControllerConfig.Repository(name: name, url: url, intervalSeconds: defaultInterval, location: nameNode.location)
+        if let b = f["branch"] { repo.branch = reader.nonEmptyString(b, what: "'branch' of '\(name)'") }
+        if let m = f["merge-requests"], let v = reader.bool(m, what: "'merge-requests' of '\(name)'") { repo.mergeRequests = v }
+        if let i = f["interval"], let s = duration(i, "'interval' of '\(name)'", &reader) { repo.intervalSeconds = s }
+        if let w = f["webhook-secret-env"] { repo.webhookSecretEnv = reader.nonEmptyString(w, what: "'webhook-secret-env' of '\(name)'") }
+        return repo
+    }
+
+    private static func duration(_ node: Node, _ what: String, _ reader: inout NodeReader) -> Int? {
+        guard let text = reader.string(node, what: what) else { return nil }
+        guard let s = DurationText.seconds(text), s > 0 else {
+            reader.error(node, "\(what): '\(text)' is not a duration", hint: "e.g. 60s, 5m")
+            return nil
+        }
+        return s
+    }
+}

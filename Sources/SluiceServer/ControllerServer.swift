@@ -1,0 +1,129 @@
+import Foundation
+public import Hummingbird
+import HTTPTypes
+public import SluiceController
+public import SluiceStore
+import Synchronization
+
+/// The controller's HTTP side: webhooks (verified), `/metrics`, `/healthz`, `/readyz`, and a
+/// small read-only web UI.
+public struct ControllerServer: Sendable {
+    public let watchers: [String: RepositoryWatcher]
+    public let secrets: [String: String]
+    public let store: RunStore
+    public let queueLimit: Int
+    let webhookCounts = WebhookCounts()
+
+    final class WebhookCounts: Sendable {
+        let counts = Mutex<[String: Int]>([:])
+        /// Deliveries accepted in the current second (the flood guard).
+        let window = Mutex<(second: Int, count: Int)>((0, 0))
+        func add(_ result: String) { counts.withLock { $0[result, default: 0] += 1 } }
+        var snapshot: [String: Int] { counts.withLock { $0 } }
+        func admit(limit: Int) -> Bool {
+            let second = Int(Date().timeIntervalSince1970)
+            return window.withLock { w in
+                if w.second != second { w = (second, 0) }
+                guard w.count < limit else { return false }
+                w.count += 1
+                return true
+            }
+        }
+    }
+
+    /// - Parameter secrets: repository name -> webhook secret (from the configured environment variables).
+    public init(watchers: [String: RepositoryWatcher], secrets: [String: String], store: RunStore, queueLimit: Int) {
+        self.watchers = watchers
+        self.secrets = secrets
+        self.store = store
+        self.queueLimit = queueLimit
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("healthz") { _, _ in "ok\n" }
+        router.get("readyz") { _, _ in "ready\n" }
+        router.get("metrics") { _, _ -> Response in
+            var health: [(String, RepositoryWatcher.Health)] = []
+            for (name, w) in self.watchers.sorted(by: { $0.key < $1.key }) { health.append((name, await w.health)) }
+            let text = MetricsText.render(store: self.store, health: health, webhooks: self.webhookCounts.snapshot)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.post("webhooks/:repository") { request, context -> Response in
+            var request = request
+            let name = context.parameters.get("repository") ?? ""
+            guard let watcher = self.watchers[name] else {
+                self.webhookCounts.add("unknown_repository")
+                return Self.text(.notFound, "no repository named '\(name)' in the configuration\n")
+            }
+            let body: ByteBuffer
+            do { body = try await request.collectBody(upTo: 1 << 20) } catch {
+                self.webhookCounts.add("too_large")
+                return Self.text(.contentTooLarge, "webhook payloads are limited to 1 MiB\n")
+            }
+            let bytes = Array(body.readableBytesView)
+            let header: (String) -> String? = { n in HTTPField.Name(n).flatMap { request.headers[$0] } }
+            guard let forge = WebhookVerifier.forge(headers: header) else {
+                self.webhookCounts.add("unauthorized")
+                return Self.text(.unauthorized, "not a GitHub, GitLab or Gitea webhook\n")
+            }
+            guard let secret = self.secrets[name], WebhookVerifier.verify(forge, body: bytes, secret: secret, headers: header) else {
+                self.webhookCounts.add("unauthorized")
+                return Self.text(.unauthorized, "signature missing or wrong\n")
+            }
+            guard (try? JSONSerialization.jsonObject(with: Data(bytes))) is [String: Any] else {
+                self.webhookCounts.add("malformed")
+                return Self.text(.badRequest, "the payload is not a JSON object\n")
+            }
+            guard self.webhookCounts.admit(limit: self.queueLimit) else {
+                self.webhookCounts.add("throttled")
+                return Self.text(.tooManyRequests, "too many webhook deliveries; the next poll will catch up\n")
+            }
+            self.webhookCounts.add("accepted")
+            await watcher.wake()
+            return Self.text(.accepted, "reconciling \(name)\n")
+        }
+        router.get("/") { _, _ -> Response in
+            var rows = ""
+            for (name, w) in self.watchers.sorted(by: { $0.key < $1.key }) {
+                let h = await w.health
+                rows += "<tr><td>\(Self.escape(name))</td><td>\(h.healthy ? "healthy" : "unhealthy: " + Self.escape(h.reason ?? ""))</td><td>\(h.runsStarted)</td></tr>"
+            }
+            var runs = ""
+            for r in (try? self.store.runs(limit: 30)) ?? [] {
+                runs += "<tr><td><a href=\"/runs/\(r.id!)\">\(r.id!)</a></td><td>\(Self.escape(r.repository))</td><td>\(r.commit.prefix(12))</td><td>\(r.status.rawValue)</td><td>\(Self.escape(r.trigger))</td></tr>"
+            }
+            return Self.html("Sluice", "<h1>Sluice</h1><h2>Repositories</h2><table><tr><th>Repository</th><th>Health</th><th>Runs started</th></tr>\(rows)</table>"
+                             + "<h2>Runs</h2><table><tr><th>Run</th><th>Repository</th><th>Commit</th><th>Status</th><th>Trigger</th></tr>\(runs)</table>")
+        }
+        router.get("runs/:id") { _, context -> Response in
+            guard let id = context.parameters.get("id").flatMap(Int64.init), let run = try? self.store.run(id) else {
+                return Self.text(.notFound, "no such run\n")
+            }
+            var stages = ""
+            for s in (try? self.store.stages(of: id)) ?? [] {
+                let seconds = s.startedAt.flatMap { a in s.finishedAt.map { String(format: "%.1fs", $0 - a) } } ?? "–"
+                stages += "<tr><td>\(Self.escape(s.stage))</td><td>\(s.status.rawValue)</td><td>\(seconds)</td><td>\(Self.escape(s.message ?? s.reasons))</td></tr>"
+            }
+            let report = (try? self.store.reports(of: id))?.first { $0.kind == "gate" }
+            let gate = report.map { "<h2>Gate report (JSON)</h2><pre>\(Self.escape($0.content))</pre>" } ?? ""
+            return Self.html("Run \(id)", "<h1>Run \(id): \(run.status.rawValue)</h1><p>\(Self.escape(run.repository)) at \(run.commit)</p>"
+                             + "<table><tr><th>Stage</th><th>Status</th><th>Time</th><th>Detail</th></tr>\(stages)</table>\(gate)")
+        }
+        return router
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func html(_ title: String, _ body: String) -> Response {
+        let page = "<!doctype html><html><head><meta charset=\"utf-8\"><title>\(escape(title))</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}pre{background:#f6f6f6;padding:1em;overflow:auto}</style></head><body>\(body)</body></html>"
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}

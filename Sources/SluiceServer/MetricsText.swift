@@ -1,0 +1,53 @@
+import Foundation
+import SluiceController
+import SluiceStore
+
+/// `/metrics` in the Prometheus text format, computed from the run store and the watchers.
+enum MetricsText {
+    static let durationBuckets: [Double] = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600]
+
+    static func render(store: RunStore, health: [(String, RepositoryWatcher.Health)], webhooks: [String: Int]) -> String {
+        var out: [String] = []
+        func family(_ name: String, _ type: String, _ help: String) {
+            out.append("# HELP \(name) \(help)")
+            out.append("# TYPE \(name) \(type)")
+        }
+        func label(_ v: String) -> String { v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
+        let runs = (try? store.runs(limit: 100_000)) ?? []
+        family("sluice_pipeline_runs_total", "counter", "Pipeline runs by repository and result.")
+        var byResult: [String: Int] = [:]
+        for r in runs { byResult["repository=\"\(label(r.repository))\",result=\"\(r.status.rawValue)\"", default: 0] += 1 }
+        for (k, v) in byResult.sorted(by: { $0.key < $1.key }) { out.append("sluice_pipeline_runs_total{\(k)} \(v)") }
+
+        family("sluice_stage_duration_seconds", "histogram", "Time stages took to run.")
+        var buckets = [Int](repeating: 0, count: durationBuckets.count), count = 0, sum = 0.0, cacheHits = 0
+        for r in runs {
+            for s in (try? store.stages(of: r.id!)) ?? [] {
+                if s.cacheHit { cacheHits += 1 }
+                guard s.status == .succeeded || s.status == .failed, let a = s.startedAt, let b = s.finishedAt else { continue }
+                let d = b - a
+                count += 1
+                sum += d
+                for (i, bound) in durationBuckets.enumerated() where d <= bound { buckets[i] += 1 }
+            }
+        }
+        for (i, bound) in durationBuckets.enumerated() { out.append("sluice_stage_duration_seconds_bucket{le=\"\(bound)\"} \(buckets[i])") }
+        out.append("sluice_stage_duration_seconds_bucket{le=\"+Inf\"} \(count)")
+        out.append("sluice_stage_duration_seconds_sum \(sum)")
+        out.append("sluice_stage_duration_seconds_count \(count)")
+        family("sluice_cache_hits_total", "counter", "Stages whose stored result was reused.")
+        out.append("sluice_cache_hits_total \(cacheHits)")
+
+        family("sluice_reconcile_errors", "gauge", "Consecutive failed polls, per repository.")
+        family("sluice_last_successful_poll_timestamp_seconds", "gauge", "When each repository was last polled successfully.")
+        family("sluice_repository_healthy", "gauge", "1 when the repository's last poll succeeded.")
+        for (name, h) in health {
+            out.append("sluice_reconcile_errors{repository=\"\(label(name))\"} \(h.consecutiveFailures)")
+            out.append("sluice_repository_healthy{repository=\"\(label(name))\"} \(h.healthy ? 1 : 0)")
+            if let t = h.lastSuccessfulPoll { out.append("sluice_last_successful_poll_timestamp_seconds{repository=\"\(label(name))\"} \(t)") }
+        }
+        family("sluice_webhooks_total", "counter", "Webhook deliveries by result.")
+        for (result, n) in webhooks.sorted(by: { $0.key < $1.key }) { out.append("sluice_webhooks_total{result=\"\(result)\"} \(n)") }
+        return out.joined(separator: "\n") + "\n"
+    }
+}

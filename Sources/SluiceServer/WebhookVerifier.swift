@@ -1,0 +1,42 @@
+import Crypto
+import Foundation
+
+/// Checks that a webhook delivery comes from the forge: GitHub's `X-Hub-Signature-256`
+/// (`sha256=` + hex HMAC-SHA256 of the body), Gitea's `X-Gitea-Signature` (hex HMAC-SHA256),
+/// GitLab's `X-Gitlab-Token` (the shared secret itself). Comparisons are constant-time.
+public enum WebhookVerifier {
+    public enum Forge: String, Sendable { case github, gitea, gitlab }
+
+    public static func forge(headers: (String) -> String?) -> Forge? {
+        if headers("X-Gitea-Event") != nil { return .gitea }  // Gitea also sends X-GitHub-Event: test it first
+        if headers("X-GitHub-Event") != nil { return .github }
+        if headers("X-Gitlab-Event") != nil { return .gitlab }
+        return nil
+    }
+
+    public static func verify(_ forge: Forge, body: [UInt8], secret: String, headers: (String) -> String?) -> Bool {
+        switch forge {
+        case .github:
+            guard let signature = headers("X-Hub-Signature-256"), signature.hasPrefix("sha256=") else { return false }
+            return equal(Array(signature.dropFirst(7).utf8), Array(hmac(body, secret).utf8))
+        case .gitea:
+            guard let signature = headers("X-Gitea-Signature") else { return false }
+            return equal(Array(signature.utf8), Array(hmac(body, secret).utf8))
+        case .gitlab:
+            guard let token = headers("X-Gitlab-Token") else { return false }
+            return equal(Array(token.utf8), Array(secret.utf8))
+        }
+    }
+
+    static func hmac(_ body: [UInt8], _ secret: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in 0..<a.count { difference |= a[i] ^ b[i] }
+        return difference == 0
+    }
+}

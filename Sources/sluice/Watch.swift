@@ -1,0 +1,102 @@
+import ArgumentParser
+import FoundationEssentials
+import Hummingbird
+import ServiceLifecycle
+import SluiceController
+import SluiceCore
+import SluiceServer
+import SluiceYAML
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Watch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the controller: reconcile every configured repository, serve webhooks, /metrics and the web UI.",
+        discussion: """
+        A configuration with any error is refused (exit 2) with its located errors. SIGTERM or Ctrl-C \
+        stops polling, lets running pipelines finish for --grace seconds (then cancels them; a restart \
+        redoes them), and exits 0.
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "The controller configuration file.")
+    var config: String
+
+    @Option(help: "Seconds running pipelines may take to finish after SIGTERM.")
+    var grace: Int = 30
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let settings: ControllerConfig
+        var secrets: [String: String] = [:]
+        let service: RunService
+        do {
+            let bytes = try PolicyLoader.read(config)
+            let node: Node?
+            do throws(YAMLError) { node = try YAMLParser.parseDocument(bytes, file: config) } catch {
+                throw DiagnosticsError([error.diagnostic])
+            }
+            let decoded = ControllerConfigDecoder.decode(node, file: config)
+            for d in DiagnosticRenderer.sorted(decoded.diagnostics) where d.severity == .warning { Output.err(DiagnosticRenderer.line(d)) }
+            guard let c = decoded.config else { throw DiagnosticsError(decoded.diagnostics) }
+            settings = c
+            var missing: [Diagnostic] = []
+            for repo in c.repositories {
+                guard let name = repo.webhookSecretEnv else { continue }
+                if let value = environment[name], !value.isEmpty { secrets[repo.name] = value } else {
+                    missing.append(.error(at: repo.location, "repository '\(repo.name)': webhook-secret-env \(name) is not set in the environment",
+                                          hint: "export \(name), or remove webhook-secret-env to rely on polling"))
+                }
+            }
+            if !missing.isEmpty { throw DiagnosticsError(missing) }
+            service = try RunService(stateDirectory: c.stateDirectory ?? global.stateDirectory, options: PipelineRunner.Options(environment: environment))
+            for r in try service.recover() {
+                Output.err("sluice: run \(r.run.id!) was interrupted by a crash; queued again as run \(r.retry.id!)")
+            }
+        } catch let e as DiagnosticsError {
+            for d in DiagnosticRenderer.sorted(e.diagnostics) { Output.err(DiagnosticRenderer.line(d)) }
+            throw ExitCode(2)
+        } catch {
+            throw Output.fail(error)
+        }
+
+        var watchers: [String: RepositoryWatcher] = [:]
+        for repo in settings.repositories {
+            watchers[repo.name] = RepositoryWatcher(repository: repo, service: service, environment: environment,
+                                                    mergeRequestParallelism: settings.mergeRequestParallelism)
+        }
+        let count = watchers.count
+        let server = ControllerServer(watchers: watchers, secrets: secrets, store: service.store, queueLimit: settings.queueLimit)
+        let colon = settings.listen.lastIndex(of: ":")!
+        let host = String(settings.listen[..<colon]), port = Int(settings.listen[settings.listen.index(after: colon)...])!
+        let app = Application(
+            router: server.router(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "sluice"),
+            services: [WatcherService(watchers: Array(watchers.values), grace: Double(grace))],
+            onServerRunning: { channel in
+                Output.immediate("sluice: listening on \(host):\(channel.localAddress?.port ?? port), watching \(count) repositories")
+            }
+        )
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        Output.immediate("sluice: stopped")
+    }
+}
+
+/// Runs every repository's watcher; on graceful shutdown stops polling and drains pipelines.
+struct WatcherService: Service {
+    let watchers: [RepositoryWatcher]
+    let grace: Double
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            for w in watchers { group.addTask { await w.run() } }
+            try? await gracefulShutdown()
+            group.cancelAll()
+            await group.waitForAll()
+        }
+        for w in watchers { await w.drain(grace: grace) }
+    }
+}

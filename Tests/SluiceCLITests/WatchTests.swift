@@ -1,0 +1,104 @@
+import Crypto
+import Foundation
+import Testing
+import SluiceTestSupport
+
+/// `sluice watch`: the reconcile loop, webhooks, /metrics, the web UI, and a clean SIGTERM.
+@Suite struct WatchTests {
+    let sluice = RepositoryLayout.sluiceBinary
+
+    func curl(_ args: [String]) throws -> ProcessResult { try ProcessRunner.run("curl", ["-s", "--max-time", "10"] + args) }
+
+    static func signature(_ body: String, _ secret: String) -> String {
+        HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
+    }
+
+    func waitUntil(_ what: String, timeout: Double = 30, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        Issue.record("timed out waiting for \(what)")
+    }
+
+    @Test func aConfigurationWithErrorsIsRefusedWhole() throws {
+        let dir = TemporaryDirectory()
+        let config = dir.write("c.yaml", """
+            listen: nowhere
+            intervall: 5s
+            repositories:
+              - name: a
+                url: /tmp/a
+                webhook-secret-env: SLUICE_TEST_UNSET_SECRET
+              - name: a
+                url: /tmp/b
+              - name: c
+            """)
+        let r = try ProcessRunner.run(sluice, ["watch", "--config", config, "--state", dir.path + "/state"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("c.yaml:1:9: error: 'listen' must be host:port, found 'nowhere'"))
+        #expect(r.stderr.contains("c.yaml:2:1: error: unknown key 'intervall'") && r.stderr.contains("did you mean 'interval'"))
+        #expect(r.stderr.contains("error: repository name 'a' is used twice"))
+        #expect(r.stderr.contains("error: repository 'c' needs a 'url'"))
+    }
+
+    @Test func reconcilesOnWebhooksServesMetricsAndTheUIAndStopsCleanly() throws {
+        let repo = try TestRepository()
+        try repo.commit("one", files: ["sluice.yaml": "version: 1\nstages:\n  hello: { run: \"echo hello $SLUICE_COMMIT\" }\n"])
+        let dir = TemporaryDirectory()
+        let config = dir.write("controller.yaml", """
+            listen: 127.0.0.1:0
+            interval: 10m
+            repositories:
+              - name: demo
+                url: \(repo.path)
+                webhook-secret-env: SLUICE_TEST_WEBHOOK_SECRET
+              - name: broken
+                url: \(dir.path)/no-such-repository
+            """)
+        let state = dir.path + "/state"
+        setenv("SLUICE_TEST_WEBHOOK_SECRET", "s3cret", 1)
+        defer { unsetenv("SLUICE_TEST_WEBHOOK_SECRET") }
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on 127.0.0.1:")
+        let port = watch.readyLine.split(separator: ",")[0]
+        let base = "http://127.0.0.1:\(port)"
+
+        // The first poll runs the head commit.
+        try waitUntil("the first run") { try curl([base + "/metrics"]).stdout.contains("result=\"succeeded\"} 1") }
+
+        // A push with a signed webhook is reconciled at once (the poll interval is 10 minutes).
+        let two = try repo.commit("two", files: ["README.md": "two\n"])
+        let body = "{\"ref\": \"refs/heads/main\", \"after\": \"\(two)\"}"
+        let accepted = try curl(["-X", "POST", base + "/webhooks/demo", "-H", "X-GitHub-Event: push",
+                                 "-H", "X-Hub-Signature-256: sha256=\(Self.signature(body, "s3cret"))", "-d", body, "-w", "%{http_code}"])
+        #expect(accepted.stdout.hasSuffix("202"), "\(accepted.stdout)")
+        try waitUntil("the webhook's run") { try curl([base + "/metrics"]).stdout.contains("result=\"succeeded\"} 2") }
+
+        let forged = try curl(["-X", "POST", base + "/webhooks/demo", "-H", "X-GitHub-Event: push", "-H", "X-Hub-Signature-256: sha256=00",
+                               "-d", body, "-o", "/dev/null", "-w", "%{http_code}"])
+        #expect(forged.stdout == "401")
+        let gitlab = try curl(["-X", "POST", base + "/webhooks/demo", "-H", "X-Gitlab-Event: Push Hook", "-H", "X-Gitlab-Token: s3cret",
+                               "-d", "not json", "-o", "/dev/null", "-w", "%{http_code}"])
+        #expect(gitlab.stdout == "400", "a signed but malformed payload")
+        let unknown = try curl(["-X", "POST", base + "/webhooks/nope", "-d", "{}", "-o", "/dev/null", "-w", "%{http_code}"])
+        #expect(unknown.stdout == "404")
+
+        let metrics = try curl([base + "/metrics"]).stdout
+        #expect(metrics.contains("sluice_webhooks_total{result=\"unauthorized\"} 1"))
+        #expect(metrics.contains("sluice_webhooks_total{result=\"accepted\"} 1"))
+        #expect(metrics.contains("sluice_repository_healthy{repository=\"broken\"} 0"), "a broken repository is marked, the other keeps running")
+        #expect(metrics.contains("sluice_repository_healthy{repository=\"demo\"} 1"))
+        #expect(try curl([base + "/healthz"]).stdout == "ok\n")
+        #expect(try curl([base + "/readyz"]).stdout == "ready\n")
+        let home = try curl([base + "/"]).stdout
+        #expect(home.contains("<td>demo</td><td>healthy</td>"))
+        #expect(home.contains("unhealthy: "))
+        #expect(try curl([base + "/runs/2"]).stdout.contains("<h1>Run 2: succeeded</h1>"))
+
+        kill(watch.pid, SIGTERM)
+        var status: Int32 = 0
+        waitpid(watch.pid, &status, 0)
+        #expect((status & 0x7f) == 0 && (status >> 8) & 0xff == 0, "SIGTERM exits 0 (status \(status))")
+    }
+}
