@@ -28,6 +28,9 @@ struct Watch: AsyncParsableCommand {
     @Option(help: "Seconds running pipelines may take to finish after SIGTERM.")
     var grace: Int = 30
 
+    @Flag(help: "Only check the configuration (and that its secrets are set), then exit.")
+    var check = false
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let settings: ControllerConfig
@@ -52,6 +55,10 @@ struct Watch: AsyncParsableCommand {
                 }
             }
             if !missing.isEmpty { throw DiagnosticsError(missing) }
+            if check {
+                Output.out("\(config): valid (\(c.repositories.count) repositories)")
+                return
+            }
             service = try RunService(stateDirectory: c.stateDirectory ?? global.stateDirectory, options: PipelineRunner.Options(environment: environment))
             for r in try service.recover() {
                 Output.err("sluice: run \(r.run.id!) was interrupted by a crash; queued again as run \(r.retry.id!)")

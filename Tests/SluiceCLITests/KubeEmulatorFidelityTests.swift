@@ -83,3 +83,35 @@ import SluiceTestSupport
         #expect(rollout.stderr.contains("exceeded its progress deadline"))
     }
 }
+
+/// The controller's own manifests (`manifests/`) apply cleanly with the real kubectl.
+@Suite struct ControllerManifestTests {
+    @Test(.enabled(if: KubeEmulator.hasKubectl, "kubectl is not installed: SKIPPED"))
+    func theControllersManifestsApply() throws {
+        let k = try KubeEmulator()
+        let folder = RepositoryLayout.root() + "/manifests"
+        // The namespaces first (as `kubectl apply -f` on a folder does, in file-name order).
+        let ns = try k.kubectl(["apply", "--server-side", "-f", folder + "/00-namespace.yaml"])
+        #expect(ns.status == 0, "\(ns.stderr)")
+        let all = try k.kubectl(["apply", "--server-side", "-f", folder])
+        #expect(all.status == 0, "\(all.stdout)\n\(all.stderr)")
+        for line in ["namespace/sluice-system serverside-applied", "serviceaccount/sluice serverside-applied",
+                     "role.rbac.authorization.k8s.io/sluice-leader-election serverside-applied",
+                     "clusterrole.rbac.authorization.k8s.io/sluice-deployer serverside-applied",
+                     "configmap/sluice-config serverside-applied", "persistentvolumeclaim/sluice-state serverside-applied",
+                     "deployment.apps/sluice serverside-applied", "service/sluice serverside-applied"] {
+            #expect(all.stdout.contains(line), "\(line)\n\(all.stdout)")
+        }
+        let rollout = try k.kubectl(["-n", "sluice-system", "rollout", "status", "deploy/sluice", "--timeout=30s"])
+        #expect(rollout.status == 0, "\(rollout.stderr)")
+        // The example configuration inside the ConfigMap is a valid controller configuration.
+        let config = try k.kubectl(["-n", "sluice-system", "get", "configmap", "sluice-config", "-o", "jsonpath={.data.controller\\.yaml}"])
+        #expect(config.stdout.contains("repositories:"))
+        let dir = TemporaryDirectory()
+        let file = dir.write("controller.yaml", config.stdout.replacingOccurrences(of: "webhook-secret-env: IRIS_WEBHOOK_SECRET", with: ""))
+        let check = try ProcessRunner.run(RepositoryLayout.sluiceBinary, ["watch", "--config", file, "--state", dir.path + "/state", "--check"])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("valid (1 repositories)"))
+        withExtendedLifetime(dir) {}
+    }
+}

@@ -44,6 +44,12 @@ RESOURCES = [
     ("apps", "v1", "daemonsets", "DaemonSet", True, ["ds"]),
     ("batch", "v1", "jobs", "Job", True, []),
     ("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", True, ["hpa"]),
+    ("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", True, ["pvc"]),
+    ("rbac.authorization.k8s.io", "v1", "roles", "Role", True, []),
+    ("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True, []),
+    ("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", False, []),
+    ("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False, []),
+    ("coordination.k8s.io", "v1", "leases", "Lease", True, []),
 ]
 BY_PATH = {(g, v, r): (k, ns, sn) for g, v, r, k, ns, sn in RESOURCES}
 
