@@ -102,3 +102,45 @@ import SluiceTestSupport
         #expect((status & 0x7f) == 0 && (status >> 8) & 0xff == 0, "SIGTERM exits 0 (status \(status))")
     }
 }
+
+extension WatchTests {
+    /// `kill -9` the controller mid-stage: the restart marks the run interrupted, retries it,
+    /// and the model is promoted exactly once.
+    @Test func killDashNineDuringAWatchedRunNeverPromotesTwice() throws {
+        let repo = try TestRepository()
+        let scratch = TemporaryDirectory(prefix: "sluice-watch-crash")
+        let mark = scratch.path + "/started"
+        try repo.commit("model", files: [
+            "sluice.yaml": """
+                version: 1
+                stages:
+                  evaluate:
+                    run: "if [ ! -e \(mark) ]; then touch \(mark); sleep 60; fi; echo '{\\"accuracy\\": 0.9}' > m.json"
+                    metrics: m.json
+                gate: { policy: p.yaml, model: crash }
+                """,
+            "p.yaml": "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n",
+        ])
+        let dir = TemporaryDirectory()
+        let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1s\nrepositories:\n  - { name: crash, url: \(repo.path) }\n")
+        let state = dir.path + "/state"
+        let first = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on")
+        try waitUntil("the stage to start") { FileManager.default.fileExists(atPath: mark) }
+        kill(first.pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(first.pid, &status, 0)
+
+        let second = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on")
+        try waitUntil("the promotion") {
+            try ProcessRunner.run(sluice, ["rollback", "--list", "--repo", repo.path, "--state", state]).stdout.contains("promote  version 1")
+        }
+        Thread.sleep(forTimeInterval: 2.5)  // two more polls: nothing may be promoted again
+        second.stop()
+        let log = try ProcessRunner.run(sluice, ["rollback", "--list", "--repo", repo.path, "--state", state])
+        #expect(log.stdout.split(separator: "\n").count == 1, "\(log.stdout)")
+        let runs = try ProcessRunner.run(sluice, ["runs", "--all", "--state", state, "--format", "json"])
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]])
+        let statuses = list.compactMap { ($0["run"] as? [String: Any])?["status"] as? String }
+        #expect(statuses.sorted() == ["interrupted", "succeeded"], "\(statuses)")
+    }
+}
