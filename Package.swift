@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
     ],
     targets: [
         // C libraries (Debian: libgit2-dev, libyaml-dev, libcurl4-openssl-dev).
@@ -60,7 +61,8 @@ let package = Package(
         .target(
             name: "SluiceServer",
             dependencies: ["SluiceCore", "SluiceController", "SluiceStore", .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Crypto", package: "swift-crypto")]
+                           .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Ink", package: "Ink")]
         ),
 
         // Connects adapters to the core: load a spec, plan a commit, run it, gate and promote it.

@@ -87,28 +87,28 @@ public struct ControllerServer: Sendable {
             var rows = ""
             for (name, w) in self.watchers.sorted(by: { $0.key < $1.key }) {
                 let h = await w.health
-                rows += "<tr><td>\(Self.escape(name))</td><td>\(h.healthy ? "healthy" : "unhealthy: " + Self.escape(h.reason ?? ""))</td><td>\(h.runsStarted)</td></tr>"
+                rows += "<tr><td>\(Self.escape(name))</td><td class=\"\(h.healthy ? "healthy" : "unhealthy")\">\(h.healthy ? "healthy" : "unhealthy: " + Self.escape(h.reason ?? ""))</td><td>\(h.runsStarted)</td></tr>"
             }
             var runs = ""
             for r in (try? self.store.runs(limit: 30)) ?? [] {
-                runs += "<tr><td><a href=\"/runs/\(r.id!)\">\(r.id!)</a></td><td>\(Self.escape(r.repository))</td><td>\(r.commit.prefix(12))</td><td>\(r.status.rawValue)</td><td>\(Self.escape(r.trigger))</td></tr>"
+                runs += "<tr><td><a href=\"/runs/\(r.id!)\">\(r.id!)</a></td><td>\(Self.escape(r.repository))</td><td>\(r.commit.prefix(12))</td><td class=\"\(r.status.rawValue)\">\(r.status.rawValue)</td><td>\(Self.escape(r.trigger))</td></tr>"
             }
-            return Self.html("Sluice", "<h1>Sluice</h1><h2>Repositories</h2><table><tr><th>Repository</th><th>Health</th><th>Runs started</th></tr>\(rows)</table>"
+            let models = ((try? self.store.modelNames()) ?? []).map { "<a href=\"/models/\(Self.escape($0))\">\(Self.escape($0))</a>" }.joined(separator: " · ")
+            return Self.html("Sluice", "<h1>Sluice</h1><p>Models: \(models.isEmpty ? "none promoted yet" : models)</p><h2>Repositories</h2><table><tr><th>Repository</th><th>Health</th><th>Runs started</th></tr>\(rows)</table>"
                              + "<h2>Runs</h2><table><tr><th>Run</th><th>Repository</th><th>Commit</th><th>Status</th><th>Trigger</th></tr>\(runs)</table>")
         }
         router.get("runs/:id") { _, context -> Response in
             guard let id = context.parameters.get("id").flatMap(Int64.init), let run = try? self.store.run(id) else {
                 return Self.text(.notFound, "no such run\n")
             }
-            var stages = ""
-            for s in (try? self.store.stages(of: id)) ?? [] {
-                let seconds = s.startedAt.flatMap { a in s.finishedAt.map { String(format: "%.1fs", $0 - a) } } ?? "–"
-                stages += "<tr><td>\(Self.escape(s.stage))</td><td>\(s.status.rawValue)</td><td>\(seconds)</td><td>\(Self.escape(s.message ?? s.reasons))</td></tr>"
-            }
-            let report = (try? self.store.reports(of: id))?.first { $0.kind == "gate" }
-            let gate = report.map { "<h2>Gate report (JSON)</h2><pre>\(Self.escape($0.content))</pre>" } ?? ""
-            return Self.html("Run \(id)", "<h1>Run \(id): \(run.status.rawValue)</h1><p>\(Self.escape(run.repository)) at \(run.commit)</p>"
-                             + "<table><tr><th>Stage</th><th>Status</th><th>Time</th><th>Detail</th></tr>\(stages)</table>\(gate)")
+            return Self.page(Pages.run(run, stages: (try? self.store.stages(of: id)) ?? [], reports: (try? self.store.reports(of: id)) ?? []))
+        }
+        router.get("models/:model") { request, context -> Response in
+            let model = context.parameters.get("model") ?? ""
+            let log = (try? self.store.promotions(model: model)) ?? []
+            let versions = (try? self.store.modelVersions(model: model)) ?? []
+            let metric = request.uri.queryParameters.get("metric")
+            return Self.page(Pages.promotions(model: model, log: log, versions: versions, metric: metric))
         }
         return router
     }
@@ -117,9 +117,10 @@ public struct ControllerServer: Sendable {
         Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    static func html(_ title: String, _ body: String) -> Response {
-        let page = "<!doctype html><html><head><meta charset=\"utf-8\"><title>\(escape(title))</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}pre{background:#f6f6f6;padding:1em;overflow:auto}</style></head><body>\(body)</body></html>"
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
+    static func html(_ title: String, _ body: String) -> Response { page(Pages.layout(title, body)) }
+
+    static func page(_ html: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     static func escape(_ s: String) -> String {

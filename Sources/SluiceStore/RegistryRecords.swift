@@ -74,6 +74,11 @@ extension RunStore {
         }
     }
 
+    /// Every model that has versions, by name.
+    public func modelNames() throws(StoreError) -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT model FROM model_versions ORDER BY model") }
+    }
+
     public func modelVersions(model: String) throws(StoreError) -> [ModelVersionRecord] {
         try read { db in try ModelVersionRecord.filter(Column("model") == model).order(Column("createdAt")).fetchAll(db) }
     }

@@ -92,9 +92,9 @@ import SluiceTestSupport
         #expect(try curl([base + "/healthz"]).stdout == "ok\n")
         #expect(try curl([base + "/readyz"]).stdout == "ready\n")
         let home = try curl([base + "/"]).stdout
-        #expect(home.contains("<td>demo</td><td>healthy</td>"))
+        #expect(home.contains("<td>demo</td><td class=\"healthy\">healthy</td>"))
         #expect(home.contains("unhealthy: "))
-        #expect(try curl([base + "/runs/2"]).stdout.contains("<h1>Run 2: succeeded</h1>"))
+        #expect(try curl([base + "/runs/2"]).stdout.contains("<h1>Run 2 <span class=\"succeeded\">succeeded</span></h1>"))
 
         kill(watch.pid, SIGTERM)
         var status: Int32 = 0
