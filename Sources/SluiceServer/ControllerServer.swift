@@ -12,7 +12,16 @@ public struct ControllerServer: Sendable {
     public let secrets: [String: String]
     public let store: RunStore
     public let queueLimit: Int
+    public let leadership: Leadership
     let webhookCounts = WebhookCounts()
+
+    /// Who leads (with a Lease), for /readyz and the UI. Followers serve read-only.
+    public final class Leadership: Sendable {
+        let state = Mutex<(ready: Bool, text: String)>((true, "single replica"))
+        public init() {}
+        public func set(ready: Bool, _ text: String) { state.withLock { $0 = (ready, text) } }
+        public var current: (ready: Bool, text: String) { state.withLock { $0 } }
+    }
 
     final class WebhookCounts: Sendable {
         let counts = Mutex<[String: Int]>([:])
@@ -32,7 +41,9 @@ public struct ControllerServer: Sendable {
     }
 
     /// - Parameter secrets: repository name -> webhook secret (from the configured environment variables).
-    public init(watchers: [String: RepositoryWatcher], secrets: [String: String], store: RunStore, queueLimit: Int) {
+    public init(watchers: [String: RepositoryWatcher], secrets: [String: String], store: RunStore, queueLimit: Int,
+                leadership: Leadership = Leadership()) {
+        self.leadership = leadership
         self.watchers = watchers
         self.secrets = secrets
         self.store = store
@@ -42,7 +53,10 @@ public struct ControllerServer: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.get("healthz") { _, _ in "ok\n" }
-        router.get("readyz") { _, _ in "ready\n" }
+        router.get("readyz") { _, _ -> Response in
+            let l = self.leadership.current
+            return Self.text(l.ready ? .ok : .serviceUnavailable, (l.ready ? "ready: " : "not ready: ") + l.text + "\n")
+        }
         router.get("metrics") { _, _ -> Response in
             var health: [(String, RepositoryWatcher.Health)] = []
             for (name, w) in self.watchers.sorted(by: { $0.key < $1.key }) { health.append((name, await w.health)) }

@@ -4,6 +4,8 @@ import Hummingbird
 import ServiceLifecycle
 import SluiceController
 import SluiceCore
+import SluiceKube
+import SluiceRunner
 import SluiceServer
 import SluiceYAML
 #if canImport(Glibc)
@@ -76,13 +78,26 @@ struct Watch: AsyncParsableCommand {
                                                     mergeRequestParallelism: settings.mergeRequestParallelism)
         }
         let count = watchers.count
-        let server = ControllerServer(watchers: watchers, secrets: secrets, store: service.store, queueLimit: settings.queueLimit)
+        let leadership = ControllerServer.Leadership()
+        var election: LeaderElection?
+        if let lease = settings.lease {
+            do {
+                let identity = environment["POD_NAME"] ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+                election = LeaderElection(client: KubeClient(config: try KubeConfig.load(environment: environment)), namespace: lease.namespace,
+                                          name: lease.name, identity: identity)
+                leadership.set(ready: true, "follower (electing)")
+            } catch {
+                throw Output.fail(error)
+            }
+        }
+        let server = ControllerServer(watchers: watchers, secrets: secrets, store: service.store, queueLimit: settings.queueLimit,
+                                      leadership: leadership)
         let colon = settings.listen.lastIndex(of: ":")!
         let host = String(settings.listen[..<colon]), port = Int(settings.listen[settings.listen.index(after: colon)...])!
         let app = Application(
             router: server.router(),
             configuration: .init(address: .hostname(host, port: port), serverName: "sluice"),
-            services: [WatcherService(watchers: Array(watchers.values), grace: Double(grace))],
+            services: [WatcherService(watchers: Array(watchers.values), grace: Double(grace), election: election, leadership: leadership)],
             onServerRunning: { channel in
                 Output.immediate("sluice: listening on \(host):\(channel.localAddress?.port ?? port), watching \(count) repositories")
             }
@@ -92,15 +107,47 @@ struct Watch: AsyncParsableCommand {
     }
 }
 
-/// Runs every repository's watcher; on graceful shutdown stops polling and drains pipelines.
+/// Runs every repository's watcher — with a Lease, only while this replica leads — and on
+/// graceful shutdown stops polling, drains pipelines and releases the lease.
 struct WatcherService: Service {
     let watchers: [RepositoryWatcher]
     let grace: Double
+    let election: LeaderElection?
+    let leadership: ControllerServer.Leadership
 
     func run() async throws {
+        guard let election else {
+            await runWatchers(until: { try? await gracefulShutdown() })
+            return
+        }
+        let period = Double(election.leaseSeconds) / 3
+        while !(Task.isCancelled || Task.isShuttingDownGracefully) {
+            let state = try await Offload.run { election.tryAcquireOrRenew() }
+            switch state {
+            case .leader:
+                leadership.set(ready: true, "leader (\(election.identity))")
+                // Lead until shutdown or until a renewal fails.
+                await runWatchers(until: {
+                    while !(Task.isCancelled || Task.isShuttingDownGracefully) {
+                        try? await Task.sleep(for: .seconds(period))
+                        if (try? await Offload.run { election.tryAcquireOrRenew() }) != .leader { return }
+                    }
+                })
+            case .follower(let holder):
+                leadership.set(ready: true, "follower (leader: \(holder))")
+            case .failed(let why):
+                leadership.set(ready: false, "never leading: \(why)")
+                Output.err("sluice: \(why)")
+            }
+            try? await Task.sleep(for: .seconds(period))
+        }
+        election.release()
+    }
+
+    private func runWatchers(until stop: @escaping @Sendable () async -> Void) async {
         await withTaskGroup(of: Void.self) { group in
             for w in watchers { group.addTask { await w.run() } }
-            try? await gracefulShutdown()
+            await stop()
             group.cancelAll()
             await group.waitForAll()
         }

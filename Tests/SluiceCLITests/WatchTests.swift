@@ -58,9 +58,8 @@ import SluiceTestSupport
                 url: \(dir.path)/no-such-repository
             """)
         let state = dir.path + "/state"
-        setenv("SLUICE_TEST_WEBHOOK_SECRET", "s3cret", 1)
-        defer { unsetenv("SLUICE_TEST_WEBHOOK_SECRET") }
-        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on 127.0.0.1:")
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on 127.0.0.1:",
+                                          environment: ["SLUICE_TEST_WEBHOOK_SECRET": "s3cret"])
         let port = watch.readyLine.split(separator: ",")[0]
         let base = "http://127.0.0.1:\(port)"
 

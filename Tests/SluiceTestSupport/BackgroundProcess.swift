@@ -12,7 +12,8 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     /// Starts `executable`; when `readyPrefix` is given, waits (up to 20 s) for a
     /// stdout line starting with it and keeps the rest of that line in `readyLine`.
-    public init(_ executable: String, _ arguments: [String], readyPrefix: String? = nil) throws {
+    /// - Parameter environment: variables added to (or replacing) this process's environment.
+    public init(_ executable: String, _ arguments: [String], readyPrefix: String? = nil, environment: [String: String] = [:]) throws {
         let path = executable.hasPrefix("/") ? executable : try ProcessRunner.which(executable)
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw Self.error("pipe failed") }
@@ -33,7 +34,11 @@ public final class BackgroundProcess: @unchecked Sendable {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
+        let rc = posix_spawn(&child, path, &actions, &attributes, argv, envp)
         close(fds[1])
         guard rc == 0 else {
             close(fds[0])

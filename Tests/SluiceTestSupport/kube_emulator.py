@@ -170,7 +170,12 @@ def apply(group, version, resource, namespace, name, body, manager, force, dry_r
                            "causes": [{"reason": "FieldValueInvalid", "message": "Invalid value: must be greater than or equal to 0", "field": "spec.replicas"}]})
     key = (group, resource, namespace if namespaced else "", name)
     existing = store.get(key)
-    applied = leaf_paths(body) - IDENTITY
+    expected_rv = meta.get("resourceVersion")
+    if expected_rv and (existing is None or existing["metadata"]["resourceVersion"] != expected_rv):
+        return status(409, "Conflict", f'Operation cannot be fulfilled on {resource}{"." + group if group else ""} "{name}": '
+                      "the object has been modified; please apply your changes to the latest version and try again",
+                      {"name": name, "group": group, "kind": resource})
+    applied = leaf_paths(body) - IDENTITY - {("metadata", "resourceVersion")}
     managers = copy.deepcopy(owners.get(key, {}))
     conflicts = []
     if existing is not None and not force:

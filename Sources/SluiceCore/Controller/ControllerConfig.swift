@@ -26,12 +26,20 @@ public struct ControllerConfig: Hashable, Sendable {
     /// Webhook deliveries waiting to be handled before more are answered 429.
     public var queueLimit: Int = 100
     public var repositories: [Repository] = []
+    /// Leader election between replicas: the Lease `namespace/name` (nil: a single replica).
+    public var lease: (namespace: String, name: String)?
 
     public init(file: String) { self.file = file }
+
+    public static func == (a: ControllerConfig, b: ControllerConfig) -> Bool {
+        a.file == b.file && a.repositories == b.repositories && a.listen == b.listen && a.lease?.namespace == b.lease?.namespace && a.lease?.name == b.lease?.name
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(file) }
 }
 
 public enum ControllerConfigDecoder {
-    public static let topLevelKeys = ["state", "interval", "listen", "token-env", "merge-request-parallelism", "queue-limit", "repositories"]
+    public static let topLevelKeys = ["state", "interval", "listen", "token-env", "merge-request-parallelism", "queue-limit", "repositories", "lease"]
     public static let repositoryKeys = ["name", "url", "branch", "merge-requests", "interval", "webhook-secret-env"]
 
     public static func decode(_ root: Node?, file: String) -> (config: ControllerConfig?, diagnostics: [Diagnostic]) {
@@ -58,6 +66,15 @@ public enum ControllerConfigDecoder {
                 guard let n = reader.int(value, what: "'\(key)'") else { continue }
                 if n < 1 { reader.error(value, "'\(key)' must be at least 1"); continue }
                 if key == "queue-limit" { config.queueLimit = n } else { config.mergeRequestParallelism = n }
+            case "lease":
+                guard let l = reader.mapping(value, what: "'lease'", allowed: ["namespace", "name"]) else { continue }
+                let f = Dictionary(l.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                guard let ns = f["namespace"].flatMap({ reader.nonEmptyString($0, what: "'lease.namespace'") }),
+                      let name = f["name"].flatMap({ reader.nonEmptyString($0, what: "'lease.name'") }) else {
+                    reader.error(value, "'lease' needs 'namespace' and 'name'", hint: "e.g. { namespace: sluice-system, name: sluice-leader }")
+                    continue
+                }
+                config.lease = (ns, name)
             case "repositories":
                 sawRepositories = true
                 guard let items = value.sequence else {

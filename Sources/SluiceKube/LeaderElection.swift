@@ -1,0 +1,94 @@
+import Foundation
+
+/// Leader election with a `coordination.k8s.io/v1` Lease, as client-go does it: the leader
+/// renews the lease every `renewSeconds`; a follower takes it over only once it has expired,
+/// with the resourceVersion it read, so two followers cannot both win. Writes use server-side
+/// apply with a field manager per identity.
+public final class LeaderElection: Sendable {
+    public let client: KubeClient
+    public let namespace: String
+    public let name: String
+    public let identity: String
+    public let leaseSeconds: Int
+
+    public enum State: Sendable, Equatable {
+        case leader
+        case follower(holder: String)
+        /// The lease cannot be read or written (e.g. RBAC): never act as leader.
+        case failed(String)
+    }
+
+    public init(client: KubeClient, namespace: String, name: String, identity: String, leaseSeconds: Int = 15) {
+        self.client = client
+        self.namespace = namespace
+        self.name = name
+        self.identity = identity
+        self.leaseSeconds = leaseSeconds
+    }
+
+    static func now() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date())
+    }
+
+    static func parse(_ text: String?) -> Date? {
+        guard let text else { return nil }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: text) { return d }
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: text)
+    }
+
+    func lease(holder: String, acquire: String?, resourceVersion: String?) -> [String: Any] {
+        var metadata: [String: Any] = ["name": name, "namespace": namespace]
+        if let resourceVersion { metadata["resourceVersion"] = resourceVersion }
+        var spec: [String: Any] = ["holderIdentity": holder, "leaseDurationSeconds": leaseSeconds, "renewTime": Self.now()]
+        if let acquire { spec["acquireTime"] = acquire }
+        return ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": metadata, "spec": spec]
+    }
+
+    /// One round: acquire, renew, or observe who leads.
+    public func tryAcquireOrRenew() -> State {
+        do {
+            let current = try client.get(apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: namespace, name: name)
+            let spec = current?["spec"] as? [String: Any] ?? [:]
+            let holder = spec["holderIdentity"] as? String ?? ""
+            let rv = (current?["metadata"] as? [String: Any])?["resourceVersion"] as? String
+            let renewed = Self.parse(spec["renewTime"] as? String) ?? .distantPast
+            let duration = Double(spec["leaseDurationSeconds"] as? Int ?? leaseSeconds)
+            let expired = Date().timeIntervalSince(renewed) > duration
+            if current != nil, holder != identity, !holder.isEmpty, !expired { return .follower(holder: holder) }
+            let acquire = holder == identity ? (spec["acquireTime"] as? String) : Self.now()
+            _ = try KubeClientApplier(client: client, manager: "sluice-\(identity)")
+                .apply(lease(holder: identity, acquire: acquire, resourceVersion: rv), force: current != nil)
+            return .leader
+        } catch let error as KubeError {
+            if error.status == 409 {
+                return .follower(holder: "another replica (it won the race for the lease)")
+            }
+            return .failed("lease \(namespace)/\(name): \(error)")
+        } catch {
+            return .failed("lease \(namespace)/\(name): \(error)")
+        }
+    }
+
+    /// Gives the lease up (on shutdown) so a follower need not wait for it to expire.
+    public func release() {
+        guard let current = try? client.get(apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: namespace, name: name),
+              (current["spec"] as? [String: Any])?["holderIdentity"] as? String == identity else { return }
+        let rv = (current["metadata"] as? [String: Any])?["resourceVersion"] as? String
+        _ = try? KubeClientApplier(client: client, manager: "sluice-\(identity)").apply(lease(holder: "", acquire: nil, resourceVersion: rv), force: true)
+    }
+}
+
+/// Applies with a specific field manager (each replica owns its own writes to the lease).
+struct KubeClientApplier {
+    let client: KubeClient
+    let manager: String
+
+    func apply(_ object: [String: Any], force: Bool) throws(KubeError) -> [String: Any] {
+        try KubeClient(config: client.config, fieldManager: manager).apply(object, force: force)
+    }
+}
