@@ -38,6 +38,22 @@ enum MetricsText {
         family("sluice_cache_hits_total", "counter", "Stages whose stored result was reused.")
         out.append("sluice_cache_hits_total \(cacheHits)")
 
+        family("sluice_gate_verdicts_total", "counter", "Gate reports by decision.")
+        var verdicts: [String: Int] = [:]
+        for r in runs {
+            guard let gate = (try? store.reports(of: r.id!))?.first(where: { $0.kind == "gate" }),
+                  let json = try? JSONSerialization.jsonObject(with: Data(gate.content.utf8)) as? [String: Any],
+                  let decision = json["decision"] as? String else { continue }
+            verdicts[decision, default: 0] += 1
+        }
+        for (d, n) in verdicts.sorted(by: { $0.key < $1.key }) { out.append("sluice_gate_verdicts_total{decision=\"\(d)\"} \(n)") }
+        family("sluice_promotions_total", "counter", "Promotion log entries by model and action (promote, rollback).")
+        for model in (try? store.modelNames()) ?? [] {
+            var actions: [String: Int] = [:]
+            for e in (try? store.promotions(model: model)) ?? [] { actions[e.action.rawValue, default: 0] += 1 }
+            for (a, n) in actions.sorted(by: { $0.key < $1.key }) { out.append("sluice_promotions_total{model=\"\(label(model))\",action=\"\(a)\"} \(n)") }
+        }
+
         family("sluice_reconcile_errors", "gauge", "Consecutive failed polls, per repository.")
         family("sluice_last_successful_poll_timestamp_seconds", "gauge", "When each repository was last polled successfully.")
         family("sluice_repository_healthy", "gauge", "1 when the repository's last poll succeeded.")

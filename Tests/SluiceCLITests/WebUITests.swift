@@ -48,6 +48,9 @@ import SluiceTestSupport
             let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
             #expect(size > 10_000, "screenshot of \(path) is \(size) bytes")
         }
+        let metrics = try ProcessRunner.run("curl", ["-s", base + "/metrics"]).stdout
+        #expect(metrics.contains("sluice_gate_verdicts_total{decision=\"promote\"} 2"))
+        #expect(metrics.contains("sluice_promotions_total{model=\"demo\",action=\"promote\"} 2"))
         withExtendedLifetime(watch) {}
     }
 }
