@@ -96,6 +96,16 @@ struct ForgeClient: Sendable {
         return (try? JSONSerialization.jsonObject(with: Data(response.body.isEmpty ? Array("{}".utf8) : response.body))) ?? [:]
     }
 
+    /// Updates the comment holding `marker` in `collection`, or posts a new one there.
+    func upsertComment(in collection: String, edit: (Int) -> String, editMethod: String, body: String, marker: String) throws(ForgeError) {
+        let comments = try list(collection)
+        if let existing = comments.first(where: { ($0["body"] as? String)?.contains(marker) == true }), let id = existing["id"] as? Int {
+            _ = try send(editMethod, edit(id), ["body": body])
+        } else {
+            _ = try send("POST", collection, ["body": body])
+        }
+    }
+
     /// Pages through a list endpoint (`per_page`/`page`, as all three forges accept).
     func list(_ path: String) throws(ForgeError) -> [[String: Any]] {
         var all: [[String: Any]] = []
@@ -108,9 +118,4 @@ struct ForgeClient: Sendable {
         return all
     }
 
-    static func escape(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
-    }
 }

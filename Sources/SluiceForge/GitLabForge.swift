@@ -10,16 +10,12 @@ public struct GitLabForge: Forge {
 
     public init(api: String, project: String, token: String, client: HTTPClient = HTTPClient()) {
         http = ForgeClient(client: client, base: api, headers: [("PRIVATE-TOKEN", token)], forge: "GitLab")
-        self.project = ForgeClient.escape(project)
+        self.project = URLEncoding.component(project)
     }
 
     public func upsertComment(mergeRequest: Int, body: String, marker: String) throws(ForgeError) {
-        let notes = try http.list("/projects/\(project)/merge_requests/\(mergeRequest)/notes")
-        if let existing = notes.first(where: { ($0["body"] as? String)?.contains(marker) == true }), let id = existing["id"] as? Int {
-            _ = try http.send("PUT", "/projects/\(project)/merge_requests/\(mergeRequest)/notes/\(id)", ["body": body])
-        } else {
-            _ = try http.send("POST", "/projects/\(project)/merge_requests/\(mergeRequest)/notes", ["body": body])
-        }
+        let notes = "/projects/\(project)/merge_requests/\(mergeRequest)/notes"
+        try http.upsertComment(in: notes, edit: { "\(notes)/\($0)" }, editMethod: "PUT", body: body, marker: marker)
     }
 
     public func setStatus(commit: String, state: CommitState, description: String, targetURL: String?) throws(ForgeError) {

@@ -13,12 +13,9 @@ public struct GiteaForge: Forge {
     }
 
     public func upsertComment(mergeRequest: Int, body: String, marker: String) throws(ForgeError) {
-        let comments = try http.list("/repos/\(project)/issues/\(mergeRequest)/comments")
-        if let existing = comments.first(where: { ($0["body"] as? String)?.contains(marker) == true }), let id = existing["id"] as? Int {
-            _ = try http.send("PATCH", "/repos/\(project)/issues/comments/\(id)", ["body": body])
-        } else {
-            _ = try http.send("POST", "/repos/\(project)/issues/\(mergeRequest)/comments", ["body": body])
-        }
+        let issue = "/repos/\(project)/issues/\(mergeRequest)/comments"
+        try http.upsertComment(in: issue, edit: { "/repos/\(project)/issues/comments/\($0)" }, editMethod: "PATCH",
+                               body: body, marker: marker)
     }
 
     public func setStatus(commit: String, state: CommitState, description: String, targetURL: String?) throws(ForgeError) {

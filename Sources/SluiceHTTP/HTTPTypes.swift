@@ -62,3 +62,25 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(url): \(message)" }
 }
+
+/// Percent-encoding for URL path segments and query values: everything but unreserved
+/// characters (RFC 3986), so `/`, `?`, `&`, `=` and `{` inside a value stay data.
+public enum URLEncoding {
+    public static func component(_ s: String) -> String {
+        var out = ""
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(UnicodeScalar(byte))
+            default:
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded2
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    fileprivate var leftPadded2: String { count == 1 ? "0" + self : self }
+}

@@ -34,7 +34,7 @@ public final class KubeClient: Sendable {
         var url = config.server
         while url.hasSuffix("/") { url.removeLast() }
         url += path
-        if !query.isEmpty { url += "?" + query.map { "\($0.0)=\(Self.escape($0.1))" }.joined(separator: "&") }
+        if !query.isEmpty { url += "?" + query.map { "\($0.0)=\(URLEncoding.component($0.1))" }.joined(separator: "&") }
         var headers: [(name: String, value: String)] = [("Accept", accept), ("User-Agent", "sluice")]
         if let token = config.token { headers.append(("Authorization", "Bearer \(token)")) }
         if let contentType { headers.append(("Content-Type", contentType)) }
@@ -69,11 +69,6 @@ public final class KubeClient: Sendable {
 
     static func delay(_ attempt: Int) -> Double { min(4, 0.2 * pow(2, Double(attempt - 1))) }
 
-    static func escape(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
-    }
 
     // MARK: discovery
 

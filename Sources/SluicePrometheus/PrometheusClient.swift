@@ -19,9 +19,7 @@ public struct PrometheusClient: Sendable {
 
     /// The values of a PromQL instant query: one per series of a vector, or the scalar.
     public func query(_ promQL: String) throws(QueryError) -> [Double] {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        let encoded = promQL.addingPercentEncoding(withAllowedCharacters: allowed) ?? promQL
+        let encoded = URLEncoding.component(promQL)
         let response: HTTPResponse
         do {
             response = try client.send(HTTPRequest(url: "\(url)/api/v1/query?query=\(encoded)", headers: [("Accept", "application/json")], timeout: 15))

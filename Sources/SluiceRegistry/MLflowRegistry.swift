@@ -40,7 +40,7 @@ public struct MLflowRegistry: ModelRegistry {
     private func call(_ method: String, _ path: String, query: [(String, String)] = [], body: [String: Any]? = nil) throws(RegistryError) -> [String: Any] {
         var url = "\(baseURL)/api/2.0/mlflow/\(path)"
         if !query.isEmpty {
-            url += "?" + query.map { "\($0.0)=\(Self.escape($0.1))" }.joined(separator: "&")
+            url += "?" + query.map { "\($0.0)=\(URLEncoding.component($0.1))" }.joined(separator: "&")
         }
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         if let authorization { headers.append(("Authorization", authorization)) }
@@ -64,11 +64,6 @@ public struct MLflowRegistry: ModelRegistry {
         return json
     }
 
-    static func escape(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
-    }
 
     // MARK: ModelRegistry
 

@@ -101,13 +101,13 @@ public struct ControllerServer: Sendable {
             var rows = ""
             for (name, w) in self.watchers.sorted(by: { $0.key < $1.key }) {
                 let h = await w.health
-                rows += "<tr><td>\(Self.escape(name))</td><td class=\"\(h.healthy ? "healthy" : "unhealthy")\">\(h.healthy ? "healthy" : "unhealthy: " + Self.escape(h.reason ?? ""))</td><td>\(h.runsStarted)</td></tr>"
+                rows += "<tr><td>\(Pages.escape(name))</td><td class=\"\(h.healthy ? "healthy" : "unhealthy")\">\(h.healthy ? "healthy" : "unhealthy: " + Pages.escape(h.reason ?? ""))</td><td>\(h.runsStarted)</td></tr>"
             }
             var runs = ""
             for r in (try? self.store.runs(limit: 30)) ?? [] {
-                runs += "<tr><td><a href=\"/runs/\(r.id!)\">\(r.id!)</a></td><td>\(Self.escape(r.repository))</td><td>\(r.commit.prefix(12))</td><td class=\"\(r.status.rawValue)\">\(r.status.rawValue)</td><td>\(Self.escape(r.trigger))</td></tr>"
+                runs += "<tr><td><a href=\"/runs/\(r.id!)\">\(r.id!)</a></td><td>\(Pages.escape(r.repository))</td><td>\(r.commit.prefix(12))</td><td class=\"\(r.status.rawValue)\">\(r.status.rawValue)</td><td>\(Pages.escape(r.trigger))</td></tr>"
             }
-            let models = ((try? self.store.modelNames()) ?? []).map { "<a href=\"/models/\(Self.escape($0))\">\(Self.escape($0))</a>" }.joined(separator: " · ")
+            let models = ((try? self.store.modelNames()) ?? []).map { "<a href=\"/models/\(Pages.escape($0))\">\(Pages.escape($0))</a>" }.joined(separator: " · ")
             return Self.html("Sluice", "<h1>Sluice</h1><p>Models: \(models.isEmpty ? "none promoted yet" : models)</p><h2>Repositories</h2><table><tr><th>Repository</th><th>Health</th><th>Runs started</th></tr>\(rows)</table>"
                              + "<h2>Runs</h2><table><tr><th>Run</th><th>Repository</th><th>Commit</th><th>Status</th><th>Trigger</th></tr>\(runs)</table>")
         }
@@ -137,8 +137,4 @@ public struct ControllerServer: Sendable {
         Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            .replacingOccurrences(of: "\"", with: "&quot;")
-    }
 }
