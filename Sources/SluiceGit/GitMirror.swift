@@ -33,9 +33,25 @@ public enum GitMirror {
         return repository
     }
 
-    static func fetch(_ repository: GitRepository, url: String, credentials: GitCredentials) throws(GitError) {
+    /// The mirror's `origin` remote (the caller frees it).
+    static func origin(of repository: GitRepository) throws(GitError) -> OpaquePointer? {
         var remote: OpaquePointer?
         try check("find remote of \(repository.path)") { git_remote_lookup(&remote, repository.pointer, "origin") }
+        return remote
+    }
+
+    /// Callbacks that answer credential requests and check host keys, for fetch and push alike.
+    static func callbacks(_ payload: Unmanaged<CredentialPayload>) -> git_remote_callbacks {
+        var callbacks = git_remote_callbacks()
+        git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION))
+        callbacks.credentials = credentialCallback
+        callbacks.certificate_check = certificateCheckCallback
+        callbacks.payload = payload.toOpaque()
+        return callbacks
+    }
+
+    static func fetch(_ repository: GitRepository, url: String, credentials: GitCredentials) throws(GitError) {
+        let remote = try origin(of: repository)
         defer { git_remote_free(remote) }
 
         let payload = CredentialPayload(credentials, url: url)
@@ -44,9 +60,7 @@ public enum GitMirror {
 
         var options = git_fetch_options()
         git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
-        options.callbacks.credentials = credentialCallback
-        options.callbacks.certificate_check = certificateCheckCallback
-        options.callbacks.payload = unmanaged.toOpaque()
+        options.callbacks = callbacks(unmanaged)
         options.prune = GIT_FETCH_PRUNE
         options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL
 

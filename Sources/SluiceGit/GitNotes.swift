@@ -34,27 +34,24 @@ extension GitRepository {
 }
 
 extension GitMirror {
-    /// Pushes refs of a mirror back to its origin (e.g. `refs/notes/sluice`), with the same
-    /// credentials and host-key checks as fetching.
-    public static func push(_ repository: GitRepository, refspecs: [String], url: String, credentials: GitCredentials) throws(GitError) {
+    /// Pushes refs of a mirror back to its origin under the same names (e.g.
+    /// `refs/notes/sluice`), with the same credentials and host-key checks as fetching.
+    public static func push(_ repository: GitRepository, refs: [String], url: String, credentials: GitCredentials) throws(GitError) {
         LibGit2.initialized
-        var remote: OpaquePointer?
-        try check("find remote of \(repository.path)") { git_remote_lookup(&remote, repository.pointer, "origin") }
+        let remote = try origin(of: repository)
         defer { git_remote_free(remote) }
         let payload = CredentialPayload(credentials, url: url)
         let unmanaged = Unmanaged.passRetained(payload)
         defer { unmanaged.release() }
         var options = git_push_options()
         git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION))
-        options.callbacks.credentials = credentialCallback
-        options.callbacks.certificate_check = certificateCheckCallback
-        options.callbacks.payload = unmanaged.toOpaque()
-        var pointers: [UnsafeMutablePointer<CChar>?] = refspecs.map { strdup($0) }
+        options.callbacks = callbacks(unmanaged)
+        var pointers: [UnsafeMutablePointer<CChar>?] = refs.map { strdup("\($0):\($0)") }
         defer { pointers.forEach { free($0) } }
         let code = pointers.withUnsafeMutableBufferPointer { buffer -> Int32 in
             var array = git_strarray(strings: buffer.baseAddress, count: buffer.count)
             return git_remote_push(remote, &array, &options)
         }
-        if code < 0 { throw GitError.last("push \(refspecs.joined(separator: ", ")) to \(url)", code: code) }
+        if code < 0 { throw GitError.last("push \(refs.joined(separator: ", ")) to \(url)", code: code) }
     }
 }

@@ -47,7 +47,7 @@ struct RegistryContext {
     func push(_ refs: [String], _ global: GlobalOptions) {
         guard RepositorySource.isRemote(global.repo), !refs.isEmpty else { return }
         do {
-            try GitMirror.push(repository, refspecs: refs.map { "\($0):\($0)" }, url: global.repo,
+            try GitMirror.push(repository, refs: refs, url: global.repo,
                                credentials: GitCredentials.fromEnvironment(ProcessInfo.processInfo.environment))
         } catch {
             Output.err("sluice: warning: \(refs.joined(separator: ", ")) not pushed to \(global.repo): \(error)")

@@ -107,7 +107,7 @@ struct Run: AsyncParsableCommand {
                                         progress: { if !quiet { Output.out("deploy: \($0)") } }) { refs in
                     guard let remote else { return }
                     do {
-                        try GitMirror.push(repository, refspecs: refs.map { "\($0):\($0)" }, url: remote, credentials: credentials)
+                        try GitMirror.push(repository, refs: refs, url: remote, credentials: credentials)
                     } catch {
                         Output.err("sluice: warning: \(refs.joined(separator: ", ")) not pushed to \(remote): \(error)")
                     }

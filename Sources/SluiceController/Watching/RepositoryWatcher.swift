@@ -174,10 +174,10 @@ public actor RepositoryWatcher {
             }
             var gate: GateService.Outcome?
             if status == .succeeded, work.spec.gate != nil {
-                gate = try service.gate(run: record, work: work, repository: git, commit: commit) { refs in
+                gate = try service.gate(run: record, work: work, repository: git, commit: commit, publish: { refs in
                     guard RepositorySource.isRemote(repo.url) else { return }
-                    try? GitMirror.push(git, refspecs: refs.map { "\($0):\($0)" }, url: repo.url, credentials: GitCredentials.fromEnvironment(environment))
-                }
+                    try? GitMirror.push(git, refs: refs, url: repo.url, credentials: GitCredentials.fromEnvironment(environment))
+                })
             }
             _ = notifier?.finished(commit: update.head, run: record.id!, report: gate?.report, markdown: gate?.markdown,
                                    runSucceeded: status == .succeeded, runMessage: nil)
