@@ -3,7 +3,7 @@
 public struct SpecDecoder {
     public let file: String
     public let paths: (any PathLookup)?
-    private var reader = NodeReader()
+    var reader = NodeReader()
     private var pendingData: [(String, Node, String)] = []
 
     /// - Parameters:
@@ -352,74 +352,6 @@ public struct SpecDecoder {
         }
     }
 
-    // MARK: gate and deploy
-
-    private mutating func decodeGate(_ node: Node) -> GateSpec? {
-        guard let fields = reader.mapping(node, what: "'gate'", allowed: SpecKeys.gate) else { return nil }
-        let f = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-        guard let policyNode = f["policy"] else {
-            reader.error(node, "'gate' needs 'policy'", hint: "e.g. 'policy: policies/promotion.yaml'")
-            return nil
-        }
-        guard let policy = relativePath(policyNode, what: "'gate.policy'") else { return nil }
-        requireExists(policy, policyNode, what: "policy file", kind: .file)
-        var baseline = "production"
-        if let b = f["baseline"], let text = reader.string(b, what: "'gate.baseline'") {
-            if SpecKeys.baselines.contains(text) { baseline = text } else {
-                reader.error(b, "unknown baseline '\(text)'", hint: Suggestion.hint(for: text, in: SpecKeys.baselines) ?? "use 'production'")
-            }
-        }
-        var gate = GateSpec(policy: policy, baseline: baseline, location: node.location)
-        if let m = f["model"], let name = reader.nonEmptyString(m, what: "'gate.model'") { gate.model = name }
-        if let a = f["alias"], let alias = reader.nonEmptyString(a, what: "'gate.alias'") { gate.alias = alias }
-        if let b = f["branch"], let branch = reader.nonEmptyString(b, what: "'gate.branch'") {
-            gate.branch = branch.hasPrefix("refs/heads/") ? String(branch.dropFirst(11)) : branch
-        }
-        if let r = f["registry"], let text = reader.string(r, what: "'gate.registry'") {
-            if let registry = GateSpec.Registry(rawValue: text) { gate.registry = registry } else {
-                reader.error(r, "unknown registry '\(text)'",
-                             hint: Suggestion.hint(for: text, in: SpecKeys.registries) ?? "use embedded or mlflow")
-            }
-        }
-        return gate
-    }
-
-    private mutating func decodeDeploy(_ node: Node) -> DeploySpec? {
-        guard let fields = reader.mapping(node, what: "'deploy'", allowed: SpecKeys.deploy) else { return nil }
-        let f = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-        guard let mNode = f["manifests"] else {
-            reader.error(node, "'deploy' needs 'manifests'", hint: "e.g. 'manifests: manifests/'")
-            return nil
-        }
-        guard let manifests = relativePath(mNode, what: "'deploy.manifests'") else { return nil }
-        requireExists(manifests, mNode, what: "manifests folder", kind: .directory)
-        var spec = DeploySpec(manifests: manifests, location: node.location)
-        if let t = f["target"], let text = reader.string(t, what: "'deploy.target'") {
-            let all = DeploySpec.Target.allCases.map(\.rawValue)
-            if let target = DeploySpec.Target(rawValue: text) { spec.target = target } else {
-                reader.error(t, "unknown deploy target '\(text)'", hint: Suggestion.hint(for: text, in: all) ?? "use one of: \(all.joined(separator: ", "))")
-            }
-        }
-        if let e = f["environment"], let text = reader.nonEmptyString(e, what: "'deploy.environment'") {
-            if Self.isDNSLabel(text) { spec.environment = text } else {
-                reader.error(e, "environment '\(text)' must be lower-case letters, digits and '-' (it names a branch and labels)")
-            }
-        }
-        if let n = f["namespace"], let text = reader.nonEmptyString(n, what: "'deploy.namespace'") {
-            if Self.isDNSLabel(text) { spec.namespace = text } else {
-                reader.error(n, "namespace '\(text)' is not a valid Kubernetes name", hint: "lower-case letters, digits and '-', at most 63 characters")
-            }
-        }
-        if let c = f["context"], let text = reader.nonEmptyString(c, what: "'deploy.context'") { spec.context = text }
-        if let fo = f["force"], let b = reader.bool(fo, what: "'deploy.force'") { spec.force = b }
-        if let t = f["timeout"], let text = reader.string(t, what: "'deploy.timeout'") {
-            if let seconds = DurationText.seconds(text), seconds > 0 { spec.timeoutSeconds = seconds } else {
-                reader.error(t, "'\(text)' is not a duration", hint: "write e.g. 90s, 10m")
-            }
-        }
-        return spec
-    }
-
     // MARK: shared checks
 
     private mutating func checkName(_ name: String, _ node: Node, what: String) {
@@ -430,7 +362,7 @@ public struct SpecDecoder {
     }
 
     /// A repository-relative path: not absolute, no `..`, not empty.
-    private mutating func relativePath(_ node: Node, what: String) -> String? {
+    mutating func relativePath(_ node: Node, what: String) -> String? {
         guard let text = reader.nonEmptyString(node, what: what) else { return nil }
         if text.hasPrefix("/") {
             reader.error(node, "\(what) must be relative to the repository root, found '\(text)'")
@@ -445,7 +377,7 @@ public struct SpecDecoder {
         return path
     }
 
-    private mutating func requireExists(_ path: String, _ node: Node, what: String, kind: PathKind? = nil) {
+    mutating func requireExists(_ path: String, _ node: Node, what: String, kind: PathKind? = nil) {
         guard let paths else { return }
         switch paths.kind(of: RepositoryPath.normalized(path)) {
         case nil: reader.error(node, "\(what) '\(path)' does not exist in the repository")
