@@ -25,6 +25,8 @@ public final class GitCommit: @unchecked Sendable {
     public var id: String { git_commit_id(pointer).pointee.hex }
     public var treeID: String { git_tree_id(tree).pointee.hex }
     public var summary: String { git_commit_summary(pointer).map { String(cString: $0) } ?? "" }
+    /// The committer's time, in seconds since 1970.
+    public var time: Int64 { Int64(git_commit_time(pointer)) }
 
     public var parentIDs: [String] {
         (0..<git_commit_parentcount(pointer)).compactMap { git_commit_parent_id(pointer, $0)?.pointee.hex }

@@ -17,10 +17,11 @@ public struct ControllerServer: Sendable {
 
     /// Who leads (with a Lease), for /readyz and the UI. Followers serve read-only.
     public final class Leadership: Sendable {
-        let state = Mutex<(ready: Bool, text: String)>((true, "single replica"))
+        let state = Mutex<(ready: Bool, leading: Bool, text: String)>((true, true, "single replica"))
         public init() {}
-        public func set(ready: Bool, _ text: String) { state.withLock { $0 = (ready, text) } }
-        public var current: (ready: Bool, text: String) { state.withLock { $0 } }
+        /// - Parameter leading: this replica acts (reconciles, takes actions); followers only serve.
+        public func set(ready: Bool, leading: Bool, _ text: String) { state.withLock { $0 = (ready, leading, text) } }
+        public var current: (ready: Bool, leading: Bool, text: String) { state.withLock { $0 } }
     }
 
     final class WebhookCounts: Sendable {
@@ -40,9 +41,13 @@ public struct ControllerServer: Sendable {
         }
     }
 
+    /// The bearer token actions need; nil: the server is read-only.
+    public let actionToken: String?
+
     /// - Parameter secrets: repository name -> webhook secret (from the configured environment variables).
     public init(watchers: [String: RepositoryWatcher], secrets: [String: String], store: RunStore, queueLimit: Int,
-                leadership: Leadership = Leadership()) {
+                leadership: Leadership = Leadership(), actionToken: String? = nil) {
+        self.actionToken = actionToken
         self.leadership = leadership
         self.watchers = watchers
         self.secrets = secrets
@@ -124,6 +129,7 @@ public struct ControllerServer: Sendable {
             let metric = request.uri.queryParameters.get("metric")
             return Self.page(Pages.promotions(model: model, log: log, versions: versions, metric: metric))
         }
+        addActions(to: router)
         return router
     }
 

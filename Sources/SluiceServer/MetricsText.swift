@@ -5,12 +5,21 @@ import SluiceStore
 /// `/metrics` in the Prometheus text format, computed from the run store and the watchers.
 enum MetricsText {
     static let durationBuckets: [Double] = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600]
+    /// Commit to deployed: minutes to days.
+    static let latencyBuckets: [Double] = [60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600]
 
     static func render(store: RunStore, health: [(String, RepositoryWatcher.Health)], webhooks: [String: Int]) -> String {
         var out: [String] = []
         func family(_ name: String, _ type: String, _ help: String) {
             out.append("# HELP \(name) \(help)")
             out.append("# TYPE \(name) \(type)")
+        }
+        func histogram(_ name: String, _ help: String, _ values: [Double], buckets bounds: [Double]) {
+            family(name, "histogram", help)
+            for bound in bounds { out.append("\(name)_bucket{le=\"\(bound)\"} \(values.count { $0 <= bound })") }
+            out.append("\(name)_bucket{le=\"+Inf\"} \(values.count)")
+            out.append("\(name)_sum \(values.reduce(0, +))")
+            out.append("\(name)_count \(values.count)")
         }
         func label(_ v: String) -> String { v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
         let runs = (try? store.runs(limit: 100_000)) ?? []
@@ -19,22 +28,15 @@ enum MetricsText {
         for r in runs { byResult["repository=\"\(label(r.repository))\",result=\"\(r.status.rawValue)\"", default: 0] += 1 }
         for (k, v) in byResult.sorted(by: { $0.key < $1.key }) { out.append("sluice_pipeline_runs_total{\(k)} \(v)") }
 
-        family("sluice_stage_duration_seconds", "histogram", "Time stages took to run.")
-        var buckets = [Int](repeating: 0, count: durationBuckets.count), count = 0, sum = 0.0, cacheHits = 0
+        var durations: [Double] = [], cacheHits = 0
         for r in runs {
             for s in (try? store.stages(of: r.id!)) ?? [] {
                 if s.cacheHit { cacheHits += 1 }
                 guard s.status == .succeeded || s.status == .failed, let a = s.startedAt, let b = s.finishedAt else { continue }
-                let d = b - a
-                count += 1
-                sum += d
-                for (i, bound) in durationBuckets.enumerated() where d <= bound { buckets[i] += 1 }
+                durations.append(b - a)
             }
         }
-        for (i, bound) in durationBuckets.enumerated() { out.append("sluice_stage_duration_seconds_bucket{le=\"\(bound)\"} \(buckets[i])") }
-        out.append("sluice_stage_duration_seconds_bucket{le=\"+Inf\"} \(count)")
-        out.append("sluice_stage_duration_seconds_sum \(sum)")
-        out.append("sluice_stage_duration_seconds_count \(count)")
+        histogram("sluice_stage_duration_seconds", "Time stages took to run.", durations, buckets: durationBuckets)
         family("sluice_cache_hits_total", "counter", "Stages whose stored result was reused.")
         out.append("sluice_cache_hits_total \(cacheHits)")
 
@@ -53,6 +55,18 @@ enum MetricsText {
             for e in (try? store.promotions(model: model)) ?? [] { actions[e.action.rawValue, default: 0] += 1 }
             for (a, n) in actions.sorted(by: { $0.key < $1.key }) { out.append("sluice_promotions_total{model=\"\(label(model))\",action=\"\(a)\"} \(n)") }
         }
+
+        let deployments = runs.compactMap { r in
+            ((try? store.reports(of: r.id!)) ?? []).first { $0.kind == DeploymentReport.kind }.flatMap(DeploymentReport.decode)
+        }
+        family("sluice_deploys_total", "counter", "Deploys of promoted models by environment and result.")
+        var deploys: [String: Int] = [:]
+        for d in deployments { deploys["environment=\"\(label(d.environment))\",result=\"\(d.succeeded ? "succeeded" : "failed")\"", default: 0] += 1 }
+        for (k, n) in deploys.sorted(by: { $0.key < $1.key }) { out.append("sluice_deploys_total{\(k)} \(n)") }
+        histogram("sluice_deploy_duration_seconds", "Time from starting a deploy to the environment being written (and, on Kubernetes, healthy).",
+                  deployments.map { $0.finishedAt - $0.startedAt }, buckets: durationBuckets)
+        histogram("sluice_commit_to_deployed_seconds", "From a commit's committer time to its model being deployed.",
+                  deployments.filter(\.succeeded).map { max(0, $0.finishedAt - $0.committedAt) }, buckets: latencyBuckets)
 
         family("sluice_reconcile_errors", "gauge", "Consecutive failed polls, per repository.")
         family("sluice_last_successful_poll_timestamp_seconds", "gauge", "When each repository was last polled successfully.")

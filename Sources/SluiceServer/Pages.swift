@@ -1,5 +1,6 @@
 import Foundation
 import Ink
+import SluiceController
 import SluiceCore
 import SluiceStore
 
@@ -13,7 +14,7 @@ enum Pages {
         table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:left;vertical-align:top}
         th{background:#f3f3f3}pre{background:#f6f6f6;padding:1em;overflow:auto;max-height:30em}
         .succeeded,.cached,.skipped,.healthy{color:#107a10}.failed,.blocked,.unhealthy,.interrupted,.cancelled{color:#b00020}.running{color:#a66400}
-        nav a{margin-right:1em}
+        nav a{margin-right:1em}.diff .add{color:#107a10}.diff .del{color:#b00020}.diff .chg{color:#a66400}
         </style></head><body><nav><a href="/">Sluice</a></nav>\(body)</body></html>
         """
     }
@@ -45,12 +46,30 @@ enum Pages {
            let report = try? JSONDecoder().decode(GateReport.self, from: Data(gate.content.utf8)) {
             body += "<section id=\"gate\">" + MarkdownParser().html(from: GateReportMarkdown.render(report)) + "</section>"
         }
+        if let deploy = reports.first(where: { $0.kind == DeploymentReport.kind }).flatMap(DeploymentReport.decode) {
+            body += deployment(deploy)
+        }
         for s in stages {
             guard let path = s.logPath, let data = FileManager.default.contents(atPath: path) else { continue }
             let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).suffix(200)
             body += "<h3 id=\"log-\(escape(s.stage))\">Log: \(escape(s.stage))</h3><pre>\(escape(lines.joined(separator: "\n")))</pre>"
         }
         return layout("Run \(run.id!)", refresh: !run.status.isFinished, body)
+    }
+
+    /// Where the run's model went, and the manifest diff it wrote.
+    static func deployment(_ d: DeploymentReport) -> String {
+        var html = "<section id=\"deploy\"><h2>Deploy</h2><p>\(escape(d.model)) version \(escape(d.version)) to \(escape(d.environment)) · "
+            + "\(escape(d.target))\(d.commit.map { " at <code>\($0.prefix(12))</code>" } ?? "") · \(seconds(d.startedAt, d.finishedAt)) · "
+            + (d.succeeded ? "<span class=\"succeeded\">deployed</span>" : "<span class=\"failed\">failed: \(escape(d.failure ?? ""))</span>") + "</p>"
+        let lines = d.changes + d.pruned.map { "- \($0) (pruned)" }
+        html += lines.isEmpty ? "<p>The environment already held these manifests.</p>"
+            : "<h3>Manifest diff</h3><pre class=\"diff\">" + lines.map { line in
+                let mark = line.first { $0 != " " }
+                let cls = mark == "+" ? "add" : mark == "-" ? "del" : mark == "~" ? "chg" : ""
+                return cls.isEmpty ? escape(line) : "<span class=\"\(cls)\">\(escape(line))</span>"
+            }.joined(separator: "\n") + "</pre>"
+        return html + "</section>"
     }
 
     /// The promotion log of a model, and a plot of one metric of each production version over time.

@@ -56,18 +56,16 @@ struct RegistryContext {
 
     /// Reports what happened to the environment and pushes what changed.
     func finish(_ change: Promotion.Change, _ global: GlobalOptions) {
-        var refs = [GitRepository.sluiceNotes]
         if let d = change.deployment {
             if d.branch.hasPrefix("kubernetes") {
                 Output.out("deploy: \(d.branch): \(d.changes.filter { !$0.hasPrefix(" ") }.count) objects changed, " + (d.healthy == true ? "healthy" : "NOT healthy: \(d.failure ?? "")"))
             } else {
                 Output.out(d.commit.map { "deploy: branch \(d.branch) updated (\($0.prefix(12)))" } ?? "deploy: branch \(d.branch) already up to date")
             }
-            if d.commit != nil { refs.append("refs/heads/" + d.branch) }
         } else if let problem = change.deployProblem {
             Output.err("sluice: warning: the environment was not updated: \(problem)")
         }
-        push(refs, global)
+        push(change.refs, global)
     }
 }
 

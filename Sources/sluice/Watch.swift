@@ -37,6 +37,7 @@ struct Watch: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let settings: ControllerConfig
         var secrets: [String: String] = [:]
+        var actionToken: String?
         let service: RunService
         do {
             let bytes = try PolicyLoader.read(config)
@@ -54,6 +55,13 @@ struct Watch: AsyncParsableCommand {
                 if let value = environment[name], !value.isEmpty { secrets[repo.name] = value } else {
                     missing.append(.error(at: repo.location, "repository '\(repo.name)': webhook-secret-env \(name) is not set in the environment",
                                           hint: "export \(name), or remove webhook-secret-env to rely on polling"))
+                }
+            }
+            if let name = c.tokenEnv {
+                if let value = environment[name], !value.isEmpty { actionToken = value } else {
+                    missing.append(.error(at: c.tokenLocation ?? SourceLocation(file: config, line: 1, column: 1),
+                                          "token-env \(name) is not set in the environment",
+                                          hint: "export \(name) with the bearer token for actions, or remove token-env to stay read-only"))
                 }
             }
             if !missing.isEmpty { throw DiagnosticsError(missing) }
@@ -85,13 +93,13 @@ struct Watch: AsyncParsableCommand {
                 let identity = environment["POD_NAME"] ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
                 election = LeaderElection(client: KubeClient(config: try KubeConfig.load(environment: environment)), namespace: lease.namespace,
                                           name: lease.name, identity: identity)
-                leadership.set(ready: true, "follower (electing)")
+                leadership.set(ready: true, leading: false, "follower (electing)")
             } catch {
                 throw Output.fail(error)
             }
         }
         let server = ControllerServer(watchers: watchers, secrets: secrets, store: service.store, queueLimit: settings.queueLimit,
-                                      leadership: leadership)
+                                      leadership: leadership, actionToken: actionToken)
         let colon = settings.listen.lastIndex(of: ":")!
         let host = String(settings.listen[..<colon]), port = Int(settings.listen[settings.listen.index(after: colon)...])!
         let app = Application(
@@ -125,7 +133,7 @@ struct WatcherService: Service {
             let state = try await Offload.run { election.tryAcquireOrRenew() }
             switch state {
             case .leader:
-                leadership.set(ready: true, "leader (\(election.identity))")
+                leadership.set(ready: true, leading: true, "leader (\(election.identity))")
                 // Lead until shutdown or until a renewal fails.
                 await runWatchers(until: {
                     while !(Task.isCancelled || Task.isShuttingDownGracefully) {
@@ -133,10 +141,11 @@ struct WatcherService: Service {
                         if (try? await Offload.run { election.tryAcquireOrRenew() }) != .leader { return }
                     }
                 })
+                leadership.set(ready: true, leading: false, "follower (lost the lease)")
             case .follower(let holder):
-                leadership.set(ready: true, "follower (leader: \(holder))")
+                leadership.set(ready: true, leading: false, "follower (leader: \(holder))")
             case .failed(let why):
-                leadership.set(ready: false, "never leading: \(why)")
+                leadership.set(ready: false, leading: false, "never leading: \(why)")
                 Output.err("sluice: \(why)")
             }
             try? await Task.sleep(for: .seconds(period))

@@ -8,7 +8,7 @@ import SluiceTestSupport
 
     func replica(_ name: String, config: String, state: String, kubeconfig: String) throws -> (BackgroundProcess, String) {
         let p = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on 127.0.0.1:",
-                                      environment: ["POD_NAME": name, "KUBECONFIG": kubeconfig])
+                                      environment: ["POD_NAME": name, "KUBECONFIG": kubeconfig, "SLUICE_TEST_API_TOKEN": "t"])
         return (p, "http://127.0.0.1:\(p.readyLine.split(separator: ",")[0])")
     }
 
@@ -31,6 +31,7 @@ import SluiceTestSupport
         let config = dir.write("controller.yaml", """
             listen: 127.0.0.1:0
             interval: 1s
+            token-env: SLUICE_TEST_API_TOKEN
             lease: { namespace: sluice-system, name: sluice-leader }
             repositories:
               - { name: demo, url: \(repo.path) }
@@ -45,6 +46,9 @@ import SluiceTestSupport
         let (b, baseB) = try replica("replica-b", config: config, state: dir.path + "/b", kubeconfig: k.kubeconfig)
         try waitUntil("replica-b to follow") { try readyz(baseB).contains("follower (leader: replica-a)") }
         #expect(try k.kubectl(["-n", "sluice-system", "get", "lease", "sluice-leader", "-o", "jsonpath={.spec.holderIdentity}"]).stdout == "replica-a")
+        // A follower takes no actions.
+        let action = try ProcessRunner.run("curl", ["-s", "--max-time", "5", "-X", "POST", "-H", "Authorization: Bearer t", baseB + "/api/runs/1/rerun", "-w", " %{http_code}"]).stdout
+        #expect(action.hasSuffix(" 503") && action.contains("this replica does not lead (follower (leader: replica-a))"), "\(action)")
         // Only the leader runs pipelines.
         try waitUntil("the leader's run") { FileManager.default.fileExists(atPath: dir.path + "/a/logs/run-1/hello.log") }
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/b/logs"))

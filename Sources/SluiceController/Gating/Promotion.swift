@@ -17,6 +17,12 @@ public struct Promotion: Sendable {
         public var deployment: DeployService.Result?
         /// Why the environment was not updated (no deploy section, a template error, …).
         public var deployProblem: String?
+
+        /// The refs this change wrote, to push back to a remote: the notes, and the environment
+        /// branch when it got a commit.
+        public var refs: [String] {
+            [GitRepository.sluiceNotes] + (deployment?.commit != nil ? ["refs/heads/" + deployment!.branch] : [])
+        }
     }
 
     func redeploy(_ version: RegisteredVersion, repository: GitRepository, action: String, entry: PromotionRecord) -> Change {

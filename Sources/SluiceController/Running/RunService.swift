@@ -120,6 +120,7 @@ public struct RunService: Sendable {
         if outcome.promoted, let deploy = work.spec.deploy, let objects = outcome.deployObjects, let facts = outcome.deployFacts {
             let environments = Environments(registry: registry, store: store, environment: runner.options.environment)
             var result: DeployService.Result
+            let started = PipelineRunner.now()
             do {
                 result = try environments.write(objects, deploy: deploy, facts: facts, repository: repository, action: "Deploy", dryRun: false,
                                                 progress: progress)
@@ -130,6 +131,9 @@ public struct RunService: Sendable {
                 result.failure = "\(error)"
             }
             outcome.deployment = result
+            try store.saveReport(DeploymentReport(model: facts.model, version: facts.version, environment: deploy.environment, result: result,
+                                                  startedAt: started, finishedAt: PipelineRunner.now(), committedAt: Double(commit.time))
+                .record(runID: run.id!))
             if result.commit != nil { refs.append("refs/heads/" + result.branch) }
             if result.healthy == false {
                 let reason = "rollout of version \(facts.version) failed: \(result.failure ?? "not healthy")"  // or its apply

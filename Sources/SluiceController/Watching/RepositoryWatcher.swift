@@ -1,9 +1,9 @@
 import FoundationEssentials
 public import SluiceCore
 import SluiceForge
-public import SluiceGit
+import SluiceGit
 import SluiceRunner
-public import SluiceStore
+import SluiceStore
 
 /// Reconciles one repository: polls it on its interval (or at once on a webhook), runs the
 /// newest commit of the production branch — a newer one supersedes a run still in progress,
@@ -21,15 +21,17 @@ public actor RepositoryWatcher {
         public var superseded = 0
     }
 
-    public let repository: ControllerConfig.Repository
+    nonisolated public let repository: ControllerConfig.Repository
     public let service: RunService
     public let environment: [String: String]
     public let mergeRequestParallelism: Int
-    public private(set) var health = Health()
+    public internal(set) var health = Health()
     private var wakeUp: CheckedContinuation<Void, Never>?
     private var pendingWake = false
     private var production: (commit: String, task: Task<Void, Never>)?
     private var mergeRequestsRunning: [String: Task<Void, Never>] = [:]
+    /// Runs started by hand (re-run), by run id.
+    var manualRuns: [Int64: Task<Void, Never>] = [:]
 
     public init(repository: ControllerConfig.Repository, service: RunService, environment: [String: String], mergeRequestParallelism: Int) {
         self.repository = repository
@@ -37,8 +39,6 @@ public actor RepositoryWatcher {
         self.environment = environment
         self.mergeRequestParallelism = mergeRequestParallelism
     }
-
-    var key: String { RepositorySource.isRemote(repository.url) ? repository.url : repository.url }
 
     /// A webhook arrived: reconcile now instead of at the next interval.
     public func wake() {
@@ -132,7 +132,7 @@ public actor RepositoryWatcher {
         mergeRequestsRunning[update.ref] = Task { [service, repository, environment] in
             await Self.runPipeline(update: update, repository: repository, service: service, environment: environment,
                                    trigger: "watch: merge request \(update.ref)")
-            await self.finishedMergeRequest(update.ref)
+            self.finishedMergeRequest(update.ref)
         }
     }
 
@@ -141,7 +141,7 @@ public actor RepositoryWatcher {
     /// Waits for running pipelines; past `grace` seconds they are cancelled (their stages
     /// killed, the runs recorded as cancelled; the refs stay unprocessed, so a restart redoes them).
     public func drain(grace: Double) async {
-        let tasks = [production?.task].compactMap { $0 } + Array(mergeRequestsRunning.values)
+        let tasks = [production?.task].compactMap { $0 } + Array(mergeRequestsRunning.values) + Array(manualRuns.values)
         let timer = Task {
             try? await Task.sleep(for: .seconds(grace))
             for t in tasks { t.cancel() }
@@ -150,40 +150,59 @@ public actor RepositoryWatcher {
         timer.cancel()
     }
 
+    /// The repository as Sluice reads it: the local path, or the mirror of a remote one.
+    static func localRepository(_ repo: ControllerConfig.Repository, service: RunService) throws -> GitRepository {
+        try RepositorySource.open(RepositorySource.isRemote(repo.url) ? RepositorySource.mirrorPath(for: repo.url, stateDirectory: service.stateDirectory) : repo.url,
+                                  stateDirectory: service.stateDirectory, credentials: GitCredentials())
+    }
+
     /// Plans, runs and gates one commit; records the ref as processed once its results are stored.
     static func runPipeline(update: RefTracker.Update, repository repo: ControllerConfig.Repository, service: RunService,
                             environment: [String: String], trigger: String) async {
         do {
-            let git = try RepositorySource.open(RepositorySource.isRemote(repo.url) ? RepositorySource.mirrorPath(for: repo.url, stateDirectory: service.stateDirectory) : repo.url,
-                                                stateDirectory: service.stateDirectory, credentials: GitCredentials())
+            let git = try localRepository(repo, service: service)
             guard case .run(let record, let work) = try service.prepare(repository: git, repositoryKey: repo.url, revision: update.head,
                                                                          since: update.base, ref: update.ref, trigger: trigger) else {
                 try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
                 return
             }
-            var notifier: MergeRequestNotifier?
-            if let mr = ForgeConfiguration.mergeRequest(of: update.ref), let forge = try? ForgeConfiguration.fromEnvironment(environment) {
-                notifier = MergeRequestNotifier(forge: forge, mergeRequest: mr, reportURLTemplate: environment["SLUICE_REPORT_URL"])
-                _ = notifier?.started(commit: update.head, run: record.id!)
-            }
-            let commit = try git.commit(update.head)
-            let status = try await service.runner.execute(record, commit: commit, work: work)
-            if status == .cancelled {
-                try? service.store.setRunStatus(record.id!, .cancelled, at: PipelineRunner.now(), message: "superseded by a newer commit on \(update.ref)")
-                return
-            }
-            var gate: GateService.Outcome?
-            if status == .succeeded, work.spec.gate != nil {
-                gate = try service.gate(run: record, work: work, repository: git, commit: commit, publish: { refs in
-                    guard RepositorySource.isRemote(repo.url) else { return }
-                    try? GitMirror.push(git, refs: refs, url: repo.url, credentials: GitCredentials.fromEnvironment(environment))
-                })
-            }
-            _ = notifier?.finished(commit: update.head, run: record.id!, report: gate?.report, markdown: gate?.markdown,
-                                   runSucceeded: status == .succeeded, runMessage: nil)
+            guard try await execute(record, work: work, git: git, ref: update.ref, repository: repo, service: service,
+                                    environment: environment) != .cancelled else { return }
             try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
         } catch {
             // The run (if any) says what failed; the ref is not recorded, so the next poll retries.
         }
+    }
+
+    /// Runs a queued run's stages, gates it (promoting and deploying on the production branch)
+    /// and tells the merge request, if it is one.
+    static func execute(_ record: RunRecord, work: PipelineRunner.Work, git: GitRepository, ref: String,
+                        repository repo: ControllerConfig.Repository, service: RunService, environment: [String: String]) async throws -> RunStatus {
+        var notifier: MergeRequestNotifier?
+        if let mr = ForgeConfiguration.mergeRequest(of: ref), let forge = try? ForgeConfiguration.fromEnvironment(environment) {
+            notifier = MergeRequestNotifier(forge: forge, mergeRequest: mr, reportURLTemplate: environment["SLUICE_REPORT_URL"])
+            _ = notifier?.started(commit: record.commit, run: record.id!)
+        }
+        let commit = try git.commit(record.commit)
+        let status = try await service.runner.execute(record, commit: commit, work: work)
+        if status == .cancelled {
+            try? service.store.setRunStatus(record.id!, .cancelled, at: PipelineRunner.now(), message: "cancelled: a newer commit on \(ref) superseded it, or the controller stopped past its grace period")
+            return status
+        }
+        var gate: GateService.Outcome?
+        if status == .succeeded, work.spec.gate != nil {
+            gate = try service.gate(run: record, work: work, repository: git, commit: commit, publish: { refs in
+                publish(refs, repository: repo, git: git, environment: environment)
+            })
+        }
+        _ = notifier?.finished(commit: record.commit, run: record.id!, report: gate?.report, markdown: gate?.markdown,
+                               runSucceeded: status == .succeeded, runMessage: nil)
+        return status
+    }
+
+    /// Pushes Sluice's refs (notes, environment branches) back when the repository is remote.
+    static func publish(_ refs: [String], repository repo: ControllerConfig.Repository, git: GitRepository, environment: [String: String]) {
+        guard RepositorySource.isRemote(repo.url), !refs.isEmpty else { return }
+        try? GitMirror.push(git, refs: refs, url: repo.url, credentials: GitCredentials.fromEnvironment(environment))
     }
 }

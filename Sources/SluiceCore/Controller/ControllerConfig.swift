@@ -21,9 +21,11 @@ public struct ControllerConfig: Hashable, Sendable {
     public var listen: String = "127.0.0.1:8080"
     /// Environment variable holding the bearer token that actions (re-run, promote, rollback) need.
     public var tokenEnv: String?
+    public var tokenLocation: SourceLocation?
     /// Merge-request pipelines running at once, per repository.
     public var mergeRequestParallelism: Int = 2
-    /// Webhook deliveries waiting to be handled before more are answered 429.
+    /// Webhook deliveries accepted per second; more are answered 429. (Each repository folds
+    /// wake-ups into one pending reconcile, so the work queued behind them stays bounded.)
     public var queueLimit: Int = 100
     public var repositories: [Repository] = []
     /// Leader election between replicas: the Lease `namespace/name` (nil: a single replica).
@@ -61,7 +63,9 @@ public enum ControllerConfigDecoder {
                 } else {
                     reader.error(value, "'listen' must be host:port, found '\(text)'", hint: "e.g. 0.0.0.0:8080")
                 }
-            case "token-env": config.tokenEnv = reader.nonEmptyString(value, what: "'token-env'")
+            case "token-env":
+                config.tokenEnv = reader.nonEmptyString(value, what: "'token-env'")
+                config.tokenLocation = value.location
             case "merge-request-parallelism", "queue-limit":
                 guard let n = reader.int(value, what: "'\(key)'") else { continue }
                 if n < 1 { reader.error(value, "'\(key)' must be at least 1"); continue }

@@ -1,0 +1,116 @@
+import FoundationEssentials
+import SluiceCore
+import SluiceGit
+import SluiceRunner
+public import SluiceStore
+
+/// The operator's actions on a watched repository (the HTTP API's re-run, promote and
+/// rollback; the server checks the bearer token and leadership before calling them).
+extension RepositoryWatcher {
+    /// Why an action was refused: the HTTP status says which kind.
+    public enum ActionError: Error, Sendable, CustomStringConvertible {
+        case notFound(String)
+        /// The request is valid but the state does not allow it (a running run, …).
+        case conflict(String)
+        case failed(String)
+
+        public var description: String {
+            switch self {
+            case .notFound(let m), .conflict(let m), .failed(let m): return m
+            }
+        }
+    }
+
+    /// Queues a new run of a finished, unsuccessful run's commit and starts it (cached stages
+    /// are reused; the ref's processed commit is not changed). Returns the new run.
+    public func rerun(_ runID: Int64, actor: String) async throws(ActionError) -> RunRecord {
+        let old = try ownRun(runID)
+        guard old.status.isFinished else { throw .conflict("run \(runID) is still \(old.status.rawValue)") }
+        guard old.status != .succeeded else {
+            throw .conflict("run \(runID) succeeded; its results are cached, so a re-run would change nothing (to put its model in production, promote it)")
+        }
+        let (repo, service, environment) = (repository, service, environment)
+        let prepared: (RunRecord, PipelineRunner.Work, GitRepository)
+        do {
+            prepared = try await Offload.run { () throws -> (RunRecord, PipelineRunner.Work, GitRepository) in
+                let git = try Self.localRepository(repo, service: service)
+                guard case .run(let record, let work) = try service.prepare(repository: git, repositoryKey: repo.url, revision: old.commit, since: nil,
+                                                                             ref: old.ref, trigger: "re-run of run \(runID) by \(actor)") else {
+                    throw ActionError.failed("commit \(old.commit.prefix(12)) no longer has a usable sluice.yaml")
+                }
+                return (record, work, git)
+            }
+        } catch let e as ActionError {
+            throw e
+        } catch {
+            throw .failed("cannot re-run run \(runID): \(error)")
+        }
+        let (record, work, git) = prepared
+        health.runsStarted += 1
+        manualRuns[record.id!] = Task {
+            _ = try? await Self.execute(record, work: work, git: git, ref: old.ref ?? "", repository: repo, service: service, environment: environment)
+            self.finishedManualRun(record.id!)
+        }
+        return record
+    }
+
+    private func finishedManualRun(_ id: Int64) { manualRuns[id] = nil }
+
+    /// Puts run `runID`'s candidate in production (whatever its gate said), deploys it, and
+    /// pushes the note and environment branch when the repository is remote.
+    public func promote(_ runID: Int64, actor: String, reason: String) async throws(ActionError) -> Promotion.Change {
+        let run = try ownRun(runID)
+        guard run.status == .succeeded else { throw .conflict("run \(runID) \(run.status.rawValue); only a succeeded run has a candidate to promote") }
+        return try await change { git, service, environment in
+            let spec = try git.commit(run.commit).contents(at: CommitPlanner.specFile)
+                .flatMap { SpecLoader.load(bytes: $0, file: CommitPlanner.specFile, paths: nil).spec }
+            let model = spec.map { GateService.modelName($0, repositoryKey: run.repository) } ?? Promotion.modelName(repository: git, repositoryKey: run.repository)
+            let registry = try RunService.registry(for: spec?.gate, store: service.store, environment: environment)
+            return try Promotion(store: service.store, registry: registry, environment: environment)
+                .promote(runID: runID, model: model, actor: actor, reason: reason, repository: git)
+        }
+    }
+
+    /// Puts the previous production version of `model` back (or `version`), and redeploys it.
+    public func rollback(model: String, to version: String?, actor: String, reason: String) async throws(ActionError) -> Promotion.Change {
+        try await change { git, service, environment in
+            // The registry the production version's commit names.
+            let current = try service.store.promotions(model: model).last
+            let spec = current.flatMap { try? git.commit($0.commit) }?.contents(at: CommitPlanner.specFile)
+                .flatMap { SpecLoader.load(bytes: $0, file: CommitPlanner.specFile, paths: nil).spec }
+            let registry = try RunService.registry(for: spec?.gate, store: service.store, environment: environment)
+            return try Promotion(store: service.store, registry: registry, environment: environment)
+                .rollback(model: model, to: version, actor: actor, reason: reason, repository: git)
+        }
+    }
+
+    /// Whether this repository produced the model's production versions (the log's runs say).
+    public func produces(model: String) -> Bool {
+        guard let last = try? service.store.promotions(model: model).last, let run = last.runId,
+              let record = try? service.store.run(run) else { return false }
+        return record.repository == repository.url
+    }
+
+    private func ownRun(_ runID: Int64) throws(ActionError) -> RunRecord {
+        guard let run = try? service.store.run(runID), run.repository == repository.url else {
+            throw .notFound("repository '\(repository.name)' has no run \(runID)")
+        }
+        return run
+    }
+
+    /// Runs a promotion-log change off the actor's executor, then publishes its refs.
+    private func change(_ body: @escaping @Sendable (GitRepository, RunService, [String: String]) throws -> Promotion.Change)
+        async throws(ActionError) -> Promotion.Change {
+        let (repo, service, environment) = (repository, service, environment)
+        do {
+            return try await Offload.run { () throws -> Promotion.Change in
+                let git = try Self.localRepository(repo, service: service)
+                let result = try body(git, service, environment)
+                Self.publish(result.refs, repository: repo, git: git, environment: environment)
+                return result
+            }
+        } catch {
+            throw .failed("\(error)")
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Crypto
+import Foundation
+import Hummingbird
+import HTTPTypes
+import SluiceController
+
+/// Actions (re-run, promote, rollback) over HTTP. Read-only unless the configuration names a
+/// token (`token-env`); each action needs `Authorization: Bearer <token>` and is taken only by
+/// the replica that leads. Bodies are JSON: `reason` (required for promote and rollback),
+/// `actor` (recorded, default "api"), `to` (rollback's version).
+extension ControllerServer {
+    func addActions(to router: Router<BasicRequestContext>) {
+        router.post("api/runs/:id/rerun") { request, context -> Response in
+            try await self.action(request, context) { fields, actor in
+                let (id, watcher) = try self.runAndWatcher(context)
+                let run = try await watcher.rerun(id, actor: actor)
+                return (.accepted, ["run": run.id!, "rerun_of": id, "commit": run.commit, "url": "/runs/\(run.id!)"])
+            }
+        }
+        router.post("api/runs/:id/promote") { request, context -> Response in
+            try await self.action(request, context) { fields, actor in
+                let (id, watcher) = try self.runAndWatcher(context)
+                let change = try await watcher.promote(id, actor: actor, reason: try Self.reason(fields))
+                return (.ok, Self.describe(change))
+            }
+        }
+        router.post("api/models/:model/rollback") { request, context -> Response in
+            try await self.action(request, context) { fields, actor in
+                let model = context.parameters.get("model") ?? ""
+                guard let watcher = await self.watcher(producing: model) else {
+                    throw RepositoryWatcher.ActionError.notFound("no watched repository has put model '\(model)' in production")
+                }
+                let change = try await watcher.rollback(model: model, to: fields["to"] as? String, actor: actor, reason: try Self.reason(fields))
+                return (.ok, Self.describe(change))
+            }
+        }
+    }
+
+    /// Checks the token and leadership, reads the JSON body, runs the action, and answers
+    /// JSON: the action's result, or `{"error": ...}` with a status that says why.
+    private func action(_ request: Request, _ context: BasicRequestContext,
+                        _ body: @Sendable ([String: Any], String) async throws -> (HTTPResponse.Status, [String: Any])) async throws -> Response {
+        guard let token = actionToken else {
+            return Self.json(.forbidden, ["error": "this controller is read-only: set token-env in its configuration to enable actions"])
+        }
+        guard let given = request.headers[.authorization], given.hasPrefix("Bearer "), Self.same(String(given.dropFirst(7)), token) else {
+            var response = Self.json(.unauthorized, ["error": "actions need 'Authorization: Bearer <token>' with the token from the configuration's token-env"])
+            response.headers[.wwwAuthenticate] = "Bearer realm=\"sluice\""
+            return response
+        }
+        let leader = leadership.current
+        guard leader.leading else {
+            return Self.json(.serviceUnavailable, ["error": "this replica does not lead (\(leader.text)); send actions to the leader"])
+        }
+        var request = request
+        let bytes = Array(((try? await request.collectBody(upTo: 64 << 10)) ?? ByteBuffer()).readableBytesView)
+        let fields: [String: Any]
+        if bytes.isEmpty {
+            fields = [:]
+        } else if let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] {
+            fields = object
+        } else {
+            return Self.json(.badRequest, ["error": "the body must be a JSON object, e.g. {\"reason\": \"...\", \"actor\": \"...\"}"])
+        }
+        let actor = (fields["actor"] as? String).map { "\($0) (api)" } ?? "api"
+        do {
+            let (status, result) = try await body(fields, actor)
+            return Self.json(status, result)
+        } catch let e as RepositoryWatcher.ActionError {
+            switch e {
+            case .notFound: return Self.json(.notFound, ["error": e.description])
+            case .conflict: return Self.json(.conflict, ["error": e.description])
+            case .failed: return Self.json(.unprocessableContent, ["error": e.description])
+            }
+        } catch let e as BadRequest {
+            return Self.json(.badRequest, ["error": e.message])
+        }
+    }
+
+    struct BadRequest: Error { let message: String }
+
+    private static func reason(_ fields: [String: Any]) throws -> String {
+        guard let reason = fields["reason"] as? String, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw BadRequest(message: "say why: the body needs a non-empty \"reason\" (it is recorded in the promotion log and the git note)")
+        }
+        return reason
+    }
+
+    private func runAndWatcher(_ context: BasicRequestContext) throws -> (Int64, RepositoryWatcher) {
+        guard let id = context.parameters.get("id").flatMap(Int64.init) else { throw BadRequest(message: "the run id must be a number") }
+        guard let run = try? store.run(id) else { throw RepositoryWatcher.ActionError.notFound("no run \(id)") }
+        guard let watcher = watchers.values.first(where: { $0.repository.url == run.repository }) else {
+            throw RepositoryWatcher.ActionError.notFound("run \(id) belongs to \(run.repository), which this controller does not watch")
+        }
+        return (id, watcher)
+    }
+
+    private func watcher(producing model: String) async -> RepositoryWatcher? {
+        for w in watchers.values where await w.produces(model: model) { return w }
+        return nil
+    }
+
+    private static func describe(_ change: Promotion.Change) -> [String: Any] {
+        var out: [String: Any] = ["model": change.entry.model, "version": change.entry.version, "action": change.entry.action.rawValue,
+                                  "previous_version": change.entry.previousVersion as Any, "actor": change.entry.actor]
+        if let d = change.deployment { out["deployed_to"] = d.branch; out["healthy"] = d.healthy ?? true }
+        if let p = change.deployProblem { out["deploy_problem"] = p }
+        return out
+    }
+
+    /// Compares digests, so the time taken says nothing about the token.
+    static func same(_ a: String, _ b: String) -> Bool {
+        let x = SHA256.hash(data: Data(a.utf8)), y = SHA256.hash(data: Data(b.utf8))
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object.compactMapValues { $0 is NSNull ? nil : $0 }, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data + Data("\n".utf8))))
+    }
+}
