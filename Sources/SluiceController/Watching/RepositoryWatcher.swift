@@ -30,6 +30,8 @@ public actor RepositoryWatcher {
     private var pendingWake = false
     private var production: (commit: String, task: Task<Void, Never>)?
     private var mergeRequestsRunning: [String: Task<Void, Never>] = [:]
+    /// A remote repository's mirror, kept open between polls (see GitMirror.Handle).
+    private var mirror: GitMirror.Handle?
     /// Runs started by hand (re-run), by run id.
     var manualRuns: [Int64: Task<Void, Never>] = [:]
 
@@ -85,13 +87,26 @@ public actor RepositoryWatcher {
         let state = service.stateDirectory
         let credentials = GitCredentials.fromEnvironment(environment)
         do {
-            let (productionRef, updates) = try await Offload.run { () throws -> (String, [RefTracker.Update]) in
-                let git = try RepositorySource.open(repo.url, stateDirectory: state, credentials: credentials, mergeRequests: repo.mergeRequests)
+            let kept = mirror
+            let (productionRef, updates, opened) = try await Offload.run { () throws -> (String, [RefTracker.Update], GitMirror.Handle?) in
+                let git: GitRepository
+                var handle = kept
+                if RepositorySource.isRemote(repo.url) {
+                    if handle == nil {
+                        handle = try GitMirror.Handle(url: repo.url, path: RepositorySource.mirrorPath(for: repo.url, stateDirectory: state),
+                                                      mergeRequests: repo.mergeRequests)
+                    }
+                    try RepositorySource.fetch(handle!, credentials: credentials)
+                    git = handle!.repository
+                } else {
+                    git = try GitRepository(path: repo.url)
+                }
                 let branch = repo.branch ?? git.defaultBranch ?? "main"
                 let refs = try RefTracker.trackedRefs(in: git, branches: [branch], mergeRequests: repo.mergeRequests)
                 let tracker = try RefTracker(stateDirectory: state, repository: repo.url)
-                return ("refs/heads/" + branch, try tracker.updates(in: git, refs: refs))
+                return ("refs/heads/" + branch, try tracker.updates(in: git, refs: refs), handle)
             }
+            mirror = opened
             health.healthy = true
             health.reason = nil
             health.consecutiveFailures = 0
