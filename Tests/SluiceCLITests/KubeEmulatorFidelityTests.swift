@@ -109,7 +109,8 @@ import SluiceTestSupport
         #expect(config.stdout.contains("repositories:"))
         let dir = TemporaryDirectory()
         let file = dir.write("controller.yaml", config.stdout.replacingOccurrences(of: "webhook-secret-env: IRIS_WEBHOOK_SECRET", with: ""))
-        let check = try ProcessRunner.run(RepositoryLayout.sluiceBinary, ["watch", "--config", file, "--state", dir.path + "/state", "--check"])
+        let check = try ProcessRunner.run(RepositoryLayout.sluiceBinary, ["watch", "--config", file, "--state", dir.path + "/state", "--check"],
+                                          environment: ["SLUICE_API_TOKEN": "from-the-secret"])
         #expect(check.status == 0, "\(check.stderr)")
         #expect(check.stdout.contains("valid (1 repositories)"))
         withExtendedLifetime(dir) {}
