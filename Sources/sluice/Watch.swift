@@ -51,6 +51,11 @@ struct Watch: AsyncParsableCommand {
             settings = c
             var missing: [Diagnostic] = []
             for repo in c.repositories {
+                if repo.mergeRequests, let forge = repo.effectiveForge, (environment[forge.tokenEnv] ?? "").isEmpty {
+                    Output.err(DiagnosticRenderer.line(.warning(at: repo.location,
+                        "repository '\(repo.name)': \(forge.tokenEnv) is not set, so merge requests on \(forge.kind) \(forge.project) get no gate report",
+                        hint: "export \(forge.tokenEnv) with a token that may comment and set commit statuses")))
+                }
                 guard let name = repo.webhookSecretEnv else { continue }
                 if let value = environment[name], !value.isEmpty { secrets[repo.name] = value } else {
                     missing.append(.error(at: repo.location, "repository '\(repo.name)': webhook-secret-env \(name) is not set in the environment",

@@ -80,3 +80,48 @@ import SluiceTestSupport
         #expect(try fake.violations() == [])
     }
 }
+
+extension MergeRequestTests {
+    /// One controller, two repositories on two forges: each merge request's report goes to its
+    /// own repository's forge and project, with its own token.
+    @Test func theControllerReportsEachRepositorysMergeRequestsToItsOwnForge() throws {
+        let fake = try ForgeFake()
+        let (a, headA) = try repository()
+        let (b, headB) = try repository()
+        for (repo, head) in [(a, headA), (b, headB)] { _ = try repo.git(["update-ref", "refs/pull/7/head", head]) }
+        _ = try b.git(["update-ref", "refs/merge-requests/7/head", headB])
+        _ = try b.git(["update-ref", "-d", "refs/pull/7/head"])
+        let dir = TemporaryDirectory()
+        let config = dir.write("controller.yaml", """
+            listen: 127.0.0.1:0
+            interval: 1s
+            repositories:
+              - name: a
+                url: \(a.path)
+                forge: { kind: github, project: acme/a, api: "\(fake.api("github"))", token-env: A_FORGE_TOKEN }
+              - name: b
+                url: \(b.path)
+                forge: { kind: gitlab, project: acme/ml/b, api: "\(fake.api("gitlab"))", token-env: B_FORGE_TOKEN }
+            """)
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", dir.path + "/state"], readyPrefix: "sluice: listening on",
+                                          environment: ["A_FORGE_TOKEN": "secret-token-1234", "B_FORGE_TOKEN": "secret-token-1234"])
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, (try fake.statuses("github", commit: headA).count < 2 || fake.statuses("gitlab", commit: headB).count < 2) {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(try fake.statuses("github", commit: headA).map { $0["state"] as? String } == ["pending", "success"])
+        #expect(try fake.statuses("gitlab", commit: headB).map { $0["state"] as? String } == ["pending", "success"])
+        #expect(try fake.comments("github", mergeRequest: 7).count == 1)
+        #expect(try fake.comments("gitlab", mergeRequest: 7).count == 1)
+        #expect(try fake.violations() == [])
+        watch.stop()
+    }
+
+    @Test func anUnknownForgeKindIsALocatedError() throws {
+        let dir = TemporaryDirectory()
+        let config = dir.write("c.yaml", "repositories:\n  - name: a\n    url: /tmp/a\n    forge: { kind: githup, project: acme/a }\n")
+        let r = try ProcessRunner.run(sluice, ["watch", "--config", config, "--check", "--state", dir.path + "/state"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("c.yaml:4:20: error: unknown forge 'githup'; did you mean 'github'?"), "\(r.stderr)")
+    }
+}

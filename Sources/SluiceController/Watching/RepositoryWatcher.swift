@@ -194,7 +194,8 @@ public actor RepositoryWatcher {
     static func execute(_ record: RunRecord, work: PipelineRunner.Work, git: GitRepository, ref: String,
                         repository repo: ControllerConfig.Repository, service: RunService, environment: [String: String]) async throws -> RunStatus {
         var notifier: MergeRequestNotifier?
-        if let mr = ForgeConfiguration.mergeRequest(of: ref), let forge = try? ForgeConfiguration.fromEnvironment(environment) {
+        let forgeEnvironment = repo.effectiveForge.map { $0.environment(over: environment) } ?? environment
+        if let mr = ForgeConfiguration.mergeRequest(of: ref), let forge = try? ForgeConfiguration.fromEnvironment(forgeEnvironment) {
             notifier = MergeRequestNotifier(forge: forge, mergeRequest: mr, reportURLTemplate: environment["SLUICE_REPORT_URL"])
             _ = notifier?.started(commit: record.commit, run: record.id!)
         }

@@ -12,7 +12,60 @@ public struct ControllerConfig: Hashable, Sendable {
         public var intervalSeconds: Int
         /// Environment variable holding the webhook secret (GitHub/Gitea HMAC key, GitLab token).
         public var webhookSecretEnv: String?
+        /// Where merge-request reports go (nil: inferred from a github.com or gitlab.com URL).
+        public var forge: Forge?
         public var location: SourceLocation
+
+        /// The configured forge, else the one a github.com / gitlab.com URL names.
+        public var effectiveForge: Forge? { forge ?? Forge.inferred(from: url) }
+    }
+
+    /// A repository's forge, for merge-request comments and commit statuses.
+    public struct Forge: Hashable, Sendable {
+        public static let kinds = ["github", "gitlab", "gitea"]
+        public var kind: String
+        /// `owner/name` (GitHub, Gitea), or a GitLab project path or id.
+        public var project: String
+        /// The API base (nil: GitHub's or GitLab's public API).
+        public var api: String?
+        /// The environment variable holding the forge token.
+        public var tokenEnv: String = "SLUICE_FORGE_TOKEN"
+
+        public init(kind: String, project: String, api: String? = nil, tokenEnv: String = "SLUICE_FORGE_TOKEN") {
+            self.kind = kind
+            self.project = project
+            self.api = api
+            self.tokenEnv = tokenEnv
+        }
+
+        /// `https://github.com/acme/iris.git`, `git@gitlab.com:acme/ml/iris.git` -> the forge and project.
+        public static func inferred(from url: String) -> Forge? {
+            var rest = Substring(url)
+            if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+            if let at = rest.firstIndex(of: "@"), rest[..<at].firstIndex(of: "/") == nil { rest = rest[rest.index(after: at)...] }
+            guard let split = rest.firstIndex(where: { $0 == "/" || $0 == ":" }) else { return nil }
+            let host = rest[..<split].lowercased()
+            var path = String(rest[rest.index(after: split)...])
+            while path.hasPrefix("/") { path.removeFirst() }
+            while path.hasSuffix("/") { path.removeLast() }
+            if path.hasSuffix(".git") { path.removeLast(4) }
+            guard path.contains("/") else { return nil }
+            switch host {
+            case "github.com", "github.com:443": return Forge(kind: "github", project: path)
+            case "gitlab.com", "gitlab.com:443": return Forge(kind: "gitlab", project: path)
+            default: return nil
+            }
+        }
+
+        /// The settings as the forge adapter reads them (`SLUICE_FORGE*`), over `environment`.
+        public func environment(over environment: [String: String]) -> [String: String] {
+            var env = environment
+            env["SLUICE_FORGE"] = kind
+            env["SLUICE_FORGE_PROJECT"] = project
+            env["SLUICE_FORGE_API"] = api
+            env["SLUICE_FORGE_TOKEN"] = environment[tokenEnv]
+            return env
+        }
     }
 
     public var file: String
@@ -42,7 +95,8 @@ public struct ControllerConfig: Hashable, Sendable {
 
 public enum ControllerConfigDecoder {
     public static let topLevelKeys = ["state", "interval", "listen", "token-env", "merge-request-parallelism", "queue-limit", "repositories", "lease"]
-    public static let repositoryKeys = ["name", "url", "branch", "merge-requests", "interval", "webhook-secret-env"]
+    public static let repositoryKeys = ["name", "url", "branch", "merge-requests", "interval", "webhook-secret-env", "forge"]
+    public static let forgeKeys = ["kind", "project", "api", "token-env"]
 
     public static func decode(_ root: Node?, file: String) -> (config: ControllerConfig?, diagnostics: [Diagnostic]) {
         var reader = NodeReader()
@@ -117,7 +171,32 @@ public enum ControllerConfigDecoder {
         if let m = f["merge-requests"], let v = reader.bool(m, what: "'merge-requests' of '\(name)'") { repo.mergeRequests = v }
         if let i = f["interval"], let s = duration(i, "'interval' of '\(name)'", &reader) { repo.intervalSeconds = s }
         if let w = f["webhook-secret-env"] { repo.webhookSecretEnv = reader.nonEmptyString(w, what: "'webhook-secret-env' of '\(name)'") }
+        if let forge = f["forge"] { repo.forge = decodeForge(forge, repository: name, &reader) }
         return repo
+    }
+
+    private static func decodeForge(_ node: Node, repository name: String, _ reader: inout NodeReader) -> ControllerConfig.Forge? {
+        guard let fields = reader.mapping(node, what: "'forge' of '\(name)'", allowed: forgeKeys) else { return nil }
+        let f = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        guard let kindNode = f["kind"], let projectNode = f["project"] else {
+            reader.error(node, "'forge' of '\(name)' needs 'kind' (github, gitlab or gitea) and 'project'",
+                         hint: "e.g. { kind: github, project: acme/iris }")
+            return nil
+        }
+        guard let kind = reader.nonEmptyString(kindNode, what: "'forge.kind' of '\(name)'"),
+              let project = reader.nonEmptyString(projectNode, what: "'forge.project' of '\(name)'") else { return nil }
+        guard ControllerConfig.Forge.kinds.contains(kind) else {
+            reader.error(kindNode, "unknown forge '\(kind)'",
+                         hint: Suggestion.hint(for: kind, in: ControllerConfig.Forge.kinds) ?? "use github, gitlab or gitea")
+            return nil
+        }
+        var forge = ControllerConfig.Forge(kind: kind, project: project)
+        if let api = f["api"] { forge.api = reader.nonEmptyString(api, what: "'forge.api' of '\(name)'") }
+        if let t = f["token-env"], let env = reader.nonEmptyString(t, what: "'forge.token-env' of '\(name)'") { forge.tokenEnv = env }
+        if kind == "gitea" && forge.api == nil {
+            reader.error(node, "'forge' of '\(name)': Gitea needs 'api'", hint: "e.g. api: https://gitea.example.com/api/v1")
+        }
+        return forge
     }
 
     private static func duration(_ node: Node, _ what: String, _ reader: inout NodeReader) -> Int? {
