@@ -109,8 +109,9 @@ extension MergeRequestTests {
         while Date() < deadline, (try fake.statuses("github", commit: headA).count < 2 || fake.statuses("gitlab", commit: headB).count < 2) {
             Thread.sleep(forTimeInterval: 0.2)
         }
-        #expect(try fake.statuses("github", commit: headA).map { $0["state"] as? String } == ["pending", "success"])
-        #expect(try fake.statuses("gitlab", commit: headB).map { $0["state"] as? String } == ["pending", "success"])
+        let github = try fake.statuses("github", commit: headA), gitlab = try fake.statuses("gitlab", commit: headB)
+        #expect(github.map { $0["state"] as? String } == ["pending", "success"], "\(github)")
+        #expect(gitlab.map { $0["state"] as? String } == ["pending", "success"], "\(gitlab)")
         #expect(try fake.comments("github", mergeRequest: 7).count == 1)
         #expect(try fake.comments("gitlab", mergeRequest: 7).count == 1)
         #expect(try fake.violations() == [])

@@ -42,7 +42,7 @@ public struct RunService: Sendable {
     }
 
     public enum Prepared: Sendable {
-        /// The run to execute (new, or a queued retry of an interrupted run of the same commit).
+        /// The run to execute (new, or the queued retry of an interrupted run of the same commit and ref).
         case run(RunRecord, PipelineRunner.Work)
         /// Nothing to run: the commit has no usable spec.
         case noSpec(CommitPlanner.Outcome)
@@ -68,7 +68,11 @@ public struct RunService: Sendable {
             // The stages can still run; drift is then not measured and the gate will fail closed.
             work.plan.notes.append("the production model's data could not be found for drift (\(error))")
         }
-        if let retry = try store.queuedRuns(repository: repositoryKey).first(where: { $0.commit == plan.commit }) {
+        // Only a crash's retry is picked up, and only for its own ref: the same commit can be
+        // queued at once by the production branch and a merge request, each its own run.
+        if let retry = try store.queuedRuns(repository: repositoryKey).first(where: {
+            $0.retryOf != nil && $0.commit == plan.commit && ($0.ref == nil || ref == nil || $0.ref == ref)
+        }) {
             return .run(retry, work)
         }
         // The run records what started it: the command, and any schedule or metric that fired.
