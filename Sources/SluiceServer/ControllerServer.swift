@@ -110,17 +110,20 @@ public struct ControllerServer: Sendable {
             }
             var runs = ""
             for r in (try? self.store.runs(limit: 30)) ?? [] {
-                runs += "<tr><td><a href=\"/runs/\(r.id!)\">\(r.id!)</a></td><td>\(Pages.escape(r.repository))</td><td>\(r.commit.prefix(12))</td><td class=\"\(r.status.rawValue)\">\(r.status.rawValue)</td><td>\(Pages.escape(r.trigger))</td></tr>"
+                runs += "<tr><td><a href=\"/runs/\(r.id!)\">\(r.id!)</a></td><td>\(Pages.escape(r.repository))</td><td>\(Pages.escape(r.ref ?? ""))</td><td>\(r.commit.prefix(12))</td>"
+                    + "<td class=\"\(r.status.rawValue)\">\(r.status.rawValue)</td><td>\(Pages.timestamp(r.startedAt ?? r.createdAt))</td>"
+                    + "<td>\(Pages.seconds(r.startedAt, r.finishedAt))</td><td>\(Pages.escape(r.trigger))</td></tr>"
             }
             let models = ((try? self.store.modelNames()) ?? []).map { "<a href=\"/models/\(Pages.escape($0))\">\(Pages.escape($0))</a>" }.joined(separator: " · ")
             return Self.html("Sluice", "<h1>Sluice</h1><p>Models: \(models.isEmpty ? "none promoted yet" : models)</p><h2>Repositories</h2><table><tr><th>Repository</th><th>Health</th><th>Runs started</th></tr>\(rows)</table>"
-                             + "<h2>Runs</h2><table><tr><th>Run</th><th>Repository</th><th>Commit</th><th>Status</th><th>Trigger</th></tr>\(runs)</table>")
+                             + "<h2>Runs</h2><table><tr><th>Run</th><th>Repository</th><th>Ref</th><th>Commit</th><th>Status</th><th>Started (UTC)</th><th>Took</th><th>Trigger</th></tr>\(runs)</table>")
         }
         router.get("runs/:id") { _, context -> Response in
             guard let id = context.parameters.get("id").flatMap(Int64.init), let run = try? self.store.run(id) else {
                 return Self.text(.notFound, "no such run\n")
             }
-            return Self.page(Pages.run(run, stages: (try? self.store.stages(of: id)) ?? [], reports: (try? self.store.reports(of: id)) ?? []))
+            return Self.page(Pages.run(run, stages: (try? self.store.stages(of: id)) ?? [], reports: (try? self.store.reports(of: id)) ?? [],
+                                       actions: self.actionToken != nil))
         }
         router.get("models/:model") { request, context -> Response in
             let model = context.parameters.get("model") ?? ""

@@ -30,7 +30,8 @@ enum Pages {
     }
 
     /// A run: stages (states, durations), each stage's log tail, the gate report and the manifest diff.
-    static func run(_ run: RunRecord, stages: [StageResultRecord], reports: [ReportRecord]) -> String {
+    /// - Parameter actions: the server takes actions (a token is configured): show how.
+    static func run(_ run: RunRecord, stages: [StageResultRecord], reports: [ReportRecord], actions: Bool = false) -> String {
         var body = "<h1>Run \(run.id!) <span class=\"\(run.status.rawValue)\">\(run.status.rawValue)</span></h1>"
         body += "<p>\(escape(run.repository)) · commit <code>\(run.commit.prefix(12))</code> · \(escape(run.ref ?? "")) · \(escape(run.trigger))</p>"
         if let message = run.message { body += "<p>\(escape(message))</p>" }
@@ -53,6 +54,13 @@ enum Pages {
             guard let path = s.logPath, let data = FileManager.default.contents(atPath: path) else { continue }
             let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).suffix(200)
             body += "<h3 id=\"log-\(escape(s.stage))\">Log: \(escape(s.stage))</h3><pre>\(escape(lines.joined(separator: "\n")))</pre>"
+        }
+        if actions && run.status.isFinished {
+            let id = run.id!
+            let call = "curl -X POST -H \"Authorization: Bearer $SLUICE_API_TOKEN\" \(run.status == .succeeded ? "-d '{\"reason\": \"...\"}' " : "")"
+            body += "<section id=\"actions\"><h2>Actions</h2><pre>"
+                + escape(run.status == .succeeded ? call + "<this server>/api/runs/\(id)/promote" : call + "<this server>/api/runs/\(id)/rerun")
+                + "</pre></section>"
         }
         return layout("Run \(run.id!)", refresh: !run.status.isFinished, body)
     }

@@ -91,6 +91,8 @@ import SluiceTestSupport
         // A flaky failure is re-run by hand: a new run of the same commit, which succeeds.
         let flaky = try repo.commit("flaky", files: ["fail-once": "", "quality.json": "{\"accuracy\": 0.91}\n"])
         try helper.waitUntil("run 3 failed") { try helper.curl([base + "/runs/3"]).stdout.contains("<span class=\"failed\">failed</span></h1>") }
+        #expect(try helper.curl([base + "/runs/3"]).stdout.contains("/api/runs/3/rerun"), "the run page says how to re-run it")
+        #expect(try helper.curl([base + "/"]).stdout.contains("<th>Took</th>"))
         let rerun = try post(base + "/api/runs/3/rerun", token: "t0ken")
         #expect(rerun.status == "202" && rerun.body.contains("\"rerun_of\":3") && rerun.body.contains(flaky), "\(rerun)")
         try helper.waitUntil("the re-run promoted") { try metrics().contains("sluice_promotions_total{model=\"acts\",action=\"promote\"} 3") }
