@@ -2,7 +2,8 @@ import Foundation
 import SluiceController
 import SluiceStore
 
-/// `/metrics` in the Prometheus text format, computed from the run store and the watchers.
+/// `/metrics` in the Prometheus text format, computed from the run store (a few aggregate
+/// queries per scrape) and the watchers.
 enum MetricsText {
     static let durationBuckets: [Double] = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600]
     /// Commit to deployed: minutes to days.
@@ -22,19 +23,16 @@ enum MetricsText {
             out.append("\(name)_count \(values.count)")
         }
         func label(_ v: String) -> String { v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
-        let runs = (try? store.runs(limit: 100_000)) ?? []
         family("sluice_pipeline_runs_total", "counter", "Pipeline runs by repository and result.")
-        var byResult: [String: Int] = [:]
-        for r in runs { byResult["repository=\"\(label(r.repository))\",result=\"\(r.status.rawValue)\"", default: 0] += 1 }
-        for (k, v) in byResult.sorted(by: { $0.key < $1.key }) { out.append("sluice_pipeline_runs_total{\(k)} \(v)") }
+        for c in (try? store.runCounts()) ?? [] {
+            out.append("sluice_pipeline_runs_total{repository=\"\(label(c.repository))\",result=\"\(c.status)\"} \(c.count)")
+        }
 
         var durations: [Double] = [], cacheHits = 0
-        for r in runs {
-            for s in (try? store.stages(of: r.id!)) ?? [] {
-                if s.cacheHit { cacheHits += 1 }
-                guard s.status == .succeeded || s.status == .failed, let a = s.startedAt, let b = s.finishedAt else { continue }
-                durations.append(b - a)
-            }
+        for s in (try? store.allStages()) ?? [] {
+            if s.cacheHit { cacheHits += 1 }
+            guard s.status == .succeeded || s.status == .failed, let a = s.startedAt, let b = s.finishedAt else { continue }
+            durations.append(b - a)
         }
         histogram("sluice_stage_duration_seconds", "Time stages took to run.", durations, buckets: durationBuckets)
         family("sluice_cache_hits_total", "counter", "Stages whose stored result was reused.")
@@ -42,9 +40,8 @@ enum MetricsText {
 
         family("sluice_gate_verdicts_total", "counter", "Gate reports by decision.")
         var verdicts: [String: Int] = [:]
-        for r in runs {
-            guard let gate = (try? store.reports(of: r.id!))?.first(where: { $0.kind == "gate" }),
-                  let json = try? JSONSerialization.jsonObject(with: Data(gate.content.utf8)) as? [String: Any],
+        for gate in (try? store.reports(kind: "gate")) ?? [] {
+            guard let json = try? JSONSerialization.jsonObject(with: Data(gate.content.utf8)) as? [String: Any],
                   let decision = json["decision"] as? String else { continue }
             verdicts[decision, default: 0] += 1
         }
@@ -56,9 +53,7 @@ enum MetricsText {
             for (a, n) in actions.sorted(by: { $0.key < $1.key }) { out.append("sluice_promotions_total{model=\"\(label(model))\",action=\"\(a)\"} \(n)") }
         }
 
-        let deployments = runs.compactMap { r in
-            ((try? store.reports(of: r.id!)) ?? []).first { $0.kind == DeploymentReport.kind }.flatMap(DeploymentReport.decode)
-        }
+        let deployments = ((try? store.reports(kind: DeploymentReport.kind)) ?? []).compactMap(DeploymentReport.decode)
         family("sluice_deploys_total", "counter", "Deploys of promoted models by environment and result.")
         var deploys: [String: Int] = [:]
         for d in deployments { deploys["environment=\"\(label(d.environment))\",result=\"\(d.succeeded ? "succeeded" : "failed")\"", default: 0] += 1 }

@@ -194,6 +194,24 @@ public final class RunStore: Sendable {
         try read { db in try StageResultRecord.filter(Column("runId") == runID).fetchAll(db) }
     }
 
+    /// How many runs each repository has in each status.
+    public func runCounts() throws(StoreError) -> [(repository: String, status: String, count: Int)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT repository, status, count(*) AS n FROM runs GROUP BY repository, status ORDER BY repository, status")
+                .map { (repository: $0["repository"], status: $0["status"], count: $0["n"]) }
+        }
+    }
+
+    /// Every stage result of every run, in one query (for `/metrics`).
+    public func allStages() throws(StoreError) -> [StageResultRecord] {
+        try read { db in try StageResultRecord.fetchAll(db) }
+    }
+
+    /// Every report of one kind (`gate`, `deploy`, …) across runs, in one query.
+    public func reports(kind: String) throws(StoreError) -> [ReportRecord] {
+        try read { db in try ReportRecord.filter(Column("kind") == kind).order(Column("runId")).fetchAll(db) }
+    }
+
     public func update(_ stage: StageResultRecord) throws(StoreError) {
         try write { db in try stage.update(db) }
     }
