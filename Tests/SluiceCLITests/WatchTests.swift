@@ -143,3 +143,57 @@ extension WatchTests {
         #expect(statuses.sorted() == ["interrupted", "succeeded"], "\(statuses)")
     }
 }
+
+extension WatchTests {
+    func runs(_ state: String) throws -> [[String: Any]] {
+        let out = try ProcessRunner.run(sluice, ["runs", "--all", "--state", state, "--format", "json"]).stdout
+        return ((try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]]) ?? []).compactMap { $0["run"] as? [String: Any] }
+    }
+
+    func slowRepository() throws -> TestRepository {
+        let repo = try TestRepository()
+        try repo.commit("slow", files: [
+            "sluice.yaml": "version: 1\nstages:\n  work: { run: \"if grep -q slow mode; then sleep 60; fi\" }\n",
+            "mode": "slow\n",
+        ])
+        return repo
+    }
+
+    /// A newer commit on the production branch cancels the run in progress, which is recorded
+    /// as superseded; the newer one runs.
+    @Test func aNewerCommitSupersedesTheRunningPipeline() throws {
+        let repo = try slowRepository()
+        let dir = TemporaryDirectory()
+        let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1s\nrepositories:\n  - { name: s, url: \(repo.path) }\n")
+        let state = dir.path + "/state"
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on")
+        try waitUntil("run 1 to start") { try runs(state).contains { $0["status"] as? String == "running" } }
+        try repo.commit("fast", files: ["mode": "fast\n"])
+        try waitUntil("run 2 to succeed") { try runs(state).contains { $0["id"] as? Int == 2 && $0["status"] as? String == "succeeded" } }
+        let first = try #require(try runs(state).first { $0["id"] as? Int == 1 })
+        #expect(first["status"] as? String == "cancelled")
+        #expect(first["message"] as? String == "superseded by a newer commit on refs/heads/main", "\(first)")
+        watch.stop()
+    }
+
+    /// SIGTERM past --grace cancels the running pipeline, says so, and exits 0; the restart runs it again.
+    @Test func sigtermPastTheGraceCancelsAndTheRestartRedoesIt() throws {
+        let repo = try slowRepository()
+        let dir = TemporaryDirectory()
+        let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1s\nrepositories:\n  - { name: s, url: \(repo.path) }\n")
+        let state = dir.path + "/state"
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state, "--grace", "1"], readyPrefix: "sluice: listening on")
+        try waitUntil("run 1 to start") { try runs(state).contains { $0["status"] as? String == "running" } }
+        kill(watch.pid, SIGTERM)
+        var status: Int32 = 0
+        waitpid(watch.pid, &status, 0)
+        #expect((status & 0x7f) == 0 && (status >> 8) & 0xff == 0, "exit 0 (status \(status))")
+        let first = try #require(try runs(state).first)
+        #expect(first["status"] as? String == "cancelled")
+        #expect(first["message"] as? String == "the controller stopped before it finished (a restart runs it again)", "\(first)")
+        try repo.commit("fast", files: ["mode": "fast\n"])
+        let again = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on")
+        try waitUntil("the restart's run") { try runs(state).contains { $0["status"] as? String == "succeeded" } }
+        again.stop()
+    }
+}

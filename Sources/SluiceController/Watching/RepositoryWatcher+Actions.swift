@@ -29,7 +29,7 @@ extension RepositoryWatcher {
         guard old.status != .succeeded else {
             throw .conflict("run \(runID) succeeded; its results are cached, so a re-run would change nothing (to put its model in production, promote it)")
         }
-        let (repo, service, environment) = (repository, service, environment)
+        let (repo, service) = (repository, service)
         let prepared: (RunRecord, PipelineRunner.Work, GitRepository)
         do {
             prepared = try await Offload.run { () throws -> (RunRecord, PipelineRunner.Work, GitRepository) in
@@ -48,7 +48,7 @@ extension RepositoryWatcher {
         let (record, work, git) = prepared
         health.runsStarted += 1
         manualRuns[record.id!] = Task {
-            _ = try? await Self.execute(record, work: work, git: git, ref: old.ref ?? "", repository: repo, service: service, environment: environment)
+            _ = try? await self.execute(record, work: work, git: git, ref: old.ref ?? "")
             self.finishedManualRun(record.id!)
         }
         return record

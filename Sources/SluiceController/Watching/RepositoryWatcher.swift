@@ -30,6 +30,8 @@ public actor RepositoryWatcher {
     private var pendingWake = false
     private var production: (commit: String, task: Task<Void, Never>)?
     private var mergeRequestsRunning: [String: Task<Void, Never>] = [:]
+    /// Set by drain(): pipelines cancelled from now on were stopped, not superseded.
+    private var draining = false
     /// A remote repository's mirror, kept open between polls (see GitMirror.Handle).
     private var mirror: GitMirror.Handle?
     /// Runs started by hand (re-run), by run id.
@@ -134,19 +136,17 @@ public actor RepositoryWatcher {
         }
         let previous = production?.task
         health.runsStarted += 1
-        let task = Task { [service, repository, environment] in
+        let task = Task {
             await previous?.value
-            await Self.runPipeline(update: update, repository: repository, service: service, environment: environment,
-                                   trigger: "watch: \(update.ref) at \(update.head.prefix(12))")
+            await self.runPipeline(update: update, trigger: "watch: \(update.ref) at \(update.head.prefix(12))")
         }
         production = (update.head, task)
     }
 
     private func startMergeRequest(_ update: RefTracker.Update) {
         health.runsStarted += 1
-        mergeRequestsRunning[update.ref] = Task { [service, repository, environment] in
-            await Self.runPipeline(update: update, repository: repository, service: service, environment: environment,
-                                   trigger: "watch: merge request \(update.ref)")
+        mergeRequestsRunning[update.ref] = Task {
+            await self.runPipeline(update: update, trigger: "watch: merge request \(update.ref)")
             self.finishedMergeRequest(update.ref)
         }
     }
@@ -156,6 +156,7 @@ public actor RepositoryWatcher {
     /// Waits for running pipelines; past `grace` seconds they are cancelled (their stages
     /// killed, the runs recorded as cancelled; the refs stay unprocessed, so a restart redoes them).
     public func drain(grace: Double) async {
+        draining = true
         let tasks = [production?.task].compactMap { $0 } + Array(mergeRequestsRunning.values) + Array(manualRuns.values)
         let timer = Task {
             try? await Task.sleep(for: .seconds(grace))
@@ -172,17 +173,16 @@ public actor RepositoryWatcher {
     }
 
     /// Plans, runs and gates one commit; records the ref as processed once its results are stored.
-    static func runPipeline(update: RefTracker.Update, repository repo: ControllerConfig.Repository, service: RunService,
-                            environment: [String: String], trigger: String) async {
+    nonisolated func runPipeline(update: RefTracker.Update, trigger: String) async {
+        let repo = repository
         do {
-            let git = try localRepository(repo, service: service)
+            let git = try Self.localRepository(repo, service: service)
             guard case .run(let record, let work) = try service.prepare(repository: git, repositoryKey: repo.url, revision: update.head,
                                                                          since: update.base, ref: update.ref, trigger: trigger) else {
                 try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
                 return
             }
-            guard try await execute(record, work: work, git: git, ref: update.ref, repository: repo, service: service,
-                                    environment: environment) != .cancelled else { return }
+            guard try await execute(record, work: work, git: git, ref: update.ref) != .cancelled else { return }
             try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
         } catch {
             // The run (if any) says what failed; the ref is not recorded, so the next poll retries.
@@ -191,8 +191,8 @@ public actor RepositoryWatcher {
 
     /// Runs a queued run's stages, gates it (promoting and deploying on the production branch)
     /// and tells the merge request, if it is one.
-    static func execute(_ record: RunRecord, work: PipelineRunner.Work, git: GitRepository, ref: String,
-                        repository repo: ControllerConfig.Repository, service: RunService, environment: [String: String]) async throws -> RunStatus {
+    nonisolated func execute(_ record: RunRecord, work: PipelineRunner.Work, git: GitRepository, ref: String) async throws -> RunStatus {
+        let repo = repository
         var notifier: MergeRequestNotifier?
         let forgeEnvironment = repo.effectiveForge.map { $0.environment(over: environment) } ?? environment
         if let mr = ForgeConfiguration.mergeRequest(of: ref), let forge = try? ForgeConfiguration.fromEnvironment(forgeEnvironment) {
@@ -202,13 +202,15 @@ public actor RepositoryWatcher {
         let commit = try git.commit(record.commit)
         let status = try await service.runner.execute(record, commit: commit, work: work)
         if status == .cancelled {
-            try? service.store.setRunStatus(record.id!, .cancelled, at: PipelineRunner.now(), message: "cancelled: a newer commit on \(ref) superseded it, or the controller stopped past its grace period")
+            let why = await draining ? "the controller stopped before it finished (a restart runs it again)" : "superseded by a newer commit on \(ref)"
+            try? service.store.setRunStatus(record.id!, .cancelled, at: PipelineRunner.now(), message: why)
             return status
         }
         var gate: GateService.Outcome?
         if status == .succeeded, work.spec.gate != nil {
+            let environment = environment
             gate = try service.gate(run: record, work: work, repository: git, commit: commit, publish: { refs in
-                publish(refs, repository: repo, git: git, environment: environment)
+                Self.publish(refs, repository: repo, git: git, environment: environment)
             })
         }
         _ = notifier?.finished(commit: record.commit, run: record.id!, report: gate?.report, markdown: gate?.markdown,
