@@ -18,7 +18,8 @@ import SluiceTestSupport
     func pagesRenderInChromium() throws {
         let repo = try TestRepository()
         try repo.commit("first model", files: [
-            "sluice.yaml": GateFlowTests.spec, "policies/p.yaml": GateFlowTests.policy, "data/d.csv": GateFlowTests.data(0),
+            "sluice.yaml": GateFlowTests.spec + "\ndeploy: { manifests: manifests/, target: branch, environment: staging, namespace: ml }\n",
+            "manifests/app.yaml": DeployTests.manifest, "policies/p.yaml": GateFlowTests.policy, "data/d.csv": GateFlowTests.data(0),
             "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\n", "quality.json": GateFlowTests.quality(0.9),
         ])
         let state = TemporaryDirectory(prefix: "sluice-state")
@@ -35,7 +36,8 @@ import SluiceTestSupport
 
         let pages: [(String, String, [String])] = [
             ("home", "/", ["<h1>Sluice</h1>", "href=\"/models/demo\"", "demo"]),
-            ("run", "/runs/2", ["Sluice gate: ✅ promote", "<table>", "<th>Metric</th>", "Log: evaluate", "class=\"succeeded\""]),
+            ("run", "/runs/2", ["Sluice gate: ✅ promote", "<table>", "<th>Metric</th>", "Log: evaluate", "class=\"succeeded\"",
+                                 "demo version 2 to staging", "Manifest diff", "~ deployment ml/demo-server"]),
             ("promotions", "/models/demo", ["promotion history", "<svg", "<polyline", "v2 promote"]),
         ]
         for (name, path, expected) in pages {
