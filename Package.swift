@@ -60,7 +60,7 @@ let package = Package(
         // The controller's HTTP server: webhooks, /metrics, health, the web UI.
         .target(
             name: "SluiceServer",
-            dependencies: ["SluiceCore", "SluiceController", "SluiceStore", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["SluiceCore", "SluiceController", "SluiceStore", "SluiceHTTP", "SluiceRunner", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Ink", package: "Ink")]
         ),

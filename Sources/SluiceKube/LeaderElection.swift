@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Leader election with a `coordination.k8s.io/v1` Lease, as client-go does it: the leader
 /// renews the lease every `renewSeconds`; a follower takes it over only once it has expired,
@@ -11,9 +12,17 @@ public final class LeaderElection: Sendable {
     public let identity: String
     public let leaseSeconds: Int
 
+    /// The Lease annotation where the leader says where its web UI is, so followers can serve
+    /// the leader's pages (their own state directory holds no runs).
+    public static let leaderURLAnnotation = "sluice.dev/leader-url"
+
+    /// This replica's URL as other replicas reach it (set once the server listens).
+    public let advertisedURL = Mutex<String?>(nil)
+
     public enum State: Sendable, Equatable {
         case leader
-        case follower(holder: String)
+        /// `url`: where the leader serves its UI, when it said.
+        case follower(holder: String, url: String?)
         /// The lease cannot be read or written (e.g. RBAC): never act as leader.
         case failed(String)
     }
@@ -44,6 +53,7 @@ public final class LeaderElection: Sendable {
     func lease(holder: String, acquire: String?, resourceVersion: String?) -> [String: Any] {
         var metadata: [String: Any] = ["name": name, "namespace": namespace]
         if let resourceVersion { metadata["resourceVersion"] = resourceVersion }
+        if holder == identity, let url = advertisedURL.withLock({ $0 }) { metadata["annotations"] = [Self.leaderURLAnnotation: url] }
         var spec: [String: Any] = ["holderIdentity": holder, "leaseDurationSeconds": leaseSeconds, "renewTime": Self.now()]
         if let acquire { spec["acquireTime"] = acquire }
         return ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": metadata, "spec": spec]
@@ -59,14 +69,17 @@ public final class LeaderElection: Sendable {
             let renewed = Self.parse(spec["renewTime"] as? String) ?? .distantPast
             let duration = Double(spec["leaseDurationSeconds"] as? Int ?? leaseSeconds)
             let expired = Date().timeIntervalSince(renewed) > duration
-            if current != nil, holder != identity, !holder.isEmpty, !expired { return .follower(holder: holder) }
+            if current != nil, holder != identity, !holder.isEmpty, !expired {
+                let annotations = (current?["metadata"] as? [String: Any])?["annotations"] as? [String: Any]
+                return .follower(holder: holder, url: annotations?[Self.leaderURLAnnotation] as? String)
+            }
             let acquire = holder == identity ? (spec["acquireTime"] as? String) : Self.now()
             _ = try KubeClientApplier(client: client, manager: "sluice-\(identity)")
                 .apply(lease(holder: identity, acquire: acquire, resourceVersion: rv), force: current != nil)
             return .leader
         } catch let error as KubeError {
             if error.status == 409 {
-                return .follower(holder: "another replica (it won the race for the lease)")
+                return .follower(holder: "another replica (it won the race for the lease)", url: nil)
             }
             return .failed("lease \(namespace)/\(name): \(error)")
         } catch {

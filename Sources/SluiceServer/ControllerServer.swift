@@ -17,11 +17,15 @@ public struct ControllerServer: Sendable {
 
     /// Who leads (with a Lease), for /readyz and the UI. Followers serve read-only.
     public final class Leadership: Sendable {
-        let state = Mutex<(ready: Bool, leading: Bool, text: String)>((true, true, "single replica"))
+        let state = Mutex<(ready: Bool, leading: Bool, text: String, leaderURL: String?)>((true, true, "single replica", nil))
         public init() {}
-        /// - Parameter leading: this replica acts (reconciles, takes actions); followers only serve.
-        public func set(ready: Bool, leading: Bool, _ text: String) { state.withLock { $0 = (ready, leading, text) } }
-        public var current: (ready: Bool, leading: Bool, text: String) { state.withLock { $0 } }
+        /// - Parameters:
+        ///   - leading: this replica acts (reconciles, takes actions); followers only serve.
+        ///   - leaderURL: a follower's way to the leader's UI (from the Lease).
+        public func set(ready: Bool, leading: Bool, _ text: String, leaderURL: String? = nil) {
+            state.withLock { $0 = (ready, leading, text, leaderURL) }
+        }
+        public var current: (ready: Bool, leading: Bool, text: String, leaderURL: String?) { state.withLock { $0 } }
     }
 
     final class WebhookCounts: Sendable {
@@ -102,7 +106,8 @@ public struct ControllerServer: Sendable {
             await watcher.wake()
             return Self.text(.accepted, "reconciling \(name)\n")
         }
-        router.get("/") { _, _ -> Response in
+        router.get("/") { request, _ -> Response in
+            if let relayed = await self.fromLeader(request) { return relayed }
             var rows = ""
             for (name, w) in self.watchers.sorted(by: { $0.key < $1.key }) {
                 let h = await w.health
@@ -118,7 +123,8 @@ public struct ControllerServer: Sendable {
             return Self.html("Sluice", "<h1>Sluice</h1><p>Models: \(models.isEmpty ? "none promoted yet" : models)</p><h2>Repositories</h2><table><tr><th>Repository</th><th>Health</th><th>Runs started</th></tr>\(rows)</table>"
                              + "<h2>Runs</h2><table><tr><th>Run</th><th>Repository</th><th>Ref</th><th>Commit</th><th>Status</th><th>Started (UTC)</th><th>Took</th><th>Trigger</th></tr>\(runs)</table>")
         }
-        router.get("runs/:id") { _, context -> Response in
+        router.get("runs/:id") { request, context -> Response in
+            if let relayed = await self.fromLeader(request) { return relayed }
             guard let id = context.parameters.get("id").flatMap(Int64.init), let run = try? self.store.run(id) else {
                 return Self.text(.notFound, "no such run\n")
             }
@@ -126,6 +132,7 @@ public struct ControllerServer: Sendable {
                                        actions: self.actionToken != nil))
         }
         router.get("models/:model") { request, context -> Response in
+            if let relayed = await self.fromLeader(request) { return relayed }
             let model = context.parameters.get("model") ?? ""
             let log = (try? self.store.promotions(model: model)) ?? []
             let versions = (try? self.store.modelVersions(model: model)) ?? []

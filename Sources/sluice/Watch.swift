@@ -103,6 +103,7 @@ struct Watch: AsyncParsableCommand {
                 throw Output.fail(error)
             }
         }
+        let electing = election
         let server = ControllerServer(watchers: watchers, secrets: secrets, store: service.store, queueLimit: settings.queueLimit,
                                       leadership: leadership, actionToken: actionToken)
         let colon = settings.listen.lastIndex(of: ":")!
@@ -112,6 +113,11 @@ struct Watch: AsyncParsableCommand {
             configuration: .init(address: .hostname(host, port: port), serverName: "sluice"),
             services: [WatcherService(watchers: Array(watchers.values), grace: Double(grace), election: election, leadership: leadership)],
             onServerRunning: { channel in
+                // Followers reach this replica's UI at SLUICE_ADVERTISE_URL, else http://$POD_IP:<port>.
+                if let electing, let url = environment["SLUICE_ADVERTISE_URL"]
+                    ?? environment["POD_IP"].map({ "http://\($0.contains(":") ? "[\($0)]" : $0):\(channel.localAddress?.port ?? port)" }) {
+                    electing.advertisedURL.withLock { $0 = url }
+                }
                 Output.immediate("sluice: listening on \(host):\(channel.localAddress?.port ?? port), watching \(count) repositories")
             }
         )
@@ -147,8 +153,8 @@ struct WatcherService: Service {
                     }
                 })
                 leadership.set(ready: true, leading: false, "follower (lost the lease)")
-            case .follower(let holder):
-                leadership.set(ready: true, leading: false, "follower (leader: \(holder))")
+            case .follower(let holder, let url):
+                leadership.set(ready: true, leading: false, "follower (leader: \(holder))", leaderURL: url)
             case .failed(let why):
                 leadership.set(ready: false, leading: false, "never leading: \(why)")
                 Output.err("sluice: \(why)")

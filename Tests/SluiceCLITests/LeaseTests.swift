@@ -8,7 +8,7 @@ import SluiceTestSupport
 
     func replica(_ name: String, config: String, state: String, kubeconfig: String) throws -> (BackgroundProcess, String) {
         let p = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on 127.0.0.1:",
-                                      environment: ["POD_NAME": name, "KUBECONFIG": kubeconfig, "SLUICE_TEST_API_TOKEN": "t"])
+                                      environment: ["POD_NAME": name, "POD_IP": "127.0.0.1", "KUBECONFIG": kubeconfig, "SLUICE_TEST_API_TOKEN": "t"])
         return (p, "http://127.0.0.1:\(p.readyLine.split(separator: ",")[0])")
     }
 
@@ -52,6 +52,14 @@ import SluiceTestSupport
         // Only the leader runs pipelines.
         try waitUntil("the leader's run") { FileManager.default.fileExists(atPath: dir.path + "/a/logs/run-1/hello.log") }
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/b/logs"))
+        // The follower serves the leader's pages (its own state holds no runs), found through the Lease.
+        try waitUntil("the leader's run to finish") {
+            try ProcessRunner.run("curl", ["-s", "--max-time", "5", baseA + "/runs/1"]).stdout.contains("<span class=\"succeeded\">succeeded</span>")
+        }
+        let page = try ProcessRunner.run("curl", ["-s", "-i", "--max-time", "10", baseB + "/runs/1"]).stdout
+        #expect(page.contains("<h1>Run 1 <span class=\"succeeded\">succeeded</span></h1>") && page.lowercased().contains("x-sluice-served-by: leader"), "\(page)")
+        #expect(try k.kubectl(["-n", "sluice-system", "get", "lease", "sluice-leader", "-o", "jsonpath={.metadata.annotations.sluice\\.dev/leader-url}"])
+            .stdout == baseA)
 
         // SIGTERM: the leader releases the lease; the follower takes over without waiting for it to expire.
         kill(a.pid, SIGTERM)
