@@ -40,10 +40,9 @@ enum MetricsText {
 
         family("sluice_gate_verdicts_total", "counter", "Gate reports by decision.")
         var verdicts: [String: Int] = [:]
-        for gate in (try? store.reports(kind: "gate")) ?? [] {
-            guard let json = try? JSONSerialization.jsonObject(with: Data(gate.content.utf8)) as? [String: Any],
-                  let decision = json["decision"] as? String else { continue }
-            verdicts[decision, default: 0] += 1
+        for stored in (try? store.reports(kind: GateService.reportKind)) ?? [] {
+            guard let report = (try? GateService.report(in: [stored])) ?? nil else { continue }
+            verdicts[report.decision.rawValue, default: 0] += 1
         }
         for (d, n) in verdicts.sorted(by: { $0.key < $1.key }) { out.append("sluice_gate_verdicts_total{decision=\"\(d)\"} \(n)") }
         family("sluice_promotions_total", "counter", "Promotion log entries by model and action (promote, rollback).")

@@ -43,8 +43,7 @@ enum Pages {
                 + "<td>\(seconds(s.startedAt, s.finishedAt))</td><td>\(escape(s.message ?? s.reasons))</td></tr>"
         }
         body += "</table>"
-        if let gate = reports.first(where: { $0.kind == "gate" }),
-           let report = try? JSONDecoder().decode(GateReport.self, from: Data(gate.content.utf8)) {
+        if let report = (try? GateService.report(in: reports)) ?? nil {
             body += "<section id=\"gate\">" + MarkdownParser().html(from: GateReportMarkdown.render(report)) + "</section>"
         }
         if let deploy = reports.first(where: { $0.kind == DeploymentReport.kind }).flatMap(DeploymentReport.decode) {

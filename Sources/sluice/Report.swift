@@ -22,17 +22,13 @@ struct Report: AsyncParsableCommand {
             guard let record = try Logs.find(run, in: store) else {
                 throw LoadError(message: "no run '\(run)' in \(global.stateDirectory); see `sluice runs`")
             }
-            guard let stored = try store.reports(of: record.id!).first(where: { $0.kind == "gate" }) else {
+            guard let stored = try GateService.report(in: try store.reports(of: record.id!)) else {
                 throw LoadError(message: "run \(record.id!) has no gate report (it \(record.status == .succeeded ? "declares no 'gate'" : "did not succeed: \(record.message ?? record.status.rawValue)"))")
             }
-            report = try JSONDecoder().decode(GateReport.self, from: Data(stored.content.utf8))
+            report = stored
         } catch {
             throw Output.fail(error)
         }
-        switch global.format {
-        case .json: try Output.json(report)
-        case .text: Output.out(GateReportMarkdown.render(report))
-        }
-        if !report.passed { throw ExitCode(1) }
+        try Output.gateReport(report, format: global.format)
     }
 }

@@ -181,11 +181,21 @@ public struct GateService: Sendable {
         return true
     }
 
+    /// The kind a gate report is stored under with its run.
+    public static let reportKind = "gate"
+
     public func save(_ report: GateReport, runID: Int64) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = String(decoding: try encoder.encode(report), as: UTF8.self)
-        try store.saveReport(ReportRecord(runId: runID, stage: "gate", kind: "gate", path: "gate-report.json", content: json))
+        try store.saveReport(ReportRecord(runId: runID, stage: "gate", kind: Self.reportKind, path: "gate-report.json", content: json))
+    }
+
+    /// The gate report among a run's stored reports: nil when the run has none, an error when
+    /// the stored one cannot be read.
+    public static func report(in reports: [ReportRecord]) throws -> GateReport? {
+        guard let stored = reports.first(where: { $0.kind == reportKind }) else { return nil }
+        return try JSONDecoder().decode(GateReport.self, from: Data(stored.content.utf8))
     }
 
     /// The note Sluice attaches to a commit for a gate verdict.

@@ -1,5 +1,5 @@
 import FoundationEssentials
-public import SluiceCore
+import SluiceCore
 public import SluiceGit
 public import SluiceRegistry
 public import SluiceStore
@@ -65,7 +65,7 @@ public struct Promotion: Sendable {
             version = v
         } else {
             let set = try PolicyLoader.metrics(bytes: Array(metrics.content.utf8), file: metrics.path)
-            let datasets = (try? JSONDecoder().decode(GateReport.self, from: Data((try store.reports(of: runID).first { $0.kind == "gate" }?.content ?? "").utf8)))?.datasetVersions ?? [:]
+            let datasets = (try? GateService.report(in: try store.reports(of: runID)))??.datasetVersions ?? [:]
             version = try registry.register(Candidate(model: model, commit: run.commit, runID: runID, metrics: set, metricsJSON: metrics.content,
                                                       datasetVersions: datasets, parameters: [:],
                                                       artifactDigest: try store.artifacts(of: runID).first?.digest))
