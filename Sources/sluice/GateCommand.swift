@@ -62,10 +62,6 @@ struct GateCommand: AsyncParsableCommand {
         } catch {
             throw Output.fail(error)
         }
-        switch global.format {
-        case .json: try Output.json(report)
-        case .text: Output.out(GateReportMarkdown.render(report))
-        }
-        if !report.passed { throw ExitCode(1) }
+        try Output.gateReport(report, format: global.format)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import SluiceController
+import SluiceCore
 
 #if canImport(Glibc)
 import Glibc
@@ -27,6 +28,15 @@ enum Output {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// Prints a gate report (Markdown, or JSON) and fails with exit 1 when the gate did not pass.
+    static func gateReport(_ report: GateReport, format: OutputFormat) throws {
+        switch format {
+        case .json: try json(report)
+        case .text: out(GateReportMarkdown.render(report))
+        }
+        if !report.passed { throw ExitCode(1) }
     }
 
     /// Reports a could-not-do-the-work error on stderr and exits 2.
