@@ -14,15 +14,6 @@ import SluiceTestSupport
 
     func readyz(_ base: String) throws -> String { try ProcessRunner.run("curl", ["-s", "--max-time", "5", base + "/readyz"]).stdout }
 
-    func waitUntil(_ what: String, timeout: Double = 30, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return }
-            Thread.sleep(forTimeInterval: 0.25)
-        }
-        Issue.record("timed out waiting for \(what)")
-    }
-
     func setup() throws -> (KubeEmulator, TestRepository, TemporaryDirectory, String) {
         let k = try KubeEmulator(namespace: "sluice-system")
         let repo = try TestRepository()

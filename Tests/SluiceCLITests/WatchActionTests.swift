@@ -52,9 +52,9 @@ import SluiceTestSupport
         func metrics() throws -> String { try helper.curl([base + "/metrics"]).stdout }
 
         // Run 1 is promoted (no baseline) and deployed; run 2 regresses and is rejected.
-        try helper.waitUntil("run 1 promoted") { try metrics().contains("sluice_promotions_total{model=\"acts\",action=\"promote\"} 1") }
+        try waitUntil("run 1 promoted") { try metrics().contains("sluice_promotions_total{model=\"acts\",action=\"promote\"} 1") }
         try repo.commit("worse", files: ["quality.json": "{\"accuracy\": 0.7}\n"])
-        try helper.waitUntil("run 2 gated") { try metrics().contains("sluice_gate_verdicts_total{decision=\"reject\"} 1") }
+        try waitUntil("run 2 gated") { try metrics().contains("sluice_gate_verdicts_total{decision=\"reject\"} 1") }
 
         let m = try metrics()
         #expect(m.contains("sluice_deploys_total{environment=\"staging\",result=\"succeeded\"} 1"), "\(m)")
@@ -90,12 +90,12 @@ import SluiceTestSupport
 
         // A flaky failure is re-run by hand: a new run of the same commit, which succeeds.
         let flaky = try repo.commit("flaky", files: ["fail-once": "", "quality.json": "{\"accuracy\": 0.91}\n"])
-        try helper.waitUntil("run 3 failed") { try helper.curl([base + "/runs/3"]).stdout.contains("<span class=\"failed\">failed</span></h1>") }
+        try waitUntil("run 3 failed") { try helper.curl([base + "/runs/3"]).stdout.contains("<span class=\"failed\">failed</span></h1>") }
         #expect(try helper.curl([base + "/runs/3"]).stdout.contains("/api/runs/3/rerun"), "the run page says how to re-run it")
         #expect(try helper.curl([base + "/"]).stdout.contains("<th>Took</th>"))
         let rerun = try post(base + "/api/runs/3/rerun", token: "t0ken")
         #expect(rerun.status == "202" && rerun.body.contains("\"rerun_of\":3") && rerun.body.contains(flaky), "\(rerun)")
-        try helper.waitUntil("the re-run promoted") { try metrics().contains("sluice_promotions_total{model=\"acts\",action=\"promote\"} 3") }
+        try waitUntil("the re-run promoted") { try metrics().contains("sluice_promotions_total{model=\"acts\",action=\"promote\"} 3") }
         #expect(try helper.curl([base + "/runs/4"]).stdout.contains("re-run of run 3 by api"))
         watch.stop()
     }

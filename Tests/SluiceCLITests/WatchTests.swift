@@ -13,15 +13,6 @@ import SluiceTestSupport
         HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
     }
 
-    func waitUntil(_ what: String, timeout: Double = 30, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        Issue.record("timed out waiting for \(what)")
-    }
-
     @Test func aConfigurationWithErrorsIsRefusedWhole() throws {
         let dir = TemporaryDirectory()
         let config = dir.write("c.yaml", """
