@@ -22,14 +22,27 @@ public enum RepositorySource {
     public static func open(_ location: String, stateDirectory: String, credentials: GitCredentials,
                             mergeRequests: Bool = false, backoff: Backoff = Backoff(attempts: 3),
                             onRetry: (Int, GitError, Double) -> Void = { _, _, _ in }) throws(GitError) -> GitRepository {
+        var mirror: GitMirror.Handle?
+        return try open(location, stateDirectory: stateDirectory, credentials: credentials, mergeRequests: mergeRequests,
+                        reusing: &mirror, backoff: backoff, onRetry: onRetry)
+    }
+
+    /// As `open`, for a poller: a remote's mirror is opened once, kept in `mirror`, and only
+    /// fetched on later calls (see GitMirror.Handle for why it stays open).
+    public static func open(_ location: String, stateDirectory: String, credentials: GitCredentials, mergeRequests: Bool = false,
+                            reusing mirror: inout GitMirror.Handle?, backoff: Backoff = Backoff(attempts: 3),
+                            onRetry: (Int, GitError, Double) -> Void = { _, _, _ in }) throws(GitError) -> GitRepository {
         guard isRemote(location) else { return try GitRepository(path: location) }
-        let mirror = try GitMirror.Handle(url: location, path: mirrorPath(for: location, stateDirectory: stateDirectory), mergeRequests: mergeRequests)
-        try fetch(mirror, credentials: credentials, backoff: backoff, onRetry: onRetry)
-        return mirror.repository
+        if mirror == nil {
+            mirror = try GitMirror.Handle(url: location, path: mirrorPath(for: location, stateDirectory: stateDirectory), mergeRequests: mergeRequests)
+        }
+        let handle = mirror!
+        try fetch(handle, credentials: credentials, backoff: backoff, onRetry: onRetry)
+        return handle.repository
     }
 
     /// Fetches a mirror, retrying a remote that cannot be reached (not refused credentials).
-    public static func fetch(_ mirror: GitMirror.Handle, credentials: GitCredentials, backoff: Backoff = Backoff(attempts: 3),
+    private static func fetch(_ mirror: GitMirror.Handle, credentials: GitCredentials, backoff: Backoff = Backoff(attempts: 3),
                              onRetry: (Int, GitError, Double) -> Void = { _, _, _ in }) throws(GitError) {
         try retrying(backoff, isTransient: { !$0.isAuthentication }, sleep: sleepSeconds, onRetry: onRetry) { () throws(GitError) in
             try mirror.fetch(credentials: credentials)

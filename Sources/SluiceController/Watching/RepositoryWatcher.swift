@@ -91,18 +91,9 @@ public actor RepositoryWatcher {
         do {
             let kept = mirror
             let (productionRef, updates, opened) = try await Offload.run { () throws -> (String, [RefTracker.Update], GitMirror.Handle?) in
-                let git: GitRepository
                 var handle = kept
-                if RepositorySource.isRemote(repo.url) {
-                    if handle == nil {
-                        handle = try GitMirror.Handle(url: repo.url, path: RepositorySource.mirrorPath(for: repo.url, stateDirectory: state),
-                                                      mergeRequests: repo.mergeRequests)
-                    }
-                    try RepositorySource.fetch(handle!, credentials: credentials)
-                    git = handle!.repository
-                } else {
-                    git = try GitRepository(path: repo.url)
-                }
+                let git = try RepositorySource.open(repo.url, stateDirectory: state, credentials: credentials, mergeRequests: repo.mergeRequests,
+                                                    reusing: &handle)
                 let branch = repo.branch ?? git.defaultBranch ?? "main"
                 let refs = try RefTracker.trackedRefs(in: git, branches: [branch], mergeRequests: repo.mergeRequests)
                 let tracker = try RefTracker(stateDirectory: state, repository: repo.url)
