@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // C libraries (Debian: libgit2-dev, libyaml-dev, libcurl4-openssl-dev).
@@ -68,7 +69,8 @@ let package = Package(
         // Connects adapters to the core: load a spec, plan a commit, run it, gate and promote it.
         .target(
             name: "SluiceController",
-            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceForge", "SluicePrometheus", "SluiceKube"]
+            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceForge", "SluicePrometheus", "SluiceKube",
+                           .product(name: "Logging", package: "swift-log")]
         ),
 
         // Thin CLI.
@@ -84,6 +86,7 @@ let package = Package(
                 "SluiceServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

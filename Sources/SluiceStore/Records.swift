@@ -33,6 +33,8 @@ public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePe
     public var finishedAt: Double?
     public var retryOf: Int64?
     public var message: String?
+    /// The gate's verdict (`promote`, `reject`, `report-only`, `could-not-evaluate`), once gated.
+    public var verdict: String?
 
     public init(repository: String, ref: String?, commit: String, baseCommit: String?, trigger: String,
                 status: RunStatus = .queued, createdAt: Double, retryOf: Int64? = nil) {

@@ -22,8 +22,11 @@ public final class RunStore: Sendable {
                 // WAL is DatabasePool's default; FULL makes each commit durable across power loss too.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
+            // Two processes opening a new state folder at once: one migrates, the other waits.
+            let lock = try MigrationLock(stateDirectory: stateDirectory)
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
+            withExtendedLifetime(lock) {}
         } catch {
             throw StoreError(description: "cannot open the run store at \(path): \(error)")
         }
@@ -129,6 +132,29 @@ public final class RunStore: Sendable {
                 t.primaryKey(["environment", "apiVersion", "kind", "namespace", "name"])
             }
         }
+        m.registerMigration("v4: verdicts, conditions, deployed versions") { db in
+            try db.alter(table: "runs") { t in t.add(column: "verdict", .text) }
+            // Named conditions of each repository ("" environment) and environment: what the
+            // controller last observed, with the time the status last changed.
+            try db.create(table: "conditions") { t in
+                t.column("repository", .text).notNull()
+                t.column("environment", .text).notNull()
+                t.column("type", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("reason", .text).notNull()
+                t.column("message", .text).notNull()
+                t.column("transitionAt", .double).notNull()
+                t.primaryKey(["repository", "environment", "type"])
+            }
+            // The version each environment was last deployed with (written after the deploy).
+            try db.create(table: "deployed_versions") { t in
+                t.column("model", .text).notNull()
+                t.column("environment", .text).notNull()
+                t.column("version", .text).notNull()
+                t.column("deployedAt", .double).notNull()
+                t.primaryKey(["model", "environment"])
+            }
+        }
         return m
     }
 
@@ -210,6 +236,16 @@ public final class RunStore: Sendable {
     /// Every report of one kind (`gate`, `deploy`, …) across runs, in one query.
     public func reports(kind: String) throws(StoreError) -> [ReportRecord] {
         try read { db in try ReportRecord.filter(Column("kind") == kind).order(Column("runId")).fetchAll(db) }
+    }
+
+    /// The reports of one kind stored with `repository`'s runs, oldest run first.
+    public func reports(kind: String, repository: String) throws(StoreError) -> [ReportRecord] {
+        try read { db in
+            try ReportRecord.fetchAll(db, sql: """
+                SELECT reports.* FROM reports JOIN runs ON runs.id = reports.runId
+                WHERE reports.kind = ? AND runs.repository = ? ORDER BY reports.runId
+                """, arguments: [kind, repository])
+        }
     }
 
     public func update(_ stage: StageResultRecord) throws(StoreError) {

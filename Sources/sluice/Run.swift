@@ -71,79 +71,38 @@ struct Run: AsyncParsableCommand {
         }
         let progress = ProgressPrinter(stages: work.plan.stages.map(\.name), live: global.format == .text && isatty(STDOUT_FILENO) == 1,
                                        quiet: global.format == .json)
-        let commitObject: GitCommit
-        do { commitObject = try repository.commit(work.plan.commit) } catch { throw Output.fail(error) }
-
-        // Merge requests: a pending status now, the report and final status at the end.
-        var notifier: MergeRequestNotifier?
-        if let mr = ForgeConfiguration.mergeRequest(of: work.ref) {
-            do {
-                if let forge = try ForgeConfiguration.fromEnvironment(ProcessInfo.processInfo.environment) {
-                    notifier = MergeRequestNotifier(forge: forge, mergeRequest: mr,
-                                                    reportURLTemplate: ProcessInfo.processInfo.environment["SLUICE_REPORT_URL"])
-                }
-            } catch {
-                Output.err("sluice: warning: no merge request comment or status: \(error)")
-            }
-            if let warning = notifier?.started(commit: work.plan.commit, run: record.id!) { Output.err("sluice: warning: \(warning)") }
-        }
+        let environment = ProcessInfo.processInfo.environment
+        let pipeline = CommitPipeline(
+            service: service, repository: repository,
+            notifier: MergeRequestNotifier.forRef(work.ref, environment: environment, warn: { Output.err("sluice: warning: \($0)") }),
+            publisher: RepositorySource.isRemote(global.repo) ? Publisher(url: global.repo, environment: environment) : nil,
+            progress: { [quiet = global.format == .json] in if !quiet { Output.out("deploy: \($0)") } })
 
         // Ctrl-C / SIGTERM cancel the run: stages are killed, the run is recorded as cancelled.
-        let task = Task { try await service.runner.execute(record, commit: commitObject, work: work, events: progress.handle) }
+        let task = Task { try await pipeline.execute(record, work: work, events: progress.handle) { "cancelled by a signal (Ctrl-C or SIGTERM)" } }
         let signals = SignalForwarder { task.cancel() }
-        let status: RunStatus
-        do { status = try await task.value } catch { throw Output.fail(error) }
+        let outcome: CommitPipeline.Outcome
+        do { outcome = try await task.value } catch { throw Output.fail(error) }
         withExtendedLifetime(signals) {}
         progress.finish()
+        for warning in outcome.warnings { Output.err("sluice: warning: \(warning)") }
 
-        // The gate: only for a pipeline that succeeded and declares one.
-        var gate: GateService.Outcome?
-        if status == .succeeded, work.spec.gate != nil {
-            do {
-                let remote = RepositorySource.isRemote(global.repo) ? global.repo : nil
-                let credentials = GitCredentials.fromEnvironment(ProcessInfo.processInfo.environment)
-                let quiet = global.format == .json
-                gate = try service.gate(run: record, work: work, repository: repository, commit: commitObject,
-                                        progress: { if !quiet { Output.out("deploy: \($0)") } }) { refs in
-                    guard let remote else { return }
-                    do {
-                        try GitMirror.push(repository, refs: refs, url: remote, credentials: credentials)
-                    } catch {
-                        Output.err("sluice: warning: \(refs.joined(separator: ", ")) not pushed to \(remote): \(error)")
-                    }
-                }
-            } catch {
-                // Fail closed: nothing is promoted; the run says so, and running again retries the gate.
-                let message = "gate not evaluated: \(error); run again to retry"
-                try? service.store.setRunStatus(record.id!, .succeeded, at: PipelineRunner.now(), message: message)
-                Output.err("sluice: \(message)")
-                for warning in notifier?.finished(commit: work.plan.commit, run: record.id!, report: nil, markdown: nil,
-                                                  runSucceeded: false, runMessage: message) ?? [] {
-                    Output.err("sluice: warning: \(warning)")
-                }
-                throw ExitCode(2)
-            }
-        }
-
-        let stages = (try? service.store.stages(of: record.id!)) ?? []
-        let finished = ((try? service.store.run(record.id!)) ?? nil) ?? record
-        if let notifier {
-            for warning in notifier.finished(commit: work.plan.commit, run: record.id!, report: gate?.report, markdown: gate?.markdown,
-                                             runSucceeded: status == .succeeded, runMessage: finished.message) {
-                Output.err("sluice: warning: \(warning)")
-            }
-        }
+        let gate = outcome.gate
         if global.format == .json {
-            try Output.json(RunSummary(run: finished, stages: stages, gate: gate?.report))
+            try Output.json(RunSummary(run: outcome.run, stages: outcome.stages, gate: gate?.report))
         } else {
             // A terminal already shows the live table; pipes and CI logs get the summary table.
-            let summary = RunSummary.text(run: finished, stages: stages, order: work.plan.stages.map(\.name))
+            let summary = RunSummary.text(run: outcome.run, stages: outcome.stages, order: work.plan.stages.map(\.name))
             Output.out(progress.live ? String(summary.split(separator: "\n").last ?? "") : summary)
+        }
+        if let error = outcome.gateError {
+            Output.err("sluice: the gate could not be evaluated: \(error); nothing was promoted (fix it and run again)")
+            throw ExitCode(2)
         }
         if let gate, global.format == .text {
             let failed = gate.report.metrics.filter { !$0.passed }
             Output.out("gate: \(gate.report.decision.rawValue)" + (gate.report.passed ? " (all rules passed)" : " (\(failed.count) rule\(failed.count == 1 ? "" : "s") failed)")
-                       + (gate.promoted ? ", model \(gate.report.model) version \(gate.version ?? "?") is now in production" : "")
+                       + (gate.promoted && gate.rolledBackTo == nil ? ", model \(gate.report.model) version \(gate.version ?? "?") is now in production" : "")
                        + "  (report: sluice report \(record.id!))")
             for row in failed { Output.out("  \(row.slice.map { "\(row.metric) [\($0)]" } ?? row.metric): \(row.reason)") }
             if let d = gate.deployment, d.branch.hasPrefix("kubernetes") {
@@ -151,14 +110,14 @@ struct Run: AsyncParsableCommand {
                 Output.out("deploy: \(d.branch): \(objects) object\(objects == 1 ? "" : "s") changed"
                            + (d.pruned.isEmpty ? "" : ", pruned \(d.pruned.joined(separator: ", "))")
                            + (d.healthy == true ? "; healthy" : "; NOT healthy: \(d.failure ?? "")"))
-                if let back = gate.rolledBackTo { Output.out("deploy: rolled back to version \(back)") }
             } else if let d = gate.deployment {
                 let objects = d.changes.filter { !$0.hasPrefix(" ") }.count
                 Output.out(d.commit.map { "deploy: branch \(d.branch) updated (\($0.prefix(12))): \(objects) object\(objects == 1 ? "" : "s") changed" }
-                           ?? "deploy: branch \(d.branch) already holds these manifests")
+                           ?? (d.healthy == false ? "deploy: branch \(d.branch) NOT updated: \(d.failure ?? "")" : "deploy: branch \(d.branch) already holds these manifests"))
             }
+            if let back = gate.rolledBackTo { Output.out("deploy: rolled back to version \(back)") }
         }
-        if status != .succeeded || gate?.report.passed == false || gate?.deployment?.healthy == false { throw ExitCode(1) }
+        if outcome.status != .succeeded || gate?.report.passed == false || gate?.deployment?.healthy == false { throw ExitCode(1) }
     }
 }
 

@@ -57,8 +57,10 @@ public struct Environments: Sendable {
                 return DeployService.Result(branch: DeployService.branch(for: deploy), commit: nil,
                                             changes: DeployService().diff(files, deploy: deploy, repository: repository))
             }
-            return try DeployService().deployToBranch(files, deploy: deploy, repository: repository,
-                                                      message: DeployService.message(facts, action: action, runID: facts.run))
+            let result = try DeployService().deployToBranch(files, deploy: deploy, repository: repository,
+                                                            message: DeployService.message(facts, action: action, runID: facts.run))
+            try store.setDeployedVersion(model: facts.model, environment: deploy.environment, version: facts.version, at: Date().timeIntervalSince1970)
+            return result
         case .kubernetes:
             let deployer = try kubernetes(deploy)
             let target = "kubernetes:\(deployer.client.config.context)"
@@ -71,6 +73,9 @@ public struct Environments: Sendable {
                 let health = try deployer.waitHealthy(objects, timeout: Double(deploy.timeoutSeconds), progress: progress)
                 result.healthy = health.healthy
                 result.failure = health.message
+            }
+            if result.healthy != false {
+                try store.setDeployedVersion(model: facts.model, environment: deploy.environment, version: facts.version, at: Date().timeIntervalSince1970)
             }
             return result
         }

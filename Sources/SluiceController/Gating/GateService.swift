@@ -43,22 +43,33 @@ public struct GateService: Sendable {
         return name.isEmpty ? "model" : name
     }
 
-    /// Whether a ref may promote: only the production branch (`gate.branch`, default the
-    /// repository's default branch).
-    public static func isProductionRef(_ ref: String?, spec: GateSpec, repository: GitRepository) -> Bool {
-        guard let ref, let branch = spec.branch ?? repository.defaultBranch else { return false }
+    /// Whether a ref may promote: only the production branch (`branch`, else `gate.branch`, else
+    /// the repository's default branch).
+    public static func isProductionRef(_ ref: String?, branch: String?, spec: GateSpec, repository: GitRepository) -> Bool {
+        guard let ref, let branch = branch ?? spec.branch ?? repository.defaultBranch else { return false }
         return ref == "refs/heads/" + branch
     }
 
+    /// The gate reports of `repositoryKey`'s production-branch candidates (promoted or rejected), oldest first.
+    public func gatedReports(repositoryKey: String) throws -> [GateReport] {
+        try store.reports(kind: Self.reportKind, repository: repositoryKey).map {
+            try JSONDecoder().decode(GateReport.self, from: Data($0.content.utf8))
+        }.filter { $0.decision == .promote || $0.decision == .reject }
+    }
+
+    /// Gathers the facts, lets `Verdict.decide` decide, then acts: registers a new production-
+    /// branch candidate, and promotes it when the verdict says so. Throws when the gate cannot be
+    /// evaluated (the caller fails closed).
+    /// - Parameter productionBranch: the branch that promotes (default: `gate.branch`, else the
+    ///   repository's default branch).
     public func evaluate(run: RunRecord, spec: PipelineSpec, work: PipelineRunner.Work, commit: GitCommit,
-                         repository: GitRepository, now: Double) throws -> Outcome? {
+                         repository: GitRepository, now: Double, productionBranch: String? = nil) throws -> Outcome? {
         guard let gateSpec = spec.gate else { return nil }
         let runID = run.id!
         let model = Self.modelName(spec, repositoryKey: work.repositoryKey)
         let reports = try store.reports(of: runID)
         let stages = try store.stages(of: runID)
         let artifacts = try store.artifacts(of: runID)
-        var notes: [String] = []
 
         // The policy as committed, the candidate's metrics as the run stored them.
         guard let policyBytes = commit.contents(at: gateSpec.policy) else {
@@ -72,102 +83,93 @@ public struct GateService: Sendable {
             candidate.values.merge(m.values) { _, new in new }
             candidate.slices.merge(m.slices) { _, new in new }
         }
-        if metricReports.isEmpty { notes.append("no stage wrote metrics: declare 'metrics:' on the evaluation stage") }
 
         let production = try registry.production(model: model)
         let evaluated = Gate.evaluate(policy: policy, candidate: candidate,
                                       production: production.map { Gate.Baseline(version: $0.version, metrics: $0.metrics) })
-        notes += evaluated.notes
         let dataChecks = try reports.filter { $0.kind == "validation" }.map { r in
             GateReport.DataCheck(stage: r.stage, validation: try JSONDecoder().decode(SluiceCore.ValidationReport.self, from: Data(r.content.utf8)))
         }
-        let passed = GateReport.passes(evaluated.rows, dataChecks) && !metricReports.isEmpty
-        let productionRef = Self.isProductionRef(work.ref, spec: gateSpec, repository: repository)
-        if !productionRef { notes.append("\(work.ref ?? "this ref") is not the production branch: report only, nothing is promoted") }
+        let productionRef = Self.isProductionRef(work.ref, branch: productionBranch, spec: gateSpec, repository: repository)
+        let digest = artifacts.first?.digest
+        var facts = Verdict.Facts(rulesPassed: evaluated.rows.allSatisfy(\.passed), dataChecksPassed: GateReport.passes([], dataChecks),
+                                  hasMetrics: !metricReports.isEmpty, isProductionRef: productionRef)
+        if let p = production, let digest, digest == p.artifactDigest, candidate == p.metrics {
+            facts.sameAsProduction = "the model is production's version \(p.version) (\(digest.prefix(19))…)"
+        } else if productionRef, let digest, let earlier = try gatedReports(repositoryKey: work.repositoryKey).last(where: {
+            $0.run != runID && $0.artifacts.first?.digest == digest && $0.metrics.map(\.candidate) == evaluated.rows.map(\.candidate)
+        }) {
+            facts.alreadyGated = "run \(earlier.run) already gated this model (\(digest.prefix(19))…): \(earlier.decision.rawValue)"
+        }
+        if productionRef, let p = production, p.commit != run.commit, try repository.isAncestor(run.commit, of: p.commit) {
+            facts.supersededBy = "production already holds version \(p.version) from the newer commit \(p.commit.prefix(12))"
+        }
+
+        // A new production-branch candidate is registered whatever the verdict: the registry
+        // lists every gated candidate (registering is not promoting).
+        var version: RegisteredVersion?
+        if productionRef, facts.hasMetrics, facts.sameAsProduction == nil, facts.alreadyGated == nil {
+            version = try registry.register(Candidate(
+                model: model, commit: run.commit, runID: runID, metrics: candidate, metricsJSON: metricReports.last!.content,
+                datasetVersions: work.datasetVersions, parameters: work.parameters, artifactDigest: digest))
+        }
+
+        // What deploying this candidate would change; a candidate whose manifests do not render,
+        // or that the cluster refuses, cannot be promoted.
+        var deployObjects: [ManifestObject]?
+        var deployFacts: DeployFacts?
+        var deployChanges: [String]?
+        var notes = evaluated.notes
+        if let deploy = spec.deploy {
+            let rendered = version ?? RegisteredVersion(model: model, version: "candidate", commit: run.commit, runID: runID,
+                                                        metrics: candidate, datasetVersions: work.datasetVersions, artifactDigest: digest)
+            let renderedFacts = DeployService.facts(for: rendered, deploy: deploy, registryKind: registry.kind)
+            do {
+                let objects = try ManifestRenderer.render(commit: commit, deploy: deploy, facts: renderedFacts)
+                deployObjects = objects
+                deployFacts = renderedFacts
+                do {
+                    deployChanges = try Environments(registry: registry, store: store, environment: environment)
+                        .write(objects, deploy: deploy, facts: renderedFacts, repository: repository, action: "Deploy", dryRun: true).changes
+                } catch let error as KubeError where (400..<500).contains(error.status) {
+                    facts.clusterRefusal = "\(error)"
+                } catch {
+                    notes.append("what deploying would change could not be computed: \(error)")
+                }
+            } catch {
+                facts.renderError = "\(error)"
+            }
+        }
+
+        let decision = Verdict.decide(facts)
         let order = spec.stages.map(\.name)
         var report = GateReport(
             model: model, repository: work.repositoryKey, ref: work.ref, commit: run.commit, run: runID, policy: gateSpec.policy,
-            decision: productionRef ? (passed ? .promote : .reject) : .reportOnly, passed: passed,
+            decision: decision.verdict, passed: decision.passed,
             production: production.map { GateReport.Production(version: $0.version, commit: $0.commit, promotedAt: 0) },
             metrics: evaluated.rows, dataChecks: dataChecks,
             stages: order.compactMap { name in stages.first { $0.stage == name } }.map { s in
                 GateReport.StageTiming(stage: s.stage, status: s.status.rawValue, seconds: s.startedAt.flatMap { start in s.finishedAt.map { $0 - start } })
             },
             datasetVersions: work.datasetVersions, parameters: work.parameters,
-            artifacts: artifacts.map { GateReport.Artifact(stage: $0.stage, path: $0.path, digest: $0.digest, size: $0.size) }, notes: notes)
+            artifacts: artifacts.map { GateReport.Artifact(stage: $0.stage, path: $0.path, digest: $0.digest, size: $0.size) },
+            deployChanges: deployChanges, notes: notes + decision.reasons.filter { !Verdict.summaryReasons.contains($0) })
         if let p = production, let last = try store.promotions(model: model).last, last.version == p.version {
             report.production?.promotedAt = last.createdAt
         }
 
-        let digest = artifacts.first?.digest
-        var version: String?
         var promoted = false
-        var deployObjects: [ManifestObject]?
-        var deployFacts: DeployFacts?
-        var previewed = false
-        // What deploying this candidate would change (the branch target: the environment branch's
-        // files). A candidate whose manifests do not render cannot be promoted.
-        func preview(version: String?) {
-            previewed = true
-            guard let deploy = spec.deploy else { return }
-            let objects: [ManifestObject]
-            let facts: DeployFacts
-            do {
-                let candidateVersion = RegisteredVersion(model: model, version: version ?? "candidate", commit: run.commit, runID: runID,
-                                                         metrics: candidate, datasetVersions: work.datasetVersions, artifactDigest: digest)
-                facts = DeployService.facts(for: candidateVersion, deploy: deploy, registryKind: registry.kind)
-                objects = try ManifestRenderer.render(commit: commit, deploy: deploy, facts: facts)
-            } catch {
-                report.passed = false
-                if report.decision == .promote { report.decision = .reject }
-                report.notes.append("the manifests do not render, so this candidate cannot be deployed: \(error)")
-                return
-            }
-            deployObjects = objects
-            deployFacts = facts
-            do {
-                report.deployChanges = try Environments(registry: registry, store: store, environment: environment)
-                    .write(objects, deploy: deploy, facts: facts, repository: repository, action: "Deploy", dryRun: true).changes
-            } catch let error as KubeError where (400..<500).contains(error.status) {
-                // The cluster refuses these manifests (unknown kind, invalid field, no permission): deploying would fail.
-                report.passed = false
-                if report.decision == .promote { report.decision = .reject }
-                report.notes.append("the cluster refuses these manifests, so this candidate cannot be deployed: \(error)")
-            } catch {
-                report.notes.append("what deploying would change could not be computed: \(error)")
-            }
+        if decision.verdict == .promote, let version {
+            promoted = try promote(version, production: production, runID: runID, report: &report, now: now)
         }
-        // Nothing retrained (a docs-only commit): the candidate is production's own model.
-        if productionRef, let p = production, let digest, digest == p.artifactDigest, candidate == p.metrics {
-            report.decision = .reportOnly
-            report.notes.append("no new candidate: the model is production's version \(p.version) (\(digest.prefix(19))…); nothing to register or promote")
-        } else if productionRef, !metricReports.isEmpty {
-            let metricsJSON = metricReports.last!.content
-            let registered = try registry.register(Candidate(
-                model: model, commit: run.commit, runID: runID, metrics: candidate, metricsJSON: metricsJSON,
-                datasetVersions: work.datasetVersions, parameters: work.parameters,
-                artifactDigest: digest))
-            version = registered.version
-            preview(version: registered.version)
-            if passed, report.passed {
-                promoted = try promote(registered, production: production, runID: runID, repository: repository, report: &report, now: now)
-            }
-        }
-        if !previewed { preview(version: nil) }
         try save(report, runID: runID)
-        return Outcome(report: report, markdown: GateReportMarkdown.render(report), version: version, promoted: promoted,
+        return Outcome(report: report, markdown: GateReportMarkdown.render(report), version: version?.version, promoted: promoted,
                        deployObjects: promoted ? deployObjects : nil, deployFacts: deployFacts)
     }
 
-    /// Promotes unless a newer commit is already in production (then the candidate is
-    /// superseded) or another run promoted in between (checked atomically).
+    /// Promotes unless another run promoted in between (checked atomically by the log).
     private func promote(_ candidate: RegisteredVersion, production: RegisteredVersion?, runID: Int64,
-                         repository: GitRepository, report: inout GateReport, now: Double) throws -> Bool {
-        if let p = production, p.commit != candidate.commit, (try? repository.isAncestor(candidate.commit, of: p.commit)) == true {
-            report.decision = .reject
-            report.notes.append("superseded: production already holds version \(p.version) from the newer commit \(p.commit.prefix(12))")
-            return false
-        }
+                         report: inout GateReport, now: Double) throws -> Bool {
         try registry.setProduction(model: candidate.model, version: candidate.version)
         let entry = PromotionRecord(model: candidate.model, version: candidate.version, action: .promote, commit: candidate.commit,
                                     runId: runID, previousVersion: production?.version, actor: "sluice run \(runID)",

@@ -45,6 +45,19 @@ public struct MergeRequestNotifier: Sendable {
         ].compactMap { $0 }
     }
 
+    /// The head's `sluice.yaml` is invalid: a failing status and a comment listing every error.
+    public func specInvalid(commit: String, errors: [String]) -> [String] {
+        let body = ([GateReport.commentMarker, "## Sluice: sluice.yaml is invalid", "",
+                     "Commit `\(commit.prefix(12))` was not run. Fix these and push again:", "", "```"] + errors + ["```"]).joined(separator: "\n") + "\n"
+        return [
+            attempt { () throws(ForgeError) in try forge.upsertComment(mergeRequest: mergeRequest, body: body, marker: GateReport.commentMarker) },
+            attempt { () throws(ForgeError) in
+                try forge.setStatus(commit: commit, state: .failure, description: "sluice.yaml is invalid: \(errors.count) error\(errors.count == 1 ? "" : "s")",
+                                    targetURL: nil)
+            },
+        ].compactMap { $0 }
+    }
+
     static func runOnlyComment(run: Int64, commit: String, succeeded: Bool, message: String?) -> String {
         [GateReport.commentMarker, "## Sluice: \(succeeded ? "✅ pipeline succeeded" : "❌ pipeline failed")", "",
          "Commit `\(commit.prefix(12))`, run \(run)." + (message.map { " \($0)" } ?? "")].joined(separator: "\n") + "\n"
@@ -52,5 +65,21 @@ public struct MergeRequestNotifier: Sendable {
 
     private func attempt(_ body: () throws(ForgeError) -> Void) -> String? {
         do { try body(); return nil } catch { return "\(forge.name) merge request !\(mergeRequest): \(error)" }
+    }
+}
+
+extension MergeRequestNotifier {
+    /// The notifier for a merge-request ref, with the forge the `SLUICE_FORGE*` settings in
+    /// `environment` name; nil for other refs or without a forge. A forge that is set up wrong
+    /// is passed to `warn`, and the run goes on without comments.
+    public static func forRef(_ ref: String?, environment: [String: String], warn: (String) -> Void) -> MergeRequestNotifier? {
+        guard let ref, let mergeRequest = ForgeConfiguration.mergeRequest(of: ref) else { return nil }
+        do {
+            guard let forge = try ForgeConfiguration.fromEnvironment(environment) else { return nil }
+            return MergeRequestNotifier(forge: forge, mergeRequest: mergeRequest, reportURLTemplate: environment["SLUICE_REPORT_URL"])
+        } catch {
+            warn("merge request \(mergeRequest) gets no comment or status: \(error)")
+            return nil
+        }
     }
 }

@@ -28,7 +28,7 @@ public struct RunService: Sendable {
         return MLflowRegistry(trackingURI: uri, alias: gate.alias, environment: environment)
     }
 
-    func registry(for spec: PipelineSpec) throws -> any ModelRegistry {
+    public func registry(for spec: PipelineSpec) throws -> any ModelRegistry {
         try Self.registry(for: spec.gate, store: store, environment: runner.options.environment)
     }
 
@@ -104,58 +104,8 @@ public struct RunService: Sendable {
         return { found[$0] }
     }
 
-    /// Gates a finished run: the report, the candidate's registration and promotion, and
-    /// a git note on production-branch commits (pushed back when the repository is remote).
-    /// - Parameter publish: pushes the given refs back to the remote (a no-op for local repositories).
-    public func gate(run: RunRecord, work: PipelineRunner.Work, repository: GitRepository, commit: GitCommit,
-                     progress: (String) -> Void = { _ in },
-                     publish: ([String]) throws -> Void = { _ in }) throws -> GateService.Outcome? {
-        let registry = try registry(for: work.spec)
-        let service = GateService(store: store, registry: registry, environment: runner.options.environment)
-        guard var outcome = try service.evaluate(run: run, spec: work.spec, work: work, commit: commit,
-                                                 repository: repository, now: PipelineRunner.now()) else { return nil }
-        var refs: [String] = []
-        if outcome.report.decision != .reportOnly {
-            try repository.appendNote(GateService.note(for: outcome.report, version: outcome.version), to: run.commit)
-            refs.append(GitRepository.sluiceNotes)
-        }
-        // A promoted model is deployed; a Kubernetes rollout that never becomes healthy is
-        // rolled back to the previous production version, and the log says why.
-        if outcome.promoted, let deploy = work.spec.deploy, let objects = outcome.deployObjects, let facts = outcome.deployFacts {
-            let environments = Environments(registry: registry, store: store, environment: runner.options.environment)
-            var result: DeployService.Result
-            let started = PipelineRunner.now()
-            do {
-                result = try environments.write(objects, deploy: deploy, facts: facts, repository: repository, action: "Deploy", dryRun: false,
-                                                progress: progress)
-            } catch {
-                // Applying failed part-way: treat it as a failed rollout, so production goes back.
-                result = DeployService.Result(branch: deploy.target == .branch ? DeployService.branch(for: deploy) : "kubernetes", commit: nil, changes: [])
-                result.healthy = false
-                result.failure = "\(error)"
-            }
-            outcome.deployment = result
-            try store.saveReport(DeploymentReport(model: facts.model, version: facts.version, environment: deploy.environment, result: result,
-                                                  startedAt: started, finishedAt: PipelineRunner.now(), committedAt: Double(commit.time))
-                .record(runID: run.id!))
-            if result.commit != nil { refs.append("refs/heads/" + result.branch) }
-            if result.healthy == false {
-                let reason = "rollout of version \(facts.version) failed: \(result.failure ?? "not healthy")"  // or its apply
-                let promotion = Promotion(store: store, registry: registry, environment: runner.options.environment)
-                do {
-                    let back = try promotion.rollback(model: facts.model, to: nil, actor: "sluice run \(run.id!)", reason: reason, repository: repository)
-                    outcome.rolledBackTo = back.entry.version
-                    outcome.report.notes.append("\(reason); rolled back to version \(back.entry.version)"
-                                                + (back.deployProblem.map { " (but: \($0))" } ?? ""))
-                } catch {
-                    outcome.report.notes.append("\(reason); no rollback: \(error)")
-                }
-                outcome.report.passed = false
-                try service.save(outcome.report, runID: run.id!)
-                outcome.markdown = GateReportMarkdown.render(outcome.report)
-            }
-        }
-        if !refs.isEmpty { try publish(refs) }
-        return outcome
+    /// The gate service over the registry `spec` names.
+    public func gateService(for spec: PipelineSpec) throws -> GateService {
+        GateService(store: store, registry: try registry(for: spec), environment: runner.options.environment)
     }
 }

@@ -47,8 +47,13 @@ extension RepositoryWatcher {
         }
         let (record, work, git) = prepared
         health.runsStarted += 1
+        log.info("re-run of run \(runID) by \(actor) queued as run \(record.id!)")
         manualRuns[record.id!] = Task {
-            _ = try? await self.execute(record, work: work, git: git, ref: old.ref ?? "")
+            do {
+                _ = try await self.execute(record, work: work, git: git, ref: old.ref ?? "")
+            } catch {
+                self.log.error("re-run \(record.id!) failed: \(error)", metadata: ["run": .stringConvertible(record.id!)])
+            }
             self.finishedManualRun(record.id!)
         }
         return record
@@ -106,7 +111,7 @@ extension RepositoryWatcher {
             return try await Offload.run { () throws -> Promotion.Change in
                 let git = try Self.localRepository(repo, service: service)
                 let result = try body(git, service, environment)
-                Self.publish(result.refs, repository: repo, git: git, environment: environment)
+                if RepositorySource.isRemote(repo.url) { try Publisher(url: repo.url, environment: environment).push(result.refs, from: git) }
                 return result
             }
         } catch {

@@ -1,17 +1,22 @@
 import FoundationEssentials
+public import Logging
 public import SluiceCore
 import SluiceForge
 import SluiceGit
 import SluiceRunner
 import SluiceStore
 
-/// Reconciles one repository: polls it on its interval (or at once on a webhook), runs the
-/// newest commit of the production branch — a newer one supersedes a run still in progress,
-/// which is cancelled and recorded — and merge-request heads beside it, up to a limit. A
-/// repository that cannot be reached, or whose `sluice.yaml` is broken, is marked unhealthy
-/// with the reason and retried with backoff; the other repositories are not affected.
+/// Reconciles one repository by state, on every wake-up (poll interval, webhook, restart):
+/// fetches it, runs the newest commit of the production branch — a newer one supersedes a run
+/// still in progress, which is cancelled and recorded — and merge-request heads beside it, up
+/// to a limit; then brings the environment to the production version and checks it for drift
+/// every `sync.interval`. What it observes is kept as named conditions (`Fetched`, `SpecValid`,
+/// `Trained`, `Gated`, `Deployed`, `InSync`, `Ready`), stored for `sluice status`, and every
+/// event is logged once. A repository that cannot be reached, or whose `sluice.yaml` is broken,
+/// is retried with backoff; the other repositories are not affected.
 public actor RepositoryWatcher {
     public struct Health: Sendable, Codable {
+        /// Fetched and its spec valid: the repository can be worked on.
         public var healthy = true
         public var reason: String?
         public var lastPoll: Double?
@@ -19,6 +24,9 @@ public actor RepositoryWatcher {
         public var consecutiveFailures = 0
         public var runsStarted = 0
         public var superseded = 0
+        /// The repository's conditions, and each environment's.
+        public var conditions = Conditions()
+        public var environments: [String: Conditions] = [:]
     }
 
     nonisolated public let repository: ControllerConfig.Repository
@@ -26,10 +34,15 @@ public actor RepositoryWatcher {
     public let environment: [String: String]
     public let mergeRequestParallelism: Int
     public internal(set) var health = Health()
+    nonisolated let log: Logger
     private var wakeUp: CheckedContinuation<Void, Never>?
     private var pendingWake = false
     private var production: (commit: String, task: Task<Void, Never>)?
     private var mergeRequestsRunning: [String: Task<Void, Never>] = [:]
+    /// Heads whose `sluice.yaml` was found invalid (and reported): not planned again until they move.
+    private var invalidHeads: [String: String] = [:]
+    /// When the environment was last compared with the manifests (drift), by environment.
+    var lastSyncCheck: [String: Double] = [:]
     /// Set by drain(): pipelines cancelled from now on were stopped, not superseded.
     private var draining = false
     /// A remote repository's mirror, kept open between polls (see GitMirror.Handle).
@@ -37,11 +50,15 @@ public actor RepositoryWatcher {
     /// Runs started by hand (re-run), by run id.
     var manualRuns: [Int64: Task<Void, Never>] = [:]
 
-    public init(repository: ControllerConfig.Repository, service: RunService, environment: [String: String], mergeRequestParallelism: Int) {
+    public init(repository: ControllerConfig.Repository, service: RunService, environment: [String: String], mergeRequestParallelism: Int,
+                logger: Logger = Logger(label: "sluice.controller")) {
         self.repository = repository
         self.service = service
         self.environment = environment
         self.mergeRequestParallelism = mergeRequestParallelism
+        var log = logger
+        log[metadataKey: "repository"] = .string(repository.name)
+        self.log = log
     }
 
     /// A webhook arrived: reconcile now instead of at the next interval.
@@ -68,7 +85,7 @@ public actor RepositoryWatcher {
     private func sleep(seconds: Double) async {
         if pendingWake { pendingWake = false; return }
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: .seconds(seconds))
+            try? await Task.sleep(for: .seconds(seconds))  // cancelled when woken earlier: nothing to report
             await self?.wake()
         }
         await withTaskCancellationHandler {
@@ -81,16 +98,57 @@ public actor RepositoryWatcher {
         timer.cancel()
     }
 
-    /// One poll: fetch, find new heads, start their pipelines.
+    // MARK: conditions
+
+    /// Sets a repository condition (or an environment's), logs a change once, and stores them.
+    func setCondition(_ kind: Condition.Kind, _ status: Condition.Status, reason: String, message: String, environment name: String? = nil) {
+        let now = PipelineRunner.now()
+        var conditions = name.map { health.environments[$0] ?? Conditions() } ?? health.conditions
+        if let changed = conditions.set(kind, status, reason: reason, message: message, at: now) {
+            var metadata: Logger.Metadata = ["condition": .string(kind.rawValue), "status": .string(changed.status.rawValue), "reason": .string(reason)]
+            if let name { metadata["environment"] = .string(name) }
+            log.log(level: status == .false ? .warning : .info, "condition \(kind.rawValue)=\(status.rawValue): \(message)", metadata: metadata)
+        }
+        if let name { health.environments[name] = conditions } else { health.conditions = conditions }
+        updateReady(now: now)
+    }
+
+    private func updateReady(now: Double) {
+        var all = health.conditions
+        for (_, env) in health.environments { for c in env.all where c.kind != .ready { all.set(c.kind, c.status, reason: c.reason, message: c.message, at: c.transitionTime) } }
+        let ready = all.updateReady(at: now)
+        if let ready = ready ?? all[.ready] {
+            if health.conditions.set(.ready, ready.status, reason: ready.reason, message: ready.message, at: now) != nil {
+                log.log(level: ready.status == .true ? .info : .warning, "condition Ready=\(ready.status.rawValue): \(ready.message)",
+                        metadata: ["condition": "Ready", "status": .string(ready.status.rawValue), "reason": .string(ready.reason)])
+            }
+        }
+        health.healthy = health.conditions[.fetched]?.status != .false && health.conditions[.specValid]?.status != .false
+        health.reason = health.healthy ? nil : [health.conditions[.fetched], health.conditions[.specValid]].compactMap { $0 }
+            .first { $0.status == .false }?.message
+        do {
+            try service.store.saveConditions(health.conditions, repository: repository.url)
+            for (name, env) in health.environments { try service.store.saveConditions(env, repository: repository.url, environment: name) }
+        } catch {
+            log.error("conditions not stored: \(error)")
+        }
+    }
+
+    // MARK: reconcile
+
+    /// One reconcile: fetch, start pipelines for new heads, then bring the environment to the
+    /// production version (when no production pipeline is running).
     public func reconcileOnce() async {
         let now = PipelineRunner.now()
         health.lastPoll = now
         let repo = repository
         let state = service.stateDirectory
         let credentials = GitCredentials.fromEnvironment(environment)
+        let productionRef: String
+        let updates: [RefTracker.Update]
         do {
             let kept = mirror
-            let (productionRef, updates, opened) = try await Offload.run { () throws -> (String, [RefTracker.Update], GitMirror.Handle?) in
+            let (ref, found, opened) = try await Offload.run { () throws -> (String, [RefTracker.Update], GitMirror.Handle?) in
                 var handle = kept
                 let git = try RepositorySource.open(repo.url, stateDirectory: state, credentials: credentials, mergeRequests: repo.mergeRequests,
                                                     reusing: &handle)
@@ -99,23 +157,24 @@ public actor RepositoryWatcher {
                 let tracker = try RefTracker(stateDirectory: state, repository: repo.url)
                 return ("refs/heads/" + branch, try tracker.updates(in: git, refs: refs), handle)
             }
-            mirror = opened
-            health.healthy = true
-            health.reason = nil
+            (productionRef, updates, mirror) = (ref, found, opened)
             health.consecutiveFailures = 0
             health.lastSuccessfulPoll = now
-            for update in updates {
-                if update.ref == productionRef {
-                    startProduction(update)
-                } else if mergeRequestsRunning[update.ref] == nil, mergeRequestsRunning.count < mergeRequestParallelism {
-                    startMergeRequest(update)
-                }
-            }
+            setCondition(.fetched, .true, reason: "Fetched", message: "fetched \(repo.url)")
         } catch {
-            health.healthy = false
-            health.reason = "\(error)"
             health.consecutiveFailures += 1
+            log.error("fetch failed: \(error)", metadata: ["url": .string(repo.url), "failures": .stringConvertible(health.consecutiveFailures)])
+            setCondition(.fetched, .false, reason: "FetchFailed", message: "\(error)")
+            return
         }
+        for update in updates where invalidHeads[update.ref] != update.head {
+            if update.ref == productionRef {
+                startProduction(update)
+            } else if mergeRequestsRunning[update.ref] == nil, mergeRequestsRunning.count < mergeRequestParallelism {
+                startMergeRequest(update)
+            }
+        }
+        if production == nil { await reconcileEnvironment(productionRef: productionRef) }
     }
 
     private func startProduction(_ update: RefTracker.Update) {
@@ -124,33 +183,40 @@ public actor RepositoryWatcher {
             // A newer commit supersedes the run in progress.
             running.task.cancel()
             health.superseded += 1
+            log.info("superseded by \(update.head.prefix(12)): cancelling the run of \(running.commit.prefix(12))", metadata: ["ref": .string(update.ref)])
         }
         let previous = production?.task
         health.runsStarted += 1
         let task = Task {
             await previous?.value
-            await self.runPipeline(update: update, trigger: "watch: \(update.ref) at \(update.head.prefix(12))")
+            await self.runPipeline(update: update, trigger: "watch: \(update.ref) at \(update.head.prefix(12))", production: true)
+            self.finishedProduction(update.head)
         }
         production = (update.head, task)
     }
 
+    private func finishedProduction(_ head: String) { if production?.commit == head { production = nil } }
+
     private func startMergeRequest(_ update: RefTracker.Update) {
         health.runsStarted += 1
         mergeRequestsRunning[update.ref] = Task {
-            await self.runPipeline(update: update, trigger: "watch: merge request \(update.ref)")
+            await self.runPipeline(update: update, trigger: "watch: merge request \(update.ref)", production: false)
             self.finishedMergeRequest(update.ref)
         }
     }
 
     private func finishedMergeRequest(_ ref: String) { mergeRequestsRunning[ref] = nil }
 
+    private func markInvalid(_ ref: String, head: String) { invalidHeads[ref] = head }
+
     /// Waits for running pipelines; past `grace` seconds they are cancelled (their stages
     /// killed, the runs recorded as cancelled; the refs stay unprocessed, so a restart redoes them).
     public func drain(grace: Double) async {
         draining = true
         let tasks = [production?.task].compactMap { $0 } + Array(mergeRequestsRunning.values) + Array(manualRuns.values)
+        if !tasks.isEmpty { log.info("draining \(tasks.count) running pipeline(s) for up to \(Int(grace)) s") }
         let timer = Task {
-            try? await Task.sleep(for: .seconds(grace))
+            try? await Task.sleep(for: .seconds(grace))  // cancelled when the pipelines finish first
             for t in tasks { t.cancel() }
         }
         for t in tasks { await t.value }
@@ -164,54 +230,91 @@ public actor RepositoryWatcher {
     }
 
     /// Plans, runs and gates one commit; records the ref as processed once its results are stored.
-    nonisolated func runPipeline(update: RefTracker.Update, trigger: String) async {
+    /// An invalid `sluice.yaml` is not recorded as processed: `SpecValid=False` says why until a
+    /// later commit fixes it, and a merge request gets a failing status with the errors.
+    nonisolated func runPipeline(update: RefTracker.Update, trigger: String, production: Bool) async {
         let repo = repository
+        var log = self.log
+        log[metadataKey: "ref"] = .string(update.ref)
+        log[metadataKey: "commit"] = .string(String(update.head.prefix(12)))
         do {
             let git = try Self.localRepository(repo, service: service)
-            guard case .run(let record, let work) = try service.prepare(repository: git, repositoryKey: repo.url, revision: update.head,
-                                                                         since: update.base, ref: update.ref, trigger: trigger) else {
+            switch try service.prepare(repository: git, repositoryKey: repo.url, revision: update.head, since: update.base, ref: update.ref, trigger: trigger) {
+            case .noSpec(let outcome) where outcome.diagnostics.hasErrors:
+                let errors = DiagnosticRenderer.sorted(outcome.diagnostics).filter { $0.severity == .error }.map(DiagnosticRenderer.line)
+                for e in errors { log.error("invalid sluice.yaml: \(e)") }
+                await markInvalid(update.ref, head: update.head)
+                if production {
+                    await setCondition(.specValid, .false, reason: "InvalidSpec",
+                                       message: "\(CommitPlanner.specFile) at \(update.head.prefix(12)): " + errors.joined(separator: "; "))
+                }
+                notifier(for: update.ref, log: log)?.specInvalid(commit: update.head, errors: errors).forEach { log.warning("\($0)") }
+            case .noSpec(let outcome):
+                for note in outcome.notes { log.info("\(note)") }
+                if production { await setCondition(.specValid, .false, reason: "NoSpec", message: outcome.notes.joined(separator: "; ")) }
                 try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
-                return
+            case .run(let record, let work):
+                if production { await setCondition(.specValid, .true, reason: "Valid", message: "\(CommitPlanner.specFile) at \(update.head.prefix(12)) is valid") }
+                guard try await execute(record, work: work, git: git, ref: update.ref) != .cancelled else { return }
+                try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
             }
-            guard try await execute(record, work: work, git: git, ref: update.ref) != .cancelled else { return }
-            try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
         } catch {
-            // The run (if any) says what failed; the ref is not recorded, so the next poll retries.
+            // The ref is not recorded, so the next poll retries.
+            log.error("pipeline failed: \(error) (retried on the next poll)")
+            if production { await setCondition(.trained, .false, reason: "PipelineError", message: "\(error)") }
         }
     }
 
-    /// Runs a queued run's stages, gates it (promoting and deploying on the production branch)
-    /// and tells the merge request, if it is one.
+    nonisolated func notifier(for ref: String, log: Logger) -> MergeRequestNotifier? {
+        let forgeEnvironment = repository.effectiveForge.map { $0.environment(over: environment) } ?? environment
+        return MergeRequestNotifier.forRef(ref, environment: forgeEnvironment, warn: { log.warning("\($0)") })
+    }
+
+    /// Runs a queued run through the commit pipeline and logs and records what came of it.
     nonisolated func execute(_ record: RunRecord, work: PipelineRunner.Work, git: GitRepository, ref: String) async throws -> RunStatus {
-        let repo = repository
-        var notifier: MergeRequestNotifier?
-        let forgeEnvironment = repo.effectiveForge.map { $0.environment(over: environment) } ?? environment
-        if let mr = ForgeConfiguration.mergeRequest(of: ref), let forge = try? ForgeConfiguration.fromEnvironment(forgeEnvironment) {
-            notifier = MergeRequestNotifier(forge: forge, mergeRequest: mr, reportURLTemplate: environment["SLUICE_REPORT_URL"])
-            _ = notifier?.started(commit: record.commit, run: record.id!)
+        var log = self.log
+        log[metadataKey: "run"] = .stringConvertible(record.id!)
+        log[metadataKey: "commit"] = .string(String(record.commit.prefix(12)))
+        log[metadataKey: "ref"] = .string(ref)
+        let isProduction = work.spec.gate.map { GateService.isProductionRef(ref, branch: repository.branch, spec: $0, repository: git) }
+            ?? (repository.branch.map { "refs/heads/" + $0 == ref } ?? (git.defaultBranch.map { "refs/heads/" + $0 == ref } ?? false))
+        log.info("run started", metadata: ["stages": .string(work.plan.stagesToRun.map(\.name).joined(separator: ","))])
+        let runLog = log
+        let pipeline = CommitPipeline(service: service, repository: git, notifier: notifier(for: ref, log: log), productionBranch: repository.branch,
+                                      publisher: RepositorySource.isRemote(repository.url) ? Publisher(url: repository.url, environment: environment) : nil,
+                                      progress: { runLog.info("deploy: \($0)") })
+        let outcome = try await pipeline.execute(record, work: work) { [weak self] in
+            await self?.isDraining == true ? "the controller stopped before it finished (a restart runs it again)" : "superseded by a newer commit on \(ref)"
         }
-        let commit = try git.commit(record.commit)
-        let status = try await service.runner.execute(record, commit: commit, work: work)
-        if status == .cancelled {
-            let why = await draining ? "the controller stopped before it finished (a restart runs it again)" : "superseded by a newer commit on \(ref)"
-            try? service.store.setRunStatus(record.id!, .cancelled, at: PipelineRunner.now(), message: why)
-            return status
+        for warning in outcome.warnings { log.warning("\(warning)") }
+        log.log(level: outcome.status == .succeeded ? .info : .warning, "run \(outcome.status.rawValue)\(outcome.run.message.map { ": \($0)" } ?? "")",
+                metadata: ["status": .string(outcome.status.rawValue)])
+        if let gate = outcome.gate {
+            log.info("verdict \(gate.report.decision.rawValue)\(gate.promoted ? ": version \(gate.version ?? "?") promoted" : "")",
+                     metadata: ["verdict": .string(gate.report.decision.rawValue), "model": .string(gate.report.model)])
+            if let d = gate.deployment {
+                log.log(level: d.healthy == false ? .error : .info, "deployed to \(d.branch)\(d.healthy == false ? ": NOT healthy: \(d.failure ?? "")" : "")",
+                        metadata: ["environment": .string(work.spec.deploy?.environment ?? "")])
+                if !d.pruned.isEmpty { log.info("pruned \(d.pruned.joined(separator: ", "))") }
+            }
+            if let back = gate.rolledBackTo { log.warning("rolled back to version \(back)") }
         }
-        var gate: GateService.Outcome?
-        if status == .succeeded, work.spec.gate != nil {
-            let environment = environment
-            gate = try service.gate(run: record, work: work, repository: git, commit: commit, publish: { refs in
-                Self.publish(refs, repository: repo, git: git, environment: environment)
-            })
+        if let error = outcome.gateError { log.error("the gate could not be evaluated: \(error); nothing was promoted") }
+        guard isProduction, outcome.status != .cancelled else { return outcome.status }
+        if outcome.status == .succeeded || outcome.gateError != nil {
+            await setCondition(.trained, .true, reason: "Succeeded", message: "run \(record.id!) of \(record.commit.prefix(12)) succeeded")
+        } else {
+            await setCondition(.trained, .false, reason: "RunFailed", message: "run \(record.id!) of \(record.commit.prefix(12)) \(outcome.status.rawValue)"
+                               + (outcome.run.message.map { ": \($0)" } ?? ""))
         }
-        _ = notifier?.finished(commit: record.commit, run: record.id!, report: gate?.report, markdown: gate?.markdown,
-                               runSucceeded: status == .succeeded, runMessage: nil)
-        return status
+        if let error = outcome.gateError {
+            await setCondition(.gated, .false, reason: "GateNotEvaluated", message: "run \(record.id!): \(error)")
+        } else if let gate = outcome.gate {
+            await setCondition(.gated, .true, reason: gate.report.decision == .promote ? "Promoted" : gate.report.decision == .reject ? "Rejected" : "NothingNew",
+                               message: "run \(record.id!): \(gate.report.decision.rawValue)" + (gate.promoted ? ", version \(gate.version ?? "?")" : ""))
+        }
+        return outcome.status
     }
 
-    /// Pushes Sluice's refs (notes, environment branches) back when the repository is remote.
-    static func publish(_ refs: [String], repository repo: ControllerConfig.Repository, git: GitRepository, environment: [String: String]) {
-        guard RepositorySource.isRemote(repo.url), !refs.isEmpty else { return }
-        try? GitMirror.push(git, refs: refs, url: repo.url, credentials: GitCredentials.fromEnvironment(environment))
-    }
+    var isDraining: Bool { draining }
 }

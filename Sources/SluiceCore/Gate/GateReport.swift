@@ -2,13 +2,8 @@
 /// production under the policy, the data checks, stage timings, lineage, and what
 /// deploying would change. Stored as JSON with the run; rendered by `GateReportMarkdown`.
 public struct GateReport: Hashable, Sendable, Codable {
-    public enum Decision: String, Hashable, Sendable, Codable {
-        /// The production branch: the candidate becomes production.
-        case promote
-        case reject
-        /// A merge request or another branch: the report is shown, nothing is promoted.
-        case reportOnly = "report-only"
-    }
+    /// The report's verdict: decided by `Verdict.decide`.
+    public typealias Decision = Verdict
 
     public struct MetricRow: Hashable, Sendable, Codable {
         public var metric: String

@@ -8,6 +8,7 @@ public enum GateReportMarkdown {
         case .promote: verdict = "✅ promote"
         case .reject: verdict = "❌ reject"
         case .reportOnly: verdict = r.passed ? "✅ would promote (report only)" : "❌ would be rejected (report only)"
+        case .couldNotEvaluate: verdict = "⚠️ could not evaluate"
         }
         out.append("## Sluice gate: \(verdict)")
         out.append("")

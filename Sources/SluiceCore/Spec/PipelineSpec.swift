@@ -9,15 +9,18 @@ public struct PipelineSpec: Hashable, Sendable {
     public var stages: [StageSpec]
     public var gate: GateSpec?
     public var deploy: DeploySpec?
+    /// How the controller keeps the environment in line with the rendered manifests.
+    public var sync = SyncSpec()
 
     public init(file: String, version: Int = 1, datasets: [DatasetSpec] = [], stages: [StageSpec],
-                gate: GateSpec? = nil, deploy: DeploySpec? = nil) {
+                gate: GateSpec? = nil, deploy: DeploySpec? = nil, sync: SyncSpec = SyncSpec()) {
         self.file = file
         self.version = version
         self.datasets = datasets
         self.stages = stages
         self.gate = gate
         self.deploy = deploy
+        self.sync = sync
     }
 
     public func stage(named name: String) -> StageSpec? { stages.first { $0.name == name } }
@@ -180,5 +183,17 @@ public struct DeploySpec: Hashable, Sendable {
         self.environment = environment
         self.namespace = namespace
         self.location = location
+    }
+}
+
+/// `sync:` — drift correction, as Argo CD's automated sync and Flux's interval: every
+/// `interval` the controller compares the live environment with the production version's
+/// rendered manifests, sets `InSync`, and with `selfHeal` applies them again.
+public struct SyncSpec: Hashable, Sendable {
+    public var intervalSeconds: Int = 300
+    public var selfHeal = false
+    public init(intervalSeconds: Int = 300, selfHeal: Bool = false) {
+        self.intervalSeconds = intervalSeconds
+        self.selfHeal = selfHeal
     }
 }

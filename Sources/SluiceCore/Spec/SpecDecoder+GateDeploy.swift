@@ -65,4 +65,22 @@ extension SpecDecoder {
         }
         return spec
     }
+
+    mutating func decodeSync(_ node: Node) -> SyncSpec? {
+        guard let fields = reader.mapping(node, what: "'sync'", allowed: SpecKeys.sync) else { return nil }
+        var sync = SyncSpec()
+        for (key, _, value) in fields {
+            switch key {
+            case "interval":
+                guard let text = reader.string(value, what: "'sync.interval'") else { continue }
+                if let seconds = DurationText.seconds(text), seconds >= 10 { sync.intervalSeconds = seconds } else {
+                    reader.error(value, "'\(text)' is not a duration of at least 10s", hint: "write e.g. 5m, 1h")
+                }
+            case "selfHeal":
+                if let b = reader.bool(value, what: "'sync.selfHeal'") { sync.selfHeal = b }
+            default: break
+            }
+        }
+        return sync
+    }
 }

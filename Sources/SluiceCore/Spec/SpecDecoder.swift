@@ -54,7 +54,8 @@ public struct SpecDecoder {
         }
         let gate = byKey["gate"].flatMap { decodeGate($0.value) }
         let deploy = byKey["deploy"].flatMap { decodeDeploy($0.value) }
-        return PipelineSpec(file: file, version: version, datasets: datasets, stages: stages, gate: gate, deploy: deploy)
+        let sync = byKey["sync"].flatMap { decodeSync($0.value) } ?? SyncSpec()
+        return PipelineSpec(file: file, version: version, datasets: datasets, stages: stages, gate: gate, deploy: deploy, sync: sync)
     }
 
     // MARK: datasets

@@ -1,0 +1,173 @@
+import FoundationEssentials
+public import SluiceCore
+public import SluiceGit
+public import SluiceStore
+
+/// The one pipeline for one commit, used by `sluice run`, the controller and the HTTP re-run:
+/// notify, execute the stages, gate (fail closed), promote, deploy or roll back, publish
+/// (notes, environment branch), notify, record. It never prints: the outcome carries the
+/// verdict and every warning, and the caller prints (CLI) or logs and counts (controller).
+public struct CommitPipeline: Sendable {
+    public let service: RunService
+    public let repository: GitRepository
+    /// Tells a merge request about the run (nil: not a merge request, or no forge).
+    public var notifier: MergeRequestNotifier?
+    /// The branch that promotes (the controller's `branch`); nil: `gate.branch`, else the default branch.
+    public var productionBranch: String?
+    /// Pushes Sluice's refs (notes, environment branch) back when the repository is remote.
+    public var publisher: Publisher?
+    /// Deploy progress (waiting for a rollout, ...).
+    public var progress: @Sendable (String) -> Void
+
+    public init(service: RunService, repository: GitRepository, notifier: MergeRequestNotifier? = nil, productionBranch: String? = nil,
+                publisher: Publisher? = nil, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.service = service
+        self.repository = repository
+        self.notifier = notifier
+        self.productionBranch = productionBranch
+        self.publisher = publisher
+        self.progress = progress
+    }
+
+    public struct Outcome: Sendable {
+        /// The run as stored at the end.
+        public var run: RunRecord
+        public var stages: [StageResultRecord]
+        public var status: RunStatus
+        /// The gate's outcome, when the pipeline succeeded and declares a gate.
+        public var gate: GateService.Outcome?
+        /// nil: no gate was due (no `gate`, or the pipeline failed).
+        public var verdict: Verdict?
+        /// Why the gate could not be evaluated (then nothing was promoted).
+        public var gateError: String?
+        /// What went wrong beside the verdict: a forge that refused a comment, a push that failed.
+        public var warnings: [String] = []
+    }
+
+    /// Runs `record` (queued by `RunService.prepare`) to the end.
+    /// - Parameter cancelReason: why a cancelled run was cancelled (superseded, controller stopping, Ctrl-C).
+    public func execute(_ record: RunRecord, work: PipelineRunner.Work, events: @escaping @Sendable (RunEvent) -> Void = { _ in },
+                        cancelReason: @Sendable () async -> String) async throws -> Outcome {
+        let runID = record.id!
+        let store = service.store
+        var warnings: [String] = []
+        if let warning = notifier?.started(commit: record.commit, run: runID) { warnings.append(warning) }
+
+        let commit = try repository.commit(record.commit)
+        let status = try await service.runner.execute(record, commit: commit, work: work, events: events)
+        if status == .cancelled {
+            try store.setRunStatus(runID, .cancelled, at: PipelineRunner.now(), message: await cancelReason())
+            return try finish(runID, status: status, warnings: warnings)
+        }
+
+        var gate: GateService.Outcome?
+        var verdict: Verdict?
+        var gateError: String?
+        if status == .succeeded, work.spec.gate != nil {
+            do {
+                gate = try service.gateService(for: work.spec).evaluate(run: record, spec: work.spec, work: work, commit: commit, repository: repository,
+                                                                        now: PipelineRunner.now(), productionBranch: productionBranch)
+                verdict = gate?.report.decision
+            } catch {
+                // Fail closed: nothing is promoted; the run says why, and a re-run or the next commit retries.
+                verdict = .couldNotEvaluate
+                gateError = "\(error)"
+                try store.setRunStatus(runID, .failed, at: PipelineRunner.now(),
+                                       message: "the gate could not be evaluated: \(error) (nothing was promoted; fix it and re-run)")
+            }
+            if let verdict { try store.setVerdict(runID, verdict) }
+        }
+
+        var refs: [String] = []
+        if var outcome = gate {
+            if outcome.report.decision != .reportOnly {
+                do {
+                    try repository.appendNote(GateService.note(for: outcome.report, version: outcome.version), to: record.commit)
+                    refs.append(GitRepository.sluiceNotes)
+                } catch {
+                    warnings.append("the gate note was not written to commit \(record.commit.prefix(12)): \(error)")
+                }
+            }
+            if outcome.promoted {
+                refs += try deploy(&outcome, run: record, work: work, commit: commit)
+            } else if let gateSpec = work.spec.gate, let deploy = work.spec.deploy,
+                      GateService.isProductionRef(work.ref, branch: productionBranch, spec: gateSpec, repository: repository) {
+                // Nothing new to promote: make sure the environment runs the production version
+                // (a crash between an earlier promotion and its deploy left it behind).
+                do {
+                    let reconciler = EnvironmentReconciler(store: store, registry: try service.registry(for: work.spec),
+                                                           environment: service.runner.options.environment)
+                    let model = GateService.modelName(work.spec, repositoryKey: work.repositoryKey)
+                    if case .deployed(let version, let previous, let result) = try reconciler.ensureDeployed(model: model, deploy: deploy,
+                                                                                                           repository: repository, progress: progress) {
+                        outcome.report.notes.append("\(deploy.environment) ran version \(previous ?? "none"), not production's \(version): deployed it")
+                        if result.commit != nil { refs.append("refs/heads/" + result.branch) }
+                    }
+                } catch {
+                    warnings.append("the environment \(deploy.environment) could not be brought to the production version: \(error)")
+                }
+            }
+            gate = outcome
+        }
+        if let publisher, !refs.isEmpty {
+            do { try publisher.push(refs, from: repository) } catch {
+                warnings.append("\(refs.joined(separator: ", ")) not pushed: \(error)")
+            }
+        }
+        let finished = try store.run(runID) ?? record
+        warnings += notifier?.finished(commit: record.commit, run: runID, report: gate?.report, markdown: gate?.markdown,
+                                       runSucceeded: finished.status == .succeeded, runMessage: finished.message) ?? []
+        var outcome = try finish(runID, status: finished.status, warnings: warnings)
+        outcome.gate = gate
+        outcome.verdict = verdict
+        outcome.gateError = gateError
+        return outcome
+    }
+
+    private func finish(_ runID: Int64, status: RunStatus, warnings: [String]) throws -> Outcome {
+        let store = service.store
+        guard let run = try store.run(runID) else { throw LoadError(message: "run \(runID) vanished from the run store") }
+        return Outcome(run: run, stages: try store.stages(of: runID), status: status, warnings: warnings)
+    }
+
+    /// Deploys a promoted candidate; a rollout that fails (or an apply that fails part-way) is
+    /// recorded as its own event and production goes back to the previous version.
+    /// Returns the refs written (the environment branch).
+    private func deploy(_ outcome: inout GateService.Outcome, run: RunRecord, work: PipelineRunner.Work, commit: GitCommit) throws -> [String] {
+        guard let deploy = work.spec.deploy, let objects = outcome.deployObjects, let facts = outcome.deployFacts else { return [] }
+        let store = service.store
+        let registry = try service.registry(for: work.spec)
+        let environments = Environments(registry: registry, store: store, environment: service.runner.options.environment)
+        let started = PipelineRunner.now()
+        var result: DeployService.Result
+        do {
+            result = try environments.write(objects, deploy: deploy, facts: facts, repository: repository, action: "Deploy", dryRun: false,
+                                            progress: progress)
+        } catch {
+            result = DeployService.Result(branch: deploy.target == .branch ? DeployService.branch(for: deploy) : "kubernetes", commit: nil, changes: [])
+            result.healthy = false
+            result.failure = "\(error)"
+        }
+        outcome.deployment = result
+        try store.saveReport(DeploymentReport(model: facts.model, version: facts.version, environment: deploy.environment, result: result,
+                                              startedAt: started, finishedAt: PipelineRunner.now(), committedAt: Double(commit.time))
+            .record(runID: run.id!))
+        var refs: [String] = []
+        if result.commit != nil { refs.append("refs/heads/" + result.branch) }
+        if result.healthy == false {
+            let reason = "rollout of version \(facts.version) failed: \(result.failure ?? "not healthy")"
+            let promotion = Promotion(store: store, registry: registry, environment: service.runner.options.environment)
+            do {
+                let back = try promotion.rollback(model: facts.model, to: nil, actor: "sluice run \(run.id!)", reason: reason, repository: repository)
+                outcome.rolledBackTo = back.entry.version
+                outcome.report.notes.append("\(reason); rolled back to version \(back.entry.version)" + (back.deployProblem.map { " (but: \($0))" } ?? ""))
+                refs += back.refs
+            } catch {
+                outcome.report.notes.append("\(reason); no rollback: \(error)")
+            }
+            try GateService(store: store, registry: registry).save(outcome.report, runID: run.id!)
+            outcome.markdown = GateReportMarkdown.render(outcome.report)
+        }
+        return refs
+    }
+}

@@ -1,0 +1,95 @@
+import FoundationEssentials
+import Logging
+import SluiceCore
+import SluiceGit
+import SluiceRunner
+
+/// The environment half of a reconcile: the production version deployed (`Deployed`), and the
+/// live environment compared with its manifests every `sync.interval` (`InSync`, `selfHeal`).
+extension RepositoryWatcher {
+    func reconcileEnvironment(productionRef: String) async {
+        let (repo, service, environment) = (repository, service, environment)
+        let log = self.log
+        let syncDue = lastSyncCheck
+        let now = PipelineRunner.now()
+        let result: EnvironmentPass
+        do {
+            result = try await Offload.run { () throws -> EnvironmentPass in
+                let git = try Self.localRepository(repo, service: service)
+                guard let head = git.resolveReference(productionRef), let bytes = try git.commit(head).contents(at: CommitPlanner.specFile),
+                      let spec = SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: nil).spec,
+                      spec.gate != nil, let deploy = spec.deploy else { return EnvironmentPass() }
+                var pass = EnvironmentPass(environment: deploy.environment)
+                let reconciler = EnvironmentReconciler(store: service.store, registry: try service.registry(for: spec), environment: environment)
+                let model = GateService.modelName(spec, repositoryKey: repo.url)
+                let publisher = RepositorySource.isRemote(repo.url) ? Publisher(url: repo.url, environment: environment) : nil
+                do {
+                    pass.deploy = try reconciler.ensureDeployed(model: model, deploy: deploy, repository: git, progress: { log.info("deploy: \($0)") })
+                    if case .deployed(_, _, let r) = pass.deploy, r.commit != nil { try publisher?.push(["refs/heads/" + r.branch], from: git) }
+                } catch {
+                    pass.deployError = "\(error)"
+                }
+                if now - (syncDue[deploy.environment] ?? 0) >= Double(spec.sync.intervalSeconds) {
+                    do {
+                        pass.drift = try reconciler.checkDrift(model: model, selfHeal: spec.sync.selfHeal, repository: git,
+                                                               progress: { log.info("self-heal: \($0)") })
+                        if let healed = pass.drift?.healed, healed.commit != nil { try publisher?.push(["refs/heads/" + healed.branch], from: git) }
+                    } catch {
+                        pass.driftError = "\(error)"
+                    }
+                    pass.checkedDrift = true
+                }
+                return pass
+            }
+        } catch {
+            log.error("the environment could not be reconciled: \(error)")
+            return
+        }
+        guard let name = result.environment else { return }
+        if result.checkedDrift { lastSyncCheck[name] = now }
+        switch result.deploy {
+        case .deployed(let version, let previous, let r)?:
+            log.info("deployed version \(version) to \(r.branch) (it ran \(previous ?? "no version known to this state folder"))",
+                     metadata: ["environment": .string(name)])
+            setCondition(.deployed, .true, reason: "Deployed", message: "runs production's version \(version)", environment: name)
+        case .upToDate(let version)?:
+            setCondition(.deployed, .true, reason: "UpToDate", message: "runs production's version \(version)", environment: name)
+        case .nothingInProduction?, .noDeploy?, nil:
+            break
+        }
+        if let error = result.deployError {
+            log.error("deploy failed: \(error)", metadata: ["environment": .string(name)])
+            setCondition(.deployed, .false, reason: "DeployFailed", message: error, environment: name)
+        }
+        if let drift = result.drift {
+            if drift.inSync {
+                setCondition(.inSync, .true, reason: "InSync", message: "matches version \(drift.version)'s manifests", environment: name)
+            } else if let healed = drift.healed {
+                log.warning("drift corrected (selfHeal): \(drift.changes.joined(separator: "; "))", metadata: ["environment": .string(name)])
+                setCondition(.inSync, healed.healthy == false ? .false : .true, reason: healed.healthy == false ? "SelfHealFailed" : "SelfHealed",
+                             message: "re-applied version \(drift.version)'s manifests; the environment had drifted: " + drift.changes.joined(separator: "; "),
+                             environment: name)
+            } else {
+                log.warning("drift: the environment differs from version \(drift.version)'s manifests: \(drift.changes.joined(separator: "; "))",
+                            metadata: ["environment": .string(name)])
+                setCondition(.inSync, .false, reason: "Drifted",
+                             message: "differs from version \(drift.version)'s manifests (set sync.selfHeal to correct it): " + drift.changes.joined(separator: "; "),
+                             environment: name)
+            }
+        }
+        if let error = result.driftError {
+            log.error("drift check failed: \(error)", metadata: ["environment": .string(name)])
+            setCondition(.inSync, .unknown, reason: "DriftCheckFailed", message: error, environment: name)
+        }
+    }
+}
+
+/// What one environment pass found (computed off the actor).
+struct EnvironmentPass: Sendable {
+    var environment: String?
+    var deploy: EnvironmentReconciler.Action?
+    var deployError: String?
+    var drift: EnvironmentReconciler.Drift?
+    var driftError: String?
+    var checkedDrift = false
+}

@@ -1,0 +1,90 @@
+/// A named fact about a repository or environment, as Flux and Argo CD report them:
+/// `SpecValid=False` with a reason and a message, and when the status last changed.
+/// The controller sets them; the web UI, `sluice status`, `/readyz` and `/metrics` show them.
+public struct Condition: Hashable, Sendable, Codable {
+    /// The conditions Sluice sets, in the order they are shown.
+    public enum Kind: String, Hashable, Sendable, Codable, CaseIterable {
+        /// The repository could be fetched.
+        case fetched = "Fetched"
+        /// The tip's `sluice.yaml` is valid.
+        case specValid = "SpecValid"
+        /// The tip's pipeline ran (stages, training) without failing.
+        case trained = "Trained"
+        /// The tip's candidate got a verdict (false: the gate could not be evaluated).
+        case gated = "Gated"
+        /// The environment runs the production version.
+        case deployed = "Deployed"
+        /// The live objects match the rendered manifests.
+        case inSync = "InSync"
+        /// The deployed workloads are healthy.
+        case healthy = "Healthy"
+        /// Everything above that applies is true.
+        case ready = "Ready"
+    }
+
+    public enum Status: String, Hashable, Sendable, Codable {
+        case `true` = "True"
+        case `false` = "False"
+        case unknown = "Unknown"
+    }
+
+    public var kind: Kind
+    public var status: Status
+    /// One CamelCase word a program can match on, e.g. `InvalidSpec`, `FetchFailed`.
+    public var reason: String
+    /// What a person reads: what is wrong and what to do.
+    public var message: String
+    /// Seconds since 1970 when `status` last changed.
+    public var transitionTime: Double
+
+    public init(_ kind: Kind, _ status: Status, reason: String, message: String, at time: Double) {
+        self.kind = kind
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.transitionTime = time
+    }
+
+    public var isTrue: Bool { status == .true }
+}
+
+/// The conditions of one repository or environment. Setting a condition keeps its
+/// transition time while the status stays the same, and reports whether the status changed
+/// (the controller logs each change once).
+public struct Conditions: Hashable, Sendable, Codable {
+    public private(set) var all: [Condition] = []
+
+    public init(_ all: [Condition] = []) { self.all = all.sorted { Self.order($0.kind) < Self.order($1.kind) } }
+
+    public subscript(kind: Condition.Kind) -> Condition? { all.first { $0.kind == kind } }
+
+    /// Sets `kind`; returns the condition when its status (or reason) changed, nil otherwise.
+    @discardableResult
+    public mutating func set(_ kind: Condition.Kind, _ status: Condition.Status, reason: String, message: String,
+                             at time: Double) -> Condition? {
+        if let i = all.firstIndex(where: { $0.kind == kind }) {
+            let old = all[i]
+            let changed = old.status != status || old.reason != reason
+            all[i] = Condition(kind, status, reason: reason, message: message, at: changed ? time : old.transitionTime)
+            return changed ? all[i] : nil
+        }
+        let new = Condition(kind, status, reason: reason, message: message, at: time)
+        all.append(new)
+        all.sort { Self.order($0.kind) < Self.order($1.kind) }
+        return new
+    }
+
+    public mutating func remove(_ kind: Condition.Kind) { all.removeAll { $0.kind == kind } }
+
+    /// `Ready` from the others: true when every other condition is true; else false with the
+    /// first one that is not, as `Ready`'s reason and message.
+    @discardableResult
+    public mutating func updateReady(at time: Double) -> Condition? {
+        if let bad = all.first(where: { $0.kind != .ready && $0.status != .true }) {
+            return set(.ready, .false, reason: bad.reason, message: "\(bad.kind.rawValue): \(bad.message)", at: time)
+        }
+        return set(.ready, .true, reason: "Reconciled", message: "the repository is reconciled", at: time)
+    }
+
+    static func order(_ kind: Condition.Kind) -> Int { Condition.Kind.allCases.firstIndex(of: kind) ?? 0 }
+}

@@ -1,0 +1,69 @@
+import FoundationEssentials
+import GRDB
+public import SluiceCore
+
+/// What the controller observed and did, per repository and environment: conditions, the
+/// version each environment was last deployed with, and each run's verdict. Read by
+/// `sluice status`, the web UI and `/metrics`, also from another process than the controller.
+extension RunStore {
+    /// Replaces the stored conditions of a repository (`environment` "") or one of its environments.
+    public func saveConditions(_ conditions: Conditions, repository: String, environment: String = "") throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM conditions WHERE repository = ? AND environment = ?", arguments: [repository, environment])
+            for c in conditions.all {
+                try db.execute(sql: """
+                    INSERT INTO conditions (repository, environment, type, status, reason, message, transitionAt) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [repository, environment, c.kind.rawValue, c.status.rawValue, c.reason, c.message, c.transitionTime])
+            }
+        }
+    }
+
+    /// The stored conditions by repository, then environment ("" for the repository's own).
+    public func conditions(repository: String? = nil) throws(StoreError) -> [String: [String: Conditions]] {
+        try read { db in
+            var sql = "SELECT * FROM conditions"
+            var arguments: StatementArguments = []
+            if let repository {
+                sql += " WHERE repository = ?"
+                arguments = [repository]
+            }
+            var result: [String: [String: [Condition]]] = [:]
+            for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
+                // A type or status this version does not know (written by a newer one) is skipped.
+                guard let kind = Condition.Kind(rawValue: row["type"]), let status = Condition.Status(rawValue: row["status"]) else { continue }
+                result[row["repository"], default: [:]][row["environment"], default: []]
+                    .append(Condition(kind, status, reason: row["reason"], message: row["message"], at: row["transitionAt"]))
+            }
+            return result.mapValues { $0.mapValues { Conditions($0) } }
+        }
+    }
+
+    public struct DeployedVersion: Sendable, Hashable {
+        public var version: String
+        public var deployedAt: Double
+    }
+
+    /// Records that `environment` now runs `version` of `model` (after a deploy that succeeded).
+    public func setDeployedVersion(model: String, environment: String, version: String, at time: Double) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO deployed_versions (model, environment, version, deployedAt) VALUES (?, ?, ?, ?)
+                """, arguments: [model, environment, version, time])
+        }
+    }
+
+    /// The version of `model` that `environment` was last deployed with, nil when Sluice never deployed it.
+    public func deployedVersion(model: String, environment: String) throws(StoreError) -> DeployedVersion? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT version, deployedAt FROM deployed_versions WHERE model = ? AND environment = ?",
+                             arguments: [model, environment]).map { DeployedVersion(version: $0["version"], deployedAt: $0["deployedAt"]) }
+        }
+    }
+
+    /// Stores a run's verdict (see `Verdict`).
+    public func setVerdict(_ runID: Int64, _ verdict: Verdict) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "UPDATE runs SET verdict = ? WHERE id = ?", arguments: [verdict.rawValue, runID])
+        }
+    }
+}
