@@ -29,7 +29,9 @@ public struct CommitPlanner {
     ///     A base that is not an ancestor (history was rewritten by a force-push) is
     ///     replaced by the merge base, and the plan says so.
     ///   - triggers: stages a schedule or live metric asks to retrain, given the commit's spec.
+    ///   - trained: the dataset versions already trained on, given the commit's spec (nil: unknown).
     public func plan(revision: String = "HEAD", since: String? = nil, knownCacheKeys: Set<String> = [],
+                     trained: (PipelineSpec) -> [ChangeFacts.TrainedData]? = { _ in nil },
                      triggers: (PipelineSpec) -> (triggered: [String: String], notes: [String]) = { _ in ([:], []) }) throws(GitError) -> Outcome {
         let commit = try repository.commit(revision)
         var notes: [String] = []
@@ -68,6 +70,7 @@ public struct CommitPlanner {
         var facts = ChangeFacts(baseCommit: base?.id, changes: changes, datasetVersions: now.versions,
                                 baseDatasetVersions: before, notes: notes)
         facts.triggered = external.triggered
+        facts.trained = trained(spec)
         let plan = Planner.plan(spec: spec, content: GitCommitContent(commit), facts: facts, knownCacheKeys: knownCacheKeys)
         let content = GitCommitContent(commit)
         var parameters: [String: String] = [:]

@@ -63,8 +63,16 @@ public struct ControllerServer: Sendable {
         let router = Router()
         router.get("healthz") { _, _ in "ok\n" }
         router.get("readyz") { _, _ -> Response in
+            // Ready is the replica's: a repository that is not Ready is listed, but does not take
+            // the controller out of service (it keeps serving the others).
             let l = self.leadership.current
-            return Self.text(l.ready ? .ok : .serviceUnavailable, (l.ready ? "ready: " : "not ready: ") + l.text + "\n")
+            var text = (l.ready ? "ready: " : "not ready: ") + l.text + "\n"
+            for (name, w) in self.watchers.sorted(by: { $0.key < $1.key }) {
+                if let ready = await w.health.conditions[.ready] {
+                    text += "\(name): Ready=\(ready.status.rawValue) (\(ready.reason))\(ready.isTrue ? "" : ": " + ready.message)\n"
+                }
+            }
+            return Self.text(l.ready ? .ok : .serviceUnavailable, text)
         }
         router.get("metrics") { _, _ -> Response in
             var health: [(String, RepositoryWatcher.Health)] = []
@@ -111,17 +119,20 @@ public struct ControllerServer: Sendable {
             var rows = ""
             for (name, w) in self.watchers.sorted(by: { $0.key < $1.key }) {
                 let h = await w.health
-                rows += "<tr><td>\(Pages.escape(name))</td><td class=\"\(h.healthy ? "healthy" : "unhealthy")\">\(h.healthy ? "healthy" : "unhealthy: " + Pages.escape(h.reason ?? ""))</td><td>\(h.runsStarted)</td></tr>"
+                let conditions = ([h.conditions] + h.environments.sorted { $0.key < $1.key }.map(\.value)).flatMap(\.all).filter { $0.kind != .ready }
+                    .map { "<span class=\"\($0.isTrue ? "healthy" : "unhealthy")\" title=\"\(Pages.escape($0.message))\">\($0.kind.rawValue)=\($0.status.rawValue)</span>"
+                        + ($0.isTrue ? "" : " (\(Pages.escape($0.reason)): \(Pages.escape($0.message)))") }.joined(separator: "<br>")
+                rows += "<tr><td>\(Pages.escape(name))</td><td class=\"\(h.healthy ? "healthy" : "unhealthy")\">\(h.healthy ? "healthy" : "unhealthy: " + Pages.escape(h.reason ?? ""))</td><td>\(conditions)</td><td>\(h.runsStarted)</td></tr>"
             }
             var runs = ""
             for r in (try? self.store.runs(limit: 30)) ?? [] {
                 runs += "<tr><td><a href=\"/runs/\(r.id!)\">\(r.id!)</a></td><td>\(Pages.escape(r.repository))</td><td>\(Pages.escape(r.ref ?? ""))</td><td>\(r.commit.prefix(12))</td>"
-                    + "<td class=\"\(r.status.rawValue)\">\(r.status.rawValue)</td><td>\(Pages.timestamp(r.startedAt ?? r.createdAt))</td>"
+                    + "<td class=\"\(r.status.rawValue)\">\(r.status.rawValue)</td><td class=\"\(r.verdict.map(Pages.verdictClass) ?? "")\">\(Pages.escape(r.verdict ?? ""))</td><td>\(Pages.timestamp(r.startedAt ?? r.createdAt))</td>"
                     + "<td>\(Pages.seconds(r.startedAt, r.finishedAt))</td><td>\(Pages.escape(r.trigger))</td></tr>"
             }
             let models = ((try? self.store.modelNames()) ?? []).map { "<a href=\"/models/\(Pages.escape($0))\">\(Pages.escape($0))</a>" }.joined(separator: " · ")
-            return Self.html("Sluice", "<h1>Sluice</h1><p>Models: \(models.isEmpty ? "none promoted yet" : models)</p><h2>Repositories</h2><table><tr><th>Repository</th><th>Health</th><th>Runs started</th></tr>\(rows)</table>"
-                             + "<h2>Runs</h2><table><tr><th>Run</th><th>Repository</th><th>Ref</th><th>Commit</th><th>Status</th><th>Started (UTC)</th><th>Took</th><th>Trigger</th></tr>\(runs)</table>")
+            return Self.html("Sluice", "<h1>Sluice</h1><p>Models: \(models.isEmpty ? "none promoted yet" : models)</p><h2>Repositories</h2><table><tr><th>Repository</th><th>Health</th><th>Conditions</th><th>Runs started</th></tr>\(rows)</table>"
+                             + "<h2>Runs</h2><table><tr><th>Run</th><th>Repository</th><th>Ref</th><th>Commit</th><th>Status</th><th>Verdict</th><th>Started (UTC)</th><th>Took</th><th>Trigger</th></tr>\(runs)</table>")
         }
         router.get("runs/:id") { request, context -> Response in
             if let relayed = await self.fromLeader(request) { return relayed }

@@ -70,6 +70,15 @@ enum MetricsText {
             out.append("sluice_repository_healthy{repository=\"\(label(name))\"} \(h.healthy ? 1 : 0)")
             if let t = h.lastSuccessfulPoll { out.append("sluice_last_successful_poll_timestamp_seconds{repository=\"\(label(name))\"} \(t)") }
         }
+        family("sluice_condition", "gauge", "1 for each repository's and environment's current condition status (environment \"\" is the repository's own).")
+        for (name, h) in health {
+            let all = [("", h.conditions)] + h.environments.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            for (environment, conditions) in all {
+                for c in conditions.all {
+                    out.append("sluice_condition{repository=\"\(label(name))\",environment=\"\(label(environment))\",type=\"\(c.kind.rawValue)\",status=\"\(c.status.rawValue)\",reason=\"\(label(c.reason))\"} 1")
+                }
+            }
+        }
         family("sluice_webhooks_total", "counter", "Webhook deliveries by result.")
         for (result, n) in webhooks.sorted(by: { $0.key < $1.key }) { out.append("sluice_webhooks_total{result=\"\(result)\"} \(n)") }
         return out.joined(separator: "\n") + "\n"

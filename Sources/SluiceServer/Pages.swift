@@ -19,6 +19,15 @@ enum Pages {
         """
     }
 
+    /// The CSS class a verdict is shown in: promote green, reject and could-not-evaluate red.
+    static func verdictClass(_ verdict: String) -> String {
+        switch verdict {
+        case "promote": return "succeeded"
+        case "reject", "could-not-evaluate": return "failed"
+        default: return ""
+        }
+    }
+
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
             .replacingOccurrences(of: "\"", with: "&quot;")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import Hummingbird
+import Logging
 import ServiceLifecycle
 import SluiceController
 import SluiceCore
@@ -33,8 +34,12 @@ struct Watch: AsyncParsableCommand {
     @Flag(help: "Only check the configuration (and that its secrets are set), then exit.")
     var check = false
 
+    @Option(help: "The log's format: text (one line per event) or json (one object per line).")
+    var logFormat: LogOutput.Format = .text
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
+        LogOutput.bootstrap(format: logFormat, environment: environment)
         let settings: ControllerConfig
         var secrets: [String: String] = [:]
         var actionToken: String?
@@ -111,7 +116,6 @@ struct Watch: AsyncParsableCommand {
         let app = Application(
             router: server.router(),
             configuration: .init(address: .hostname(host, port: port), serverName: "sluice"),
-            services: [WatcherService(watchers: Array(watchers.values), grace: Double(grace), election: election, leadership: leadership)],
             onServerRunning: { channel in
                 // Followers reach this replica's UI at SLUICE_ADVERTISE_URL, else http://$POD_IP:<port>.
                 if let electing, let url = environment["SLUICE_ADVERTISE_URL"]
@@ -121,7 +125,12 @@ struct Watch: AsyncParsableCommand {
                 Output.immediate("sluice: listening on \(host):\(channel.localAddress?.port ?? port), watching \(count) repositories")
             }
         )
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        // The watchers come last so that they are stopped first: during the grace period the
+        // HTTP server still answers (/readyz says it is draining, /metrics and the UI work).
+        let watcherService = WatcherService(watchers: Array(watchers.values), grace: Double(grace), election: election, leadership: leadership)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: watcherService)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "sluice.services")))
+        try await group.run()
         Output.immediate("sluice: stopped")
     }
 }
@@ -168,6 +177,7 @@ struct WatcherService: Service {
         await withTaskGroup(of: Void.self) { group in
             for w in watchers { group.addTask { await w.run() } }
             await stop()
+            leadership.set(ready: false, leading: false, "draining: running pipelines have \(Int(grace)) s to finish")
             group.cancelAll()
             await group.waitForAll()
         }

@@ -16,7 +16,7 @@ public struct PipelineRunner: Sendable {
         public var keepWorkspace = false
         public var outputLimitBytes = 50 << 20
         public var killGraceSeconds = 5.0
-        /// Sluice's own environment, which stages inherit (see `StageEnvironment`).
+        /// Sluice's own environment; stages see only an allow-listed part (see `StageEnvironment`).
         public var environment: [String: String]
 
         public init(jobs: Int? = nil, environment: [String: String]) {
@@ -28,6 +28,9 @@ public struct PipelineRunner: Sendable {
     /// Everything about the commit that the stages need, read from git before they start.
     public struct Work: Sendable {
         public var repositoryKey: String
+        /// Whether a merge request's stages see their declared secrets (the controller's
+        /// `merge-request-secrets`; off by default).
+        public var mergeRequestSecrets = false
         public var spec: PipelineSpec
         public var plan: Plan
         public var ref: String?
@@ -243,7 +246,8 @@ public struct PipelineRunner: Sendable {
             }
         } else if let command = spec.command {
             let env = StageEnvironment(stage: spec, controller: options.environment, commit: commit, ref: work.ref, runID: r.runId,
-                                       workspace: workspace, datasetVersions: work.datasetVersions)
+                                       workspace: workspace, datasetVersions: work.datasetVersions,
+                                       secretsAllowed: StageEnvironment.secretsAllowed(ref: work.ref, mergeRequestSecrets: work.mergeRequestSecrets))
             var process = ProcessSpec(arguments: ProcessSpec.arguments(for: command), workingDirectory: workspace,
                                       environment: env.variables, timeoutSeconds: spec.timeoutSeconds.map(Double.init), masker: env.masker)
             process.outputLimitBytes = options.outputLimitBytes

@@ -54,12 +54,21 @@ public struct RunService: Sendable {
         let known = try store.knownCacheKeys()
         let triggers = TriggerEvaluator(store: store, environment: runner.options.environment)
         var fired: [String: String] = [:]
-        let outcome = try CommitPlanner(repository: repository).plan(revision: revision, since: since, knownCacheKeys: known) { spec in
+        var trainedNote: String?
+        let outcome = try CommitPlanner(repository: repository).plan(revision: revision, since: since, knownCacheKeys: known, trained: { spec in
+            do {
+                return try trainedData(spec: spec, repositoryKey: repositoryKey)
+            } catch {
+                trainedNote = "what production and earlier candidates were trained on could not be read (\(error)); datasets are compared with the base commit only"
+                return nil
+            }
+        }) { spec in
             let result = triggers.evaluate(spec, repositoryKey: repositoryKey, now: PipelineRunner.now())
             fired = result.triggered
             return result
         }
-        guard let plan = outcome.plan, let spec = outcome.spec else { return .noSpec(outcome) }
+        guard var plan = outcome.plan, let spec = outcome.spec else { return .noSpec(outcome) }
+        if let trainedNote { plan.notes.append(trainedNote) }
         var work = PipelineRunner.Work(repositoryKey: repositoryKey, spec: spec, plan: plan, ref: ref,
                                        datasetVersions: outcome.datasetVersions, parameters: outcome.parameters)
         do {
@@ -78,6 +87,20 @@ public struct RunService: Sendable {
         // The run records what started it: the command, and any schedule or metric that fired.
         let cause = ([trigger] + fired.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }).joined(separator: "; ")
         return .run(try runner.enqueue(work, trigger: cause, now: PipelineRunner.now()), work)
+    }
+
+    /// The dataset versions the production model and every gated candidate were trained on
+    /// (nil without a gate: then only the base commit counts).
+    func trainedData(spec: PipelineSpec, repositoryKey: String) throws -> [ChangeFacts.TrainedData]? {
+        guard spec.gate != nil else { return nil }
+        let gate = try gateService(for: spec)
+        var trained = try gate.gatedReports(repositoryKey: repositoryKey).map {
+            ChangeFacts.TrainedData(label: "run \($0.run)'s candidate (\($0.decision.rawValue))", datasetVersions: $0.datasetVersions)
+        }
+        if let production = try gate.registry.production(model: GateService.modelName(spec, repositoryKey: repositoryKey)) {
+            trained.append(ChangeFacts.TrainedData(label: "production version \(production.version)", datasetVersions: production.datasetVersions))
+        }
+        return trained
     }
 
     /// Drift is measured against the data that trained the production model: each

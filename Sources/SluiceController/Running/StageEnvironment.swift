@@ -1,21 +1,39 @@
 public import SluiceCore
+import SluiceForge
 
 /// The environment a stage process sees, and the secrets to mask in what it prints.
+///
+/// Stages get an allow-listed environment, not Sluice's own: what programs need to run
+/// (`PATH`, `HOME`, locale, time zone, ...), the stage's `env`, the secrets it declares, and
+/// the `SLUICE_*` facts of the run. Forge tokens, webhook secrets, registry credentials and
+/// `KUBECONFIG` never reach a stage unless it declares them as `secrets`. Merge-request
+/// pipelines get no declared secrets either, unless the controller allows it for the
+/// repository (as GitHub Actions withholds secrets from pull requests from forks).
 public struct StageEnvironment: Sendable {
     public var variables: [String: String]
     public var masker: SecretMasker
+    /// Declared secrets that were withheld (a merge request), for the stage's log.
+    public var withheld: [String] = []
 
-    /// Controller variables that never reach a stage (Sluice's own credentials).
-    static let withheld: Set<String> = ["SLUICE_GIT_TOKEN", "SLUICE_GIT_USERNAME", "SLUICE_GIT_SSH_KEY", "SLUICE_GIT_KNOWN_HOSTS"]
+    /// What a stage inherits from Sluice's environment.
+    static let inherited: Set<String> = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "LANGUAGE", "TZ", "TMPDIR",
+                                         // Some processors need these for OpenBLAS (numpy) not to crash.
+                                         "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"]
     /// Variables whose values are masked even if no stage declares them as secrets.
     static let secretSuffixes = ["TOKEN", "SECRET", "PASSWORD", "PASS", "KEY", "CREDENTIALS"]
 
     /// - Parameters:
-    ///   - controller: Sluice's own environment. Stages inherit it (as CI runners do),
-    ///     minus Sluice's git credentials and other `SLUICE_*` settings.
+    ///   - controller: Sluice's own environment; only the allow-listed part and declared secrets pass.
+    ///   - secretsAllowed: whether declared secrets reach the stage (false for merge requests,
+    ///     unless the controller configuration allows them).
     public init(stage: StageSpec, controller: [String: String], commit: String, ref: String?, runID: Int64,
-                workspace: String, datasetVersions: [String: String]) {
-        var env = controller.filter { !$0.key.hasPrefix("SLUICE_") }
+                workspace: String, datasetVersions: [String: String], secretsAllowed: Bool = true) {
+        var env = controller.filter { Self.inherited.contains($0.key) || $0.key.hasPrefix("LC_") }
+        var withheld: [String] = []
+        for name in stage.secrets {
+            guard let value = controller[name] else { continue }
+            if secretsAllowed { env[name] = value } else { withheld.append(name) }
+        }
         for kv in stage.env { env[kv.key] = kv.value }
         env["SLUICE_COMMIT"] = commit
         env["SLUICE_REF"] = ref ?? ""
@@ -27,11 +45,16 @@ public struct StageEnvironment: Sendable {
         }
         if env["PATH"] == nil { env["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
         var secrets = stage.secrets.compactMap { controller[$0] }
-        secrets += controller.filter { kv in
-            Self.withheld.contains(kv.key) || Self.secretSuffixes.contains { kv.key.uppercased().hasSuffix($0) }
-        }.map(\.value)
+        secrets += controller.filter { kv in Self.secretSuffixes.contains { kv.key.uppercased().hasSuffix($0) } }.map(\.value)
         variables = env
         masker = SecretMasker(secrets: secrets)
+        self.withheld = withheld
+    }
+
+    /// Whether a ref's pipeline may see declared secrets: not a merge request's, unless allowed.
+    public static func secretsAllowed(ref: String?, mergeRequestSecrets: Bool) -> Bool {
+        guard let ref, ForgeConfiguration.mergeRequest(of: ref) != nil else { return true }
+        return mergeRequestSecrets
     }
 
     /// `iris-v2` -> `IRIS_V2`.

@@ -34,10 +34,11 @@ extension RepositoryWatcher {
         do {
             prepared = try await Offload.run { () throws -> (RunRecord, PipelineRunner.Work, GitRepository) in
                 let git = try Self.localRepository(repo, service: service)
-                guard case .run(let record, let work) = try service.prepare(repository: git, repositoryKey: repo.url, revision: old.commit, since: nil,
+                guard case .run(let record, var work) = try service.prepare(repository: git, repositoryKey: repo.url, revision: old.commit, since: nil,
                                                                              ref: old.ref, trigger: "re-run of run \(runID) by \(actor)") else {
                     throw ActionError.failed("commit \(old.commit.prefix(12)) no longer has a usable sluice.yaml")
                 }
+                work.mergeRequestSecrets = repo.mergeRequestSecrets
                 return (record, work, git)
             }
         } catch let e as ActionError {

@@ -253,7 +253,8 @@ public actor RepositoryWatcher {
                 for note in outcome.notes { log.info("\(note)") }
                 if production { await setCondition(.specValid, .false, reason: "NoSpec", message: outcome.notes.joined(separator: "; ")) }
                 try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
-            case .run(let record, let work):
+            case .run(let record, var work):
+                work.mergeRequestSecrets = repo.mergeRequestSecrets
                 if production { await setCondition(.specValid, .true, reason: "Valid", message: "\(CommitPlanner.specFile) at \(update.head.prefix(12)) is valid") }
                 guard try await execute(record, work: work, git: git, ref: update.ref) != .cancelled else { return }
                 try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)

@@ -9,6 +9,8 @@ public struct ControllerConfig: Hashable, Sendable {
         /// The production branch (default: the remote's default branch).
         public var branch: String?
         public var mergeRequests: Bool = true
+        /// Whether merge-request pipelines see the secrets their stages declare (default: no).
+        public var mergeRequestSecrets = false
         public var intervalSeconds: Int
         /// Environment variable holding the webhook secret (GitHub/Gitea HMAC key, GitLab token).
         public var webhookSecretEnv: String?
@@ -95,7 +97,7 @@ public struct ControllerConfig: Hashable, Sendable {
 
 public enum ControllerConfigDecoder {
     public static let topLevelKeys = ["state", "interval", "listen", "token-env", "merge-request-parallelism", "queue-limit", "repositories", "lease"]
-    public static let repositoryKeys = ["name", "url", "branch", "merge-requests", "interval", "webhook-secret-env", "forge"]
+    public static let repositoryKeys = ["name", "url", "branch", "merge-requests", "merge-request-secrets", "interval", "webhook-secret-env", "forge"]
     public static let forgeKeys = ["kind", "project", "api", "token-env"]
 
     public static func decode(_ root: Node?, file: String) -> (config: ControllerConfig?, diagnostics: [Diagnostic]) {
@@ -169,6 +171,7 @@ public enum ControllerConfigDecoder {
         var repo = ControllerConfig.Repository(name: name, url: url, intervalSeconds: defaultInterval, location: nameNode.location)
         if let b = f["branch"] { repo.branch = reader.nonEmptyString(b, what: "'branch' of '\(name)'") }
         if let m = f["merge-requests"], let v = reader.bool(m, what: "'merge-requests' of '\(name)'") { repo.mergeRequests = v }
+        if let m = f["merge-request-secrets"], let v = reader.bool(m, what: "'merge-request-secrets' of '\(name)'") { repo.mergeRequestSecrets = v }
         if let i = f["interval"], let s = duration(i, "'interval' of '\(name)'", &reader) { repo.intervalSeconds = s }
         if let w = f["webhook-secret-env"] { repo.webhookSecretEnv = reader.nonEmptyString(w, what: "'webhook-secret-env' of '\(name)'") }
         if let forge = f["forge"] { repo.forge = decodeForge(forge, repository: name, &reader) }

@@ -26,6 +26,21 @@ public struct ChangeFacts: Sendable {
     /// Stages a schedule or a live metric asks to retrain now, with the reason. They run
     /// even when nothing changed, and bypass the cache (retraining is the point).
     public var triggered: [String: String] = [:]
+    /// The dataset versions models were already trained and gated on (the production model's
+    /// and every gated candidate's); nil when unknown (no gate). A stage that declares
+    /// datasets runs while the commit's versions of them match none of these, whatever
+    /// happened to the commits in between (a run that failed before training, a lost event).
+    public var trained: [TrainedData]?
+
+    public struct TrainedData: Hashable, Sendable {
+        /// Who was trained on it, for the reason a user reads: `production version 3`, `run 7's candidate`.
+        public var label: String
+        public var datasetVersions: [String: String]
+        public init(label: String, datasetVersions: [String: String]) {
+            self.label = label
+            self.datasetVersions = datasetVersions
+        }
+    }
 
     public init(baseCommit: String?, changes: [FileChange], datasetVersions: [String: String],
                 baseDatasetVersions: [String: String], notes: [String] = []) {

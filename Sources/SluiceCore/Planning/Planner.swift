@@ -35,6 +35,7 @@ public enum Planner {
                     let now = facts.datasetVersions[dataset], before = facts.baseDatasetVersions[dataset]
                     if now != before { why.append("dataset \(dataset) changed: \(short(before)) -> \(short(now))") }
                 }
+                if why.isEmpty, let untrained = untrained(when.datasets, facts) { why.append(untrained) }
             } else {
                 why.append("runs on every commit (no 'when')")
             }
@@ -78,6 +79,18 @@ public enum Planner {
             return PlannedStage(name: name, decision: decision, reasons: why, cacheKey: key, needs: stage.needs, forced: forced)
         }
         return Plan(commit: content.commitID, baseCommit: facts.baseCommit, stages: stages, notes: facts.notes)
+    }
+
+    /// Rule 2's level-triggered half: the reason a stage's datasets still need training, or nil
+    /// when a production model or gated candidate was trained on exactly these versions.
+    static func untrained(_ datasets: [String], _ facts: ChangeFacts) -> String? {
+        guard let trained = facts.trained, !datasets.isEmpty else { return nil }
+        let now = datasets.map { facts.datasetVersions[$0] }
+        if trained.contains(where: { t in datasets.map { t.datasetVersions[$0] } == now }) { return nil }
+        let versions = zip(datasets, now).map { "\($0) \(short($1))" }.joined(separator: ", ")
+        guard let last = trained.last else { return "no model was trained on \(versions) yet" }
+        let theirs = datasets.map { "\($0) \(short(last.datasetVersions[$0]))" }.joined(separator: ", ")
+        return "no model was trained on \(versions) yet (\(last.label): \(theirs))"
     }
 
     static func summarize(_ paths: [String]) -> String {
