@@ -166,45 +166,93 @@ struct Status: AsyncParsableCommand {
     @Option(help: "The model (default: gate.model, else the repository's folder name).")
     var model: String?
 
+    /// What `sluice status` found, printed as text or JSON.
+    struct Report: Encodable {
+        struct Environment: Encodable {
+            var name: String
+            var target: String
+            var inSync: Bool?
+            var changes: Int
+            var detail: String
+            var workloads: [String: String] = [:]
+        }
+        var model: String
+        var production: String?
+        var productionCommit: String?
+        var registry: String
+        var environment: Environment?
+        /// The controller's conditions for this repository (stored under the same --state).
+        var conditions: [String: [Condition]]
+    }
+
     func run() async throws {
         do {
             let context = try DeployContext(global, model: model)
             let repository = context.registry.repository
-            guard let version = try context.environments.registry.production(model: context.registry.model) else {
-                Output.out("\(context.registry.model): nothing in production yet")
-                return
+            let stored = try context.registry.store.conditions(repository: Plan.stateLocation(global.repo))
+            var report = Report(model: context.registry.model, registry: context.environments.registry.kind,
+                                conditions: stored[Plan.stateLocation(global.repo)]?.mapValues(\.all) ?? [:])
+            if let version = try context.environments.registry.production(model: context.registry.model) {
+                report.production = version.version
+                report.productionCommit = version.commit
+                report.environment = try environment(of: version, context: context, repository: repository)
             }
-            Output.out("\(version.model): version \(version.version) in production (commit \(version.commit.prefix(12)), registry \(context.environments.registry.kind))")
-            guard let (deploy, objects) = try context.environments.render(version, repository: repository) else {
+            if global.format == .json { return try Output.json(report) }
+            guard let version = report.production else {
+                Output.out("\(report.model): nothing in production yet")
+                return printConditions(report.conditions)
+            }
+            Output.out("\(report.model): version \(version) in production (commit \(report.productionCommit!.prefix(12)), registry \(report.registry))")
+            if let env = report.environment {
+                Output.out(env.detail)
+                for (name, state) in env.workloads.sorted(by: { $0.key < $1.key }) { Output.out("  \(name): \(state)") }
+            } else {
                 Output.out("no 'deploy' section: not deployed anywhere")
-                return
             }
-            if deploy.target == .kubernetes {
-                let deployer = try context.environments.kubernetes(deploy)
-                var states: [String] = []
-                for o in objects where RolloutStatus.workloadKinds.contains(o.kind) {
-                    let live = try deployer.client.get(apiVersion: o.apiVersion, kind: o.kind, namespace: o.namespace, name: o.name)
-                    states.append("  \(o.displayName): " + (live.map { s -> String in
-                        switch RolloutStatus.of(s) { case .ready: return "healthy"; case .waiting(let w): return "progressing (\(w))"; case .failed(let f): return "FAILED (\(f))" }
-                    } ?? "missing"))
-                }
-                let changes = try deployer.diff(objects)
-                Output.out("\(deploy.environment): kubernetes context \(deployer.client.config.context) at \(deployer.client.config.server), "
-                           + (changes.isEmpty ? "in sync with production" : "OUT OF SYNC (\(changes.filter { !$0.hasPrefix(" ") }.count) objects; `sluice diff`)"))
-                states.forEach(Output.out)
-                return
-            }
-            let files = try ManifestRenderer.files(objects)
-            let branch = DeployService.branch(for: deploy)
-            guard let head = repository.resolveReference("refs/heads/" + branch), let commit = try? repository.commit(head) else {
-                Output.out("\(deploy.environment): branch \(branch) does not exist yet (run `sluice deploy`)")
-                return
-            }
-            let changes = DeployService().diff(files, deploy: deploy, repository: repository)
-            Output.out("\(deploy.environment): branch \(branch) at \(head.prefix(12)) \"\(commit.summary)\", \(repository.files(onBranch: branch).count) objects, "
-                       + (changes.isEmpty ? "in sync with production" : "OUT OF SYNC (\(changes.count) changes; `sluice diff`)"))
+            printConditions(report.conditions)
         } catch {
             throw Output.fail(error)
         }
     }
+
+    private func printConditions(_ conditions: [String: [Condition]]) {
+        for (environment, list) in conditions.sorted(by: { $0.key < $1.key }) where !list.isEmpty {
+            Output.out(environment.isEmpty ? "conditions (from the controller):" : "\(environment) conditions:")
+            for c in list {
+                Output.out("  \(c.kind.rawValue)=\(c.status.rawValue) \(c.reason)" + (c.isTrue ? "" : ": \(c.message)")
+                           + " (since \(Date(timeIntervalSince1970: c.transitionTime).formatted(.iso8601)))")
+            }
+        }
+    }
+
+    private func environment(of version: RegisteredVersion, context: DeployContext, repository: GitRepository) throws -> Report.Environment? {
+        guard let (deploy, objects) = try context.environments.render(version, repository: repository) else { return nil }
+        if deploy.target == .kubernetes {
+            let deployer = try context.environments.kubernetes(deploy)
+            var states: [String: String] = [:]
+            for o in objects where RolloutStatus.workloadKinds.contains(o.kind) {
+                let live = try deployer.client.get(apiVersion: o.apiVersion, kind: o.kind, namespace: o.namespace, name: o.name)
+                states[o.displayName] = live.map { s -> String in
+                    switch RolloutStatus.of(s) { case .ready: return "healthy"; case .waiting(let w): return "progressing (\(w))"; case .failed(let f): return "FAILED (\(f))" }
+                } ?? "missing"
+            }
+            let changed = try deployer.diff(objects).filter { !$0.hasPrefix(" ") }.count
+            return Report.Environment(name: deploy.environment, target: "kubernetes:\(deployer.client.config.context)", inSync: changed == 0, changes: changed,
+                                      detail: "\(deploy.environment): kubernetes context \(deployer.client.config.context) at \(deployer.client.config.server), "
+                                        + (changed == 0 ? "in sync with production" : "OUT OF SYNC (\(changed) objects; `sluice diff`)"),
+                                      workloads: states)
+        }
+        let files = try ManifestRenderer.files(objects)
+        let branch = DeployService.branch(for: deploy)
+        guard let head = repository.resolveReference("refs/heads/" + branch) else {
+            return Report.Environment(name: deploy.environment, target: "branch \(branch)", inSync: false, changes: files.count,
+                                      detail: "\(deploy.environment): branch \(branch) does not exist yet (run `sluice deploy`)")
+        }
+        let commit = try repository.commit(head)
+        let changes = DeployService().diff(files, deploy: deploy, repository: repository)
+        return Report.Environment(name: deploy.environment, target: "branch \(branch)", inSync: changes.isEmpty, changes: changes.count,
+                                  detail: "\(deploy.environment): branch \(branch) at \(head.prefix(12)) \"\(commit.summary)\", \(repository.files(onBranch: branch).count) objects, "
+                                    + (changes.isEmpty ? "in sync with production" : "OUT OF SYNC (\(changes.count) changes; `sluice diff`)"))
+    }
+
 }

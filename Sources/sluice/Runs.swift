@@ -33,20 +33,20 @@ struct Runs: AsyncParsableCommand {
             Output.out("no runs yet\(all ? "" : " for \(Plan.stateLocation(global.repo))"); start one with `sluice run`")
             return
         }
-        Output.out(["ID", "STATUS", "COMMIT", "REF", "STARTED (UTC)", "TOOK", "STAGES", "TRIGGER"].enumerated()
+        Output.out(["ID", "STATUS", "VERDICT", "COMMIT", "REF", "STARTED (UTC)", "TOOK", "STAGES", "TRIGGER"].enumerated()
             .map { RunSummary.pad($0.element, Self.widths[$0.offset]) }.joined())
         for (run, stages) in runs {
             let ok = stages.filter(\.status.isSuccess).count
             let took = run.startedAt.flatMap { s in run.finishedAt.map { Duration.text($0 - s) } } ?? (run.status == .running ? "running" : "-")
             let started = run.startedAt.map { String(Self.timestamp($0).prefix(19)).replacingOccurrences(of: "T", with: " ") } ?? "-"
-            let fields = [String(run.id!), run.status.rawValue, String(run.commit.prefix(12)),
+            let fields = [String(run.id!), run.status.rawValue, run.verdict ?? "-", String(run.commit.prefix(12)),
                           (run.ref ?? "-").replacingOccurrences(of: "refs/heads/", with: ""), started, took,
                           "\(ok)/\(stages.count) ok", run.trigger]
             Output.out(fields.enumerated().map { RunSummary.pad($0.element, Self.widths[$0.offset]) }.joined())
         }
     }
 
-    static let widths = [6, 12, 14, 14, 21, 9, 10, 10]
+    static let widths = [6, 12, 20, 14, 14, 21, 9, 10, 10]
 
     static func timestamp(_ t: Double) -> String {
         var seconds = time_t(t)

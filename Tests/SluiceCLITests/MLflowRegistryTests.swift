@@ -62,9 +62,11 @@ import SluiceTestSupport
         let env = ["MLFLOW_TRACKING_URI": "http://127.0.0.1:\(port)"]
         let down = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: env)
         #expect(down.status == 2)
-        #expect(down.stderr.contains("gate not evaluated: MLflow at http://127.0.0.1:\(port) is unreachable"))
+        #expect(down.stderr.contains("the gate could not be evaluated: MLflow at http://127.0.0.1:\(port) is unreachable"))
+        #expect(down.stderr.contains("nothing was promoted"))
         let runs = try ProcessRunner.run(sluice, ["runs", "--repo", repo.path, "--state", state.path, "--format", "json"])
-        #expect(runs.stdout.contains("gate not evaluated"))
+        #expect(runs.stdout.contains("the gate could not be evaluated"))
+        #expect(runs.stdout.contains("\"verdict\" : \"could-not-evaluate\"") || runs.stdout.contains("\"verdict\":\"could-not-evaluate\""), "\(runs.stdout)")
 
         let server = try MLflowServer(port: port)
         let retry = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: env)

@@ -12,8 +12,11 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     /// Starts `executable`; when `readyPrefix` is given, waits (up to 20 s) for a
     /// stdout line starting with it and keeps the rest of that line in `readyLine`.
-    /// - Parameter environment: variables added to (or replacing) this process's environment.
-    public init(_ executable: String, _ arguments: [String], readyPrefix: String? = nil, environment: [String: String] = [:]) throws {
+    /// - Parameters:
+    ///   - environment: variables added to (or replacing) this process's environment.
+    ///   - stderrFile: where its stderr goes (default: nowhere), e.g. to read the controller's log.
+    public init(_ executable: String, _ arguments: [String], readyPrefix: String? = nil, environment: [String: String] = [:],
+                stderrFile: String? = nil) throws {
         let path = executable.hasPrefix("/") ? executable : try ProcessRunner.which(executable)
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw Self.error("pipe failed") }
@@ -21,7 +24,7 @@ public final class BackgroundProcess: @unchecked Sendable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrFile ?? "/dev/null", O_WRONLY | (stderrFile == nil ? 0 : O_CREAT | O_APPEND), 0o644)
         posix_spawn_file_actions_addclose(&actions, fds[0])
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -47,10 +47,12 @@ public final class GitDaemon: @unchecked Sendable {
     public let process: BackgroundProcess
     public let port: Int
 
-    public init(basePath: String) throws {
+    /// - Parameter allowPush: serve `git push` too (receive-pack), for Sluice's notes and branches.
+    public init(basePath: String, allowPush: Bool = false) throws {
         port = try FreePort.next()
         process = try BackgroundProcess("git", ["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
-                                                "--port=\(port)", "--base-path=\(basePath)", "--informative-errors", basePath])
+                                                "--port=\(port)", "--base-path=\(basePath)", "--informative-errors"]
+                                                + (allowPush ? ["--enable=receive-pack"] : []) + [basePath])
         try FreePort.waitUntilListening(port)
     }
 
@@ -88,5 +90,43 @@ public enum FreePort {
             usleep(50_000)
         }
         throw NSError(domain: "FreePort", code: 1, userInfo: [NSLocalizedDescriptionKey: "nothing listens on 127.0.0.1:\(port)"])
+    }
+}
+
+/// A working repository whose commits are pushed to a bare copy served by `git daemon`
+/// (push enabled, so Sluice can publish its notes and branches): a remote as the controller sees one.
+public final class ServedRepository: @unchecked Sendable {
+    // @unchecked: used by one test at a time.
+    public let work: TestRepository
+    public let served: TemporaryDirectory
+    public let daemon: GitDaemon
+    public var bare: String { served.path + "/project.git" }
+    public var url: String { daemon.url("project.git") }
+
+    public init() throws {
+        work = try TestRepository()
+        served = TemporaryDirectory(prefix: "sluice-served")
+        try work.commit("empty start")
+        try ProcessRunner.run("git", ["clone", "-q", "--bare", work.path, served.path + "/project.git"])
+        try ProcessRunner.run("git", ["-C", served.path + "/project.git", "config", "http.receivepack", "true"])
+        daemon = try GitDaemon(basePath: served.path, allowPush: true)
+    }
+
+    /// Commits in the working repository and pushes the branch (and any extra refs) to the served copy.
+    @discardableResult
+    public func commit(_ message: String, files: [String: String] = [:], refs: [String] = []) throws -> String {
+        let id = try work.commit(message, files: files)
+        try work.git(["push", "-q", "-f", bare, "main"] + refs)
+        return id
+    }
+
+    /// Runs git in the served (bare) repository.
+    @discardableResult
+    public func servedGit(_ arguments: [String]) throws -> String {
+        let r = try ProcessRunner.run("git", ["-C", bare] + arguments)
+        guard r.status == 0 else {
+            throw NSError(domain: "git", code: Int(r.status), userInfo: [NSLocalizedDescriptionKey: "git \(arguments.joined(separator: " ")): \(r.stderr)"])
+        }
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
