@@ -6,7 +6,11 @@ extension GitRepository {
     /// Commits exactly `files` (the whole tree) on `branch`, on top of its current head.
     /// Returns the new commit id, or nil when the tree is unchanged (nothing to commit).
     public func commitFiles(_ files: [(path: String, content: String)], branch: String, message: String) throws(GitError) -> String? {
-        let refName = "refs/heads/" + branch
+        try commitFiles(files, ref: "refs/heads/" + branch, message: message)
+    }
+
+    /// Commits exactly `files` on any ref (e.g. `refs/sluice/promotions`), on top of its current head.
+    public func commitFiles(_ files: [(path: String, content: String)], ref refName: String, message: String) throws(GitError) -> String? {
         var parent: OpaquePointer?
         defer { if parent != nil { git_commit_free(parent) } }
         if let head = resolveReference(refName) {

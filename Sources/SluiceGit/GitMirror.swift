@@ -9,6 +9,9 @@ public enum GitMirror {
         "+refs/merge-requests/*/head:refs/merge-requests/*/head",
     ]
 
+    /// Sluice's refs in the watched repository: the gate notes and the promotion record.
+    static let sluiceRefspecs = ["+refs/notes/sluice:refs/notes/sluice", "+refs/sluice/*:refs/sluice/*"]
+
     /// Creates the mirror on first use, then fetches. Returns the opened mirror.
     public static func sync(url: String, into path: String, credentials: GitCredentials = GitCredentials(),
                             mergeRequests: Bool = false) throws(GitError) -> GitRepository {
@@ -45,9 +48,21 @@ public enum GitMirror {
                     }
                 }
             }
-            repository = GitRepository(owning: repo!, path: path)
+            let opened = GitRepository(owning: repo!, path: path)
+            repository = opened
             self.url = url
-            remote = try origin(of: repository)!
+            // Sluice's own refs come back too, so a fresh state folder sees the notes and the
+            // promotion record, and appends to them fast-forward (mirrors made before lacked them).
+            let configured = try origin(of: opened)!
+            var specs = git_strarray()
+            let known = git_remote_get_fetch_refspecs(&specs, configured) == 0
+                ? (0..<specs.count).compactMap { specs.strings[$0].map { String(cString: $0) } } : []
+            git_strarray_dispose(&specs)
+            git_remote_free(configured)
+            for spec in GitMirror.sluiceRefspecs where !known.contains(spec) {
+                try check("add refspec \(spec)") { git_remote_add_fetch(opened.pointer, "origin", spec) }
+            }
+            remote = try origin(of: opened)!
         }
 
         deinit { git_remote_free(remote) }

@@ -74,6 +74,15 @@ extension RunStore {
         }
     }
 
+    /// Adds a version recorded elsewhere (the promotion record in git) under its own number;
+    /// a version already known is left as it is.
+    public func importVersion(_ record: ModelVersionRecord) throws(StoreError) {
+        try write { db in
+            guard try ModelVersionRecord.fetchOne(db, key: ["model": record.model, "version": record.version]) == nil else { return }
+            try record.insert(db)
+        }
+    }
+
     /// Every model that has versions, by name.
     public func modelNames() throws(StoreError) -> [String] {
         try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT model FROM model_versions ORDER BY model") }

@@ -209,3 +209,44 @@ extension ReconcilerTests {
         #expect(!mergeRequest.contains("SLUICE_FORGE_TOKEN"))
     }
 }
+
+extension ReconcilerTests {
+    /// A fresh state folder was amnesia: it gated against nothing and promoted whatever came.
+    /// Now production is recovered from the repository's promotion record (refs/sluice/promotions).
+    @Test func aFreshStateFolderRecoversProductionFromGit() throws {
+        let repo = try ServedRepository()
+        let first = TemporaryDirectory(prefix: "sluice-state")
+        func run(_ state: TemporaryDirectory, _ extra: [String] = []) throws -> ProcessResult {
+            try ProcessRunner.run(sluice, ["run", "--repo", repo.url, "--state", state.path] + extra)
+        }
+        let c1 = try repo.commit("first model", files: Self.files())
+        #expect(try run(first).stdout.contains("version 1 is now in production"))
+        try repo.commit("better model", files: ["quality.json": GateFlowTests.quality(0.95), "data/d.csv": GateFlowTests.data(1)])
+        let better = try run(first)
+        #expect(better.stdout.contains("version 2 is now in production"), "\(better.stdout)\n\(better.stderr)")
+        let record = try repo.servedGit(["show", "refs/sluice/promotions:promotions.jsonl"])
+        #expect(record.split(separator: "\n").count == 2, "each promotion is a line in the pushed record: \(record)")
+        #expect(try repo.servedGit(["log", "--format=%s", "refs/sluice/promotions"]).contains("promote demo version 2"))
+
+        // A new replica with an empty state folder: production is version 2, not nothing.
+        let fresh = TemporaryDirectory(prefix: "sluice-state")
+        let same = try run(fresh)
+        #expect(same.status == 0, "\(same.stdout)\n\(same.stderr)")
+        #expect(same.stdout.contains("note: production of demo recovered from refs/sluice/promotions: version 2"), "\(same.stdout)")
+        #expect(same.stdout.contains("gate: report-only"), "the head is production's own model: \(same.stdout)")
+        let log = try ProcessRunner.run(sluice, ["rollback", "--list", "--model", "demo", "--repo", repo.url, "--state", fresh.path])
+        #expect(log.stdout.contains("recovered from refs/sluice/promotions"), "\(log.stdout)")
+
+        // A worse candidate is gated against the recovered production (it passes the absolute bound alone).
+        try repo.commit("worse model", files: ["quality.json": GateFlowTests.quality(0.85), "data/d.csv": GateFlowTests.data(2)])
+        let worse = try run(fresh)
+        #expect(worse.status == 1)
+        #expect(worse.stdout.contains("gate: reject"), "\(worse.stdout)")
+
+        // And an older commit is never promoted over the newer production.
+        let older = TemporaryDirectory(prefix: "sluice-state")
+        let old = try run(older, ["--commit", c1])
+        #expect(!old.stdout.contains("is now in production"), "\(old.stdout)")
+        #expect(old.stdout.contains("gate: reject") || old.stdout.contains("gate: report-only"), "\(old.stdout)")
+    }
+}

@@ -160,7 +160,7 @@ public struct GateService: Sendable {
 
         var promoted = false
         if decision.verdict == .promote, let version {
-            promoted = try promote(version, production: production, runID: runID, report: &report, now: now)
+            promoted = try promote(version, production: production, runID: runID, repository: repository, report: &report, now: now)
         }
         try save(report, runID: runID)
         return Outcome(report: report, markdown: GateReportMarkdown.render(report), version: version?.version, promoted: promoted,
@@ -168,7 +168,7 @@ public struct GateService: Sendable {
     }
 
     /// Promotes unless another run promoted in between (checked atomically by the log).
-    private func promote(_ candidate: RegisteredVersion, production: RegisteredVersion?, runID: Int64,
+    private func promote(_ candidate: RegisteredVersion, production: RegisteredVersion?, runID: Int64, repository: GitRepository,
                          report: inout GateReport, now: Double) throws -> Bool {
         try registry.setProduction(model: candidate.model, version: candidate.version)
         let entry = PromotionRecord(model: candidate.model, version: candidate.version, action: .promote, commit: candidate.commit,
@@ -180,6 +180,11 @@ public struct GateService: Sendable {
             return false
         }
         report.notes.append("promoted as version \(candidate.version)" + (production.map { " (was \($0.version))" } ?? ""))
+        do {
+            try PromotionHistory.append(PromotionHistory.Entry(entry, version: candidate), to: repository)
+        } catch {
+            report.notes.append("the promotion was not recorded in \(PromotionHistory.ref): \(error)")
+        }
         return true
     }
 

@@ -21,7 +21,7 @@ public struct Promotion: Sendable {
         /// The refs this change wrote, to push back to a remote: the notes, and the environment
         /// branch when it got a commit.
         public var refs: [String] {
-            [GitRepository.sluiceNotes] + (deployment?.commit != nil ? ["refs/heads/" + deployment!.branch] : [])
+            [GitRepository.sluiceNotes, PromotionHistory.ref] + (deployment?.commit != nil ? ["refs/heads/" + deployment!.branch] : [])
         }
     }
 
@@ -77,6 +77,7 @@ public struct Promotion: Sendable {
         guard try store.appendPromotion(entry, expectedVersion: current?.version) else {
             throw LoadError(message: "production changed while promoting; run the command again")
         }
+        try PromotionHistory.append(PromotionHistory.Entry(entry, version: version), to: repository)
         try repository.appendNote("sluice promote — model \(model) version \(version.version) by \(actor): \(reason)", to: run.commit)
         return redeploy(version, repository: repository, action: "Deploy", entry: entry)
     }
@@ -105,6 +106,7 @@ public struct Promotion: Sendable {
         guard try store.appendPromotion(entry, expectedVersion: current.version) else {
             throw LoadError(message: "production changed while rolling back; run the command again")
         }
+        try PromotionHistory.append(PromotionHistory.Entry(entry, version: registered), to: repository)
         try repository.appendNote("sluice rollback — model \(model) back to version \(target) (from \(current.version)) by \(actor): \(reason)",
                                   to: registered.commit)
         return redeploy(registered, repository: repository, action: "Roll back to", entry: entry)

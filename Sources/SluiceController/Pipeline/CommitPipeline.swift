@@ -89,6 +89,7 @@ public struct CommitPipeline: Sendable {
                 }
             }
             if outcome.promoted {
+                refs.append(PromotionHistory.ref)
                 refs += try deploy(&outcome, run: record, work: work, commit: commit)
             } else if let gateSpec = work.spec.gate, let deploy = work.spec.deploy,
                       GateService.isProductionRef(work.ref, branch: productionBranch, spec: gateSpec, repository: repository) {

@@ -57,9 +57,11 @@ public struct RunService: Sendable {
         var trainedNote: String?
         let outcome = try CommitPlanner(repository: repository).plan(revision: revision, since: since, knownCacheKeys: known, trained: { spec in
             do {
+                // The first use of production: a fresh state folder recovers it from git first.
+                if let recovered = try recoverProduction(spec: spec, repository: repository, repositoryKey: repositoryKey) { trainedNote = recovered }
                 return try trainedData(spec: spec, repositoryKey: repositoryKey)
             } catch {
-                trainedNote = "what production and earlier candidates were trained on could not be read (\(error)); datasets are compared with the base commit only"
+                trainedNote = "production and earlier candidates could not be read (\(error)); datasets are compared with the base commit only"
                 return nil
             }
         }) { spec in
@@ -87,6 +89,13 @@ public struct RunService: Sendable {
         // The run records what started it: the command, and any schedule or metric that fired.
         let cause = ([trigger] + fired.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }).joined(separator: "; ")
         return .run(try runner.enqueue(work, trigger: cause, now: PipelineRunner.now()), work)
+    }
+
+    /// The embedded registry's production, recovered from the repository's promotion record
+    /// when this state folder has none (MLflow keeps its own). Returns a note when it did.
+    func recoverProduction(spec: PipelineSpec, repository: GitRepository, repositoryKey: String) throws -> String? {
+        guard let gate = spec.gate, gate.registry != .mlflow else { return nil }
+        return try PromotionHistory.recover(model: GateService.modelName(spec, repositoryKey: repositoryKey), store: store, repository: repository)
     }
 
     /// The dataset versions the production model and every gated candidate were trained on

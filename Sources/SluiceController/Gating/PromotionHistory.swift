@@ -1,0 +1,111 @@
+import FoundationEssentials
+public import SluiceCore
+public import SluiceGit
+public import SluiceRegistry
+public import SluiceStore
+
+/// The promotion log, recorded in the watched repository too: each promotion and rollback is
+/// one commit on `refs/sluice/promotions` whose tree holds the whole log as JSON lines
+/// (`promotions.jsonl`), pushed with the notes. A new replica or a lost state folder recovers
+/// each model's production version from it before gating anything, so it neither forgets
+/// production nor promotes an older candidate over it.
+public enum PromotionHistory {
+    public static let ref = "refs/sluice/promotions"
+    static let file = "promotions.jsonl"
+
+    /// One promotion or rollback, with what the embedded registry needs to know the version again.
+    public struct Entry: Codable, Sendable, Hashable {
+        public var model: String
+        public var version: String
+        public var action: String
+        public var commit: String
+        public var previousVersion: String?
+        public var actor: String
+        public var reason: String
+        public var createdAt: Double
+        public var metrics: MetricSet
+        public var datasetVersions: [String: String]
+        public var artifactDigest: String?
+
+        public init(_ record: PromotionRecord, version registered: RegisteredVersion) {
+            model = record.model
+            version = record.version
+            action = record.action.rawValue
+            commit = record.commit
+            previousVersion = record.previousVersion
+            actor = record.actor
+            reason = record.reason
+            createdAt = record.createdAt
+            metrics = registered.metrics
+            datasetVersions = registered.datasetVersions
+            artifactDigest = registered.artifactDigest
+        }
+    }
+
+    /// Every entry, oldest first ([] when the repository has no record yet).
+    public static func entries(in repository: GitRepository) throws -> [Entry] {
+        guard let head = repository.resolveReference(ref) else { return [] }
+        guard let bytes = try repository.commit(head).contents(at: file) else { return [] }
+        var entries: [Entry] = []
+        for (n, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n").enumerated() where !line.isEmpty {
+            do { entries.append(try JSONDecoder().decode(Entry.self, from: Data(line.utf8))) } catch {
+                throw LoadError(message: "\(ref):\(file):\(n + 1): not a promotion entry: \(error)",
+                                hint: "the record is written by Sluice only; restore it from the remote's history")
+            }
+        }
+        return entries
+    }
+
+    /// Appends an entry as a new commit on the record's ref.
+    public static func append(_ entry: Entry, to repository: GitRepository) throws {
+        var lines = try entries(in: repository).map(encode)
+        lines.append(try encode(entry))
+        _ = try repository.commitFiles([(file, lines.joined(separator: "\n") + "\n")], ref: ref,
+                                       message: "\(entry.action) \(entry.model) version \(entry.version) (commit \(entry.commit.prefix(12))) by \(entry.actor): \(entry.reason)")
+    }
+
+    static func encode(_ entry: Entry) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(entry), as: UTF8.self)
+    }
+
+    /// When the store knows no promotion of `model` but the repository's record does (a fresh
+    /// state folder, a new replica), imports the record: its versions into the embedded
+    /// registry and its entries into the promotion log. Returns what was recovered, for a note.
+    public static func recover(model: String, store: RunStore, repository: GitRepository) throws -> String? {
+        guard try store.promotions(model: model).isEmpty else { return nil }
+        let entries = try entries(in: repository).filter { $0.model == model }
+        guard let last = entries.last else { return nil }
+        var current: String?
+        for e in entries {
+            try store.importVersion(ModelVersionRecord(model: model, version: e.version, commit: e.commit, runId: nil,
+                                                       metrics: metricsJSON(e.metrics), datasetVersions: try encodeMap(e.datasetVersions),
+                                                       artifactDigest: e.artifactDigest, createdAt: e.createdAt))
+            let record = PromotionRecord(model: model, version: e.version, action: e.action == "rollback" ? .rollback : .promote, commit: e.commit,
+                                         runId: nil, previousVersion: e.previousVersion, actor: "\(e.actor) (recovered from \(ref))",
+                                         reason: e.reason, createdAt: e.createdAt)
+            guard try store.appendPromotion(record, expectedVersion: current) else {
+                throw LoadError(message: "the promotion log of \(model) changed while it was being recovered from \(ref); run again")
+            }
+            current = e.version
+        }
+        return "production of \(model) recovered from \(ref): version \(last.version) (commit \(last.commit.prefix(12)), \(entries.count) entries)"
+    }
+
+    /// A metrics file's JSON for a metric set (flattened keys stay flattened, slices under `slices`).
+    static func metricsJSON(_ metrics: MetricSet) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let values = String(decoding: try encoder.encode(metrics.values), as: UTF8.self)
+        guard !metrics.slices.isEmpty else { return values }
+        let slices = String(decoding: try encoder.encode(metrics.slices), as: UTF8.self)
+        return values == "{}" ? "{\"slices\":\(slices)}" : String(values.dropLast()) + ",\"slices\":\(slices)}"
+    }
+
+    static func encodeMap(_ map: [String: String]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(map), as: UTF8.self)
+    }
+}
