@@ -11,6 +11,9 @@ Test hooks (not Kubernetes API):
   POST /_emulator/fail/<ns>/<name> the next rollouts of that workload never become healthy
   POST /_emulator/deny/<verb>/<resource>   answer 403 for that verb
   POST /_emulator/flaky/<n>        answer the next n API requests 429 (Retry-After: 1) then 503, alternately
+  POST /_emulator/stall            hold every non-dry-run PATCH (apply) until /_emulator/release: a deploy
+                                   caught mid-way, for kill -9 tests
+  POST /_emulator/release          let held and later applies through
 A container image containing "fail-rollout" also fails its rollout.
 
 The bearer token `expired` is answered 401, as an API server answers an expired token.
@@ -61,6 +64,9 @@ revision = [100]
 stats = {"requests": 0, "by_verb": {}}
 failing = set()     # (namespace, name)
 flaky = [0]         # API requests still to answer with 429/503
+applies_open = threading.Event()   # cleared by /_emulator/stall: applies wait for /_emulator/release
+applies_open.set()
+stalled = [0]       # applies waiting now
 denied = set()      # (verb, resource)
 ROLLOUT_DELAY = 0.3
 
@@ -385,6 +391,17 @@ class Handler(BaseHTTPRequestHandler):
             if parts[1] == "flaky":
                 flaky[0] = int(parts[2])
                 return self.send_json(200, {})
+            if parts[1] == "stall":
+                applies_open.clear()
+                return self.send_json(200, {})
+            if parts[1] == "release":
+                applies_open.set()
+                return self.send_json(200, {})
+        if self.command == "PATCH" and q.get("dryRun") != "All" and not applies_open.is_set():
+            with lock:
+                stalled[0] += 1
+                stats["stalled"] = stalled[0]
+            applies_open.wait()
         if flaky[0] > 0:
             flaky[0] -= 1
             stats["refused"] = stats.get("refused", 0) + 1

@@ -73,8 +73,8 @@ extension SpecDecoder {
             switch key {
             case "interval":
                 guard let text = reader.string(value, what: "'sync.interval'") else { continue }
-                if let seconds = DurationText.seconds(text), seconds >= 10 { sync.intervalSeconds = seconds } else {
-                    reader.error(value, "'\(text)' is not a duration of at least 10s", hint: "write e.g. 5m, 1h")
+                if let seconds = DurationText.seconds(text), seconds >= 1 { sync.intervalSeconds = seconds } else {
+                    reader.error(value, "'\(text)' is not a duration of at least 1s", hint: "write e.g. 5m, 1h")
                 }
             case "selfHeal":
                 if let b = reader.bool(value, what: "'sync.selfHeal'") { sync.selfHeal = b }
