@@ -103,6 +103,12 @@ struct Deploy: AsyncParsableCommand {
                                                                dryRun: dryRun, wait: !noWait) else {
                 throw LoadError(message: "\(CommitPlanner.specFile) of version \(version.version) has no 'deploy' section")
             }
+            if global.format == .json {
+                try Output.json(DeployJSON(model: version.model, version: version.version, dryRun: dryRun, result: result))
+                if !dryRun, result.commit != nil { context.registry.push(["refs/heads/" + result.branch], global) }
+                if result.healthy == false { throw ExitCode(1) }
+                return
+            }
             DiffCommand.print(result.changes)
             if result.branch.hasPrefix("kubernetes"), result.healthy == nil, !dryRun {
                 Output.out("applied \(version.model) version \(version.version) to \(result.branch) (not waiting for health)")
@@ -126,6 +132,20 @@ struct Deploy: AsyncParsableCommand {
     }
 }
 
+/// `sluice deploy --format json`.
+struct DeployJSON: Encodable {
+    var model: String
+    var version: String
+    var dryRun: Bool
+    var result: DeployService.Result
+}
+
+/// `sluice diff --format json`: the changed objects' diff lines.
+struct DiffJSON: Encodable {
+    var inSync: Bool
+    var changes: [String]
+}
+
 struct DiffCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
@@ -147,7 +167,11 @@ struct DiffCommand: AsyncParsableCommand {
         } catch {
             throw Output.fail(error)
         }
-        Self.print(changes)
+        if global.format == .json {
+            try Output.json(DiffJSON(inSync: changes.isEmpty, changes: changes))
+        } else {
+            Self.print(changes)
+        }
         if !changes.isEmpty { throw ExitCode(1) }
     }
 

@@ -5,10 +5,19 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
-/// Options every command takes (see DESIGN.md, "The command line").
+/// Options every command takes: the repository, the state folder and the output format.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: "Repository: a local path or a URL (default: the current directory).")
-    var repo: String = "."
+    @Option(name: .customLong("repo"), help: """
+        Repository: a local path or a URL (default: the current directory). To read a controller's runs, \
+        give its --state and the repository's url exactly as its configuration spells it.
+        """)
+    var repoOption: String?
+
+    /// The repository, `.` when not given.
+    var repo: String { repoOption ?? "." }
+
+    /// The runs' repository key when --repo was given (then `last` means that repository's newest run).
+    var givenRepositoryKey: String? { repoOption.map(Plan.stateLocation) }
 
     @Option(help: "State directory (default: $SLUICE_STATE, else ~/.sluice).")
     var state: String?

@@ -27,7 +27,7 @@ struct Logs: AsyncParsableCommand {
         let record: RunRecord
         do {
             store = try RunStore(stateDirectory: global.stateDirectory)
-            guard let found = try Self.find(run, in: store) else {
+            guard let found = try Self.find(run, in: store, repository: global.givenRepositoryKey) else {
                 throw ValidationError("no run '\(run)' in \(global.stateDirectory); see `sluice runs`")
             }
             record = found
@@ -49,7 +49,12 @@ struct Logs: AsyncParsableCommand {
                 let bytes = [UInt8](data)[start...]
                 guard let lastNewline = bytes.lastIndex(of: 10) else { continue }
                 for line in bytes[start...lastNewline].split(separator: 10, omittingEmptySubsequences: false).dropLast() {
-                    Output.out((prefix ? "\(s.stage) | " : "") + String(decoding: line, as: UTF8.self))
+                    let text = String(decoding: line, as: UTF8.self)
+                    if global.format == .json {
+                        try Output.jsonLine(["run": String(record.id!), "stage": s.stage, "line": text])
+                    } else {
+                        Output.out((prefix ? "\(s.stage) | " : "") + text)
+                    }
                 }
                 offsets[s.stage] = lastNewline + 1
             }
@@ -58,8 +63,9 @@ struct Logs: AsyncParsableCommand {
         }
     }
 
-    static func find(_ id: String, in store: RunStore) throws -> RunRecord? {
-        if id == "last" { return try store.runs(limit: 1).first }
+    /// A run by id, or `last`: the newest run (of `repository` when given).
+    static func find(_ id: String, in store: RunStore, repository: String?) throws -> RunRecord? {
+        if id == "last" { return try store.runs(repository: repository, limit: 1).first }
         guard let n = Int64(id) else { return nil }
         return try store.run(n)
     }

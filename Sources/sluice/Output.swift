@@ -7,7 +7,7 @@ import SluiceCore
 import Glibc
 #endif
 
-/// Writing to the terminal and turning failures into DESIGN.md's exit codes:
+/// Writing to the terminal and turning failures into the documented exit codes:
 /// 0 success, 1 failure / rejected, 2 could not do the work.
 enum Output {
     static func out(_ text: String) { print(text) }
@@ -27,6 +27,13 @@ enum Output {
     static func json<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// One JSON object on one line (JSON lines, for streams such as `logs --follow`).
+    static func jsonLine<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 

@@ -54,9 +54,18 @@ struct RegistryContext {
         }
     }
 
-    /// Reports what happened to the environment and pushes what changed.
-    func finish(_ change: Promotion.Change, _ global: GlobalOptions) {
-        if let d = change.deployment {
+    /// What a promotion or rollback did, for `--format json`.
+    struct ChangeJSON: Encodable {
+        var entry: PromotionRecord
+        var deployment: DeployService.Result?
+        var deployProblem: String?
+    }
+
+    /// Reports what happened to the environment (text, or JSON with the log entry) and pushes what changed.
+    func finish(_ change: Promotion.Change, _ global: GlobalOptions) throws {
+        if global.format == .json {
+            try Output.json(ChangeJSON(entry: change.entry, deployment: change.deployment, deployProblem: change.deployProblem))
+        } else if let d = change.deployment {
             if d.branch.hasPrefix("kubernetes") {
                 Output.out("deploy: \(d.branch): \(d.changes.filter { !$0.hasPrefix(" ") }.count) objects changed, " + (d.healthy == true ? "healthy" : "NOT healthy: \(d.failure ?? "")"))
             } else {
@@ -86,8 +95,10 @@ struct Promote: AsyncParsableCommand {
             let context = try RegistryContext(global, model: change.model)
             let result = try context.promotion.promote(runID: run, model: context.model, actor: change.who, reason: change.reason,
                                                        repository: context.repository)
-            Output.out("\(context.model) version \(result.entry.version) is in production (was \(result.entry.previousVersion ?? "none")); logged: \(change.reason)")
-            context.finish(result, global)
+            if global.format == .text {
+                Output.out("\(context.model) version \(result.entry.version) is in production (was \(result.entry.previousVersion ?? "none")); logged: \(change.reason)")
+            }
+            try context.finish(result, global)
         } catch {
             throw Output.fail(error)
         }
@@ -132,8 +143,10 @@ struct Rollback: AsyncParsableCommand {
             guard let reason else { throw LoadError(message: "--reason is required: say why you roll back") }
             let result = try context.promotion.rollback(model: context.model, to: to, actor: actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown",
                                                         reason: reason, repository: context.repository)
-            Output.out("\(context.model) rolled back to version \(result.entry.version) (from \(result.entry.previousVersion ?? "?")); logged: \(reason)")
-            context.finish(result, global)
+            if global.format == .text {
+                Output.out("\(context.model) rolled back to version \(result.entry.version) (from \(result.entry.previousVersion ?? "?")); logged: \(reason)")
+            }
+            try context.finish(result, global)
         } catch {
             throw Output.fail(error)
         }

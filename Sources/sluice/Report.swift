@@ -19,7 +19,7 @@ struct Report: AsyncParsableCommand {
         let report: GateReport
         do {
             let store = try RunStore(stateDirectory: global.stateDirectory)
-            guard let record = try Logs.find(run, in: store) else {
+            guard let record = try Logs.find(run, in: store, repository: global.givenRepositoryKey) else {
                 throw LoadError(message: "no run '\(run)' in \(global.stateDirectory); see `sluice runs`")
             }
             guard let stored = try GateService.report(in: try store.reports(of: record.id!)) else {

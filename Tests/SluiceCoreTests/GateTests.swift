@@ -1,7 +1,7 @@
 import Testing
 @testable import SluiceCore
 
-/// Pins the gate semantics written in DESIGN.md.
+/// Pins the gate semantics written in the README ("The gate, the model registry and merge requests").
 @Suite struct GateTests {
     static let here = SourceLocation(file: "policy.yaml", line: 1, column: 1)
 

@@ -23,7 +23,7 @@ public struct DeployService: Sendable {
         ManifestDiff.lines(current: repository.files(onBranch: Self.branch(for: deploy)), next: files)
     }
 
-    public struct Result: Sendable {
+    public struct Result: Sendable, Codable {
         /// The environment branch, or `kubernetes` (context name after a colon).
         public var branch: String
         /// The new commit on the environment branch, nil when it already held these manifests.
