@@ -322,3 +322,33 @@ extension ReconcilerTests {
         withExtendedLifetime(watch) {}
     }
 }
+
+extension ReconcilerTests {
+    /// Symptom 6: during SIGTERM's grace period the HTTP server stopped answering.
+    @Test func theServerAnswersWhilePipelinesDrain() throws {
+        let repo = try TestRepository()
+        let scratch = TemporaryDirectory(prefix: "sluice-drain")
+        let started = scratch.path + "/started", release = scratch.path + "/release"
+        try repo.commit("slow", files: ["sluice.yaml": """
+            version: 1
+            stages:
+              slow: { run: "touch \(started); while [ ! -e \(release) ]; do sleep 0.1; done" }
+            """])
+        let dir = TemporaryDirectory(prefix: "sluice-controller")
+        let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1m\nrepositories:\n  - { name: slow, url: \(repo.path) }\n")
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", dir.path + "/state", "--grace", "60"],
+                                          readyPrefix: "sluice: listening on 127.0.0.1:")
+        let base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
+        try waitUntil("the stage to start") { FileManager.default.fileExists(atPath: started) }
+        kill(watch.pid, SIGTERM)
+        try waitUntil("/readyz to say draining") { try curl(base + "/readyz").hasPrefix("not ready: draining") }
+        #expect(try curl(base + "/healthz") == "ok\n", "the server still answers during the grace period")
+        #expect(try curl(base + "/metrics").contains("sluice_repository_healthy{repository=\"slow\"} 1"))
+        FileManager.default.createFile(atPath: release, contents: nil)
+        var status: Int32 = 0
+        waitpid(watch.pid, &status, 0)
+        #expect((status & 0x7f) == 0 && (status >> 8) & 0xff == 0, "exit 0 after the pipeline finished (status \(status))")
+        let runs = try ProcessRunner.run(sluice, ["runs", "--repo", repo.path, "--state", dir.path + "/state"]).stdout
+        #expect(runs.contains("succeeded"), "the running pipeline finished within the grace period: \(runs)")
+    }
+}
