@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+public import Prometheus
 import HTTPTypes
 public import SluiceController
 public import SluiceStore
@@ -29,11 +30,9 @@ public struct ControllerServer: Sendable {
     }
 
     final class WebhookCounts: Sendable {
-        let counts = Mutex<[String: Int]>([:])
         /// Deliveries accepted in the current second (the flood guard).
         let window = Mutex<(second: Int, count: Int)>((0, 0))
-        func add(_ result: String) { counts.withLock { $0[result, default: 0] += 1 } }
-        var snapshot: [String: Int] { counts.withLock { $0 } }
+        func add(_ result: String) { ControllerMetrics.webhook(result: result) }
         func admit(limit: Int) -> Bool {
             let second = Int(Date().timeIntervalSince1970)
             return window.withLock { w in
@@ -47,11 +46,14 @@ public struct ControllerServer: Sendable {
 
     /// The bearer token actions need; nil: the server is read-only.
     public let actionToken: String?
+    /// Where swift-metrics reports to (the Prometheus backend `/metrics` renders).
+    public let metrics: PrometheusCollectorRegistry
 
     /// - Parameter secrets: repository name -> webhook secret (from the configured environment variables).
     public init(watchers: [String: RepositoryWatcher], secrets: [String: String], store: RunStore, queueLimit: Int,
-                leadership: Leadership = Leadership(), actionToken: String? = nil) {
+                leadership: Leadership = Leadership(), actionToken: String? = nil, metrics: PrometheusCollectorRegistry) {
         self.actionToken = actionToken
+        self.metrics = metrics
         self.leadership = leadership
         self.watchers = watchers
         self.secrets = secrets
@@ -61,6 +63,8 @@ public struct ControllerServer: Sendable {
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
+        // HTTP request counts and durations (hb_requests, hb_request_duration), through swift-metrics.
+        router.middlewares.add(MetricsMiddleware())
         router.get("healthz") { _, _ in "ok\n" }
         router.get("readyz") { _, _ -> Response in
             // Ready is the replica's: a repository that is not Ready is listed, but does not take
@@ -75,10 +79,9 @@ public struct ControllerServer: Sendable {
             return Self.text(l.ready ? .ok : .serviceUnavailable, text)
         }
         router.get("metrics") { _, _ -> Response in
-            var health: [(String, RepositoryWatcher.Health)] = []
-            for (name, w) in self.watchers.sorted(by: { $0.key < $1.key }) { health.append((name, await w.health)) }
-            let text = MetricsText.render(store: self.store, health: health, webhooks: self.webhookCounts.snapshot)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
+            var bytes: [UInt8] = []
+            self.metrics.emit(into: &bytes)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         router.post("webhooks/:repository") { request, context -> Response in
             var request = request

@@ -2,6 +2,8 @@ import ArgumentParser
 import FoundationEssentials
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import SluiceController
 import SluiceCore
@@ -40,6 +42,11 @@ struct Watch: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         LogOutput.bootstrap(format: logFormat, environment: environment)
+        let metrics = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: metrics)
+        factory.defaultValueHistogramBuckets = ControllerMetrics.durationBuckets
+        factory.valueHistogramBuckets["sluice_commit_to_deployed_seconds"] = ControllerMetrics.latencyBuckets
+        MetricsSystem.bootstrap(factory)
         let settings: ControllerConfig
         var secrets: [String: String] = [:]
         var actionToken: String?
@@ -110,7 +117,7 @@ struct Watch: AsyncParsableCommand {
         }
         let electing = election
         let server = ControllerServer(watchers: watchers, secrets: secrets, store: service.store, queueLimit: settings.queueLimit,
-                                      leadership: leadership, actionToken: actionToken)
+                                      leadership: leadership, actionToken: actionToken, metrics: metrics)
         let colon = settings.listen.lastIndex(of: ":")!
         let host = String(settings.listen[..<colon]), port = Int(settings.listen[settings.listen.index(after: colon)...])!
         let app = Application(

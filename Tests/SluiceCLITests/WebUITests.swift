@@ -50,9 +50,14 @@ import SluiceTestSupport
             let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
             #expect(size > 10_000, "screenshot of \(path) is \(size) bytes")
         }
+        // The controller's own reconcile of the head: production's model already, so report-only.
+        try waitUntil("the controller's verdict") {
+            try ProcessRunner.run("curl", ["-s", base + "/metrics"]).stdout.contains("sluice_gate_verdicts_total{decision=\"report-only\"} 1")
+        }
         let metrics = try ProcessRunner.run("curl", ["-s", base + "/metrics"]).stdout
-        #expect(metrics.contains("sluice_gate_verdicts_total{decision=\"promote\"} 2"))
-        #expect(metrics.contains("sluice_promotions_total{model=\"demo\",action=\"promote\"} 2"))
+        #expect(metrics.contains("sluice_pipeline_runs_total{repository=\"demo\",result=\"succeeded\"} 1"))
+        #expect(metrics.contains("hb_requests{http_route=\"/runs/:id\",http_request_method=\"GET\",http_response_status_code=\"200\"}"),
+                "HTTP request metrics from Hummingbird's middleware: \(metrics)")
         withExtendedLifetime(watch) {}
     }
 }

@@ -50,6 +50,24 @@ public struct Environments: Sendable {
     /// - Parameter wait: on Kubernetes, wait for the rollout to become healthy (default).
     public func write(_ objects: [ManifestObject], deploy: DeploySpec, facts: DeployFacts, repository: GitRepository, action: String,
                       dryRun: Bool, wait: Bool = true, progress: (String) -> Void = { _ in }) throws -> DeployService.Result {
+        if dryRun { return try apply(objects, deploy: deploy, facts: facts, repository: repository, action: action, dryRun: true, wait: wait, progress: progress) }
+        // Every deploy (promotion, rollback, self-heal, `sluice deploy`) is counted here.
+        let started = Date().timeIntervalSince1970
+        let committed = try repository.commit(facts.commit).time
+        do {
+            let result = try apply(objects, deploy: deploy, facts: facts, repository: repository, action: action, dryRun: false, wait: wait, progress: progress)
+            let now = Date().timeIntervalSince1970
+            ControllerMetrics.deploy(environment: deploy.environment, succeeded: result.healthy != false, seconds: now - started,
+                                     commitToDeployed: now - Double(committed))
+            return result
+        } catch {
+            ControllerMetrics.deploy(environment: deploy.environment, succeeded: false, seconds: Date().timeIntervalSince1970 - started, commitToDeployed: nil)
+            throw error
+        }
+    }
+
+    private func apply(_ objects: [ManifestObject], deploy: DeploySpec, facts: DeployFacts, repository: GitRepository, action: String,
+                       dryRun: Bool, wait: Bool, progress: (String) -> Void) throws -> DeployService.Result {
         switch deploy.target {
         case .branch:
             let files = try ManifestRenderer.files(objects)

@@ -180,6 +180,7 @@ public struct GateService: Sendable {
             return false
         }
         report.notes.append("promoted as version \(candidate.version)" + (production.map { " (was \($0.version))" } ?? ""))
+        ControllerMetrics.promotion(model: candidate.model, action: "promote")
         do {
             try PromotionHistory.append(PromotionHistory.Entry(entry, version: candidate), to: repository)
         } catch {

@@ -77,6 +77,7 @@ public struct Promotion: Sendable {
         guard try store.appendPromotion(entry, expectedVersion: current?.version) else {
             throw LoadError(message: "production changed while promoting; run the command again")
         }
+        ControllerMetrics.promotion(model: model, action: "promote")
         try PromotionHistory.append(PromotionHistory.Entry(entry, version: version), to: repository)
         try repository.appendNote("sluice promote — model \(model) version \(version.version) by \(actor): \(reason)", to: run.commit)
         return redeploy(version, repository: repository, action: "Deploy", entry: entry)
@@ -106,6 +107,7 @@ public struct Promotion: Sendable {
         guard try store.appendPromotion(entry, expectedVersion: current.version) else {
             throw LoadError(message: "production changed while rolling back; run the command again")
         }
+        ControllerMetrics.promotion(model: model, action: "rollback")
         try PromotionHistory.append(PromotionHistory.Entry(entry, version: registered), to: repository)
         try repository.appendNote("sluice rollback — model \(model) back to version \(target) (from \(current.version)) by \(actor): \(reason)",
                                   to: registered.commit)

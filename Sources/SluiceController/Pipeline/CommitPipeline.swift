@@ -75,7 +75,10 @@ public struct CommitPipeline: Sendable {
                 try store.setRunStatus(runID, .failed, at: PipelineRunner.now(),
                                        message: "the gate could not be evaluated: \(error) (nothing was promoted; fix it and re-run)")
             }
-            if let verdict { try store.setVerdict(runID, verdict) }
+            if let verdict {
+                try store.setVerdict(runID, verdict)
+                ControllerMetrics.verdict(verdict)
+            }
         }
 
         var refs: [String] = []

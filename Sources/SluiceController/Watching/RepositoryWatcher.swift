@@ -104,7 +104,9 @@ public actor RepositoryWatcher {
     func setCondition(_ kind: Condition.Kind, _ status: Condition.Status, reason: String, message: String, environment name: String? = nil) {
         let now = PipelineRunner.now()
         var conditions = name.map { health.environments[$0] ?? Conditions() } ?? health.conditions
+        let before = conditions[kind]
         if let changed = conditions.set(kind, status, reason: reason, message: message, at: now) {
+            ControllerMetrics.condition(repository: repository.name, environment: name ?? "", changed, replacing: before)
             var metadata: Logger.Metadata = ["condition": .string(kind.rawValue), "status": .string(changed.status.rawValue), "reason": .string(reason)]
             if let name { metadata["environment"] = .string(name) }
             log.log(level: status == .false ? .warning : .info, "condition \(kind.rawValue)=\(status.rawValue): \(message)", metadata: metadata)
@@ -116,9 +118,11 @@ public actor RepositoryWatcher {
     private func updateReady(now: Double) {
         var all = health.conditions
         for (_, env) in health.environments { for c in env.all where c.kind != .ready { all.set(c.kind, c.status, reason: c.reason, message: c.message, at: c.transitionTime) } }
-        let ready = all.updateReady(at: now)
+        let ready = all.updateReady(at: now, required: [.fetched, .specValid])
         if let ready = ready ?? all[.ready] {
-            if health.conditions.set(.ready, ready.status, reason: ready.reason, message: ready.message, at: now) != nil {
+            let before = health.conditions[.ready]
+            if let changed = health.conditions.set(.ready, ready.status, reason: ready.reason, message: ready.message, at: now) {
+                ControllerMetrics.condition(repository: repository.name, environment: "", changed, replacing: before)
                 log.log(level: ready.status == .true ? .info : .warning, "condition Ready=\(ready.status.rawValue): \(ready.message)",
                         metadata: ["condition": "Ready", "status": .string(ready.status.rawValue), "reason": .string(ready.reason)])
             }
@@ -126,6 +130,8 @@ public actor RepositoryWatcher {
         health.healthy = health.conditions[.fetched]?.status != .false && health.conditions[.specValid]?.status != .false
         health.reason = health.healthy ? nil : [health.conditions[.fetched], health.conditions[.specValid]].compactMap { $0 }
             .first { $0.status == .false }?.message
+        ControllerMetrics.poll(repository: repository.name, healthy: health.healthy, consecutiveFailures: health.consecutiveFailures,
+                               lastSuccess: health.lastSuccessfulPoll)
         do {
             try service.store.saveConditions(health.conditions, repository: repository.url)
             for (name, env) in health.environments { try service.store.saveConditions(env, repository: repository.url, environment: name) }
@@ -284,10 +290,15 @@ public actor RepositoryWatcher {
         let pipeline = CommitPipeline(service: service, repository: git, notifier: notifier(for: ref, log: log), productionBranch: repository.branch,
                                       publisher: RepositorySource.isRemote(repository.url) ? Publisher(url: repository.url, environment: environment) : nil,
                                       progress: { runLog.info("deploy: \($0)") })
-        let outcome = try await pipeline.execute(record, work: work) { [weak self] in
+        let outcome = try await pipeline.execute(record, work: work, events: { event in
+            if case .stageFinished(_, let status, _, let seconds) = event {
+                ControllerMetrics.stageFinished(status: status.rawValue, seconds: seconds, cached: status == .cached)
+            }
+        }) { [weak self] in
             await self?.isDraining == true ? "the controller stopped before it finished (a restart runs it again)" : "superseded by a newer commit on \(ref)"
         }
         for warning in outcome.warnings { log.warning("\(warning)") }
+        ControllerMetrics.runFinished(repository: repository.name, status: outcome.status.rawValue)
         log.log(level: outcome.status == .succeeded ? .info : .warning, "run \(outcome.status.rawValue)\(outcome.run.message.map { ": \($0)" } ?? "")",
                 metadata: ["status": .string(outcome.status.rawValue)])
         if let gate = outcome.gate {

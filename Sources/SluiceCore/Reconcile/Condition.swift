@@ -76,12 +76,15 @@ public struct Conditions: Hashable, Sendable, Codable {
 
     public mutating func remove(_ kind: Condition.Kind) { all.removeAll { $0.kind == kind } }
 
-    /// `Ready` from the others: true when every other condition is true; else false with the
-    /// first one that is not, as `Ready`'s reason and message.
+    /// `Ready` from the others: false with the first condition that is not true (its reason and
+    /// message); unknown while one of `required` has not been observed yet; else true.
     @discardableResult
-    public mutating func updateReady(at time: Double) -> Condition? {
+    public mutating func updateReady(at time: Double, required: [Condition.Kind] = []) -> Condition? {
         if let bad = all.first(where: { $0.kind != .ready && $0.status != .true }) {
-            return set(.ready, .false, reason: bad.reason, message: "\(bad.kind.rawValue): \(bad.message)", at: time)
+            return set(.ready, bad.status == .unknown ? .unknown : .false, reason: bad.reason, message: "\(bad.kind.rawValue): \(bad.message)", at: time)
+        }
+        if let missing = required.first(where: { self[$0] == nil }) {
+            return set(.ready, .unknown, reason: "Reconciling", message: "\(missing.rawValue) not observed yet", at: time)
         }
         return set(.ready, .true, reason: "Reconciled", message: "the repository is reconciled", at: time)
     }
