@@ -41,7 +41,8 @@ enum Pages {
     /// A run: stages (states, durations), each stage's log tail, the gate report and the manifest diff.
     /// - Parameter actions: the server takes actions (a token is configured): show how.
     static func run(_ run: RunRecord, stages: [StageResultRecord], reports: [ReportRecord], actions: Bool = false) -> String {
-        var body = "<h1>Run \(run.id!) <span class=\"\(run.status.rawValue)\">\(run.status.rawValue)</span></h1>"
+        var body = "<h1>Run \(run.id!) <span class=\"\(run.status.rawValue)\">\(run.status.rawValue)</span>"
+            + (run.verdict.map { " · verdict <span class=\"\(verdictClass($0))\">\(escape($0))</span>" } ?? "") + "</h1>"
         body += "<p>\(escape(run.repository)) · commit <code>\(run.commit.prefix(12))</code> · \(escape(run.ref ?? "")) · \(escape(run.trigger))</p>"
         if let message = run.message { body += "<p>\(escape(message))</p>" }
         body += "<table><tr><th>Stage</th><th>State</th><th>Time</th><th>Detail</th></tr>"
