@@ -352,3 +352,20 @@ extension ReconcilerTests {
         #expect(runs.contains("succeeded"), "the running pipeline finished within the grace period: \(runs)")
     }
 }
+
+extension ReconcilerTests {
+    /// Point 8: a controller tracking `branch: release` (no `gate.branch`) never promoted,
+    /// because the gate took the repository's default branch as the production branch.
+    @Test func theControllersBranchIsTheProductionBranch() throws {
+        let repo = try TestRepository()
+        try repo.commit("model", files: Self.files())
+        try repo.git(["checkout", "-q", "-b", "release"])
+        try repo.commit("release it", files: ["quality.json": GateFlowTests.quality(0.91)])
+        try repo.git(["checkout", "-q", "main"])
+        let dir = TemporaryDirectory(prefix: "sluice-controller")
+        let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1s\nrepositories:\n  - { name: iris, url: \(repo.path), branch: release, merge-requests: false }\n")
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", dir.path + "/state"], readyPrefix: "sluice: listening on 127.0.0.1:")
+        try waitUntil("release promoted") { try runs(dir.path + "/state", repo.path).first?["verdict"] as? String == "promote" }
+        withExtendedLifetime(watch) {}
+    }
+}
