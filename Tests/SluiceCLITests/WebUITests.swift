@@ -56,7 +56,7 @@ import SluiceTestSupport
         }
         let metrics = try ProcessRunner.run("curl", ["-s", base + "/metrics"]).stdout
         #expect(metrics.contains("sluice_pipeline_runs_total{repository=\"demo\",result=\"succeeded\"} 1"))
-        #expect(metrics.contains("hb_requests{http_route=\"/runs/:id\",http_request_method=\"GET\",http_response_status_code=\"200\"}"),
+        #expect(metrics.contains("hb_requests{http_route=\"/runs/{id}\",http_request_method=\"GET\",http_response_status_code=\"200\"}"),
                 "HTTP request metrics from Hummingbird's middleware: \(metrics)")
         withExtendedLifetime(watch) {}
     }
