@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import SluiceTestSupport
 
@@ -366,6 +367,67 @@ extension ReconcilerTests {
         let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1s\nrepositories:\n  - { name: iris, url: \(repo.path), branch: release, merge-requests: false }\n")
         let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", dir.path + "/state"], readyPrefix: "sluice: listening on 127.0.0.1:")
         try waitUntil("release promoted") { try runs(dir.path + "/state", repo.path).first?["verdict"] as? String == "promote" }
+        withExtendedLifetime(watch) {}
+    }
+}
+
+extension ReconcilerTests {
+    /// Symptom 7: two processes opening a new state folder at once could fail with
+    /// "table runs already exists". Migrations now run under a lock.
+    @Test func processesOpeningOneNewStateFolderAtOnceAllSucceed() throws {
+        let repo = try TestRepository()
+        try repo.commit("one", files: ["sluice.yaml": "version: 1\nstages:\n  a: { run: \"true\" }\n"])
+        for _ in 0..<3 {
+            let state = TemporaryDirectory(prefix: "sluice-state")
+            let group = DispatchGroup()
+            let results = Mutex<[ProcessResult]>([])
+            for _ in 0..<8 {
+                group.enter()
+                DispatchQueue.global().async {
+                    defer { group.leave() }
+                    if let r = try? ProcessRunner.run(sluice, ["runs", "--repo", repo.path, "--state", state.path]) { results.withLock { $0.append(r) } }
+                }
+            }
+            group.wait()
+            let all = results.withLock { $0 }
+            #expect(all.count == 8)
+            for r in all { #expect(r.status == 0, "\(r.stderr)") }
+        }
+    }
+
+    /// An invalid `sluice.yaml` on a merge request: a failing status and a comment with every located error.
+    @Test func aMergeRequestWithAnInvalidSpecFailsWithItsErrors() throws {
+        let fake = try ForgeFake()
+        let repo = try TestRepository()
+        try repo.commit("model", files: Self.files())
+        let broken = Self.spec.replacingOccurrences(of: "    outputs: [model/]", with: "    outputs: [model/]\n    timout: 5m")
+        let head = try repo.commit("typo", files: ["sluice.yaml": broken])
+        try repo.git(["update-ref", "refs/pull/3/head", head])
+        try repo.git(["reset", "-q", "--hard", "HEAD~1"])
+        let dir = TemporaryDirectory(prefix: "sluice-controller")
+        let config = dir.write("controller.yaml", """
+            listen: 127.0.0.1:0
+            interval: 1s
+            repositories:
+              - name: iris
+                url: \(repo.path)
+                forge: { kind: github, project: acme/iris, api: \(fake.api("github")), token-env: SLUICE_TEST_FORGE_TOKEN }
+            """)
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", dir.path + "/state"], readyPrefix: "sluice: listening on 127.0.0.1:",
+                                          environment: ["SLUICE_TEST_FORGE_TOKEN": "forge-token-123456"])
+        try waitUntil("the failing status") { try fake.statuses("github", commit: head).compactMap { $0["state"] as? String } == ["failure"] }
+        let comment = try fake.comments("github", mergeRequest: 3).first?["body"] as? String ?? ""
+        #expect(comment.contains("sluice.yaml is invalid"), "\(comment)")
+        #expect(comment.contains("unknown key 'timout'"), "\(comment)")
+        // Two more polls later it was reported once, not again on every poll.
+        let base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
+        func lastPoll() throws -> Double {
+            let line = try curl(base + "/metrics").split(separator: "\n").first { $0.hasPrefix("sluice_last_successful_poll_timestamp_seconds{") }
+            return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
+        }
+        let seen = try lastPoll()
+        try waitUntil("two more polls") { try lastPoll() >= seen + 2 }
+        #expect(try fake.statuses("github", commit: head).count == 1)
         withExtendedLifetime(watch) {}
     }
 }
