@@ -230,3 +230,23 @@ extension ReconcilerTests {
         withExtendedLifetime(watch) {}
     }
 }
+
+extension ReconcilerTests {
+    /// Point 8: a docs-only commit after a rejected candidate registered the same artifact again
+    /// as a new model version, with a new "reject" note.
+    @Test func aDocsOnlyCommitAfterARejectionRegistersNothing() throws {
+        let repo = try TestRepository()
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        func run() throws -> ProcessResult { try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path]) }
+        try repo.commit("model", files: Self.files())
+        #expect(try run().status == 0)
+        try repo.commit("worse", files: ["quality.json": GateFlowTests.quality(0.7), "data/d.csv": GateFlowTests.data(4)])
+        #expect(try run().stdout.contains("gate: reject"))
+        let docs = try repo.commit("docs", files: ["README.md": "docs\n"])
+        let again = try run()
+        #expect(again.stdout.contains("gate: report-only"), "\(again.stdout)")
+        let report = try self.report(3, state: state.path, repo: repo.path)
+        #expect((report["notes"] as? [String])?.contains { $0.contains("run 2 already gated this model") && $0.contains("reject") } == true, "\(report["notes"] ?? "")")
+        #expect((try? repo.git(["notes", "--ref=sluice", "show", docs])) == nil, "no new note")
+    }
+}
