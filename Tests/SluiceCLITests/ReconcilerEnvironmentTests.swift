@@ -11,13 +11,6 @@ extension ReconcilerTests {
         return files
     }
 
-    func controller(_ repo: ServedRepository, _ k: KubeEmulator, _ dir: TemporaryDirectory) throws -> (BackgroundProcess, String) {
-        let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1s\nrepositories:\n  - { name: iris, url: \(repo.url), merge-requests: false }\n")
-        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", dir.path + "/state"], readyPrefix: "sluice: listening on 127.0.0.1:",
-                                          environment: ["KUBECONFIG": k.kubeconfig], stderrFile: dir.path + "/controller.log")
-        return (watch, "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])")
-    }
-
     func condition(_ base: String, environment: String, _ type: String, _ status: String, _ reason: String) throws -> Bool {
         try curl(base + "/metrics").contains("sluice_condition{repository=\"iris\",environment=\"\(environment)\",type=\"\(type)\",status=\"\(status)\",reason=\"\(reason)\"} 1")
     }
@@ -28,7 +21,7 @@ extension ReconcilerTests {
         let repo = try ServedRepository()
         try repo.commit("model", files: Self.kubernetesFiles(sync: "sync: { interval: 1s }\n"))
         let dir = TemporaryDirectory(prefix: "sluice-controller")
-        let (watch, base) = try controller(repo, k, dir)
+        let (watch, base) = try controller(repo.url, in: dir, settings: ["merge-requests: false"], environment: ["KUBECONFIG": k.kubeconfig])
         try waitUntil("deployed and in sync") {
             try condition(base, environment: "prod", "Deployed", "True", "UpToDate") && condition(base, environment: "prod", "InSync", "True", "InSync")
         }
@@ -53,7 +46,7 @@ extension ReconcilerTests {
         let repo = try ServedRepository()
         try repo.commit("model", files: Self.kubernetesFiles(sync: ""))
         let dir = TemporaryDirectory(prefix: "sluice-controller")
-        var (watch, base) = try controller(repo, k, dir)
+        var (watch, base) = try controller(repo.url, in: dir, settings: ["merge-requests: false"], environment: ["KUBECONFIG": k.kubeconfig])
         try waitUntil("version 1 deployed") { try condition(base, environment: "prod", "Deployed", "True", "UpToDate") }
 
         try k.hook("stall")
@@ -65,7 +58,7 @@ extension ReconcilerTests {
         let version = { try k.kubectl(["get", "deploy", "demo-server", "-n", "ml", "-o", "jsonpath={.spec.template.metadata.annotations.sluice\\.dev/version}"]).stdout }
         #expect(try version() == "1", "the crash left the cluster on version 1")
 
-        (watch, base) = try controller(repo, k, dir)
+        (watch, base) = try controller(repo.url, in: dir, settings: ["merge-requests: false"], environment: ["KUBECONFIG": k.kubeconfig])
         try waitUntil("version 2 deployed by the restart") { try version() == "2" }
         try waitUntil("Deployed=True") { try condition(base, environment: "prod", "Deployed", "True", "UpToDate") }
         let promotions = try ProcessRunner.run(sluice, ["runs", "--repo", repo.url, "--state", dir.path + "/state", "--format", "json"]).stdout

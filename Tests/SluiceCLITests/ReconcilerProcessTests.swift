@@ -105,22 +105,12 @@ extension ReconcilerTests {
         try repo.git(["update-ref", "refs/pull/3/head", head])
         try repo.git(["reset", "-q", "--hard", "HEAD~1"])
         let dir = TemporaryDirectory(prefix: "sluice-controller")
-        let config = dir.write("controller.yaml", """
-            listen: 127.0.0.1:0
-            interval: 1s
-            repositories:
-              - name: iris
-                url: \(repo.path)
-                forge: { kind: github, project: acme/iris, api: \(fake.api("github")), token-env: SLUICE_TEST_FORGE_TOKEN }
-            """)
-        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", dir.path + "/state"], readyPrefix: "sluice: listening on 127.0.0.1:",
-                                          environment: ["SLUICE_TEST_FORGE_TOKEN": "forge-token-123456"])
+        let (watch, base) = try controller(repo.path, in: dir, settings: [Self.forge(fake)], environment: ["SLUICE_TEST_FORGE_TOKEN": "forge-token-123456"])
         try waitUntil("the failing status") { try fake.statuses("github", commit: head).compactMap { $0["state"] as? String } == ["failure"] }
         let comment = try fake.comments("github", mergeRequest: 3).first?["body"] as? String ?? ""
         #expect(comment.contains("sluice.yaml is invalid"), "\(comment)")
         #expect(comment.contains("unknown key 'timout'"), "\(comment)")
         // Two more polls later it was reported once, not again on every poll.
-        let base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
         func lastPoll() throws -> Double {
             let line = try curl(base + "/metrics").split(separator: "\n").first { $0.hasPrefix("sluice_last_successful_poll_timestamp_seconds{") }
             return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0

@@ -55,6 +55,23 @@ import SluiceTestSupport
 
     func curl(_ url: String) throws -> String { try ProcessRunner.run("curl", ["-s", "--max-time", "10", url]).stdout }
 
+    /// Starts `sluice watch` on one repository named `iris`, polled every second, with its state
+    /// in `dir/state` and its log in `dir/controller.log`; returns the process and its base URL.
+    /// - Parameter settings: more keys of the repository's entry, one per line.
+    func controller(_ url: String, in dir: TemporaryDirectory, settings: [String] = [],
+                    environment: [String: String] = [:]) throws -> (BackgroundProcess, String) {
+        let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1s\nrepositories:\n  - name: iris\n    url: \(url)\n"
+                                + settings.map { "    \($0)\n" }.joined())
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", dir.path + "/state"],
+                                          readyPrefix: "sluice: listening on 127.0.0.1:", environment: environment, stderrFile: dir.path + "/controller.log")
+        return (watch, "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])")
+    }
+
+    /// A repository's forge setting pointing at the fake, with its token in SLUICE_TEST_FORGE_TOKEN.
+    static func forge(_ fake: ForgeFake) -> String {
+        "forge: { kind: github, project: acme/iris, api: \(fake.api("github")), token-env: SLUICE_TEST_FORGE_TOKEN }"
+    }
+
     /// Symptom 2: new data committed with a failing test was never trained: the fix commit
     /// compared its data with its parent's and skipped training.
     @Test func aDataChangeWhoseRunFailedIsTrainedByTheFixCommit() throws {
@@ -95,11 +112,8 @@ import SluiceTestSupport
         let repo = try ServedRepository()
         try repo.commit("first model", files: Self.files())
         let dir = TemporaryDirectory(prefix: "sluice-controller")
-        let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1s\nrepositories:\n  - { name: iris, url: \(repo.url), merge-requests: false }\n")
+        let (watch, base) = try controller(repo.url, in: dir, settings: ["merge-requests: false"])
         let state = dir.path + "/state", log = dir.path + "/controller.log"
-        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on 127.0.0.1:",
-                                          stderrFile: log)
-        let base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
         try waitUntil("the first verdict") { try runs(state, repo.url).first?["verdict"] as? String == "promote" }
 
         // A typo and a data change in one commit: nothing runs, and everyone can see why.
@@ -144,18 +158,9 @@ import SluiceTestSupport
         try repo.commit("model", files: files)
         let head = try repo.commit("candidate", files: ["quality.json": GateFlowTests.quality(0.92)], refs: ["HEAD:refs/pull/1/head"])
         let dir = TemporaryDirectory(prefix: "sluice-controller")
-        let config = dir.write("controller.yaml", """
-            listen: 127.0.0.1:0
-            interval: 1s
-            repositories:
-              - name: iris
-                url: \(repo.url)
-                forge: { kind: github, project: acme/iris, api: \(fake.api("github")), token-env: SLUICE_TEST_FORGE_TOKEN }
-            """)
+        let (watch, base) = try controller(repo.url, in: dir, settings: [Self.forge(fake)],
+                                           environment: ["SLUICE_TEST_FORGE_TOKEN": "forge-token-123456", "MLFLOW_TRACKING_URI": ""])
         let state = dir.path + "/state", log = dir.path + "/controller.log"
-        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on 127.0.0.1:",
-                                          environment: ["SLUICE_TEST_FORGE_TOKEN": "forge-token-123456", "MLFLOW_TRACKING_URI": ""], stderrFile: log)
-        let base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
         try waitUntil("the merge request's failing status") {
             try fake.statuses("github", commit: head).compactMap { $0["state"] as? String } == ["pending", "failure"]
         }
@@ -224,8 +229,7 @@ extension ReconcilerTests {
         try repo.commit("release it", files: ["quality.json": GateFlowTests.quality(0.91)])
         try repo.git(["checkout", "-q", "main"])
         let dir = TemporaryDirectory(prefix: "sluice-controller")
-        let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1s\nrepositories:\n  - { name: iris, url: \(repo.path), branch: release, merge-requests: false }\n")
-        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", dir.path + "/state"], readyPrefix: "sluice: listening on 127.0.0.1:")
+        let (watch, _) = try controller(repo.path, in: dir, settings: ["branch: release", "merge-requests: false"])
         try waitUntil("release promoted") { try runs(dir.path + "/state", repo.path).first?["verdict"] as? String == "promote" }
         withExtendedLifetime(watch) {}
     }
