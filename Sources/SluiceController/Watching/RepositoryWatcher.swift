@@ -41,6 +41,10 @@ public actor RepositoryWatcher {
     private var mergeRequestsRunning: [String: Task<Void, Never>] = [:]
     /// Heads whose `sluice.yaml` was found invalid (and reported): not planned again until they move.
     private var invalidHeads: [String: String] = [:]
+    /// The production tip last read, and whether its spec deploys (gate and deploy).
+    private var deployingHead: (head: String, deploys: Bool)?
+    /// The conditions as last written to the run store.
+    private var stored: (repository: Conditions, environments: [String: Conditions])?
     /// When the environment was last compared with the manifests (drift), by environment.
     var lastSyncCheck: [String: Double] = [:]
     /// Set by drain(): pipelines cancelled from now on were stopped, not superseded.
@@ -132,9 +136,12 @@ public actor RepositoryWatcher {
             .first { $0.status == .false }?.message
         ControllerMetrics.poll(repository: repository.name, healthy: health.healthy, consecutiveFailures: health.consecutiveFailures,
                                lastSuccess: health.lastSuccessfulPoll)
+        // Written when something changed, not on every poll (each write is a durable SQLite commit).
+        guard stored?.repository != health.conditions || stored?.environments != health.environments else { return }
         do {
             try service.store.saveConditions(health.conditions, repository: repository.url)
             for (name, env) in health.environments { try service.store.saveConditions(env, repository: repository.url, environment: name) }
+            stored = (health.conditions, health.environments)
         } catch {
             log.error("conditions not stored: \(error)")
         }
@@ -152,18 +159,28 @@ public actor RepositoryWatcher {
         let credentials = GitCredentials.fromEnvironment(environment)
         let productionRef: String
         let updates: [RefTracker.Update]
+        let deploys: Bool
         do {
             let kept = mirror
-            let (ref, found, opened) = try await Offload.run { () throws -> (String, [RefTracker.Update], GitMirror.Handle?) in
+            let known = deployingHead
+            let (ref, found, opened, head, hasDeploy) = try await Offload.run { () throws -> (String, [RefTracker.Update], GitMirror.Handle?, String?, Bool) in
                 var handle = kept
                 let git = try RepositorySource.open(repo.url, stateDirectory: state, credentials: credentials, mergeRequests: repo.mergeRequests,
                                                     reusing: &handle)
                 let branch = repo.branch ?? git.defaultBranch ?? "main"
                 let refs = try RefTracker.trackedRefs(in: git, branches: [branch], mergeRequests: repo.mergeRequests)
                 let tracker = try RefTracker(stateDirectory: state, repository: repo.url)
-                return ("refs/heads/" + branch, try tracker.updates(in: git, refs: refs), handle)
+                // Whether the tip deploys anywhere (then the environment is reconciled too); read once per tip.
+                let head = git.resolveReference("refs/heads/" + branch)
+                var hasDeploy = known.map { $0.head == head && $0.deploys } ?? false
+                if let head, known?.head != head, let bytes = try git.commit(head).contents(at: CommitPlanner.specFile),
+                   let spec = SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: nil).spec {
+                    hasDeploy = spec.gate != nil && spec.deploy != nil
+                }
+                return ("refs/heads/" + branch, try tracker.updates(in: git, refs: refs), handle, head, hasDeploy)
             }
-            (productionRef, updates, mirror) = (ref, found, opened)
+            (productionRef, updates, mirror, deploys) = (ref, found, opened, hasDeploy)
+            deployingHead = head.map { ($0, hasDeploy) }
             health.consecutiveFailures = 0
             health.lastSuccessfulPoll = now
             setCondition(.fetched, .true, reason: "Fetched", message: "fetched \(repo.url)")
@@ -180,7 +197,7 @@ public actor RepositoryWatcher {
                 startMergeRequest(update)
             }
         }
-        if production == nil { await reconcileEnvironment(productionRef: productionRef) }
+        if production == nil, deploys { await reconcileEnvironment(productionRef: productionRef) }
     }
 
     private func startProduction(_ update: RefTracker.Update) {
