@@ -52,6 +52,7 @@ struct GateCommand: AsyncParsableCommand {
                                                      environment: ProcessInfo.processInfo.environment)
                 baseline = try source.production(model: model).map { Gate.Baseline(version: "version \($0.version)", metrics: $0.metrics) }
             }
+            try MetricRange.check(policy: rules, candidate: metrics, production: baseline?.metrics)
             let evaluated = Gate.evaluate(policy: rules, candidate: metrics, production: baseline)
             let passed = evaluated.rows.allSatisfy(\.passed)
             report = GateReport(model: model ?? candidate, repository: "", ref: nil, commit: "", run: 0, policy: policy,
@@ -59,6 +60,9 @@ struct GateCommand: AsyncParsableCommand {
                                 production: baseline.map { GateReport.Production(version: $0.version, commit: "", promotedAt: 0) },
                                 metrics: evaluated.rows, dataChecks: [], stages: [], datasetVersions: [:], parameters: [:],
                                 artifacts: [], notes: evaluated.notes)
+        } catch let error as MetricRange.OutOfRange {
+            Output.err("sluice: the gate could not be evaluated: \(error)")
+            throw ExitCode(2)
         } catch {
             throw Output.fail(error)
         }

@@ -48,7 +48,9 @@ enum Output {
 
     /// Reports a could-not-do-the-work error on stderr and exits 2.
     static func fail(_ error: any Error) -> ExitCode {
-        err("sluice: error: \(error)")
+        // Located diagnostics already say "file:line:col: error: ..."; say "error" once.
+        let text = "\(error)"
+        err(text.contains(": error: ") ? "sluice: \(text)" : "sluice: error: \(text)")
         return ExitCode(2)
     }
 }

@@ -112,3 +112,18 @@ import Testing
         #expect(plan(trained: nil)?.decision == .skip)
     }
 }
+
+@Suite struct MetricRangeTests {
+    @Test func valuesBeyondTheRangeAreRefusedAndNaNIsLeftToTheRules() throws {
+        let policy = Policy(file: "p.yaml", rules: [Policy.Rule(metric: "accuracy", direction: .higher, location: SourceLocation(file: "p.yaml", line: 1, column: 1))])
+        #expect(throws: MetricRange.OutOfRange.self) {
+            try MetricRange.check(policy: policy, candidate: MetricSet(values: ["accuracy": .infinity]), production: nil)
+        }
+        #expect(throws: MetricRange.OutOfRange.self) {
+            try MetricRange.check(policy: policy, candidate: MetricSet(values: ["accuracy": 0.9]), production: MetricSet(values: ["accuracy": -2e15]))
+        }
+        try MetricRange.check(policy: policy, candidate: MetricSet(values: ["accuracy": .nan, "unruled": 1e300]), production: nil)
+        #expect(MetricRange.text(3) == "3" && MetricRange.text(1e300) == "1e+300" && MetricRange.text(-.infinity) == "-inf")
+        #expect(MetricRange.text(9.3e18) == "9.3e+18", "no trapping conversion to Int")
+    }
+}

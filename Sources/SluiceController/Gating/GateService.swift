@@ -85,6 +85,7 @@ public struct GateService: Sendable {
         }
 
         let production = try registry.production(model: model)
+        try MetricRange.check(policy: policy, candidate: candidate, production: production?.metrics)
         let evaluated = Gate.evaluate(policy: policy, candidate: candidate,
                                       production: production.map { Gate.Baseline(version: $0.version, metrics: $0.metrics) })
         let dataChecks = try reports.filter { $0.kind == "validation" }.map { r in

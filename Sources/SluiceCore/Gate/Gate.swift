@@ -109,8 +109,7 @@ public enum Gate {
     }
 
     static func format(_ v: Double) -> String {
-        let r = (v * 1e6).rounded() / 1e6
-        return r == r.rounded() ? String(Int(r)) : String(r)
+        MetricRange.text(v.isFinite ? (v * 1e6).rounded() / 1e6 : v)
     }
 
     /// The rule as one line for the report, e.g. `higher is better; ≥ 0.85; at most 0.5% worse than production`.

@@ -144,8 +144,7 @@ public enum GateReportMarkdown {
         if v.isNaN { return "NaN" }
         if v == 0 { return "0" }
         if abs(v) >= 1e-4, abs(v) < 1e6 {
-            let r = (v * 1e4).rounded() / 1e4
-            return r == r.rounded() ? String(Int(r)) : String(r)
+            return MetricRange.text((v * 1e4).rounded() / 1e4)
         }
         return String(v)
     }
@@ -156,6 +155,7 @@ public enum GateReportMarkdown {
     }
 
     static func duration(_ s: Double) -> String {
-        s < 1 ? "\(Int(s * 1000)) ms" : s < 60 ? "\(number((s * 10).rounded() / 10)) s" : "\(Int(s) / 60) min \(Int(s) % 60) s"
+        guard s.isFinite, s >= 0, s < 1e9 else { return "\(s) s" }
+        return s < 1 ? "\(Int(s * 1000)) ms" : s < 60 ? "\(number((s * 10).rounded() / 10)) s" : "\(Int(s) / 60) min \(Int(s) % 60) s"
     }
 }

@@ -29,7 +29,7 @@ public struct Policy: Hashable, Sendable {
         }
 
         static func format(_ v: Double) -> String {
-            v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
+            MetricRange.text(v)
         }
     }
 
