@@ -9,6 +9,7 @@ public struct FileSystemPathLookup: PathLookup {
     public func kind(of path: String) -> PathKind? {
         var isDirectory = false
         let full = path.isEmpty ? root : root + "/" + path
+        if !path.isEmpty, (try? FileManager.default.destinationOfSymbolicLink(atPath: full)) != nil { return .symlink }
         guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory) else { return nil }
         return isDirectory ? .directory : .file
     }

@@ -49,17 +49,18 @@ public final class GitCommit: @unchecked Sendable {
         defer { git_tree_entry_free(entry) }
         switch git_tree_entry_type(entry) {
         case GIT_OBJECT_TREE: return .directory
-        case GIT_OBJECT_BLOB: return .file
+        case GIT_OBJECT_BLOB: return git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK ? .symlink : .file
         default: return nil  // submodules
         }
     }
 
-    /// The bytes of the file at `path`, or nil when it is absent or a folder.
+    /// The bytes of the file at `path`, or nil when it is absent, a folder or a symbolic link
+    /// (whose blob is the path it points to, possibly outside the repository).
     public func contents(at path: String) -> [UInt8]? {
         var entry: OpaquePointer?
         guard git_tree_entry_bypath(&entry, tree, RepositoryPath.normalized(path)) == 0 else { return nil }
         defer { git_tree_entry_free(entry) }
-        guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return nil }
+        guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB, git_tree_entry_filemode(entry) != GIT_FILEMODE_LINK else { return nil }
         var blob: OpaquePointer?
         guard git_blob_lookup(&blob, repository.pointer, git_tree_entry_id(entry)) == 0 else { return nil }
         defer { git_blob_free(blob) }

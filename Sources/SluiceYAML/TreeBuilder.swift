@@ -52,6 +52,10 @@ struct TreeBuilder {
             try complete(copy, size: target.size, anchor: nil)
         case .sequenceStart, .mappingStart:
             let isMapping = if case .mappingStart = event.kind { true } else { false }
+            guard stack.count < YAMLParser.depthLimit else {
+                throw YAMLError(.error(at: location(event), "nested more than \(YAMLParser.depthLimit) levels deep; Sluice reads at most \(YAMLParser.depthLimit)",
+                                       hint: "flatten the document"))
+            }
             totalNodes += 1
             stack.append(Frame(isMapping: isMapping, location: location(event), anchor: event.anchor, tag: event.tag))
         case .sequenceEnd, .mappingEnd:

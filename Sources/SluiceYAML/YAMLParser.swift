@@ -10,6 +10,9 @@ public import SluiceCore
 public enum YAMLParser {
     /// The most nodes a stream may expand to through aliases.
     public static let defaultNodeLimit = 2_000_000
+    /// The deepest nesting of sequences and mappings read. Real files nest a few levels; a
+    /// limit keeps parse time linear and the trees that code walks recursively shallow.
+    public static let depthLimit = 512
 
     /// Every document of a stream, in order.
     public static func parseStream(_ bytes: [UInt8], file: String, nodeLimit: Int = defaultNodeLimit) throws(YAMLError) -> [Node] {

@@ -63,3 +63,56 @@ import SluiceTestSupport
         #expect(runs.contains("could-not-evaluate"), "\(runs)")
     }
 }
+
+extension UntrustedInputTests {
+    /// Symbolic links committed in the repository were followed: `data/d.csv -> /etc/passwd` put
+    /// `root:x:0:0:…` into the validate-data report.
+    @Test func symbolicLinksInTheRepositoryAreRefusedWhereTheyAreDeclared() throws {
+        let repo = try TestRepository()
+        repo.write("sluice.yaml", """
+            version: 1
+            stages:
+              validate: { uses: validate-data, with: { data: data/d.csv, schema: schemas/d.yaml } }
+              evaluate: { run: "echo '{\\"accuracy\\": 0.9}' > m.json", metrics: m.json }
+            gate: { policy: p.yaml }
+            """)
+        repo.write("schemas/d.yaml", "columns:\n  x: { type: string }\n")
+        try FileManager.default.createDirectory(atPath: repo.path + "/data", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: repo.path + "/data/d.csv", withDestinationPath: "/etc/passwd")
+        try FileManager.default.createSymbolicLink(atPath: repo.path + "/p.yaml", withDestinationPath: "/etc/hostname")
+        try repo.commit("links")
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let r = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
+        #expect(r.status == 1, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stderr.contains("'data' of stage 'validate' 'data/d.csv' is a symbolic link"), "\(r.stderr)")
+        #expect(r.stderr.contains("policy file 'p.yaml' is a symbolic link"), "\(r.stderr)")
+        #expect(!r.stdout.contains("root:x:0:0") && !r.stderr.contains("root:x:0:0"))
+    }
+
+    /// A stage that writes its metrics file as a link to a file outside the workspace.
+    @Test func aMetricsFileLinkingOutsideTheWorkspaceIsRefused() throws {
+        let repo = try TestRepository()
+        try repo.commit("link", files: ["sluice.yaml": "version: 1\nstages:\n  evaluate: { run: \"ln -s /etc/hostname m.json\", metrics: m.json }\n"])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let r = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("'m.json' is a symbolic link to /etc/hostname, outside the repository"), "\(r.stdout)")
+    }
+
+    /// A 50 MB string metric made the run store 100 MB, and a 500 MB file took gigabytes of memory.
+    @Test(arguments: [
+        ("python3 -c \"print('{\\\"a\\\": \\\"' + 'x' * 5000 + '\\\"}')\" > m.json", "a value of 5000 bytes"),
+        ("python3 -c \"import json; print(json.dumps({str(i): i for i in range(20000)}))\" > m.json", "more than 10000 entries"),
+        ("head -c 20000000 /dev/zero | tr '\\\\0' ' ' > m.json", "Sluice reads metrics files of at most 16 MB"),
+    ])
+    func oversizedMetricsAreRefusedBeforeTheyAreStored(command: String, expected: String) throws {
+        let repo = try TestRepository()
+        try repo.commit("big", files: ["sluice.yaml": "version: 1\nstages:\n  evaluate: { run: [sh, make.sh], metrics: m.json }\n", "make.sh": command + "\n"])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let r = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
+        #expect(r.status == 1, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains(expected), "\(r.stdout)\n\(r.stderr)")
+        let size = (try FileManager.default.attributesOfItem(atPath: state.path + "/sluice.sqlite")[.size] as? Int) ?? 0
+        #expect(size < 5_000_000, "nothing large was stored (\(size) bytes)")
+    }
+}

@@ -285,7 +285,7 @@ public struct PipelineRunner: Sendable {
                 say("stored \(output) as \(s.digest.prefix(19))… (\(s.size) bytes)")
             }
             if let metrics = spec.metrics {
-                let json = try MetricsFile.json(at: workspace + "/" + metrics, shownAs: metrics)
+                let json = try MetricsFile.json(metrics, in: workspace)
                 reports.append(ReportRecord(runId: r.runId, stage: r.stage, kind: "metrics", path: metrics, content: json))
             }
             return complete(&r, .succeeded, artifacts: stored, reports: reports, message: nil, started: started, events: events)
@@ -300,13 +300,14 @@ public struct PipelineRunner: Sendable {
         let data = with["data"] ?? "", schema = with["schema"] ?? ""
         var referencePath: String?, referenceName: String?
         if let named = with["reference"] {
-            referencePath = workspace + "/" + named
+            referencePath = try WorkspaceFile.resolve(named, in: workspace)
             referenceName = named
         } else if let resolve = work.referenceData, let path = resolve(data) {
             referencePath = path
             referenceName = "\(data) of the production model"
         }
-        let input = DataSetValidation.Input(dataPath: workspace + "/" + data, dataName: data, schemaPath: workspace + "/" + schema,
+        let input = DataSetValidation.Input(dataPath: try WorkspaceFile.resolve(data, in: workspace), dataName: data,
+                                            schemaPath: try WorkspaceFile.resolve(schema, in: workspace),
                                             schemaName: schema, referencePath: referencePath, referenceName: referenceName)
         let report = try await Offload.run { try DataSetValidation.run(input) }
         for check in report.checks where check.verdict != .pass {

@@ -29,8 +29,14 @@ public enum DataSetValidation {
 
     /// Loads a schema file; a bad schema is a list of located diagnostics.
     public static func loadSchema(path: String, name: String) throws(DiagnosticsError) -> DataSchema {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DiagnosticsError([.error(at: SourceLocation(file: name, line: 1, column: 1), "cannot read schema file '\(name)'")])
+        let data: [UInt8]
+        do throws(LoadError) {
+            guard let read = try WorkspaceFile.readLimited(path, shownAs: name, what: "schema") else {
+                throw LoadError(message: "cannot read schema file '\(name)'")
+            }
+            data = read
+        } catch {
+            throw DiagnosticsError([.error(at: SourceLocation(file: name, line: 1, column: 1), error.message, hint: error.hint)])
         }
         let parsed: Node?
         do throws(YAMLError) { parsed = try YAMLParser.parseDocument([UInt8](data), file: name) } catch {

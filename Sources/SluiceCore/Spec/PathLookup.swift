@@ -7,6 +7,8 @@ public protocol PathLookup: Sendable {
 
 public enum PathKind: String, Sendable, Hashable {
     case file, directory
+    /// A symbolic link: never read, since it can point outside the repository.
+    case symlink = "symbolic link"
 }
 
 /// Answers from a fixed table; used by tests and as "check nothing" when empty.

@@ -382,6 +382,9 @@ public struct SpecDecoder {
         guard let paths else { return }
         switch paths.kind(of: RepositoryPath.normalized(path)) {
         case nil: reader.error(node, "\(what) '\(path)' does not exist in the repository")
+        case .symlink?:
+            reader.error(node, "\(what) '\(path)' is a symbolic link; Sluice reads only files committed as files (a link can point outside the repository)",
+                         hint: "commit the file itself instead of a link to it")
         case let found? where kind != nil && found != kind:
             reader.error(node, "\(what) '\(path)' is a \(found.rawValue), expected a \(kind!.rawValue)")
         default: break
