@@ -25,10 +25,10 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
 
+    /// Absolute: stages run in other folders, so a relative `--state ../state` is resolved now.
     var stateDirectory: String {
-        if let state { return state }
-        if let env = ProcessInfo.processInfo.environment["SLUICE_STATE"], !env.isEmpty { return env }
         let home = ProcessInfo.processInfo.environment["HOME"] ?? "."
-        return home + "/.sluice"
+        let chosen = state ?? ProcessInfo.processInfo.environment["SLUICE_STATE"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.sluice"
+        return Plan.stateLocation(chosen)
     }
 }

@@ -31,11 +31,16 @@ struct Run: AsyncParsableCommand {
     @Option(help: "The ref being run, passed to stages as SLUICE_REF (default: the current branch).")
     var ref: String?
 
-    @Option(help: "Stages run in parallel at most (default: number of CPU cores).")
+    // `.unconditional` reads `--jobs -3` as a value (then refused by validate()), not as an option.
+    @Option(parsing: .unconditional, help: "Stages run in parallel at most (default: number of CPU cores).")
     var jobs: Int?
 
     @Flag(help: "Keep the run's workspace (the checked-out commit and its outputs) after the run.")
     var keepWorkspace = false
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more, got \(jobs)") }
+    }
 
     func run() async throws {
         let service: RunService

@@ -10,8 +10,12 @@ struct Runs: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "How many runs to show.")
+    @Option(parsing: .unconditional, help: "How many runs to show.")
     var limit: Int = 20
+
+    func validate() throws {
+        if limit < 1 { throw ValidationError("--limit must be 1 or more, got \(limit)") }
+    }
 
     @Flag(help: "Runs of every repository, not just --repo.")
     var all = false

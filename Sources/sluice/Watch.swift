@@ -86,7 +86,7 @@ struct Watch: AsyncParsableCommand {
                 Output.out("\(config): valid (\(c.repositories.count) repositories)")
                 return
             }
-            service = try RunService(stateDirectory: c.stateDirectory ?? global.stateDirectory, options: PipelineRunner.Options(environment: environment))
+            service = try RunService(stateDirectory: c.stateDirectory.map(Plan.stateLocation) ?? global.stateDirectory, options: PipelineRunner.Options(environment: environment))
             for r in try service.recover() {
                 Output.err("sluice: run \(r.run.id!) was interrupted by a crash; queued again as run \(r.retry.id!)")
             }
