@@ -29,6 +29,26 @@ public struct ControllerServer: Sendable {
         public var current: (ready: Bool, leading: Bool, text: String, leaderURL: String?) { state.withLock { $0 } }
     }
 
+    /// Delivery ids of verified webhooks already accepted (the newest 10,000): a replayed
+    /// delivery (same id, a captured request sent again) is not acted on twice.
+    final class Deliveries: Sendable {
+        static let capacity = 10_000
+        let seen = Mutex<(ids: Set<String>, order: [String])>(([], []))
+        /// The headers GitHub, Gitea and GitLab put a delivery's unique id in.
+        static let headers = ["X-GitHub-Delivery", "X-Gitea-Delivery", "X-Gitlab-Event-UUID"]
+
+        /// Records `id`; false when it was seen before.
+        func firstTime(_ id: String) -> Bool {
+            seen.withLock { s in
+                guard s.ids.insert(id).inserted else { return false }
+                s.order.append(id)
+                if s.order.count > Self.capacity { s.ids.remove(s.order.removeFirst()) }
+                return true
+            }
+        }
+    }
+    let deliveries = Deliveries()
+
     final class WebhookCounts: Sendable {
         /// Deliveries accepted in the current second (the flood guard).
         let window = Mutex<(second: Int, count: Int)>((0, 0))
@@ -65,6 +85,7 @@ public struct ControllerServer: Sendable {
         let router = Router()
         // HTTP request counts and durations (hb_requests, hb_request_duration), through swift-metrics.
         router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(SecurityHeaders())
         router.get("healthz") { _, _ in "ok\n" }
         router.get("readyz") { _, _ -> Response in
             // Ready is the replica's: a repository that is not Ready is listed, but does not take
@@ -108,6 +129,10 @@ public struct ControllerServer: Sendable {
             guard (try? JSONSerialization.jsonObject(with: Data(bytes))) is [String: Any] else {
                 self.webhookCounts.add("malformed")
                 return Self.text(.badRequest, "the payload is not a JSON object\n")
+            }
+            if let id = Deliveries.headers.lazy.compactMap({ header($0) }).first(where: { !$0.isEmpty }), !self.deliveries.firstTime(name + "/" + id) {
+                self.webhookCounts.add("replayed")
+                return Self.text(.ok, "delivery \(id) was already received; ignored\n")
             }
             guard self.webhookCounts.admit(limit: self.queueLimit) else {
                 self.webhookCounts.add("throttled")
