@@ -47,6 +47,9 @@ public struct LogLine: Sendable, Hashable {
         self.stream = stream
         self.text = text
     }
+
+    /// What a stored log line adds to the text: `2026-11-29T18:41:22.123Z out ` and the newline.
+    public static let storedOverheadBytes = 24 + 1 + 3 + 1 + 1
 }
 
 /// How a stage process ended.

@@ -236,10 +236,12 @@ struct OutputCapture {
 
     private mutating func emit(_ bytes: [UInt8], _ stream: LogLine.Stream) {
         guard !truncated else { return }
-        keptBytes += bytes.count + 1
         var text = String(decoding: bytes, as: UTF8.self)
         if text.hasSuffix("\r") { text.removeLast() }
-        onLine(LogLine(time: StageProcess.now(), stream: stream, text: spec.masker.mask(text)))
+        let masked = spec.masker.mask(text)
+        // The limit counts what is stored: each line gains a timestamp and the stream's name.
+        keptBytes += masked.utf8.count + LogLine.storedOverheadBytes
+        onLine(LogLine(time: StageProcess.now(), stream: stream, text: masked))
         if keptBytes >= spec.outputLimitBytes {
             truncated = true
             onLine(LogLine(time: StageProcess.now(), stream: .sluice,

@@ -104,6 +104,19 @@ import SluiceTestSupport
         #expect(outcome.summary.contains("output truncated"))
     }
 
+    /// 100 million empty lines made a 1.5 GB log: the limit counted output bytes, not what each
+    /// stored line takes (its text plus a timestamp and the stream's name).
+    @Test func theLimitCountsStoredBytesNotOutputBytes() async throws {
+        let dir = TemporaryDirectory()
+        let lines = Lines()
+        var s = spec("yes '' | head -n 10000000", dir: dir)
+        s.outputLimitBytes = 1 << 20
+        let outcome = try await StageProcess.run(s) { lines.add($0) }
+        #expect(outcome.outputTruncated)
+        let stored = lines.all.reduce(0) { $0 + $1.text.utf8.count + LogLine.storedOverheadBytes }
+        #expect(stored <= (1 << 20) + 200, "stored \(stored) bytes for a 1 MiB limit")
+    }
+
     @Test func secretsAreMaskedBeforeAnyoneSeesThem() async throws {
         let dir = TemporaryDirectory()
         let lines = Lines()
