@@ -116,3 +116,31 @@ extension UntrustedInputTests {
         #expect(size < 5_000_000, "nothing large was stored (\(size) bytes)")
     }
 }
+
+extension UntrustedInputTests {
+    /// A declared secret printed into a metric or slice name appeared in clear in the gate report.
+    @Test func aSecretInAMetricOrSliceNameIsMaskedInTheReport() throws {
+        let repo = try TestRepository()
+        try repo.commit("leak", files: [
+            "sluice.yaml": """
+                version: 1
+                stages:
+                  evaluate:
+                    run: [sh, -c, "printf '{\\"accuracy\\": 0.9, \\"%s\\": 1, \\"slices\\": {\\"k=%s\\": {\\"accuracy\\": 0.8}}}' \\"$API_KEY\\" \\"$API_KEY\\" > m.json"]
+                    metrics: m.json
+                    secrets: [API_KEY]
+                gate: { policy: p.yaml, model: leak }
+                """,
+            "p.yaml": "rules:\n  - { metric: accuracy, direction: higher, min: 0.5, slices: all }\n",
+        ])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let secret = "s3cret-api-key-value-0042"
+        let r = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: ["API_KEY": secret])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        for format in ["text", "json"] {
+            let report = try ProcessRunner.run(sluice, ["report", "last", "--repo", repo.path, "--state", state.path, "--format", format])
+            #expect(!report.stdout.contains(secret), "\(format): \(report.stdout)")
+            #expect(report.stdout.contains("k=***"), "\(report.stdout)")
+        }
+    }
+}

@@ -8,7 +8,7 @@ enum MetricsFile {
     static let keyLimit = 10_000
     static let textLimit = 4096
 
-    static func json(_ name: String, in workspace: String) throws(LoadError) -> String {
+    static func json(_ name: String, in workspace: String, masker: SecretMasker) throws(LoadError) -> String {
         guard let data = try WorkspaceFile.read(name, in: workspace, what: "metrics") else {
             throw LoadError(message: "the stage did not write its metrics file '\(name)'", hint: "write it, or remove 'metrics' from the stage")
         }
@@ -41,6 +41,21 @@ enum MetricsFile {
                                 hint: "write the metrics the gate and the report need")
             }
         }
-        return NodeJSON.render(node)
+        return NodeJSON.render(masked(node, masker))
+    }
+
+    /// The document with every key and text value masked (depth is bounded by the parser).
+    static func masked(_ node: Node, _ masker: SecretMasker) -> Node {
+        var copy = node
+        switch node.value {
+        case .scalar(let s):
+            let text = masker.mask(s.text)
+            if text != s.text { copy.value = .scalar(Scalar(text, isPlain: false)) }
+        case .sequence(let items):
+            copy.value = .sequence(items.map { masked($0, masker) })
+        case .mapping(let pairs):
+            copy.value = .mapping(pairs.map { Node.Pair(key: masked($0.key, masker), value: masked($0.value, masker)) })
+        }
+        return copy
     }
 }

@@ -229,6 +229,9 @@ public struct PipelineRunner: Sendable {
         // Execute.
         events(.stageStarted(stage: r.stage))
         var reports: [ReportRecord] = []
+        let env = StageEnvironment(stage: spec, controller: options.environment, commit: commit, ref: work.ref, runID: r.runId,
+                                   workspace: workspace, datasetVersions: work.datasetVersions,
+                                   secretsAllowed: StageEnvironment.secretsAllowed(ref: work.ref, mergeRequestSecrets: work.mergeRequestSecrets))
         if spec.uses == .validateData {
             do {
                 let report = try await validateData(spec, workspace: workspace, work: work, say: say)
@@ -245,9 +248,6 @@ public struct PipelineRunner: Sendable {
                 return finish(&r, .failed, message: "\(error)", started: started, events: events)
             }
         } else if let command = spec.command {
-            let env = StageEnvironment(stage: spec, controller: options.environment, commit: commit, ref: work.ref, runID: r.runId,
-                                       workspace: workspace, datasetVersions: work.datasetVersions,
-                                       secretsAllowed: StageEnvironment.secretsAllowed(ref: work.ref, mergeRequestSecrets: work.mergeRequestSecrets))
             var process = ProcessSpec(arguments: ProcessSpec.arguments(for: command), workingDirectory: workspace,
                                       environment: env.variables, timeoutSeconds: spec.timeoutSeconds.map(Double.init), masker: env.masker)
             process.outputLimitBytes = options.outputLimitBytes
@@ -285,7 +285,8 @@ public struct PipelineRunner: Sendable {
                 say("stored \(output) as \(s.digest.prefix(19))… (\(s.size) bytes)")
             }
             if let metrics = spec.metrics {
-                let json = try MetricsFile.json(metrics, in: workspace)
+                // Masked like the log: a secret printed into a metric or slice name never reaches a report.
+                let json = try MetricsFile.json(metrics, in: workspace, masker: env.masker)
                 reports.append(ReportRecord(runId: r.runId, stage: r.stage, kind: "metrics", path: metrics, content: json))
             }
             return complete(&r, .succeeded, artifacts: stored, reports: reports, message: nil, started: started, events: events)
