@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 bash .ci/setup
+export PATH="$ROOT/.venv/bin:$PATH"
 swift build --product sluice
 SLUICE="$ROOT/.build/debug/sluice"
 

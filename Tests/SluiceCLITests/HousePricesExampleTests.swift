@@ -7,7 +7,7 @@ import SluiceTestSupport
 @Suite struct HousePricesExampleTests {
     let sluice = RepositoryLayout.sluiceBinary
 
-    @Test(.enabled(if: ProcessRunner.has("dvc"), "dvc is not installed: SKIPPED"))
+    @Test(.enabled(if: RequiredTools.run(whenPresent: ProcessRunner.has("dvc")), "dvc is not installed: SKIPPED"))
     func aNewDVCDataVersionRetrains() throws {
         let repo = try TestRepository()
         try ProcessRunner.run("cp", ["-R", RepositoryLayout.root() + "/examples/house-prices/.", repo.path])

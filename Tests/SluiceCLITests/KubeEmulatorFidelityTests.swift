@@ -22,7 +22,7 @@ import SluiceTestSupport
         data: { a: "1" }
         """
 
-    @Test(.enabled(if: KubeEmulator.hasKubectl, "kubectl is not installed: SKIPPED"), arguments: [31, 33])
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"), arguments: [31, 33])
     func kubectlAppliesDiffsWaitsAndDeletes(minor: Int) throws {
         let k = try KubeEmulator(minor: minor, namespace: "ml")
         let dir = TemporaryDirectory()
@@ -72,7 +72,7 @@ import SluiceTestSupport
         #expect(gone.stderr.contains("not found"))
     }
 
-    @Test(.enabled(if: KubeEmulator.hasKubectl, "kubectl is not installed: SKIPPED"))
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))
     func aFailingRolloutIsReportedByKubectl() throws {
         let k = try KubeEmulator(namespace: "ml")
         let dir = TemporaryDirectory()
@@ -86,7 +86,7 @@ import SluiceTestSupport
 
 /// The controller's own manifests (`manifests/`) apply cleanly with the real kubectl.
 @Suite struct ControllerManifestTests {
-    @Test(.enabled(if: KubeEmulator.hasKubectl, "kubectl is not installed: SKIPPED"))
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))
     func theControllersManifestsApply() throws {
         let k = try KubeEmulator()
         let folder = RepositoryLayout.root() + "/manifests"

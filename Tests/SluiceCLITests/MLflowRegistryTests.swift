@@ -24,7 +24,7 @@ import SluiceTestSupport
         Dictionary(uniqueKeysWithValues: ((version["tags"] as? [[String: Any]]) ?? []).map { ($0["key"] as! String, $0["value"] as! String) })
     }
 
-    @Test(.enabled(if: MLflowServer.isInstalled, "mlflow is not installed (pip install mlflow): SKIPPED"))
+    @Test(.enabled(if: RequiredTools.run(whenPresent: MLflowServer.isInstalled), "mlflow is not installed (pip install mlflow): SKIPPED"))
     func promoteRejectPromoteMovesTheAlias() throws {
         let server = try MLflowServer()
         let repo = try repository()
@@ -54,7 +54,7 @@ import SluiceTestSupport
         #expect(log.stdout.split(separator: "\n").count == 2)
     }
 
-    @Test(.enabled(if: MLflowServer.isInstalled, "mlflow is not installed (pip install mlflow): SKIPPED"))
+    @Test(.enabled(if: RequiredTools.run(whenPresent: MLflowServer.isInstalled), "mlflow is not installed (pip install mlflow): SKIPPED"))
     func mlflowDownFailsClosedAndARetrySucceeds() throws {
         let repo = try repository()
         let state = TemporaryDirectory(prefix: "sluice-state")

@@ -51,7 +51,7 @@ import SluiceTestSupport
         #expect(r.stdout.contains("sluice.yaml:8:38: error: schedule of stage 'train': cron hour field '25' is outside 0-23"))
     }
 
-    @Test(.enabled(if: PrometheusServer.isInstalled, "prometheus is not installed (apt-get install prometheus): SKIPPED"))
+    @Test(.enabled(if: RequiredTools.run(whenPresent: PrometheusServer.isInstalled), "prometheus is not installed (apt-get install prometheus): SKIPPED"))
     func aLiveMetricBelowItsThresholdRetrains() throws {
         let exporter = try MetricsExporter("live_accuracy{model=\"demo\"} 0.82\n")
         let prometheus = try PrometheusServer(scraping: exporter.target)

@@ -14,7 +14,7 @@ import SluiceTestSupport
                                                 "--user-data-dir=\(NSTemporaryDirectory())sluice-chromium-\(UUID().uuidString.prefix(6))"] + args)
     }
 
-    @Test(.enabled(if: WebUITests.chromium != nil, "chromium is not installed (apt-get install chromium): SKIPPED"))
+    @Test(.enabled(if: RequiredTools.run(whenPresent: WebUITests.chromium != nil), "chromium is not installed (apt-get install chromium): SKIPPED"))
     func pagesRenderInChromium() throws {
         let repo = try TestRepository()
         try repo.commit("first model", files: [
