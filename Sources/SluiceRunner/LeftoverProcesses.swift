@@ -12,16 +12,20 @@ import Glibc
 public enum LeftoverProcesses {
     /// Kills the process groups of every process of the run whose workspace is `workspace`;
     /// returns the pids found.
+    /// - Parameter stage: only that stage's processes (its own `SLUICE_STAGE`), for a stage that
+    ///   ended while others of the run go on; a daemon it started with `setsid` is in another
+    ///   process group, so killing the stage's group alone misses it.
     @discardableResult
-    public static func kill(workspace: String) -> [pid_t] {
-        let marker = Array("SLUICE_WORKSPACE=\(workspace)".utf8)
+    public static func kill(workspace: String, stage: String? = nil) -> [pid_t] {
+        let markers = [Array("SLUICE_WORKSPACE=\(workspace)".utf8)] + (stage.map { [Array("SLUICE_STAGE=\($0)".utf8)] } ?? [])
         var found: [pid_t] = []
+        // /proc is always there on Linux; without it there is nothing to find.
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         for entry in entries {
             guard let pid = pid_t(entry), pid != getpid() else { continue }
             guard let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
             let variables = [UInt8](environ).split(separator: 0)
-            guard variables.contains(where: { $0.elementsEqual(marker) }) else { continue }
+            guard markers.allSatisfy({ marker in variables.contains(where: { $0.elementsEqual(marker) }) }) else { continue }
             found.append(pid)
             let group = getpgid(pid)
             if group > 1 { Glibc.kill(-group, SIGKILL) } else { Glibc.kill(pid, SIGKILL) }

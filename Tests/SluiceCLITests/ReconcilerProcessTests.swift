@@ -121,3 +121,28 @@ extension ReconcilerTests {
         withExtendedLifetime(watch) {}
     }
 }
+
+extension ReconcilerTests {
+    /// A process a stage started with `setsid` outlived the stage when it exited normally.
+    @Test func aDaemonAStageStartsEndsWithTheStage() throws {
+        let scratch = TemporaryDirectory(prefix: "sluice-daemon")
+        let pidFile = scratch.path + "/daemon.pid"
+        let repo = try TestRepository()
+        try repo.commit("daemon", files: ["sluice.yaml": """
+            version: 1
+            stages:
+              start: { run: "setsid sh -c 'echo $$ > \(pidFile); exec sleep 300' > /dev/null 2>&1 & while [ ! -s \(pidFile) ]; do sleep 0.05; done" }
+              after: { run: "true", needs: [start] }
+            """])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let r = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        let log = try ProcessRunner.run(sluice, ["logs", "last", "start", "--repo", repo.path, "--state", state.path]).stdout
+        #expect(log.contains("killed 1 process the stage left running"), "\(log)")
+        let pid = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try waitUntil("the daemon gone") {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+            return stat.split(separator: ")").last?.split(separator: " ").first == "Z"  // a zombie is dead, waiting for init
+        }
+    }
+}

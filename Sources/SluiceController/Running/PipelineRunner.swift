@@ -268,6 +268,9 @@ public struct PipelineRunner: Sendable {
                 return finish(&r, .failed, message: "\(error)", started: started, events: events)
             }
             r.exitCode = outcome.exitCode
+            // Daemons the stage started in a session of their own (setsid, nohup &) end with it.
+            let daemons = LeftoverProcesses.kill(workspace: workspace, stage: spec.name)
+            if !daemons.isEmpty { say("killed \(daemons.count) process\(daemons.count == 1 ? "" : "es") the stage left running (pids \(daemons.map(String.init).joined(separator: ", ")))") }
             if !outcome.summary.isEmpty { say(outcome.summary) }
             if !outcome.succeeded {
                 return finish(&r, outcome.cancelled ? .cancelled : .failed, message: outcome.summary, started: started, events: events)
