@@ -13,7 +13,13 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
 
     /// Reads libgit2's last error for the calling thread.
     static func last(_ operation: String, code: Int32) -> GitError {
-        let message = git_error_last().map { String(cString: $0.pointee.message) } ?? "libgit2 error \(code)"
+        var message = git_error_last().map { String(cString: $0.pointee.message) } ?? "libgit2 error \(code)"
+        if code == GIT_ELOCKED.rawValue || message.hasPrefix("failed to lock file") {
+            // libgit2 leaves the reason empty when the lock file already exists.
+            if message.hasSuffix(": ") || message.hasSuffix(":") { message = String(message.dropLast(message.hasSuffix(": ") ? 2 : 1)) }
+            message += ": the lock file exists, so another git process is writing, or one was killed and left it."
+                + " If no git command is running on this repository, delete the .lock file (Sluice removes ones older than a minute itself)"
+        }
         return GitError(operation: operation, message: message, code: code)
     }
 }

@@ -144,3 +144,38 @@ extension UntrustedInputTests {
         }
     }
 }
+
+extension UntrustedInputTests {
+    /// A `kill -9` during a deploy once left `.git/refs/heads/sluice/env/production.lock`:
+    /// every later deploy failed with "failed to lock file … for writing:" (no reason), was
+    /// rolled back, and the same commit was promoted again.
+    @Test func aLockFileAKilledWriterLeftIsRemovedAndAFreshOneIsExplained() throws {
+        let repo = try DeployTests().repository()
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        func run() throws -> ProcessResult { try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path]) }
+        #expect(try run().status == 0)
+        let lock = repo.path + "/.git/refs/heads/sluice/env/staging.lock"
+
+        // Old: left by a killed writer. Removed, said, and the deploy goes through.
+        repo.write(".git/refs/heads/sluice/env/staging.lock", "")
+        _ = try ProcessRunner.run("touch", ["-d", "10 minutes ago", lock])
+        try repo.commit("better", files: ["quality.json": GateFlowTests.quality(0.95)])
+        let healed = try run()
+        #expect(healed.status == 0, "\(healed.stdout)\n\(healed.stderr)")
+        #expect(healed.stderr.contains("removed \(lock), a lock file a killed git writer left behind"), "\(healed.stderr)")
+        #expect(healed.stdout.contains("deploy: branch sluice/env/staging updated"))
+
+        // Fresh: a writer may be at work. The deploy fails with a reason and what to do; rolled back once.
+        repo.write(".git/refs/heads/sluice/env/staging.lock", "")
+        try repo.commit("better still", files: ["quality.json": GateFlowTests.quality(0.97)])
+        let locked = try run()
+        #expect(locked.status == 1)
+        #expect(locked.stdout.contains("the lock file exists, so another git process is writing, or one was killed and left it"), "\(locked.stdout)")
+        #expect(locked.stdout.contains("rolled back to version 2"), "\(locked.stdout)")
+        #expect(!locked.stdout.contains("is now in production"), "the rolled-back candidate is not announced as production")
+        try FileManager.default.removeItem(atPath: lock)
+        let retry = try run()
+        #expect(!retry.stdout.contains("is now in production"), "the same commit is not promoted twice: \(retry.stdout)")
+        #expect(retry.stdout.contains("gate: report-only"), "\(retry.stdout)")
+    }
+}

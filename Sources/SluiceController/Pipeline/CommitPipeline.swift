@@ -83,6 +83,9 @@ public struct CommitPipeline: Sendable {
 
         var refs: [String] = []
         if var outcome = gate {
+            for path in repository.removeStaleLocks(forRefs: Self.writtenRefs(work.spec)) {
+                warnings.append("removed \(path), a lock file a killed git writer left behind (it would have failed every write of that ref)")
+            }
             if outcome.report.decision != .reportOnly {
                 do {
                     try repository.appendNote(GateService.note(for: outcome.report, version: outcome.version), to: record.commit)
@@ -126,6 +129,11 @@ public struct CommitPipeline: Sendable {
         outcome.verdict = verdict
         outcome.gateError = gateError
         return outcome
+    }
+
+    /// The refs the pipeline writes in the repository: the notes, the promotion record, the environment branch.
+    static func writtenRefs(_ spec: PipelineSpec) -> [String] {
+        [GitRepository.sluiceNotes, PromotionHistory.ref] + (spec.deploy.map { ["refs/heads/" + DeployService.branch(for: $0)] } ?? [])
     }
 
     private func finish(_ runID: Int64, status: RunStatus, warnings: [String]) throws -> Outcome {

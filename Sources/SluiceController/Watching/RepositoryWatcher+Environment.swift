@@ -20,6 +20,9 @@ extension RepositoryWatcher {
                       let spec = SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: nil).spec,
                       spec.gate != nil, let deploy = spec.deploy else { return EnvironmentPass() }
                 var pass = EnvironmentPass(environment: deploy.environment)
+                for path in git.removeStaleLocks(forRefs: CommitPipeline.writtenRefs(spec)) {
+                    log.warning("removed \(path), a lock file a killed git writer left behind")
+                }
                 let reconciler = EnvironmentReconciler(store: service.store, registry: try service.registry(for: spec), environment: environment)
                 let model = GateService.modelName(spec, repositoryKey: repo.url)
                 let publisher = RepositorySource.isRemote(repo.url) ? Publisher(url: repo.url, environment: environment) : nil
