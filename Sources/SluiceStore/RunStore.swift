@@ -360,6 +360,19 @@ public final class RunStore: Sendable {
 
     /// Marks runs whose owner is gone (`isOwned` false) as interrupted, keeps every
     /// completed stage result, and queues one retry per interrupted run.
+    /// Runs of one commit interrupted this many times are not retried automatically.
+    public static let crashLoopLimit = 3
+
+    /// How many runs of `commit` on `ref` were interrupted (the controller died while running them).
+    public func interruptions(repository: String, commit: String, ref: String?) throws(StoreError) -> Int {
+        try read { db in try Self.interruptions(db, repository: repository, commit: commit, ref: ref) }
+    }
+
+    static func interruptions(_ db: Database, repository: String, commit: String, ref: String?) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM runs WHERE repository = ? AND \"commit\" = ? AND ref IS ? AND status = ?",
+                         arguments: [repository, commit, ref, RunStatus.interrupted.rawValue]) ?? 0
+    }
+
     public func recoverInterrupted(isOwned: (Int64) -> Bool, now: Double) throws(StoreError) -> [Interrupted] {
         try write { db in
             let open = try RunRecord.filter([RunStatus.queued.rawValue, RunStatus.running.rawValue].contains(Column("status"))).fetchAll(db)
@@ -374,6 +387,14 @@ public final class RunStore: Sendable {
                 }
                 run.status = .interrupted
                 run.finishedAt = now
+                // A commit whose runs keep dying with the controller (a crash it causes) is not
+                // retried for ever: the watcher quarantines it (see `interruptions`).
+                let earlier = try Self.interruptions(db, repository: run.repository, commit: run.commit, ref: run.ref)
+                guard earlier + 1 < Self.crashLoopLimit else {
+                    run.message = "the controller stopped during this run \(earlier + 1) times: not retried (quarantined until a new commit or a re-run)"
+                    try run.update(db)
+                    continue
+                }
                 run.message = "the controller stopped during this run; retried as a new run"
                 try run.update(db)
                 var retry = RunRecord(repository: run.repository, ref: run.ref, commit: run.commit, baseCommit: run.baseCommit,

@@ -146,3 +146,39 @@ extension ReconcilerTests {
         }
     }
 }
+
+extension ReconcilerTests {
+    /// A commit that takes the controller down every time it runs (a crash, a stage that
+    /// exhausts the machine) was retried on every restart: every watched repository stopped.
+    /// After three interruptions it is quarantined and the others are served.
+    @Test func aCommitThatKeepsKillingTheControllerIsQuarantined() throws {
+        let scratch = TemporaryDirectory(prefix: "sluice-crashloop")
+        let starts = scratch.path + "/starts"
+        let crashy = try TestRepository()
+        try crashy.commit("crash", files: ["sluice.yaml": "version: 1\nstages:\n  hang: { run: \"echo x >> \(starts); sleep 60\" }\n"])
+        let fine = try TestRepository()
+        let dir = TemporaryDirectory(prefix: "sluice-controller")
+        let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1s\nrepositories:\n  - { name: crashy, url: \(crashy.path) }\n  - { name: fine, url: \(fine.path) }\n")
+        func startsSoFar() -> Int { ((try? String(contentsOfFile: starts, encoding: .utf8)) ?? "").split(separator: "\n").count }
+        func start() throws -> BackgroundProcess {
+            try BackgroundProcess(sluice, ["watch", "--config", config, "--state", dir.path + "/state"], readyPrefix: "sluice: listening on 127.0.0.1:",
+                                  stderrFile: dir.path + "/controller.log")
+        }
+        for attempt in 1...3 {
+            let watch = try start()
+            try waitUntil("start \(attempt) of the stage") { startsSoFar() >= attempt }
+            kill(watch.pid, SIGKILL)
+            watch.stop()
+        }
+        try fine.commit("fine", files: ["sluice.yaml": "version: 1\nstages:\n  hello: { run: echo hello }\n"])
+        let watch = try start()
+        let base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
+        try waitUntil("the other repository served and the crashing commit quarantined") {
+            let ready = try curl(base + "/readyz")
+            return ready.contains("crashy: Ready=False (Quarantined)") && ready.contains("fine: Ready=True")
+        }
+        #expect(startsSoFar() == 3, "the quarantined commit was not started again")
+        let logged = try String(contentsOfFile: dir.path + "/controller.log", encoding: .utf8)
+        #expect(logged.contains("quarantined"), "\(logged)")
+    }
+}

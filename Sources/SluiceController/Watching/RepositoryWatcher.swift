@@ -191,6 +191,7 @@ public actor RepositoryWatcher {
             return
         }
         for update in updates where invalidHeads[update.ref] != update.head {
+            if quarantined(update, production: update.ref == productionRef) { continue }
             if update.ref == productionRef {
                 startProduction(update)
             } else if mergeRequestsRunning[update.ref] == nil, mergeRequestsRunning.count < mergeRequestParallelism {
@@ -231,6 +232,28 @@ public actor RepositoryWatcher {
     private func finishedMergeRequest(_ ref: String) { mergeRequestsRunning[ref] = nil }
 
     private func markInvalid(_ ref: String, head: String) { invalidHeads[ref] = head }
+
+    /// A commit whose runs died with the controller `RunStore.crashLoopLimit` times (a crash it
+    /// causes, or a stage that kills the machine) is not run again automatically: the others
+    /// keep being served, and a new commit or a re-run tries again.
+    private func quarantined(_ update: RefTracker.Update, production: Bool) -> Bool {
+        let count: Int
+        do { count = try service.store.interruptions(repository: repository.url, commit: update.head, ref: update.ref) } catch {
+            log.error("cannot read the run store: \(error)")
+            return false
+        }
+        guard count >= RunStore.crashLoopLimit else { return false }
+        if invalidHeads[update.ref] != update.head {
+            log.error("quarantined \(update.head.prefix(12)) on \(update.ref): the controller stopped \(count) times while running it; not run again until a new commit or a re-run",
+                      metadata: ["ref": .string(update.ref), "commit": .string(String(update.head.prefix(12)))])
+            invalidHeads[update.ref] = update.head
+        }
+        if production {
+            setCondition(.trained, .false, reason: "Quarantined",
+                         message: "\(update.head.prefix(12)) was interrupted \(count) times (the controller crashed or was killed while running it); push a fix or re-run it")
+        }
+        return true
+    }
 
     /// Waits for running pipelines; past `grace` seconds they are cancelled (their stages
     /// killed, the runs recorded as cancelled; the refs stay unprocessed, so a restart redoes them).
