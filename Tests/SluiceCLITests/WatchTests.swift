@@ -122,11 +122,18 @@ extension WatchTests {
         var status: Int32 = 0
         waitpid(first.pid, &status, 0)
 
-        let second = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on")
+        let second = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on 127.0.0.1:")
         try waitUntil("the promotion") {
             try ProcessRunner.run(sluice, ["rollback", "--list", "--repo", repo.path, "--state", state]).stdout.contains("promote  version 1")
         }
-        Thread.sleep(forTimeInterval: 2.5)  // two more polls: nothing may be promoted again
+        // Two more polls (seen on /metrics), then nothing may have been promoted again.
+        let metrics = "http://127.0.0.1:\(second.readyLine.split(separator: ",")[0])/metrics"
+        func lastPoll() throws -> Double {
+            let line = try curl([metrics]).stdout.split(separator: "\n").first { $0.hasPrefix("sluice_last_successful_poll_timestamp_seconds{") }
+            return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
+        }
+        let seen = try lastPoll()
+        try waitUntil("two more polls") { try lastPoll() >= seen + 2 }
         second.stop()
         let log = try ProcessRunner.run(sluice, ["rollback", "--list", "--repo", repo.path, "--state", state])
         #expect(log.stdout.split(separator: "\n").count == 1, "\(log.stdout)")

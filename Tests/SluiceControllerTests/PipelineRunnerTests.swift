@@ -54,8 +54,8 @@ import SluiceTestSupport
             "sluice.yaml": """
             version: 1
             stages:
-              a: { run: "sleep 0.6; echo a > a.txt", outputs: [a.txt] }
-              b: { run: "sleep 0.6; mkdir -p out/sub && echo b > out/sub/b.txt", outputs: [out/] }
+              a: { run: "touch a.started; while [ ! -e b.started ]; do sleep 0.05; done; echo a > a.txt", outputs: [a.txt], timeout: 60s }
+              b: { run: "touch b.started; while [ ! -e a.started ]; do sleep 0.05; done; mkdir -p out/sub && echo b > out/sub/b.txt", outputs: [out/], timeout: 60s }
               c:
                 run: [sh, -c, "cat a.txt out/sub/b.txt > c.txt && echo '{\\"accuracy\\": 0.9}' > m.json && echo \\"$SLUICE_STAGE $SLUICE_RUN_ID\\""]
                 needs: [a, b]
@@ -65,6 +65,7 @@ import SluiceTestSupport
         ])
         let (run, stages, _) = try await f.run()
         #expect(run.status == .succeeded, "\(stages.mapValues(\.message))")
+        // a and b each wait until the other has started: they can only both succeed side by side.
         #expect(Self.overlap(stages["a"], stages["b"]), "independent stages a and b should run at the same time")
         #expect(!Self.overlap(stages["a"], stages["c"]) && !Self.overlap(stages["b"], stages["c"]), "c needs a and b")
         #expect(f.log(stages["c"]).contains("out c \(run.id!)"))

@@ -65,7 +65,6 @@ import SluiceTestSupport
         let outcome = try await StageProcess.run(spec("trap '' TERM; sleep 30 & sleep 30; wait", timeout: 0.5, dir: dir),
                                                  onStart: { p in pgid.withLock { $0 = p } }) { _ in }
         #expect(outcome.timedOut)
-        #expect(outcome.seconds < 10)
         #expect(await Self.groupGone(pgid.withLock { $0 }), "process group still alive")
     }
 
@@ -86,7 +85,6 @@ import SluiceTestSupport
                                                  onStart: { p in pgid.withLock { $0 = p } }) { _ in }
         #expect(outcome.exitCode == 0)
         #expect(outcome.killedLeftovers)
-        #expect(outcome.seconds < 10)
         #expect(await Self.groupGone(pgid.withLock { $0 }))
     }
 
