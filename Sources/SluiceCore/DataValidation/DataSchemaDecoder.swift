@@ -29,7 +29,18 @@ public enum DataSchemaDecoder {
                     reader.error(value, "'delimiter' must be one character other than a quote or newline", hint: "e.g. ',' or ';' or '\\t'")
                 }
             case "null-values":
-                if let list = reader.stringList(value, what: "'null-values'") { schema.nullValues = list.map(\.0) }
+                // Each item is the text that means "missing" in the data: a plain `null` or `~`
+                // is that text here, not YAML's null (`["", NA, null]` as the README shows).
+                let items = value.sequence ?? [value]
+                var texts: [String] = []
+                for item in items {
+                    guard case .scalar(let s) = item.value else {
+                        reader.error(item, "each item of 'null-values' must be a text, found \(item.kindName)")
+                        continue
+                    }
+                    texts.append(s.text)
+                }
+                schema.nullValues = texts
             case "rows":
                 guard let r = reader.mapping(value, what: "'rows'", allowed: rowsKeys) else { continue }
                 for (k, _, v) in r {

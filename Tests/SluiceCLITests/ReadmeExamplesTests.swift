@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import SluiceTestSupport
+
+/// Every YAML example in README.md is taken from the README itself and checked with Sluice:
+/// a `sluice.yaml` (whole, or a section placed in a minimal one), a data schema, or a
+/// controller configuration. An example that stops working fails here.
+@Suite struct ReadmeExamplesTests {
+    let sluice = RepositoryLayout.sluiceBinary
+
+    /// The ```yaml blocks of README.md, with the line each starts on.
+    static func examples() throws -> [(line: Int, text: String)] {
+        let lines = try String(contentsOfFile: RepositoryLayout.root() + "/README.md", encoding: .utf8).components(separatedBy: "\n")
+        var result: [(Int, String)] = []
+        var open: (Int, [String])?
+        for (n, line) in lines.enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if open == nil, trimmed == "```yaml" { open = (n + 2, []) } else if let o = open, trimmed == "```" {
+                result.append((o.0, o.1.joined(separator: "\n") + "\n"))
+                open = nil
+            } else if open != nil { open!.1.append(line) }
+        }
+        return result
+    }
+
+    /// A minimal pipeline around a section, or the example itself when it is a whole `sluice.yaml`.
+    static func spec(around example: String) -> String {
+        let body = example.split(separator: "\n", omittingEmptySubsequences: false).drop { $0.hasPrefix("#") }.joined(separator: "\n")
+        if body.hasPrefix("version: 1") { return body }
+        let topLevel = ["gate:", "deploy:", "sync:", "datasets:"]
+        if topLevel.contains(where: { body.hasPrefix($0) }) {
+            return "version: 1\nstages:\n  evaluate: { run: \"true\", metrics: m.json }\n" + body
+        }
+        // A stage: indent it under `stages:`; an example about `when` alone gets a command.
+        var lines = body.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }
+        if !body.contains("run:"), !body.contains("uses:") { lines.insert("    run: \"true\"", at: 1) }
+        return "version: 1\ndatasets:\n  iris: { path: data/iris.csv }\nstages:\n" + lines.joined(separator: "\n")
+    }
+
+    /// Validates a spec in a folder, creating each file or folder it names that is missing
+    /// (the examples name the user's files), until only real problems would remain.
+    func validate(_ spec: String, line: Int) throws {
+        let dir = TemporaryDirectory(prefix: "sluice-readme")
+        dir.write("sluice.yaml", spec)
+        for _ in 0..<20 {
+            let r = try ProcessRunner.run(sluice, ["validate", dir.path])
+            if r.status == 0 { return }
+            let missing = (r.stdout + r.stderr).components(separatedBy: "\n").compactMap { text -> (String, Bool)? in
+                guard text.contains("does not exist in the repository"), let open = text.range(of: " '", options: .backwards),
+                      let close = text[open.upperBound...].firstIndex(of: "'") else { return nil }
+                return (String(text[open.upperBound..<close]), text.contains("folder"))
+            }
+            guard !missing.isEmpty else {
+                Issue.record("README.md:\(line): the example is rejected:\n\(r.stdout)\(r.stderr)")
+                return
+            }
+            for (path, folder) in missing {
+                if folder || path.hasSuffix("/") {
+                    try FileManager.default.createDirectory(atPath: dir.path + "/" + path, withIntermediateDirectories: true)
+                } else if path.hasSuffix(".dvc") {
+                    dir.write(path, "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  size: 1\n  path: \(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)\n")
+                } else if path.hasPrefix("policies/") {
+                    dir.write(path, "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n")
+                } else if path == "dvc.lock" {
+                    dir.write(path, "schema: '2.0'\nstages:\n  prepare:\n    cmd: true\n    outs:\n    - path: data/raw\n      md5: 0123456789abcdef0123456789abcdef.dir\n")
+                } else {
+                    dir.write(path, "")
+                }
+            }
+        }
+        Issue.record("README.md:\(line): still missing files after 20 rounds")
+    }
+
+    @Test func everyYAMLExampleInTheReadmeIsAccepted() throws {
+        let examples = try Self.examples()
+        #expect(examples.count >= 8)
+        for (line, text) in examples {
+            if text.contains("repositories:") {
+                let dir = TemporaryDirectory(prefix: "sluice-readme")
+                let file = dir.write("controller.yaml", text)
+                let r = try ProcessRunner.run(sluice, ["watch", "--config", file, "--check"], environment: [
+                    "IRIS_WEBHOOK_SECRET": "x", "SLUICE_API_TOKEN": "x", "IRIS_FORGE_TOKEN": "x", "SLUICE_FORGE_TOKEN": "x",
+                ])
+                #expect(r.status == 0, "README.md:\(line): \(r.stderr)")
+            } else if text.contains("columns:") {
+                let dir = TemporaryDirectory(prefix: "sluice-readme")
+                let schema = dir.write("schema.yaml", text)
+                let data = dir.write("d.csv", "sepal_length,species,sample_id,note\n5.1,setosa,S000001,\n")
+                let r = try ProcessRunner.run(sluice, ["validate-data", data, "--schema", schema])
+                #expect(r.status != 2, "README.md:\(line): the schema is rejected: \(r.stdout)\(r.stderr)")
+                #expect(!r.stderr.contains("schema.yaml:"), "README.md:\(line): \(r.stderr)")
+            } else {
+                try validate(Self.spec(around: text), line: line)
+            }
+        }
+    }
+}
