@@ -1,0 +1,14 @@
+import SluiceCore
+import SluiceYAML
+
+/// libFuzzer target: any bytes as a `validate-data` schema.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func schema(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    do throws(YAMLError) {
+        if let node = try YAMLParser.parseDocument(bytes, file: "schema.yaml") { _ = DataSchemaDecoder.decode(node, file: "schema.yaml") }
+    } catch {
+        _ = error.diagnostic
+    }
+    return 0
+}
