@@ -48,5 +48,5 @@ func runDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<
 @_cdecl("DataFuzzer_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
     var count = argc, arguments = argv
-    return runDriver(&count, &arguments) { data, size in data.map { data($0, size) } ?? 0 }
+    return runDriver(&count, &arguments) { input, length in input.map { data($0, length) } ?? 0 }
 }

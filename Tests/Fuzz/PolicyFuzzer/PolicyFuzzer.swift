@@ -37,5 +37,5 @@ func runDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<
 @_cdecl("PolicyFuzzer_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
     var count = argc, arguments = argv
-    return runDriver(&count, &arguments) { data, size in data.map { policy($0, size) } ?? 0 }
+    return runDriver(&count, &arguments) { input, length in input.map { policy($0, length) } ?? 0 }
 }

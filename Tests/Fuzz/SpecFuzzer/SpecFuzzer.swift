@@ -24,5 +24,5 @@ func runDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<
 @_cdecl("SpecFuzzer_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
     var count = argc, arguments = argv
-    return runDriver(&count, &arguments) { data, size in data.map { spec($0, size) } ?? 0 }
+    return runDriver(&count, &arguments) { input, length in input.map { spec($0, length) } ?? 0 }
 }
