@@ -97,72 +97,84 @@ public struct PipelineRunner: Sendable {
         try store.setRunStatus(runID, .running, at: Self.now())
         events(.runStarted(runID: runID, commit: commit.id, workspace: workspace))
 
-        var results = Dictionary(uniqueKeysWithValues: try store.stages(of: runID).map { ($0.stage, $0) })
-        let planned = Dictionary(uniqueKeysWithValues: work.plan.stages.map { ($0.name, $0) })
-        // A retried run keeps its rows; the decisions are today's plan (finished stages are now cached).
-        for (name, p) in planned {
-            guard var row = results[name] else { continue }
-            let reasons = p.reasons.joined(separator: "; ")
-            if row.decision != p.decision.rawValue || row.reasons != reasons || row.cacheKey != p.cacheKey {
-                row.decision = p.decision.rawValue
-                row.reasons = reasons
-                row.cacheKey = p.cacheKey
-                try store.update(row)
-                results[name] = row
+        // A failure of the store or the file system half-way (a full disk) must not leave the
+        // run "running": it is recorded as failed, with why, when that can still be written.
+        do {
+            var results = Dictionary(uniqueKeysWithValues: try store.stages(of: runID).map { ($0.stage, $0) })
+            let planned = Dictionary(uniqueKeysWithValues: work.plan.stages.map { ($0.name, $0) })
+            // A retried run keeps its rows; the decisions are today's plan (finished stages are now cached).
+            for (name, p) in planned {
+                guard var row = results[name] else { continue }
+                let reasons = p.reasons.joined(separator: "; ")
+                if row.decision != p.decision.rawValue || row.reasons != reasons || row.cacheKey != p.cacheKey {
+                    row.decision = p.decision.rawValue
+                    row.reasons = reasons
+                    row.cacheKey = p.cacheKey
+                    try store.update(row)
+                    results[name] = row
+                }
             }
-        }
-        let order = work.spec.stages.map(\.name).filter { results[$0] != nil }
-        var running: Set<String> = []
+            let order = work.spec.stages.map(\.name).filter { results[$0] != nil }
+            var running: Set<String> = []
 
-        await withTaskGroup(of: StageResultRecord.self) { group in
-            while true {
-                // Settle stages whose needs failed, then start those whose needs all succeeded.
-                var changed = true
-                while changed {
-                    changed = false
-                    for name in order where results[name]?.status == .pending && !running.contains(name) {
-                        guard let spec = work.spec.stage(named: name) else { continue }
-                        let needs = spec.needs.compactMap { results[$0]?.status }
-                        if let bad = spec.needs.first(where: { n in results[n].map { $0.status.isFinished && !$0.status.isSuccess } ?? false }) {
-                            var r = results[name]!
-                            r.status = Task.isCancelled ? .cancelled : .blocked
-                            r.message = Task.isCancelled ? "the run was cancelled" : "not run: stage '\(bad)' it needs did not succeed"
-                            r.finishedAt = Self.now()
-                            try? store.update(r)
-                            results[name] = r
-                            events(.stageFinished(stage: name, status: r.status, message: r.message, seconds: 0))
-                            changed = true
-                        } else if Task.isCancelled {
-                            var r = results[name]!
-                            r.status = .cancelled
-                            r.message = "the run was cancelled"
-                            try? store.update(r)
-                            results[name] = r
-                            changed = true
-                        } else if needs.count == spec.needs.count, needs.allSatisfy(\.isSuccess), running.count < options.jobs {
-                            running.insert(name)
-                            let record = results[name]!
-                            let plannedStage = planned[name]!
-                            group.addTask {
-                                await self.runStage(spec, plannedStage, record, workspace: workspace, commit: commitID, work: work, events: events)
+            await withTaskGroup(of: StageResultRecord.self) { group in
+                while true {
+                    // Settle stages whose needs failed, then start those whose needs all succeeded.
+                    var changed = true
+                    while changed {
+                        changed = false
+                        for name in order where results[name]?.status == .pending && !running.contains(name) {
+                            guard let spec = work.spec.stage(named: name) else { continue }
+                            let needs = spec.needs.compactMap { results[$0]?.status }
+                            if let bad = spec.needs.first(where: { n in results[n].map { $0.status.isFinished && !$0.status.isSuccess } ?? false }) {
+                                var r = results[name]!
+                                r.status = Task.isCancelled ? .cancelled : .blocked
+                                r.message = Task.isCancelled ? "the run was cancelled" : "not run: stage '\(bad)' it needs did not succeed"
+                                r.finishedAt = Self.now()
+                                try? store.update(r)
+                                results[name] = r
+                                events(.stageFinished(stage: name, status: r.status, message: r.message, seconds: 0))
+                                changed = true
+                            } else if Task.isCancelled {
+                                var r = results[name]!
+                                r.status = .cancelled
+                                r.message = "the run was cancelled"
+                                try? store.update(r)
+                                results[name] = r
+                                changed = true
+                            } else if needs.count == spec.needs.count, needs.allSatisfy(\.isSuccess), running.count < options.jobs {
+                                running.insert(name)
+                                let record = results[name]!
+                                let plannedStage = planned[name]!
+                                group.addTask {
+                                    await self.runStage(spec, plannedStage, record, workspace: workspace, commit: commitID, work: work, events: events)
+                                }
                             }
                         }
                     }
+                    guard let finished = await group.next() else { break }
+                    running.remove(finished.stage)
+                    results[finished.stage] = finished
                 }
-                guard let finished = await group.next() else { break }
-                running.remove(finished.stage)
-                results[finished.stage] = finished
             }
-        }
 
-        let statuses = results.values.map(\.status)
-        let status: RunStatus = statuses.contains(.cancelled) ? .cancelled
-            : statuses.allSatisfy(\.isSuccess) ? .succeeded : .failed
-        let failed = results.values.filter { !$0.status.isSuccess }.map(\.stage).sorted()
-        try store.setRunStatus(runID, status, at: Self.now(), message: failed.isEmpty ? nil : "stages not successful: \(failed.joined(separator: ", "))")
-        if !options.keepWorkspace { try? FileManager.default.removeItem(atPath: workspace) }
-        events(.runFinished(runID: runID, status: status))
-        return status
+            let statuses = results.values.map(\.status)
+            let status: RunStatus = statuses.contains(.cancelled) ? .cancelled
+                : statuses.allSatisfy(\.isSuccess) ? .succeeded : .failed
+            let failed = results.values.filter { !$0.status.isSuccess }.map(\.stage).sorted()
+            try store.setRunStatus(runID, status, at: Self.now(), message: failed.isEmpty ? nil : "stages not successful: \(failed.joined(separator: ", "))")
+            if !options.keepWorkspace { try? FileManager.default.removeItem(atPath: workspace) }
+            events(.runFinished(runID: runID, status: status))
+            return status
+        } catch {
+            do {
+                try store.setRunStatus(runID, .failed, at: Self.now(), message: "the run could not continue: \(error)")
+            } catch let unrecorded {
+                throw LoadError(message: "run \(runID) could not continue (\(error)), and that could not be recorded (\(unrecorded)); the next start marks it interrupted")
+            }
+            events(.runFinished(runID: runID, status: .failed))
+            throw error
+        }
     }
 
     public static func now() -> Double {
