@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 public import Prometheus
 import HTTPTypes
+import SluiceCore
 public import SluiceController
 public import SluiceStore
 import Synchronization

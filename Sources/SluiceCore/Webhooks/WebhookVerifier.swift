@@ -1,9 +1,10 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 
 /// Checks that a webhook delivery comes from the forge: GitHub's `X-Hub-Signature-256`
 /// (`sha256=` + hex HMAC-SHA256 of the body), Gitea's `X-Gitea-Signature` (hex HMAC-SHA256),
-/// GitLab's `X-Gitlab-Token` (the shared secret itself). Comparisons are constant-time.
+/// GitLab's `X-Gitlab-Token` (the shared secret itself). Comparisons are constant-time. Pure:
+/// the server hands it the body and headers.
 public enum WebhookVerifier {
     public enum Forge: String, Sendable { case github, gitea, gitlab }
 
@@ -28,9 +29,10 @@ public enum WebhookVerifier {
         }
     }
 
-    static func hmac(_ body: [UInt8], _ secret: String) -> String {
+    public static func hmac(_ body: [UInt8], _ secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: mac.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
     }
 
     static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
