@@ -2,8 +2,9 @@
 
 Each trial commits a new candidate to a repository whose pipeline validates, trains, evaluates,
 gates and deploys to an environment branch, starts `sluice run`, and kills it with SIGKILL:
-half of the trials at a random moment of the run, half in the narrow window after the last
-stage (the gate, the promotion and the deploy), found by waiting for the last stage's marker.
+a third of the trials at a random moment of the run, a third in the window after the last
+stage (the gate, the promotion and the deploy), found by waiting for the last stage's marker,
+and a third right after the promotion reaches the run store, before the deploy.
 Then it runs `sluice run` again (which recovers the interrupted run) and checks what must
 hold after any crash:
 
@@ -75,6 +76,20 @@ def leftover_processes(state):
     return found
 
 
+def promotion_count(state):
+    path = os.path.join(state, "sluice.sqlite")
+    if not os.path.exists(path):
+        return 0
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            return db.execute("SELECT count(*) FROM promotions").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0  # not created yet, or busy: asked again a moment later
+
+
 def check(repo, state):
     problems = []
     db = sqlite3.connect(os.path.join(state, "sluice.sqlite"))
@@ -108,7 +123,7 @@ def main():
     parser.add_argument("--verbose", action="store_true")
     options = parser.parse_args()
     rng = random.Random(options.seed)
-    failures, window_kills, random_kills, missed = 0, 0, 0, 0
+    failures, window_kills, random_kills, promoted_kills, missed = 0, 0, 0, 0, 0
     with tempfile.TemporaryDirectory() as folder:
         repo, state, mark = os.path.join(folder, "repo"), os.path.join(folder, "state"), os.path.join(folder, "evaluated")
         os.makedirs(os.path.join(repo, "data"))
@@ -143,10 +158,18 @@ def main():
             git("commit", "-q", "-m", f"trial {trial}", cwd=repo)
             if os.path.exists(mark):
                 os.remove(mark)
-            in_window = trial % 2 == 0
+            mode = ("random", "window", "promoted")[trial % 3]
+            in_window = mode == "window"
+            promotions_before = promotion_count(state)
             run = subprocess.Popen([SLUICE, "run", "--repo", repo, "--state", state], stdout=subprocess.DEVNULL,
                                    stderr=None if options.verbose else subprocess.DEVNULL)
-            if in_window:
+            if mode == "promoted":
+                # The narrowest window: right after the promotion is in the log, before the deploy.
+                deadline = time.time() + 30
+                while promotion_count(state) == promotions_before and time.time() < deadline and run.poll() is None:
+                    time.sleep(0.0005)
+                promoted_kills += 1
+            elif in_window:
                 deadline = time.time() + 30
                 while not os.path.exists(mark) and time.time() < deadline and run.poll() is None:
                     time.sleep(0.002)
@@ -166,12 +189,12 @@ def main():
             sluice("run", repo=repo, state=state)
             sluice("run", repo=repo, state=state)
             problems = check(repo, state)
-            print(f"trial {trial:3d} ({'window' if in_window else 'random'}): {'ok' if not problems else '; '.join(problems)}", flush=True)
+            print(f"trial {trial:3d} ({mode}): {'ok' if not problems else '; '.join(problems)}", flush=True)
             failures += bool(problems)
     print()
-    print("| kill -9 trials | at random moments | in the gate/promote/deploy window | finished before the kill | failed checks |")
-    print("|---|---|---|---|---|")
-    print(f"| {options.trials} | {random_kills} | {window_kills} | {missed} | {failures} |")
+    print("| kill -9 trials | at random moments | after the last stage (gate, promote, deploy) | right after the promotion | finished before the kill | failed checks |")
+    print("|---|---|---|---|---|---|")
+    print(f"| {options.trials} | {random_kills} | {window_kills} | {promoted_kills} | {missed} | {failures} |")
     sys.exit(1 if failures else 0)
 
 
