@@ -118,8 +118,9 @@ let package = Package(
 // libFuzzer targets (`bash Tests/Fuzz/run`): only in a build with SLUICE_FUZZ set, which passes
 // -sanitize=fuzzer; libFuzzer supplies their main.
 if Context.environment["SLUICE_FUZZ"] != nil {
+    package.targets.append(.target(name: "FuzzSupport", path: "Tests/Fuzz/FuzzSupport"))
     for name in ["SpecFuzzer", "PolicyFuzzer", "SchemaFuzzer", "DataFuzzer", "WebhookFuzzer"] {
-        package.targets.append(.executableTarget(name: name, dependencies: ["SluiceCore", "SluiceYAML"], path: "Tests/Fuzz/\(name)",
+        package.targets.append(.executableTarget(name: name, dependencies: ["FuzzSupport", "SluiceCore", "SluiceYAML"], path: "Tests/Fuzz/\(name)",
                                                  swiftSettings: [.unsafeFlags(["-parse-as-library"])],
                                                  linkerSettings: [.unsafeFlags(["-sanitize=fuzzer"])]))
     }

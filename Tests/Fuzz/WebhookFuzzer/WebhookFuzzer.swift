@@ -1,3 +1,4 @@
+import FuzzSupport
 import SluiceCore
 
 /// libFuzzer target: the first byte picks the forge, the bytes up to the first NUL are the
@@ -23,13 +24,7 @@ public func webhook(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links an executable's entry point as `WebhookFuzzer_main`; hand it to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-               _ test: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
-
 @_cdecl("WebhookFuzzer_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc, arguments = argv
-    return runDriver(&count, &arguments) { input, length in input.map { webhook($0, length) } ?? 0 }
+    driveFuzzer(argc, argv) { input, length in input.map { webhook($0, length) } ?? 0 }
 }
