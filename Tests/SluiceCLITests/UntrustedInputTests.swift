@@ -179,3 +179,31 @@ extension UntrustedInputTests {
         #expect(retry.stdout.contains("gate: report-only"), "\(retry.stdout)")
     }
 }
+
+extension UntrustedInputTests {
+    /// Metrics nested 2,500 levels crashed `gate` and `run` (SIGSEGV); any YAML crashed near
+    /// 40,000 levels after quadratic parsing. Now a located error at level 513, at once.
+    @Test func deepNestingIsALocatedErrorNotACrash() throws {
+        let dir = TemporaryDirectory(prefix: "sluice-deep")
+        let policy = dir.write("p.yaml", "rules:\n  - { metric: a, direction: higher, min: 0 }\n")
+        let metrics = dir.write("m.json", String(repeating: "{\"a\": ", count: 2500) + "1" + String(repeating: "}", count: 2500))
+        let gate = try ProcessRunner.run(sluice, ["gate", "--candidate", metrics, "--policy", policy])
+        #expect(gate.status == 2, "\(gate.stderr)")
+        #expect(gate.stderr.contains("m.json:1:3073: error:") && gate.stderr.contains("nested more than 512 levels deep"), "\(gate.stderr)")
+
+        let spec = dir.write("sluice.yaml", String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000))
+        let validate = try ProcessRunner.run(sluice, ["validate", spec])
+        #expect(validate.status == 1)
+        #expect(validate.stdout.contains("sluice.yaml:1:513: error: nested more than 512 levels deep") ||
+                validate.stderr.contains("sluice.yaml:1:513: error: nested more than 512 levels deep"), "\(validate.stdout)\(validate.stderr)")
+
+        // A stage's metrics file nested too deep fails the stage with the same error.
+        let repo = try TestRepository()
+        try repo.commit("deep", files: ["sluice.yaml": "version: 1\nstages:\n  evaluate: { run: \"cp deep.json m.json\", metrics: m.json }\n",
+                                        "deep.json": String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let run = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("nested more than 512 levels deep"), "\(run.stdout)")
+    }
+}
