@@ -182,3 +182,27 @@ extension ReconcilerTests {
         #expect(logged.contains("quarantined"), "\(logged)")
     }
 }
+
+extension ReconcilerTests {
+    /// A run that failed on a full disk stayed "running". The content store on a 256 KB tmpfs:
+    /// the output cannot be stored, the stage and the run fail with why.
+    @Test func aFullDiskFailsTheRunWithTheReason() throws {
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let cas = state.path + "/cas"
+        try FileManager.default.createDirectory(atPath: cas, withIntermediateDirectories: true)
+        let mounted = try ProcessRunner.run("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", cas])
+        guard mounted.status == 0 else {
+            Issue.record("SKIPPED LOUDLY: the full-disk test mounts a small tmpfs, which needs root: \(mounted.stderr)")
+            return
+        }
+        defer { _ = try? ProcessRunner.run("umount", [cas]) }
+        let repo = try TestRepository()
+        try repo.commit("big", files: ["sluice.yaml": "version: 1\nstages:\n  big: { run: \"head -c 2000000 /dev/zero > big.bin\", outputs: [big.bin] }\n"])
+        let r = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
+        #expect(r.status == 1, "\(r.stdout)\n\(r.stderr)")
+        let runs = try self.runs(state.path, repo.path)
+        #expect(runs.first?["status"] as? String == "failed", "\(runs)")
+        #expect((runs.first?["message"] as? String)?.contains("big") == true)
+        #expect(r.stdout.contains("No space left on device"), "\(r.stdout)")
+    }
+}
