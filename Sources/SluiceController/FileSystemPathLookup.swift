@@ -1,5 +1,8 @@
 import FoundationEssentials
 public import SluiceCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Answers `PathLookup` questions from a folder on disk (a working copy).
 public struct FileSystemPathLookup: PathLookup {
@@ -9,7 +12,9 @@ public struct FileSystemPathLookup: PathLookup {
     public func kind(of path: String) -> PathKind? {
         var isDirectory = false
         let full = path.isEmpty ? root : root + "/" + path
-        if !path.isEmpty, (try? FileManager.default.destinationOfSymbolicLink(atPath: full)) != nil { return .symlink }
+        // lstat, not stat: a link is reported as a link (never read), whatever it points to.
+        var info = stat()
+        if !path.isEmpty, lstat(full, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK { return .symlink }
         guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory) else { return nil }
         return isDirectory ? .directory : .file
     }
