@@ -30,7 +30,7 @@ public struct CommitPlanner {
     ///     replaced by the merge base, and the plan says so.
     ///   - triggers: stages a schedule or live metric asks to retrain, given the commit's spec.
     ///   - trained: the dataset versions already trained on, given the commit's spec (nil: unknown).
-    public func plan(revision: String = "HEAD", since: String? = nil, knownCacheKeys: Set<String> = [],
+    public func plan(revision: String = "HEAD", since: String? = nil, knownCacheKeys: (PipelineSpec) -> Set<String> = { _ in [] },
                      trained: (PipelineSpec) -> [ChangeFacts.TrainedData]? = { _ in nil },
                      triggers: (PipelineSpec) -> (triggered: [String: String], notes: [String]) = { _ in ([:], []) }) throws(GitError) -> Outcome {
         let commit = try repository.commit(revision)
@@ -71,7 +71,7 @@ public struct CommitPlanner {
                                 baseDatasetVersions: before, notes: notes)
         facts.triggered = external.triggered
         facts.trained = trained(spec)
-        let plan = Planner.plan(spec: spec, content: GitCommitContent(commit), facts: facts, knownCacheKeys: knownCacheKeys)
+        let plan = Planner.plan(spec: spec, content: GitCommitContent(commit), facts: facts, knownCacheKeys: knownCacheKeys(spec))
         let content = GitCommitContent(commit)
         var parameters: [String: String] = [:]
         for ref in spec.stages.flatMap(\.params) {
@@ -83,7 +83,7 @@ public struct CommitPlanner {
 
     /// Plans a tracked ref's new head against what was last processed on it.
     public func plan(_ update: RefTracker.Update, knownCacheKeys: Set<String> = []) throws(GitError) -> Outcome {
-        var outcome = try plan(revision: update.head, since: update.base, knownCacheKeys: knownCacheKeys)
+        var outcome = try plan(revision: update.head, since: update.base, knownCacheKeys: { _ in knownCacheKeys })
         if case .rewritten(let mergeBase) = update.kind, let previous = update.previous {
             let note = mergeBase.map { "history of \(update.ref) rewritten (force-push): last processed \(previous.prefix(12)) is not an ancestor of \(update.head.prefix(12)); planning against merge base \($0.prefix(12))" }
                 ?? "history of \(update.ref) rewritten (force-push): last processed \(previous.prefix(12)) shares no history with \(update.head.prefix(12)); planning as a first commit"

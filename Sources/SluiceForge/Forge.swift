@@ -1,5 +1,6 @@
 import Foundation
 public import SluiceHTTP
+import SluiceCore
 
 /// What Sluice tells a forge about a merge request: one report comment (updated in place
 /// on re-runs, found by a hidden marker) and a commit status linking to the report.
@@ -49,12 +50,7 @@ public enum ForgeConfiguration {
     }
 
     /// The merge request number of a ref (`refs/pull/7/head`, `refs/merge-requests/7/head`), or nil.
-    public static func mergeRequest(of ref: String?) -> Int? {
-        guard let ref else { return nil }
-        let parts = ref.split(separator: "/")
-        guard parts.count == 4, parts[0] == "refs", parts[1] == "pull" || parts[1] == "merge-requests", parts[3] == "head" else { return nil }
-        return Int(parts[2])
-    }
+    public static func mergeRequest(of ref: String?) -> Int? { MergeRequestRef.number(of: ref) }
 }
 
 /// The JSON-over-HTTP plumbing the three forges share.

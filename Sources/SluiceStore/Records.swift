@@ -35,6 +35,8 @@ public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePe
     public var message: String?
     /// The gate's verdict (`promote`, `reject`, `report-only`, `could-not-evaluate`), once gated.
     public var verdict: String?
+    /// Whose cached results it may restore (`CacheScope.storedName`: `production`, `merge-request/7`, ...).
+    public var cacheScope = "production"
 
     public init(repository: String, ref: String?, commit: String, baseCommit: String?, trigger: String,
                 status: RunStatus = .queued, createdAt: Double, retryOf: Int64? = nil) {
@@ -69,6 +71,8 @@ public struct StageResultRecord: Codable, Sendable, Hashable, FetchableRecord, P
     /// The process group while running, so a restart can stop what a crash left behind.
     public var processGroup: Int32?
     public var message: String?
+    /// The run whose stored result this cached or skipped stage restored.
+    public var cachedFrom: Int64?
 
     public init(runId: Int64, stage: String, status: StageStatus, decision: String, reasons: String, cacheKey: String) {
         self.runId = runId

@@ -155,6 +155,29 @@ public final class RunStore: Sendable {
                 t.primaryKey(["model", "environment"])
             }
         }
+        m.registerMigration("v5: cache scopes, merge-request approvals") { db in
+            // Which runs may restore a cached result (see CacheScope). Runs before this version
+            // watched only the production branch and merge requests: those are told apart by ref.
+            try db.alter(table: "runs") { t in t.add(column: "cacheScope", .text).notNull().defaults(to: "production") }
+            try db.execute(sql: """
+                UPDATE runs SET cacheScope = 'merge-request/' || substr(ref, 11, length(ref) - 15)
+                WHERE ref GLOB 'refs/pull/[0-9]*/head';
+                UPDATE runs SET cacheScope = 'merge-request/' || substr(ref, 21, length(ref) - 25)
+                WHERE ref GLOB 'refs/merge-requests/[0-9]*/head';
+                """)
+            try db.create(index: "runs_by_repository_scope", on: "runs", columns: ["repository", "cacheScope"])
+            // The run whose result a cached stage restored (shown as where the cache hit came from).
+            try db.alter(table: "stage_results") { t in t.add(column: "cachedFrom", .integer) }
+            // Approvals of a merge request's head commit from a fork (one commit: a new push needs a new one).
+            try db.create(table: "approvals") { t in
+                t.column("repository", .text).notNull()
+                t.column("ref", .text).notNull()
+                t.column("commit", .text).notNull()
+                t.column("approvedBy", .text).notNull()
+                t.column("approvedAt", .double).notNull()
+                t.primaryKey(["repository", "ref", "commit"])
+            }
+        }
         return m
     }
 
@@ -262,31 +285,41 @@ public final class RunStore: Sendable {
         }
     }
 
-    /// The most recent successful result for a cache key, with its artifacts and reports.
-    public func cacheEntry(for key: String) throws(StoreError) -> (stage: StageResultRecord, artifacts: [ArtifactRecord], reports: [ReportRecord])? {
+    /// A stage result with the outputs and reports stored with it.
+    public typealias CachedResult = (stage: StageResultRecord, artifacts: [ArtifactRecord], reports: [ReportRecord], scope: String)
+
+    /// The most recent successful result for a cache key among `repository`'s runs whose cache
+    /// scope is one of `scopes` (see `CacheScope.readable`), with its artifacts and reports.
+    public func cacheEntry(for key: String, repository: String, scopes: [String]) throws(StoreError) -> CachedResult? {
         try read { db in
-            guard let stage = try StageResultRecord
-                .filter(Column("cacheKey") == key && Column("status") == StageStatus.succeeded.rawValue)
-                .order(Column("finishedAt").desc).fetchOne(db) else { return nil }
-            let artifacts = try ArtifactRecord.filter(Column("runId") == stage.runId && Column("stage") == stage.stage).fetchAll(db)
-            let reports = try ReportRecord.filter(Column("runId") == stage.runId && Column("stage") == stage.stage).fetchAll(db)
-            return (stage, artifacts, reports)
+            let marks = scopes.map { _ in "?" }.joined(separator: ", ")
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT s.*, r.cacheScope AS scope FROM stage_results s JOIN runs r ON r.id = s.runId
+                WHERE s.cacheKey = ? AND s.status = 'succeeded' AND r.repository = ? AND r.cacheScope IN (\(marks))
+                ORDER BY s.finishedAt DESC LIMIT 1
+                """, arguments: StatementArguments([key, repository] + scopes)) else { return nil }
+            return try Self.withOutputs(StageResultRecord(row: row), scope: row["scope"], db)
         }
     }
 
-    /// The newest successful result of a stage in a repository (whatever its cache key):
-    /// the outputs a skipped stage leaves in place for the stages after it.
-    public func latestSuccess(repository: String, stage: String) throws(StoreError) -> (stage: StageResultRecord, artifacts: [ArtifactRecord], reports: [ReportRecord])? {
+    /// The newest successful result of a stage among `repository`'s runs in `scopes` (whatever
+    /// its cache key): the outputs a skipped stage leaves in place for the stages after it.
+    public func latestSuccess(repository: String, stage: String, scopes: [String]) throws(StoreError) -> CachedResult? {
         try read { db in
-            guard let result = try StageResultRecord.fetchOne(db, sql: """
-                SELECT s.* FROM stage_results s JOIN runs r ON r.id = s.runId
-                WHERE r.repository = ? AND s.stage = ? AND s.status IN ('succeeded', 'cached')
+            let marks = scopes.map { _ in "?" }.joined(separator: ", ")
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT s.*, r.cacheScope AS scope FROM stage_results s JOIN runs r ON r.id = s.runId
+                WHERE r.repository = ? AND s.stage = ? AND s.status IN ('succeeded', 'cached') AND r.cacheScope IN (\(marks))
                 ORDER BY s.finishedAt DESC LIMIT 1
-                """, arguments: [repository, stage]) else { return nil }
-            let artifacts = try ArtifactRecord.filter(Column("runId") == result.runId && Column("stage") == stage).fetchAll(db)
-            let reports = try ReportRecord.filter(Column("runId") == result.runId && Column("stage") == stage).fetchAll(db)
-            return (result, artifacts, reports)
+                """, arguments: StatementArguments([repository, stage] + scopes)) else { return nil }
+            return try Self.withOutputs(StageResultRecord(row: row), scope: row["scope"], db)
         }
+    }
+
+    private static func withOutputs(_ stage: StageResultRecord, scope: String, _ db: Database) throws -> CachedResult {
+        let artifacts = try ArtifactRecord.filter(Column("runId") == stage.runId && Column("stage") == stage.stage).fetchAll(db)
+        let reports = try ReportRecord.filter(Column("runId") == stage.runId && Column("stage") == stage.stage).fetchAll(db)
+        return (stage, artifacts, reports, scope)
     }
 
     /// When a stage of a repository last actually executed successfully (not restored from cache).
@@ -299,10 +332,15 @@ public final class RunStore: Sendable {
         }
     }
 
-    /// Cache keys with a stored successful result (the planner marks those stages `cached`).
-    public func knownCacheKeys() throws(StoreError) -> Set<String> {
+    /// Cache keys with a stored successful result that a run of `repository` in `scopes` may
+    /// restore (the planner marks those stages `cached`).
+    public func knownCacheKeys(repository: String, scopes: [String]) throws(StoreError) -> Set<String> {
         try read { db in
-            Set(try String.fetchAll(db, sql: "SELECT DISTINCT cacheKey FROM stage_results WHERE status = ?", arguments: [StageStatus.succeeded.rawValue]))
+            let marks = scopes.map { _ in "?" }.joined(separator: ", ")
+            return Set(try String.fetchAll(db, sql: """
+                SELECT DISTINCT s.cacheKey FROM stage_results s JOIN runs r ON r.id = s.runId
+                WHERE s.status = 'succeeded' AND r.repository = ? AND r.cacheScope IN (\(marks))
+                """, arguments: StatementArguments([repository] + scopes)))
         }
     }
 
@@ -399,11 +437,13 @@ public final class RunStore: Sendable {
                 try run.update(db)
                 var retry = RunRecord(repository: run.repository, ref: run.ref, commit: run.commit, baseCommit: run.baseCommit,
                                       trigger: "retry of interrupted run \(run.id!)", createdAt: now, retryOf: run.id)
+                retry.cacheScope = run.cacheScope
                 try retry.insert(db)
                 for var s in stages {
                     s.runId = retry.id!
                     s.status = .pending
                     s.cacheHit = false
+                    s.cachedFrom = nil
                     s.exitCode = nil; s.startedAt = nil; s.finishedAt = nil; s.logPath = nil; s.processGroup = nil; s.message = nil
                     try s.insert(db)
                 }

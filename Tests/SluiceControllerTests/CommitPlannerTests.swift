@@ -41,7 +41,7 @@ import SluiceTestSupport
     }
 
     func plan(_ repo: TestRepository, _ revision: String = "HEAD", since: String? = nil, keys: Set<String> = []) throws -> CommitPlanner.Outcome {
-        try CommitPlanner(repository: try GitRepository(path: repo.path)).plan(revision: revision, since: since, knownCacheKeys: keys)
+        try CommitPlanner(repository: try GitRepository(path: repo.path)).plan(revision: revision, since: since, knownCacheKeys: { _ in keys })
     }
 
     func decisions(_ outcome: CommitPlanner.Outcome) -> [String: PlannedStage.Decision] {

@@ -19,11 +19,15 @@ import SluiceTestSupport
         let artifact = ArtifactRecord(runId: run.id!, stage: "a", path: "model/", digest: "sha256:00", kind: .directory, size: 3,
                                       cacheKey: "key-a", commit: "c1", lineage: "{}", createdAt: 5)
         try store.complete(a, artifacts: [artifact], reports: [ReportRecord(runId: run.id!, stage: "a", kind: "metrics", path: "m.json", content: "{}")])
-        let entry = try #require(try store.cacheEntry(for: "key-a"))
+        let entry = try #require(try store.cacheEntry(for: "key-a", repository: "/repo", scopes: ["production"]))
         #expect(entry.artifacts == [artifact])
         #expect(entry.reports.count == 1)
-        #expect(try store.knownCacheKeys() == ["key-a"])
-        #expect(try store.cacheEntry(for: "key-b") == nil)
+        #expect(entry.scope == "production")
+        #expect(try store.knownCacheKeys(repository: "/repo", scopes: ["production"]) == ["key-a"])
+        #expect(try store.cacheEntry(for: "key-b", repository: "/repo", scopes: ["production"]) == nil)
+        // Another repository, or a scope the run may not read, does not see it.
+        #expect(try store.cacheEntry(for: "key-a", repository: "/other", scopes: ["production"]) == nil)
+        #expect(try store.knownCacheKeys(repository: "/repo", scopes: ["merge-request/3"]).isEmpty)
         // WAL mode is on.
         let mode = try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")

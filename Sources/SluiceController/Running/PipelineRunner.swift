@@ -31,6 +31,8 @@ public struct PipelineRunner: Sendable {
         /// Whether a merge request's stages see their declared secrets (the controller's
         /// `merge-request-secrets`; off by default).
         public var mergeRequestSecrets = false
+        /// Whose cached results this run may restore, and under which scope it stores its own.
+        public var cacheScope = CacheScope.production
         public var spec: PipelineSpec
         public var plan: Plan
         public var ref: String?
@@ -69,8 +71,9 @@ public struct PipelineRunner: Sendable {
 
     /// A new queued run with one pending row per planned stage.
     public func enqueue(_ work: Work, trigger: String, now: Double) throws(RunStore.StoreError) -> RunRecord {
-        let run = RunRecord(repository: work.repositoryKey, ref: work.ref, commit: work.plan.commit, baseCommit: work.plan.baseCommit,
+        var run = RunRecord(repository: work.repositoryKey, ref: work.ref, commit: work.plan.commit, baseCommit: work.plan.baseCommit,
                             trigger: trigger, createdAt: now)
+        run.cacheScope = work.cacheScope.storedName
         return try store.insert(run, stages: work.plan.stages.map {
             StageResultRecord(runId: 0, stage: $0.name, status: .pending, decision: $0.decision.rawValue,
                               reasons: $0.reasons.joined(separator: "; "), cacheKey: $0.cacheKey)
@@ -209,21 +212,32 @@ public struct PipelineRunner: Sendable {
             events(.stageLine(stage: record.stage, line: line))
         }
 
-        // Cached (by the plan, or since the plan was made) or skipped: restore earlier outputs.
+        // Cached (by the plan, or since the plan was made) or skipped: restore earlier outputs,
+        // only from runs this run's cache scope may read (see CacheScope).
         let useCache = spec.cache && !planned.forced
         if planned.decision != .run || useCache {
-            let entry = planned.decision == .skip
-                ? ((try? store.cacheEntry(for: planned.cacheKey)) ?? nil) ?? ((try? store.latestSuccess(repository: work.repositoryKey, stage: r.stage)) ?? nil)
-                : (useCache ? (try? store.cacheEntry(for: planned.cacheKey)) ?? nil : nil)
+            let entry: RunStore.CachedResult?
+            do {
+                let scopes = work.cacheScope.readable
+                let exact = try store.cacheEntry(for: planned.cacheKey, repository: work.repositoryKey, scopes: scopes)
+                entry = try planned.decision == .skip
+                    ? exact ?? store.latestSuccess(repository: work.repositoryKey, stage: r.stage, scopes: scopes)
+                    : (useCache ? exact : nil)
+            } catch {
+                say("\(error)")
+                return finish(&r, .failed, message: "\(error)", started: started, events: events)
+            }
             if let entry {
                 do {
                     for a in entry.artifacts { try artifacts.restore(a.digest, kind: a.kind, to: a.path, workspace: workspace) }
                     let status: StageStatus = planned.decision == .skip ? .skipped : .cached
-                    let restored = entry.artifacts.isEmpty ? "" : "; outputs of run \(entry.stage.runId) restored"
+                    let origin = "run \(entry.stage.runId) (\(CacheScope.describe(storedName: entry.scope)))"
+                    let restored = entry.artifacts.isEmpty ? "" : "; outputs of \(origin) restored"
                     say(planned.decision == .skip
                         ? "skipped (\(planned.reasons.joined(separator: "; ")))" + restored
-                        : "cache hit: result of run \(entry.stage.runId) reused (key \(planned.cacheKey.prefix(16)))" + restored)
+                        : "cache hit: result of \(origin) reused (key \(planned.cacheKey.prefix(16)))" + restored)
                     r.cacheHit = status == .cached
+                    r.cachedFrom = entry.stage.runId
                     let copied = entry.artifacts.map { a in var c = a; c.runId = r.runId; return c }
                     let reports = entry.reports.map { x in var c = x; c.runId = r.runId; return c }
                     return complete(&r, status, artifacts: copied, reports: reports, message: nil, started: started, events: events)

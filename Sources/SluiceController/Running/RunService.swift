@@ -49,9 +49,19 @@ public struct RunService: Sendable {
     }
 
     /// Plans `revision` and queues a run for it, or picks up a queued retry of the same commit.
+    /// - Parameter productionBranch: the configured production branch (nil: the spec's
+    ///   `gate.branch`, else the repository's default branch); decides the run's cache scope.
     public func prepare(repository: GitRepository, repositoryKey: String, revision: String, since: String?, ref: String?,
-                        trigger: String) throws -> Prepared {
-        let known = try store.knownCacheKeys()
+                        trigger: String, productionBranch: String? = nil) throws -> Prepared {
+        var scope = CacheScope.other("detached")
+        var cacheError: (any Error)?
+        let known: (PipelineSpec) -> Set<String> = { spec in
+            scope = CacheScope.of(ref: ref, productionBranch: productionBranch ?? spec.gate?.branch ?? repository.defaultBranch)
+            do { return try store.knownCacheKeys(repository: repositoryKey, scopes: scope.readable) } catch {
+                cacheError = error
+                return []
+            }
+        }
         let triggers = TriggerEvaluator(store: store, environment: runner.options.environment)
         var fired: [String: String] = [:]
         var trainedNote: String?
@@ -69,10 +79,12 @@ public struct RunService: Sendable {
             fired = result.triggered
             return result
         }
+        if let cacheError { throw cacheError }
         guard var plan = outcome.plan, let spec = outcome.spec else { return .noSpec(outcome) }
         if let trainedNote { plan.notes.append(trainedNote) }
         var work = PipelineRunner.Work(repositoryKey: repositoryKey, spec: spec, plan: plan, ref: ref,
                                        datasetVersions: outcome.datasetVersions, parameters: outcome.parameters)
+        work.cacheScope = scope
         do {
             work.referenceData = try productionData(spec: spec, repository: repository, repositoryKey: repositoryKey)
         } catch {

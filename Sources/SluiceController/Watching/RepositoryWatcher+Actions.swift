@@ -35,7 +35,7 @@ extension RepositoryWatcher {
             prepared = try await Offload.run { () throws -> (RunRecord, PipelineRunner.Work, GitRepository) in
                 let git = try Self.localRepository(repo, service: service)
                 guard case .run(let record, var work) = try service.prepare(repository: git, repositoryKey: repo.url, revision: old.commit, since: nil,
-                                                                             ref: old.ref, trigger: "re-run of run \(runID) by \(actor)") else {
+                                                                             ref: old.ref, trigger: "re-run of run \(runID) by \(actor)", productionBranch: repo.branch) else {
                     throw ActionError.failed("commit \(old.commit.prefix(12)) no longer has a usable sluice.yaml")
                 }
                 work.mergeRequestSecrets = repo.mergeRequestSecrets

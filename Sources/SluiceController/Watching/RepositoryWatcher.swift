@@ -285,7 +285,8 @@ public actor RepositoryWatcher {
         log[metadataKey: "commit"] = .string(String(update.head.prefix(12)))
         do {
             let git = try Self.localRepository(repo, service: service)
-            switch try service.prepare(repository: git, repositoryKey: repo.url, revision: update.head, since: update.base, ref: update.ref, trigger: trigger) {
+            switch try service.prepare(repository: git, repositoryKey: repo.url, revision: update.head, since: update.base, ref: update.ref, trigger: trigger,
+                                       productionBranch: repo.branch) {
             case .noSpec(let outcome) where outcome.diagnostics.hasErrors:
                 let errors = DiagnosticRenderer.sorted(outcome.diagnostics).filter { $0.severity == .error }.map(DiagnosticRenderer.line)
                 for e in errors { log.error("invalid sluice.yaml: \(e)") }
