@@ -15,6 +15,8 @@ public struct ProcessSpec: Sendable {
     /// A single line longer than this is cut (the rest of it is dropped).
     public var maximumLineBytes: Int = 64 << 10
     public var masker: SecretMasker
+    /// Confines the process (nil: not sandboxed). `abi` is the kernel's Landlock version.
+    public var sandbox: (policy: SandboxPolicy, abi: Int)?
 
     public init(arguments: [String], workingDirectory: String, environment: [String: String],
                 timeoutSeconds: Double? = nil, masker: SecretMasker = SecretMasker()) {

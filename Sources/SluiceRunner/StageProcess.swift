@@ -56,40 +56,26 @@ public enum StageProcess {
     }
 
     private static func spawn(_ spec: ProcessSpec, stdoutFD: Int32, stderrFD: Int32) throws(SpawnError) -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdoutFD, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderrFD, 2)
-        sluice_spawn_addchdir(&actions, spec.workingDirectory)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGQUIT, SIGCHLD] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
         let argv = spec.arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         let env = spec.environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { env.forEach { free($0) } }
         // PATH lookup uses the stage's PATH, not Sluice's.
         let executable = resolve(spec.arguments[0], path: spec.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, env)
-        guard rc == 0 else {
-            let reason = String(cString: strerror(rc))
-            if rc == ENOENT, !FileManager.default.fileExists(atPath: spec.workingDirectory) {
-                throw SpawnError(description: "workspace '\(spec.workingDirectory)' is gone: \(reason)")
+        let ruleset = try spec.sandbox.map { (sandbox) throws(SpawnError) in try Sandbox.ruleset(sandbox.policy, abi: sandbox.abi) }
+        var failedErrno: Int32 = 0
+        var failedStep: UnsafePointer<CChar>?
+        let pid = withExtendedLifetime(ruleset) {
+            sluice_spawn(executable, argv, env, spec.workingDirectory, stdoutFD, stderrFD, ruleset?.fd ?? -1, &failedErrno, &failedStep)
+        }
+        guard pid > 0 else {
+            let reason = String(cString: strerror(failedErrno))
+            switch failedStep.map({ String(cString: $0) }) {
+            case "chdir": throw SpawnError(description: "workspace '\(spec.workingDirectory)' is gone: \(reason)")
+            case "landlock": throw SpawnError(description: "cannot enter the sandbox: \(reason)")
+            case "exec": throw SpawnError(description: "cannot start '\(spec.arguments[0])': \(reason)")
+            default: throw SpawnError(description: "cannot start a process: \(reason)")
             }
-            throw SpawnError(description: "cannot start '\(spec.arguments[0])': \(reason)")
         }
         return pid
     }

@@ -18,10 +18,15 @@ public struct PipelineRunner: Sendable {
         public var killGraceSeconds = 5.0
         /// Sluice's own environment; stages see only an allow-listed part (see `StageEnvironment`).
         public var environment: [String: String]
+        /// Whether this kernel can sandbox stages (`SLUICE_SANDBOX=off` in `environment`: no).
+        public var sandboxSupport: Sandbox.Support
+        /// Paths a sandboxed stage never reaches besides the state folder (the controller's configuration).
+        public var protectedPaths: [String] = []
 
         public init(jobs: Int? = nil, environment: [String: String]) {
             self.jobs = max(1, jobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
             self.environment = environment
+            sandboxSupport = Sandbox.support(environment: environment)
         }
     }
 
@@ -33,6 +38,12 @@ public struct PipelineRunner: Sendable {
         public var mergeRequestSecrets = false
         /// Whose cached results this run may restore, and under which scope it stores its own.
         public var cacheScope = CacheScope.production
+        /// Sandbox every stage, not only a merge request's (the repository's `sandbox: all`).
+        public var sandboxAllStages = false
+        /// Run a merge request's stages even where they cannot be sandboxed (off by default).
+        public var allowUnsandboxed = false
+        /// Whether command stages run in the sandbox (see `StageSandbox`).
+        public var sandboxed: Bool { sandboxAllStages || cacheScope.isMergeRequest }
         public var spec: PipelineSpec
         public var plan: Plan
         public var ref: String?
@@ -278,6 +289,32 @@ public struct PipelineRunner: Sendable {
                                       environment: env.variables, timeoutSeconds: spec.timeoutSeconds.map(Double.init), masker: env.masker)
             process.outputLimitBytes = options.outputLimitBytes
             process.killGraceSeconds = options.killGraceSeconds
+            let scratch = StageSandbox.scratch(stateDirectory: stateDirectory, runID: r.runId, stage: r.stage)
+            defer { if work.sandboxed { removeScratch(scratch, say: say) } }
+            if work.sandboxed {
+                switch options.sandboxSupport {
+                case .available(let abi):
+                    do {
+                        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                    } catch {
+                        return finish(&r, .failed, message: "cannot create the stage's scratch folder \(scratch): \(error)", started: started, events: events)
+                    }
+                    process.environment["HOME"] = scratch
+                    process.environment["TMPDIR"] = scratch
+                    process.sandbox = (StageSandbox.policy(workspace: workspace, scratch: scratch, stateDirectory: stateDirectory,
+                                                           path: process.environment["PATH"], controllerHome: options.environment["HOME"],
+                                                           protected: options.protectedPaths), abi)
+                    say("sandboxed (\(options.sandboxSupport)): writes only its workspace and a private scratch folder")
+                case .unavailable(let reason):
+                    if work.cacheScope.isMergeRequest, !work.allowUnsandboxed {
+                        let message = "refused: merge-request stages run only in the sandbox, and it is \(reason); "
+                            + "allow unsandboxed merge-request runs for this repository (merge-requests: { allow-unsandboxed: true }) only if every author is trusted"
+                        say(message)
+                        return finish(&r, .failed, message: message, started: started, events: events)
+                    }
+                    say("not sandboxed: the sandbox is \(reason)")
+                }
+            }
             let stage = r
             let outcome: ProcessOutcome
             do {
@@ -323,6 +360,16 @@ public struct PipelineRunner: Sendable {
             say("\(error)")
             return finish(&r, .failed, message: "\(error)", started: started, events: events)
         }
+    }
+
+    /// Removes a stage's scratch folder, and the run's scratch folder once it is empty.
+    private func removeScratch(_ scratch: String, say: (String) -> Void) {
+        guard FileManager.default.fileExists(atPath: scratch) else { return }
+        do { try FileManager.default.removeItem(atPath: scratch) } catch {
+            say("could not remove the scratch folder \(scratch): \(error)")
+        }
+        let run = String(scratch[..<(scratch.lastIndex(of: "/") ?? scratch.endIndex)])
+        rmdir(run)  // fails while another stage of the run still has its folder: that one removes it
     }
 
     private func validateData(_ spec: StageSpec, workspace: String, work: Work, say: @escaping @Sendable (String) -> Void) async throws -> ValidationReport {
