@@ -38,6 +38,12 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Keep the run's workspace (the checked-out commit and its outputs) after the run.")
     var keepWorkspace = false
 
+    @Flag(help: "Sandbox every stage, not only a merge request's (see the README's threat model).")
+    var sandbox = false
+
+    @Flag(help: "Run a merge request's stages even where the kernel cannot sandbox them.")
+    var allowUnsandboxed = false
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more, got \(jobs)") }
     }
@@ -63,7 +69,7 @@ struct Run: AsyncParsableCommand {
             throw Output.fail(error)
         }
 
-        guard case .run(let record, let work) = prepared else {
+        guard case .run(let record, var work) = prepared else {
             if case .noSpec(let outcome) = prepared {
                 for d in DiagnosticRenderer.sorted(outcome.diagnostics) { Output.err(DiagnosticRenderer.line(d)) }
                 for note in outcome.notes { Output.out("note: \(note)") }
@@ -71,6 +77,8 @@ struct Run: AsyncParsableCommand {
             }
             return
         }
+        work.sandboxAllStages = sandbox
+        work.allowUnsandboxed = allowUnsandboxed
         if global.format == .text {
             for note in work.plan.notes { Output.out("note: \(note)") }
         }

@@ -86,7 +86,12 @@ struct Watch: AsyncParsableCommand {
                 Output.out("\(config): valid (\(c.repositories.count) repositories)")
                 return
             }
-            service = try RunService(stateDirectory: c.stateDirectory.map(Plan.stateLocation) ?? global.stateDirectory, options: PipelineRunner.Options(environment: environment))
+            var options = PipelineRunner.Options(environment: environment)
+            options.protectedPaths = [Plan.stateLocation(config)]
+            if case .unavailable(let reason) = options.sandboxSupport {
+                Output.err("sluice: warning: stages cannot be sandboxed here (\(reason)); merge-request stages are refused unless a repository sets merge-requests: { allow-unsandboxed: true }")
+            }
+            service = try RunService(stateDirectory: c.stateDirectory.map(Plan.stateLocation) ?? global.stateDirectory, options: options)
             for r in try service.recover() {
                 Output.err("sluice: run \(r.run.id!) was interrupted by a crash; queued again as run \(r.retry.id!)")
             }

@@ -53,6 +53,13 @@ public struct PipelineRunner: Sendable {
         /// Data files of the production model's commit, for drift (nil: none yet).
         public var referenceData: (@Sendable (_ path: String) -> String?)?
 
+        /// Takes the repository's merge-request secrets and sandbox settings from the controller's configuration.
+        public mutating func apply(_ repository: ControllerConfig.Repository) {
+            mergeRequestSecrets = repository.mergeRequestSecrets
+            sandboxAllStages = repository.sandboxAllStages
+            allowUnsandboxed = repository.allowUnsandboxed
+        }
+
         public init(repositoryKey: String, spec: PipelineSpec, plan: Plan, ref: String?, datasetVersions: [String: String],
                     parameters: [String: String] = [:], referenceData: (@Sendable (String) -> String?)? = nil) {
             self.repositoryKey = repositoryKey

@@ -38,7 +38,7 @@ extension RepositoryWatcher {
                                                                              ref: old.ref, trigger: "re-run of run \(runID) by \(actor)", productionBranch: repo.branch) else {
                     throw ActionError.failed("commit \(old.commit.prefix(12)) no longer has a usable sluice.yaml")
                 }
-                work.mergeRequestSecrets = repo.mergeRequestSecrets
+                work.apply(repo)
                 return (record, work, git)
             }
         } catch let e as ActionError {

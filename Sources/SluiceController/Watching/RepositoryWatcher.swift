@@ -152,6 +152,7 @@ public actor RepositoryWatcher {
     /// One reconcile: fetch, start pipelines for new heads, then bring the environment to the
     /// production version (when no production pipeline is running).
     public func reconcileOnce() async {
+        if health.conditions[.sandboxed] == nil { reportSandbox() }
         let now = PipelineRunner.now()
         health.lastPoll = now
         let repo = repository
@@ -199,6 +200,22 @@ public actor RepositoryWatcher {
             }
         }
         if production == nil, deploys { await reconcileEnvironment(productionRef: productionRef) }
+    }
+
+    /// Whether the stages that must be sandboxed can be, as the `Sandboxed` condition.
+    private func reportSandbox() {
+        let repo = repository
+        let which = repo.sandboxAllStages ? "all stages" : "merge-request stages"
+        guard repo.mergeRequests || repo.sandboxAllStages else { return }
+        switch service.runner.options.sandboxSupport {
+        case .available(let abi):
+            setCondition(.sandboxed, .true, reason: "Landlock", message: "\(which) run sandboxed (Landlock ABI \(abi))")
+        case .unavailable(let reason) where repo.mergeRequests && !repo.allowUnsandboxed:
+            setCondition(.sandboxed, .false, reason: "SandboxUnavailable",
+                         message: "the sandbox is \(reason): merge-request stages are refused (merge-requests: { allow-unsandboxed: true } runs them unsandboxed)")
+        case .unavailable(let reason):
+            setCondition(.sandboxed, .false, reason: "Unsandboxed", message: "the sandbox is \(reason): \(which) run unsandboxed")
+        }
     }
 
     private func startProduction(_ update: RefTracker.Update) {
@@ -301,7 +318,7 @@ public actor RepositoryWatcher {
                 if production { await setCondition(.specValid, .false, reason: "NoSpec", message: outcome.notes.joined(separator: "; ")) }
                 try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
             case .run(let record, var work):
-                work.mergeRequestSecrets = repo.mergeRequestSecrets
+                work.apply(repo)
                 if production { await setCondition(.specValid, .true, reason: "Valid", message: "\(CommitPlanner.specFile) at \(update.head.prefix(12)) is valid") }
                 guard try await execute(record, work: work, git: git, ref: update.ref) != .cancelled else { return }
                 try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)

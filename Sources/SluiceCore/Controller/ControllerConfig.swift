@@ -11,6 +11,12 @@ public struct ControllerConfig: Hashable, Sendable {
         public var mergeRequests: Bool = true
         /// Whether merge-request pipelines see the secrets their stages declare (default: no).
         public var mergeRequestSecrets = false
+        /// When a merge request from a fork runs (default: once someone approves its head commit).
+        public var forks = ForkPolicy.approval
+        /// Run merge-request stages unsandboxed where the kernel cannot sandbox them (default: refuse).
+        public var allowUnsandboxed = false
+        /// Sandbox the production branch's stages too (`sandbox: all`), not only merge requests'.
+        public var sandboxAllStages = false
         public var intervalSeconds: Int
         /// Environment variable holding the webhook secret (GitHub/Gitea HMAC key, GitLab token).
         public var webhookSecretEnv: String?
@@ -20,6 +26,13 @@ public struct ControllerConfig: Hashable, Sendable {
 
         /// The configured forge, else the one a github.com / gitlab.com URL names.
         public var effectiveForge: Forge? { forge ?? Forge.inferred(from: url) }
+    }
+
+    /// Whether a merge request whose head is in a fork runs: `never`, after someone with the API
+    /// token approves its head commit (`approval`), or at once (`always`). A forge that does not
+    /// say whether the head is a fork is taken to mean one.
+    public enum ForkPolicy: String, Hashable, Sendable, CaseIterable {
+        case never, approval, always
     }
 
     /// A repository's forge, for merge-request comments and commit statuses.
@@ -97,7 +110,8 @@ public struct ControllerConfig: Hashable, Sendable {
 
 public enum ControllerConfigDecoder {
     public static let topLevelKeys = ["state", "interval", "listen", "token-env", "merge-request-parallelism", "queue-limit", "repositories", "lease"]
-    public static let repositoryKeys = ["name", "url", "branch", "merge-requests", "merge-request-secrets", "interval", "webhook-secret-env", "forge"]
+    public static let repositoryKeys = ["name", "url", "branch", "merge-requests", "merge-request-secrets", "interval", "webhook-secret-env", "forge", "sandbox"]
+    public static let mergeRequestKeys = ["forks", "secrets", "allow-unsandboxed"]
     public static let forgeKeys = ["kind", "project", "api", "token-env"]
 
     public static func decode(_ root: Node?, file: String) -> (config: ControllerConfig?, diagnostics: [Diagnostic]) {
@@ -170,12 +184,48 @@ public enum ControllerConfigDecoder {
         }
         var repo = ControllerConfig.Repository(name: name, url: url, intervalSeconds: defaultInterval, location: nameNode.location)
         if let b = f["branch"] { repo.branch = reader.nonEmptyString(b, what: "'branch' of '\(name)'") }
-        if let m = f["merge-requests"], let v = reader.bool(m, what: "'merge-requests' of '\(name)'") { repo.mergeRequests = v }
+        if let m = f["merge-requests"] { decodeMergeRequests(m, into: &repo, &reader) }
         if let m = f["merge-request-secrets"], let v = reader.bool(m, what: "'merge-request-secrets' of '\(name)'") { repo.mergeRequestSecrets = v }
         if let i = f["interval"], let s = duration(i, "'interval' of '\(name)'", &reader) { repo.intervalSeconds = s }
         if let w = f["webhook-secret-env"] { repo.webhookSecretEnv = reader.nonEmptyString(w, what: "'webhook-secret-env' of '\(name)'") }
         if let forge = f["forge"] { repo.forge = decodeForge(forge, repository: name, &reader) }
+        if let node = f["sandbox"], let text = reader.string(node, what: "'sandbox' of '\(name)'") {
+            switch text {
+            case "merge-requests": repo.sandboxAllStages = false
+            case "all": repo.sandboxAllStages = true
+            default: reader.error(node, "'sandbox' of '\(name)' must be merge-requests or all, found '\(text)'",
+                                  hint: "all: the production branch's stages are sandboxed too")
+            }
+        }
         return repo
+    }
+
+    /// `merge-requests: true | false`, or `{ forks: never | approval | always, secrets: bool, allow-unsandboxed: bool }`.
+    private static func decodeMergeRequests(_ node: Node, into repo: inout ControllerConfig.Repository, _ reader: inout NodeReader) {
+        let name = repo.name
+        if node.mapping == nil {
+            if let v = reader.bool(node, what: "'merge-requests' of '\(name)'") { repo.mergeRequests = v }
+            return
+        }
+        guard let fields = reader.mapping(node, what: "'merge-requests' of '\(name)'", allowed: mergeRequestKeys) else { return }
+        repo.mergeRequests = true
+        for (key, _, value) in fields {
+            switch key {
+            case "forks":
+                guard let text = reader.string(value, what: "'merge-requests.forks' of '\(name)'") else { continue }
+                guard let policy = ControllerConfig.ForkPolicy(rawValue: text) else {
+                    reader.error(value, "'merge-requests.forks' of '\(name)' must be never, approval or always, found '\(text)'",
+                                 hint: Suggestion.hint(for: text, in: ControllerConfig.ForkPolicy.allCases.map(\.rawValue)) ?? "approval: a fork's merge request runs once approved")
+                    continue
+                }
+                repo.forks = policy
+            case "secrets":
+                if let v = reader.bool(value, what: "'merge-requests.secrets' of '\(name)'") { repo.mergeRequestSecrets = v }
+            case "allow-unsandboxed":
+                if let v = reader.bool(value, what: "'merge-requests.allow-unsandboxed' of '\(name)'") { repo.allowUnsandboxed = v }
+            default: break
+            }
+        }
     }
 
     private static func decodeForge(_ node: Node, repository name: String, _ reader: inout NodeReader) -> ControllerConfig.Forge? {

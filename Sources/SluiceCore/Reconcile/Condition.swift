@@ -18,6 +18,9 @@ public struct Condition: Hashable, Sendable, Codable {
         case inSync = "InSync"
         /// The deployed workloads are healthy.
         case healthy = "Healthy"
+        /// Stages that must be sandboxed (a merge request's) can be. Shown, not part of `Ready`:
+        /// the production branch is served either way.
+        case sandboxed = "Sandboxed"
         /// Everything above that applies is true.
         case ready = "Ready"
     }
@@ -80,7 +83,7 @@ public struct Conditions: Hashable, Sendable, Codable {
     /// message); unknown while one of `required` has not been observed yet; else true.
     @discardableResult
     public mutating func updateReady(at time: Double, required: [Condition.Kind] = []) -> Condition? {
-        if let bad = all.first(where: { $0.kind != .ready && $0.status != .true }) {
+        if let bad = all.first(where: { $0.kind != .ready && $0.kind != .sandboxed && $0.status != .true }) {
             return set(.ready, bad.status == .unknown ? .unknown : .false, reason: bad.reason, message: "\(bad.kind.rawValue): \(bad.message)", at: time)
         }
         if let missing = required.first(where: { self[$0] == nil }) {
