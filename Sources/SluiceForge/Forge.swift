@@ -9,6 +9,8 @@ public protocol Forge: Sendable {
     /// Creates the comment, or updates the one that holds `marker`.
     func upsertComment(mergeRequest: Int, body: String, marker: String) throws(ForgeError)
     func setStatus(commit: String, state: CommitState, description: String, targetURL: String?) throws(ForgeError)
+    /// Whether the merge request's head branch lives in a fork of the project.
+    func mergeRequestOrigin(_ mergeRequest: Int) throws(ForgeError) -> MergeRequestOrigin
 }
 
 public enum CommitState: String, Sendable {
@@ -69,6 +71,12 @@ struct ForgeClient: Sendable {
         self.forge = forge
     }
 
+    /// GETs one JSON object.
+    func object(_ path: String) throws(ForgeError) -> [String: Any] {
+        guard let object = try send("GET", path) as? [String: Any] else { throw ForgeError("\(forge): GET \(path) did not answer a JSON object") }
+        return object
+    }
+
     func send(_ method: String, _ path: String, _ body: [String: Any]? = nil) throws(ForgeError) -> Any {
         var h = headers + [("Accept", "application/json"), ("User-Agent", "sluice")]
         var bytes: [UInt8]?
@@ -114,4 +122,18 @@ struct ForgeClient: Sendable {
         return all
     }
 
+}
+
+/// Where a merge request's head branch lives, as the forge reports it.
+public struct MergeRequestOrigin: Sendable, Hashable {
+    public var fromFork: Bool
+    /// `owner/name` of the head's repository (nil: the forge no longer knows it, e.g. a deleted fork).
+    public var headRepository: String?
+    public var author: String?
+
+    public init(fromFork: Bool, headRepository: String?, author: String?) {
+        self.fromFork = fromFork
+        self.headRepository = headRepository
+        self.author = author
+    }
 }

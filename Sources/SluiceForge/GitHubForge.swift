@@ -24,4 +24,14 @@ public struct GitHubForge: Forge {
         if let targetURL { body["target_url"] = targetURL }
         _ = try http.send("POST", "/repos/\(project)/statuses/\(commit)", body)
     }
+
+    /// https://docs.github.com/rest/pulls/pulls#get-a-pull-request: `head.repo` is null when the
+    /// fork was deleted (still a fork).
+    public func mergeRequestOrigin(_ mergeRequest: Int) throws(ForgeError) -> MergeRequestOrigin {
+        let pull = try http.object("/repos/\(project)/pulls/\(mergeRequest)")
+        let head = ((pull["head"] as? [String: Any])?["repo"] as? [String: Any])?["full_name"] as? String
+        let base = ((pull["base"] as? [String: Any])?["repo"] as? [String: Any])?["full_name"] as? String
+        return MergeRequestOrigin(fromFork: head == nil || head?.lowercased() != (base ?? project).lowercased(), headRepository: head,
+                                  author: ((pull["user"] as? [String: Any])?["login"] as? String))
+    }
 }

@@ -25,4 +25,12 @@ public struct GitLabForge: Forge {
         if let targetURL { body["target_url"] = targetURL }
         _ = try http.send("POST", "/projects/\(project)/statuses/\(commit)", body)
     }
+
+    /// https://docs.gitlab.com/api/merge_requests/#get-single-mr: `source_project_id` and `target_project_id`.
+    public func mergeRequestOrigin(_ mergeRequest: Int) throws(ForgeError) -> MergeRequestOrigin {
+        let mr = try http.object("/projects/\(project)/merge_requests/\(mergeRequest)")
+        let source = mr["source_project_id"] as? Int, target = mr["target_project_id"] as? Int
+        return MergeRequestOrigin(fromFork: source == nil || source != target, headRepository: source.map { "project \($0)" },
+                                  author: ((mr["author"] as? [String: Any])?["username"] as? String))
+    }
 }

@@ -23,4 +23,14 @@ public struct GiteaForge: Forge {
         if let targetURL { body["target_url"] = targetURL }
         _ = try http.send("POST", "/repos/\(project)/statuses/\(commit)", body)
     }
+
+    /// https://gitea.com/api/swagger#/repository/repoGetPullRequest: `head.repo_id` and `base.repo_id`.
+    public func mergeRequestOrigin(_ mergeRequest: Int) throws(ForgeError) -> MergeRequestOrigin {
+        let pull = try http.object("/repos/\(project)/pulls/\(mergeRequest)")
+        let head = pull["head"] as? [String: Any], base = pull["base"] as? [String: Any]
+        let headID = head?["repo_id"] as? Int, baseID = base?["repo_id"] as? Int
+        return MergeRequestOrigin(fromFork: headID == nil || headID != baseID,
+                                  headRepository: (head?["repo"] as? [String: Any])?["full_name"] as? String,
+                                  author: ((pull["user"] as? [String: Any])?["login"] as? String))
+    }
 }

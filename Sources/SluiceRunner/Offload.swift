@@ -6,4 +6,11 @@ public enum Offload {
         }
         return try result.get()
     }
+
+    /// The same for work that cannot fail.
+    public static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            BlockingThread.start { continuation.resume(returning: body()) }
+        }
+    }
 }

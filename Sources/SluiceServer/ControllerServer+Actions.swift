@@ -24,6 +24,38 @@ extension ControllerServer {
                 return (.ok, Self.describe(change))
             }
         }
+        router.post("api/repositories/:name/approve") { request, context -> Response in
+            try await self.action(request, context) { fields, actor in
+                let watcher = try self.watcher(named: context)
+                guard let ref = fields["ref"] as? String else {
+                    throw BadRequest(message: "say which merge request: the body needs \"ref\" (e.g. refs/pull/7/head), and may name \"commit\"")
+                }
+                let commit = try await watcher.approve(ref: ref, commit: fields["commit"] as? String, actor: actor)
+                return (.accepted, ["repository": watcher.repository.name, "ref": ref, "commit": commit, "approved_by": actor])
+            }
+        }
+        // The UI's approve button: a form carrying the token (a browser cannot add the header).
+        router.post("repositories/:name/approve") { request, context -> Response in
+            var request = request
+            let body = (try? await request.collectBody(upTo: 16 << 10)).map { String(buffer: $0) } ?? ""
+            var fields: [String: String] = [:]
+            for pair in body.split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+                if kv.count == 2 { fields[kv[0]] = kv[1] }
+            }
+            guard let token = self.actionToken else { return Self.text(.forbidden, "this controller is read-only: set token-env in its configuration to enable actions\n") }
+            guard let given = fields["token"], Self.same(given, token) else { return Self.text(.unauthorized, "the API token is wrong\n") }
+            guard self.leadership.current.leading else { return Self.text(.serviceUnavailable, "this replica does not lead; approve on the leader\n") }
+            do {
+                let watcher = try self.watcher(named: context)
+                _ = try await watcher.approve(ref: fields["ref"] ?? "", commit: fields["commit"], actor: "web UI")
+            } catch let e as RepositoryWatcher.ActionError {
+                return Self.text(.conflict, "\(e.description)\n")
+            } catch let e as BadRequest {
+                return Self.text(.badRequest, "\(e.message)\n")
+            }
+            return Response(status: .seeOther, headers: [.location: "/"])
+        }
         router.post("api/models/:model/rollback") { request, context -> Response in
             try await self.action(request, context) { fields, actor in
                 let model = context.parameters.get("model") ?? ""
@@ -93,6 +125,12 @@ extension ControllerServer {
             throw RepositoryWatcher.ActionError.notFound("run \(id) belongs to \(run.repository), which this controller does not watch")
         }
         return (id, watcher)
+    }
+
+    private func watcher(named context: BasicRequestContext) throws -> RepositoryWatcher {
+        let name = context.parameters.get("name") ?? ""
+        guard let watcher = watchers[name] else { throw RepositoryWatcher.ActionError.notFound("this controller watches no repository named '\(name)'") }
+        return watcher
     }
 
     private func watcher(producing model: String) async -> RepositoryWatcher? {

@@ -153,6 +153,19 @@ public struct ControllerServer: Sendable {
                         + ($0.isTrue ? "" : " (\(Pages.escape($0.reason)): \(Pages.escape($0.message)))") }.joined(separator: "<br>")
                 rows += "<tr><td>\(Pages.escape(name))</td><td class=\"\(h.healthy ? "healthy" : "unhealthy")\">\(h.healthy ? "healthy" : "unhealthy: " + Pages.escape(h.reason ?? ""))</td><td>\(conditions)</td><td>\(h.runsStarted)</td></tr>"
             }
+            var held = ""
+            for (name, w) in self.watchers.sorted(by: { $0.key < $1.key }) {
+                for m in await w.health.held.values.sorted(by: { $0.ref < $1.ref }) {
+                    let approve = m.awaitingApproval && self.actionToken != nil
+                        ? "<form method=\"post\" action=\"/repositories/\(Pages.escape(name))/approve\"><input type=\"hidden\" name=\"ref\" value=\"\(Pages.escape(m.ref))\">"
+                            + "<input type=\"hidden\" name=\"commit\" value=\"\(m.head)\"><input type=\"password\" name=\"token\" placeholder=\"API token\" required> "
+                            + "<button>Approve \(m.head.prefix(12))</button></form>"
+                        : ""
+                    held += "<tr><td>\(Pages.escape(name))</td><td>\(Pages.escape(m.ref))</td><td>\(m.head.prefix(12))</td><td>\(Pages.escape(m.reason))</td>"
+                        + "<td>\(Pages.timestamp(m.since))</td><td>\(approve)</td></tr>"
+                }
+            }
+            let heldSection = held.isEmpty ? "" : "<h2>Merge requests not run</h2><table><tr><th>Repository</th><th>Ref</th><th>Head</th><th>Why</th><th>Since (UTC)</th><th></th></tr>\(held)</table>"
             var runs = ""
             for r in (try? self.store.runs(limit: 30)) ?? [] {
                 runs += "<tr><td><a href=\"/runs/\(r.id!)\">\(r.id!)</a></td><td>\(Pages.escape(r.repository))</td><td>\(Pages.escape(r.ref ?? ""))</td><td>\(r.commit.prefix(12))</td>"
@@ -160,7 +173,7 @@ public struct ControllerServer: Sendable {
                     + "<td>\(Pages.seconds(r.startedAt, r.finishedAt))</td><td>\(Pages.escape(r.trigger))</td></tr>"
             }
             let models = ((try? self.store.modelNames()) ?? []).map { "<a href=\"/models/\(Pages.escape($0))\">\(Pages.escape($0))</a>" }.joined(separator: " · ")
-            return Self.html("Sluice", "<h1>Sluice</h1><p>Models: \(models.isEmpty ? "none promoted yet" : models)</p><h2>Repositories</h2><table><tr><th>Repository</th><th>Health</th><th>Conditions</th><th>Runs started</th></tr>\(rows)</table>"
+            return Self.html("Sluice", "<h1>Sluice</h1><p>Models: \(models.isEmpty ? "none promoted yet" : models)</p><h2>Repositories</h2><table><tr><th>Repository</th><th>Health</th><th>Conditions</th><th>Runs started</th></tr>\(rows)</table>\(heldSection)"
                              + "<h2>Runs</h2><table><tr><th>Run</th><th>Repository</th><th>Ref</th><th>Commit</th><th>Status</th><th>Verdict</th><th>Started (UTC)</th><th>Took</th><th>Trigger</th></tr>\(runs)</table>")
         }
         router.get("runs/:id") { request, context -> Response in

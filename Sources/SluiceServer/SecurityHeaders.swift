@@ -7,7 +7,7 @@ struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
     static var fields: [(HTTPField.Name, String)] {
         [
             // Pages are server-rendered HTML with inline CSS and inline SVG; nothing else loads.
-            (.contentSecurityPolicy, "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
+            (.contentSecurityPolicy, "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
             (HTTPField.Name("X-Content-Type-Options")!, "nosniff"),
             (HTTPField.Name("X-Frame-Options")!, "DENY"),
             (HTTPField.Name("Referrer-Policy")!, "no-referrer"),

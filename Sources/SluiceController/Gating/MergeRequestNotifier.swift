@@ -58,6 +58,14 @@ public struct MergeRequestNotifier: Sendable {
         ].compactMap { $0 }
     }
 
+    /// The fork policy holds the head back: a pending status while it waits for approval, a
+    /// failing one when the policy never runs it.
+    public func held(commit: String, reason: String, awaitingApproval: Bool) -> [String] {
+        [attempt { () throws(ForgeError) in
+            try forge.setStatus(commit: commit, state: awaitingApproval ? .pending : .failure, description: reason, targetURL: nil)
+        }].compactMap { $0 }
+    }
+
     static func runOnlyComment(run: Int64, commit: String, succeeded: Bool, message: String?) -> String {
         [GateReport.commentMarker, "## Sluice: \(succeeded ? "✅ pipeline succeeded" : "❌ pipeline failed")", "",
          "Commit `\(commit.prefix(12))`, run \(run)." + (message.map { " \($0)" } ?? "")].joined(separator: "\n") + "\n"

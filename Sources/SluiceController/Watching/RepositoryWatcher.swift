@@ -27,6 +27,17 @@ public actor RepositoryWatcher {
         /// The repository's conditions, and each environment's.
         public var conditions = Conditions()
         public var environments: [String: Conditions] = [:]
+        /// Merge requests the fork policy holds back, by ref (see `ForkAdmission`).
+        public var held: [String: HeldMergeRequest] = [:]
+    }
+
+    /// A merge request's head that does not run: waiting for approval, or refused by policy.
+    public struct HeldMergeRequest: Sendable, Codable, Hashable {
+        public var ref: String
+        public var head: String
+        public var reason: String
+        public var awaitingApproval: Bool
+        public var since: Double
     }
 
     nonisolated public let repository: ControllerConfig.Repository
@@ -53,6 +64,8 @@ public actor RepositoryWatcher {
     private var mirror: GitMirror.Handle?
     /// Runs started by hand (re-run), by run id.
     var manualRuns: [Int64: Task<Void, Never>] = [:]
+    /// Where each merge request's head lives, by number, once the forge said (it does not change).
+    var forkOrigins: [Int: ForkAdmission.Origin] = [:]
 
     public init(repository: ControllerConfig.Repository, service: RunService, environment: [String: String], mergeRequestParallelism: Int,
                 logger: Logger = Logger(label: "sluice.controller")) {
@@ -195,10 +208,12 @@ public actor RepositoryWatcher {
             if quarantined(update, production: update.ref == productionRef) { continue }
             if update.ref == productionRef {
                 startProduction(update)
-            } else if mergeRequestsRunning[update.ref] == nil, mergeRequestsRunning.count < mergeRequestParallelism {
+            } else if mergeRequestsRunning[update.ref] == nil, mergeRequestsRunning.count < mergeRequestParallelism, await admit(update) {
                 startMergeRequest(update)
             }
         }
+        let pending = Set(updates.map(\.ref))
+        health.held = health.held.filter { pending.contains($0.key) }  // merged, closed or run since
         if production == nil, deploys { await reconcileEnvironment(productionRef: productionRef) }
     }
 

@@ -1,0 +1,88 @@
+import FoundationEssentials
+import SluiceCore
+import SluiceForge
+import SluiceRunner
+
+/// The fork policy: a merge request whose head lives in a fork runs never, once approved, or
+/// always (`merge-requests: { forks: ... }`). Held heads get a pending (or failing) status
+/// saying why, are listed by the UI and the API, and run once someone approves the commit.
+extension RepositoryWatcher {
+    /// Whether `update` (a merge-request head) may run now; when not, holds it and says why once.
+    func admit(_ update: RefTracker.Update) async -> Bool {
+        guard let number = MergeRequestRef.number(of: update.ref) else { return true }
+        let origin = await origin(of: number)
+        let approved: Bool
+        do {
+            approved = try service.store.approval(repository: repository.url, ref: update.ref, commit: update.head) != nil
+        } catch {
+            log.error("cannot read approvals: \(error); merge request \(number) waits")
+            return false
+        }
+        switch ForkAdmission.decide(policy: repository.forks, origin: origin, approved: approved) {
+        case .run:
+            health.held[update.ref] = nil
+            return true
+        case .awaitingApproval(let reason):
+            hold(update, number: number, reason: reason, awaitingApproval: true)
+        case .refused(let reason):
+            hold(update, number: number, reason: reason, awaitingApproval: false)
+        }
+        return false
+    }
+
+    private func hold(_ update: RefTracker.Update, number: Int, reason: String, awaitingApproval: Bool) {
+        guard health.held[update.ref]?.head != update.head else { return }
+        health.held[update.ref] = HeldMergeRequest(ref: update.ref, head: update.head, reason: reason, awaitingApproval: awaitingApproval,
+                                                   since: PipelineRunner.now())
+        log.warning("merge request \(number) at \(update.head.prefix(12)): \(reason)",
+                    metadata: ["ref": .string(update.ref), "commit": .string(String(update.head.prefix(12)))])
+        notifier(for: update.ref, log: log)?.held(commit: update.head, reason: reason, awaitingApproval: awaitingApproval)
+            .forEach { log.warning("\($0)") }
+    }
+
+    /// Where merge request `number`'s head lives. A local repository has no forks (whoever can
+    /// write its refs can write the controller's files); a remote one asks its forge.
+    func origin(of number: Int) async -> ForkAdmission.Origin {
+        if !RepositorySource.isRemote(repository.url) { return .sameRepository }
+        if let known = forkOrigins[number] { return known }
+        let forgeEnvironment = repository.effectiveForge.map { $0.environment(over: environment) } ?? environment
+        let found: ForkAdmission.Origin = await Offload.run {
+            do {
+                guard let forge = try ForgeConfiguration.fromEnvironment(forgeEnvironment) else {
+                    return .unknown("no forge is configured to ask: set forge: with a token")
+                }
+                let origin = try forge.mergeRequestOrigin(number)
+                return origin.fromFork ? .fork(origin.headRepository) : .sameRepository
+            } catch {
+                return .unknown("\(error)")
+            }
+        }
+        if case .unknown = found { return found }  // asked again next time
+        forkOrigins[number] = found
+        return found
+    }
+
+    /// Lets a held merge request's head run (`sluice approve-run`, the UI, the API). `commit`,
+    /// when given, must be the head that waits: an approval is for the code someone reviewed.
+    /// Returns the approved commit.
+    public func approve(ref: String, commit: String?, actor: String) throws(ActionError) -> String {
+        guard MergeRequestRef.number(of: ref) != nil else {
+            throw .failed("\(ref) is not a merge-request ref (refs/pull/N/head or refs/merge-requests/N/head)")
+        }
+        guard let held = health.held[ref] else {
+            throw .notFound("no merge request waits for approval at \(ref) in \(repository.name)")
+        }
+        if let commit, !held.head.hasPrefix(commit.lowercased()) || commit.count < 7 {
+            throw .conflict("\(ref) is now at \(held.head.prefix(12)), not \(commit): review that commit, then approve it")
+        }
+        guard held.awaitingApproval else { throw .conflict(held.reason) }
+        do {
+            try service.store.approve(repository: repository.url, ref: ref, commit: held.head, by: actor, at: PipelineRunner.now())
+        } catch {
+            throw .failed("the approval could not be recorded: \(error)")
+        }
+        log.info("merge request \(ref) at \(held.head.prefix(12)) approved by \(actor)", metadata: ["ref": .string(ref)])
+        wake()
+        return held.head
+    }
+}
