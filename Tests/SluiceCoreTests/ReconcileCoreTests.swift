@@ -127,3 +127,43 @@ import Testing
         #expect(MetricRange.text(9.3e18) == "9.3e+18", "no trapping conversion to Int")
     }
 }
+
+/// Which runs may reuse which cache entries, and which merge requests run.
+@Suite struct UntrustedMergeRequestCoreTests {
+    @Test func cacheScopesFollowTheRef() {
+        #expect(CacheScope.of(ref: "refs/heads/main", productionBranch: "main") == .production)
+        #expect(CacheScope.of(ref: "refs/pull/7/head", productionBranch: "main") == .mergeRequest(7))
+        #expect(CacheScope.of(ref: "refs/merge-requests/7/head", productionBranch: "main") == .mergeRequest(7))
+        #expect(CacheScope.of(ref: "refs/heads/feature", productionBranch: "main") == .other("refs/heads/feature"))
+        #expect(CacheScope.of(ref: nil, productionBranch: "main") == .other("detached"))
+        // Production reads only production; others read production and their own.
+        #expect(CacheScope.production.readable == ["production"])
+        #expect(CacheScope.mergeRequest(7).readable == ["production", "merge-request/7"])
+        for bad in ["refs/pull/+7/head", "refs/pull/7/head/x", "refs/pull//head", "refs/pull/99999999999999999999/head", "refs/pull/0/head"] {
+            #expect(MergeRequestRef.number(of: bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func forkPolicyDecides() {
+        let fork = ForkAdmission.Origin.fork("mallory/iris")
+        #expect(ForkAdmission.decide(policy: .approval, origin: .sameRepository, approved: false) == .run)
+        #expect(ForkAdmission.decide(policy: .never, origin: .sameRepository, approved: false) == .run)
+        #expect(ForkAdmission.decide(policy: .always, origin: fork, approved: false) == .run)
+        #expect(ForkAdmission.decide(policy: .approval, origin: fork, approved: true) == .run)
+        guard case .awaitingApproval(let why) = ForkAdmission.decide(policy: .approval, origin: fork, approved: false) else {
+            Issue.record("a fork's unapproved head must wait")
+            return
+        }
+        #expect(why.contains("mallory/iris"))
+        // A forge that cannot say is a fork.
+        guard case .awaitingApproval(let unknown) = ForkAdmission.decide(policy: .approval, origin: .unknown("no forge"), approved: false) else {
+            Issue.record("an unknown origin must wait")
+            return
+        }
+        #expect(unknown.contains("may come from a fork (no forge)"))
+        guard case .refused = ForkAdmission.decide(policy: .never, origin: fork, approved: true) else {
+            Issue.record("never means never, approved or not")
+            return
+        }
+    }
+}

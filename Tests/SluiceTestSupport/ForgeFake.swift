@@ -38,12 +38,19 @@ public final class ForgeFake: @unchecked Sendable {
 
     public func violations() throws -> [String] { (try get("/_violations") as? [String]) ?? [] }
 
+    /// Makes merge request `number` come from a fork (`owner/name` of the fork's repository);
+    /// every other merge request's head is in the project itself.
+    public func markFork(_ forge: String, mergeRequest number: Int, from repository: String = "mallory/iris") throws {
+        _ = try ProcessRunner.run("curl", ["-s", "-X", "POST", "\(baseURL)/_forks/\(forge)/\(number)", "-d", repository])
+    }
+
     static let script = #"""
     import json, re
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from urllib.parse import urlparse, unquote
 
     comments = {}   # (forge, mr) -> [ {id, body} ]
+    forks = {}      # (forge, mr) -> the fork's owner/name
     statuses = {}   # (forge, sha) -> [ {...} ]
     violations = []
     next_id = [100]
@@ -59,6 +66,9 @@ public final class ForgeFake: @unchecked Sendable {
         ("github", "POST",  rf"^/github/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$", "create"),
         ("github", "PATCH", rf"^/github/repos/([^/]+)/([^/]+)/issues/comments/(\d+)$", "edit"),
         ("github", "POST",  rf"^/github/repos/([^/]+)/([^/]+)/statuses/({SHA})$", "status"),
+        ("github", "GET",   rf"^/github/repos/([^/]+)/([^/]+)/pulls/(\d+)$", "pull"),
+        ("gitlab", "GET",   rf"^/gitlab/api/v4/projects/([^/]+)/merge_requests/(\d+)$", "pull"),
+        ("gitea",  "GET",   rf"^/gitea/api/v1/repos/([^/]+)/([^/]+)/pulls/(\d+)$", "pull"),
         ("gitlab", "GET",   rf"^/gitlab/api/v4/projects/([^/]+)/merge_requests/(\d+)/notes$", "list"),
         ("gitlab", "POST",  rf"^/gitlab/api/v4/projects/([^/]+)/merge_requests/(\d+)/notes$", "create"),
         ("gitlab", "PUT",   rf"^/gitlab/api/v4/projects/([^/]+)/merge_requests/(\d+)/notes/(\d+)$", "edit"),
@@ -110,6 +120,10 @@ public final class ForgeFake: @unchecked Sendable {
                 return self.reply(200, items)
             if path == "/_violations":
                 return self.reply(200, violations)
+            if path.startswith("/_forks/"):
+                _, _, forge, number = path.split("/", 3)
+                forks[(forge, int(number))] = raw.decode()
+                return self.reply(200, {})
             for forge, method, pattern, action in ROUTES:
                 m = re.match(pattern, path)
                 if m and method == self.command:
@@ -128,6 +142,22 @@ public final class ForgeFake: @unchecked Sendable {
                 except ValueError: return self.bad("body is not JSON")
                 if token == "read-only":
                     return self.reply(403, {"message": "Resource not accessible by personal access token"})
+            if action == "pull":
+                # The fields Sluice reads, shaped as each forge documents them.
+                mr = int(m.groups()[-1])
+                fork = forks.get((forge, mr))
+                if forge == "gitlab":
+                    return self.reply(200, {"iid": mr, "target_project_id": 1, "source_project_id": 2 if fork else 1,
+                                            "author": {"username": "mallory" if fork else "alice"}})
+                project = f"{m.group(1)}/{m.group(2)}"
+                head_repo = {"id": 2 if fork else 1, "full_name": fork or project}
+                base_repo = {"id": 1, "full_name": project}
+                pull = {"number": mr, "user": {"login": "mallory" if fork else "alice"},
+                        "head": {"repo": head_repo}, "base": {"repo": base_repo}}
+                if forge == "gitea":
+                    pull["head"]["repo_id"] = head_repo["id"]
+                    pull["base"]["repo_id"] = 1
+                return self.reply(200, pull)
             if action == "list":
                 mr = int(m.groups()[-1])
                 return self.reply(200, comments.get((forge, mr), []))

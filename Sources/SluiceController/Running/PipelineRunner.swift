@@ -314,12 +314,12 @@ public struct PipelineRunner: Sendable {
                     say("sandboxed (\(options.sandboxSupport)): writes only its workspace and a private scratch folder")
                 case .unavailable(let reason):
                     if work.cacheScope.isMergeRequest, !work.allowUnsandboxed {
-                        let message = "refused: merge-request stages run only in the sandbox, and it is \(reason); "
+                        let message = "refused: merge-request stages run only in the sandbox, which is unavailable here (\(reason)); "
                             + "allow unsandboxed merge-request runs for this repository (merge-requests: { allow-unsandboxed: true }) only if every author is trusted"
                         say(message)
                         return finish(&r, .failed, message: message, started: started, events: events)
                     }
-                    say("not sandboxed: the sandbox is \(reason)")
+                    say("not sandboxed: the sandbox is unavailable here (\(reason))")
                 }
             }
             let stage = r

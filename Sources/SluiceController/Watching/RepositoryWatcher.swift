@@ -227,9 +227,9 @@ public actor RepositoryWatcher {
             setCondition(.sandboxed, .true, reason: "Landlock", message: "\(which) run sandboxed (Landlock ABI \(abi))")
         case .unavailable(let reason) where repo.mergeRequests && !repo.allowUnsandboxed:
             setCondition(.sandboxed, .false, reason: "SandboxUnavailable",
-                         message: "the sandbox is \(reason): merge-request stages are refused (merge-requests: { allow-unsandboxed: true } runs them unsandboxed)")
+                         message: "the sandbox is unavailable (\(reason)): merge-request stages are refused (merge-requests: { allow-unsandboxed: true } runs them unsandboxed)")
         case .unavailable(let reason):
-            setCondition(.sandboxed, .false, reason: "Unsandboxed", message: "the sandbox is \(reason): \(which) run unsandboxed")
+            setCondition(.sandboxed, .false, reason: "Unsandboxed", message: "the sandbox is unavailable (\(reason)): \(which) run unsandboxed")
         }
     }
 
