@@ -40,7 +40,16 @@ enum Pages {
 
     /// A run: stages (states, durations), each stage's log tail, the gate report and the manifest diff.
     /// - Parameter actions: the server takes actions (a token is configured): show how.
-    static func run(_ run: RunRecord, stages: [StageResultRecord], reports: [ReportRecord], actions: Bool = false) -> String {
+    /// - Parameter cacheOrigins: the cache scope of each run a stage's cached result came from.
+    /// "from run 12 (the production branch): " for a stage whose result was restored.
+    static func cacheOrigin(_ s: StageResultRecord, _ origins: [Int64: String]) -> String {
+        guard let source = s.cachedFrom else { return "" }
+        let scope = origins[source].map { " (\(escape(CacheScope.describe(storedName: $0))))" } ?? ""
+        return "\(s.status == .cached ? "cache hit" : "outputs") from <a href=\"/runs/\(source)\">run \(source)</a>\(scope): "
+    }
+
+    static func run(_ run: RunRecord, stages: [StageResultRecord], reports: [ReportRecord], cacheOrigins: [Int64: String] = [:],
+                    actions: Bool = false) -> String {
         var body = "<h1>Run \(run.id!) <span class=\"\(run.status.rawValue)\">\(run.status.rawValue)</span>"
             + (run.verdict.map { " · verdict <span class=\"\(verdictClass($0))\">\(escape($0))</span>" } ?? "") + "</h1>"
         body += "<p>\(escape(run.repository)) · commit <code>\(run.commit.prefix(12))</code> · \(escape(run.ref ?? "")) · \(escape(run.trigger))</p>"
@@ -50,7 +59,7 @@ enum Pages {
         let stages = stages.sorted { ($0.startedAt ?? .infinity, $0.stage) < ($1.startedAt ?? .infinity, $1.stage) }
         for s in stages {
             body += "<tr><td><a href=\"#log-\(escape(s.stage))\">\(escape(s.stage))</a></td><td class=\"\(s.status.rawValue)\">\(s.status.rawValue)</td>"
-                + "<td>\(seconds(s.startedAt, s.finishedAt))</td><td>\(escape(s.message ?? s.reasons))</td></tr>"
+                + "<td>\(seconds(s.startedAt, s.finishedAt))</td><td>\(cacheOrigin(s, cacheOrigins))\(escape(s.message ?? s.reasons))</td></tr>"
         }
         body += "</table>"
         if let report = (try? GateService.report(in: reports)) ?? nil {

@@ -14,7 +14,7 @@ struct RunSummary: Encodable {
         for name in order {
             guard let s = byName[name] else { continue }
             let seconds = s.startedAt.flatMap { start in s.finishedAt.map { Duration.text($0 - start) } } ?? "-"
-            let detail = s.message ?? (s.status == .cached ? "cache hit" : s.status == .skipped ? s.reasons : "")
+            let detail = s.message ?? (s.status == .cached ? "cache hit" + (s.cachedFrom.map { " from run \($0)" } ?? "") : s.status == .skipped ? s.reasons : "")
             lines.append("  \(pad(name, 14)) \(pad(s.status.rawValue, 11)) \(pad(seconds, 8)) \(detail)")
         }
         lines.append("run \(run.id!): \(run.status.rawValue)" + (run.message.map { ": \($0)" } ?? "") + "  (logs: sluice logs \(run.id!) [STAGE])")

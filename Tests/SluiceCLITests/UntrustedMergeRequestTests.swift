@@ -168,7 +168,9 @@ import SluiceTestSupport
         let fake = try ForgeFake()
         try fake.markFork("github", mergeRequest: 5)
         let repo = try ServedRepository()
-        try repo.commit("first", files: ["sluice.yaml": Self.buildSpec, "build.sh": "echo honest > out.txt\n"])
+        let spec = Self.buildSpec.replacingOccurrences(of: "outputs: [out.txt] }", with: "outputs: [out.txt], when: { paths: [build.sh] } }")
+            .replacingOccurrences(of: "outputs: [used.txt] }", with: "outputs: [used.txt], when: { paths: [build.sh] } }")
+        try repo.commit("first", files: ["sluice.yaml": spec, "build.sh": "echo honest > out.txt\n"])
         func pushMergeRequest(_ number: Int, _ message: String) throws -> String {
             let head = try repo.work.commit(message, files: ["notes.txt": message])
             try repo.work.git(["push", "-q", "-f", repo.bare, "HEAD:refs/pull/\(number)/head"])
@@ -202,6 +204,11 @@ import SluiceTestSupport
         }
 
         try waitUntil("the project's own merge request ran") { try runs(of: "refs/pull/6/head").first?["status"] as? String == "succeeded" }
+        // Its build was skipped (build.sh unchanged): the run page says whose outputs it reused.
+        let mainRun = try #require(try runs(of: "refs/heads/main").first?["id"] as? Int)
+        let ownRun = try #require(try runs(of: "refs/pull/6/head").first?["id"] as? Int)
+        let runPage = try ProcessRunner.run("curl", ["-s", base + "/runs/\(ownRun)"]).stdout
+        #expect(runPage.contains("outputs from <a href=\"/runs/\(mainRun)\">run \(mainRun)</a> (the production branch)"), "\(runPage)")
         try waitUntil("the fork's pending status") { try statuses(forked).contains { $0.hasPrefix("pending waiting for approval: the head comes from a fork (mallory/iris)") } }
         // Several polls (one a second) later it still has not run, and is listed for approval in the UI.
         Thread.sleep(forTimeInterval: 3)
