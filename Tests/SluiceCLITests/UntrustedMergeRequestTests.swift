@@ -178,7 +178,6 @@ import SluiceTestSupport
             return head
         }
         let forked = try pushMergeRequest(5, "from a fork")
-        let own = try pushMergeRequest(6, "from the project")
         let dir = TemporaryDirectory(prefix: "sluice-controller")
         let config = dir.write("controller.yaml", """
             listen: 127.0.0.1:0
@@ -203,6 +202,8 @@ import SluiceTestSupport
             try fake.statuses("github", commit: commit).map { "\($0["state"] ?? "") \($0["description"] ?? "")" }
         }
 
+        try waitUntil("main's first run") { try runs(of: "refs/heads/main").first?["status"] as? String == "succeeded" }
+        let own = try pushMergeRequest(6, "from the project")
         try waitUntil("the project's own merge request ran") { try runs(of: "refs/pull/6/head").first?["status"] as? String == "succeeded" }
         // Its build was skipped (build.sh unchanged): the run page says whose outputs it reused.
         let mainRun = try #require(try runs(of: "refs/heads/main").first?["id"] as? Int)
