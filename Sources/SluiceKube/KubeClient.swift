@@ -141,6 +141,46 @@ public final class KubeClient: Sendable {
         }
     }
 
+    /// The objects of one resource in `namespace` (at most `limit`; enough to tell "empty" from "not").
+    public func list(_ r: Resource, namespace: String, limit: Int = 100) throws(KubeError) -> [[String: Any]] {
+        let path = r.prefix + "/namespaces/\(namespace)/\(r.name)"
+        return (try send("GET", path, query: [("limit", String(limit))]).json as? [String: Any])?["items"] as? [[String: Any]] ?? []
+    }
+
+    /// Every namespaced resource the server lists (one preferred version per group), from legacy discovery.
+    public func namespacedResources() throws(KubeError) -> [Resource] {
+        var versions = ["v1"]
+        let groups = (try send("GET", "/apis").json as? [String: Any])?["groups"] as? [[String: Any]] ?? []
+        for g in groups {
+            if let preferred = (g["preferredVersion"] as? [String: Any])?["groupVersion"] as? String { versions.append(preferred) }
+        }
+        var found: [Resource] = []
+        for gv in versions {
+            let path = gv.contains("/") ? "/apis/\(gv)" : "/api/\(gv)"
+            for r in (try send("GET", path).json as? [String: Any])?["resources"] as? [[String: Any]] ?? [] {
+                guard let name = r["name"] as? String, !name.contains("/"), let kind = r["kind"] as? String, r["namespaced"] as? Bool == true,
+                      (r["verbs"] as? [String])?.contains("list") == true else { continue }
+                found.append(Resource(groupVersion: gv, name: name, kind: kind, namespaced: true))
+            }
+        }
+        return found
+    }
+
+    /// The published OpenAPI v3 document of `apiVersion` (`/openapi/v3/apis/<group>/<version>`).
+    public func openAPI(apiVersion: String) throws(KubeError) -> [String: Any] {
+        let index = (try send("GET", "/openapi/v3").json as? [String: Any])?["paths"] as? [String: Any] ?? [:]
+        let key = apiVersion.contains("/") ? "apis/\(apiVersion)" : "api/\(apiVersion)"
+        guard let url = (index[key] as? [String: Any])?["serverRelativeURL"] as? String else {
+            throw KubeError(status: 404, reason: "NotFound", message: "the server publishes no OpenAPI v3 schema for \(apiVersion)")
+        }
+        let parts = url.split(separator: "?", maxSplits: 1)
+        let query = parts.count > 1 ? parts[1].split(separator: "&").map { kv -> (String, String) in
+            let p = kv.split(separator: "=", maxSplits: 1)
+            return (String(p[0]), p.count > 1 ? String(p[1]) : "")
+        } : []
+        return try send("GET", String(parts[0]), query: query).json as? [String: Any] ?? [:]
+    }
+
     static func identity(_ object: [String: Any]) throws(KubeError) -> (String, String, String, String?) {
         let meta = object["metadata"] as? [String: Any] ?? [:]
         guard let apiVersion = object["apiVersion"] as? String, let kind = object["kind"] as? String, let name = meta["name"] as? String else {
@@ -156,7 +196,7 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
     public var reason: String
     public var message: String
 
-    init(status: Int, reason: String, message: String) {
+    public init(status: Int, reason: String, message: String) {
         self.status = status
         self.reason = reason
         self.message = message

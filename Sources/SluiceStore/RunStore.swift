@@ -178,6 +178,22 @@ public final class RunStore: Sendable {
                 t.primaryKey(["repository", "ref", "commit"])
             }
         }
+        m.registerMigration("v6: inventory per repository and cluster") { db in
+            // Keyed by environment alone, two repositories (or clusters) with an environment of
+            // the same name pruned each other's objects. The old table is left unread: what it
+            // lists is never pruned (an object applied before and dropped from the manifests
+            // before the next deploy stays in place; delete it by hand).
+            try db.create(table: "deploy_inventory") { t in
+                t.column("repository", .text).notNull()
+                t.column("cluster", .text).notNull()
+                t.column("environment", .text).notNull()
+                t.column("apiVersion", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("namespace", .text).notNull()
+                t.column("name", .text).notNull()
+                t.primaryKey(["repository", "cluster", "environment", "apiVersion", "kind", "namespace", "name"])
+            }
+        }
         return m
     }
 
@@ -355,22 +371,37 @@ public final class RunStore: Sendable {
         }
     }
 
-    public func inventory(environment: String) throws(StoreError) -> [InventoryItem] {
+    /// Whose objects an inventory lists: one repository's environment on one cluster.
+    public struct InventoryScope: Hashable, Sendable {
+        public var repository: String, cluster: String, environment: String
+        public init(repository: String, cluster: String, environment: String) {
+            self.repository = repository
+            self.cluster = cluster
+            self.environment = environment
+        }
+    }
+
+    public func inventory(_ scope: InventoryScope) throws(StoreError) -> [InventoryItem] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT apiVersion, kind, namespace, name FROM inventory WHERE environment = ? ORDER BY kind, namespace, name",
-                             arguments: [environment]).map {
+            try Row.fetchAll(db, sql: """
+                SELECT apiVersion, kind, namespace, name FROM deploy_inventory WHERE repository = ? AND cluster = ? AND environment = ?
+                ORDER BY kind, namespace, name
+                """, arguments: [scope.repository, scope.cluster, scope.environment]).map {
                 InventoryItem(apiVersion: $0["apiVersion"], kind: $0["kind"], namespace: $0["namespace"], name: $0["name"])
             }
         }
     }
 
-    /// Replaces an environment's inventory in one transaction.
-    public func setInventory(_ items: [InventoryItem], environment: String) throws(StoreError) {
+    /// Replaces one scope's inventory in one transaction.
+    public func setInventory(_ items: [InventoryItem], _ scope: InventoryScope) throws(StoreError) {
         try write { db in
-            try db.execute(sql: "DELETE FROM inventory WHERE environment = ?", arguments: [environment])
+            try db.execute(sql: "DELETE FROM deploy_inventory WHERE repository = ? AND cluster = ? AND environment = ?",
+                           arguments: [scope.repository, scope.cluster, scope.environment])
             for i in items {
-                try db.execute(sql: "INSERT OR REPLACE INTO inventory (environment, apiVersion, kind, namespace, name) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [environment, i.apiVersion, i.kind, i.namespace, i.name])
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO deploy_inventory (repository, cluster, environment, apiVersion, kind, namespace, name)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [scope.repository, scope.cluster, scope.environment, i.apiVersion, i.kind, i.namespace, i.name])
             }
         }
     }

@@ -113,8 +113,7 @@ struct Deploy: AsyncParsableCommand {
             if result.branch.hasPrefix("kubernetes"), result.healthy == nil, !dryRun {
                 Output.out("applied \(version.model) version \(version.version) to \(result.branch) (not waiting for health)")
             } else if let healthy = result.healthy {
-                Output.out(healthy ? "deployed \(version.model) version \(version.version) to \(result.branch): healthy"
-                                   : "deployed \(version.model) version \(version.version) to \(result.branch) but it is NOT healthy: \(result.failure ?? "")")
+                Output.out("deployed \(version.model) version \(version.version) to \(result.branch): \(result.kubernetesSummary)")
                 if !healthy { throw ExitCode(1) }
             } else if dryRun {
                 Output.out("dry run: branch \(result.branch) not changed")
@@ -252,7 +251,7 @@ struct Status: AsyncParsableCommand {
     private func environment(of version: RegisteredVersion, context: DeployContext, repository: GitRepository) throws -> Report.Environment? {
         guard let (deploy, objects) = try context.environments.render(version, repository: repository) else { return nil }
         if deploy.target == .kubernetes {
-            let deployer = try context.environments.kubernetes(deploy)
+            let deployer = try context.environments.kubernetes(deploy, repository: repository)
             var states: [String: String] = [:]
             for o in objects where RolloutStatus.workloadKinds.contains(o.kind) {
                 let live = try deployer.client.get(apiVersion: o.apiVersion, kind: o.kind, namespace: o.namespace, name: o.name)
@@ -260,11 +259,17 @@ struct Status: AsyncParsableCommand {
                     switch RolloutStatus.of(s) { case .ready: return "healthy"; case .waiting(let w): return "progressing (\(w))"; case .failed(let f): return "FAILED (\(f))" }
                 } ?? "missing"
             }
-            let changed = try deployer.diff(objects).filter { !$0.hasPrefix(" ") }.count
-            return Report.Environment(name: deploy.environment, target: "kubernetes:\(deployer.client.config.context)", inSync: changed == 0, changes: changed,
-                                      detail: "\(deploy.environment): kubernetes context \(deployer.client.config.context) at \(deployer.client.config.server), "
-                                        + (changed == 0 ? "in sync with production" : "OUT OF SYNC (\(changed) objects; `sluice diff`)"),
-                                      workloads: states)
+            // A diff the server refuses (a conflict) still leaves the workloads' health worth showing.
+            let where_ = "\(deploy.environment): kubernetes context \(deployer.client.config.context) at \(deployer.client.config.server), "
+            do {
+                let changed = DeployService.objectCount(try deployer.diff(objects))
+                return Report.Environment(name: deploy.environment, target: "kubernetes:\(deployer.client.config.context)", inSync: changed == 0, changes: changed,
+                                          detail: where_ + (changed == 0 ? "in sync with production" : "OUT OF SYNC (\(changed) objects; `sluice diff`)"),
+                                          workloads: states)
+            } catch let error as KubeError {
+                return Report.Environment(name: deploy.environment, target: "kubernetes:\(deployer.client.config.context)", inSync: nil, changes: 0,
+                                          detail: where_ + "not compared: \(error)", workloads: states)
+            }
         }
         let files = try ManifestRenderer.files(objects)
         let branch = DeployService.branch(for: deploy)

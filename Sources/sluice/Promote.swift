@@ -67,7 +67,7 @@ struct RegistryContext {
             try Output.json(ChangeJSON(entry: change.entry, deployment: change.deployment, deployProblem: change.deployProblem))
         } else if let d = change.deployment {
             if d.branch.hasPrefix("kubernetes") {
-                Output.out("deploy: \(d.branch): \(d.changes.filter { !$0.hasPrefix(" ") }.count) objects changed, " + (d.healthy == true ? "healthy" : "NOT healthy: \(d.failure ?? "")"))
+                Output.out("deploy: \(d.branch): \(d.kubernetesSummary)")
             } else {
                 Output.out(d.commit.map { "deploy: branch \(d.branch) updated (\($0.prefix(12)))" } ?? "deploy: branch \(d.branch) already up to date")
             }

@@ -119,12 +119,9 @@ struct Run: AsyncParsableCommand {
                        + "  (report: sluice report \(record.id!))")
             for row in failed { Output.out("  \(row.slice.map { "\(row.metric) [\($0)]" } ?? row.metric): \(row.reason)") }
             if let d = gate.deployment, d.branch.hasPrefix("kubernetes") {
-                let objects = d.changes.filter { !$0.hasPrefix(" ") }.count
-                Output.out("deploy: \(d.branch): \(objects) object\(objects == 1 ? "" : "s") changed"
-                           + (d.pruned.isEmpty ? "" : ", pruned \(d.pruned.joined(separator: ", "))")
-                           + (d.healthy == true ? "; healthy" : "; NOT healthy: \(d.failure ?? "")"))
+                Output.out("deploy: \(d.branch): \(d.kubernetesSummary)")
             } else if let d = gate.deployment {
-                let objects = d.changes.filter { !$0.hasPrefix(" ") }.count
+                let objects = DeployService.objectCount(d.changes)
                 Output.out(d.commit.map { "deploy: branch \(d.branch) updated (\($0.prefix(12))): \(objects) object\(objects == 1 ? "" : "s") changed" }
                            ?? (d.healthy == false ? "deploy: branch \(d.branch) NOT updated: \(d.failure ?? "")" : "deploy: branch \(d.branch) already holds these manifests"))
             }

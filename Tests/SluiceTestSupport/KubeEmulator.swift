@@ -13,12 +13,14 @@ public final class KubeEmulator: @unchecked Sendable {
     public static var hasKubectl: Bool { ProcessRunner.has("kubectl") }
 
     /// - Parameters:
+    ///   - namespace: the kubeconfig context's namespace; it exists from the start, as a
+    ///     team's namespace does (others must be created, or objects in them get 404).
     ///   - tls: serve HTTPS with a certificate from a fresh test CA (openssl); the kubeconfig
     ///     trusts that CA, or a different one with `trustAnotherCA` (to test a mismatch).
     public init(minor: Int = 32, namespace: String = "default", token: String = "test-token", tls: Bool = false,
                 trustAnotherCA: Bool = false) throws {
         let script = try String(contentsOfFile: RepositoryLayout.root() + "/Tests/SluiceTestSupport/kube_emulator.py", encoding: .utf8)
-        var arguments = [String(minor)]
+        var arguments = [String(minor), "--namespaces=\(namespace)"]
         var caLine = ""
         if tls {
             let d = directory.path

@@ -18,7 +18,13 @@ A container image containing "fail-rollout" also fails its rollout.
 
 The bearer token `expired` is answered 401, as an API server answers an expired token.
 
-usage: kube_emulator.py MINOR [CERT KEY]   (prints "PORT <n>"; with CERT and KEY it serves HTTPS)
+Namespaces behave as on a real server: an object in a namespace that does not exist is
+answered 404 `namespaces "x" not found` (also for dryRun=All), and deleting a namespace
+deletes everything in it. `default`, `kube-system`, `kube-public`, `kube-node-lease` and
+the ones named with --namespaces exist from the start.
+
+usage: kube_emulator.py MINOR [CERT KEY] [--namespaces=a,b]
+       (prints "PORT <n>"; with CERT and KEY it serves HTTPS)
 """
 import copy
 import json
@@ -32,7 +38,9 @@ from urllib.parse import parse_qs, urlparse
 
 import yaml
 
-MINOR = sys.argv[1] if len(sys.argv) > 1 else "32"
+FLAGS = {a.split("=", 1)[0]: a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--") and "=" in a}
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+MINOR = ARGS[0] if ARGS else "32"
 NAMESPACED_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
 # group, version, resource, kind, namespaced, short names
@@ -174,6 +182,8 @@ def apply(group, version, resource, namespace, name, body, manager, force, dry_r
             return status(422, "Invalid", f'Deployment.apps "{name}" is invalid: spec.replicas: Invalid value: {json.dumps(replicas)}: must be greater than or equal to 0',
                           {"name": name, "group": group, "kind": kind,
                            "causes": [{"reason": "FieldValueInvalid", "message": "Invalid value: must be greater than or equal to 0", "field": "spec.replicas"}]})
+    if namespaced and ("", "namespaces", "", namespace) not in store:
+        return status(404, "NotFound", f'namespaces "{namespace}" not found', {"name": namespace, "kind": "namespaces"})
     key = (group, resource, namespace if namespaced else "", name)
     existing = store.get(key)
     expected_rv = meta.get("resourceVersion")
@@ -485,6 +495,13 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send_json(*status(404, "NotFound", f'{resource}{"." + group if group else ""} "{name}" not found', {"name": name, "group": group, "kind": resource}))
                 obj["metadata"]["resourceVersion"] = next_rv()
                 record("DELETED", group, resource, obj)
+                if resource == "namespaces" and not group:
+                    # The namespace controller deletes everything in it (here at once).
+                    for k in [k for k in store if k[2] == name]:
+                        gone = store.pop(k)
+                        owners.pop(k, None)
+                        gone["metadata"]["resourceVersion"] = next_rv()
+                        record("DELETED", k[0], k[1], gone)
             return self.send_json(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                                         "details": {"name": name, "group": group, "kind": resource, "uid": obj["metadata"]["uid"]}})
         if self.command != "GET":
@@ -532,10 +549,14 @@ class Handler(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 server.daemon_threads = True
-if len(sys.argv) > 3:
+for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] + [n for n in FLAGS.get("--namespaces", "").split(",") if n]:
+    store[("", "namespaces", "", ns)] = {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": ns, "uid": str(uuid.uuid4()), "creationTimestamp": now(), "resourceVersion": next_rv(),
+        "labels": {"kubernetes.io/metadata.name": ns}}, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
+if len(ARGS) > 2:
     import ssl
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(sys.argv[2], sys.argv[3])
+    context.load_cert_chain(ARGS[1], ARGS[2])
     server.socket = context.wrap_socket(server.socket, server_side=True)
 print("PORT", server.server_address[1], flush=True)
 server.serve_forever()

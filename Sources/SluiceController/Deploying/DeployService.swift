@@ -33,11 +33,22 @@ public struct DeployService: Sendable {
         public var healthy: Bool? = nil
         public var failure: String? = nil
         public var pruned: [String] = []
+        /// Objects no longer rendered that were left in place, each with why (a namespace).
+        public var kept: [String] = []
 
         public init(branch: String, commit: String?, changes: [String]) {
             self.branch = branch
             self.commit = commit
             self.changes = changes
+        }
+
+        /// "2 objects changed, pruned ConfigMap ml/old; healthy", "no changes; healthy".
+        public var kubernetesSummary: String {
+            let n = DeployService.objectCount(changes)
+            return (n == 0 ? "no changes" : "\(n) object\(n == 1 ? "" : "s") changed")
+                + (pruned.isEmpty ? "" : ", pruned \(pruned.joined(separator: ", "))")
+                + (kept.isEmpty ? "" : "; left in place: \(kept.joined(separator: "; "))")
+                + (healthy == true ? "; healthy" : healthy == false ? "; NOT healthy: \(failure ?? "")" : "")
         }
     }
 
@@ -48,6 +59,11 @@ public struct DeployService: Sendable {
         let changes = diff(files, deploy: deploy, repository: repository)
         let commit = try repository.commitFiles(files, branch: branch, message: message)
         return Result(branch: branch, commit: commit, changes: changes)
+    }
+
+    /// How many objects a list of changes names (`+`, `-`, `~` lines; not their detail or `#` notes).
+    public static func objectCount(_ changes: [String]) -> Int {
+        changes.filter { $0.hasPrefix("+ ") || $0.hasPrefix("- ") || $0.hasPrefix("~ ") }.count
     }
 
     public static func message(_ facts: DeployFacts, action: String, runID: Int64?) -> String {

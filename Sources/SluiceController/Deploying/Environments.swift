@@ -80,27 +80,36 @@ public struct Environments: Sendable {
             try store.setDeployedVersion(model: facts.model, environment: deploy.environment, version: facts.version, at: Date().timeIntervalSince1970)
             return result
         case .kubernetes:
-            let deployer = try kubernetes(deploy)
+            let deployer = try kubernetes(deploy, repository: repository)
             let target = "kubernetes:\(deployer.client.config.context)"
             if dryRun { return DeployService.Result(branch: target, commit: nil, changes: try deployer.diff(objects)) }
-            // No separate diff here: the apply itself is the change (one request per object).
             let outcome = try deployer.apply(objects, progress: progress)
-            var result = DeployService.Result(branch: target, commit: nil, changes: outcome.applied.map { "~ \($0)" })
-            result.pruned = outcome.pruned
+            var result = DeployService.Result(branch: target, commit: nil, changes: outcome.changed.map { "~ \($0)" } + outcome.notes)
             if wait {
                 let health = try deployer.waitHealthy(objects, timeout: Double(deploy.timeoutSeconds), progress: progress)
                 result.healthy = health.healthy
                 result.failure = health.message
             }
+            // Pruned only once the new objects are healthy: a failed rollout keeps what it replaces.
             if result.healthy != false {
+                let pruning = try deployer.prune(keeping: objects, progress: progress)
+                result.pruned = pruning.pruned
+                result.kept = pruning.kept
                 try store.setDeployedVersion(model: facts.model, environment: deploy.environment, version: facts.version, at: Date().timeIntervalSince1970)
             }
             return result
         }
     }
 
-    public func kubernetes(_ deploy: DeploySpec) throws -> KubernetesDeployer {
+    /// The deployer of `deploy` for `repository`'s objects (its inventory is its own).
+    public func kubernetes(_ deploy: DeploySpec, repository: GitRepository) throws -> KubernetesDeployer {
         let config = try KubeConfig.load(environment: environment, context: deploy.context)
-        return KubernetesDeployer(client: KubeClient(config: config), store: store, environment: deploy.environment, force: deploy.force)
+        return KubernetesDeployer(client: KubeClient(config: config), store: store, deploy: deploy, repository: Self.inventoryKey(repository))
+    }
+
+    /// The repository as inventories name it: its resolved path (a remote one's mirror, which
+    /// the state folder names after its URL).
+    static func inventoryKey(_ repository: GitRepository) -> String {
+        StageSandbox.realPath(repository.path) ?? repository.path
     }
 }

@@ -3,20 +3,24 @@ public import SluiceCore
 public import SluiceKube
 public import SluiceStore
 
-/// The `kubernetes` target: server-side apply of rendered objects, a dry-run diff, waiting
-/// for health like `kubectl rollout status`, and pruning objects Sluice applied earlier to
-/// this environment that are no longer rendered (never anything it did not create).
+/// The `kubernetes` target: server-side apply of rendered objects — only those that change —
+/// a dry-run diff, waiting for health like `kubectl rollout status`, and pruning, after the new
+/// objects are healthy, what this repository's environment on this cluster applied before and
+/// no longer renders. Nothing else is ever deleted: not another repository's objects, not the
+/// environment's own namespace, and a Namespace only with `prune: { namespaces: true }` and
+/// only while it holds nothing Sluice did not apply.
 public struct KubernetesDeployer: Sendable {
     public let client: KubeClient
     public let store: RunStore
-    public let environment: String
-    public let force: Bool
+    public let deploy: DeploySpec
+    /// The inventory this deployer reads and writes: repository, cluster, environment.
+    public let scope: RunStore.InventoryScope
 
-    public init(client: KubeClient, store: RunStore, environment: String, force: Bool = false) {
+    public init(client: KubeClient, store: RunStore, deploy: DeploySpec, repository: String) {
         self.client = client
         self.store = store
-        self.environment = environment
-        self.force = force
+        self.deploy = deploy
+        scope = RunStore.InventoryScope(repository: repository, cluster: client.config.server, environment: deploy.environment)
     }
 
     /// Kinds applied first, so what others refer to exists (namespaces, config, accounts).
@@ -33,21 +37,77 @@ public struct KubernetesDeployer: Sendable {
         }
     }
 
-    /// What applying would change, object by object (server-side dry run against the live objects).
-    public func diff(_ objects: [ManifestObject]) throws -> [String] {
-        var current: [(path: String, content: String)] = []
-        var next: [(path: String, content: String)] = []
+    /// Pruning goes the other way: workloads first, then what they used, namespaces last.
+    static func pruneOrder(_ items: [RunStore.InventoryItem]) -> [RunStore.InventoryItem] {
+        items.sorted { a, b in
+            let ia = order.firstIndex(of: a.kind) ?? order.count, ib = order.firstIndex(of: b.kind) ?? order.count
+            return ia != ib ? ia > ib : (a.kind, a.namespace, a.name) < (b.kind, b.namespace, b.name)
+        }
+    }
+
+    /// One object and what applying it would do.
+    struct Planned {
+        var object: ManifestObject
+        /// The live object as compared (nil: it does not exist).
+        var current: String?
+        /// The object as the server would have it after the apply.
+        var next: String
+        /// Its namespace does not exist yet (these manifests create it): checked against the
+        /// server's OpenAPI schema instead of a dry run.
+        var schemaChecked = false
+        var changed: Bool { current != next }
+    }
+
+    /// Compares every object with the live one through a server-side dry run. An object in a
+    /// namespace these manifests create, which does not exist yet, cannot be dry-run (the server
+    /// answers 404): it is checked against the server's published schema instead.
+    func plan(_ objects: [ManifestObject]) throws -> [Planned] {
+        let created = Set(objects.filter { $0.kind == "Namespace" }.map(\.name))
+        var missing: [String: Bool] = [:]
+        var validators: [String: SchemaValidator] = [:]
+        var planned: [Planned] = []
         for object in Self.sorted(objects) {
             let body = Self.json(object)
-            if let live = try client.get(apiVersion: object.apiVersion, kind: object.kind, namespace: object.namespace, name: object.name) {
-                current.append((object.fileName, Self.comparable(live)))
+            let namespace = object.namespace ?? client.config.namespace
+            if object.kind != "Namespace", created.contains(namespace) {
+                if missing[namespace] == nil {
+                    missing[namespace] = try client.get(apiVersion: "v1", kind: "Namespace", namespace: nil, name: namespace) == nil
+                }
+                if missing[namespace] == true {
+                    if validators[object.apiVersion] == nil { validators[object.apiVersion] = SchemaValidator(document: try client.openAPI(apiVersion: object.apiVersion)) }
+                    if let problems = validators[object.apiVersion]!.problems(body, apiVersion: object.apiVersion, kind: object.kind), !problems.isEmpty {
+                        throw KubeError(status: 422, reason: "Invalid", message: "\(object.displayName) is invalid against the server's OpenAPI schema: "
+                                        + problems.joined(separator: "; "))
+                    }
+                    planned.append(Planned(object: object, current: nil, next: Self.comparable(body), schemaChecked: true))
+                    continue
+                }
             }
-            next.append((object.fileName, Self.comparable(try client.apply(body, dryRun: true, force: force))))
+            let live = try client.get(apiVersion: object.apiVersion, kind: object.kind, namespace: object.namespace, name: object.name)
+            let next = try client.apply(body, dryRun: true, force: deploy.force)
+            planned.append(Planned(object: object, current: live.map(Self.comparable), next: Self.comparable(next)))
         }
+        return planned
+    }
+
+    /// What applying would change, object by object; objects checked against the schema
+    /// instead of a dry run are said so on a `#` line.
+    public func diff(_ objects: [ManifestObject]) throws -> [String] {
+        let planned = try plan(objects)
+        var current = planned.compactMap { p in p.current.map { (p.object.fileName, $0) } }
+        let next = planned.map { ($0.object.fileName, $0.next) }
         for item in try prunable(keeping: objects) {
             current.append(("\(item.namespace.isEmpty ? "_cluster" : item.namespace)/\(item.kind.lowercased())-\(item.name).yaml", "(live)"))
         }
-        return ManifestDiff.lines(current: current, next: next)
+        return ManifestDiff.lines(current: current, next: next) + Self.schemaNotes(planned)
+    }
+
+    static func schemaNotes(_ planned: [Planned]) -> [String] {
+        let checked = planned.filter(\.schemaChecked)
+        guard !checked.isEmpty else { return [] }
+        let namespaces = Set(checked.map { $0.object.namespace ?? "" }).sorted().joined(separator: ", ")
+        return ["# namespace \(namespaces) does not exist yet (these manifests create it): \(checked.count) object\(checked.count == 1 ? "" : "s") in it "
+                + "checked against the server's OpenAPI schema instead of a server-side dry run"]
     }
 
     /// Server-managed fields removed, keys sorted, one field per line: what a reviewer compares.
@@ -72,32 +132,83 @@ public struct KubernetesDeployer: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    /// Applies every object, then prunes what this environment no longer renders.
-    public func apply(_ objects: [ManifestObject], progress: (String) -> Void = { _ in }) throws -> (applied: [String], pruned: [String]) {
-        var applied: [String] = []
-        for object in Self.sorted(objects) {
-            _ = try client.apply(Self.json(object), force: force)
-            applied.append(object.displayName)
-            progress("applied \(object.displayName)")
-        }
+    /// Applies the objects that change (an unchanged one gets no write) and records them in
+    /// the inventory together with the stale ones, which `prune` deletes once the new ones are healthy.
+    public func apply(_ objects: [ManifestObject], progress: (String) -> Void = { _ in }) throws -> (changed: [String], unchanged: Int, notes: [String]) {
+        let planned = try plan(objects)
         let stale = try prunable(keeping: objects)
-        var pruned: [String] = []
-        for item in stale {
+        try store.setInventory(objects.map(inventoryItem) + stale, scope)
+        var changed: [String] = []
+        for p in planned where p.changed {
+            _ = try client.apply(Self.json(p.object), force: deploy.force)
+            changed.append(p.object.displayName)
+            progress("applied \(p.object.displayName)")
+        }
+        return (changed, planned.count - changed.count, Self.schemaNotes(planned))
+    }
+
+    /// Deletes what this repository's environment applied before and no longer renders, in
+    /// reverse dependency order. Returns what was deleted and what was left in place, and why.
+    public func prune(keeping objects: [ManifestObject], progress: (String) -> Void = { _ in }) throws -> (pruned: [String], kept: [String]) {
+        let current = Set(objects.map(inventoryItem))
+        let previous = try store.inventory(scope)
+        var remaining = Array(current)
+        var pruned: [String] = [], kept: [String] = []
+        for item in Self.pruneOrder(previous.filter { !current.contains($0) }) {
+            let shown = "\(item.kind) \(item.namespace.isEmpty ? "" : item.namespace + "/")\(item.name)"
+            if item.kind == "Namespace" {
+                if let why = try namespaceKept(item.name, ours: Set(previous)) {
+                    kept.append("\(shown): \(why)")
+                    progress("left \(shown) in place: \(why)")
+                    if why.hasPrefix("it holds") { remaining.append(item) }  // tried again next time
+                    continue
+                }
+            }
             // Only what still carries Sluice's labels for this environment is deleted.
             guard let live = try client.get(apiVersion: item.apiVersion, kind: item.kind, namespace: item.namespace.isEmpty ? nil : item.namespace, name: item.name),
                   let labels = (live["metadata"] as? [String: Any])?["labels"] as? [String: String],
-                  labels[ManifestObject.managedByLabel] == "sluice", labels[ManifestObject.environmentLabel] == environment else { continue }
+                  labels[ManifestObject.managedByLabel] == "sluice", labels[ManifestObject.environmentLabel] == deploy.environment else { continue }
             try client.delete(apiVersion: item.apiVersion, kind: item.kind, namespace: item.namespace.isEmpty ? nil : item.namespace, name: item.name)
-            pruned.append("\(item.kind) \(item.namespace.isEmpty ? "" : item.namespace + "/")\(item.name)")
-            progress("pruned \(pruned.last!)")
+            pruned.append(shown)
+            progress("pruned \(shown)")
         }
-        try store.setInventory(objects.map { inventoryItem($0) }, environment: environment)
-        return (applied, pruned)
+        try store.setInventory(remaining, scope)
+        return (pruned, kept)
+    }
+
+    /// Why a Namespace no longer rendered is not deleted (nil: it may be).
+    func namespaceKept(_ name: String, ours: Set<RunStore.InventoryItem>) throws -> String? {
+        if name == deploy.namespace { return "it is deploy.namespace" }
+        if !deploy.pruneNamespaces { return "Sluice deletes namespaces only with deploy.prune: { namespaces: true }" }
+        for r in try client.namespacedResources() {
+            for object in try client.list(r, namespace: name, limit: 50) {
+                let meta = object["metadata"] as? [String: Any] ?? [:]
+                let objectName = meta["name"] as? String ?? ""
+                let item = RunStore.InventoryItem(apiVersion: r.groupVersion, kind: r.kind, namespace: name, name: objectName)
+                if ours.contains(item) || Self.madeByKubernetes(kind: r.kind, name: objectName, meta: meta, ours: ours) { continue }
+                return "it holds \(r.kind) \(objectName), which Sluice did not apply"
+            }
+        }
+        return nil
+    }
+
+    /// What Kubernetes itself puts in a namespace or derives from Sluice's objects: owned
+    /// objects (ReplicaSets, Pods, EndpointSlices), events, the default ServiceAccount, the root
+    /// CA ConfigMap, and a Service's Endpoints.
+    static func madeByKubernetes(kind: String, name: String, meta: [String: Any], ours: Set<RunStore.InventoryItem>) -> Bool {
+        if let owners = meta["ownerReferences"] as? [Any], !owners.isEmpty { return true }
+        switch kind {
+        case "Event": return true
+        case "ServiceAccount": return name == "default"
+        case "ConfigMap": return name == "kube-root-ca.crt"
+        case "Endpoints": return ours.contains { $0.kind == "Service" && $0.name == name }
+        default: return false
+        }
     }
 
     func prunable(keeping objects: [ManifestObject]) throws -> [RunStore.InventoryItem] {
-        let keep = Set(objects.map { inventoryItem($0) })
-        return try store.inventory(environment: environment).filter { !keep.contains($0) }
+        let keep = Set(objects.map(inventoryItem))
+        return try store.inventory(scope).filter { !keep.contains($0) }
     }
 
     /// Waits until every workload is healthy, or one fails, or `timeout` passes.

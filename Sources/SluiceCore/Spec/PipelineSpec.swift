@@ -172,6 +172,9 @@ public struct DeploySpec: Hashable, Sendable {
     public var context: String?
     /// Take over fields other managers own when applying (server-side apply `force`).
     public var force: Bool = false
+    /// Whether Namespaces this environment no longer renders are deleted (`prune: { namespaces: true }`;
+    /// never `namespace`, never one holding objects Sluice did not apply).
+    public var pruneNamespaces: Bool = false
     /// How long a rollout may take to become healthy before it is rolled back.
     public var timeoutSeconds: Int = 600
     public var location: SourceLocation

@@ -58,6 +58,11 @@ extension SpecDecoder {
         }
         if let c = f["context"], let text = reader.nonEmptyString(c, what: "'deploy.context'") { spec.context = text }
         if let fo = f["force"], let b = reader.bool(fo, what: "'deploy.force'") { spec.force = b }
+        if let p = f["prune"], let fields = reader.mapping(p, what: "'deploy.prune'", allowed: SpecKeys.prune) {
+            for (key, _, value) in fields where key == "namespaces" {
+                if let b = reader.bool(value, what: "'deploy.prune.namespaces'") { spec.pruneNamespaces = b }
+            }
+        }
         if let t = f["timeout"], let text = reader.string(t, what: "'deploy.timeout'") {
             if let seconds = DurationText.seconds(text), seconds > 0 { spec.timeoutSeconds = seconds } else {
                 reader.error(t, "'\(text)' is not a duration", hint: "write e.g. 90s, 10m")

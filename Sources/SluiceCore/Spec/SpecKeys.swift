@@ -10,7 +10,8 @@ public enum SpecKeys {
     public static let validateDataWith = ["data", "schema", "reference"]
     public static let gate = ["policy", "baseline", "model", "registry", "alias", "branch"]
     public static let registries = ["embedded", "mlflow"]
-    public static let deploy = ["manifests", "target", "environment", "namespace", "context", "force", "timeout"]
+    public static let deploy = ["manifests", "target", "environment", "namespace", "context", "force", "timeout", "prune"]
+    public static let prune = ["namespaces"]
     public static let supportedVersions = [1]
     public static let baselines = ["production"]
 }
