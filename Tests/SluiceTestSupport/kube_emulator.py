@@ -7,7 +7,7 @@ metadata.generation bumped on spec (and Deployment annotation) changes only,
 resourceVersion on every write (not on a no-op apply), watch, and rollout simulators.
 
 Test hooks (not Kubernetes API):
-  GET  /_emulator/stats            request counts
+  GET  /_emulator/stats            request counts (`writes`: PATCH, DELETE, POST, PUT other than dry runs)
   POST /_emulator/fail/<ns>/<name> the next rollouts of that workload never become healthy
   POST /_emulator/deny/<verb>/<resource>   answer 403 for that verb
   POST /_emulator/flaky/<n>        answer the next n API requests 429 (Retry-After: 1) then 503, alternately
@@ -386,6 +386,8 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             stats["requests"] += 1
             stats["by_verb"][self.command] = stats["by_verb"].get(self.command, 0) + 1
+            if self.command in ("PATCH", "DELETE", "POST", "PUT") and "dryRun=All" not in url.query and not url.path.startswith("/_emulator"):
+                stats["writes"] = stats.get("writes", 0) + 1
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
 
@@ -446,8 +448,10 @@ class Handler(BaseHTTPRequestHandler):
             groups = sorted({g for g, *_ in RESOURCES if g})
             if aggregated:
                 return self.send_json(200, discovery_aggregated(groups), agg_type)
+            version_of = {g: v for g, v, *_ in RESOURCES if g}
             return self.send_json(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-                {"name": g, "versions": [{"groupVersion": f"{g}/v1", "version": "v1"}], "preferredVersion": {"groupVersion": f"{g}/v1", "version": "v1"}}
+                {"name": g, "versions": [{"groupVersion": f"{g}/{version_of[g]}", "version": version_of[g]}],
+                 "preferredVersion": {"groupVersion": f"{g}/{version_of[g]}", "version": version_of[g]}}
                 for g in groups]})
         # /api/v1[/namespaces/ns]/resource[/name]  or  /apis/g/v[/namespaces/ns]/resource[/name]
         if parts[:1] == ["api"]:

@@ -92,9 +92,16 @@ public struct Environments: Sendable {
             }
             // Pruned only once the new objects are healthy: a failed rollout keeps what it replaces.
             if result.healthy != false {
-                let pruning = try deployer.prune(keeping: objects, progress: progress)
-                result.pruned = pruning.pruned
-                result.kept = pruning.kept
+                // A prune that fails does not undo a healthy rollout: what is left stays in the
+                // inventory and is pruned at the next deploy.
+                do {
+                    let pruning = try deployer.prune(keeping: objects, progress: progress)
+                    result.pruned = pruning.pruned
+                    result.kept = pruning.kept
+                } catch {
+                    result.kept.append("pruning stopped: \(error) (tried again at the next deploy)")
+                    progress("pruning stopped: \(error)")
+                }
                 try store.setDeployedVersion(model: facts.model, environment: deploy.environment, version: facts.version, at: Date().timeIntervalSince1970)
             }
             return result

@@ -180,8 +180,17 @@ public struct KubernetesDeployer: Sendable {
     func namespaceKept(_ name: String, ours: Set<RunStore.InventoryItem>) throws -> String? {
         if name == deploy.namespace { return "it is deploy.namespace" }
         if !deploy.pruneNamespaces { return "Sluice deletes namespaces only with deploy.prune: { namespaces: true }" }
-        for r in try client.namespacedResources() {
-            for object in try client.list(r, namespace: name, limit: 50) {
+        // Listing fails closed: a namespace whose contents cannot all be read is kept.
+        let resources: [KubeClient.Resource]
+        do { resources = try client.namespacedResources() } catch {
+            return "it holds objects that could not all be listed (\(error))"
+        }
+        for r in resources {
+            let objects: [[String: Any]]
+            do { objects = try client.list(r, namespace: name, limit: 50) } catch {
+                return "it holds objects that could not all be listed (\(r.kind): \(error))"
+            }
+            for object in objects {
                 let meta = object["metadata"] as? [String: Any] ?? [:]
                 let objectName = meta["name"] as? String ?? ""
                 let item = RunStore.InventoryItem(apiVersion: r.groupVersion, kind: r.kind, namespace: name, name: objectName)
