@@ -46,28 +46,47 @@ public final class KubeClient: Sendable {
                 response = try http.send(HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: 60))
             } catch {
                 if error.kind == .tls {
-                    throw KubeError(status: 0, reason: "TLS", message: "TLS with \(config.server) failed: \(error.message) (the certificate authority does not match the server's certificate; verification stays on)")
+                    throw KubeError(status: 0, reason: "TLS", message: "TLS with \(config.server) failed: \(error.message) (\(Self.tlsAdvice(error.message)); verification stays on)")
                 }
-                if attempt < 5, error.kind == .connect || error.kind == .timeout {
+                if attempt < Self.attempts, error.kind == .connect || error.kind == .timeout {
                     usleep(UInt32(Self.delay(attempt) * 1e6))
                     continue
                 }
                 throw KubeError(status: 0, reason: "Unreachable", message: "the Kubernetes API server at \(config.server) is unreachable: \(error.message)")
             }
-            if (response.status == 429 || response.status >= 500), attempt < 5 {
+            if (response.status == 429 || response.status >= 500), attempt < Self.attempts {
                 let retryAfter = response.header("Retry-After").flatMap(Double.init)
                 usleep(UInt32(min(30, retryAfter ?? Self.delay(attempt)) * 1e6))
                 continue
             }
             let json = response.body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(response.body))
             guard (200..<300).contains(response.status) else {
-                throw KubeError(status: response.status, json: json, method: method, path: path, server: config.server)
+                var error = KubeError(status: response.status, json: json, method: method, path: path, server: config.server)
+                if response.status == 429 || response.status >= 500 {
+                    error.message += " (gave up after \(attempt) attempts\(response.status == 429 ? ", honouring Retry-After" : ""))"
+                }
+                throw error
             }
             return (response.status, json)
         }
     }
 
     static func delay(_ attempt: Int) -> Double { min(4, 0.2 * pow(2, Double(attempt - 1))) }
+    static let attempts = 5
+
+    /// What a TLS failure means, from libcurl's (OpenSSL's) words.
+    static func tlsAdvice(_ message: String) -> String {
+        let m = message.lowercased()
+        if m.contains("subject name") || m.contains("does not match target host") || m.contains("no alternative certificate") {
+            return "the server's certificate is for another host name: use the address its certificate names, or fix the certificate's subjectAltName"
+        }
+        if m.contains("expired") { return "the server's certificate has expired (or this machine's clock is wrong)" }
+        if m.contains("not yet valid") { return "the server's certificate is not valid yet (or this machine's clock is wrong)" }
+        if m.contains("issuer") || m.contains("self-signed") || m.contains("self signed") || m.contains("verify") {
+            return "the certificate authority in the kubeconfig does not match the server's certificate"
+        }
+        return "the TLS handshake failed"
+    }
 
 
     // MARK: discovery
@@ -211,7 +230,9 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
         var text = body["message"] as? String ?? "\(method) \(path) answered \(status)"
         let causes = ((body["details"] as? [String: Any])?["causes"] as? [[String: Any]]) ?? []
         if status == 409, !causes.isEmpty {
-            text += " — fields owned by another manager: " + causes.compactMap { $0["message"] as? String }.joined(separator: "; ")
+            // The server's message already names each conflict ("Apply failed with 1 conflict: conflict with ...").
+            let named = causes.compactMap { $0["message"] as? String }.filter { !text.contains($0) }
+            text += (named.isEmpty ? "" : " — fields owned by another manager: " + named.joined(separator: "; "))
                 + " (set 'force: true' under deploy to take them over)"
         } else if status == 422, !causes.isEmpty {
             text += " — " + causes.map { "\($0["field"] as? String ?? "?"): \($0["message"] as? String ?? "")" }.joined(separator: "; ")

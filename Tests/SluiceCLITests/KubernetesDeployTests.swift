@@ -153,7 +153,15 @@ import SluiceTestSupport
         let refused = try ProcessRunner.run(sluice, ["diff", "--repo", repo.path, "--state", state.path], environment: ["KUBECONFIG": wrong.kubeconfig])
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("TLS with https://127.0.0.1:"))
-        #expect(refused.stderr.contains("verification stays on"))
+        #expect(refused.stderr.contains("the certificate authority in the kubeconfig does not match the server's certificate; verification stays on"),
+                "\(refused.stderr)")
+
+        // The right CA, the wrong host name: said as such, not blamed on the CA.
+        let misnamed = try KubeEmulator(namespace: "ml", tls: true, host: "localhost")
+        let mismatch = try ProcessRunner.run(sluice, ["diff", "--repo", repo.path, "--state", state.path], environment: ["KUBECONFIG": misnamed.kubeconfig])
+        #expect(mismatch.status == 2)
+        #expect(mismatch.stderr.contains("the server's certificate is for another host name") && !mismatch.stderr.contains("certificate authority"),
+                "\(mismatch.stderr)")
     }
 
     @Test func anExpiredTokenSaysSo() throws {
@@ -176,5 +184,30 @@ extension KubernetesAccessTests {
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("no changes"))
         #expect(try k.stats()["refused"] as? Int == 4, "two 429s (Retry-After honoured) and two 503s were retried")
+
+        // Busy for longer than the retries last: the message says it retried.
+        try k.hook("flaky/20")
+        let busy = try ProcessRunner.run(sluice, ["diff", "--repo", repo.path, "--state", state.path], environment: ["KUBECONFIG": k.kubeconfig])
+        #expect(busy.status == 2)
+        #expect(busy.stderr.contains("gave up after 5 attempts"), "\(busy.stderr)")
+        try k.hook("flaky/0")
+    }
+
+    /// A field another manager took over: the conflict is said once, and `sluice status` still
+    /// shows the workloads' health.
+    @Test func aConflictIsSaidOnceAndStatusStillShowsHealth() throws {
+        let k = try KubeEmulator(namespace: "ml")
+        let (repo, state) = try promoted(k)
+        let scratch = TemporaryDirectory()
+        let theirs = scratch.write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: demo-config, namespace: ml }\ndata: { version: hand-edited }\n")
+        let taken = try k.kubectl(["apply", "--server-side", "--field-manager=ops", "--force-conflicts", "-f", theirs])
+        #expect(taken.status == 0, "\(taken.stderr)")
+        let deploy = try ProcessRunner.run(sluice, ["deploy", "--repo", repo.path, "--state", state.path], environment: ["KUBECONFIG": k.kubeconfig])
+        #expect(deploy.status != 0)
+        #expect(deploy.stderr.components(separatedBy: "conflict with \"ops\"").count == 2, "said once: \(deploy.stderr)")
+        #expect(deploy.stderr.contains("set 'force: true' under deploy"))
+        let status = try ProcessRunner.run(sluice, ["status", "--repo", repo.path, "--state", state.path], environment: ["KUBECONFIG": k.kubeconfig])
+        #expect(status.status == 0, "\(status.stdout)\n\(status.stderr)")
+        #expect(status.stdout.contains("not compared:") && status.stdout.contains("Deployment ml/demo-server: healthy"), "\(status.stdout)")
     }
 }

@@ -17,8 +17,10 @@ public final class KubeEmulator: @unchecked Sendable {
     ///     team's namespace does (others must be created, or objects in them get 404).
     ///   - tls: serve HTTPS with a certificate from a fresh test CA (openssl); the kubeconfig
     ///     trusts that CA, or a different one with `trustAnotherCA` (to test a mismatch).
+    ///   - host: the host name the kubeconfig uses (the certificate names only 127.0.0.1, so
+    ///     `localhost` is a host-name mismatch over TLS).
     public init(minor: Int = 32, namespace: String = "default", token: String = "test-token", tls: Bool = false,
-                trustAnotherCA: Bool = false) throws {
+                trustAnotherCA: Bool = false, host: String = "127.0.0.1") throws {
         let script = try String(contentsOfFile: RepositoryLayout.root() + "/Tests/SluiceTestSupport/kube_emulator.py", encoding: .utf8)
         var arguments = [String(minor), "--namespaces=\(namespace)"]
         var caLine = ""
@@ -44,7 +46,7 @@ public final class KubeEmulator: @unchecked Sendable {
         kubeconfig = directory.write("kubeconfig", """
             apiVersion: v1
             kind: Config
-            clusters: [ { name: emulator, cluster: { server: "\(tls ? "https" : "http")://127.0.0.1:\(server.port)"\(caLine) } } ]
+            clusters: [ { name: emulator, cluster: { server: "\(tls ? "https" : "http")://\(host):\(server.port)"\(caLine) } } ]
             users: [ { name: tester, user: { token: \(token) } } ]
             contexts: [ { name: emulator, context: { cluster: emulator, user: tester, namespace: \(namespace) } } ]
             current-context: emulator
