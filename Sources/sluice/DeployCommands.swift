@@ -63,7 +63,7 @@ struct Render: AsyncParsableCommand {
             }
             let facts = DeployService.facts(for: version, deploy: deploy, registryKind: context.environments.registry.kind)
             do {
-                objects = try ManifestRenderer.render(commit: target, deploy: deploy, facts: facts)
+                objects = try ManifestRenderer.render(commit: target, deploy: deploy, facts: facts, environment: ProcessInfo.processInfo.environment)
             } catch {
                 for d in error.diagnostics { Output.err(DiagnosticRenderer.line(d)) }
                 throw ExitCode(1)

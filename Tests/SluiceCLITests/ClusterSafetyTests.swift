@@ -124,4 +124,64 @@ import SluiceTestSupport
         let diff = try ProcessRunner.run(sluice, ["diff", "--repo", repo.path, "--state", state.path], environment: ["KUBECONFIG": k.kubeconfig])
         #expect(diff.status == 0, "\(diff.stdout)\n\(diff.stderr)")
     }
+
+    static let kustomizeFiles: [String: String] = [
+        "deploy/base/kustomization.yaml": "resources: [deployment.yaml, config.yaml]\n",
+        "deploy/base/deployment.yaml": KubernetesDeployTests.manifest(withConfig: false),
+        "deploy/base/config.yaml": config.replacingOccurrences(of: "NAME", with: "demo-config"),
+        "deploy/overlays/production/kustomization.yaml": """
+            resources: [../../base]
+            labels:
+              - pairs: { tier: production }
+            patches:
+              - target: { kind: Deployment, name: demo-server }
+                patch: |-
+                  - op: replace
+                    path: /spec/replicas
+                    value: 3
+
+            """,
+        "deploy/overlays/staging/kustomization.yaml": """
+            resources: [../../base]
+            namePrefix: staging-
+            patches:
+              - target: { kind: Deployment, name: demo-server }
+                patch: |-
+                  - op: replace
+                    path: /spec/replicas
+                    value: 1
+
+            """,
+    ]
+
+    /// A Kustomize base with staging and production overlays, built by the real `kubectl
+    /// kustomize` after the model's facts are filled in, and deployed.
+    @Test func aKustomizationWithOverlaysIsBuiltAndDeployed() throws {
+        let k = try KubeEmulator(namespace: "ml")
+        let spec = Self.spec(namespace: "ml").replacingOccurrences(of: "manifests: manifests/", with: "manifests: deploy/overlays/production")
+        var files = Self.kustomizeFiles
+        files["sluice.yaml"] = spec
+        let repo = try repository(files, namespace: "ml")
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let first = try run(repo, state, k)
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        let production = try k.kubectl(["get", "deploy", "demo-server", "-n", "ml", "-o",
+                                        "jsonpath={.spec.replicas} {.metadata.labels.tier} {.spec.template.metadata.annotations.sluice\\.dev/version}"])
+        #expect(production.stdout == "3 production 1", "\(production.stdout)\(production.stderr)")
+        #expect(try k.kubectl(["get", "configmap", "demo-config", "-n", "ml", "-o", "jsonpath={.data.version}"]).stdout == "1")
+
+        // The staging overlay, as another environment.
+        try repo.commit("staging", files: ["sluice.yaml": spec.replacingOccurrences(of: "overlays/production", with: "overlays/staging")
+            .replacingOccurrences(of: "environment: production", with: "environment: staging"), "quality.json": GateFlowTests.quality(0.93)])
+        let second = try run(repo, state, k)
+        #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
+        #expect(try k.kubectl(["get", "deploy", "staging-demo-server", "-n", "ml", "-o", "jsonpath={.spec.replicas}"]).stdout == "1")
+
+        // A kustomization that names a missing file: kustomize's error, at the kustomization, without the temporary path.
+        try repo.commit("typo", files: ["deploy/base/kustomization.yaml": "resources: [deployment.yaml, confg.yaml]\n", "quality.json": GateFlowTests.quality(0.94)])
+        let broken = try ProcessRunner.run(sluice, ["render", "--repo", repo.path, "--state", state.path], environment: ["KUBECONFIG": k.kubeconfig])
+        #expect(broken.status != 0)
+        #expect(broken.stderr.contains("deploy/overlays/staging/kustomization.yaml:1:1: error: kubectl kustomize failed:") && broken.stderr.contains("deploy/base/confg.yaml")
+                && !broken.stderr.contains("sluice-kustomize-"), "\(broken.stderr)")
+    }
 }

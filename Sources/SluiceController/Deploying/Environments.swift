@@ -33,7 +33,7 @@ public struct Environments: Sendable {
         guard let spec = loaded.spec else { throw DiagnosticsError(loaded.diagnostics) }
         guard let deploy = spec.deploy else { return nil }
         let facts = DeployService.facts(for: version, deploy: deploy, registryKind: registry.kind)
-        return (deploy, try ManifestRenderer.render(commit: commit, deploy: deploy, facts: facts))
+        return (deploy, try ManifestRenderer.render(commit: commit, deploy: deploy, facts: facts, environment: environment))
     }
 
     /// Renders and writes a version to its environment (`dryRun`: only says what would change);

@@ -8,7 +8,10 @@ import SluiceYAML
 public enum ManifestRenderer {
     static let extensions = [".yaml", ".yml", ".json", ".mustache"]
 
-    public static func render(commit: GitCommit, deploy: DeploySpec, facts: DeployFacts) throws(DiagnosticsError) -> [ManifestObject] {
+    public static func render(commit: GitCommit, deploy: DeploySpec, facts: DeployFacts, environment: [String: String] = [:]) throws(DiagnosticsError) -> [ManifestObject] {
+        if let kustomization = KustomizeRenderer.kustomization(in: commit, folder: deploy.manifests) {
+            return try KustomizeRenderer.render(commit: commit, deploy: deploy, facts: facts, kustomization: kustomization, environment: environment)
+        }
         let files = commit.files(under: deploy.manifests).map(\.path).filter { p in extensions.contains { p.hasSuffix($0) } }.sorted()
         if files.isEmpty {
             throw DiagnosticsError([.error(at: deploy.location, "no manifest templates (*.yaml, *.yml, *.json, *.mustache) under '\(deploy.manifests)' in commit \(commit.id.prefix(12))")])

@@ -126,7 +126,7 @@ public struct GateService: Sendable {
                                                         metrics: candidate, datasetVersions: work.datasetVersions, artifactDigest: digest)
             let renderedFacts = DeployService.facts(for: rendered, deploy: deploy, registryKind: registry.kind)
             do {
-                let objects = try ManifestRenderer.render(commit: commit, deploy: deploy, facts: renderedFacts)
+                let objects = try ManifestRenderer.render(commit: commit, deploy: deploy, facts: renderedFacts, environment: environment)
                 deployObjects = objects
                 deployFacts = renderedFacts
                 do {
