@@ -3,7 +3,8 @@ import Testing
 import SluiceTestSupport
 
 /// The Kubernetes API emulator earns trust by behaving as a real cluster for the real
-/// kubectl (two minor versions: the dispatcher runs the kubectl matching the server).
+/// kubectl (1.27, 1.30 and 1.33: the dispatcher runs the kubectl matching the server's version;
+/// 1.27-1.29 read discovery v2beta1 and the protobuf OpenAPI v2 document, 1.30+ discovery v2).
 @Suite struct KubeEmulatorFidelityTests {
     static let manifests = """
         apiVersion: apps/v1
@@ -22,7 +23,7 @@ import SluiceTestSupport
         data: { a: "1" }
         """
 
-    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"), arguments: [31, 33])
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"), arguments: [27, 30, 33])
     func kubectlAppliesDiffsWaitsAndDeletes(minor: Int) throws {
         let k = try KubeEmulator(minor: minor, namespace: "ml")
         let dir = TemporaryDirectory()
@@ -70,6 +71,28 @@ import SluiceTestSupport
         let gone = try k.kubectl(["get", "deploy", "web"])
         #expect(gone.status != 0)
         #expect(gone.stderr.contains("not found"))
+    }
+
+    /// As on a real cluster: an object in a namespace that does not exist is refused (404
+    /// `namespaces "x" not found`, dry runs too), and deleting a namespace deletes what is in it.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"), arguments: [27, 30, 33])
+    func namespacesMustExistAndTheirDeletionCascades(minor: Int) throws {
+        let k = try KubeEmulator(minor: minor, namespace: "ml")
+        let dir = TemporaryDirectory()
+        let file = dir.write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: cfg, namespace: team }\ndata: { a: \"1\" }\n")
+        for extra in [["--dry-run=server"], []] {
+            let refused = try k.kubectl(["apply", "--server-side", "-f", file] + extra)
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains("namespaces \"team\" not found"), "\(refused.stderr)")
+        }
+        #expect(try k.kubectl(["apply", "--server-side", "-f", dir.write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: { name: team }\n")]).status == 0)
+        let applied = try k.kubectl(["apply", "--server-side", "-f", file])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let deleted = try k.kubectl(["delete", "namespace", "team"])
+        #expect(deleted.status == 0, "\(deleted.stderr)")
+        let gone = try k.kubectl(["get", "configmap", "cfg", "-n", "team"])
+        #expect(gone.status != 0 && gone.stderr.contains("not found"), "\(gone.stdout)\(gone.stderr)")
+        #expect(try k.kubectl(["get", "namespace", "default", "-o", "name"]).stdout.contains("namespace/default"))
     }
 
     @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))

@@ -321,7 +321,7 @@ def matches(obj, label_selector, field_selector):
     return True
 
 
-def discovery_aggregated(groups):
+def discovery_aggregated(groups, version="v2"):
     items = []
     for group in groups:
         versions = {}
@@ -331,7 +331,7 @@ def discovery_aggregated(groups):
                     "resource": r, "responseKind": {"group": g, "version": v, "kind": k}, "scope": "Namespaced" if ns else "Cluster",
                     "singularResource": k.lower(), "verbs": NAMESPACED_VERBS, **({"shortNames": sn} if sn else {})})
         items.append({"metadata": {"name": group}, "versions": [{"version": v, "resources": res, "freshness": "Current"} for v, res in versions.items()]})
-    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items}
+    return {"kind": "APIGroupDiscoveryList", "apiVersion": f"apidiscovery.k8s.io/{version}", "metadata": {}, "items": items}
 
 
 def resource_list(group, version):
@@ -357,6 +357,45 @@ def openapi_doc(group, version):
                                                         "x-kubernetes-preserve-unknown-fields": True}
     return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": f"v1.{MINOR}.0"}, "paths": paths,
             "components": {"schemas": schemas}}
+
+
+def pb_varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def pb(num, payload):
+    """A length-delimited protobuf field (strings and embedded messages)."""
+    if isinstance(payload, str):
+        payload = payload.encode()
+    return pb_varint((num << 3) | 2) + pb_varint(len(payload)) + payload
+
+
+def openapi_v2_protobuf():
+    """The OpenAPI v2 document as kube-apiserver serves it to kubectl 1.27-1.29 (protobuf,
+    gnostic openapi_v2.Document): each resource's PATCH operation with its
+    x-kubernetes-group-version-kind and the fieldValidation and dryRun query parameters (from
+    which kubectl concludes the server validates fields), and one definition per kind."""
+    def gvk_yaml(g, v, k):
+        return f"group: {json.dumps(g)}\nkind: {k}\nversion: {v}\n"
+    def query(name):  # ParametersItem{parameter: Parameter{non_body_parameter: {query_parameter_sub_schema}}}
+        return pb(1, pb(2, pb(3, pb(2, "query") + pb(4, name) + pb(6, "string"))))
+    paths = b""
+    definitions = b""
+    for g, v, r, k, ns, sn in RESOURCES:
+        prefix = f"/apis/{g}/{v}" if g else f"/api/{v}"
+        path = f"{prefix}/namespaces/{{namespace}}/{r}/{{name}}" if ns else f"{prefix}/{r}/{{name}}"
+        gvk = pb(13, pb(1, "x-kubernetes-group-version-kind") + pb(2, pb(2, gvk_yaml(g, v, k))))
+        operation = pb(5, f"patch{k}") + pb(8, query("fieldValidation")) + pb(8, query("dryRun")) + gvk
+        paths += pb(2, pb(1, path) + pb(2, pb(8, operation)))
+        schema = pb(22, pb(1, "object")) + pb(31, pb(1, "x-kubernetes-group-version-kind") + pb(2, pb(2, "- " + gvk_yaml(g, v, k).replace("\n", "\n  ").rstrip() + "\n")))
+        definitions += pb(1, pb(1, f"io.k8s.api.{g or 'core'}.{v}.{k}") + pb(2, schema))
+    return pb(1, "2.0") + pb(2, pb(1, "Kubernetes") + pb(2, f"v1.{MINOR}.0")) + pb(8, paths) + pb(9, definitions)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -431,6 +470,17 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(*status(401, "Unauthorized", "Unauthorized"))
         if url.path == "/version":
             return self.send_json(200, {"major": "1", "minor": MINOR, "gitVersion": f"v1.{MINOR}.0", "platform": "linux/amd64"})
+        if parts[:2] == ["openapi", "v2"]:
+            # kubectl 1.27-1.29 read it (protobuf) to learn whether the server validates fields.
+            if "protobuf" in (self.headers.get("Accept") or ""):
+                data = openapi_v2_protobuf()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            return self.send_json(*status(406, "NotAcceptable", "this emulator serves the OpenAPI v2 document as protobuf only"))
         if parts and parts[0] == "openapi":
             if len(parts) == 2:
                 docs = {("api/v1" if not g else f"apis/{g}/{v}"): {"serverRelativeURL": f"/openapi/v3/{'api/v1' if not g else f'apis/{g}/{v}'}?hash=1"}
@@ -438,16 +488,21 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(200, {"paths": docs})
             group, version = ("", parts[3]) if parts[2] == "api" else (parts[3], parts[4])
             return self.send_json(200, openapi_doc(group, version))
-        aggregated = "as=APIGroupDiscoveryList" in (self.headers.get("Accept") or "")
-        agg_type = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+        # Aggregated discovery in the version asked for: v2 (kubectl 1.30+) or v2beta1 (1.26-1.29;
+        # a 1.27-1.29 server serves both), else the legacy documents.
+        accept = self.headers.get("Accept") or ""
+        agg_version = "v2" if "v=v2;as=APIGroupDiscoveryList" in accept else (
+            "v2beta1" if "v=v2beta1;as=APIGroupDiscoveryList" in accept and int(MINOR) < 33 else None)
+        aggregated = agg_version is not None
+        agg_type = f"application/json;g=apidiscovery.k8s.io;v={agg_version};as=APIGroupDiscoveryList"
         if url.path == "/api":
             if aggregated:
-                return self.send_json(200, discovery_aggregated([""]), agg_type)
+                return self.send_json(200, discovery_aggregated([""], agg_version), agg_type)
             return self.send_json(200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []})
         if url.path == "/apis":
             groups = sorted({g for g, *_ in RESOURCES if g})
             if aggregated:
-                return self.send_json(200, discovery_aggregated(groups), agg_type)
+                return self.send_json(200, discovery_aggregated(groups, agg_version), agg_type)
             version_of = {g: v for g, v, *_ in RESOURCES if g}
             return self.send_json(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
                 {"name": g, "versions": [{"groupVersion": f"{g}/{version_of[g]}", "version": version_of[g]}],
