@@ -95,6 +95,36 @@ import SluiceTestSupport
         #expect(try k.kubectl(["get", "namespace", "default", "-o", "name"]).stdout.contains("namespace/default"))
     }
 
+    /// `containers` merge by `name`, as the published schema says (x-kubernetes-list-map-keys):
+    /// a second manager adds a sidecar without a conflict, the first keeps it when it applies
+    /// again, and changing the first's container is a conflict on that field alone.
+    /// Set-based selectors select.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"), arguments: [27, 30, 33])
+    func listsMergeByKeyAndSetBasedSelectorsSelect(minor: Int) throws {
+        let k = try KubeEmulator(minor: minor, namespace: "ml")
+        let dir = TemporaryDirectory()
+        let app = dir.write("app.yaml", Self.manifests)
+        #expect(try k.kubectl(["apply", "--server-side", "-f", app]).status == 0)
+        let sidecar = dir.write("sidecar.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\n"
+                                + "spec: { template: { spec: { containers: [ { name: mesh, image: \"envoy:1\" } ] } } }\n")
+        let added = try k.kubectl(["apply", "--server-side", "--field-manager=mesh", "-f", sidecar])
+        #expect(added.status == 0, "\(added.stderr)")
+        func containers() throws -> String { try k.kubectl(["get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[*].name}"]).stdout }
+        #expect(try containers() == "c mesh")
+        #expect(try k.kubectl(["apply", "--server-side", "-f", app]).status == 0)
+        #expect(try containers() == "c mesh", "the first manager's apply keeps the sidecar it does not own")
+        let takeover = dir.write("takeover.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\n"
+                                 + "spec: { template: { spec: { containers: [ { name: c, image: \"nginx:9\" } ] } } }\n")
+        let conflict = try k.kubectl(["apply", "--server-side", "--field-manager=mesh", "-f", takeover])
+        #expect(conflict.status != 0 && conflict.stderr.contains("conflict") && conflict.stderr.contains("image"), "\(conflict.stderr)")
+        let managed = try k.kubectl(["get", "deploy", "web", "-o", "yaml", "--show-managed-fields"]).stdout
+        #expect(managed.contains("k:{\"name\":\"mesh\"}") && managed.contains("k:{\"name\":\"c\"}"), "\(managed)")
+
+        let selected = try k.kubectl(["get", "deploy,configmap", "-l", "app in (web,api),app notin (db)", "-o", "name"]).stdout
+        #expect(selected.contains("deployment.apps/web") && selected.contains("configmap/cfg"), "\(selected)")
+        #expect(try k.kubectl(["get", "configmaps", "-l", "app notin (web)", "-o", "name"]).stdout.isEmpty)
+    }
+
     @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))
     func aFailingRolloutIsReportedByKubectl() throws {
         let k = try KubeEmulator(namespace: "ml")

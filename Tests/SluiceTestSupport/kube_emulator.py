@@ -28,6 +28,7 @@ usage: kube_emulator.py MINOR [CERT KEY] [--namespaces=a,b]
 """
 import copy
 import json
+import re
 import socket
 import sys
 import threading
@@ -91,8 +92,61 @@ def status(code, reason, message, details=None):
     return code, body
 
 
+# Lists the API merges by key (x-kubernetes-list-type: map with these
+# x-kubernetes-list-map-keys in the published OpenAPI schemas); other lists are atomic.
+LIST_MAP_KEYS = {
+    "containers": ("name",), "initContainers": ("name",), "ephemeralContainers": ("name",), "env": ("name",),
+    "volumes": ("name",), "volumeMounts": ("mountPath",), "imagePullSecrets": ("name",),
+}
+PORT_KEYS = {"containerPort": ("containerPort", "protocol"), "port": ("port", "protocol")}
+
+
+class ListMap(dict):
+    """A list merged by key, held as {'k:{"name":"app"}': item} while an apply is computed."""
+
+
+def list_map_fields(name, items):
+    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+        return None
+    if name == "ports":
+        for marker, fields in PORT_KEYS.items():
+            if all(marker in i for i in items):
+                return fields
+        return None
+    fields = LIST_MAP_KEYS.get(name)
+    return fields if fields and all(all(f in i for f in fields) for i in items) else None
+
+
+def item_key(item, fields):
+    return "k:" + json.dumps({f: item.get(f, "TCP" if f == "protocol" else None) for f in fields}, separators=(",", ":"), sort_keys=True)
+
+
+def normalize(obj):
+    """Keyed lists become ListMaps (so ownership and merges go per item), recursively."""
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            fields = list_map_fields(k, v)
+            out[k] = ListMap((item_key(i, fields), normalize(i)) for i in v) if fields else normalize(v)
+        return out
+    if isinstance(obj, list):
+        return [normalize(i) for i in obj]
+    return obj
+
+
+def denormalize(obj):
+    if isinstance(obj, ListMap):
+        return [denormalize(v) for v in obj.values()]
+    if isinstance(obj, dict):
+        return {k: denormalize(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [denormalize(i) for i in obj]
+    return obj
+
+
 def leaf_paths(obj, prefix=()):
-    """Paths of the leaves of an applied object (lists are atomic leaves)."""
+    """Paths of the leaves of an applied (normalized) object: keyed lists are walked per item,
+    other lists are atomic leaves."""
     out = set()
     if isinstance(obj, dict):
         for k, v in obj.items():
@@ -112,8 +166,8 @@ def get_path(obj, path):
 
 
 def set_path(obj, path, value):
-    for p in path[:-1]:
-        obj = obj.setdefault(p, {})
+    for i, p in enumerate(path[:-1]):
+        obj = obj.setdefault(p, ListMap() if path[i + 1].startswith("k:") else {})
     obj[path[-1]] = copy.deepcopy(value)
 
 
@@ -139,7 +193,7 @@ def fields_v1(paths):
     for path in sorted(paths):
         node = root
         for p in path:
-            node = node.setdefault("f:" + p, {})
+            node = node.setdefault(p if p.startswith("k:") else "f:" + p, {})
     return root
 
 
@@ -185,7 +239,9 @@ def apply(group, version, resource, namespace, name, body, manager, force, dry_r
     if namespaced and ("", "namespaces", "", namespace) not in store:
         return status(404, "NotFound", f'namespaces "{namespace}" not found', {"name": namespace, "kind": "namespaces"})
     key = (group, resource, namespace if namespaced else "", name)
-    existing = store.get(key)
+    stored = store.get(key)
+    existing = normalize(stored) if stored is not None else None
+    body = normalize(body)
     expected_rv = meta.get("resourceVersion")
     if expected_rv and (existing is None or existing["metadata"]["resourceVersion"] != expected_rv):
         return status(409, "Conflict", f'Operation cannot be fulfilled on {resource}{"." + group if group else ""} "{name}": '
@@ -222,6 +278,8 @@ def apply(group, version, resource, namespace, name, body, manager, force, dry_r
             if not managers[other]:
                 del managers[other]
     managers[manager] = applied
+    obj = denormalize(obj)
+    existing = stored
     before = copy.deepcopy(existing) if existing else None
     if before is not None:
         comparable = lambda o: {k: v for k, v in o.items() if k != "status"}
@@ -296,9 +354,33 @@ def rollout(key):
         record("MODIFIED", key[0], key[1], obj)
 
 
+def selector_terms(selector):
+    """Terms of a label selector, split on commas outside parentheses (`app in (a,b),tier`)."""
+    terms, depth, current = [], 0, ""
+    for ch in selector or "":
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            terms.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    if current.strip():
+        terms.append(current.strip())
+    return terms
+
+
 def matches(obj, label_selector, field_selector):
     labels = obj["metadata"].get("labels", {}) or {}
-    for term in filter(None, (label_selector or "").split(",")):
+    for term in selector_terms(label_selector):
+        set_based = re.match(r"^([\w./-]+)\s+(in|notin)\s*\(([^)]*)\)$", term)
+        if set_based:
+            key, op, values = set_based.group(1), set_based.group(2), {v.strip() for v in set_based.group(3).split(",")}
+            if op == "in" and labels.get(key) not in values:
+                return False
+            if op == "notin" and key in labels and labels[key] in values:
+                return False
+            continue
         if "!=" in term:
             k, v = term.split("!=", 1)
             if labels.get(k) == v:
