@@ -125,6 +125,27 @@ import SluiceTestSupport
         #expect(try k.kubectl(["get", "configmaps", "-l", "app notin (web)", "-o", "name"]).stdout.isEmpty)
     }
 
+    /// `kubectl scale` (the scale subresource) and `kubectl patch --type=merge` are Update
+    /// operations that take the fields they change: an apply that sets another replica count
+    /// then conflicts with them, as an HPA owning `spec.replicas` makes it conflict.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"), arguments: [27, 30, 33])
+    func scaleAndMergePatchOwnWhatTheyChange(minor: Int) throws {
+        let k = try KubeEmulator(minor: minor, namespace: "ml")
+        let dir = TemporaryDirectory()
+        let app = dir.write("app.yaml", Self.manifests)
+        #expect(try k.kubectl(["apply", "--server-side", "-f", app]).status == 0)
+        let scaled = try k.kubectl(["scale", "deploy/web", "--replicas=5"])
+        #expect(scaled.status == 0 && scaled.stdout.contains("scaled"), "\(scaled.stderr)")
+        #expect(try k.kubectl(["get", "deploy", "web", "-o", "jsonpath={.spec.replicas} {.metadata.generation}"]).stdout == "5 2")
+        let conflict = try k.kubectl(["apply", "--server-side", "-f", app])
+        #expect(conflict.status != 0 && conflict.stderr.contains("conflict with \"kubectl\" using apps/v1: .spec.replicas"), "\(conflict.stderr)")
+        let patched = try k.kubectl(["patch", "configmap", "cfg", "--type=merge", "-p", "{\"data\":{\"b\":\"2\"}}"])
+        #expect(patched.status == 0, "\(patched.stderr)")
+        #expect(try k.kubectl(["get", "configmap", "cfg", "-o", "jsonpath={.data.a}{.data.b}"]).stdout == "12")
+        let managed = try k.kubectl(["get", "configmap", "cfg", "-o", "yaml", "--show-managed-fields"]).stdout
+        #expect(managed.contains("manager: kubectl-patch") && managed.contains("operation: Update"), "\(managed)")
+    }
+
     @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))
     func aFailingRolloutIsReportedByKubectl() throws {
         let k = try KubeEmulator(namespace: "ml")

@@ -1,8 +1,10 @@
 """A Kubernetes API server emulator for Sluice's tests (never shipped).
 
-Enough of the API for Sluice's client and for the real kubectl: version, aggregated and
-legacy discovery, a minimal OpenAPI v3, create/get/list (label and field selectors)/
-delete, server-side apply with per-manager field ownership and 409 conflicts, dryRun=All,
+Enough of the API for Sluice's client and for the real kubectl: version, aggregated (v2,
+v2beta1) and legacy discovery, a minimal OpenAPI v3 (and v2 as protobuf), get/list (label
+selectors, set-based too, and field selectors)/delete, server-side apply with per-manager field
+ownership (keyed lists per item) and 409 conflicts, merge patches and the scale subresource as
+Update operations, dryRun=All,
 metadata.generation bumped on spec (and Deployment annotation) changes only,
 resourceVersion on every write (not on a no-op apply), watch, and rollout simulators.
 
@@ -201,7 +203,8 @@ def with_managed_fields(obj, key):
     out = copy.deepcopy(obj)
     entries = []
     for manager, paths in sorted(owners.get(key, {}).items()):
-        entries.append({"manager": manager, "operation": "Apply", "apiVersion": obj["apiVersion"],
+        update = manager.endswith(UPDATE)
+        entries.append({"manager": manager[:-len(UPDATE)] if update else manager, "operation": "Update" if update else "Apply", "apiVersion": obj["apiVersion"],
                         "time": obj["metadata"].get("creationTimestamp"), "fieldsType": "FieldsV1",
                         "fieldsV1": fields_v1(paths)})
     out["metadata"]["managedFields"] = entries
@@ -258,8 +261,8 @@ def apply(group, version, resource, namespace, name, body, manager, force, dry_r
                 if get_path(existing, path) != get_path(body, path):
                     conflicts.append((other, path))
     if conflicts:
-        causes = [{"type": "FieldManagerConflict", "message": f'conflict with "{m}": .{".".join(p)}', "field": "." + ".".join(p)}
-                  for m, p in conflicts]
+        causes = [{"type": "FieldManagerConflict", "message": f'conflict with "{m.removesuffix(UPDATE)}"{" using " + body["apiVersion"] if m.endswith(UPDATE) else ""}: .{".".join(p)}',
+                   "field": "." + ".".join(p)} for m, p in conflicts]
         return status(409, "Conflict", f'Apply failed with {len(conflicts)} conflict{"s" if len(conflicts) > 1 else ""}: '
                       + "; ".join(c["message"] for c in causes), {"name": name, "group": group, "kind": resource, "causes": causes})
     obj = copy.deepcopy(existing) if existing else {"apiVersion": body["apiVersion"], "kind": kind,
@@ -309,6 +312,72 @@ def apply(group, version, resource, namespace, name, body, manager, force, dry_r
     if spec_changed and kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
         threading.Timer(ROLLOUT_DELAY, rollout, args=(key,)).start()
     return (200 if existing else 201), with_managed_fields(obj, key)
+
+
+SCALABLE = {"Deployment", "StatefulSet"}
+UPDATE = "|Update"   # owners' key suffix of a manager's Update entry (merge patches, scale)
+
+
+def json_merge(target, patch):
+    """RFC 7386 JSON merge patch: objects merge, null removes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = json_merge(out.get(k), v)
+    return out
+
+
+def scale_of(obj):
+    labels = obj.get("spec", {}).get("selector", {}).get("matchLabels", {})
+    return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+            "metadata": {k: obj["metadata"][k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in obj["metadata"]},
+            "spec": {"replicas": obj.get("spec", {}).get("replicas", 1)},
+            "status": {"replicas": obj.get("status", {}).get("replicas", 0), "selector": ",".join(f"{k}={v}" for k, v in sorted(labels.items()))}}
+
+
+def merge_patch(group, resource, namespace, name, patch, manager, subresource):
+    """A merge patch (kubectl patch --type=merge, kubectl scale): an Update operation that takes
+    the fields it changes from whoever owned them, without conflicts."""
+    kind, namespaced, _ = [(k, ns, sn) for (g, v, r), (k, ns, sn) in BY_PATH.items() if g == group and r == resource][0]
+    key = (group, resource, namespace if namespaced else "", name)
+    existing = store.get(key)
+    if existing is None:
+        return status(404, "NotFound", f'{resource}{"." + group if group else ""} "{name}" not found', {"name": name, "group": group, "kind": resource})
+    if not isinstance(patch, dict):
+        return status(400, "BadRequest", "the merge patch must be a JSON object")
+    if subresource == "scale":
+        replicas = (patch.get("spec") or {}).get("replicas")
+        if not isinstance(replicas, int) or replicas < 0:
+            return status(422, "Invalid", f'Scale.autoscaling "{name}" is invalid: spec.replicas: Invalid value: {json.dumps(replicas)}: must be greater than or equal to 0')
+        patch = {"spec": {"replicas": replicas}}
+    patch = {k: v for k, v in patch.items() if k not in ("apiVersion", "kind", "status")}
+    obj = json_merge(existing, patch)
+    obj["metadata"] = {**existing["metadata"], **{k: v for k, v in obj["metadata"].items() if k in ("labels", "annotations")}}
+    old_n, new_n = normalize(existing), normalize(obj)
+    changed = {p for p in leaf_paths(new_n) if get_path(old_n, p) != get_path(new_n, p)} - IDENTITY
+    changed |= {p for p in leaf_paths(old_n) if get_path(new_n, p) is None} - IDENTITY
+    managers = owners.setdefault(key, {})
+    for other in list(managers):
+        managers[other] -= changed
+        if not managers[other]:
+            del managers[other]
+    if changed:
+        managers[manager + UPDATE] = managers.get(manager + UPDATE, set()) | {p for p in changed if get_path(new_n, p) is not None}
+    if existing == obj:
+        return 200, (scale_of(existing) if subresource == "scale" else with_managed_fields(existing, key))
+    spec_changed = existing.get("spec") != obj.get("spec")
+    if spec_changed:
+        obj["metadata"]["generation"] = existing["metadata"].get("generation", 1) + 1
+    obj["metadata"]["resourceVersion"] = next_rv()
+    store[key] = obj
+    record("MODIFIED", group, resource, obj)
+    if spec_changed and kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
+        threading.Timer(ROLLOUT_DELAY, rollout, args=(key,)).start()
+    return 200, (scale_of(obj) if subresource == "scale" else with_managed_fields(obj, key))
 
 
 def rollout(key):
@@ -411,7 +480,9 @@ def discovery_aggregated(groups, version="v2"):
             if g == group:
                 versions.setdefault(v, []).append({
                     "resource": r, "responseKind": {"group": g, "version": v, "kind": k}, "scope": "Namespaced" if ns else "Cluster",
-                    "singularResource": k.lower(), "verbs": NAMESPACED_VERBS, **({"shortNames": sn} if sn else {})})
+                    "singularResource": k.lower(), "verbs": NAMESPACED_VERBS, **({"shortNames": sn} if sn else {}),
+                    **({"subresources": [{"subresource": "scale", "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
+                                          "verbs": ["get", "patch", "update"]}]} if k in SCALABLE else {})})
         items.append({"metadata": {"name": group}, "versions": [{"version": v, "resources": res, "freshness": "Current"} for v, res in versions.items()]})
     return {"kind": "APIGroupDiscoveryList", "apiVersion": f"apidiscovery.k8s.io/{version}", "metadata": {}, "items": items}
 
@@ -420,7 +491,9 @@ def resource_list(group, version):
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": f"{group}/{version}" if group else version,
             "resources": [{"name": r, "singularName": k.lower(), "namespaced": ns, "kind": k, "verbs": NAMESPACED_VERBS,
                            **({"shortNames": sn} if sn else {})}
-                          for g, v, r, k, ns, sn in RESOURCES if g == group and v == version]}
+                          for g, v, r, k, ns, sn in RESOURCES if g == group and v == version]
+            + [{"name": f"{r}/scale", "singularName": "", "namespaced": True, "group": "autoscaling", "version": "v1", "kind": "Scale",
+                "verbs": ["get", "patch", "update"]} for g, v, r, k, ns, sn in RESOURCES if g == group and v == version and k in SCALABLE]}
 
 
 def openapi_doc(group, version):
@@ -605,6 +678,9 @@ class Handler(BaseHTTPRequestHandler):
         if rest[0] == "namespaces" and len(rest) >= 3:
             namespace, rest = rest[1], rest[2:]
         resource, name = rest[0], (rest[1] if len(rest) > 1 else None)
+        subresource = rest[2] if len(rest) > 2 else None
+        if subresource is not None and (subresource != "scale" or BY_PATH.get((group, version, resource), ("",))[0] not in SCALABLE):
+            return self.send_json(*status(404, "NotFound", "the server could not find the requested resource"))
         if (group, version, resource) not in BY_PATH:
             return self.send_json(*status(404, "NotFound", f"the server could not find the requested resource"))
         kind, namespaced, _ = BY_PATH[(group, version, resource)]
@@ -616,9 +692,26 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(*status(403, "Forbidden", f'{resource}{"." + group if group else ""} "{name or ""}" is forbidden: User "{who}" cannot {verb} resource "{resource}" in API group "{group}"{scope}',
                                           {"name": name or "", "group": group, "kind": resource}))
         key = (group, resource, namespace if namespaced else "", name)
+        content_type = self.headers.get("Content-Type", "").split(";")[0]
+        if self.command == "PATCH" and content_type == "application/merge-patch+json":
+            try:
+                patch = json.loads(raw.decode() or "{}")
+            except ValueError as e:
+                return self.send_json(*status(400, "BadRequest", f"error decoding JSON: {e}"))
+            # The manager: fieldManager, else the client's user agent up to its first "/", as the API server does.
+            manager = q.get("fieldManager") or (self.headers.get("User-Agent") or "unknown").split("/")[0]
+            with lock:
+                code, out = merge_patch(group, resource, namespace, name, patch, manager, subresource)
+            return self.send_json(code, out)
+        if subresource == "scale" and self.command == "GET":
+            with lock:
+                obj = store.get(key)
+                if obj is None:
+                    return self.send_json(*status(404, "NotFound", f'{resource}.{group} "{name}" not found', {"name": name, "group": group, "kind": resource}))
+                return self.send_json(200, scale_of(obj))
         if self.command == "PATCH":
-            if self.headers.get("Content-Type", "").split(";")[0] != "application/apply-patch+yaml":
-                return self.send_json(*status(415, "UnsupportedMediaType", "only server-side apply is supported by this emulator"))
+            if content_type != "application/apply-patch+yaml":
+                return self.send_json(*status(415, "UnsupportedMediaType", "this emulator supports server-side apply and merge patches"))
             if not q.get("fieldManager"):
                 return self.send_json(*status(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"))
             try:
