@@ -25,6 +25,13 @@ import SluiceTestSupport
         return repo
     }
 
+    /// A ConfigMap `theirs` that someone else applied (with kubectl) into `namespace`.
+    func applyAnotherTeamsConfigMap(_ k: KubeEmulator, namespace: String) throws {
+        let scratch = TemporaryDirectory()
+        let theirs = scratch.write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: theirs, namespace: \(namespace) }\ndata: { a: b }\n")
+        #expect(try k.kubectl(["apply", "--server-side", "-f", theirs]).status == 0)
+    }
+
     func run(_ repo: TestRepository, _ state: TemporaryDirectory, _ k: KubeEmulator) throws -> ProcessResult {
         try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: ["KUBECONFIG": k.kubeconfig])
     }
@@ -44,9 +51,7 @@ import SluiceTestSupport
         #expect(report.contains("namespace team-ml does not exist yet (these manifests create it): 1 object in it checked against the server's OpenAPI schema"), "\(report)")
 
         // Another team's object in the namespace; then the Namespace manifest goes away.
-        let scratch = TemporaryDirectory()
-        let theirs = scratch.write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: theirs, namespace: team-ml }\ndata: { a: b }\n")
-        #expect(try k.kubectl(["apply", "--server-side", "-f", theirs]).status == 0)
+        try applyAnotherTeamsConfigMap(k, namespace: "team-ml")
         try repo.remove("manifests/00-namespace.yaml")
         try repo.commit("the namespace is managed elsewhere now", files: ["quality.json": GateFlowTests.quality(0.93)])
         let second = try run(repo, state, k)
@@ -66,9 +71,7 @@ import SluiceTestSupport
                                   namespace: "ml", prune: "  prune: { namespaces: true }\n")
         let state = TemporaryDirectory(prefix: "sluice-state")
         #expect(try run(repo, state, k).status == 0)
-        let scratch = TemporaryDirectory()
-        let theirs = scratch.write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: theirs, namespace: scratch-b }\ndata: { a: b }\n")
-        #expect(try k.kubectl(["apply", "--server-side", "-f", theirs]).status == 0)
+        try applyAnotherTeamsConfigMap(k, namespace: "scratch-b")
         try repo.remove("manifests/namespaces.yaml")
         try repo.commit("no scratch namespaces", files: ["quality.json": GateFlowTests.quality(0.93)])
         let second = try run(repo, state, k)

@@ -62,15 +62,6 @@ public enum KustomizeRenderer {
         } catch {
             throw DiagnosticsError([.error(at: where_, "kubectl kustomize printed invalid YAML: \(error.diagnostic.message)")])
         }
-        var objects: [ManifestObject] = []
-        for document in documents where !document.isNull {
-            do throws(DiagnosticsError) {
-                objects.append(try ManifestObject.make(document, source: kustomization, environment: deploy.environment, namespace: deploy.namespace))
-            } catch {
-                problems += error.diagnostics
-            }
-        }
-        if !problems.isEmpty { throw DiagnosticsError(problems) }
-        return objects.sorted { $0.fileName < $1.fileName }
+        return try ManifestRenderer.objects(documents, source: kustomization, deploy: deploy).sorted { $0.fileName < $1.fileName }
     }
 }

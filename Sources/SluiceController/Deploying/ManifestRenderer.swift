@@ -47,11 +47,16 @@ public enum ManifestRenderer {
             throw DiagnosticsError([.error(at: error.diagnostic.location, "the template renders to invalid YAML: \(error.diagnostic.message)",
                                            hint: "check the lines around it after substitution (`sluice render` prints the output)")])
         }
+        return try objects(documents, source: file, deploy: deploy)
+    }
+
+    /// The objects of parsed YAML documents (empty documents skipped), with Sluice's labels.
+    static func objects(_ documents: [Node], source: String, deploy: DeploySpec) throws(DiagnosticsError) -> [ManifestObject] {
         var objects: [ManifestObject] = []
         var problems: [Diagnostic] = []
         for document in documents where !document.isNull {
             do throws(DiagnosticsError) {
-                objects.append(try ManifestObject.make(document, source: file, environment: deploy.environment, namespace: deploy.namespace))
+                objects.append(try ManifestObject.make(document, source: source, environment: deploy.environment, namespace: deploy.namespace))
             } catch {
                 problems += error.diagnostics
             }
