@@ -25,6 +25,18 @@ import Testing
         #expect(!evaluate([rule("accuracy", min: 0.85)], ["accuracy": 0.8499], production: nil).rows[0].passed)
     }
 
+    /// A rule that fails two ways says both (the report is what a reviewer acts on).
+    @Test func everyWayARuleFailsIsSaid() {
+        let tolerance = Policy.ChangeBound(kind: .tolerance, amounts: [.absolute(0.02)])
+        let row = evaluate([rule("accuracy", tolerance, min: 0.8)], ["accuracy": 0.7], production: ["accuracy": 0.81]).rows[0]
+        #expect(!row.passed)
+        #expect(row.reason == "below the minimum 0.8; worse than production by 0.11, more than the tolerance 0.02", "\(row.reason)")
+        // Numbers side by side keep their trailing zeros.
+        #expect(GateReportMarkdown.aligned(0.8, 0.815) == ("0.800", "0.815"))
+        #expect(GateReportMarkdown.aligned(1, 0.5) == ("1.0", "0.5"))
+        #expect(GateReportMarkdown.aligned(nil, 0.5) == ("–", "0.5"))
+    }
+
     @Test func missingAndNaNFail() {
         let r = evaluate([rule("accuracy", min: 0), rule("f1", min: 0)], ["f1": .nan], production: nil)
         #expect(r.rows.map(\.passed) == [false, false])

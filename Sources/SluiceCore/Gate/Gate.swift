@@ -64,15 +64,19 @@ public enum Gate {
             .init(metric: rule.metric, slice: slice, candidate: value, production: prod, delta: delta, rule: text, passed: passed, reason: reason)
         }
         if value.isNaN { return result(false, "NaN") }
-        if let lo = rule.min, !atLeast(value, lo) { return result(false, "below the minimum \(Policy.Amount.format(lo))") }
-        if let hi = rule.max, !atLeast(hi, value) { return result(false, "above the maximum \(Policy.Amount.format(hi))") }
-        guard let bound = rule.vsProduction else { return result(true, "within bounds") }
-        guard let production else { return result(true, "within bounds; no production model to compare") }
+        // Every way the rule fails is said, not only the first (below the minimum and worse than production).
+        var failures: [String] = []
+        if let lo = rule.min, !atLeast(value, lo) { failures.append("below the minimum \(Policy.Amount.format(lo))") }
+        if let hi = rule.max, !atLeast(hi, value) { failures.append("above the maximum \(Policy.Amount.format(hi))") }
+        func bounded(_ passing: String) -> GateReport.MetricRow {
+            failures.isEmpty ? result(true, passing) : result(false, failures.joined(separator: "; "))
+        }
+        guard let bound = rule.vsProduction else { return bounded("within bounds") }
+        guard production != nil else { return bounded("within bounds; no production model to compare") }
         guard let p = prod, !p.isNaN else {
             notes.append("production has no value for '\(rule.metric)'\(where_): its change bound is not applied")
-            return result(true, "within bounds; production has no '\(rule.metric)'")
+            return bounded("within bounds; production has no '\(rule.metric)'")
         }
-        _ = production
         // How much better the candidate is (negative: worse), in the rule's direction.
         let better = rule.direction == .higher ? value - p : p - value
         var amounts = bound.amounts
@@ -93,14 +97,15 @@ public enum Gate {
             }
             switch bound.kind {
             case .tolerance where !atLeast(better, -size):
-                return result(false, "worse than production by \(format(-better)), more than the tolerance \(amount)")
+                failures.append("worse than production by \(format(-better)), more than the tolerance \(amount)")
             case .improvement where !atLeast(better, size):
-                return result(false, better >= 0 ? "better than production by only \(format(better)), needs \(amount)"
-                                                 : "worse than production by \(format(-better)), needs an improvement of \(amount)")
+                failures.append(better >= 0 ? "better than production by only \(format(better)), needs \(amount)"
+                                            : "worse than production by \(format(-better)), needs an improvement of \(amount)")
             default: continue
             }
+            break
         }
-        return result(true, better > 0 ? "better than production by \(format(better))" : better == 0 ? "same as production" : "within tolerance of production")
+        return bounded(better > 0 ? "better than production by \(format(better))" : better == 0 ? "same as production" : "within tolerance of production")
     }
 
     /// a >= b, allowing for floating-point rounding of the inputs.

@@ -30,7 +30,8 @@ public enum GateReportMarkdown {
             out.append("|---|---|---:|---:|---:|---|---|")
             for m in r.metrics {
                 let name = m.slice.map { "\(m.metric) [\($0)]" } ?? m.metric
-                out.append("| \(m.passed ? "✅" : "❌") | \(cell(name)) | \(number(m.candidate)) | \(number(m.production)) | \(signed(m.delta)) | \(cell(m.rule)) | \(cell(m.reason)) |")
+                let (candidate, production) = aligned(m.candidate, m.production)
+                out.append("| \(m.passed ? "✅" : "❌") | \(cell(name)) | \(candidate) | \(production) | \(signed(m.delta)) | \(cell(m.rule)) | \(cell(m.reason)) |")
             }
         }
         out.append("")
@@ -147,6 +148,24 @@ public enum GateReportMarkdown {
             return MetricRange.text((v * 1e4).rounded() / 1e4)
         }
         return String(v)
+    }
+
+    /// Two numbers shown side by side with as many decimals each (0.800 beside 0.815, not 0.8).
+    static func aligned(_ a: Double?, _ b: Double?) -> (String, String) {
+        var x = number(a), y = number(b)
+        func decimals(_ s: String) -> Int? {
+            guard s.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) else { return nil }
+            return s.firstIndex(of: ".").map { s.distance(from: $0, to: s.endIndex) - 1 } ?? 0
+        }
+        guard let dx = decimals(x), let dy = decimals(y), a != nil, b != nil else { return (x, y) }
+        func pad(_ s: inout String, _ have: Int, _ want: Int) {
+            guard want > have else { return }
+            if have == 0 { s += "." }
+            s += String(repeating: "0", count: want - have)
+        }
+        pad(&x, dx, max(dx, dy))
+        pad(&y, dy, max(dx, dy))
+        return (x, y)
     }
 
     static func signed(_ v: Double?) -> String {
