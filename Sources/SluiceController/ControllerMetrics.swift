@@ -53,6 +53,12 @@ public enum ControllerMetrics {
         gauge(new).record(1)
     }
 
+    /// A forge answered other than success while Sluice reported on a merge request.
+    public static func forgeFailure(repository: String, forge: String, status: Int?) {
+        Counter(label: "sluice_forge_errors_total", dimensions: [("repository", repository), ("forge", forge),
+                                                                 ("code", status.map(String.init) ?? "unreachable")]).increment()
+    }
+
     public static func webhook(result: String) {
         Counter(label: "sluice_webhooks_total", dimensions: [("result", result)]).increment()
     }

@@ -11,6 +11,10 @@ public protocol Forge: Sendable {
     func setStatus(commit: String, state: CommitState, description: String, targetURL: String?) throws(ForgeError)
     /// Whether the merge request's head branch lives in a fork of the project.
     func mergeRequestOrigin(_ mergeRequest: Int) throws(ForgeError) -> MergeRequestOrigin
+    /// How the forge names one: "pull request #7" (GitHub, Gitea), "merge request !7" (GitLab).
+    func label(mergeRequest: Int) -> String
+    /// The longest comment the forge accepts, in characters.
+    var commentLimit: Int { get }
 }
 
 public enum CommitState: String, Sendable {
@@ -93,11 +97,25 @@ struct ForgeClient: Sendable {
         guard (200..<300).contains(response.status) else {
             let detail = ((try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any])?["message"].map { "\($0)" }
                 ?? String(response.text.prefix(200))
-            let advice = response.status == 401 || response.status == 403
-                ? " — the token lacks permission (it needs to write comments and commit statuses on \(base))" : ""
-            throw ForgeError("\(forge): \(method) \(path) answered \(response.status): \(detail)\(advice)", status: response.status)
+            throw ForgeError("\(forge): \(method) \(path) answered \(response.status): \(detail)\(advice(response.status, path: path))", status: response.status)
         }
         return (try? JSONSerialization.jsonObject(with: Data(response.body.isEmpty ? Array("{}".utf8) : response.body))) ?? [:]
+    }
+
+    /// What a 401 or 403 means for this forge and endpoint.
+    func advice(_ status: Int, path: String) -> String {
+        if status == 401 { return " — the token is invalid or has expired: create a new one and update the secret" }
+        guard status == 403 else { return "" }
+        let statuses = path.contains("/statuses/")
+        switch forge {
+        case "GitHub":
+            return statuses ? " — the token may not set commit statuses: it needs 'Commit statuses: write' (a classic token: the 'repo:status' scope)"
+                            : " — the token may not comment: it needs 'Pull requests: write' (a classic token: the 'repo' or 'public_repo' scope)"
+        case "GitLab":
+            return " — the token needs the 'api' scope and at least the Developer role in the project"
+        default:
+            return statuses ? " — the token needs the 'write:repository' scope" : " — the token needs the 'write:issue' scope"
+        }
     }
 
     /// Updates the comment holding `marker` in `collection`, or posts a new one there.

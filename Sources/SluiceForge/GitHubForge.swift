@@ -34,4 +34,7 @@ public struct GitHubForge: Forge {
         return MergeRequestOrigin(fromFork: head == nil || head?.lowercased() != (base ?? project).lowercased(), headRepository: head,
                                   author: ((pull["user"] as? [String: Any])?["login"] as? String))
     }
+
+    public func label(mergeRequest: Int) -> String { "pull request #\(mergeRequest)" }
+    public var commentLimit: Int { 65_536 }
 }

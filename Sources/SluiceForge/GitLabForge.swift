@@ -33,4 +33,7 @@ public struct GitLabForge: Forge {
         return MergeRequestOrigin(fromFork: source == nil || source != target, headRepository: source.map { "project \($0)" },
                                   author: ((mr["author"] as? [String: Any])?["username"] as? String))
     }
+
+    public func label(mergeRequest: Int) -> String { "merge request !\(mergeRequest)" }
+    public var commentLimit: Int { 1_000_000 }
 }

@@ -33,4 +33,7 @@ public struct GiteaForge: Forge {
                                   headRepository: (head?["repo"] as? [String: Any])?["full_name"] as? String,
                                   author: ((pull["user"] as? [String: Any])?["login"] as? String))
     }
+
+    public func label(mergeRequest: Int) -> String { "pull request #\(mergeRequest)" }
+    public var commentLimit: Int { 65_536 }
 }

@@ -54,6 +54,9 @@ enum Pages {
             + (run.verdict.map { " · verdict <span class=\"\(verdictClass($0))\">\(escape($0))</span>" } ?? "") + "</h1>"
         body += "<p>\(escape(run.repository)) · commit <code>\(run.commit.prefix(12))</code> · \(escape(run.ref ?? "")) · \(escape(run.trigger))</p>"
         if let message = run.message { body += "<p>\(escape(message))</p>" }
+        for forge in reports where forge.kind == CommitPipeline.notificationsReportKind {
+            body += "<p class=\"unhealthy\">The merge request was not updated: \(escape(forge.content))</p>"
+        }
         body += "<table><tr><th>Stage</th><th>State</th><th>Time</th><th>Detail</th></tr>"
         // In the order they ran; stages that did not start last.
         let stages = stages.sorted { ($0.startedAt ?? .infinity, $0.stage) < ($1.startedAt ?? .infinity, $1.stage) }

@@ -3,7 +3,8 @@ import Foundation
 /// A local stand-in for the GitHub, GitLab and Gitea REST APIs (no forge can run here).
 /// It checks each request against the documented endpoint shapes — method, path,
 /// authentication header, JSON body fields and allowed values — keeps comments and
-/// statuses in memory, and answers 403 to writes made with the token `read-only`.
+/// statuses in memory, answers 403 to writes made with the token `read-only`, 401 to anything
+/// with a token starting `expired`, and 422 to a comment longer than the forge's limit.
 /// Anything off-spec is answered 422 and listed by `violations()`.
 ///
 /// Bases: `/github` (GitHub API root), `/gitlab/api/v4`, `/gitea/api/v1`.
@@ -132,6 +133,8 @@ public final class ForgeFake: @unchecked Sendable {
                 return self.bad("no such endpoint in the documented API")
             token, problem = token_of(forge, self.headers)
             if problem: return self.bad(problem)
+            if token.startswith("expired"):
+                return self.reply(401, {"message": "Bad credentials" if forge == "github" else "401 Unauthorized"})
             if forge == "gitlab" and "/" in unquote(m.group(1)) and "%2F" not in m.group(1).upper():
                 return self.bad("GitLab project paths must be URL-encoded (group%2Fproject)")
             body = {}
@@ -164,6 +167,10 @@ public final class ForgeFake: @unchecked Sendable {
             if action in ("create", "edit"):
                 if set(body) != {"body"} or not isinstance(body["body"], str) or not body["body"]:
                     return self.bad("a comment body is exactly {\"body\": \"<markdown>\"}")
+                limit = 1000000 if forge == "gitlab" else 65536
+                if len(body["body"]) > limit:   # as GitHub answers (docs: "maximum is 65536 characters")
+                    return self.reply(422, {"message": "Validation Failed", "errors": [
+                        {"resource": "IssueComment", "code": "custom", "field": "body", "message": f"body is too long (maximum is {limit} characters)"}]})
                 if action == "create":
                     mr = int(m.groups()[-1])
                     next_id[0] += 1

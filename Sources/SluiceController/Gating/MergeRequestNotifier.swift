@@ -2,14 +2,39 @@ import FoundationEssentials
 public import SluiceCore
 public import SluiceForge
 
+/// A forge answer other than success while reporting on a merge request.
+public struct NotificationProblem: Sendable, Hashable, CustomStringConvertible {
+    public var forge: String
+    /// The HTTP status (nil: no answer).
+    public var status: Int?
+    public var message: String
+    public var description: String { message }
+}
+
+/// A stage that did not succeed, for a failed pipeline's comment.
+public struct FailedStage: Sendable, Hashable {
+    public var stage: String
+    public var reason: String
+    /// The last lines of its log (already masked).
+    public var logTail: [String]
+
+    public init(stage: String, reason: String, logTail: [String]) {
+        self.stage = stage
+        self.reason = reason
+        self.logTail = logTail
+    }
+}
+
 /// Tells a forge about a merge request's run: a pending status when it starts, then the
 /// gate report as the one Sluice comment (updated in place) and a success/failure status.
-/// Forge failures never fail the run: they are returned as warnings (the report is stored
-/// with the run either way).
+/// Every comment and status links to the run page. Forge failures never fail the run: they are
+/// returned as problems (the controller turns them into a condition, a metric, a log line and
+/// a line on the run page; the report is stored with the run either way).
 public struct MergeRequestNotifier: Sendable {
     public let forge: any Forge
     public let mergeRequest: Int
-    /// `SLUICE_REPORT_URL`, e.g. `https://sluice.example.com/runs/{run}`: the status links there.
+    /// `SLUICE_REPORT_URL` (e.g. `https://sluice.example.com/runs/{run}`), else
+    /// `SLUICE_ADVERTISE_URL` + `/runs/{run}`: the run page that statuses and comments link to.
     public let reportURLTemplate: String?
 
     public init(forge: any Forge, mergeRequest: Int, reportURLTemplate: String?) {
@@ -20,59 +45,94 @@ public struct MergeRequestNotifier: Sendable {
 
     func url(_ run: Int64) -> String? { reportURLTemplate?.replacing("{run}", with: String(run)) }
 
-    public func started(commit: String, run: Int64) -> String? {
+    /// "run 14" as a Markdown link to its page when there is one.
+    func runLink(_ run: Int64) -> String { url(run).map { "[run \(run)](\($0))" } ?? "run \(run)" }
+
+    public func started(commit: String, run: Int64) -> [NotificationProblem] {
         attempt { () throws(ForgeError) in
             try forge.setStatus(commit: commit, state: .pending, description: "Sluice run \(run): running the pipeline", targetURL: url(run))
         }
     }
 
-    /// Posts the report (or, without a gate, the run's outcome) and the final status.
-    public func finished(commit: String, run: Int64, report: GateReport?, markdown: String?, runSucceeded: Bool, runMessage: String?) -> [String] {
-        let passed = runSucceeded && (report?.passed ?? true)
-        let body = markdown ?? Self.runOnlyComment(run: run, commit: commit, succeeded: runSucceeded, message: runMessage)
+    /// Posts the report (or, without one, what became of the run) and the final status.
+    /// - Parameters:
+    ///   - gateError: the gate could not be evaluated (a policy or metrics error): said as such.
+    ///   - failures: the stages that did not succeed, for a failed pipeline's comment.
+    public func finished(commit: String, run: Int64, report: GateReport?, runSucceeded: Bool, runMessage: String?,
+                         gateError: String? = nil, failures: [FailedStage] = []) -> [NotificationProblem] {
+        let passed = runSucceeded && (report?.passed ?? true) && gateError == nil
+        let body: String
         let description: String
-        if let report {
+        if let gateError {
+            body = Self.gateErrorComment(run: runLink(run), commit: commit, error: gateError)
+            description = "Gate could not be evaluated: \(gateError)"
+        } else if let report {
+            body = GateReportMarkdown.render(report, limit: forge.commentLimit, fullReport: url(run))
+                + (url(run).map { "\n[The run's page](\($0))\n" } ?? "")
             let failed = report.metrics.filter { !$0.passed }.count
             description = report.passed ? "Gate passed: would promote \(report.model)" : "Gate failed: \(failed) rule\(failed == 1 ? "" : "s") not met"
         } else {
-            description = runSucceeded ? "Pipeline succeeded" : "Pipeline failed: \(runMessage ?? "see the run's logs")"
+            body = Self.runOnlyComment(run: runLink(run), commit: commit, succeeded: runSucceeded, message: runMessage, failures: failures)
+            description = runSucceeded ? "Pipeline succeeded" : "Pipeline failed: \(failures.first.map { "\($0.stage): \($0.reason)" } ?? runMessage ?? "see the run's logs")"
         }
-        return [
-            attempt { () throws(ForgeError) in try forge.upsertComment(mergeRequest: mergeRequest, body: body, marker: GateReport.commentMarker) },
-            attempt { () throws(ForgeError) in
-                try forge.setStatus(commit: commit, state: passed ? .success : .failure, description: description, targetURL: url(run))
-            },
-        ].compactMap { $0 }
+        return attempt { () throws(ForgeError) in
+            try forge.upsertComment(mergeRequest: mergeRequest, body: String(body.prefix(forge.commentLimit)), marker: GateReport.commentMarker)
+        } + attempt { () throws(ForgeError) in
+            try forge.setStatus(commit: commit, state: passed ? .success : .failure, description: description, targetURL: url(run))
+        }
     }
 
     /// The head's `sluice.yaml` is invalid: a failing status and a comment listing every error.
-    public func specInvalid(commit: String, errors: [String]) -> [String] {
+    public func specInvalid(commit: String, errors: [String]) -> [NotificationProblem] {
         let body = ([GateReport.commentMarker, "## Sluice: sluice.yaml is invalid", "",
-                     "Commit `\(commit.prefix(12))` was not run. Fix these and push again:", "", "```"] + errors + ["```"]).joined(separator: "\n") + "\n"
-        return [
-            attempt { () throws(ForgeError) in try forge.upsertComment(mergeRequest: mergeRequest, body: body, marker: GateReport.commentMarker) },
-            attempt { () throws(ForgeError) in
-                try forge.setStatus(commit: commit, state: .failure, description: "sluice.yaml is invalid: \(errors.count) error\(errors.count == 1 ? "" : "s")",
-                                    targetURL: nil)
-            },
-        ].compactMap { $0 }
+                     "Commit `\(commit.prefix(12))` was not run. Fix these and push again:", ""] + Self.fenced(errors)).joined(separator: "\n") + "\n"
+        return attempt { () throws(ForgeError) in
+            try forge.upsertComment(mergeRequest: mergeRequest, body: body, marker: GateReport.commentMarker)
+        } + attempt { () throws(ForgeError) in
+            try forge.setStatus(commit: commit, state: .failure, description: "sluice.yaml is invalid: \(errors.count) error\(errors.count == 1 ? "" : "s")",
+                                targetURL: nil)
+        }
     }
 
     /// The fork policy holds the head back: a pending status while it waits for approval, a
     /// failing one when the policy never runs it.
-    public func held(commit: String, reason: String, awaitingApproval: Bool) -> [String] {
-        [attempt { () throws(ForgeError) in
+    public func held(commit: String, reason: String, awaitingApproval: Bool) -> [NotificationProblem] {
+        attempt { () throws(ForgeError) in
             try forge.setStatus(commit: commit, state: awaitingApproval ? .pending : .failure, description: reason, targetURL: nil)
-        }].compactMap { $0 }
+        }
     }
 
-    static func runOnlyComment(run: Int64, commit: String, succeeded: Bool, message: String?) -> String {
-        [GateReport.commentMarker, "## Sluice: \(succeeded ? "✅ pipeline succeeded" : "❌ pipeline failed")", "",
-         "Commit `\(commit.prefix(12))`, run \(run)." + (message.map { " \($0)" } ?? "")].joined(separator: "\n") + "\n"
+    static func gateErrorComment(run: String, commit: String, error: String) -> String {
+        ([GateReport.commentMarker, "## Sluice gate: ⚠️ could not evaluate", "",
+          "Commit `\(commit.prefix(12))`, \(run). The pipeline ran, but the gate could not decide, so nothing was promoted:", ""]
+         + fenced([error]) + ["", "Fix it and push again (or re-run the run once the cause is fixed elsewhere)."]).joined(separator: "\n") + "\n"
     }
 
-    private func attempt(_ body: () throws(ForgeError) -> Void) -> String? {
-        do { try body(); return nil } catch { return "\(forge.name) merge request !\(mergeRequest): \(error)" }
+    static func runOnlyComment(run: String, commit: String, succeeded: Bool, message: String?, failures: [FailedStage] = []) -> String {
+        var lines = [GateReport.commentMarker, "## Sluice: \(succeeded ? "✅ pipeline succeeded" : "❌ pipeline failed")", "",
+                     "Commit `\(commit.prefix(12))`, \(run)." + (failures.isEmpty ? message.map { " \($0)" } ?? "" : "")]
+        for f in failures {
+            lines += ["", "**Stage `\(f.stage.replacing("`", with: "'"))` \(f.reason)**"]
+            if !f.logTail.isEmpty { lines += ["", "The last lines of its log:", ""] + fenced(f.logTail) }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Lines in a code block whose fence no line can close (a longer run of backticks than any inside).
+    static func fenced(_ lines: [String]) -> [String] {
+        var longest = 0
+        for line in lines {
+            var run = 0
+            for ch in line { run = ch == "`" ? run + 1 : 0; longest = max(longest, run) }
+        }
+        let fence = String(repeating: "`", count: max(3, longest + 1))
+        return [fence] + lines + [fence]
+    }
+
+    private func attempt(_ body: () throws(ForgeError) -> Void) -> [NotificationProblem] {
+        do { try body(); return [] } catch {
+            return [NotificationProblem(forge: forge.name, status: error.status, message: "\(forge.label(mergeRequest: mergeRequest)) on \(forge.name): \(error)")]
+        }
     }
 }
 
@@ -84,7 +144,10 @@ extension MergeRequestNotifier {
         guard let ref, let mergeRequest = ForgeConfiguration.mergeRequest(of: ref) else { return nil }
         do {
             guard let forge = try ForgeConfiguration.fromEnvironment(environment) else { return nil }
-            return MergeRequestNotifier(forge: forge, mergeRequest: mergeRequest, reportURLTemplate: environment["SLUICE_REPORT_URL"])
+            let template = environment["SLUICE_REPORT_URL"] ?? environment["SLUICE_ADVERTISE_URL"].map { base in
+                (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/runs/{run}"
+            }
+            return MergeRequestNotifier(forge: forge, mergeRequest: mergeRequest, reportURLTemplate: template)
         } catch {
             warn("merge request \(mergeRequest) gets no comment or status: \(error)")
             return nil

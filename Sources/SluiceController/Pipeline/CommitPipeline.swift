@@ -42,7 +42,13 @@ public struct CommitPipeline: Sendable {
         public var gateError: String?
         /// What went wrong beside the verdict: a forge that refused a comment, a push that failed.
         public var warnings: [String] = []
+        /// The forge's refusals while reporting on the merge request (also in `warnings`);
+        /// nil: no merge request to report to.
+        public var notificationProblems: [NotificationProblem]?
     }
+
+    /// The kind of the report that keeps a run's forge problems (shown on the run page).
+    public static let notificationsReportKind = "notifications"
 
     /// Runs `record` (queued by `RunService.prepare`) to the end.
     /// - Parameter cancelReason: why a cancelled run was cancelled (superseded, controller stopping, Ctrl-C).
@@ -51,13 +57,13 @@ public struct CommitPipeline: Sendable {
         let runID = record.id!
         let store = service.store
         var warnings: [String] = []
-        if let warning = notifier?.started(commit: record.commit, run: runID) { warnings.append(warning) }
+        var problems = notifier?.started(commit: record.commit, run: runID) ?? []
 
         let commit = try repository.commit(record.commit)
         let status = try await service.runner.execute(record, commit: commit, work: work, events: events)
         if status == .cancelled {
             try store.setRunStatus(runID, .cancelled, at: PipelineRunner.now(), message: await cancelReason())
-            return try finish(runID, status: status, warnings: warnings)
+            return try finish(runID, status: status, warnings: warnings + problems.map(\.description))
         }
 
         var gate: GateService.Outcome?
@@ -122,13 +128,32 @@ public struct CommitPipeline: Sendable {
             }
         }
         let finished = try store.run(runID) ?? record
-        warnings += notifier?.finished(commit: record.commit, run: runID, report: gate?.report, markdown: gate?.markdown,
-                                       runSucceeded: finished.status == .succeeded, runMessage: finished.message) ?? []
-        var outcome = try finish(runID, status: finished.status, warnings: warnings)
+        if let notifier {
+            problems += notifier.finished(commit: record.commit, run: runID, report: gate?.report, runSucceeded: finished.status == .succeeded,
+                                          runMessage: finished.message, gateError: gateError, failures: try failedStages(runID))
+            if !problems.isEmpty {
+                let text = problems.map(\.description).joined(separator: "\n")
+                do {
+                    try store.saveReport(ReportRecord(runId: runID, stage: "", kind: Self.notificationsReportKind, path: "", content: text))
+                } catch {
+                    warnings.append("the forge's answers could not be stored with the run: \(error)")
+                }
+            }
+        }
+        var outcome = try finish(runID, status: finished.status, warnings: warnings + problems.map(\.description))
         outcome.gate = gate
         outcome.verdict = verdict
         outcome.gateError = gateError
+        outcome.notificationProblems = notifier == nil ? nil : problems
         return outcome
+    }
+
+    /// The stages that did not succeed, with why and the last lines of their logs.
+    func failedStages(_ runID: Int64) throws -> [FailedStage] {
+        try service.store.stages(of: runID).filter { $0.status == .failed || $0.status == .cancelled }.map { s in
+            FailedStage(stage: s.stage, reason: s.message.map { "failed: \($0)" } ?? "failed" + (s.exitCode.map { " with exit code \($0)" } ?? ""),
+                        logTail: s.logPath.map { StageLog.tail($0, lines: 15) } ?? [])
+        }
     }
 
     /// The refs the pipeline writes in the repository: the notes, the promotion record, the environment branch.

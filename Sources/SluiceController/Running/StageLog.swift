@@ -1,4 +1,4 @@
-import FoundationEssentials
+import Foundation
 import SluiceRunner
 import Synchronization
 #if canImport(Glibc)
@@ -32,6 +32,21 @@ final class StageLog: Sendable {
 
     static func format(_ line: LogLine) -> String {
         "\(timestamp(line.time)) \(line.stream.rawValue) \(line.text)"
+    }
+
+    /// The last `lines` lines of a log, without their time stamps (`out text`, `err text`);
+    /// reads at most the last 64 KiB. Empty when the log is gone.
+    static func tail(_ path: String, lines: Int) -> [String] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { handle.closeFile() }
+        let size = handle.seekToEndOfFile()
+        handle.seek(toFileOffset: size > 65536 ? size - 65536 : 0)
+        let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        return text.split(separator: "\n").suffix(lines).map { line in
+            // `2026-11-29T18:41:22.123Z out text` -> `out text`
+            let parts = line.split(separator: " ", maxSplits: 1)
+            return String((parts.count == 2 ? parts[1] : line).prefix(300))
+        }
     }
 
     /// RFC 3339 UTC with milliseconds.

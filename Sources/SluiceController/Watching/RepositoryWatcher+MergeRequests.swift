@@ -36,8 +36,24 @@ extension RepositoryWatcher {
                                                    since: PipelineRunner.now())
         log.warning("merge request \(number) at \(update.head.prefix(12)): \(reason)",
                     metadata: ["ref": .string(update.ref), "commit": .string(String(update.head.prefix(12)))])
-        notifier(for: update.ref, log: log)?.held(commit: update.head, reason: reason, awaitingApproval: awaitingApproval)
-            .forEach { log.warning("\($0)") }
+        if let notifier = notifier(for: update.ref, log: log) {
+            reported(notifier.held(commit: update.head, reason: reason, awaitingApproval: awaitingApproval))
+        }
+    }
+
+    /// What the forge answered while Sluice reported on a merge request: each refusal is logged
+    /// and counted, and the `Reported` condition says whether the last report got through.
+    func reported(_ problems: [NotificationProblem]) {
+        for p in problems {
+            log.warning("\(p.message)", metadata: ["forge": .string(p.forge), "code": .string(p.status.map(String.init) ?? "unreachable")])
+            ControllerMetrics.forgeFailure(repository: repository.name, forge: p.forge, status: p.status)
+        }
+        if let last = problems.last {
+            setCondition(.reported, .false, reason: last.status == 401 ? "ForgeUnauthorized" : last.status == 403 ? "ForgeForbidden" : "ForgeError",
+                         message: last.message)
+        } else {
+            setCondition(.reported, .true, reason: "Reported", message: "the forge accepted the last merge-request comment and status")
+        }
     }
 
     /// Where merge request `number`'s head lives. A local repository has no forks (whoever can

@@ -327,7 +327,7 @@ public actor RepositoryWatcher {
                     await setCondition(.specValid, .false, reason: "InvalidSpec",
                                        message: "\(CommitPlanner.specFile) at \(update.head.prefix(12)): " + errors.joined(separator: "; "))
                 }
-                notifier(for: update.ref, log: log)?.specInvalid(commit: update.head, errors: errors).forEach { log.warning("\($0)") }
+                if let notifier = notifier(for: update.ref, log: log) { await reported(notifier.specInvalid(commit: update.head, errors: errors)) }
             case .noSpec(let outcome):
                 for note in outcome.notes { log.info("\(note)") }
                 if production { await setCondition(.specValid, .false, reason: "NoSpec", message: outcome.notes.joined(separator: "; ")) }
@@ -370,7 +370,9 @@ public actor RepositoryWatcher {
         }) { [weak self] in
             await self?.isDraining == true ? "the controller stopped before it finished (a restart runs it again)" : "superseded by a newer commit on \(ref)"
         }
-        for warning in outcome.warnings { log.warning("\(warning)") }
+        let problems = Set(outcome.notificationProblems?.map(\.description) ?? [])
+        for warning in outcome.warnings where !problems.contains(warning) { log.warning("\(warning)") }
+        if let notified = outcome.notificationProblems { await reported(notified) }
         ControllerMetrics.runFinished(repository: repository.name, status: outcome.status.rawValue)
         log.log(level: outcome.status == .succeeded ? .info : .warning, "run \(outcome.status.rawValue)\(outcome.run.message.map { ": \($0)" } ?? "")",
                 metadata: ["status": .string(outcome.status.rawValue)])

@@ -1,7 +1,40 @@
 /// Renders a gate report as GitHub/GitLab-flavoured Markdown: headings, pipe tables and
 /// plain text only (no raw HTML besides the hidden comment marker).
 public enum GateReportMarkdown {
-    public static func render(_ r: GateReport) -> String {
+    /// What a shortened report leaves out, in this order, to fit a forge's comment limit.
+    public struct Detail: Sendable {
+        public var passedSlices = true
+        public var dataCheckDetail = true
+        public var lineage = true
+        public init() {}
+    }
+
+    /// The report within `limit` characters: slices that passed go first, then the data checks'
+    /// detail, then the lineage; the verdict and every failing rule always stay. Says what was
+    /// left out and links to the full report (`fullReport`, the run page).
+    public static func render(_ r: GateReport, limit: Int, fullReport: String?) -> String {
+        let link = fullReport.map { "Full report: \($0)" } ?? "Full report: `sluice report \(r.run)`"
+        var detail = Detail()
+        var full = render(r, detail: detail)
+        if full.count <= limit { return full }
+        var omitted: [String] = []
+        let steps: [(String, (inout Detail) -> Void)] = [
+            ("slices that passed", { $0.passedSlices = false }), ("the data checks' detail", { $0.dataCheckDetail = false }),
+            ("the lineage", { $0.lineage = false }),
+        ]
+        for (what, drop) in steps {
+            drop(&detail)
+            omitted.append(what)
+            full = render(r, detail: detail) + "\n_Shortened to fit the comment limit: \(omitted.joined(separator: ", ")) left out. \(link)_\n"
+            if full.count <= limit { return full }
+        }
+        let note = "\n\n_Cut at the comment limit. \(link)_\n"
+        return String(full.prefix(max(0, limit - note.count))) + note
+    }
+
+    public static func render(_ r: GateReport) -> String { render(r, detail: Detail()) }
+
+    static func render(_ r: GateReport, detail: Detail) -> String {
         var out: [String] = [GateReport.commentMarker]
         let verdict: String
         switch r.decision {
@@ -28,11 +61,13 @@ public enum GateReportMarkdown {
         } else {
             out.append("| | Metric | Candidate | Production | Δ | Rule | Result |")
             out.append("|---|---|---:|---:|---:|---|---|")
-            for m in r.metrics {
+            let hidden = detail.passedSlices ? 0 : r.metrics.filter { $0.slice != nil && $0.passed }.count
+            for m in r.metrics where detail.passedSlices || m.slice == nil || !m.passed {
                 let name = m.slice.map { "\(m.metric) [\($0)]" } ?? m.metric
                 let (candidate, production) = aligned(m.candidate, m.production)
                 out.append("| \(m.passed ? "✅" : "❌") | \(cell(name)) | \(candidate) | \(production) | \(signed(m.delta)) | \(cell(m.rule)) | \(cell(m.reason)) |")
             }
+            if hidden > 0 { out.append("| | \(hidden) slice\(hidden == 1 ? "" : "s") that passed | | | | | not shown |") }
         }
         out.append("")
 
@@ -47,6 +82,7 @@ public enum GateReportMarkdown {
             let v = check.validation
             out.append("**\(cell(check.stage))** on `\(cell(v.data))` (\(v.rows) rows): \(icon(v.verdict)) \(v.verdict.rawValue)")
             out.append("")
+            guard detail.dataCheckDetail else { continue }
             let failed = v.checks.filter { $0.verdict != .pass }
             if failed.isEmpty {
                 out.append("All \(v.checks.count) schema checks passed.")
@@ -89,21 +125,23 @@ public enum GateReportMarkdown {
         }
         out.append("")
 
-        out.append("### Lineage")
-        out.append("")
-        out.append("| | |")
-        out.append("|---|---|")
-        out.append("| Commit | `\(r.commit)` |")
-        for (name, version) in r.datasetVersions.sorted(by: { $0.key < $1.key }) {
-            out.append("| Dataset `\(cell(name))` | `\(cell(version))` |")
+        if detail.lineage {
+            out.append("### Lineage")
+            out.append("")
+            out.append("| | |")
+            out.append("|---|---|")
+            out.append("| Commit | `\(r.commit)` |")
+            for (name, version) in r.datasetVersions.sorted(by: { $0.key < $1.key }) {
+                out.append("| Dataset `\(cell(name))` | `\(cell(version))` |")
+            }
+            for (name, value) in r.parameters.sorted(by: { $0.key < $1.key }) {
+                out.append("| Parameters `\(cell(name))` | `\(cell(String(value.prefix(80))))` |")
+            }
+            for a in r.artifacts {
+                out.append("| Artifact `\(cell(a.path))` (\(cell(a.stage))) | `\(a.digest)` (\(a.size) bytes) |")
+            }
+            out.append("")
         }
-        for (name, value) in r.parameters.sorted(by: { $0.key < $1.key }) {
-            out.append("| Parameters `\(cell(name))` | `\(cell(String(value.prefix(80))))` |")
-        }
-        for a in r.artifacts {
-            out.append("| Artifact `\(cell(a.path))` (\(cell(a.stage))) | `\(a.digest)` (\(a.size) bytes) |")
-        }
-        out.append("")
 
         out.append("### Deploying would change")
         out.append("")

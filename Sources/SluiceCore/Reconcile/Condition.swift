@@ -21,8 +21,14 @@ public struct Condition: Hashable, Sendable, Codable {
         /// Stages that must be sandboxed (a merge request's) can be. Shown, not part of `Ready`:
         /// the production branch is served either way.
         case sandboxed = "Sandboxed"
+        /// The forge accepted the last merge-request comment and status (false: its message).
+        /// Shown, not part of `Ready`.
+        case reported = "Reported"
         /// Everything above that applies is true.
         case ready = "Ready"
+
+        /// Shown with the others, but never what makes `Ready` false.
+        public static let informational: Set<Kind> = [.sandboxed, .reported]
     }
 
     public enum Status: String, Hashable, Sendable, Codable {
@@ -83,7 +89,7 @@ public struct Conditions: Hashable, Sendable, Codable {
     /// message); unknown while one of `required` has not been observed yet; else true.
     @discardableResult
     public mutating func updateReady(at time: Double, required: [Condition.Kind] = []) -> Condition? {
-        if let bad = all.first(where: { $0.kind != .ready && $0.kind != .sandboxed && $0.status != .true }) {
+        if let bad = all.first(where: { $0.kind != .ready && !Condition.Kind.informational.contains($0.kind) && $0.status != .true }) {
             return set(.ready, bad.status == .unknown ? .unknown : .false, reason: bad.reason, message: "\(bad.kind.rawValue): \(bad.message)", at: time)
         }
         if let missing = required.first(where: { self[$0] == nil }) {
