@@ -11,6 +11,8 @@ public protocol Forge: Sendable {
     func setStatus(commit: String, state: CommitState, description: String, targetURL: String?) throws(ForgeError)
     /// Whether the merge request's head branch lives in a fork of the project.
     func mergeRequestOrigin(_ mergeRequest: Int) throws(ForgeError) -> MergeRequestOrigin
+    /// The numbers of the project's open merge requests.
+    func openMergeRequests() throws(ForgeError) -> Set<Int>
     /// How the forge names one: "pull request #7" (GitHub, Gitea), "merge request !7" (GitLab).
     func label(mergeRequest: Int) -> String
     /// The longest comment the forge accepts, in characters.

@@ -36,4 +36,8 @@ public struct GitLabForge: Forge {
 
     public func label(mergeRequest: Int) -> String { "merge request !\(mergeRequest)" }
     public var commentLimit: Int { 1_000_000 }
+
+    public func openMergeRequests() throws(ForgeError) -> Set<Int> {
+        Set(try http.list("/projects/\(project)/merge_requests?state=opened").compactMap { $0["iid"] as? Int })
+    }
 }

@@ -36,4 +36,8 @@ public struct GiteaForge: Forge {
 
     public func label(mergeRequest: Int) -> String { "pull request #\(mergeRequest)" }
     public var commentLimit: Int { 65_536 }
+
+    public func openMergeRequests() throws(ForgeError) -> Set<Int> {
+        Set(try http.list("/repos/\(project)/pulls?state=open").compactMap { $0["number"] as? Int })
+    }
 }

@@ -113,4 +113,78 @@ import SluiceTestSupport
         #expect(!log.contains("expired-token-0042"), "the token is not printed")
         withExtendedLifetime(watch) {}
     }
+
+    func controller(_ repo: TestRepository, _ fake: ForgeFake, in dir: TemporaryDirectory, interval: String = "1s",
+                    extra: String = "") throws -> BackgroundProcess {
+        let config = dir.write("controller.yaml", """
+            listen: 127.0.0.1:0
+            interval: \(interval)
+            \(extra)
+            repositories:
+              - name: iris
+                url: \(repo.path)
+                forge: { kind: github, project: acme/iris, api: \(fake.api("github")), token-env: SLUICE_TEST_FORGE_TOKEN }
+
+            """)
+        return try BackgroundProcess(sluice, ["watch", "--config", config, "--state", dir.path + "/state"], readyPrefix: "sluice: listening on 127.0.0.1:",
+                                     environment: ["SLUICE_TEST_FORGE_TOKEN": "forge-token-1234"], stderrFile: dir.path + "/controller.log")
+    }
+
+    func runs(_ repo: TestRepository, _ dir: TemporaryDirectory, ref: String) throws -> [[String: Any]] {
+        let out = try ProcessRunner.run(sluice, ["runs", "--repo", repo.path, "--state", dir.path + "/state", "--format", "json"]).stdout
+        return ((try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [[String: Any]] ?? [])
+            .compactMap { $0["run"] as? [String: Any] }.filter { $0["ref"] as? String == ref }
+    }
+
+    /// Only open merge requests run: forges keep the refs of closed ones.
+    @Test func closedMergeRequestsAreNotRun() throws {
+        let fake = try ForgeFake()
+        try fake.close("github", mergeRequest: 15)
+        let repo = try TestRepository()
+        try repo.commit("first", files: ["sluice.yaml": "version: 1\nstages:\n  hello: { run: \"echo hello\" }\n"])
+        for n in [7, 15] { try repo.git(["update-ref", "refs/pull/\(n)/head", "HEAD"]) }
+        let dir = TemporaryDirectory(prefix: "sluice-controller")
+        let watch = try controller(repo, fake, in: dir)
+        try waitUntil("the open merge request ran") { try runs(repo, dir, ref: "refs/pull/7/head").first?["status"] as? String == "succeeded" }
+        Thread.sleep(forTimeInterval: 2)
+        #expect(try runs(repo, dir, ref: "refs/pull/15/head").isEmpty, "a closed merge request ran")
+        #expect(try fake.comments("github", mergeRequest: 15).isEmpty)
+        let log = try String(contentsOfFile: dir.path + "/controller.log", encoding: .utf8)
+        #expect(log.components(separatedBy: "merge request refs/pull/15/head is closed: not run").count == 2, "said once: \(log)")
+        withExtendedLifetime(watch) {}
+    }
+
+    /// A push while the merge request's run is going supersedes it at once; merge requests beyond
+    /// the parallelism start as soon as a slot frees, not at the next poll.
+    @Test func aNewerHeadSupersedesAndWaitingMergeRequestsFollowAtOnce() throws {
+        let fake = try ForgeFake()
+        let repo = try TestRepository()
+        try repo.commit("first", files: ["sluice.yaml": "version: 1\nstages:\n  hello: { run: \"echo hello\" }\n"])
+        let slow = try repo.commit("slow", files: ["sluice.yaml": "version: 1\nstages:\n  hello: { run: \"sleep 60\" }\n"])
+        try repo.git(["update-ref", "refs/pull/7/head", slow])
+        try repo.git(["reset", "-q", "--hard", "HEAD~1"])
+        let dir = TemporaryDirectory(prefix: "sluice-controller")
+        let watch = try controller(repo, fake, in: dir)
+        try waitUntil("the slow run started") { try runs(repo, dir, ref: "refs/pull/7/head").first?["status"] as? String == "running" }
+        let fast = try repo.commit("fast again", files: ["sluice.yaml": "version: 1\nstages:\n  hello: { run: \"echo fast\" }\n"])
+        try repo.git(["update-ref", "refs/pull/7/head", fast])
+        try repo.git(["reset", "-q", "--hard", "HEAD~1"])
+        try waitUntil("the newer head ran", timeout: 20) {
+            try runs(repo, dir, ref: "refs/pull/7/head").contains { $0["commit"] as? String == fast && $0["status"] as? String == "succeeded" }
+        }
+        let older = try #require(try runs(repo, dir, ref: "refs/pull/7/head").first { $0["commit"] as? String == slow })
+        #expect(older["status"] as? String == "cancelled" && (older["message"] as? String)?.contains("superseded by a newer commit on refs/pull/7/head") == true, "\(older)")
+        try waitUntil("the newer head's success status") { try fake.statuses("github", commit: fast).last?["state"] as? String == "success" }
+        withExtendedLifetime(watch) {}
+
+        // One slot, polls ten minutes apart: the second merge request starts when the first ends.
+        let queued = TemporaryDirectory(prefix: "sluice-controller")
+        for n in [3, 4] { try repo.git(["update-ref", "refs/pull/\(n)/head", "HEAD"]) }
+        try repo.git(["update-ref", "-d", "refs/pull/7/head"])
+        let one = try controller(repo, fake, in: queued, interval: "10m", extra: "merge-request-parallelism: 1")
+        try waitUntil("both merge requests ran", timeout: 30) {
+            try [3, 4].allSatisfy { try runs(repo, queued, ref: "refs/pull/\($0)/head").first?["status"] as? String == "succeeded" }
+        }
+        withExtendedLifetime(one) {}
+    }
 }

@@ -39,6 +39,11 @@ public final class ForgeFake: @unchecked Sendable {
 
     public func violations() throws -> [String] { (try get("/_violations") as? [String]) ?? [] }
 
+    /// Closes merge request `number` (the project's merge requests 1–20 are open until closed).
+    public func close(_ forge: String, mergeRequest number: Int) throws {
+        _ = try ProcessRunner.run("curl", ["-s", "-X", "POST", "\(baseURL)/_closed/\(forge)/\(number)"])
+    }
+
     /// Makes merge request `number` come from a fork (`owner/name` of the fork's repository);
     /// every other merge request's head is in the project itself.
     public func markFork(_ forge: String, mergeRequest number: Int, from repository: String = "mallory/iris") throws {
@@ -52,6 +57,7 @@ public final class ForgeFake: @unchecked Sendable {
 
     comments = {}   # (forge, mr) -> [ {id, body} ]
     forks = {}      # (forge, mr) -> the fork's owner/name
+    closed = set()  # (forge, mr): merge requests 1-20 are open unless closed here
     statuses = {}   # (forge, sha) -> [ {...} ]
     violations = []
     next_id = [100]
@@ -68,6 +74,9 @@ public final class ForgeFake: @unchecked Sendable {
         ("github", "PATCH", rf"^/github/repos/([^/]+)/([^/]+)/issues/comments/(\d+)$", "edit"),
         ("github", "POST",  rf"^/github/repos/([^/]+)/([^/]+)/statuses/({SHA})$", "status"),
         ("github", "GET",   rf"^/github/repos/([^/]+)/([^/]+)/pulls/(\d+)$", "pull"),
+        ("github", "GET",   rf"^/github/repos/([^/]+)/([^/]+)/pulls$", "pulls"),
+        ("gitlab", "GET",   rf"^/gitlab/api/v4/projects/([^/]+)/merge_requests$", "pulls"),
+        ("gitea",  "GET",   rf"^/gitea/api/v1/repos/([^/]+)/([^/]+)/pulls$", "pulls"),
         ("gitlab", "GET",   rf"^/gitlab/api/v4/projects/([^/]+)/merge_requests/(\d+)$", "pull"),
         ("gitea",  "GET",   rf"^/gitea/api/v1/repos/([^/]+)/([^/]+)/pulls/(\d+)$", "pull"),
         ("gitlab", "GET",   rf"^/gitlab/api/v4/projects/([^/]+)/merge_requests/(\d+)/notes$", "list"),
@@ -121,6 +130,10 @@ public final class ForgeFake: @unchecked Sendable {
                 return self.reply(200, items)
             if path == "/_violations":
                 return self.reply(200, violations)
+            if path.startswith("/_closed/"):
+                _, _, forge, number = path.split("/", 3)
+                closed.add((forge, int(number)))
+                return self.reply(200, {})
             if path.startswith("/_forks/"):
                 _, _, forge, number = path.split("/", 3)
                 forks[(forge, int(number))] = raw.decode()
@@ -145,6 +158,15 @@ public final class ForgeFake: @unchecked Sendable {
                 except ValueError: return self.bad("body is not JSON")
                 if token == "read-only":
                     return self.reply(403, {"message": "Resource not accessible by personal access token"})
+            if action == "pulls":
+                query = dict(kv.split("=", 1) for kv in url.query.split("&") if "=" in kv)
+                wanted = "opened" if forge == "gitlab" else "open"
+                if query.get("state") != wanted:
+                    return self.bad(f"list open merge requests with state={wanted}")
+                page, per_page = int(query.get("page", "1")), int(query.get("per_page", "30"))
+                numbers = [n for n in range(1, 21) if (forge, n) not in closed][(page - 1) * per_page:page * per_page]
+                key = "iid" if forge == "gitlab" else "number"
+                return self.reply(200, [{key: n, "state": wanted} for n in numbers])
             if action == "pull":
                 # The fields Sluice reads, shaped as each forge documents them.
                 mr = int(m.groups()[-1])

@@ -56,6 +56,26 @@ extension RepositoryWatcher {
         }
     }
 
+    /// The open merge requests, from the forge (nil: no forge to ask, or it did not answer;
+    /// then every merge-request ref counts, as before).
+    func openMergeRequests() async -> Set<Int>? {
+        let forgeEnvironment = repository.effectiveForge.map { $0.environment(over: environment) } ?? environment
+        let answer: Result<Set<Int>?, ForgeError> = await Offload.run {
+            do throws(ForgeError) {
+                guard let forge = try ForgeConfiguration.fromEnvironment(forgeEnvironment) else { return .success(nil) }
+                return .success(try forge.openMergeRequests())
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch answer {
+        case .success(let open): return open
+        case .failure(let error):
+            log.warning("cannot list the open merge requests (\(error)); every merge-request ref is considered")
+            return nil
+        }
+    }
+
     /// Where merge request `number`'s head lives. A local repository has no forks (whoever can
     /// write its refs can write the controller's files); a remote one asks its forge.
     func origin(of number: Int) async -> ForkAdmission.Origin {

@@ -49,7 +49,8 @@ public actor RepositoryWatcher {
     private var wakeUp: CheckedContinuation<Void, Never>?
     private var pendingWake = false
     private var production: (commit: String, task: Task<Void, Never>)?
-    private var mergeRequestsRunning: [String: Task<Void, Never>] = [:]
+    /// Each merge request's pipeline (a queue of one: a newer head supersedes it), by ref.
+    private var mergeRequestsRunning: [String: (head: String, task: Task<Void, Never>)] = [:]
     /// Heads whose `sluice.yaml` was found invalid (and reported): not planned again until they move.
     private var invalidHeads: [String: String] = [:]
     /// The production tip last read, and whether its spec deploys (gate and deploy).
@@ -64,6 +65,8 @@ public actor RepositoryWatcher {
     private var mirror: GitMirror.Handle?
     /// Runs started by hand (re-run), by run id.
     var manualRuns: [Int64: Task<Void, Never>] = [:]
+    /// Closed merge requests already logged as not run.
+    var closedNoted: Set<String> = []
     /// Where each merge request's head lives, by number, once the forge said (it does not change).
     var forkOrigins: [Int: ForkAdmission.Origin] = [:]
 
@@ -204,11 +207,38 @@ public actor RepositoryWatcher {
             setCondition(.fetched, .false, reason: "FetchFailed", message: "\(error)")
             return
         }
-        for update in updates where invalidHeads[update.ref] != update.head {
+        // Merge requests beyond the parallelism wait, oldest (lowest number) first, and start as
+        // soon as one finishes (it wakes the watcher).
+        // Only open merge requests run (forges keep the refs of closed ones); the run of one
+        // closed meanwhile is cancelled.
+        var closed: Set<String> = []
+        let mergeRequestRefs = Set(updates.map(\.ref).filter { MergeRequestRef.number(of: $0) != nil }).union(mergeRequestsRunning.keys)
+        if !mergeRequestRefs.isEmpty, let open = await openMergeRequests() {
+            closed = mergeRequestRefs.filter { MergeRequestRef.number(of: $0).map { !open.contains($0) } ?? false }
+            for ref in closed {
+                if let running = mergeRequestsRunning[ref] {
+                    running.task.cancel()
+                    log.info("merge request \(ref) was closed: its run is cancelled", metadata: ["ref": .string(ref)])
+                } else if !closedNoted.contains(ref) {
+                    log.info("merge request \(ref) is closed: not run", metadata: ["ref": .string(ref)])
+                }
+            }
+            closedNoted = closed
+        }
+        let ordered = updates.filter { !closed.contains($0.ref) }.sorted { (MergeRequestRef.number(of: $0.ref) ?? 0, $0.ref) < (MergeRequestRef.number(of: $1.ref) ?? 0, $1.ref) }
+        for update in ordered where invalidHeads[update.ref] != update.head {
             if quarantined(update, production: update.ref == productionRef) { continue }
             if update.ref == productionRef {
                 startProduction(update)
-            } else if mergeRequestsRunning[update.ref] == nil, mergeRequestsRunning.count < mergeRequestParallelism, await admit(update) {
+            } else if let running = mergeRequestsRunning[update.ref] {
+                if running.head != update.head, await admit(update) {
+                    // A push to the merge request supersedes its run in progress.
+                    running.task.cancel()
+                    health.superseded += 1
+                    log.info("superseded by \(update.head.prefix(12)): cancelling the run of \(running.head.prefix(12))", metadata: ["ref": .string(update.ref)])
+                    startMergeRequest(update, after: running.task)
+                }
+            } else if mergeRequestsRunning.count < mergeRequestParallelism, await admit(update) {
                 startMergeRequest(update)
             }
         }
@@ -253,15 +283,20 @@ public actor RepositoryWatcher {
 
     private func finishedProduction(_ head: String) { if production?.commit == head { production = nil } }
 
-    private func startMergeRequest(_ update: RefTracker.Update) {
+    private func startMergeRequest(_ update: RefTracker.Update, after previous: Task<Void, Never>? = nil) {
         health.runsStarted += 1
-        mergeRequestsRunning[update.ref] = Task {
+        let task = Task {
+            await previous?.value
             await self.runPipeline(update: update, trigger: "watch: merge request \(update.ref)", production: false)
-            self.finishedMergeRequest(update.ref)
+            self.finishedMergeRequest(update.ref, head: update.head)
         }
+        mergeRequestsRunning[update.ref] = (update.head, task)
     }
 
-    private func finishedMergeRequest(_ ref: String) { mergeRequestsRunning[ref] = nil }
+    private func finishedMergeRequest(_ ref: String, head: String) {
+        if mergeRequestsRunning[ref]?.head == head { mergeRequestsRunning[ref] = nil }
+        wake()  // a merge request waiting for a free slot starts now, not at the next poll
+    }
 
     private func markInvalid(_ ref: String, head: String) { invalidHeads[ref] = head }
 
@@ -291,7 +326,7 @@ public actor RepositoryWatcher {
     /// killed, the runs recorded as cancelled; the refs stay unprocessed, so a restart redoes them).
     public func drain(grace: Double) async {
         draining = true
-        let tasks = [production?.task].compactMap { $0 } + Array(mergeRequestsRunning.values) + Array(manualRuns.values)
+        let tasks = [production?.task].compactMap { $0 } + mergeRequestsRunning.values.map(\.task) + Array(manualRuns.values)
         if !tasks.isEmpty { log.info("draining \(tasks.count) running pipeline(s) for up to \(Int(grace)) s") }
         let timer = Task {
             try? await Task.sleep(for: .seconds(grace))  // cancelled when the pipelines finish first
