@@ -72,7 +72,8 @@ let package = Package(
         .target(
             name: "SluiceController",
             dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceForge", "SluicePrometheus", "SluiceKube",
-                           .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics")]
+                           .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
 
         // Thin CLI.

@@ -51,7 +51,8 @@ public struct PipelineRunner: Sendable {
         /// Parameter entries and their resolved values, for lineage.
         public var parameters: [String: String]
         /// Data files of the production model's commit, for drift (nil: none yet).
-        public var referenceData: (@Sendable (_ path: String) -> String?)?
+        /// The production model's version of a data file, given the run's workspace (nil: no production model).
+        public var referenceData: (@Sendable (_ path: String, _ workspace: String) -> ReferenceData?)?
 
         /// Takes the repository's merge-request secrets and sandbox settings from the controller's configuration.
         public mutating func apply(_ repository: ControllerConfig.Repository) {
@@ -61,7 +62,7 @@ public struct PipelineRunner: Sendable {
         }
 
         public init(repositoryKey: String, spec: PipelineSpec, plan: Plan, ref: String?, datasetVersions: [String: String],
-                    parameters: [String: String] = [:], referenceData: (@Sendable (String) -> String?)? = nil) {
+                    parameters: [String: String] = [:], referenceData: (@Sendable (String, String) -> ReferenceData?)? = nil) {
             self.repositoryKey = repositoryKey
             self.spec = spec
             self.plan = plan
@@ -382,18 +383,25 @@ public struct PipelineRunner: Sendable {
     private func validateData(_ spec: StageSpec, workspace: String, work: Work, say: @escaping @Sendable (String) -> Void) async throws -> ValidationReport {
         let with = Dictionary(spec.with.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         let data = with["data"] ?? "", schema = with["schema"] ?? ""
-        var referencePath: String?, referenceName: String?
+        var referencePath: String?, referenceName: String?, referenceProblem: String?
         if let named = with["reference"] {
             referencePath = try WorkspaceFile.resolve(named, in: workspace)
             referenceName = named
-        } else if let resolve = work.referenceData, let path = resolve(data) {
-            referencePath = path
-            referenceName = "\(data) of the production model"
+        } else if let resolve = work.referenceData, let found = await Offload.run({ resolve(data, workspace) }) {
+            switch found {
+            case .file(let path, let name):
+                referencePath = path
+                referenceName = name
+            case .unavailable(let reason):
+                referenceProblem = reason
+            }
         }
-        let input = DataSetValidation.Input(dataPath: try WorkspaceFile.resolve(data, in: workspace), dataName: data,
+        var input = DataSetValidation.Input(dataPath: try WorkspaceFile.resolve(data, in: workspace), dataName: data,
                                             schemaPath: try WorkspaceFile.resolve(schema, in: workspace),
                                             schemaName: schema, referencePath: referencePath, referenceName: referenceName)
-        let report = try await Offload.run { try DataSetValidation.run(input) }
+        input.referenceProblem = referenceProblem
+        let prepared = input
+        let report = try await Offload.run { try DataSetValidation.run(prepared) }
         for check in report.checks where check.verdict != .pass {
             say("\(check.verdict.rawValue): \(check.column.map { "column '\($0)' " } ?? "")\(check.check): \(check.message)"
                 + (check.examples.isEmpty ? "" : " (lines \(check.examples.map { String($0.line) }.joined(separator: ", ")))"))

@@ -126,26 +126,18 @@ public struct RunService: Sendable {
 
     /// Drift is measured against the data that trained the production model: each
     /// validate-data stage's data file as of the production commit, copied out of git.
-    func productionData(spec: PipelineSpec, repository: GitRepository, repositoryKey: String) throws -> (@Sendable (String) -> String?)? {
+    func productionData(spec: PipelineSpec, repository: GitRepository, repositoryKey: String) throws -> (@Sendable (String, String) -> ReferenceData?)? {
         guard spec.gate != nil else { return nil }
         let model = GateService.modelName(spec, repositoryKey: repositoryKey)
-        guard let production = try registry(for: spec).production(model: model),
-              let commit = try? repository.commit(production.commit) else { return nil }
-        var files: [String: String] = [:]
-        for stage in spec.stages where stage.uses == .validateData {
-            guard let data = stage.with.first(where: { $0.key == "data" })?.value, files[data] == nil,
-                  let bytes = commit.contents(at: data) else { continue }
-            let path = "\(stateDirectory)/reference/\(production.commit)/\(data)"
-            try FileManager.default.createDirectory(atPath: String(path[..<path.lastIndex(of: "/")!]), withIntermediateDirectories: true)
-            if !FileManager.default.fileExists(atPath: path) {
-                guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-                    throw LoadError(message: "cannot write reference data to \(path)")
-                }
-            }
-            files[data] = path
+        guard let production = try registry(for: spec).production(model: model) else { return nil }
+        let commit: GitCommit
+        do { commit = try repository.commit(production.commit) } catch {
+            let reason = "the production model's commit \(production.commit.prefix(12)) is not in the repository (\(error))"
+            return { _, _ in .unavailable(reason: reason) }
         }
-        let found = files
-        return { found[$0] }
+        let finder = ReferenceDataFinder(stateDirectory: stateDirectory, spec: spec, commit: commit, version: production.version,
+                                         repositoryPath: repository.path, repositoryLocation: repositoryKey, environment: runner.options.environment)
+        return { data, workspace in finder.find(data, workspace: workspace) }
     }
 
     /// The gate service over the registry `spec` names.

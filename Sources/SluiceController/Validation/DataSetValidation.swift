@@ -15,6 +15,8 @@ public enum DataSetValidation {
         public var schemaName: String
         public var referencePath: String?
         public var referenceName: String?
+        /// Why there is no reference although there is a production model (its data could not be had).
+        public var referenceProblem: String?
 
         public init(dataPath: String, dataName: String, schemaPath: String, schemaName: String,
                     referencePath: String? = nil, referenceName: String? = nil) {
@@ -62,7 +64,8 @@ public enum DataSetValidation {
         var current = try slots.current.get()
         let reference = try slots.reference?.get()
         if reference == nil {
-            notes.append("no reference data (no production model yet and no 'reference' given): drift not measured")
+            notes.append(input.referenceProblem.map { "drift not measured: \($0)" }
+                         ?? "no reference data (no production model yet and no 'reference' given): drift not measured")
         } else {
             current.finishProfiles()  // sorting is only needed for drift
             for (c, column) in schema.columns.enumerated() where column.drift && !column.type.isNumeric && current.categoryCounts(c) == nil {
