@@ -1,6 +1,7 @@
 """Runner overhead: a pipeline of 20 no-op stages (`true`, chained by needs), run by
 `sluice run` (fresh state: every stage executes; same state again: every stage is a
-cache hit) versus `dvc repro` of the same 20 stages (fresh, then unchanged), in the same run.
+cache hit; fresh with `--sandbox`: every stage under Landlock, as a merge request's) versus
+`dvc repro` of the same 20 stages (fresh, then unchanged), in the same run.
 Sluice's own CPU time is reported from wait4 (user + sys, including the 20 `true`s)."""
 import os
 import shutil
@@ -52,13 +53,15 @@ with tempfile.TemporaryDirectory() as folder:
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
     subprocess.run(["git", "commit", "-q", "-m", "pipeline"], cwd=repo, check=True, env=ENV)
 
-    fresh, cached, fresh_cpu, cached_cpu = [], [], [], []
+    fresh, cached, fresh_cpu, cached_cpu, sandboxed, sandboxed_cpu = [], [], [], [], [], []
     for i in range(7):
         state = os.path.join(folder, f"state{i}")
         wall, cpu = run([SLUICE, "run", "--state", state], repo)
         fresh.append(wall); fresh_cpu.append(cpu)
         wall, cpu = run([SLUICE, "run", "--state", state], repo)
         cached.append(wall); cached_cpu.append(cpu)
+        wall, cpu = run([SLUICE, "run", "--sandbox", "--state", os.path.join(folder, f"sandboxed{i}")], repo)
+        sandboxed.append(wall); sandboxed_cpu.append(cpu)
     dvc_fresh, dvc_cached = [], []
     for i in range(3):
         shutil.rmtree(os.path.join(repo, ".dvc", "tmp"), ignore_errors=True)
@@ -69,3 +72,4 @@ with tempfile.TemporaryDirectory() as folder:
         dvc_cached.append(run(["dvc", "repro", "-q"], repo)[0])
     row(f"run {STAGES} no-op stages (all execute; Sluice CPU {median(fresh_cpu) * 1000:.0f} ms)", median(fresh), median(dvc_fresh), "dvc repro")
     row(f"run {STAGES} no-op stages again (all cached; Sluice CPU {median(cached_cpu) * 1000:.0f} ms)", median(cached), median(dvc_cached), "dvc repro (unchanged)")
+    row(f"run {STAGES} no-op stages sandboxed (Landlock; Sluice CPU {median(sandboxed_cpu) * 1000:.0f} ms)", median(sandboxed), median(dvc_fresh), "dvc repro")
