@@ -47,10 +47,17 @@ import SluiceTestSupport
         try waitUntil("the leader's run to finish") {
             try ProcessRunner.run("curl", ["-s", "--max-time", "5", baseA + "/runs/1"]).stdout.contains("<span class=\"succeeded\">succeeded</span>")
         }
-        let page = try ProcessRunner.run("curl", ["-s", "-i", "--max-time", "10", baseB + "/runs/1"]).stdout
+        // The leader's address reaches the Lease at its first renewal after its server listens
+        // (on a loaded machine, a few seconds after it leads).
+        try waitUntil("the leader's address in the Lease") {
+            try k.kubectl(["-n", "sluice-system", "get", "lease", "sluice-leader", "-o", "jsonpath={.metadata.annotations.sluice\\.dev/leader-url}"]).stdout == baseA
+        }
+        var page = ""
+        try waitUntil("the follower to serve the leader's page (it reads the address at its next renewal)") {
+            page = try ProcessRunner.run("curl", ["-s", "-i", "--max-time", "10", baseB + "/runs/1"]).stdout
+            return !page.hasPrefix("HTTP/1.1 404")
+        }
         #expect(page.contains("<h1>Run 1 <span class=\"succeeded\">succeeded</span></h1>") && page.lowercased().contains("x-sluice-served-by: leader"), "\(page)")
-        #expect(try k.kubectl(["-n", "sluice-system", "get", "lease", "sluice-leader", "-o", "jsonpath={.metadata.annotations.sluice\\.dev/leader-url}"])
-            .stdout == baseA)
 
         // SIGTERM: the leader releases the lease; the follower takes over without waiting for it to expire.
         kill(a.pid, SIGTERM)
