@@ -146,6 +146,29 @@ import SluiceTestSupport
         #expect(managed.contains("manager: kubectl-patch") && managed.contains("operation: Update"), "\(managed)")
     }
 
+    /// Invalid objects are refused as the API server refuses them (422, `Kind "name" is invalid:
+    /// field: detail`): a name that is not an RFC 1123 subdomain, a Deployment without a selector,
+    /// and a change to its immutable selector. Valid ones get the API's defaults.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"), arguments: [27, 30, 33])
+    func invalidObjectsAreRefusedAndDefaultsFilledIn(minor: Int) throws {
+        let k = try KubeEmulator(minor: minor, namespace: "ml")
+        let dir = TemporaryDirectory()
+        let badName = try k.kubectl(["apply", "--server-side", "-f", dir.write("bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: Bad_Name }\n")])
+        #expect(badName.status != 0 && badName.stderr.contains("ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain"),
+                "\(badName.stderr)")
+        let noSelector = try k.kubectl(["apply", "--server-side", "-f", dir.write("nosel.yaml", Self.manifests.replacingOccurrences(of: "  selector: { matchLabels: { app: web } }\n", with: ""))])
+        #expect(noSelector.status != 0 && noSelector.stderr.contains("The Deployment \"web\" is invalid: spec.selector: Required value"), "\(noSelector.stderr)")
+        #expect(try k.kubectl(["apply", "--server-side", "-f", dir.write("app.yaml", Self.manifests)]).status == 0)
+        // The API's defaults are filled in, owned by no manager.
+        let defaults = try k.kubectl(["get", "deploy", "web", "-o", "jsonpath={.spec.strategy.type} {.spec.revisionHistoryLimit} {.spec.progressDeadlineSeconds} "
+                                      + "{.spec.template.spec.containers[0].imagePullPolicy} {.spec.template.spec.restartPolicy}"]).stdout
+        #expect(defaults == "RollingUpdate 10 600 IfNotPresent Always", "\(defaults)")
+        let moved = Self.manifests.replacingOccurrences(of: "app: web } }\n  template:\n    metadata: { labels: { app: web } }",
+                                                        with: "app: web2 } }\n  template:\n    metadata: { labels: { app: web2 } }")
+        let immutable = try k.kubectl(["apply", "--server-side", "-f", dir.write("moved.yaml", moved)])
+        #expect(immutable.status != 0 && immutable.stderr.contains("spec.selector: Invalid value") && immutable.stderr.contains("field is immutable"), "\(immutable.stderr)")
+    }
+
     @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))
     func aFailingRolloutIsReportedByKubectl() throws {
         let k = try KubeEmulator(namespace: "ml")

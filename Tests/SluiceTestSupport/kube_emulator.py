@@ -4,7 +4,8 @@ Enough of the API for Sluice's client and for the real kubectl: version, aggrega
 v2beta1) and legacy discovery, a minimal OpenAPI v3 (and v2 as protobuf), get/list (label
 selectors, set-based too, and field selectors)/delete, server-side apply with per-manager field
 ownership (keyed lists per item) and 409 conflicts, merge patches and the scale subresource as
-Update operations, dryRun=All,
+Update operations, API defaults and validation (names, a Deployment's selector, immutable
+fields) of the common kinds, dryRun=All,
 metadata.generation bumped on spec (and Deployment annotation) changes only,
 resourceVersion on every write (not on a no-op apply), watch, and rollout simulators.
 
@@ -281,8 +282,11 @@ def apply(group, version, resource, namespace, name, body, manager, force, dry_r
             if not managers[other]:
                 del managers[other]
     managers[manager] = applied
-    obj = denormalize(obj)
+    obj = apply_defaults(kind, denormalize(obj))
     existing = stored
+    rejected = validate(kind, group, name, obj, existing)
+    if rejected:
+        return rejected
     before = copy.deepcopy(existing) if existing else None
     if before is not None:
         comparable = lambda o: {k: v for k, v in o.items() if k != "status"}
@@ -312,6 +316,104 @@ def apply(group, version, resource, namespace, name, body, manager, force, dry_r
     if spec_changed and kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
         threading.Timer(ROLLOUT_DELAY, rollout, args=(key,)).start()
     return (200 if existing else 201), with_managed_fields(obj, key)
+
+
+RFC1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+RFC1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+LABEL_NAMED = {"Namespace", "Service"}   # kinds whose names are DNS labels, not subdomains
+GROUP_SUFFIX = {"apps": ".apps", "batch": ".batch", "autoscaling": ".autoscaling", "rbac.authorization.k8s.io": ".rbac.authorization.k8s.io",
+                "coordination.k8s.io": ".coordination.k8s.io"}
+
+
+def go_labels(labels):
+    return "map[string]string{" + ", ".join(f'"{k}":"{v}"' for k, v in sorted((labels or {}).items())) + "}"
+
+
+def invalid(kind, group, name, problems):
+    """422 Invalid as the API server words it: `Kind.group "name" is invalid: field: detail`."""
+    causes = [{"reason": reason, "message": message, "field": field} for field, reason, message in problems]
+    text = "; ".join(f"{field}: {message}" for field, _, message in problems)
+    return status(422, "Invalid", f'{kind}{GROUP_SUFFIX.get(group, "")} "{name}" is invalid: ' + (f"[{text}]" if len(problems) > 1 else text),
+                  {"name": name, "group": group, "kind": kind, "causes": causes})
+
+
+def validate(kind, group, name, obj, existing):
+    """The API server's validation of the common kinds: names, a Deployment's selector (required,
+    matching its template, immutable), a Job's template (immutable)."""
+    problems = []
+    pattern = RFC1123_LABEL if kind in LABEL_NAMED else RFC1123_SUBDOMAIN
+    if not pattern.match(name) or len(name) > (63 if kind in LABEL_NAMED else 253):
+        what = "RFC 1123 label" if kind in LABEL_NAMED else "RFC 1123 subdomain"
+        regex = pattern.pattern.strip("^$")
+        example = "my-name', or '123-abc" if kind in LABEL_NAMED else "example.com"
+        allowed = "'-'" if kind in LABEL_NAMED else "'-' or '.'"
+        problems.append(("metadata.name", "FieldValueInvalid",
+                         f'Invalid value: "{name}": a lowercase {what} must consist of lower case alphanumeric characters, {allowed}, '
+                         f"and must start and end with an alphanumeric character (e.g. '{example}', regex used for validation is '{regex}')"))
+    spec = obj.get("spec") or {}
+    if kind in ("Deployment", "StatefulSet", "DaemonSet"):
+        selector = spec.get("selector")
+        template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        if not selector:
+            problems.append(("spec.selector", "FieldValueRequired", "Required value"))
+        else:
+            wanted = selector.get("matchLabels") or {}
+            if any(template_labels.get(k) != v for k, v in wanted.items()):
+                problems.append(("spec.template.metadata.labels", "FieldValueInvalid",
+                                 f"Invalid value: {go_labels(template_labels)}: `selector` does not match template `labels`"))
+            old = ((existing or {}).get("spec") or {}).get("selector")
+            if existing is not None and old is not None and old != selector:
+                problems.append(("spec.selector", "FieldValueInvalid",
+                                 f"Invalid value: v1.LabelSelector{{MatchLabels:{go_labels(selector.get('matchLabels'))}, "
+                                 f"MatchExpressions:[]v1.LabelSelectorRequirement(nil)}}: field is immutable"))
+    if kind == "Job" and existing is not None and (existing.get("spec") or {}).get("template") != spec.get("template"):
+        problems.append(("spec.template", "FieldValueInvalid", "Invalid value: core.PodTemplateSpec{...}: field is immutable"))
+    return invalid(kind, group, name, problems) if problems else None
+
+
+def pod_defaults(template):
+    """The defaults the API server fills into a pod template (v1 PodSpec, Container)."""
+    spec = template.setdefault("spec", {})
+    for k, v in (("restartPolicy", "Always"), ("terminationGracePeriodSeconds", 30), ("dnsPolicy", "ClusterFirst"),
+                 ("schedulerName", "default-scheduler"), ("securityContext", {})):
+        spec.setdefault(k, v)
+    for c in spec.get("containers") or []:
+        if isinstance(c, dict):
+            image = str(c.get("image", ""))
+            tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else "latest"
+            c.setdefault("imagePullPolicy", "Always" if tag == "latest" else "IfNotPresent")
+            c.setdefault("terminationMessagePath", "/dev/termination-log")
+            c.setdefault("terminationMessagePolicy", "File")
+            c.setdefault("resources", {})
+            for port in c.get("ports") or []:
+                if isinstance(port, dict):
+                    port.setdefault("protocol", "TCP")
+
+
+def apply_defaults(kind, obj):
+    """API defaults of the common kinds, so a "no changes" comparison meets what a real server
+    returns (they are owned by no manager, as on a real server)."""
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return obj
+    if kind == "Deployment":
+        spec.setdefault("replicas", 1)
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault("progressDeadlineSeconds", 600)
+        strategy = spec.setdefault("strategy", {"type": "RollingUpdate"})
+        if strategy.get("type", "RollingUpdate") == "RollingUpdate":
+            strategy.setdefault("type", "RollingUpdate")
+            strategy.setdefault("rollingUpdate", {"maxUnavailable": "25%", "maxSurge": "25%"})
+    if kind in ("Deployment", "StatefulSet", "DaemonSet", "Job") and isinstance(spec.get("template"), dict):
+        pod_defaults(spec["template"])
+    if kind == "Service":
+        spec.setdefault("type", "ClusterIP")
+        spec.setdefault("sessionAffinity", "None")
+        for port in spec.get("ports") or []:
+            if isinstance(port, dict):
+                port.setdefault("protocol", "TCP")
+                port.setdefault("targetPort", port.get("port"))
+    return obj
 
 
 SCALABLE = {"Deployment", "StatefulSet"}
