@@ -54,7 +54,10 @@ public final class KubeClient: Sendable {
                 }
                 throw KubeError(status: 0, reason: "Unreachable", message: "the Kubernetes API server at \(config.server) is unreachable: \(error.message)")
             }
-            if (response.status == 429 || response.status >= 500), attempt < Self.attempts {
+            // A 500 for a patch the server cannot type (a field its schema does not declare) is not
+            // going to change on a retry.
+            let untypable = response.status == 500 && response.text.contains("failed to create typed patch object")
+            if (response.status == 429 || response.status >= 500), !untypable, attempt < Self.attempts {
                 let retryAfter = response.header("Retry-After").flatMap(Double.init)
                 usleep(UInt32(min(30, retryAfter ?? Self.delay(attempt)) * 1e6))
                 continue
@@ -62,7 +65,7 @@ public final class KubeClient: Sendable {
             let json = response.body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(response.body))
             guard (200..<300).contains(response.status) else {
                 var error = KubeError(status: response.status, json: json, method: method, path: path, server: config.server)
-                if response.status == 429 || response.status >= 500 {
+                if (response.status == 429 || response.status >= 500) && !untypable {
                     error.message += " (gave up after \(attempt) attempts\(response.status == 429 ? ", honouring Retry-After" : ""))"
                 }
                 throw error
@@ -245,4 +248,10 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// The server refuses the object itself (an invalid or forbidden object, an unknown kind, a
+    /// field its schema does not declare) rather than failing to answer: sending it again will not help.
+    public var refusesObject: Bool {
+        (400..<500).contains(status) || (status == 500 && message.contains("failed to create typed patch object"))
+    }
 }

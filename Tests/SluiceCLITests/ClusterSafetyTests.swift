@@ -187,4 +187,27 @@ import SluiceTestSupport
         #expect(broken.stderr.contains("deploy/overlays/staging/kustomization.yaml:1:1: error: kubectl kustomize failed:") && broken.stderr.contains("deploy/base/confg.yaml")
                 && !broken.stderr.contains("sluice-kustomize-"), "\(broken.stderr)")
     }
+
+    /// What the published schema refuses is refused before anything is applied: a field it does not
+    /// declare (the server cannot type the patch: not retried), and, in a namespace the manifests
+    /// create (no dry run possible), a value of the wrong type, found by the schema check.
+    @Test func manifestsTheSchemaRefusesRejectTheCandidate() throws {
+        let k = try KubeEmulator(namespace: "ml")
+        let unknown = try repository(["manifests/config.yaml": Self.config.replacingOccurrences(of: "NAME", with: "cfg") + "foo: bar\n"], namespace: "ml")
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let r = try run(unknown, state, k)
+        #expect(r.status != 0)
+        let report = try ProcessRunner.run(sluice, ["report", "last", "--repo", unknown.path, "--state", state.path]).stdout
+        #expect(report.contains("the cluster refuses these manifests") && report.contains(".foo: field not declared in schema") && !report.contains("gave up after"),
+                "\(report)\n\(r.stdout)\n\(r.stderr)")
+
+        let typed = try repository(["manifests/00-namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: { name: fresh }\n",
+                                    "manifests/config.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: cfg }\ndata: { count: 3 }\n"], namespace: "fresh")
+        let state2 = TemporaryDirectory(prefix: "sluice-state")
+        let t = try run(typed, state2, k)
+        #expect(t.status != 0)
+        let typedReport = try ProcessRunner.run(sluice, ["report", "last", "--repo", typed.path, "--state", state2.path]).stdout
+        #expect(typedReport.contains("ConfigMap fresh/cfg is invalid against the server's OpenAPI schema: data.count: expected a string, found a number"), "\(typedReport)")
+        #expect(try k.kubectl(["get", "namespace", "fresh"]).status != 0, "nothing was applied")
+    }
 }

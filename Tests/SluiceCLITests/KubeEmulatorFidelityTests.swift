@@ -165,6 +165,12 @@ import SluiceTestSupport
         #expect(defaults == "RollingUpdate 10 600 IfNotPresent Always", "\(defaults)")
         let moved = Self.manifests.replacingOccurrences(of: "app: web } }\n  template:\n    metadata: { labels: { app: web } }",
                                                         with: "app: web2 } }\n  template:\n    metadata: { labels: { app: web2 } }")
+        // A field the published schema does not declare: server-side apply cannot type the patch.
+        let unknown = try k.kubectl(["apply", "--server-side", "-f", dir.write("unknown.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: cfg }\nfoo: bar\n")])
+        #expect(unknown.status != 0 && unknown.stderr.contains("failed to create typed patch object (ml/cfg; v1, Kind=ConfigMap): .foo: field not declared in schema"),
+                "\(unknown.stderr)")
+        let explained = try k.kubectl(["explain", "deployment.spec.replicas"])
+        #expect(explained.stdout.contains("replicas") && explained.stdout.contains("<integer>"), "the published schemas are served: \(explained.stdout)\(explained.stderr)")
         let immutable = try k.kubectl(["apply", "--server-side", "-f", dir.write("moved.yaml", moved)])
         #expect(immutable.status != 0 && immutable.stderr.contains("spec.selector: Invalid value") && immutable.stderr.contains("field is immutable"), "\(immutable.stderr)")
     }

@@ -31,6 +31,7 @@ usage: kube_emulator.py MINOR [CERT KEY] [--namespaces=a,b]
 """
 import copy
 import json
+import os
 import re
 import socket
 import sys
@@ -242,6 +243,17 @@ def apply(group, version, resource, namespace, name, body, manager, force, dry_r
                            "causes": [{"reason": "FieldValueInvalid", "message": "Invalid value: must be greater than or equal to 0", "field": "spec.replicas"}]})
     if namespaced and ("", "namespaces", "", namespace) not in store:
         return status(404, "NotFound", f'namespaces "{namespace}" not found', {"name": namespace, "kind": "namespaces"})
+    definition = GVK_DEF.get((group, version, kind))
+    if definition:
+        problems = []
+        undeclared({k: v for k, v in body.items() if k != "status"}, DEFS[definition], "", problems)
+        if problems:
+            # Server-side apply builds a typed object from the patch; the API server answers a
+            # plain 500 with structured-merge-diff's words (its Status has no reason).
+            where = f"{namespace}/{name}" if namespaced else f"/{name}"
+            text = problems[0] if len(problems) == 1 else "errors:\n" + "\n".join("  " + p for p in problems)
+            return 500, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "code": 500,
+                         "message": f"failed to create typed patch object ({where}; {body['apiVersion']}, Kind={kind}): {text}"}
     key = (group, resource, namespace if namespaced else "", name)
     stored = store.get(key)
     existing = normalize(stored) if stored is not None else None
@@ -598,6 +610,99 @@ def resource_list(group, version):
                 "verbs": ["get", "patch", "update"]} for g, v, r, k, ns, sn in RESOURCES if g == group and v == version and k in SCALABLE]}
 
 
+def load_published_schemas():
+    """The published Kubernetes schemas of this minor version (strict JSON-schema form of the
+    OpenAPI definitions, with their list markers), from the kubernetes-validate package; {} when
+    it is not installed (then objects are not checked against them)."""
+    try:
+        import kubernetes_validate
+    except ImportError:
+        return {}
+    root = os.path.join(os.path.dirname(kubernetes_validate.__file__), "kubernetes-json-schema")
+    versions = sorted((int(d.split(".")[1]), d) for d in os.listdir(root) if d.endswith("-local-strict"))
+    if not versions:
+        return {}
+    chosen = min(versions, key=lambda v: (abs(v[0] - int(MINOR)), -v[0]))[1]
+    with open(os.path.join(root, chosen, "_definitions.json")) as f:
+        return json.load(f)["$defs"]
+
+
+DEFS = load_published_schemas()
+GVK_DEF = {(g.get("group", ""), g["version"], g["kind"]): name for name, d in DEFS.items()
+           for g in d.get("x-kubernetes-group-version-kind", [])}
+
+
+def resolve_def(schema):
+    while isinstance(schema, dict) and "$ref" in schema:
+        schema = DEFS.get(schema["$ref"].split("/")[-1], {})
+    return schema
+
+
+def undeclared(value, schema, path, out):
+    """Paths of fields the schema does not declare, in structured-merge-diff's notation
+    (`.spec.template.spec.containers[name="c"].foo`)."""
+    schema = resolve_def(schema)
+    if not isinstance(schema, dict) or schema.get("x-kubernetes-preserve-unknown-fields") or len(out) > 20:
+        return
+    if isinstance(value, dict):
+        properties = schema.get("properties")
+        extra = schema.get("additionalProperties")
+        for k, v in value.items():
+            if properties is not None and k in properties:
+                undeclared(v, properties[k], f"{path}.{k}", out)
+            elif isinstance(extra, dict):
+                undeclared(v, extra, f"{path}.{k}", out)
+            elif properties is not None:
+                out.append(f"{path}.{k}: field not declared in schema")
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        keys = schema.get("x-kubernetes-list-map-keys")
+        for i, item in enumerate(value):
+            if keys and isinstance(item, dict) and all(k in item for k in keys):
+                where = ",".join(f"{k}={json.dumps(item[k])}" for k in keys)
+                undeclared(item, schema["items"], f"{path}[{where}]", out)
+            else:
+                undeclared(item, schema["items"], f"{path}[{i}]", out)
+
+
+def openapi_component(schema):
+    """A published definition as an OpenAPI v3 component: refs to components, one type."""
+    if isinstance(schema, dict):
+        out = {}
+        for k, v in schema.items():
+            if k == "$ref":
+                out[k] = "#/components/schemas/" + v.split("/")[-1]
+            elif k == "type" and isinstance(v, list):
+                out[k] = next((t for t in v if t != "null"), "object")
+            elif k == "additionalProperties" and v is False:
+                continue
+            else:
+                out[k] = openapi_component(v)
+        return out
+    if isinstance(schema, list):
+        return [openapi_component(v) for v in schema]
+    return schema
+
+
+def referenced(names):
+    """The definitions `names` use, transitively."""
+    seen, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in DEFS:
+            continue
+        seen.add(name)
+        stack = [DEFS[name]]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                if "$ref" in node:
+                    todo.append(node["$ref"].split("/")[-1])
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+    return seen
+
+
 def openapi_doc(group, version):
     prefix = f"/apis/{group}/{version}" if group else f"/api/{version}"
     paths, schemas = {}, {}
@@ -610,8 +715,12 @@ def openapi_doc(group, version):
                                  "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string"}},
                                                 {"name": "dryRun", "in": "query", "schema": {"type": "string"}}],
                                  "responses": {"200": {"description": "OK"}}}}
-        schemas[f"io.k8s.api.{g or 'core'}.{v}.{k}"] = {"type": "object", "x-kubernetes-group-version-kind": [gvk],
-                                                        "x-kubernetes-preserve-unknown-fields": True}
+        if (g, v, k) not in GVK_DEF:
+            schemas[f"io.k8s.api.{g or 'core'}.{v}.{k}"] = {"type": "object", "x-kubernetes-group-version-kind": [gvk],
+                                                            "x-kubernetes-preserve-unknown-fields": True}
+    # The published definitions of this group-version's kinds and everything they use.
+    for name in referenced([GVK_DEF[(g, v, k)] for g, v, r, k, ns, sn in RESOURCES if g == group and v == version and (g, v, k) in GVK_DEF]):
+        schemas[name] = openapi_component(DEFS[name])
     return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": f"v1.{MINOR}.0"}, "paths": paths,
             "components": {"schemas": schemas}}
 

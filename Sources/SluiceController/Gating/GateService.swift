@@ -132,7 +132,7 @@ public struct GateService: Sendable {
                 do {
                     deployChanges = try Environments(registry: registry, store: store, environment: environment)
                         .write(objects, deploy: deploy, facts: renderedFacts, repository: repository, action: "Deploy", dryRun: true).changes
-                } catch let error as KubeError where (400..<500).contains(error.status) {
+                } catch let error as KubeError where error.refusesObject {
                     facts.clusterRefusal = "\(error)"
                 } catch {
                     notes.append("what deploying would change could not be computed: \(error)")
