@@ -37,6 +37,14 @@ import SluiceTestSupport
         let rollout = try k.kubectl(["rollout", "status", "deploy/web", "--timeout=30s"])
         #expect(rollout.status == 0, "\(rollout.stderr)")
         #expect(rollout.stdout.contains("successfully rolled out"))
+        let waited = try k.kubectl(["wait", "--for=condition=Available", "deploy/web", "--timeout=30s"])
+        #expect(waited.status == 0 && waited.stdout.contains("condition met"), "\(waited.stdout)\(waited.stderr)")
+
+        // A field the manager stops applying is removed (it owned it alone).
+        let labelled = dir.write("labelled.yaml", Self.manifests.replacingOccurrences(of: "metadata: { name: cfg, labels: { app: web } }",
+                                                                                       with: "metadata: { name: cfg, labels: { app: web, tier: x } }"))
+        #expect(try k.kubectl(["apply", "--server-side", "-f", labelled]).status == 0)
+        #expect(try k.kubectl(["get", "configmap", "cfg", "-o", "jsonpath={.metadata.labels.tier}"]).stdout == "x")
 
         let got = try k.kubectl(["get", "deployment", "web", "-o", "yaml", "--show-managed-fields"])
         #expect(got.stdout.contains("namespace: ml"))
@@ -46,6 +54,8 @@ import SluiceTestSupport
 
         // A no-op apply changes nothing, not even the resourceVersion.
         _ = try k.kubectl(["apply", "--server-side", "-f", file])
+        #expect(try k.kubectl(["get", "configmap", "cfg", "-o", "jsonpath={.metadata.labels}"]).stdout == "{\"app\":\"web\"}",
+                "the label kubectl stopped applying is gone")
         let again = try k.kubectl(["get", "deployment", "web", "-o", "yaml"])
         #expect(again.stdout.split(separator: "\n").first { $0.contains("resourceVersion:") } == rv)
 
