@@ -30,5 +30,11 @@ import SluiceTestSupport
         #expect(policy.read.contains("/usr"))
         #expect(policy.write == [root + "/state/workspaces/run-1", root + "/state/scratch/run-1/a"])
         #expect(StageSandbox.pythonHome(venv: root + "/venv") == "/usr")
+        // A PATH entry inside the state folder (another run's workspace) is not granted either.
+        _ = dir.write("state/workspaces/run-9/bin/tool", "")
+        let inside = StageSandbox.policy(workspace: root + "/state/workspaces/run-1", scratch: root + "/state/scratch/run-1/a",
+                                         stateDirectory: root + "/state", path: "\(root)/state/workspaces/run-9/bin:/usr/bin",
+                                         controllerHome: nil, protected: [])
+        #expect(!inside.read.contains { $0.hasPrefix(root + "/state") }, "\(inside.read)")
     }
 }

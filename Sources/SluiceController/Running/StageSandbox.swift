@@ -14,10 +14,11 @@ import Glibc
 ///   was made from;
 /// - read and write existing devices under `/dev` (`/dev/null`, `/dev/tty`), create none.
 ///
-/// Never granted, even where they lie inside one of those trees: the state folder (run store,
-/// registry, content-addressed store, other workspaces and logs), the controller's
-/// configuration file, the controller's home, and mounted credentials (`/run/secrets`, where
-/// Kubernetes puts a pod's service-account token). Everything else — `/tmp`, `/var`, `/home`,
+/// Never granted, even where they lie inside one of those trees or a `PATH` entry lies inside
+/// them: the state folder (run store, registry, content-addressed store, other workspaces and
+/// logs), the controller's configuration file, and mounted credentials (`/run/secrets`, where
+/// Kubernetes puts a pod's service-account token). The controller's home is carved out of the
+/// trees above; only a `PATH` entry or a venv's Python installation inside it is readable. Everything else — `/tmp`, `/var`, `/home`,
 /// `/root`, `/srv`, `/mnt` — is out of reach.
 public enum StageSandbox {
     static let systemTrees = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/proc", "/sys",
@@ -33,7 +34,11 @@ public enum StageSandbox {
     ///   - protected: paths never to grant besides the state folder (the controller's configuration).
     public static func policy(workspace: String, scratch: String, stateDirectory: String, path: String?,
                               controllerHome: String?, protected: [String]) -> SandboxPolicy {
-        let denied = ([stateDirectory] + protected + credentialTrees + [controllerHome].compactMap { $0 }).compactMap(realPath)
+        // Never granted, not even when a PATH entry lies inside: the state folder, the configuration
+        // and mounted credentials. The home is carved out of wider trees, but a PATH entry or a
+        // Python installation inside it (pyenv, ~/.local/bin) is the operator's own choice.
+        let forbidden = ([stateDirectory] + protected + credentialTrees).compactMap(realPath)
+        let denied = forbidden + [controllerHome].compactMap { $0 }.compactMap(realPath)
         var roots = systemTrees
         for dir in (path ?? "").split(separator: ":").map(String.init) where dir.hasPrefix("/") {
             roots.append(dir)
@@ -47,7 +52,8 @@ public enum StageSandbox {
         }
         var read: [String] = []
         for root in roots {
-            guard let resolved = realPath(root), !read.contains(resolved) else { continue }
+            guard let resolved = realPath(root), !read.contains(resolved),
+                  !forbidden.contains(where: { resolved == $0 || resolved.hasPrefix($0 + "/") }) else { continue }
             read += carve(resolved, excluding: denied)
         }
         return SandboxPolicy(read: read, write: [workspace, scratch])
