@@ -20,7 +20,7 @@ ENV = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@e", GIT_COMMITTE
 
 
 def emulator(folder, name):
-    process = subprocess.Popen([sys.executable, "-u", EMULATOR, "32"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen([sys.executable, "-u", EMULATOR, "32", "--namespaces=bench"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     port = int(process.stdout.readline().split()[1])
     config = os.path.join(folder, f"{name}.kubeconfig")
     with open(config, "w") as f:

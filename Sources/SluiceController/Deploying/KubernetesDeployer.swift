@@ -61,7 +61,9 @@ public struct KubernetesDeployer: Sendable {
     /// Compares every object with the live one through a server-side dry run. An object in a
     /// namespace these manifests create, which does not exist yet, cannot be dry-run (the server
     /// answers 404): it is checked against the server's published schema instead.
-    func plan(_ objects: [ManifestObject]) throws -> [Planned] {
+    /// - Parameter applying: for an apply, an object that does not exist yet is new whatever a dry
+    ///   run would say: it is not dry-run (one request less per new object).
+    func plan(_ objects: [ManifestObject], applying: Bool = false) throws -> [Planned] {
         let created = Set(objects.filter { $0.kind == "Namespace" }.map(\.name))
         var missing: [String: Bool] = [:]
         var validators: [String: SchemaValidator] = [:]
@@ -84,6 +86,10 @@ public struct KubernetesDeployer: Sendable {
                 }
             }
             let live = try client.get(apiVersion: object.apiVersion, kind: object.kind, namespace: object.namespace, name: object.name)
+            if applying, live == nil {
+                planned.append(Planned(object: object, current: nil, next: Self.comparable(body)))
+                continue
+            }
             let next = try client.apply(body, dryRun: true, force: deploy.force)
             planned.append(Planned(object: object, current: live.map(Self.comparable), next: Self.comparable(next)))
         }
@@ -135,7 +141,7 @@ public struct KubernetesDeployer: Sendable {
     /// Applies the objects that change (an unchanged one gets no write) and records them in
     /// the inventory together with the stale ones, which `prune` deletes once the new ones are healthy.
     public func apply(_ objects: [ManifestObject], progress: (String) -> Void = { _ in }) throws -> (changed: [String], unchanged: Int, notes: [String]) {
-        let planned = try plan(objects)
+        let planned = try plan(objects, applying: true)
         let stale = try prunable(keeping: objects)
         try store.setInventory(objects.map(inventoryItem) + stale, scope)
         var changed: [String] = []
