@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -100,11 +101,19 @@ int sluice_landlock_allow(int ruleset, int abi, const char *path, int access) {
 struct failure { int err; int step; };
 static const char *steps[] = { "fork", "chdir", "landlock", "exec", "descriptors" };
 
-// Only async-signal-safe calls between fork and exec: the parent has other threads.
+// The child of vfork: it shares the parent's memory until exec, so it only makes system calls
+// (no allocation, no locks) and never returns. Every signal is blocked on entry (see
+// sluice_spawn); the parent's handlers are reset to the default before any is unblocked, so none
+// of them can run in this borrowed address space.
 static void child(const char *path, char *const argv[], char *const envp[], const char *cwd,
                   int out, int err, int ruleset, int report) {
     struct failure f = { 0, 0 };
     setpgid(0, 0);
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction current;
+        if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &current) != 0) continue;
+        if (current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN) signal(sig, SIG_DFL);
+    }
     int defaults[] = { SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGQUIT, SIGCHLD };
     for (unsigned i = 0; i < sizeof defaults / sizeof *defaults; i++) signal(defaults[i], SIG_DFL);
     sigset_t none;
@@ -134,14 +143,21 @@ pid_t sluice_spawn(const char *path, char *const argv[], char *const envp[], con
                    int stdout_fd, int stderr_fd, int ruleset, int *failed_errno, const char **failed_step) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) { *failed_errno = errno; *failed_step = steps[0]; return -1; }
-    pid_t pid = fork();
+    // vfork, as posix_spawn does: no copy of the controller's page tables per stage. Signals stay
+    // blocked until the child has reset the handlers it inherited.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t pid = vfork();
+    if (pid == 0) child(path, argv, envp, cwd, stdout_fd, stderr_fd, ruleset, report[1]);
+    int spawn_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (pid < 0) {
-        *failed_errno = errno;
+        *failed_errno = spawn_errno;
         *failed_step = steps[0];
         close(report[0]); close(report[1]);
         return -1;
     }
-    if (pid == 0) child(path, argv, envp, cwd, stdout_fd, stderr_fd, ruleset, report[1]);
     setpgid(pid, pid);  // also here, so killing the group cannot race the child's own setpgid
     close(report[1]);
     // The pipe closes at exec (nothing read) or carries why the child gave up.
