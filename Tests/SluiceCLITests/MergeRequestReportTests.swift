@@ -146,7 +146,7 @@ import SluiceTestSupport
         let dir = TemporaryDirectory(prefix: "sluice-controller")
         let watch = try controller(repo, fake, in: dir)
         try waitUntil("the open merge request ran") { try runs(repo, dir, ref: "refs/pull/7/head").first?["status"] as? String == "succeeded" }
-        Thread.sleep(forTimeInterval: 2)
+        try waitForPolls("http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])", count: 2)
         #expect(try runs(repo, dir, ref: "refs/pull/15/head").isEmpty, "a closed merge request ran")
         #expect(try fake.comments("github", mergeRequest: 15).isEmpty)
         let log = try String(contentsOfFile: dir.path + "/controller.log", encoding: .utf8)

@@ -211,8 +211,8 @@ import SluiceTestSupport
         let runPage = try ProcessRunner.run("curl", ["-s", base + "/runs/\(ownRun)"]).stdout
         #expect(runPage.contains("outputs from <a href=\"/runs/\(mainRun)\">run \(mainRun)</a> (the production branch)"), "\(runPage)")
         try waitUntil("the fork's pending status") { try statuses(forked).contains { $0.hasPrefix("pending waiting for approval: the head comes from a fork (mallory/iris)") } }
-        // Several polls (one a second) later it still has not run, and is listed for approval in the UI.
-        Thread.sleep(forTimeInterval: 3)
+        // Several polls later it still has not run, and is listed for approval in the UI.
+        try waitForPolls(base, count: 3)
         #expect(try runs(of: "refs/pull/5/head").isEmpty, "a fork's merge request ran without approval")
         let page = try ProcessRunner.run("curl", ["-s", base + "/"]).stdout
         #expect(page.contains("Merge requests not run") && page.contains("refs/pull/5/head") && page.contains("Approve \(forked.prefix(12))"), "\(page)")
@@ -226,7 +226,7 @@ import SluiceTestSupport
         let approved = try approve("{\"ref\": \"refs/pull/5/head\", \"commit\": \"\(forked.prefix(12))\", \"actor\": \"maintainer\"}")
         #expect(approved.contains("\"commit\":\"\(forked)\"") && approved.contains("maintainer (api)"), "\(approved)")
         try waitUntil("the approved head ran") { try runs(of: "refs/pull/5/head").first?["status"] as? String == "succeeded" }
-        Thread.sleep(forTimeInterval: 3)
+        try waitForPolls(base, count: 3)
         #expect(try runs(of: "refs/pull/5/head").count == 1, "it ran once")
 
         // A new push to the fork's merge request waits again; `sluice approve-run` lets it run.
