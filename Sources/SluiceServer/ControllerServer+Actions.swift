@@ -37,7 +37,10 @@ extension ControllerServer {
         // The UI's approve button: a form carrying the token (a browser cannot add the header).
         router.post("repositories/:name/approve") { request, context -> Response in
             var request = request
-            let body = (try? await request.collectBody(upTo: 16 << 10)).map { String(buffer: $0) } ?? ""
+            let body: String
+            do { body = String(buffer: try await request.collectBody(upTo: 16 << 10)) } catch {
+                return Self.text(.contentTooLarge, "the approval form is larger than 16 KiB\n")
+            }
             var fields: [String: String] = [:]
             for pair in body.split(separator: "&") {
                 let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }

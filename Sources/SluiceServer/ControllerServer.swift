@@ -181,12 +181,16 @@ public struct ControllerServer: Sendable {
             guard let id = context.parameters.get("id").flatMap(Int64.init), let run = try? self.store.run(id) else {
                 return Self.text(.notFound, "no such run\n")
             }
-            let stages = (try? self.store.stages(of: id)) ?? []
-            // Where each cache hit came from (a run's scope: the production branch, a merge request).
-            var origins: [Int64: String] = [:]
-            for source in Set(stages.compactMap(\.cachedFrom)) { origins[source] = (try? self.store.run(source))?.cacheScope }
-            return Self.page(Pages.run(run, stages: stages, reports: (try? self.store.reports(of: id)) ?? [], cacheOrigins: origins,
-                                       actions: self.actionToken != nil))
+            do {
+                let stages = try self.store.stages(of: id)
+                // Where each cache hit came from (a run's scope: the production branch, a merge request).
+                var origins: [Int64: String] = [:]
+                for source in Set(stages.compactMap(\.cachedFrom)) { origins[source] = try self.store.run(source)?.cacheScope }
+                return Self.page(Pages.run(run, stages: stages, reports: try self.store.reports(of: id), cacheOrigins: origins,
+                                           actions: self.actionToken != nil))
+            } catch {
+                return Self.text(.internalServerError, "run \(id) could not be read from the run store: \(error)\n")
+            }
         }
         router.get("models/:model") { request, context -> Response in
             if let relayed = await self.fromLeader(request) { return relayed }
