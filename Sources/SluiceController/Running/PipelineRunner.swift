@@ -299,29 +299,9 @@ public struct PipelineRunner: Sendable {
             process.killGraceSeconds = options.killGraceSeconds
             let scratch = StageSandbox.scratch(stateDirectory: stateDirectory, runID: r.runId, stage: r.stage)
             defer { if work.sandboxed { removeScratch(scratch, say: say) } }
-            if work.sandboxed {
-                switch options.sandboxSupport {
-                case .available(let abi):
-                    do {
-                        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                    } catch {
-                        return finish(&r, .failed, message: "cannot create the stage's scratch folder \(scratch): \(error)", started: started, events: events)
-                    }
-                    process.environment["HOME"] = scratch
-                    process.environment["TMPDIR"] = scratch
-                    process.sandbox = (StageSandbox.policy(workspace: workspace, scratch: scratch, stateDirectory: stateDirectory,
-                                                           path: process.environment["PATH"], controllerHome: options.environment["HOME"],
-                                                           protected: options.protectedPaths), abi)
-                    say("sandboxed (\(options.sandboxSupport)): writes only its workspace and a private scratch folder")
-                case .unavailable(let reason):
-                    if work.cacheScope.isMergeRequest, !work.allowUnsandboxed {
-                        let message = "refused: merge-request stages run only in the sandbox, which is unavailable here (\(reason)); "
-                            + "allow unsandboxed merge-request runs for this repository (merge-requests: { allow-unsandboxed: true }) only if every author is trusted"
-                        say(message)
-                        return finish(&r, .failed, message: message, started: started, events: events)
-                    }
-                    say("not sandboxed: the sandbox is unavailable here (\(reason))")
-                }
+            if work.sandboxed, let refusal = confine(&process, work: work, workspace: workspace, scratch: scratch, say: say) {
+                say(refusal)
+                return finish(&r, .failed, message: refusal, started: started, events: events)
             }
             let stage = r
             let outcome: ProcessOutcome
@@ -368,16 +348,6 @@ public struct PipelineRunner: Sendable {
             say("\(error)")
             return finish(&r, .failed, message: "\(error)", started: started, events: events)
         }
-    }
-
-    /// Removes a stage's scratch folder, and the run's scratch folder once it is empty.
-    private func removeScratch(_ scratch: String, say: (String) -> Void) {
-        guard FileManager.default.fileExists(atPath: scratch) else { return }
-        do { try FileManager.default.removeItem(atPath: scratch) } catch {
-            say("could not remove the scratch folder \(scratch): \(error)")
-        }
-        let run = String(scratch[..<(scratch.lastIndex(of: "/") ?? scratch.endIndex)])
-        rmdir(run)  // fails while another stage of the run still has its folder: that one removes it
     }
 
     private func validateData(_ spec: StageSpec, workspace: String, work: Work, say: @escaping @Sendable (String) -> Void) async throws -> ValidationReport {
