@@ -1,6 +1,5 @@
 import Foundation
 public import SluiceHTTP
-import SluiceCore
 
 /// What Sluice tells a forge about a merge request: one report comment (updated in place
 /// on re-runs, found by a hidden marker) and a commit status linking to the report.
@@ -56,9 +55,6 @@ public enum ForgeConfiguration {
             throw ForgeError("unknown SLUICE_FORGE '\(kind)': use github, gitlab or gitea")
         }
     }
-
-    /// The merge request number of a ref (`refs/pull/7/head`, `refs/merge-requests/7/head`), or nil.
-    public static func mergeRequest(of ref: String?) -> Int? { MergeRequestRef.number(of: ref) }
 }
 
 /// The JSON-over-HTTP plumbing the three forges share.

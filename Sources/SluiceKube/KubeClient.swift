@@ -56,7 +56,7 @@ public final class KubeClient: Sendable {
             }
             // A 500 for a patch the server cannot type (a field its schema does not declare) is not
             // going to change on a retry.
-            let untypable = response.status == 500 && response.text.contains("failed to create typed patch object")
+            let untypable = KubeError.isUntypablePatch(status: response.status, message: response.text)
             if (response.status == 429 || response.status >= 500), !untypable, attempt < Self.attempts {
                 let retryAfter = response.header("Retry-After").flatMap(Double.init)
                 usleep(UInt32(min(30, retryAfter ?? Self.delay(attempt)) * 1e6))
@@ -252,6 +252,12 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
     /// The server refuses the object itself (an invalid or forbidden object, an unknown kind, a
     /// field its schema does not declare) rather than failing to answer: sending it again will not help.
     public var refusesObject: Bool {
-        (400..<500).contains(status) || (status == 500 && message.contains("failed to create typed patch object"))
+        (400..<500).contains(status) || Self.isUntypablePatch(status: status, message: message)
+    }
+
+    /// A server-side apply whose patch the server cannot type (a field its schema does not
+    /// declare): a 500, but not one that a retry changes.
+    static func isUntypablePatch(status: Int, message: String) -> Bool {
+        status == 500 && message.contains("failed to create typed patch object")
     }
 }

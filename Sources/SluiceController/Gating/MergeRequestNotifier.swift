@@ -141,7 +141,7 @@ extension MergeRequestNotifier {
     /// `environment` name; nil for other refs or without a forge. A forge that is set up wrong
     /// is passed to `warn`, and the run goes on without comments.
     public static func forRef(_ ref: String?, environment: [String: String], warn: (String) -> Void) -> MergeRequestNotifier? {
-        guard let ref, let mergeRequest = ForgeConfiguration.mergeRequest(of: ref) else { return nil }
+        guard let ref, let mergeRequest = MergeRequestRef.number(of: ref) else { return nil }
         do {
             guard let forge = try ForgeConfiguration.fromEnvironment(environment) else { return nil }
             let template = environment["SLUICE_REPORT_URL"] ?? environment["SLUICE_ADVERTISE_URL"].map { base in

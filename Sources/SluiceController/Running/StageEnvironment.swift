@@ -53,7 +53,7 @@ public struct StageEnvironment: Sendable {
 
     /// Whether a ref's pipeline may see declared secrets: not a merge request's, unless allowed.
     public static func secretsAllowed(ref: String?, mergeRequestSecrets: Bool) -> Bool {
-        guard let ref, ForgeConfiguration.mergeRequest(of: ref) != nil else { return true }
+        guard let ref, MergeRequestRef.number(of: ref) != nil else { return true }
         return mergeRequestSecrets
     }
 
