@@ -139,6 +139,9 @@ public struct PipelineRunner: Sendable {
             let order = work.spec.stages.map(\.name).filter { results[$0] != nil }
             var running: Set<String> = []
 
+            // A stage settled without running (blocked, cancelled) whose row cannot be written
+            // stops the run below, as any store failure does.
+            var unrecorded: RunStore.StoreError?
             await withTaskGroup(of: StageResultRecord.self) { group in
                 while true {
                     // Settle stages whose needs failed, then start those whose needs all succeeded.
@@ -153,7 +156,7 @@ public struct PipelineRunner: Sendable {
                                 r.status = Task.isCancelled ? .cancelled : .blocked
                                 r.message = Task.isCancelled ? "the run was cancelled" : "not run: stage '\(bad)' it needs did not succeed"
                                 r.finishedAt = Self.now()
-                                try? store.update(r)
+                                do throws(RunStore.StoreError) { try store.update(r) } catch { unrecorded = unrecorded ?? error }
                                 results[name] = r
                                 events(.stageFinished(stage: name, status: r.status, message: r.message, seconds: 0))
                                 changed = true
@@ -161,7 +164,7 @@ public struct PipelineRunner: Sendable {
                                 var r = results[name]!
                                 r.status = .cancelled
                                 r.message = "the run was cancelled"
-                                try? store.update(r)
+                                do throws(RunStore.StoreError) { try store.update(r) } catch { unrecorded = unrecorded ?? error }
                                 results[name] = r
                                 changed = true
                             } else if needs.count == spec.needs.count, needs.allSatisfy(\.isSuccess), running.count < options.jobs {
@@ -180,6 +183,7 @@ public struct PipelineRunner: Sendable {
                 }
             }
 
+            if let unrecorded { throw unrecorded }
             let statuses = results.values.map(\.status)
             let status: RunStatus = statuses.contains(.cancelled) ? .cancelled
                 : statuses.allSatisfy(\.isSuccess) ? .succeeded : .failed
