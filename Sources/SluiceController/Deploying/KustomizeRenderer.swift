@@ -21,8 +21,9 @@ public enum KustomizeRenderer {
                               environment: [String: String]) throws(DiagnosticsError) -> [ManifestObject] {
         let manifests = deploy.manifests.hasSuffix("/") ? String(deploy.manifests.dropLast()) : deploy.manifests
         let top = String(manifests.split(separator: "/").first ?? Substring(manifests))
-        let work = FileManager.default.temporaryDirectory.path + "/sluice-kustomize-\(UInt64.random(in: 0...UInt64.max))"
-        defer { _ = try? FileManager.default.removeItem(atPath: work) }  // a temporary copy: nothing to report if it is already gone
+        let folder = TemporaryFolder(under: FileManager.default.temporaryDirectory.path, prefix: "sluice-kustomize")
+        defer { folder.remove() }
+        let work = folder.path
         var problems: [Diagnostic] = []
         for file in commit.files(under: top).map(\.path) {
             guard let bytes = commit.contents(at: file) else { continue }

@@ -132,8 +132,9 @@ struct ReferenceDataFinder: Sendable {
         guard !md5.hasSuffix(".dir") else {
             throw Missing(reason: "the DVC remote \(remote) is read through dvc, which fetches files, not folder listings")
         }
-        let folder = "\(stateDirectory)/reference/dvc-get-\(UInt64.random(in: 0...UInt64.max))"
-        defer { _ = try? FileManager.default.removeItem(atPath: folder) }  // a temporary download: nothing to report if already gone
+        let temporary = TemporaryFolder(under: "\(stateDirectory)/reference", prefix: "dvc-get")
+        defer { temporary.remove() }
+        let folder = temporary.path
         let result = try Command.run(["dvc", "get", repositoryLocation, path, "--rev", commit.id, "-o", folder + "/out"],
                                      workingDirectory: stateDirectory, environment: environment, timeoutSeconds: 600)
         guard result.status == 0, let data = FileManager.default.contents(atPath: folder + "/out") else {
