@@ -7,6 +7,41 @@ import SluiceRunner
 /// always (`merge-requests: { forks: ... }`). Held heads get a pending (or failing) status
 /// saying why, are listed by the UI and the API, and run once someone approves the commit.
 extension RepositoryWatcher {
+    /// The merge-request refs among `updates` (and those running) whose merge request is closed:
+    /// only open ones run (forges keep the refs of closed ones); the run of one closed meanwhile
+    /// is cancelled. Empty when the forge cannot say.
+    func closedMergeRequests(among updates: [RefTracker.Update]) async -> Set<String> {
+        var closed: Set<String> = []
+        let mergeRequestRefs = Set(updates.map(\.ref).filter { MergeRequestRef.number(of: $0) != nil }).union(mergeRequestsRunning.keys)
+        guard !mergeRequestRefs.isEmpty, let open = await openMergeRequests() else { return closed }
+        closed = mergeRequestRefs.filter { MergeRequestRef.number(of: $0).map { !open.contains($0) } ?? false }
+        for ref in closed {
+            if let running = mergeRequestsRunning[ref] {
+                running.task.cancel()
+                log.info("merge request \(ref) was closed: its run is cancelled", metadata: ["ref": .string(ref)])
+            } else if !closedNoted.contains(ref) {
+                log.info("merge request \(ref) is closed: not run", metadata: ["ref": .string(ref)])
+            }
+        }
+        closedNoted = closed
+        return closed
+    }
+
+    func startMergeRequest(_ update: RefTracker.Update, after previous: Task<Void, Never>? = nil) {
+        health.runsStarted += 1
+        let task = Task {
+            await previous?.value
+            await self.runPipeline(update: update, trigger: "watch: merge request \(update.ref)", production: false)
+            self.finishedMergeRequest(update.ref, head: update.head)
+        }
+        mergeRequestsRunning[update.ref] = (update.head, task)
+    }
+
+    func finishedMergeRequest(_ ref: String, head: String) {
+        if mergeRequestsRunning[ref]?.head == head { mergeRequestsRunning[ref] = nil }
+        wake()  // a merge request waiting for a free slot starts now, not at the next poll
+    }
+
     /// Whether `update` (a merge-request head) may run now; when not, holds it and says why once.
     func admit(_ update: RefTracker.Update) async -> Bool {
         guard let number = MergeRequestRef.number(of: update.ref) else { return true }
@@ -56,10 +91,15 @@ extension RepositoryWatcher {
         }
     }
 
+    /// The settings the forge adapter reads: the repository's `forge`, over Sluice's environment.
+    nonisolated var forgeEnvironment: [String: String] {
+        repository.effectiveForge.map { $0.environment(over: environment) } ?? environment
+    }
+
     /// The open merge requests, from the forge (nil: no forge to ask, or it did not answer;
     /// then every merge-request ref counts, as before).
     func openMergeRequests() async -> Set<Int>? {
-        let forgeEnvironment = repository.effectiveForge.map { $0.environment(over: environment) } ?? environment
+        let forgeEnvironment = self.forgeEnvironment
         let answer: Result<Set<Int>?, ForgeError> = await Offload.run {
             do throws(ForgeError) {
                 guard let forge = try ForgeConfiguration.fromEnvironment(forgeEnvironment) else { return .success(nil) }
@@ -81,7 +121,7 @@ extension RepositoryWatcher {
     func origin(of number: Int) async -> ForkAdmission.Origin {
         if !RepositorySource.isRemote(repository.url) { return .sameRepository }
         if let known = forkOrigins[number] { return known }
-        let forgeEnvironment = repository.effectiveForge.map { $0.environment(over: environment) } ?? environment
+        let forgeEnvironment = self.forgeEnvironment
         let found: ForkAdmission.Origin = await Offload.run {
             do {
                 guard let forge = try ForgeConfiguration.fromEnvironment(forgeEnvironment) else {

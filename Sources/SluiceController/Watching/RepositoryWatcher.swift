@@ -50,7 +50,7 @@ public actor RepositoryWatcher {
     private var pendingWake = false
     private var production: (commit: String, task: Task<Void, Never>)?
     /// Each merge request's pipeline (a queue of one: a newer head supersedes it), by ref.
-    private var mergeRequestsRunning: [String: (head: String, task: Task<Void, Never>)] = [:]
+    var mergeRequestsRunning: [String: (head: String, task: Task<Void, Never>)] = [:]
     /// Heads whose `sluice.yaml` was found invalid (and reported): not planned again until they move.
     private var invalidHeads: [String: String] = [:]
     /// The production tip last read, and whether its spec deploys (gate and deploy).
@@ -209,22 +209,7 @@ public actor RepositoryWatcher {
         }
         // Merge requests beyond the parallelism wait, oldest (lowest number) first, and start as
         // soon as one finishes (it wakes the watcher).
-        // Only open merge requests run (forges keep the refs of closed ones); the run of one
-        // closed meanwhile is cancelled.
-        var closed: Set<String> = []
-        let mergeRequestRefs = Set(updates.map(\.ref).filter { MergeRequestRef.number(of: $0) != nil }).union(mergeRequestsRunning.keys)
-        if !mergeRequestRefs.isEmpty, let open = await openMergeRequests() {
-            closed = mergeRequestRefs.filter { MergeRequestRef.number(of: $0).map { !open.contains($0) } ?? false }
-            for ref in closed {
-                if let running = mergeRequestsRunning[ref] {
-                    running.task.cancel()
-                    log.info("merge request \(ref) was closed: its run is cancelled", metadata: ["ref": .string(ref)])
-                } else if !closedNoted.contains(ref) {
-                    log.info("merge request \(ref) is closed: not run", metadata: ["ref": .string(ref)])
-                }
-            }
-            closedNoted = closed
-        }
+        let closed = await closedMergeRequests(among: updates)
         let ordered = updates.filter { !closed.contains($0.ref) }.sorted { (MergeRequestRef.number(of: $0.ref) ?? 0, $0.ref) < (MergeRequestRef.number(of: $1.ref) ?? 0, $1.ref) }
         for update in ordered where invalidHeads[update.ref] != update.head {
             if quarantined(update, production: update.ref == productionRef) { continue }
@@ -282,21 +267,6 @@ public actor RepositoryWatcher {
     }
 
     private func finishedProduction(_ head: String) { if production?.commit == head { production = nil } }
-
-    private func startMergeRequest(_ update: RefTracker.Update, after previous: Task<Void, Never>? = nil) {
-        health.runsStarted += 1
-        let task = Task {
-            await previous?.value
-            await self.runPipeline(update: update, trigger: "watch: merge request \(update.ref)", production: false)
-            self.finishedMergeRequest(update.ref, head: update.head)
-        }
-        mergeRequestsRunning[update.ref] = (update.head, task)
-    }
-
-    private func finishedMergeRequest(_ ref: String, head: String) {
-        if mergeRequestsRunning[ref]?.head == head { mergeRequestsRunning[ref] = nil }
-        wake()  // a merge request waiting for a free slot starts now, not at the next poll
-    }
 
     private func markInvalid(_ ref: String, head: String) { invalidHeads[ref] = head }
 
@@ -381,7 +351,6 @@ public actor RepositoryWatcher {
     }
 
     nonisolated func notifier(for ref: String, log: Logger) -> MergeRequestNotifier? {
-        let forgeEnvironment = repository.effectiveForge.map { $0.environment(over: environment) } ?? environment
         return MergeRequestNotifier.forRef(ref, environment: forgeEnvironment, warn: { log.warning("\($0)") })
     }
 
