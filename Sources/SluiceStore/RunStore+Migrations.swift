@@ -1,0 +1,170 @@
+import GRDB
+
+/// The run store's schema, one migration per version; a store opened by a newer Sluice is
+/// migrated in place (under `MigrationLock`), never rewritten.
+extension RunStore {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.create(table: "runs") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("repository", .text).notNull()
+                t.column("ref", .text)
+                t.column("commit", .text).notNull()
+                t.column("baseCommit", .text)
+                t.column("trigger", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("createdAt", .double).notNull()
+                t.column("startedAt", .double)
+                t.column("finishedAt", .double)
+                t.column("retryOf", .integer).references("runs")
+                t.column("message", .text)
+            }
+            try db.create(index: "runs_by_status", on: "runs", columns: ["status"])
+            try db.create(table: "stage_results") { t in
+                t.column("runId", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("stage", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("decision", .text).notNull()
+                t.column("reasons", .text).notNull()
+                t.column("cacheKey", .text).notNull()
+                t.column("cacheHit", .boolean).notNull()
+                t.column("exitCode", .integer)
+                t.column("startedAt", .double)
+                t.column("finishedAt", .double)
+                t.column("logPath", .text)
+                t.column("processGroup", .integer)
+                t.column("message", .text)
+                t.primaryKey(["runId", "stage"])
+            }
+            try db.create(index: "stage_results_by_cache_key", on: "stage_results", columns: ["cacheKey", "status"])
+            try db.create(table: "artifacts") { t in
+                t.column("runId", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("stage", .text).notNull()
+                t.column("path", .text).notNull()
+                t.column("digest", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("cacheKey", .text).notNull()
+                t.column("commit", .text).notNull()
+                t.column("lineage", .text).notNull()
+                t.column("createdAt", .double).notNull()
+                t.primaryKey(["runId", "stage", "path"])
+            }
+            try db.create(table: "reports") { t in
+                t.column("runId", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("stage", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("path", .text).notNull()
+                t.column("content", .text).notNull()
+                t.primaryKey(["runId", "stage", "kind"])
+            }
+        }
+        m.registerMigration("v2: model registry") { db in
+            try db.create(table: "model_versions") { t in
+                t.column("model", .text).notNull()
+                t.column("version", .text).notNull()
+                t.column("commit", .text).notNull()
+                t.column("runId", .integer)
+                t.column("metrics", .text).notNull()
+                t.column("datasetVersions", .text).notNull()
+                t.column("artifactDigest", .text)
+                t.column("createdAt", .double).notNull()
+                t.primaryKey(["model", "version"])
+            }
+            try db.create(table: "promotions") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("model", .text).notNull()
+                t.column("version", .text).notNull()
+                t.column("action", .text).notNull()
+                t.column("commit", .text).notNull()
+                t.column("runId", .integer)
+                t.column("previousVersion", .text)
+                t.column("actor", .text).notNull()
+                t.column("reason", .text).notNull()
+                t.column("createdAt", .double).notNull()
+            }
+            // The promotion log is append-only: SQLite itself refuses rewrites.
+            try db.execute(sql: """
+                CREATE TRIGGER promotions_append_only_update BEFORE UPDATE ON promotions
+                BEGIN SELECT RAISE(ABORT, 'the promotion log is append-only'); END;
+                CREATE TRIGGER promotions_append_only_delete BEFORE DELETE ON promotions
+                BEGIN SELECT RAISE(ABORT, 'the promotion log is append-only'); END;
+                """)
+        }
+        m.registerMigration("v3: deploy inventory") { db in
+            // What Sluice applied to each Kubernetes environment: the only objects it may prune.
+            try db.create(table: "inventory") { t in
+                t.column("environment", .text).notNull()
+                t.column("apiVersion", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("namespace", .text).notNull()
+                t.column("name", .text).notNull()
+                t.primaryKey(["environment", "apiVersion", "kind", "namespace", "name"])
+            }
+        }
+        m.registerMigration("v4: verdicts, conditions, deployed versions") { db in
+            try db.alter(table: "runs") { t in t.add(column: "verdict", .text) }
+            // Named conditions of each repository ("" environment) and environment: what the
+            // controller last observed, with the time the status last changed.
+            try db.create(table: "conditions") { t in
+                t.column("repository", .text).notNull()
+                t.column("environment", .text).notNull()
+                t.column("type", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("reason", .text).notNull()
+                t.column("message", .text).notNull()
+                t.column("transitionAt", .double).notNull()
+                t.primaryKey(["repository", "environment", "type"])
+            }
+            // The version each environment was last deployed with (written after the deploy).
+            try db.create(table: "deployed_versions") { t in
+                t.column("model", .text).notNull()
+                t.column("environment", .text).notNull()
+                t.column("version", .text).notNull()
+                t.column("deployedAt", .double).notNull()
+                t.primaryKey(["model", "environment"])
+            }
+        }
+        m.registerMigration("v5: cache scopes, merge-request approvals") { db in
+            // Which runs may restore a cached result (see CacheScope). Runs before this version
+            // watched only the production branch and merge requests: those are told apart by ref.
+            try db.alter(table: "runs") { t in t.add(column: "cacheScope", .text).notNull().defaults(to: "production") }
+            try db.execute(sql: """
+                UPDATE runs SET cacheScope = 'merge-request/' || substr(ref, 11, length(ref) - 15)
+                WHERE ref GLOB 'refs/pull/[0-9]*/head';
+                UPDATE runs SET cacheScope = 'merge-request/' || substr(ref, 21, length(ref) - 25)
+                WHERE ref GLOB 'refs/merge-requests/[0-9]*/head';
+                """)
+            try db.create(index: "runs_by_repository_scope", on: "runs", columns: ["repository", "cacheScope"])
+            // The run whose result a cached stage restored (shown as where the cache hit came from).
+            try db.alter(table: "stage_results") { t in t.add(column: "cachedFrom", .integer) }
+            // Approvals of a merge request's head commit from a fork (one commit: a new push needs a new one).
+            try db.create(table: "approvals") { t in
+                t.column("repository", .text).notNull()
+                t.column("ref", .text).notNull()
+                t.column("commit", .text).notNull()
+                t.column("approvedBy", .text).notNull()
+                t.column("approvedAt", .double).notNull()
+                t.primaryKey(["repository", "ref", "commit"])
+            }
+        }
+        m.registerMigration("v6: inventory per repository and cluster") { db in
+            // Keyed by environment alone, two repositories (or clusters) with an environment of
+            // the same name pruned each other's objects. The old table is left unread: what it
+            // lists is never pruned (an object applied before and dropped from the manifests
+            // before the next deploy stays in place; delete it by hand).
+            try db.create(table: "deploy_inventory") { t in
+                t.column("repository", .text).notNull()
+                t.column("cluster", .text).notNull()
+                t.column("environment", .text).notNull()
+                t.column("apiVersion", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("namespace", .text).notNull()
+                t.column("name", .text).notNull()
+                t.primaryKey(["repository", "cluster", "environment", "apiVersion", "kind", "namespace", "name"])
+            }
+        }
+        return m
+    }
+}
