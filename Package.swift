@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "SluiceForge", dependencies: ["SluiceCore", "SluiceHTTP"]),
 
         // The model registry: embedded (run store) or MLflow over REST.
-        .target(name: "SluiceRegistry", dependencies: ["SluiceCore", "SluiceStore", "SluiceHTTP", "SluiceYAML"]),
+        .target(name: "SluiceRegistry", dependencies: ["SluiceCore", "SluiceStore", "SluiceHTTP", "SluiceYAML", .product(name: "Crypto", package: "swift-crypto")]),
 
         // The controller's HTTP server: webhooks, /metrics, health, the web UI.
         .target(
@@ -105,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceControllerTests",
-            dependencies: ["SluiceController", "SluiceYAML", "SluiceTestSupport"],
+            dependencies: ["SluiceController", "SluiceRegistry", "SluiceYAML", "SluiceTestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "SluiceRunnerTests", dependencies: ["SluiceRunner", "SluiceTestSupport"]),

@@ -24,3 +24,42 @@ public struct GitCommitContent: CommitContent {
         return NodeJSON.render(node)
     }
 }
+
+extension GitCommitContent {
+    /// The values the stages' `params` name, flattened (`train.C` → `1.0`), for the model
+    /// registry; with several params files each name starts with its file (`params.yaml:train.C`).
+    /// Files that cannot be read are said in `problems`.
+    public func parameterValues(_ refs: [ParamRef]) -> (values: [String: String], problems: [String]) {
+        var values: [String: String] = [:]
+        var problems: [String] = []
+        let files = Set(refs.map(\.file))
+        for ref in refs {
+            guard let bytes = commit.contents(at: ref.file) else {
+                problems.append("params file '\(ref.file)' is not in commit \(commit.id.prefix(12))")
+                continue
+            }
+            var node: Node
+            do throws(YAMLError) {
+                guard let document = try YAMLParser.parseDocument(bytes, file: ref.file) else { continue }  // an empty file has no values
+                node = document
+            } catch {
+                problems.append("params file '\(ref.file)' cannot be read: \(error.diagnostic)")
+                continue
+            }
+            var prefix = ""
+            for key in (ref.keyPath ?? "").split(separator: ".") {
+                guard let next = node[String(key)] else {
+                    problems.append("params file '\(ref.file)' has no '\(ref.keyPath ?? "")'")
+                    node = Node(.scalar(Scalar("missing")), at: node.location)
+                    break
+                }
+                node = next
+                prefix += (prefix.isEmpty ? "" : ".") + key
+            }
+            let flat = ParamValues.flatten(node, prefix: prefix)
+            if flat.truncated { problems.append("params file '\(ref.file)' is too deep or too large: only its first \(flat.values.count) values are recorded") }
+            for (name, value) in flat.values { values[files.count > 1 ? ref.file + ":" + name : name] = value }
+        }
+        return (values, problems)
+    }
+}

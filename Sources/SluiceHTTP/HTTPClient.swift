@@ -1,6 +1,9 @@
 import CCurl
 import SluiceCore
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A blocking HTTP client over one libcurl easy handle. Reusing the handle keeps
 /// connections (and TLS sessions) alive between requests to the same server.
@@ -19,7 +22,16 @@ public final class HTTPClient: Sendable {
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     public func send(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
-        try handle.withLock { easy throws(HTTPError) in try easy.perform(request, tls: tls) }
+        try handle.withLock { easy throws(HTTPError) in try easy.perform(request, tls: tls, receive: nil) }
+    }
+
+    /// Sends `request` and hands a 2xx response's body to `receive` as it arrives instead of
+    /// collecting it (downloads of any size); other responses' bodies are collected as usual,
+    /// for their error message.
+    public func send(_ request: HTTPRequest, receive: (UnsafeRawBufferPointer) -> Void) throws(HTTPError) -> HTTPResponse {
+        try withoutActuallyEscaping(receive) { (escaping: @escaping (UnsafeRawBufferPointer) -> Void) throws(HTTPError) -> HTTPResponse in
+            try handle.withLock { easy throws(HTTPError) in try easy.perform(request, tls: tls, receive: escaping) }
+        }
     }
 }
 
@@ -35,11 +47,25 @@ final class EasyHandle: @unchecked Sendable {
     final class Sink {
         var body: [UInt8] = []
         var headers: [(name: String, value: String)] = []
+        /// Takes a successful response's body instead of `body`.
+        var receive: ((UnsafeRawBufferPointer) -> Void)?
+        /// The status line's code of the response being received.
+        var status = 0
+        /// The file an upload streams from.
+        var upload: Int32 = -1
     }
 
-    func perform(_ request: HTTPRequest, tls: TLSOptions) throws(HTTPError) -> HTTPResponse {
+    func perform(_ request: HTTPRequest, tls: TLSOptions, receive: ((UnsafeRawBufferPointer) -> Void)?) throws(HTTPError) -> HTTPResponse {
         curl_easy_reset(curl)
         let sink = Sink()
+        sink.receive = receive
+        if let path = request.bodyFile {
+            sink.upload = open(path, O_RDONLY | O_CLOEXEC)
+            guard sink.upload >= 0 else {
+                throw HTTPError(kind: .other, url: request.url, message: "cannot read \(path): \(String(cString: strerror(errno)))", curlCode: 0)
+            }
+        }
+        defer { if sink.upload >= 0 { close(sink.upload) } }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         defer { curl_slist_free_all(headerList) }
@@ -58,7 +84,21 @@ final class EasyHandle: @unchecked Sendable {
                 case "HEAD": sluice_curl_setopt_long(curl, CURLOPT_NOBODY, 1)
                 default: sluice_curl_setopt_string(curl, CURLOPT_CUSTOMREQUEST, request.method)
                 }
-                if let body = request.body {
+                if sink.upload >= 0 {
+                    var info = stat()
+                    fstat(sink.upload, &info)
+                    sluice_curl_setopt_long(curl, CURLOPT_UPLOAD, 1)
+                    sluice_curl_setopt_offset(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(info.st_size))
+                    sluice_curl_setopt_write_cb(curl, CURLOPT_READFUNCTION) { ptr, size, count, data in
+                        let sink = Unmanaged<Sink>.fromOpaque(data!).takeUnretainedValue()
+                        while true {
+                            let n = read(sink.upload, ptr, size * count)
+                            if n < 0, errno == EINTR { continue }
+                            return n < 0 ? Int(CURL_READFUNC_ABORT) : n
+                        }
+                    }
+                    sluice_curl_setopt_pointer(curl, CURLOPT_READDATA, Unmanaged.passUnretained(sink).toOpaque())
+                } else if let body = request.body {
                     // COPYPOSTFIELDS: libcurl keeps its own copy, so the Swift buffer may go away.
                     sluice_curl_setopt_long(curl, CURLOPT_POSTFIELDSIZE, body.count)
                     if body.isEmpty {
@@ -70,7 +110,7 @@ final class EasyHandle: @unchecked Sendable {
                     }
                 }
                 var headers = request.headers
-                if request.body != nil, !headers.contains(where: { $0.name.lowercased() == "expect" }) {
+                if request.body != nil || request.bodyFile != nil, !headers.contains(where: { $0.name.lowercased() == "expect" }) {
                     headers.append(("Expect", ""))  // no 100-continue round trip
                 }
                 for (name, value) in headers {
@@ -83,7 +123,12 @@ final class EasyHandle: @unchecked Sendable {
                 sluice_curl_setopt_write_cb(curl, CURLOPT_WRITEFUNCTION) { ptr, size, count, data in
                     let sink = Unmanaged<Sink>.fromOpaque(data!).takeUnretainedValue()
                     let n = size * count
-                    if let ptr { ptr.withMemoryRebound(to: UInt8.self, capacity: n) { sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) } }
+                    guard let ptr else { return n }
+                    if let receive = sink.receive, (200..<300).contains(sink.status) {
+                        receive(UnsafeRawBufferPointer(start: ptr, count: n))
+                    } else {
+                        ptr.withMemoryRebound(to: UInt8.self, capacity: n) { sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
+                    }
                     return n
                 }
                 sluice_curl_setopt_pointer(curl, CURLOPT_WRITEDATA, userdata)
@@ -94,6 +139,8 @@ final class EasyHandle: @unchecked Sendable {
                     let line = ptr.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
                     if line.hasPrefix("HTTP/") {
                         sink.headers = []  // a new response (after a redirect or 100) starts
+                        let fields = line.split(separator: " ")
+                        sink.status = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
                     } else if let colon = line.firstIndex(of: ":") {
                         let name = line[..<colon].lowercased()
                         let value = String(line[line.index(after: colon)...]).trimmingWhitespace()

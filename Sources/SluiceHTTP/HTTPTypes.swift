@@ -4,15 +4,18 @@ public struct HTTPRequest: Sendable {
     public var url: String
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]?
+    /// A file streamed as the body (with its length), for uploads too large to hold in memory.
+    public var bodyFile: String?
     /// Whole-transfer timeout in seconds.
     public var timeout: Double
 
     public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [],
-                body: [UInt8]? = nil, timeout: Double = 30) {
+                body: [UInt8]? = nil, bodyFile: String? = nil, timeout: Double = 30) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.bodyFile = bodyFile
         self.timeout = timeout
     }
 }

@@ -20,13 +20,13 @@ public struct EmbeddedRegistry: ModelRegistry {
         }
     }
 
-    public func register(_ c: Candidate) throws(RegistryError) -> RegisteredVersion {
+    public func register(_ c: Candidate) throws(RegistryError) -> Registration {
         do {
             let record = try store.registerVersion(model: c.model, commit: c.commit, runId: c.runID, metrics: c.metricsJSON,
                                                    datasetVersions: Self.json(c.datasetVersions), artifactDigest: c.artifactDigest,
                                                    at: Self.now())
-            return RegisteredVersion(model: c.model, version: record.version, commit: c.commit, runID: c.runID, metrics: c.metrics,
-                                     datasetVersions: c.datasetVersions, artifactDigest: c.artifactDigest)
+            return Registration(version: RegisteredVersion(model: c.model, version: record.version, commit: c.commit, runID: c.runID, metrics: c.metrics,
+                                                           datasetVersions: c.datasetVersions, artifactDigest: c.artifactDigest))
         } catch {
             throw RegistryError("\(error)")
         }

@@ -2,122 +2,138 @@ import Foundation
 public import SluiceCore
 public import SluiceHTTP
 
-/// The MLflow Model Registry over its REST API (libcurl): a registered model per Sluice
-/// model, one model version per gated candidate (metrics and lineage as tags), and an
-/// alias (default `champion`) on the version in production.
+/// The MLflow Model Registry and tracking server over their REST API (libcurl). Each gated
+/// candidate becomes an MLflow run (metrics, params, lineage, the model's files as its
+/// artifacts) and a model version whose `source` is those files, so MLflow clients, MLflow
+/// serving and KServe load what Sluice gated; an alias (default `champion`) marks production.
 public struct MLflowRegistry: ModelRegistry {
-    public let baseURL: String
     public let alias: String
-    let client: HTTPClient
-    /// MLflow's own auth: `MLFLOW_TRACKING_TOKEN` (bearer) or username/password (basic).
-    let authorization: String?
+    let client: MLflowClient
+    let uploads: MLflowClient.UploadOptions
 
     public var kind: String { "mlflow" }
+    public var baseURL: String { client.displayURL }
 
     public init(trackingURI: String, alias: String = "champion", environment: [String: String] = [:], client: HTTPClient = HTTPClient()) {
-        var base = trackingURI
-        while base.hasSuffix("/") { base.removeLast() }
-        baseURL = base
         self.alias = alias
-        self.client = client
-        if let token = environment["MLFLOW_TRACKING_TOKEN"], !token.isEmpty {
-            authorization = "Bearer " + token
-        } else if let user = environment["MLFLOW_TRACKING_USERNAME"], let password = environment["MLFLOW_TRACKING_PASSWORD"] {
-            authorization = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
-        } else {
-            authorization = nil
-        }
+        self.client = MLflowClient(trackingURI: trackingURI, environment: environment, http: client)
+        uploads = MLflowClient.UploadOptions(environment: environment)
     }
-
-    // MARK: REST
-
-    struct APIError: Error {
-        var status: Int
-        var code: String
-        var message: String
-    }
-
-    private func call(_ method: String, _ path: String, query: [(String, String)] = [], body: [String: Any]? = nil) throws(RegistryError) -> [String: Any] {
-        var url = "\(baseURL)/api/2.0/mlflow/\(path)"
-        if !query.isEmpty {
-            url += "?" + query.map { "\($0.0)=\(URLEncoding.component($0.1))" }.joined(separator: "&")
-        }
-        var headers: [(name: String, value: String)] = [("Accept", "application/json")]
-        if let authorization { headers.append(("Authorization", authorization)) }
-        var bytes: [UInt8]?
-        if let body {
-            headers.append(("Content-Type", "application/json"))
-            bytes = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])).map { [UInt8]($0) }
-        }
-        let response: HTTPResponse
-        do {
-            response = try client.send(HTTPRequest(method: method, url: url, headers: headers, body: bytes, timeout: 30))
-        } catch {
-            throw RegistryError("MLflow at \(baseURL) is unreachable: \(error)")
-        }
-        let json = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
-        guard (200..<300).contains(response.status) else {
-            let code = json["error_code"] as? String ?? "HTTP \(response.status)"
-            let message = json["message"] as? String ?? String(response.text.prefix(300))
-            throw RegistryError("MLflow \(method) \(path) failed: \(response.status) \(code): \(message)")
-        }
-        return json
-    }
-
 
     // MARK: ModelRegistry
 
     public func production(model: String) throws(RegistryError) -> RegisteredVersion? {
-        do {
-            let json = try call("GET", "registered-models/alias", query: [("name", model), ("alias", alias)])
+        do throws(RegistryError) {
+            let json = try client.call("GET", "registered-models/alias", query: [("name", model), ("alias", alias)])
             return (json["model_version"] as? [String: Any]).flatMap { Self.version(from: $0) }
-        } catch {
-            // No model yet, or no alias yet: nothing in production. Anything else fails closed.
-            if error.description.contains("RESOURCE_DOES_NOT_EXIST") || (error.description.contains("INVALID_PARAMETER_VALUE") && error.description.contains("not found")) {
-                return nil
-            }
-            throw error
+        } catch where error.code == "RESOURCE_DOES_NOT_EXIST" || (error.code == "INVALID_PARAMETER_VALUE" && error.description.contains("not found")) {
+            return nil  // no model yet, or no alias yet: nothing in production; anything else fails closed
         }
     }
 
-    public func register(_ c: Candidate) throws(RegistryError) -> RegisteredVersion {
-        do {
-            _ = try call("POST", "registered-models/create", body: ["name": c.model, "description": "Registered by Sluice"])
+    /// Run first, files next, model version last: a version exists only once its files are
+    /// uploaded and checked. On failure the run is marked FAILED (with the reason) and kept.
+    public func register(_ c: Candidate) throws(RegistryError) -> Registration {
+        do throws(RegistryError) {
+            _ = try client.call("POST", "registered-models/create", body: ["name": c.model, "description": "Registered by Sluice"])
+        } catch where error.code == "RESOURCE_ALREADY_EXISTS" {}
+        let experiment = try client.experimentID(named: c.experiment ?? c.model)
+        let run = try client.createRun(c, experimentID: experiment, now: Self.now())
+        do throws(RegistryError) {
+            try client.logCandidate(c, run: run, now: Self.now())
+            var notes: [String] = []
+            let source: String
+            if let files = c.modelFiles {
+                source = try client.upload(files, run: run, options: uploads)
+                if !files.isMLflowModel {
+                    notes.append("MLflow: '\(files.output)' is not an MLflow model folder (no MLmodel file): MLflow clients get its files but cannot load it as a pyfunc model; save it with mlflow.<flavor>.save_model")
+                }
+            } else {
+                source = run.artifactURI
+                notes.append("MLflow: the run stored no model output, so version files are empty; declare the model under the training stage's 'outputs'")
+            }
+            let version = try createVersion(c, source: source, run: run)
+            try client.finish(run: run.id, status: "FINISHED", now: Self.now())
+            notes.append("MLflow: version \(version.version) of \(c.model) loads from \(source) (run \(run.id))")
+            return Registration(version: version, notes: notes)
         } catch {
-            guard error.description.contains("RESOURCE_ALREADY_EXISTS") else { throw error }
+            var message = error.description
+            do throws(RegistryError) {
+                try client.setTag(run: run.id, "sluice.error", message)
+                try client.finish(run: run.id, status: "FAILED", now: Self.now())
+            } catch let marking {
+                message += "; marking MLflow run \(run.id) as failed failed too: \(marking.description)"
+            }
+            throw RegistryError(message, code: error.code)
         }
+    }
+
+    /// Creates the model version; when the answer is lost, finds and deletes what the server
+    /// may have created for this run, so a retry starts clean.
+    private func createVersion(_ c: Candidate, source: String, run: MLflowClient.TrackedRun) throws(RegistryError) -> RegisteredVersion {
         var tags: [[String: String]] = [
             ["key": "sluice.commit", "value": c.commit],
             ["key": "sluice.run", "value": String(c.runID)],
-            ["key": "sluice.metrics", "value": c.metricsJSON],
+            ["key": "sluice.metrics", "value": MLflowKeys.tagValue(c.metricsJSON)],
         ]
         if let digest = c.artifactDigest { tags.append(["key": "sluice.artifact_digest", "value": digest]) }
-        for (name, version) in c.datasetVersions.sorted(by: { $0.key < $1.key }) { tags.append(["key": "sluice.dataset.\(name)", "value": version]) }
-        for (name, value) in c.parameters.sorted(by: { $0.key < $1.key }) { tags.append(["key": "sluice.params.\(name)", "value": String(value.prefix(5000))]) }
-        for (name, value) in c.metrics.values.sorted(by: { $0.key < $1.key }) { tags.append(["key": "metric.\(name)", "value": String(value)]) }
-        let json = try call("POST", "model-versions/create", body: [
-            "name": c.model, "source": "sluice://\(c.commit)/run/\(c.runID)", "tags": tags,
-            "description": "Candidate from commit \(c.commit.prefix(12)), Sluice run \(c.runID)",
-        ])
-        guard let mv = json["model_version"] as? [String: Any], let version = Self.version(from: mv) else {
-            throw RegistryError("MLflow model-versions/create answered without a model_version")
+        if let url = c.runURL { tags.append(["key": "sluice.run_url", "value": url]) }
+        for (name, version) in c.datasetVersions.sorted(by: { $0.key < $1.key }) {
+            tags.append(["key": MLflowKeys.legal("sluice.dataset." + name), "value": MLflowKeys.tagValue(version)])
         }
-        return RegisteredVersion(model: c.model, version: version.version, commit: c.commit, runID: c.runID, metrics: c.metrics,
-                                 datasetVersions: c.datasetVersions, artifactDigest: c.artifactDigest)
+        for (name, value) in MLflowKeys.metrics(c.metrics) { tags.append(["key": "metric." + name, "value": String(value)]) }
+        let json: [String: Any]
+        do throws(RegistryError) {
+            json = try client.call("POST", "model-versions/create", body: [
+                "name": c.model, "source": source, "run_id": run.id, "tags": tags,
+                "description": "Candidate from commit \(c.commit.prefix(12)), Sluice run \(c.runID)",
+            ])
+        } catch where error.code == nil {
+            throw RegistryError(error.description + removeVersions(of: run.id, model: c.model))
+        }
+        guard let mv = json["model_version"] as? [String: Any], let version = Self.version(from: mv) else {
+            throw RegistryError("MLflow model-versions/create answered without a model_version" + removeVersions(of: run.id, model: c.model))
+        }
+        if let status = mv["status"] as? String, status == "FAILED_REGISTRATION" {
+            throw RegistryError("MLflow could not register version \(version.version): \(mv["status_message"] as? String ?? "no reason given")"
+                                + removeVersions(of: run.id, model: c.model))
+        }
+        var registered = version
+        registered.metrics = c.metrics
+        registered.datasetVersions = c.datasetVersions
+        return registered
+    }
+
+    /// Deletes the model versions made from `run`; says what it could not do.
+    private func removeVersions(of run: String, model: String) -> String {
+        do throws(RegistryError) {
+            let found = try client.call("GET", "model-versions/search", query: [("filter", "run_id='\(run)'")])
+            for mv in found["model_versions"] as? [[String: Any]] ?? [] {
+                guard mv["name"] as? String == model, let version = mv["version"] as? String else { continue }
+                _ = try client.call("DELETE", "model-versions/delete", body: ["name": model, "version": version])
+            }
+            return ""
+        } catch {
+            return "; a model version of MLflow run \(run) may be left over (removing it failed: \(error.description))"
+        }
+    }
+
+    public func record(verdict: String, of version: RegisteredVersion) throws(RegistryError) {
+        _ = try client.call("POST", "model-versions/set-tag", body: ["name": version.model, "version": version.version, "key": "sluice.verdict", "value": verdict])
+        if let run = version.trackingRun { try client.setTag(run: run, "sluice.verdict", verdict) }
     }
 
     public func version(model: String, version: String) throws(RegistryError) -> RegisteredVersion? {
-        do {
-            let json = try call("GET", "model-versions/get", query: [("name", model), ("version", version)])
+        do throws(RegistryError) {
+            let json = try client.call("GET", "model-versions/get", query: [("name", model), ("version", version)])
             return (json["model_version"] as? [String: Any]).flatMap { Self.version(from: $0) }
-        } catch {
-            if error.description.contains("RESOURCE_DOES_NOT_EXIST") { return nil }
-            throw error
+        } catch where error.code == "RESOURCE_DOES_NOT_EXIST" {
+            return nil
         }
     }
 
     public func setProduction(model: String, version: String) throws(RegistryError) {
-        _ = try call("POST", "registered-models/alias", body: ["name": model, "alias": alias, "version": version])
+        _ = try client.call("POST", "registered-models/alias", body: ["name": model, "alias": alias, "version": version])
     }
 
     /// A model version's JSON as Sluice reads it back from its tags.
@@ -131,6 +147,9 @@ public struct MLflowRegistry: ModelRegistry {
         for (k, v) in tags where k.hasPrefix("sluice.dataset.") { datasets[String(k.dropFirst("sluice.dataset.".count))] = v }
         let metrics = tags["sluice.metrics"].flatMap { MetricsJSON.read($0, file: "MLflow \(name) v\(version) tag sluice.metrics") } ?? MetricSet()
         return RegisteredVersion(model: name, version: version, commit: tags["sluice.commit"] ?? "", runID: tags["sluice.run"].flatMap { Int64($0) },
-                                 metrics: metrics, datasetVersions: datasets, artifactDigest: tags["sluice.artifact_digest"])
+                                 metrics: metrics, datasetVersions: datasets, artifactDigest: tags["sluice.artifact_digest"],
+                                 source: mv["source"] as? String, trackingRun: (mv["run_id"] as? String).flatMap { $0.isEmpty ? nil : $0 })
     }
+
+    static func now() -> Double { Date().timeIntervalSince1970 }
 }

@@ -212,6 +212,44 @@ public struct ArtifactStore: Sendable {
         }
     }
 
+    /// One file of a stored output, where its bytes are in the store.
+    public struct StoredFile: Sendable, Hashable {
+        /// Inside the output folder; for a single-file output, the file's name.
+        public var path: String
+        public var blob: String
+        public var digest: String
+        public var size: Int64
+    }
+
+    /// The files of a stored output (`relative` as declared), to hand them to another store.
+    public func files(of digest: String, kind: ArtifactKind, relative: String) throws(ArtifactError) -> [StoredFile] {
+        func size(_ blob: String) throws(ArtifactError) -> Int64 {
+            var info = stat()
+            guard stat(blob, &info) == 0 else { throw ArtifactError(description: "artifact \(digest) of output '\(relative)' is missing from the store") }
+            return Int64(info.st_size)
+        }
+        switch kind {
+        case .file:
+            let name = relative.split(separator: "/").last.map(String.init) ?? relative
+            return [StoredFile(path: name, blob: blobPath(digest), digest: digest, size: try size(blobPath(digest)))]
+        case .directory:
+            guard let data = FileManager.default.contents(atPath: blobPath(digest)) else {
+                throw ArtifactError(description: "artifact \(digest) of output '\(relative)' is missing from the store")
+            }
+            var result: [StoredFile] = []
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                let parts = line.split(separator: " ", maxSplits: 2)
+                guard parts.count == 3, let bytes = Int64(parts[1]), !parts[2].split(separator: "/").contains("..") else {
+                    throw ArtifactError(description: "corrupt manifest \(digest) of output '\(relative)'")
+                }
+                let blob = blobPath(String(parts[0]))
+                guard try size(blob) == bytes else { throw ArtifactError(description: "artifact \(parts[0]) of output '\(relative)/\(parts[2])' has the wrong size in the store") }
+                result.append(StoredFile(path: String(parts[2]), blob: blob, digest: String(parts[0]), size: bytes))
+            }
+            return result
+        }
+    }
+
     private func copyBlob(_ digest: String, to path: String, shownAs: String) throws(ArtifactError) {
         let source = blobPath(digest)
         guard access(source, R_OK) == 0 else {

@@ -6,6 +6,8 @@ public import GRDB
 /// before the call returns, so the next step never starts before the last is recorded.
 public final class RunStore: Sendable {
     public let path: String
+    /// The folder the store lives in (its artifacts are under `cas/`).
+    public let stateDirectory: String
     let pool: DatabasePool
 
     public struct StoreError: Error, Sendable, CustomStringConvertible {
@@ -14,6 +16,7 @@ public final class RunStore: Sendable {
 
     public init(stateDirectory: String) throws(StoreError) {
         path = stateDirectory + "/sluice.sqlite"
+        self.stateDirectory = stateDirectory
         do {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
             var configuration = Configuration()

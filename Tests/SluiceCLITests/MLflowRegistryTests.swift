@@ -38,6 +38,10 @@ import SluiceTestSupport
         #expect(tags["sluice.commit"] == c1)
         #expect(tags["metric.accuracy"] == "0.9")
         #expect(tags["sluice.dataset.d"] != nil)
+        let report = try ProcessRunner.run(sluice, ["report", "1", "--repo", repo.path, "--state", state.path])
+        #expect(report.stdout.contains("'model' is not an MLflow model folder (no MLmodel file)"), "\(report.stdout)")
+        let files = try server.get("artifacts/list?run_id=\(try champion(server)["run_id"] as? String ?? "")&path=model")["files"] as? [[String: Any]] ?? []
+        #expect(files.compactMap { $0["path"] as? String } == ["model/weights.csv"], "the output's files are the run's artifacts")
 
         try repo.commit("worse", files: ["data/d.csv": GateFlowTests.data(40), "quality.json": GateFlowTests.quality(0.85)])
         let second = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: env)

@@ -87,3 +87,30 @@ import SluiceTestSupport
         #expect(HTTPClient().tls.insecureSkipVerify == false)
     }
 }
+
+extension HTTPClientTests {
+    @Test func aFileBodyIsStreamedAndAResponseCanBeReceivedInPieces() throws {
+        let directory = TemporaryDirectory(prefix: "sluice-upload")
+        let bytes = (0..<2_500_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 1) }
+        let file = directory.write("model.bin", bytes: bytes)
+        let client = HTTPClient()
+        let sent = try client.send(HTTPRequest(method: "PUT", url: server.baseURL + "/echo", bodyFile: file))
+        let body = try json(sent)
+        #expect(body["body_length"] as? Int == bytes.count)
+        #expect(body["body_sha256"] as? String == SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+
+        var received = 0
+        var pieces = 0
+        let r = try client.send(HTTPRequest(url: server.baseURL + "/echo")) { chunk in
+            received += chunk.count
+            pieces += 1
+        }
+        #expect(r.status == 200 && r.body.isEmpty && received > 0 && pieces >= 1, "a 2xx body goes to the receiver only")
+        let failed = try client.send(HTTPRequest(url: server.baseURL + "/status/404")) { _ in Issue.record("an error body is collected, not received") }
+        #expect(failed.status == 404)
+    }
+
+    @Test func aMissingBodyFileIsAnErrorNotACrash() {
+        #expect(throws: HTTPError.self) { try HTTPClient().send(HTTPRequest(method: "PUT", url: server.baseURL + "/echo", bodyFile: "/nonexistent/file")) }
+    }
+}

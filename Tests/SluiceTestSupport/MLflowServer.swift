@@ -1,6 +1,8 @@
 import Foundation
 
-/// A real `mlflow server` (PyPI) on 127.0.0.1 with its own SQLite store, for registry tests.
+/// A real `mlflow server` (PyPI) on 127.0.0.1 with its own SQLite store and a local artifact
+/// folder behind its artifact proxy (runs' artifact URIs are `mlflow-artifacts:/...`), for
+/// registry tests.
 public final class MLflowServer: @unchecked Sendable {
     // @unchecked: immutable after init; the process is stopped once, in deinit.
     public let process: BackgroundProcess
@@ -11,13 +13,13 @@ public final class MLflowServer: @unchecked Sendable {
     public static var isInstalled: Bool { ProcessRunner.has("mlflow") }
 
     /// Starts the server; `port` lets a test bring MLflow up at an address it used while MLflow was down.
-    public init(port: Int? = nil) throws {
+    public init(port: Int? = nil, environment: [String: String] = [:]) throws {
         self.port = try port ?? FreePort.next()
         process = try BackgroundProcess("mlflow", [
             "server", "--host", "127.0.0.1", "--port", String(self.port), "--workers", "1",
             "--backend-store-uri", "sqlite:///\(directory.path)/mlflow.db",
-            "--default-artifact-root", directory.path + "/artifacts",
-        ])
+            "--serve-artifacts", "--artifacts-destination", directory.path + "/artifacts",
+        ], environment: environment)
         // Ready when /health answers (first start migrates the database: seconds).
         let deadline = Date().addingTimeInterval(90)
         while Date() < deadline {

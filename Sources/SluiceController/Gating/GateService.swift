@@ -92,7 +92,7 @@ public struct GateService: Sendable {
             GateReport.DataCheck(stage: r.stage, validation: try JSONDecoder().decode(SluiceCore.ValidationReport.self, from: Data(r.content.utf8)))
         }
         let productionRef = Self.isProductionRef(work.ref, branch: productionBranch, spec: gateSpec, repository: repository)
-        let digest = artifacts.first?.digest
+        let digest = CandidateModel.artifact(spec: spec, in: artifacts)?.digest
         var facts = Verdict.Facts(rulesPassed: evaluated.rows.allSatisfy(\.passed), dataChecksPassed: GateReport.passes([], dataChecks),
                                   hasMetrics: !metricReports.isEmpty, isProductionRef: productionRef)
         if let p = production, let digest, digest == p.artifactDigest, candidate == p.metrics {
@@ -109,10 +109,20 @@ public struct GateService: Sendable {
         // A new production-branch candidate is registered whatever the verdict: the registry
         // lists every gated candidate (registering is not promoting).
         var version: RegisteredVersion?
+        var registryNotes: [String] = []
         if productionRef, facts.hasMetrics, facts.sameAsProduction == nil, facts.alreadyGated == nil {
-            version = try registry.register(Candidate(
-                model: model, commit: run.commit, runID: runID, metrics: candidate, metricsJSON: metricReports.last!.content,
-                datasetVersions: work.datasetVersions, parameters: work.parameters, artifactDigest: digest))
+            let params = GitCommitContent(commit).parameterValues(spec.stages.flatMap(\.params))
+            registryNotes += params.problems
+            var c = Candidate(model: model, commit: run.commit, runID: runID, metrics: candidate, metricsJSON: metricReports.last!.content,
+                              datasetVersions: work.datasetVersions, parameters: params.values, artifactDigest: digest)
+            c.modelFiles = try CandidateModel.files(spec: spec, artifacts: artifacts, store: store)
+            c.repository = work.repositoryKey
+            c.ref = work.ref
+            c.runURL = RunPageLink(environment: environment).url(runID)
+            c.experiment = gateSpec.experiment
+            let registration = try registry.register(c)
+            version = registration.version
+            registryNotes = registration.notes
         }
 
         // What deploying this candidate would change; a candidate whose manifests do not render,
@@ -120,7 +130,7 @@ public struct GateService: Sendable {
         var deployObjects: [ManifestObject]?
         var deployFacts: DeployFacts?
         var deployChanges: [String]?
-        var notes = evaluated.notes
+        var notes = evaluated.notes + registryNotes
         if let deploy = spec.deploy {
             let rendered = version ?? RegisteredVersion(model: model, version: "candidate", commit: run.commit, runID: runID,
                                                         metrics: candidate, datasetVersions: work.datasetVersions, artifactDigest: digest)
@@ -162,6 +172,13 @@ public struct GateService: Sendable {
         var promoted = false
         if decision.verdict == .promote, let version {
             promoted = try promote(version, production: production, runID: runID, repository: repository, report: &report, now: now)
+        }
+        if let version {
+            do {
+                try registry.record(verdict: promoted ? "promote" : report.decision.rawValue, of: version)
+            } catch {
+                report.notes.append("the verdict was not recorded in the \(registry.kind) registry: \(error)")
+            }
         }
         try save(report, runID: runID)
         return Outcome(report: report, markdown: GateReportMarkdown.render(report), version: version?.version, promoted: promoted,

@@ -43,7 +43,7 @@ public struct MergeRequestNotifier: Sendable {
         self.reportURLTemplate = reportURLTemplate
     }
 
-    func url(_ run: Int64) -> String? { reportURLTemplate?.replacing("{run}", with: String(run)) }
+    func url(_ run: Int64) -> String? { RunPageLink(template: reportURLTemplate).url(run) }
 
     /// "run 14" as a Markdown link to its page when there is one.
     func runLink(_ run: Int64) -> String { url(run).map { "[run \(run)](\($0))" } ?? "run \(run)" }
@@ -144,10 +144,7 @@ extension MergeRequestNotifier {
         guard let ref, let mergeRequest = MergeRequestRef.number(of: ref) else { return nil }
         do {
             guard let forge = try ForgeConfiguration.fromEnvironment(environment) else { return nil }
-            let template = environment["SLUICE_REPORT_URL"] ?? environment["SLUICE_ADVERTISE_URL"].map { base in
-                (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/runs/{run}"
-            }
-            return MergeRequestNotifier(forge: forge, mergeRequest: mergeRequest, reportURLTemplate: template)
+            return MergeRequestNotifier(forge: forge, mergeRequest: mergeRequest, reportURLTemplate: RunPageLink(environment: environment).template)
         } catch {
             warn("merge request \(mergeRequest) gets no comment or status: \(error)")
             return nil

@@ -51,6 +51,12 @@ public struct Promotion: Sendable {
         return GateService.modelName(PipelineSpec(file: "", stages: []), repositoryKey: repositoryKey)
     }
 
+    /// The `sluice.yaml` of `commit`, when it has a valid one.
+    static func spec(repository: GitRepository, commit: String) throws -> PipelineSpec? {
+        guard let bytes = try repository.commit(commit).contents(at: CommitPlanner.specFile) else { return nil }
+        return SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: nil).spec
+    }
+
     /// Promotes the candidate of run `runID` (registering it if the gate did not), whatever
     /// its gate said: an operator's decision, recorded as such.
     public func promote(runID: Int64, model: String, actor: String, reason: String, repository: GitRepository) throws -> Change {
@@ -65,10 +71,18 @@ public struct Promotion: Sendable {
             version = v
         } else {
             let set = try PolicyLoader.metrics(bytes: Array(metrics.content.utf8), file: metrics.path)
-            let datasets = (try? GateService.report(in: try store.reports(of: runID)))??.datasetVersions ?? [:]
-            version = try registry.register(Candidate(model: model, commit: run.commit, runID: runID, metrics: set, metricsJSON: metrics.content,
-                                                      datasetVersions: datasets, parameters: [:],
-                                                      artifactDigest: try store.artifacts(of: runID).first?.digest))
+            let gate = try GateService.report(in: try store.reports(of: runID))
+            let spec = try Self.spec(repository: repository, commit: run.commit)
+            let artifacts = try store.artifacts(of: runID)
+            var c = Candidate(model: model, commit: run.commit, runID: runID, metrics: set, metricsJSON: metrics.content,
+                              datasetVersions: gate?.datasetVersions ?? [:], parameters: gate?.parameters ?? [:],
+                              artifactDigest: CandidateModel.artifact(spec: spec, in: artifacts)?.digest)
+            c.modelFiles = try CandidateModel.files(spec: spec, artifacts: artifacts, store: store)
+            c.repository = run.repository
+            c.ref = run.ref
+            c.runURL = RunPageLink(environment: environment).url(runID)
+            c.experiment = spec?.gate?.experiment
+            version = try registry.register(c).version
         }
         if current?.version == version.version { throw LoadError(message: "version \(version.version) of \(model) is already in production") }
         try registry.setProduction(model: model, version: version.version)

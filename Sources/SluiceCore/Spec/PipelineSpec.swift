@@ -151,6 +151,10 @@ public struct GateSpec: Hashable, Sendable {
     public var alias: String = "champion"
     /// The only branch that promotes (default: the repository's default branch).
     public var branch: String?
+    /// The stage output that is the model (`gate.artifact`), as declared; nil: `PipelineSpec.modelOutput` decides.
+    public var artifact: String?
+    /// The MLflow experiment that holds the candidates' runs (default: the model's name).
+    public var experiment: String?
     public var location: SourceLocation
     public init(policy: String, baseline: String = "production", location: SourceLocation) {
         self.policy = policy

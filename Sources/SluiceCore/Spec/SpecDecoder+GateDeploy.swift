@@ -27,7 +27,30 @@ extension SpecDecoder {
                              hint: Suggestion.hint(for: text, in: SpecKeys.registries) ?? "use embedded or mlflow")
             }
         }
+        if let a = f["artifact"] { gate.artifact = relativePath(a, what: "'gate.artifact'") }
+        if let e = f["experiment"], let name = reader.nonEmptyString(e, what: "'gate.experiment'") { gate.experiment = name }
         return gate
+    }
+
+    /// `gate.artifact` must name a declared output; the MLflow registry needs to know which
+    /// output is the model (it uploads its files and points the model version at them).
+    mutating func checkModelOutput(_ spec: PipelineSpec, gateNode: Node) {
+        guard let gate = spec.gate else { return }
+        let outputs = spec.declaredOutputs
+        let artifactNode = gateNode["artifact"] ?? gateNode
+        if let named = gate.artifact, spec.modelOutput == nil {
+            let all = outputs.map(\.declared)
+            reader.error(artifactNode, "'gate.artifact' names '\(named)', which no stage declares in 'outputs'",
+                         hint: Suggestion.hint(for: named, in: all)
+                            ?? (all.isEmpty ? "declare the model under the training stage's 'outputs'" : "declared outputs: \(all.prefix(10).joined(separator: ", "))"))
+        } else if gate.registry == .mlflow, spec.modelOutput == nil {
+            let all = outputs.map { "\($0.declared) (stage \($0.stage))" }
+            reader.error(gateNode, all.isEmpty
+                            ? "the MLflow registry stores the model's files, but no stage declares 'outputs'"
+                            : "the MLflow registry stores the model's files, but which output is the model is not clear",
+                         hint: all.isEmpty ? "declare the model under the training stage's 'outputs', e.g. 'outputs: [model/]'"
+                            : "set 'gate.artifact' to one of: \(all.prefix(10).joined(separator: ", "))")
+        }
     }
 
     mutating func decodeDeploy(_ node: Node) -> DeploySpec? {

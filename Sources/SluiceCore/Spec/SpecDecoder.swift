@@ -55,7 +55,9 @@ public struct SpecDecoder {
         let gate = byKey["gate"].flatMap { decodeGate($0.value) }
         let deploy = byKey["deploy"].flatMap { decodeDeploy($0.value) }
         let sync = byKey["sync"].flatMap { decodeSync($0.value) } ?? SyncSpec()
-        return PipelineSpec(file: file, version: version, datasets: datasets, stages: stages, gate: gate, deploy: deploy, sync: sync)
+        let spec = PipelineSpec(file: file, version: version, datasets: datasets, stages: stages, gate: gate, deploy: deploy, sync: sync)
+        if let gateNode = byKey["gate"]?.value { checkModelOutput(spec, gateNode: gateNode) }
+        return spec
     }
 
     // MARK: datasets

@@ -8,7 +8,7 @@ public enum SpecKeys {
     public static let when = ["paths", "datasets", "schedule", "prometheus"]
     public static let prometheus = ["query", "above", "below", "url"]
     public static let validateDataWith = ["data", "schema", "reference"]
-    public static let gate = ["policy", "baseline", "model", "registry", "alias", "branch"]
+    public static let gate = ["policy", "baseline", "model", "registry", "alias", "branch", "artifact", "experiment"]
     public static let registries = ["embedded", "mlflow"]
     public static let deploy = ["manifests", "target", "environment", "namespace", "context", "force", "timeout", "prune"]
     public static let prune = ["namespaces"]

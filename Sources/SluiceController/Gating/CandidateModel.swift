@@ -1,0 +1,38 @@
+public import SluiceCore
+public import SluiceRegistry
+public import SluiceStore
+
+/// A run's model as the registry gets it: the output `PipelineSpec.modelOutput` names, with
+/// its files in Sluice's artifact store.
+public enum CandidateModel {
+    /// The stored record of the model output among a run's artifacts; without a model output
+    /// (no spec, or none decides), the run's first artifact, as before `gate.artifact` existed.
+    public static func artifact(spec: PipelineSpec?, in artifacts: [ArtifactRecord]) -> ArtifactRecord? {
+        guard let output = spec?.modelOutput else { return artifacts.first }
+        return artifacts.first { $0.stage == output.stage && output.matches($0.path) }
+    }
+
+    /// The model output's files, or nil when the run stored none.
+    public static func files(spec: PipelineSpec?, artifacts: [ArtifactRecord], store: RunStore) throws -> ModelFiles? {
+        guard spec?.modelOutput != nil, let record = artifact(spec: spec, in: artifacts) else { return nil }
+        let files = try ArtifactStore(stateDirectory: store.stateDirectory).files(of: record.digest, kind: record.kind, relative: record.path)
+        return ModelFiles(output: ModelOutput(stage: record.stage, declared: record.path).path, digest: record.digest,
+                          isDirectory: record.kind == .directory, files: files)
+    }
+}
+
+/// The address of a run's page on the web UI: `SLUICE_REPORT_URL` (e.g.
+/// `https://sluice.example.com/runs/{run}`), else `SLUICE_ADVERTISE_URL` + `/runs/{run}`.
+public struct RunPageLink: Sendable {
+    public let template: String?
+
+    public init(template: String?) { self.template = template }
+
+    public init(environment: [String: String]) {
+        template = environment["SLUICE_REPORT_URL"] ?? environment["SLUICE_ADVERTISE_URL"].map { base in
+            (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/runs/{run}"
+        }
+    }
+
+    public func url(_ run: Int64) -> String? { template?.replacing("{run}", with: String(run)) }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+import SluiceTestSupport
+
+/// examples/iris with `registry: mlflow` against a real `mlflow server` (SQLite store, local
+/// artifact folder behind the artifact proxy): what Sluice promotes, MLflow clients load.
+@Suite(.serialized) struct MLflowModelsTests {
+    let sluice = RepositoryLayout.sluiceBinary
+
+    func irisRepository() throws -> TestRepository {
+        let repo = try TestRepository()
+        try ProcessRunner.run("cp", ["-R", RepositoryLayout.root() + "/examples/iris/.", repo.path])
+        let spec = try String(contentsOfFile: repo.path + "/sluice.yaml", encoding: .utf8)
+        repo.write("sluice.yaml", spec.replacingOccurrences(of: "  model: iris\n", with: "  model: iris\n  registry: mlflow\n"))
+        try repo.commit("iris: first model")
+        return repo
+    }
+
+    func run(_ repo: TestRepository, _ state: TemporaryDirectory, _ env: [String: String]) throws -> ProcessResult {
+        try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: env)
+    }
+
+    /// Loads `uri` with `mlflow.pyfunc.load_model` and the model Sluice stored for `run`
+    /// (pickle from its artifact store), predicts the repository's flowers with both, and
+    /// prints `same`/`different` and the SHA-256 of the model.pkl MLflow served.
+    func compare(uri: String, run: Int, state: TemporaryDirectory, repo: TestRepository, tracking: String) throws -> String {
+        let script = """
+            import hashlib, os, pickle, sqlite3, sys
+            import numpy as np
+            import mlflow.pyfunc
+            from mlflow.artifacts import download_artifacts
+            state, run, uri, data = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+            def blob(digest):
+                hexdigest = digest.split(":", 1)[1]
+                return f"{state}/cas/sha256/{hexdigest[:2]}/{hexdigest}"
+            db = sqlite3.connect(state + "/sluice.sqlite")
+            (manifest,) = db.execute("select digest from artifacts where runId = ? and stage = 'train'", (run,)).fetchone()
+            files = {line.split(" ", 2)[2]: line.split(" ", 2)[0] for line in open(blob(manifest)).read().splitlines()}
+            with open(blob(files["model.pkl"]), "rb") as handle:
+                trained = pickle.load(handle)
+            sys.path.insert(0, os.path.dirname(data) + "/../src")
+            from features import load
+            xs, _ = load(data)
+            loaded = mlflow.pyfunc.load_model(uri)
+            same = list(loaded.predict(np.array(xs))) == list(trained.predict(xs))
+            served = download_artifacts(uri + "/model.pkl")
+            print("same" if same else "different", "sha256:" + hashlib.sha256(open(served, "rb").read()).hexdigest(), files["model.pkl"])
+            """
+        let r = try ProcessRunner.run("python3", ["-c", script, state.path, String(run), uri, repo.path + "/data/iris.csv"],
+                                      environment: ["MLFLOW_TRACKING_URI": tracking])
+        #expect(r.status == 0, "\(r.stderr)")
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test(.enabled(if: RequiredTools.run(whenPresent: MLflowServer.isInstalled), "mlflow is not installed (pip install mlflow): SKIPPED"))
+    func promotedVersionsLoadWithMLflowClientsAndTheRunsHoldTheTraining() throws {
+        let server = try MLflowServer()
+        let repo = try irisRepository()
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let env = ["MLFLOW_TRACKING_URI": server.url, "MLFLOW_TRACKING_TOKEN": "tok-never-printed-4711",
+                   "SLUICE_REPORT_URL": "https://sluice.example.com/runs/{run}"]
+
+        let first = try run(repo, state, env)
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        // commit 2: a mislabelled batch, rejected; commit 3: fixed and grown, promoted.
+        try ProcessRunner.run("python3", [RepositoryLayout.root() + "/examples/demo_data.py", "mislabel", repo.path + "/data/iris.csv"])
+        try repo.commit("data: batch 2")
+        let second = try run(repo, state, env)
+        #expect(second.status == 1, "\(second.stdout)\n\(second.stderr)")
+        try ProcessRunner.run("python3", [RepositoryLayout.root() + "/examples/demo_data.py", "fix", repo.path + "/data/iris.csv",
+                                          RepositoryLayout.root() + "/examples/iris/data/iris.csv"])
+        try repo.commit("data: relabel, 30 more flowers")
+        let third = try run(repo, state, env)
+        #expect(third.status == 0, "\(third.stdout)\n\(third.stderr)")
+
+        let champion = try server.get("registered-models/alias?name=iris&alias=champion")["model_version"] as? [String: Any] ?? [:]
+        #expect(champion["version"] as? String == "3")
+        let loaded3 = try compare(uri: "models:/iris@champion", run: 3, state: state, repo: repo, tracking: server.url).split(separator: " ")
+        #expect(loaded3.first == "same", "the champion predicts what Sluice's run 3 trained")
+        #expect(loaded3.count == 3 && loaded3[1] == loaded3[2], "MLflow serves the exact model.pkl Sluice stored")
+
+        // Each candidate is a run: metrics (slices too), resolved params, lineage tags, its files.
+        for version in ["1", "2", "3"] {
+            let mv = try server.get("model-versions/get?name=iris&version=\(version)")["model_version"] as? [String: Any] ?? [:]
+            let runID = try #require(mv["run_id"] as? String)
+            #expect((mv["source"] as? String)?.hasPrefix("mlflow-artifacts:/") == true)
+            #expect((mv["source"] as? String)?.hasSuffix("/artifacts/model") == true)
+            let tracked = try server.get("runs/get?run_id=\(runID)")["run"] as? [String: Any] ?? [:]
+            let data = tracked["data"] as? [String: Any] ?? [:]
+            let info = tracked["info"] as? [String: Any] ?? [:]
+            #expect(info["status"] as? String == "FINISHED")
+            let metrics = Set(((data["metrics"] as? [[String: Any]]) ?? []).compactMap { $0["key"] as? String })
+            #expect(metrics.isSuperset(of: ["accuracy", "f1_macro", "slices/class_setosa/f1_macro"]), "\(metrics)")
+            let params = Dictionary(((data["params"] as? [[String: Any]]) ?? []).map { ($0["key"] as! String, $0["value"] as! String) }, uniquingKeysWith: { a, _ in a })
+            #expect(params["train.C"] == "1.0" && params["train.max_iter"] != nil, "\(params)")
+            let tags = MLflowRegistryTests.tags(tracked["data"] as? [String: Any] ?? [:])
+            #expect(tags["sluice.run"] == version)
+            #expect(tags["mlflow.source.git.commit"] == tags["sluice.commit"])
+            #expect(tags["sluice.run_url"] == "https://sluice.example.com/runs/\(version)")
+            #expect(tags["sluice.dataset.iris"] != nil)
+            #expect(tags["sluice.verdict"] == (version == "2" ? "reject" : "promote"))
+            #expect(MLflowRegistryTests.tags(mv)["sluice.verdict"] == tags["sluice.verdict"])
+            let files = try server.get("artifacts/list?run_id=\(runID)&path=model")["files"] as? [[String: Any]] ?? []
+            #expect(Set(files.compactMap { $0["path"] as? String }).isSuperset(of: ["model/MLmodel", "model/model.pkl"]), "\(files)")
+        }
+
+        let back = try ProcessRunner.run(sluice, ["rollback", "--repo", repo.path, "--state", state.path, "--reason", "test"], environment: env)
+        #expect(back.status == 0, "\(back.stdout)\n\(back.stderr)")
+        let after = try server.get("registered-models/alias?name=iris&alias=champion")["model_version"] as? [String: Any] ?? [:]
+        #expect(after["version"] as? String == "1")
+        let loaded1 = try compare(uri: "models:/iris@champion", run: 1, state: state, repo: repo, tracking: server.url).split(separator: " ")
+        #expect(loaded1.first == "same")
+        #expect(loaded1.count == 3 && loaded1[1] == loaded1[2], "after the rollback MLflow serves version 1's model.pkl")
+
+        // The token went to MLflow as a header, and nowhere else.
+        let report = try ProcessRunner.run(sluice, ["report", "3", "--repo", repo.path, "--state", state.path])
+        #expect(report.stdout.contains("loads from mlflow-artifacts:/"))
+        for output in [first, second, third, back, report] {
+            #expect(!(output.stdout + output.stderr).contains("tok-never-printed-4711"))
+        }
+    }
+
+    @Test(.enabled(if: RequiredTools.run(whenPresent: MLflowServer.isInstalled), "mlflow is not installed (pip install mlflow): SKIPPED"))
+    func anUploadCutHalfwayLeavesNoVersionAndTheNextRunSucceeds() throws {
+        let server = try MLflowServer()
+        let proxy = try CuttingProxy(upstreamPort: server.port)
+        let repo = try irisRepository()
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let env = ["MLFLOW_TRACKING_URI": proxy.url]
+
+        proxy.cutUploads(true)
+        let cut = try run(repo, state, env)
+        #expect(!proxy.cuts.isEmpty, "an upload went through the proxy and was cut")
+        #expect(cut.status == 2, "\(cut.stdout)\n\(cut.stderr)")
+        #expect(cut.stderr.contains("the gate could not be evaluated: MLflow upload of model/"), "\(cut.stderr)")
+        #expect(cut.stderr.contains("nothing was promoted"))
+        let versions = try server.get("model-versions/search?filter=name%3D%27iris%27")["model_versions"] as? [[String: Any]] ?? []
+        #expect(versions.isEmpty, "no model version without its files: \(versions)")
+        let runs = try ProcessRunner.run("curl", ["-s", "-X", "POST", "-H", "Content-Type: application/json", "-d", #"{"experiment_ids":["1"]}"#,
+                                                  server.url + "/api/2.0/mlflow/runs/search"])
+        #expect(runs.stdout.contains("\"FAILED\"") && runs.stdout.contains("sluice.error"), "the cut run is kept, marked failed, with why: \(runs.stdout)")
+
+        proxy.cutUploads(false)
+        let retry = try run(repo, state, env)
+        #expect(retry.status == 0, "\(retry.stdout)\n\(retry.stderr)")
+        let champion = try server.get("registered-models/alias?name=iris&alias=champion")["model_version"] as? [String: Any] ?? [:]
+        #expect(champion["version"] as? String == "1", "the retry registered the first (and only) version")
+        let loaded = try compare(uri: "models:/iris@champion", run: 2, state: state, repo: repo, tracking: server.url)
+        #expect(loaded.hasPrefix("same"))
+    }
+}
