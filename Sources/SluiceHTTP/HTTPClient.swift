@@ -113,6 +113,10 @@ final class EasyHandle: @unchecked Sendable {
                 if request.body != nil || request.bodyFile != nil, !headers.contains(where: { $0.name.lowercased() == "expect" }) {
                     headers.append(("Expect", ""))  // no 100-continue round trip
                 }
+                if request.body != nil, !headers.contains(where: { $0.name.lowercased() == "content-type" }) {
+                    // libcurl would label a body form data, which servers then parse as fields.
+                    headers.append(("Content-Type", ""))
+                }
                 for (name, value) in headers {
                     headerList = curl_slist_append(headerList, value.isEmpty ? "\(name):" : "\(name): \(value)")
                 }

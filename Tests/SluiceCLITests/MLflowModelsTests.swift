@@ -148,4 +148,41 @@ import SluiceTestSupport
         let loaded = try compare(uri: "models:/iris@champion", run: 2, state: state, repo: repo, tracking: server.url)
         #expect(loaded.hasPrefix("same"))
     }
+
+    @Test(.enabled(if: RequiredTools.run(whenPresent: MLflowServer.isInstalled && S3Emulator.isInstalled),
+                   "mlflow or moto_server is not installed (pip install mlflow 'moto[server]'): SKIPPED"))
+    func largeFilesGoUpInPartsWhenTheArtifactStoreTakesThem() throws {
+        let s3 = try S3Emulator()
+        let server = try MLflowServer(artifactsDestination: "s3://\(s3.bucket)/mlartifacts", environment: s3.serverEnvironment)
+        let repo = try TestRepository()
+        // 12 MB of weights (three 5 MB parts) and a small file (one request).
+        try repo.commit("big model", files: [
+            "sluice.yaml": """
+                version: 1
+                stages:
+                  train:
+                    run: [python3, -c, "import os, json; os.makedirs('model', exist_ok=True); open('model/weights.bin', 'wb').write(bytes(range(256)) * 46875); open('model/config.json', 'w').write('{}'); json.dump({'accuracy': 0.9}, open('metrics.json', 'w'))"]
+                    outputs: [model/]
+                    metrics: metrics.json
+                gate:
+                  policy: policies/p.yaml
+                  model: big
+                  registry: mlflow
+                """,
+            "policies/p.yaml": "rules:\n  - metric: accuracy\n    direction: higher\n    min: 0.8\n",
+        ])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let env = ["MLFLOW_TRACKING_URI": server.url, "MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE": String(5 << 20),
+                   "MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE": String(5 << 20)]
+        let r = try run(repo, state, env)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        let champion = try server.get("registered-models/alias?name=big&alias=champion")["model_version"] as? [String: Any] ?? [:]
+        let runID = try #require(champion["run_id"] as? String)
+        let objects = Dictionary(try s3.objects().map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let weights = try #require(objects["mlartifacts/1/\(runID)/artifacts/model/weights.bin"], "\(objects.keys)")
+        #expect(weights.size == 12_000_000)
+        #expect(weights.etag.hasSuffix("-3"), "uploaded in three parts: \(weights.etag)")
+        let config = try #require(objects["mlartifacts/1/\(runID)/artifacts/model/config.json"])
+        #expect(!config.etag.contains("-"), "a small file goes up in one request")
+    }
 }

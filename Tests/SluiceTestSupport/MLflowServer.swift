@@ -13,12 +13,14 @@ public final class MLflowServer: @unchecked Sendable {
     public static var isInstalled: Bool { ProcessRunner.has("mlflow") }
 
     /// Starts the server; `port` lets a test bring MLflow up at an address it used while MLflow was down.
-    public init(port: Int? = nil, environment: [String: String] = [:]) throws {
+    /// - Parameter artifactsDestination: where the proxy stores artifacts (default: a local
+    ///   folder; `s3://bucket/path` with an `S3Emulator`'s `serverEnvironment`).
+    public init(port: Int? = nil, artifactsDestination: String? = nil, environment: [String: String] = [:]) throws {
         self.port = try port ?? FreePort.next()
         process = try BackgroundProcess("mlflow", [
             "server", "--host", "127.0.0.1", "--port", String(self.port), "--workers", "1",
             "--backend-store-uri", "sqlite:///\(directory.path)/mlflow.db",
-            "--serve-artifacts", "--artifacts-destination", directory.path + "/artifacts",
+            "--serve-artifacts", "--artifacts-destination", artifactsDestination ?? directory.path + "/artifacts",
         ], environment: environment)
         // Ready when /health answers (first start migrates the database: seconds).
         let deadline = Date().addingTimeInterval(90)
