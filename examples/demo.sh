@@ -17,6 +17,24 @@ git -c user.name=demo -c user.email=demo@example.com add -A
 git -c user.name=demo -c user.email=demo@example.com commit -q -m "iris: first model"
 
 STATE="$WORK/state"
+# SLUICE_DEMO_MLFLOW=1: the same three commits with the MLflow registry, against a real
+# `mlflow server` started here (SQLite store, artifacts behind its proxy in $WORK/mlflow).
+if [ "${SLUICE_DEMO_MLFLOW:-}" = 1 ]; then
+  PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  mkdir -p "$WORK/mlflow"
+  mlflow server --host 127.0.0.1 --port "$PORT" --workers 1 --backend-store-uri "sqlite:///$WORK/mlflow/mlflow.db" \
+    --artifacts-destination "$WORK/mlflow/artifacts" > "$WORK/mlflow/server.log" 2>&1 &
+  MLFLOW_PID=$!
+  trap 'kill $MLFLOW_PID 2>/dev/null || true' EXIT
+  export MLFLOW_TRACKING_URI="http://127.0.0.1:$PORT"
+  until curl -sf "$MLFLOW_TRACKING_URI/health" > /dev/null; do
+    kill -0 "$MLFLOW_PID" 2>/dev/null || { cat "$WORK/mlflow/server.log"; exit 1; }
+    sleep 0.5
+  done
+  sed -i 's/^  model: iris$/  model: iris\n  registry: mlflow/' sluice.yaml
+  git -c user.name=demo -c user.email=demo@example.com commit -q -am "gate: the MLflow registry"
+  echo "== MLflow tracking server at $MLFLOW_TRACKING_URI (registry: mlflow)"
+fi
 commit() { git -c user.name=demo -c user.email=demo@example.com commit -q -am "$1"; }
 
 echo "== sluice validate"
@@ -44,6 +62,20 @@ echo "== the promotion log, what is deployed, the environment branch, and the ve
 "$SLUICE" status --state "$STATE"
 git log --oneline sluice/env/production
 git log --notes=sluice --format='%h %s%n%N' -3 | sed '/^$/d' | grep -v '^  ' || true
+if [ -n "${MLFLOW_TRACKING_URI:-}" ]; then
+  echo
+  echo "== MLflow: the champion, loaded the way MLflow clients and model servers load it"
+  MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR=false python3 - <<'PY'
+import warnings
+warnings.filterwarnings("ignore")
+import mlflow.pyfunc
+from mlflow import MlflowClient
+version = MlflowClient().get_model_version_by_alias("iris", "champion")
+model = mlflow.pyfunc.load_model("models:/iris@champion")
+print(f"models:/iris@champion is version {version.version} ({version.source})")
+print("predict([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]) ->", [str(label) for label in model.predict([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]])])
+PY
+fi
 echo
 echo "Demo repository: $WORK/repo   state: $STATE"
 echo "Try: $SLUICE runs --state $STATE    $SLUICE logs 3 evaluate --state $STATE    git -C $WORK/repo log --notes=sluice"
