@@ -12,7 +12,6 @@ public struct MLflowRegistry: ModelRegistry {
     let uploads: MLflowClient.UploadOptions
 
     public var kind: String { "mlflow" }
-    public var baseURL: String { client.displayURL }
 
     public init(trackingURI: String, alias: String = "champion", environment: [String: String] = [:], client: HTTPClient = HTTPClient()) {
         self.alias = alias

@@ -4,10 +4,10 @@ import Foundation
 /// an `mlflow server` as its artifact store: it supports what a local folder does not, such as
 /// multipart uploads to presigned part URLs.
 public final class S3Emulator: @unchecked Sendable {
-    // @unchecked: immutable after init; the process is stopped once, in deinit.
-    public let process: BackgroundProcess
-    public let port: Int
+    // @unchecked: immutable after init; the server is stopped once, in deinit.
+    let server: PythonScriptServer
     public let bucket: String
+    public var port: Int { server.port }
     public var url: String { "http://127.0.0.1:\(port)" }
 
     public static var isInstalled: Bool { ProcessRunner.has("moto_server") }
@@ -17,17 +17,19 @@ public final class S3Emulator: @unchecked Sendable {
         ["MLFLOW_S3_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"]
     }
 
+    /// Starts moto in-process on a free port and creates the bucket before saying it is ready.
     public init(bucket: String = "sluice-models") throws {
-        port = try FreePort.next()
         self.bucket = bucket
-        process = try BackgroundProcess("moto_server", ["-H", "127.0.0.1", "-p", String(port)])
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if let r = try? ProcessRunner.run("curl", ["-sf", "--max-time", "2", "-X", "PUT", "\(url)/\(bucket)"]), r.status == 0 { return }
-            Thread.sleep(forTimeInterval: 0.3)
-        }
-        process.stop()
-        throw NSError(domain: "S3Emulator", code: 1, userInfo: [NSLocalizedDescriptionKey: "moto_server did not answer on \(url)"])
+        server = try PythonScriptServer(script: """
+            import sys, threading, urllib.request
+            from moto.server import ThreadedMotoServer
+            server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            server.start()
+            port = server.get_host_and_port()[1]
+            urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/{sys.argv[1]}", method="PUT"))
+            print("PORT", port, flush=True)
+            threading.Event().wait()
+            """, arguments: [bucket])
     }
 
     /// The bucket's objects: key, size and ETag (a multipart object's ETag ends in `-<parts>`).
@@ -41,6 +43,4 @@ public final class S3Emulator: @unchecked Sendable {
             return (field("Key"), Int(field("Size")) ?? -1, field("ETag").replacingOccurrences(of: "&#34;", with: "").replacingOccurrences(of: "\"", with: ""))
         }
     }
-
-    deinit { process.stop() }
 }
