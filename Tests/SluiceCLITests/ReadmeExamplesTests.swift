@@ -29,7 +29,7 @@ import SluiceTestSupport
         if body.hasPrefix("version: 1") { return body }
         let topLevel = ["gate:", "deploy:", "sync:", "datasets:"]
         if topLevel.contains(where: { body.hasPrefix($0) }) {
-            return "version: 1\nstages:\n  evaluate: { run: \"true\", metrics: m.json }\n" + body
+            return "version: 1\nstages:\n  evaluate: { run: \"true\", metrics: m.json, outputs: [model/] }\n" + body
         }
         // A stage: indent it under `stages:`; an example about `when` alone gets a command.
         var lines = body.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }
