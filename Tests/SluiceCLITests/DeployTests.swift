@@ -59,7 +59,7 @@ import SluiceTestSupport
         #expect(try repo.git(["rev-list", "--count", "sluice/env/staging"]) == "1")
         let report = try ProcessRunner.run(sluice, ["report", "last", "--state", state.path])
         #expect(report.stdout.contains("- ~ deployment ml/demo-server"))
-        #expect(report.stdout.contains("+ sluice.dev/version: '2'"))
+        #expect(report.stdout.contains("~ spec.template.metadata.annotations.sluice.dev/version: 1 → 2"), "field paths: \(report.stdout)")
 
         try repo.commit("better", files: ["quality.json": GateFlowTests.quality(0.95)])
         let promoted = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])

@@ -43,6 +43,38 @@ import Testing
         let lines = ManifestDiff.lines(
             current: [("ml/deployment-iris.yaml", "a: 1\nimage: v2\n"), ("ml/configmap-old.yaml", "x: 1\n")],
             next: [("ml/deployment-iris.yaml", "a: 1\nimage: v3\n"), ("_cluster/namespace-ml.yaml", "kind: Namespace\n")])
-        #expect(lines == ["+ namespace ml (new)", "- configmap ml/old (removed)", "~ deployment ml/iris", "    - image: v2", "    + image: v3"])
+        #expect(lines == ["+ namespace ml (new)", "- configmap ml/old (removed)", "~ deployment ml/iris", "    - image: v2", "    + image: v3"],
+                "without a parser: changed lines")
+    }
+
+    static func tree(_ entries: [(String, FieldDiff.Tree)]) -> FieldDiff.Tree { .map(entries.map { FieldDiff.Tree.Field($0.0, $0.1) }) }
+
+    @Test func diffsByFieldPathAddressListItemsByName() {
+        func deployment(image: String, replicas: String, containers extra: [FieldDiff.Tree] = []) -> FieldDiff.Tree {
+            let model = Self.tree([("name", .scalar("model")), ("image", .scalar(image))])
+            return Self.tree([("spec", Self.tree([("replicas", .scalar(replicas)),
+                                                  ("template", Self.tree([("spec", Self.tree([("containers", .list(extra + [model]))]))]))]))])
+        }
+        let sidecar = Self.tree([("name", .scalar("proxy")), ("image", .scalar("envoy:1"))])
+        let lines = FieldDiff.lines(before: deployment(image: "iris:a", replicas: "1"),
+                                    after: deployment(image: "iris:b", replicas: "2", containers: [sidecar]))
+        #expect(lines == [
+            "~ spec.replicas: 1 → 2",
+            "+ spec.template.spec.containers[name=proxy].name: proxy",
+            "+ spec.template.spec.containers[name=proxy].image: envoy:1",
+            "~ spec.template.spec.containers[name=model].image: iris:a → iris:b",
+        ])
+        // Items without distinct names are addressed by index.
+        #expect(FieldDiff.lines(before: .list([.scalar("a"), .scalar("b")]), after: .list([.scalar("a"), .scalar("c")])) == ["~ [1]: b → c"])
+        // The diff shows them under their object.
+        let parsed = ManifestDiff.lines(current: [("ml/deployment-iris.yaml", "a")], next: [("ml/deployment-iris.yaml", "b")],
+                                        parse: { $0 == "a" ? deployment(image: "iris:a", replicas: "1") : deployment(image: "iris:b", replicas: "1") })
+        #expect(parsed == ["~ deployment ml/iris", "    ~ spec.template.spec.containers[name=model].image: iris:a → iris:b"])
+    }
+
+    @Test func aManifestAsDeepAsTheYAMLAdapterAllowsIsFlattened() {
+        var tree = FieldDiff.Tree.scalar("leaf")
+        for _ in 0..<512 { tree = .list([tree]) }  // YAMLParser.depthLimit
+        #expect(FieldDiff.flatten(tree).count == 1)
     }
 }

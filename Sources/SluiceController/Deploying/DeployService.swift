@@ -20,7 +20,7 @@ public struct DeployService: Sendable {
 
     /// What writing `files` to the target would change.
     public func diff(_ files: [(path: String, content: String)], deploy: DeploySpec, repository: GitRepository) -> [String] {
-        ManifestDiff.lines(current: repository.files(onBranch: Self.branch(for: deploy)), next: files)
+        ManifestDiff.lines(current: repository.files(onBranch: Self.branch(for: deploy)), next: files, parse: ManifestTree.parse)
     }
 
     public struct Result: Sendable, Codable {

@@ -105,7 +105,7 @@ public struct KubernetesDeployer: Sendable {
         for item in try prunable(keeping: objects) {
             current.append(("\(item.namespace.isEmpty ? "_cluster" : item.namespace)/\(item.kind.lowercased())-\(item.name).yaml", "(live)"))
         }
-        return ManifestDiff.lines(current: current, next: next) + Self.schemaNotes(planned)
+        return ManifestDiff.lines(current: current, next: next, parse: ManifestTree.parse) + Self.schemaNotes(planned)
     }
 
     static func schemaNotes(_ planned: [Planned]) -> [String] {
@@ -116,7 +116,8 @@ public struct KubernetesDeployer: Sendable {
                 + "checked against the server's OpenAPI schema instead of a server-side dry run"]
     }
 
-    /// Server-managed fields removed, keys sorted, one field per line: what a reviewer compares.
+    /// Server-managed fields removed, as JSON with sorted keys: equal text is an equal object,
+    /// and `ManifestTree` reads it back for the diff by field path.
     static func comparable(_ object: [String: Any]) -> String {
         var o = object
         o.removeValue(forKey: "status")
@@ -124,18 +125,11 @@ public struct KubernetesDeployer: Sendable {
             for k in ["managedFields", "resourceVersion", "uid", "creationTimestamp", "generation"] { meta.removeValue(forKey: k) }
             o["metadata"] = meta
         }
-        var lines: [String] = []
-        func walk(_ value: Any, _ path: String) {
-            if let d = value as? [String: Any] {
-                for k in d.keys.sorted() { walk(d[k]!, path.isEmpty ? k : path + "." + k) }
-            } else if let a = value as? [Any] {
-                for (i, v) in a.enumerated() { walk(v, "\(path)[\(i)]") }
-            } else {
-                lines.append("\(path): \(value)")
-            }
+        do {
+            return String(decoding: try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]), as: UTF8.self)
+        } catch {
+            return "\(o)"  // not JSON-encodable cannot come from the API server; compared as text
         }
-        walk(o, "")
-        return lines.joined(separator: "\n")
     }
 
     /// Applies the objects that change (an unchanged one gets no write) and records them in

@@ -2,8 +2,10 @@
 /// `+ Deployment ml/iris (new)`, `- ConfigMap ml/old (removed)`, `~ Deployment ml/iris` followed
 /// by its changed lines (`-` old, `+` new).
 public enum ManifestDiff {
+    /// - Parameter parse: reads a manifest's text as a tree (the YAML adapter); when both
+    ///   versions parse, the changes are field paths (`FieldDiff`), else changed lines.
     public static func lines(current: [(path: String, content: String)], next: [(path: String, content: String)],
-                             maxLinesPerObject: Int = 20) -> [String] {
+                             maxLinesPerObject: Int = 20, parse: (String) -> FieldDiff.Tree? = { _ in nil }) -> [String] {
         let before = Dictionary(current.map { ($0.path, $0.content) }, uniquingKeysWith: { a, _ in a })
         let after = Dictionary(next.map { ($0.path, $0.content) }, uniquingKeysWith: { a, _ in a })
         var out: [String] = []
@@ -14,8 +16,13 @@ public enum ManifestDiff {
             case (_?, nil): out.append("- \(label) (removed)")
             case (let a?, let b?) where a != b:
                 out.append("~ \(label)")
-                let changes = lineDiff(a.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
+                let changes: [String]
+                if let old = parse(a), let new = parse(b) {
+                    changes = FieldDiff.lines(before: old, after: new)
+                } else {
+                    changes = lineDiff(a.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
                                        b.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+                }
                 out += changes.prefix(maxLinesPerObject).map { "    " + $0 }
                 if changes.count > maxLinesPerObject { out.append("    … \(changes.count - maxLinesPerObject) more changed lines") }
             default: continue
