@@ -37,6 +37,21 @@ import Testing
         #expect(GateReportMarkdown.aligned(nil, 0.5) == ("–", "0.5"))
     }
 
+    @Test func markdownCodeSpansHoldAnyTextAndTheVerdictComesFirst() {
+        #expect(GateReportMarkdown.code("main") == "`main`")
+        #expect(GateReportMarkdown.code("fix`quote") == "``fix`quote``")
+        #expect(GateReportMarkdown.code("`edge``") == "``` `edge`` ```")
+        #expect(GateReportMarkdown.code("a|b\nc") == "`a\\|b c`")
+        let r = evaluate([rule("accuracy", min: 0.9), rule("f1", min: 0.5)], ["accuracy": 0.85, "f1": 0.7], production: nil)
+        let report = GateReport(model: "m", repository: "r", ref: "refs/heads/feat`x", commit: "c0ffee", run: 7, policy: "p.yaml", decision: .reject,
+                                passed: false, production: nil, metrics: r.rows, dataChecks: [], stages: [], datasetVersions: [:], parameters: [:],
+                                artifacts: [], notes: [])
+        let lines = GateReportMarkdown.render(report).split(separator: "\n").map(String.init)
+        #expect(lines[1] == "## Sluice gate: ❌ reject")
+        #expect(lines[2] == "- **failed** accuracy = 0.85: below the minimum 0.9", "the deciding rule before anything else: \(lines)")
+        #expect(lines.contains { $0.contains("on ``feat`x``") }, "a backtick in the branch name keeps the code span whole")
+    }
+
     @Test func missingAndNaNFail() {
         let r = evaluate([rule("accuracy", min: 0), rule("f1", min: 0)], ["f1": .nan], production: nil)
         #expect(r.rows.map(\.passed) == [false, false])

@@ -111,3 +111,19 @@ public struct GateReport: Hashable, Sendable, Codable {
     /// The hidden marker that finds Sluice's comment on a merge request to update it in place.
     public static let commentMarker = "<!-- sluice-gate-report -->"
 }
+
+extension GateReport {
+    /// The rules a reader sees first: those that failed (at most `limit`), else, when every
+    /// rule passed, the first ones.
+    public func decidingRows(limit: Int = 2) -> [MetricRow] {
+        let failed = metrics.filter { !$0.passed }
+        return Array((failed.isEmpty ? metrics : failed).prefix(limit))
+    }
+
+    /// One deciding rule in words: "accuracy [class=a] = 0.81 (production 0.90): below the minimum 0.85".
+    public static func sentence(_ row: MetricRow) -> String {
+        let name = row.slice.map { "\(row.metric) [\($0)]" } ?? row.metric
+        let (candidate, production) = GateReportMarkdown.aligned(row.candidate, row.production)
+        return "\(name) = \(candidate)" + (row.production == nil ? "" : " (production \(production))") + ": \(row.reason)"
+    }
+}

@@ -45,8 +45,16 @@ public enum GateReportMarkdown {
         }
         out.append("## Sluice gate: \(verdict)")
         out.append("")
-        let origin = r.run == 0 ? "" : ", commit `\(r.commit.prefix(12))`" + (r.ref.map { " on `\(cell(short($0)))`" } ?? "") + ", run \(r.run)"
-        out.append("Model **\(cell(r.model))**\(origin), policy `\(cell(r.policy))`.")
+        // What decided it, before anything else.
+        let failedChecks = r.dataChecks.filter { $0.validation.verdict == .fail }.map(\.stage)
+        for row in r.decidingRows() where r.decision != .couldNotEvaluate {
+            out.append("- **\(cell(row.passed ? "passed" : "failed"))** \(cell(GateReport.sentence(row)))")
+        }
+        if !failedChecks.isEmpty { out.append("- **failed** data check\(failedChecks.count == 1 ? "" : "s"): \(failedChecks.map(cell).joined(separator: ", "))") }
+        for reason in r.notes.prefix(r.decision == .couldNotEvaluate ? 2 : 0) { out.append("- \(cell(reason))") }
+        if out.last != "" { out.append("") }
+        let origin = r.run == 0 ? "" : ", commit `\(r.commit.prefix(12))`" + (r.ref.map { " on \(code(short($0)))" } ?? "") + ", run \(r.run)"
+        out.append("Model **\(cell(r.model))**\(origin), policy \(code(r.policy)).")
         if let p = r.production {
             out.append(p.commit.isEmpty ? "Production: \(cell(p.version))." : "Production: version \(cell(p.version)) from commit `\(p.commit.prefix(12))`.")
         } else {
@@ -80,7 +88,7 @@ public enum GateReportMarkdown {
         }
         for check in r.dataChecks {
             let v = check.validation
-            out.append("**\(cell(check.stage))** on `\(cell(v.data))` (\(v.rows) rows): \(icon(v.verdict)) \(v.verdict.rawValue)")
+            out.append("**\(cell(check.stage))** on \(code(v.data)) (\(v.rows) rows): \(icon(v.verdict)) \(v.verdict.rawValue)")
             out.append("")
             guard detail.dataCheckDetail else { continue }
             let failed = v.checks.filter { $0.verdict != .pass }
@@ -132,13 +140,13 @@ public enum GateReportMarkdown {
             out.append("|---|---|")
             out.append("| Commit | `\(r.commit)` |")
             for (name, version) in r.datasetVersions.sorted(by: { $0.key < $1.key }) {
-                out.append("| Dataset `\(cell(name))` | `\(cell(version))` |")
+                out.append("| Dataset \(code(name)) | \(code(version)) |")
             }
             for (name, value) in r.parameters.sorted(by: { $0.key < $1.key }) {
-                out.append("| Parameters `\(cell(name))` | `\(cell(String(value.prefix(80))))` |")
+                out.append("| Parameters \(code(name)) | \(code(String(value.prefix(80)))) |")
             }
             for a in r.artifacts {
-                out.append("| Artifact `\(cell(a.path))` (\(cell(a.stage))) | `\(a.digest)` (\(a.size) bytes) |")
+                out.append("| Artifact \(code(a.path)) (\(cell(a.stage))) | `\(a.digest)` (\(a.size) bytes) |")
             }
             out.append("")
         }
@@ -176,6 +184,21 @@ public enum GateReportMarkdown {
     static func cell(_ s: String) -> String {
         s.replacing("\\", with: "\\\\").replacing("|", with: "\\|")
             .replacing("\n", with: " ").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
+    }
+
+    /// A CommonMark code span around any text: the fence is one backtick longer than the
+    /// longest run inside, padded with spaces when the text starts or ends with one (so a
+    /// branch named ``a`b`` stays one span); pipes escaped for table cells, newlines flattened.
+    static func code(_ s: String) -> String {
+        let text = s.replacing("\n", with: " ").replacing("|", with: "\\|")
+        var longest = 0, run = 0
+        for c in text {
+            run = c == "`" ? run + 1 : 0
+            longest = max(longest, run)
+        }
+        let fence = String(repeating: "`", count: longest + 1)
+        let pad = text.hasPrefix("`") || text.hasSuffix("`") ? " " : ""
+        return fence + pad + text + pad + fence
     }
 
     static func number(_ v: Double?) -> String {
