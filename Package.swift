@@ -17,7 +17,6 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
-        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -65,7 +64,7 @@ let package = Package(
             name: "SluiceServer",
             dependencies: ["SluiceCore", "SluiceController", "SluiceStore", "SluiceHTTP", "SluiceRunner", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "Ink", package: "Ink"), .product(name: "Prometheus", package: "swift-prometheus")]
+                           .product(name: "Mustache", package: "swift-mustache"), .product(name: "Prometheus", package: "swift-prometheus")]
         ),
 
         // Connects adapters to the core: load a spec, plan a commit, run it, gate and promote it.
@@ -95,7 +94,7 @@ let package = Package(
             ]
         ),
 
-        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport", exclude: ["kube_emulator.py"]),
+        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport", exclude: ["kube_emulator.py", "browse.py"]),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML", "SluiceCore"]),
         .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceTestSupport"]),
@@ -111,7 +110,8 @@ let package = Package(
         .testTarget(name: "SluiceRunnerTests", dependencies: ["SluiceRunner", "SluiceTestSupport"]),
         .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceTestSupport"]),
         .testTarget(name: "SluiceKubeTests", dependencies: ["SluiceKube", "SluiceTestSupport"]),
-        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+                    exclude: ["Screenshots"]),
     ],
     swiftLanguageModes: [.v6]
 )

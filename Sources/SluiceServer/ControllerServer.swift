@@ -143,63 +143,7 @@ public struct ControllerServer: Sendable {
             await watcher.wake()
             return Self.text(.accepted, "reconciling \(name)\n")
         }
-        router.get("/") { request, _ -> Response in
-            if let relayed = await self.fromLeader(request) { return relayed }
-            var rows = ""
-            for (name, w) in self.watchers.sorted(by: { $0.key < $1.key }) {
-                let h = await w.health
-                let conditions = ([h.conditions] + h.environments.sorted { $0.key < $1.key }.map(\.value)).flatMap(\.all).filter { $0.kind != .ready }
-                    .map { "<span class=\"\($0.isTrue ? "healthy" : "unhealthy")\" title=\"\(Pages.escape($0.message))\">\($0.kind.rawValue)=\($0.status.rawValue)</span>"
-                        + ($0.isTrue ? "" : " (\(Pages.escape($0.reason)): \(Pages.escape($0.message)))") }.joined(separator: "<br>")
-                rows += "<tr><td>\(Pages.escape(name))</td><td class=\"\(h.healthy ? "healthy" : "unhealthy")\">\(h.healthy ? "healthy" : "unhealthy: " + Pages.escape(h.reason ?? ""))</td><td>\(conditions)</td><td>\(h.runsStarted)</td></tr>"
-            }
-            var held = ""
-            for (name, w) in self.watchers.sorted(by: { $0.key < $1.key }) {
-                for m in await w.health.held.values.sorted(by: { $0.ref < $1.ref }) {
-                    let approve = m.awaitingApproval && self.actionToken != nil
-                        ? "<form method=\"post\" action=\"/repositories/\(Pages.escape(name))/approve\"><input type=\"hidden\" name=\"ref\" value=\"\(Pages.escape(m.ref))\">"
-                            + "<input type=\"hidden\" name=\"commit\" value=\"\(m.head)\"><input type=\"password\" name=\"token\" placeholder=\"API token\" required> "
-                            + "<button>Approve \(m.head.prefix(12))</button></form>"
-                        : ""
-                    held += "<tr><td>\(Pages.escape(name))</td><td>\(Pages.escape(m.ref))</td><td>\(m.head.prefix(12))</td><td>\(Pages.escape(m.reason))</td>"
-                        + "<td>\(Pages.timestamp(m.since))</td><td>\(approve)</td></tr>"
-                }
-            }
-            let heldSection = held.isEmpty ? "" : "<h2>Merge requests not run</h2><table><tr><th>Repository</th><th>Ref</th><th>Head</th><th>Why</th><th>Since (UTC)</th><th></th></tr>\(held)</table>"
-            var runs = ""
-            for r in (try? self.store.runs(limit: 30)) ?? [] {
-                runs += "<tr><td><a href=\"/runs/\(r.id!)\">\(r.id!)</a></td><td>\(Pages.escape(r.repository))</td><td>\(Pages.escape(r.ref ?? ""))</td><td>\(r.commit.prefix(12))</td>"
-                    + "<td class=\"\(r.status.rawValue)\">\(r.status.rawValue)</td><td class=\"\(r.verdict.map(Pages.verdictClass) ?? "")\">\(Pages.escape(r.verdict ?? ""))</td><td>\(Pages.timestamp(r.startedAt ?? r.createdAt))</td>"
-                    + "<td>\(Pages.seconds(r.startedAt, r.finishedAt))</td><td>\(Pages.escape(r.trigger))</td></tr>"
-            }
-            let models = ((try? self.store.modelNames()) ?? []).map { "<a href=\"/models/\(Pages.escape($0))\">\(Pages.escape($0))</a>" }.joined(separator: " · ")
-            return Self.html("Sluice", "<h1>Sluice</h1><p>Models: \(models.isEmpty ? "none promoted yet" : models)</p><h2>Repositories</h2><table><tr><th>Repository</th><th>Health</th><th>Conditions</th><th>Runs started</th></tr>\(rows)</table>\(heldSection)"
-                             + "<h2>Runs</h2><table><tr><th>Run</th><th>Repository</th><th>Ref</th><th>Commit</th><th>Status</th><th>Verdict</th><th>Started (UTC)</th><th>Took</th><th>Trigger</th></tr>\(runs)</table>")
-        }
-        router.get("runs/:id") { request, context -> Response in
-            if let relayed = await self.fromLeader(request) { return relayed }
-            guard let id = context.parameters.get("id").flatMap(Int64.init), let run = try? self.store.run(id) else {
-                return Self.text(.notFound, "no such run\n")
-            }
-            do {
-                let stages = try self.store.stages(of: id)
-                // Where each cache hit came from (a run's scope: the production branch, a merge request).
-                var origins: [Int64: String] = [:]
-                for source in Set(stages.compactMap(\.cachedFrom)) { origins[source] = try self.store.run(source)?.cacheScope }
-                return Self.page(Pages.run(run, stages: stages, reports: try self.store.reports(of: id), cacheOrigins: origins,
-                                           actions: self.actionToken != nil))
-            } catch {
-                return Self.text(.internalServerError, "run \(id) could not be read from the run store: \(error)\n")
-            }
-        }
-        router.get("models/:model") { request, context -> Response in
-            if let relayed = await self.fromLeader(request) { return relayed }
-            let model = context.parameters.get("model") ?? ""
-            let log = (try? self.store.promotions(model: model)) ?? []
-            let versions = (try? self.store.modelVersions(model: model)) ?? []
-            let metric = request.uri.queryParameters.get("metric")
-            return Self.page(Pages.promotions(model: model, log: log, versions: versions, metric: metric))
-        }
+        addPages(to: router)
         addActions(to: router)
         return router
     }
@@ -208,10 +152,5 @@ public struct ControllerServer: Sendable {
         Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    static func html(_ title: String, _ body: String) -> Response { page(Pages.layout(title, body)) }
-
-    static func page(_ html: String) -> Response {
-        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
-    }
 
 }

@@ -1,13 +1,15 @@
 import HTTPTypes
 import Hummingbird
 
-/// Headers that keep the web UI's pages what they are: no scripts, no frames, no content-type
-/// guessing, no referrer leaking run URLs. Added to every response, errors included.
+/// Headers that keep the web UI's pages what they are: only this server's stylesheet and
+/// live-log script, no inline script, no frames, no content-type guessing, no referrer
+/// leaking run URLs. Added to every response, errors included.
 struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
     static var fields: [(HTTPField.Name, String)] {
         [
-            // Pages are server-rendered HTML with inline CSS and inline SVG; nothing else loads.
-            (.contentSecurityPolicy, "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+            // Server-rendered HTML with inline SVG, /ui/style.css, /ui/live.js and its event stream.
+            (.contentSecurityPolicy, "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+                + "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
             (HTTPField.Name("X-Content-Type-Options")!, "nosniff"),
             (HTTPField.Name("X-Frame-Options")!, "DENY"),
             (HTTPField.Name("Referrer-Policy")!, "no-referrer"),

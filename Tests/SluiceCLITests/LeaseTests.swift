@@ -45,7 +45,7 @@ import SluiceTestSupport
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/b/logs"))
         // The follower serves the leader's pages (its own state holds no runs), found through the Lease.
         try waitUntil("the leader's run to finish") {
-            try ProcessRunner.run("curl", ["-s", "--max-time", "5", baseA + "/runs/1"]).stdout.contains("<span class=\"succeeded\">succeeded</span>")
+            try ProcessRunner.run("curl", ["-s", "--max-time", "5", baseA + "/runs/1"]).stdout.contains("Run 1 <span class=\"badge ok\">")
         }
         // The leader's address reaches the Lease at its first renewal after its server listens
         // (on a loaded machine, a few seconds after it leads).
@@ -57,7 +57,7 @@ import SluiceTestSupport
             page = try ProcessRunner.run("curl", ["-s", "-i", "--max-time", "10", baseB + "/runs/1"]).stdout
             return !page.hasPrefix("HTTP/1.1 404")
         }
-        #expect(page.contains("<h1>Run 1 <span class=\"succeeded\">succeeded</span></h1>") && page.lowercased().contains("x-sluice-served-by: leader"), "\(page)")
+        #expect(page.contains("Run 1 <span class=\"badge ok\">") && page.lowercased().contains("x-sluice-served-by: leader"), "\(page)")
 
         // SIGTERM: the leader releases the lease; the follower takes over without waiting for it to expire.
         kill(a.pid, SIGTERM)

@@ -10,7 +10,7 @@ import SluiceTestSupport
         for command in RequiredTools.commands {
             #expect(ProcessRunner.has(command), "\(command) is not installed; .ci/run installs it (.ci/apt-packages.txt, .ci/requirements.txt)")
         }
-        #expect(WebUITests.chromium != nil, "chromium is not installed")
+        #expect(Browser.chromium != nil, "chromium is not installed")
         let yaml = try ProcessRunner.run("python3", ["-c", "import yaml, jsonschema, scipy, pandas"])
         #expect(yaml.status == 0, "python3 lacks the test packages: \(yaml.stderr)")
     }

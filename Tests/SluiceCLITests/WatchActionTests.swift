@@ -62,7 +62,7 @@ import SluiceTestSupport
         #expect(m.contains("sluice_commit_to_deployed_seconds_count 1"))
         let page = try helper.curl([base + "/runs/1"]).stdout
         #expect(page.contains("<h2>Deploy</h2>") && page.contains("acts version 1 to staging"))
-        #expect(page.contains("Manifest diff") && page.contains("+ configmap ml/acts (new)"))
+        #expect(page.contains("What the deploy changed") && page.contains("+ configmap ml/acts (new)"))
 
         // Without the token, or with a wrong one: 401, and nothing changes.
         let anonymous = try post(base + "/api/runs/2/promote", token: nil, "{\"reason\": \"x\"}")
@@ -90,9 +90,9 @@ import SluiceTestSupport
 
         // A flaky failure is re-run by hand: a new run of the same commit, which succeeds.
         let flaky = try repo.commit("flaky", files: ["fail-once": "", "quality.json": "{\"accuracy\": 0.91}\n"])
-        try waitUntil("run 3 failed") { try helper.curl([base + "/runs/3"]).stdout.contains("<span class=\"failed\">failed</span></h1>") }
+        try waitUntil("run 3 failed") { try helper.curl([base + "/runs/3"]).stdout.contains("Run 3 <span class=\"badge bad\">") }
         #expect(try helper.curl([base + "/runs/3"]).stdout.contains("/api/runs/3/rerun"), "the run page says how to re-run it")
-        #expect(try helper.curl([base + "/"]).stdout.contains("<th>Took</th>"))
+        #expect(try helper.curl([base + "/"]).stdout.contains(">Took</th>"))
         let rerun = try post(base + "/api/runs/3/rerun", token: "t0ken")
         #expect(rerun.status == "202" && rerun.body.contains("\"rerun_of\":3") && rerun.body.contains(flaky), "\(rerun)")
         try waitUntil("the re-run promoted") { try metrics().contains("sluice_promotions_total{model=\"acts\",action=\"promote\"} 3") }

@@ -2,58 +2,147 @@ import Foundation
 import Testing
 import SluiceTestSupport
 
-/// The web UI in a real headless Chromium: each page loads, shows what it should, and is
-/// captured as a screenshot (kept under $SLUICE_SCREENSHOTS when set).
+/// The web UI in a real headless Chromium at 1280 px and at a 390 px phone width: each page
+/// shows what a reviewer looks for first, nothing sticks out sideways, no emoji, and every page
+/// is captured as a full-page screenshot in `.build/screenshots` (or `$SLUICE_SCREENSHOTS`).
 @Suite struct WebUITests {
     let sluice = RepositoryLayout.sluiceBinary
 
-    static var chromium: String? { ["chromium", "chromium-browser", "google-chrome"].first { ProcessRunner.has($0) } }
-
-    func browser(_ args: [String]) throws -> ProcessResult {
-        try ProcessRunner.run(Self.chromium!, ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                                                "--user-data-dir=\(NSTemporaryDirectory())sluice-chromium-\(UUID().uuidString.prefix(6))"] + args)
+    static var screenshots: String {
+        ProcessInfo.processInfo.environment["SLUICE_SCREENSHOTS"] ?? RepositoryLayout.root() + "/.build/screenshots"
     }
 
-    @Test(.enabled(if: RequiredTools.run(whenPresent: WebUITests.chromium != nil), "chromium is not installed (apt-get install chromium): SKIPPED"))
-    func pagesRenderInChromium() throws {
+    struct Layout {
+        let vw: Int
+        let scrollWidth: Int
+        let wide: [String]
+        let firstHeading: String
+        let text: String
+        let emoji: Bool
+
+        init(_ result: [String: Any]) throws {
+            let json = try #require((result["value"] as? String).flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] },
+                                    "no layout from the page: \(result)")
+            vw = json["vw"] as? Int ?? 0
+            scrollWidth = json["scrollWidth"] as? Int ?? 0
+            wide = json["wide"] as? [String] ?? []
+            firstHeading = json["firstHeading"] as? String ?? ""
+            text = json["text"] as? String ?? ""
+            emoji = json["emoji"] as? Bool ?? true
+        }
+    }
+
+    @Test(.enabled(if: RequiredTools.run(whenPresent: Browser.chromium != nil), "chromium is not installed (apt-get install chromium): SKIPPED"))
+    func pagesPutTheVerdictFirstAndFitAPhone() throws {
+        let fifos = TemporaryDirectory(prefix: "sluice-live")
+        let (first, second) = (fifos.path + "/epoch-1-done", fifos.path + "/epoch-2-done")
+        for fifo in [first, second] { try ProcessRunner.run("mkfifo", [fifo]) }
         let repo = try TestRepository()
+        let deploy = "\ndeploy: { manifests: manifests/, target: branch, environment: staging, namespace: ml }\n"
         try repo.commit("first model", files: [
-            "sluice.yaml": GateFlowTests.spec + "\ndeploy: { manifests: manifests/, target: branch, environment: staging, namespace: ml }\n",
+            "sluice.yaml": GateFlowTests.spec + deploy,
             "manifests/app.yaml": DeployTests.manifest, "policies/p.yaml": GateFlowTests.policy, "data/d.csv": GateFlowTests.data(0),
             "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\n", "quality.json": GateFlowTests.quality(0.9),
         ])
         let state = TemporaryDirectory(prefix: "sluice-state")
-        _ = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
-        try repo.commit("better", files: ["quality.json": GateFlowTests.quality(0.93)])
-        _ = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
+        func run() throws { _ = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path]) }
+        try run()  // 1: promoted
+        try repo.commit("worse", files: ["data/d.csv": GateFlowTests.data(40), "quality.json": GateFlowTests.quality(0.85)])
+        try run()  // 2: rejected
+        try repo.commit("better, two replicas", files: ["quality.json": GateFlowTests.quality(0.95),
+                                                        "manifests/app.yaml": DeployTests.manifest.replacingOccurrences(of: "spec:\n  template:", with: "spec:\n  replicas: 2\n  template:")])
+        try run()  // 3: promoted, deployed with a diff
 
+        let dir = TemporaryDirectory()
+        let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1s\nrepositories:\n  - { name: demo, url: \(repo.path) }\n")
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state.path], readyPrefix: "sluice: listening on 127.0.0.1:")
+        let base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
+        try waitUntil("the controller to report the staging environment") {
+            try ProcessRunner.run("curl", ["-s", base + "/repositories/demo"]).stdout.contains("<td>staging</td>")
+        }
+        // A new stage under the controller: it prints, waits for the test, prints again.
+        let live = GateFlowTests.spec.replacingOccurrences(of: "stages:\n", with: """
+            stages:
+              live:
+                run: [sh, -c, "echo 'epoch 1: loss 0.91'; cat \(first) > /dev/null; echo 'epoch 2: loss 0.42'; cat \(second) > /dev/null; echo done"]
+
+            """)
+        try repo.commit("live stage", files: ["sluice.yaml": live + deploy])
+        var liveRun: Int?
+        try waitUntil("the live stage to print its first epoch") {
+            let runs = try ProcessRunner.run(sluice, ["runs", "--repo", repo.path, "--state", state.path, "--format", "json"]).stdout
+            let list = (try JSONSerialization.jsonObject(with: Data(runs.utf8)) as? [[String: Any]]) ?? []
+            liveRun = list.compactMap { $0["run"] as? [String: Any] }.first { $0["status"] as? String == "running" }?["id"] as? Int
+            guard let liveRun else { return false }
+            return try ProcessRunner.run("curl", ["-s", "\(base)/runs/\(liveRun)"]).stdout.contains("epoch 1: loss 0.91")
+        }
+        let running = try #require(liveRun)
+
+        try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
+        let pages: [(name: String, path: String)] = [
+            ("index", "/"), ("repository", "/repositories/demo"), ("run-rejected", "/runs/2"), ("run-promoted-deploy-diff", "/runs/3"),
+            ("run-live-log", "/runs/\(running)"), ("model", "/models/demo"),
+        ]
+        var visits: [Browser.Page] = []
+        for (name, path) in pages {
+            for width in [1280, 390] {
+                let isLive = name == "run-live-log"
+                visits.append(Browser.Page(url: base + path, width: width,
+                                           afterLoad: isLive && width == 1280 ? ["sh", "-c", "echo go > \(first)"] : nil,
+                                           until: isLive ? "document.body.innerText.includes('epoch 2: loss 0.42')" : nil,
+                                           script: Browser.layoutScript, screenshot: "\(Self.screenshots)/\(name)-\(width).png"))
+            }
+        }
+        let results = try Browser.visit(visits)
+        try #require(results.count == visits.count)
+        var layouts: [String: Layout] = [:]
+        for (i, visit) in visits.enumerated() {
+            let layout = try Layout(results[i])
+            let name = "\(pages[i / 2].name) at \(visit.width) px"
+            layouts[name] = layout
+            #expect(layout.vw == visit.width, "\(name): viewport")
+            #expect(layout.scrollWidth <= layout.vw && layout.wide.isEmpty, "\(name) scrolls sideways: \(layout.scrollWidth) px; \(layout.wide)")
+            #expect(!layout.emoji, "\(name) uses emoji for icons")
+            let size = (try? FileManager.default.attributesOfItem(atPath: visit.screenshot!)[.size] as? Int) ?? 0
+            #expect(size > 5_000, "\(name): screenshot is \(size) bytes")
+            if pages[i / 2].name == "run-live-log" { #expect(results[i]["until"] as? Bool == true, "\(name): the second epoch arrived without a reload") }
+        }
+
+        let rejected = try #require(layouts["run-rejected at 1280 px"])
+        #expect(rejected.firstHeading.hasPrefix("h1: Rejected"), "\(rejected.firstHeading)")
+        #expect(rejected.text.contains("accuracy = 0.85 (production 0.90): worse than production by 0.05"), "the deciding rule with both values: \(rejected.text.prefix(600))")
+        let promoted = try #require(layouts["run-promoted-deploy-diff at 390 px"])
+        #expect(promoted.firstHeading.hasPrefix("h1: Promoted"))
+        #expect(promoted.text.contains("+ spec.replicas: 2"), "\(promoted.text)")
+        #expect(promoted.text.contains("~ spec.template.spec.containers[name=server].image: registry.example.com/demo:"), "field paths in the deploy diff")
+        let index = try #require(layouts["index at 1280 px"])
+        #expect(index.text.contains("reject") && index.text.contains("promote"), "verdicts next to run states")
+        let repository = try #require(layouts["repository at 390 px"])
+        #expect(repository.text.contains("staging") && repository.text.contains("demo v3"), "environments with the version each runs: \(repository.text)")
+        let model = try #require(layouts["model at 1280 px"])
+        #expect(model.text.contains("In production: version 3.") && model.text.contains("Promotion log"))
+
+        // The stage goes on: the run finishes, its page stops streaming.
+        try ProcessRunner.run("sh", ["-c", "echo go > \(second)"])
+        try waitUntil("the live run to finish") { !(try ProcessRunner.run("curl", ["-s", "\(base)/runs/\(running)"]).stdout.contains("data-live=")) }
+        let csp = try ProcessRunner.run("curl", ["-sI", base + "/"]).stdout.lowercased()
+        #expect(csp.contains("content-security-policy: default-src 'none'; style-src 'self'; script-src 'self'"))
+        withExtendedLifetime(watch) {}
+    }
+
+    @Test func theControllersOwnMetricsCountWhatItDid() throws {
+        let repo = try DeployTests().repository()
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        _ = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
         let dir = TemporaryDirectory()
         let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 10m\nrepositories:\n  - { name: demo, url: \(repo.path) }\n")
         let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state.path], readyPrefix: "sluice: listening on 127.0.0.1:")
         let base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
-        let shots = ProcessInfo.processInfo.environment["SLUICE_SCREENSHOTS"] ?? dir.path
-        try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
-
-        let pages: [(String, String, [String])] = [
-            ("home", "/", ["<h1>Sluice</h1>", "href=\"/models/demo\"", "demo"]),
-            ("run", "/runs/2", ["Sluice gate: ✅ promote", "<table>", "<th>Metric</th>", "Log: evaluate", "class=\"succeeded\"",
-                                 "demo version 2 to staging", "Manifest diff", "~ deployment ml/demo-server"]),
-            ("promotions", "/models/demo", ["promotion history", "<svg", "<polyline", "v2 promote"]),
-        ]
-        for (name, path, expected) in pages {
-            let dom = try browser(["--dump-dom", base + path])
-            #expect(dom.status == 0, "\(dom.stderr)")
-            for text in expected { #expect(dom.stdout.contains(text), "\(path) lacks \(text)") }
-            let file = "\(shots)/\(name).png"
-            let shot = try browser(["--screenshot=\(file)", "--window-size=1280,1000", base + path])
-            #expect(shot.status == 0, "\(shot.stderr)")
-            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
-            #expect(size > 10_000, "screenshot of \(path) is \(size) bytes")
-        }
         // The controller's own reconcile of the head: production's model already, so report-only.
         try waitUntil("the controller's verdict") {
             try ProcessRunner.run("curl", ["-s", base + "/metrics"]).stdout.contains("sluice_gate_verdicts_total{decision=\"report-only\"} 1")
         }
+        _ = try ProcessRunner.run("curl", ["-s", base + "/runs/1"])
         let metrics = try ProcessRunner.run("curl", ["-s", base + "/metrics"]).stdout
         #expect(metrics.contains("sluice_pipeline_runs_total{repository=\"demo\",result=\"succeeded\"} 1"))
         #expect(metrics.contains("hb_requests{http_route=\"/runs/{id}\",http_request_method=\"GET\",http_response_status_code=\"200\"}"),

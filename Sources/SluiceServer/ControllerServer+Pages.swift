@@ -1,0 +1,135 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import SluiceController
+import SluiceCore
+import SluiceStore
+
+/// The web UI: server-rendered pages from the templates in `UI/`, one stylesheet, and one
+/// small script that appends live logs. A follower serves the leader's pages.
+extension ControllerServer {
+    func addPages(to router: Router<BasicRequestContext>) {
+        router.get("ui/style.css") { _, _ in Self.asset(Stylesheet.css, type: "text/css; charset=utf-8") }
+        router.get("ui/live.js") { _, _ in Self.asset(LiveLog.script, type: "text/javascript; charset=utf-8") }
+
+        router.get("/") { request, _ -> Response in
+            if let relayed = await self.fromLeader(request) { return relayed }
+            return try await self.render("Sluice", "index", self.indexView())
+        }
+        router.get("repositories/:name") { request, context -> Response in
+            if let relayed = await self.fromLeader(request) { return relayed }
+            guard let name = context.parameters.get("name"), let watcher = self.watchers[name] else { return Self.text(.notFound, "no such repository\n") }
+            return try await self.render(name, "repository", self.repositoryView(watcher))
+        }
+        router.get("runs/:id") { request, context -> Response in
+            if let relayed = await self.fromLeader(request) { return relayed }
+            guard let id = context.parameters.get("id").flatMap(Int64.init), let run = try self.store.run(id) else {
+                return Self.text(.notFound, "no such run\n")
+            }
+            let stages = try self.store.stages(of: id)
+            // Where each cache hit came from (a run's scope: the production branch, a merge request).
+            var origins: [Int64: String] = [:]
+            for source in Set(stages.compactMap(\.cachedFrom)) { origins[source] = try self.store.run(source)?.cacheScope }
+            let view = try RunView(run: run, repositoryName: self.repositoryNames[run.repository], stages: stages, reports: try self.store.reports(of: id), cacheOrigins: origins,
+                                   actions: self.actionToken != nil)
+            return Self.document(Templates.render("layout", Layout(title: view.heading, live: view.liveURL != nil, body: Templates.render("run", view))))
+        }
+        router.get("runs/:id/events") { request, context -> Response in
+            if let relayed = await self.fromLeader(request) { return relayed }
+            guard let id = context.parameters.get("id").flatMap(Int64.init), try self.store.run(id) != nil else { return Self.text(.notFound, "no such run\n") }
+            var offsets: [String: Int] = [:]
+            for (stage, value) in request.uri.queryParameters { offsets[String(stage)] = Int(String(value)).map { max(0, $0) } ?? 0 }
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
+                            body: LiveLog.stream(run: id, offsets: offsets, store: self.store))
+        }
+        router.get("models/:model") { request, context -> Response in
+            if let relayed = await self.fromLeader(request) { return relayed }
+            let model = context.parameters.get("model") ?? ""
+            var deployedTo: [String: [String]] = [:]
+            for environment in await self.environmentNames() {
+                if let deployed = try self.store.deployedVersion(model: model, environment: environment) { deployedTo[deployed.version, default: []].append(environment) }
+            }
+            let view = ModelView(model: model, log: try self.store.promotions(model: model), versions: try self.store.modelVersions(model: model),
+                                 deployedTo: deployedTo, metric: request.uri.queryParameters.get("metric"))
+            return try await self.render(model, "model", view)
+        }
+    }
+
+    struct Layout {
+        let title: String
+        let live: Bool
+        let body: String
+    }
+
+    func render(_ title: String, _ template: String, _ view: Any) async throws -> Response {
+        Self.document(Templates.render("layout", Layout(title: title, live: false, body: Templates.render(template, view))))
+    }
+
+    /// Every environment some watcher reports on.
+    func environmentNames() async -> Set<String> {
+        var names = Set<String>()
+        for watcher in watchers.values { names.formUnion(await watcher.health.environments.keys) }
+        return names
+    }
+
+    /// Watched repositories' names by the URL their runs are stored under.
+    var repositoryNames: [String: String] {
+        Dictionary(watchers.map { ($0.value.repository.url, $0.key) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Run rows link to the repository page of the watcher that ran them.
+    func runRows(_ runs: [RunRecord]) -> [RunRow] {
+        let names = repositoryNames
+        return runs.map { RunRow($0, repositoryName: names[$0.repository]) }
+    }
+
+    func indexView() async throws -> IndexView {
+        var repositories: [IndexView.Repository] = []
+        var held: [IndexView.Held] = []
+        for (name, watcher) in watchers.sorted(by: { $0.key < $1.key }) {
+            let health = await watcher.health
+            let problems = health.conditions.all.filter { !$0.isTrue && $0.kind != .ready && !Condition.Kind.informational.contains($0.kind) }.map { ConditionRow($0) }
+                + health.environments.sorted { $0.key < $1.key }.flatMap { env in
+                    env.value.all.filter { !$0.isTrue && $0.kind != .ready }.map { ConditionRow($0, environment: env.key) }
+                }
+            let last = try store.runs(repository: watcher.repository.url, limit: 1).first
+            repositories.append(.init(name: name, health: health.healthy ? Badge("healthy", .ok) : Badge("unhealthy: \(health.reason ?? "")", .bad),
+                                      lastRun: last.map { RunRow($0, repositoryName: name) }, problems: problems))
+            for m in health.held.values.sorted(by: { $0.ref < $1.ref }) {
+                held.append(.init(repository: name, ref: m.ref, head: String(m.head.prefix(12)), fullHead: m.head, reason: m.reason,
+                                  since: Format.timestamp(m.since), approve: m.awaitingApproval && actionToken != nil))
+            }
+        }
+        return IndexView(repositories: repositories, held: held, runs: runRows(try store.runs(limit: 30)), models: try store.modelNames())
+    }
+
+    func repositoryView(_ watcher: RepositoryWatcher) async throws -> RepositoryView {
+        let health = await watcher.health
+        let url = watcher.repository.url
+        let model = try store.reports(kind: GateService.reportKind, repository: url).last
+            .map { try JSONDecoder().decode(GateReport.self, from: Data($0.content.utf8)).model }
+        var environments: [RepositoryView.Environment] = []
+        for (name, conditions) in health.environments.sorted(by: { $0.key < $1.key }) {
+            let deployed = try model.flatMap { try store.deployedVersion(model: $0, environment: name) }
+            let state = conditions[.inSync] ?? conditions[.deployed]
+            environments.append(.init(name: name, version: deployed.map { .init(model: model ?? "", version: $0.version) },
+                                      since: deployed.map { Format.timestamp($0.deployedAt) } ?? "–",
+                                      state: state.map { Badge("\($0.kind.rawValue)=\($0.status.rawValue)", Icons.tone(runStatus: $0.status.rawValue)) } ?? Badge("unknown", .idle),
+                                      detail: state.map { $0.isTrue ? "" : $0.message } ?? ""))
+        }
+        let chart = try model.map { name -> RepositoryView.Model in
+            let view = ModelView(model: name, log: try store.promotions(model: name), versions: try store.modelVersions(model: name), deployedTo: [:], metric: nil)
+            return RepositoryView.Model(name: name, chart: view.chart)
+        }
+        return RepositoryView(name: watcher.repository.name, url: url, conditions: health.conditions.all.map { ConditionRow($0) },
+                              environments: environments, model: chart, runs: runRows(try store.runs(repository: url, limit: 20)))
+    }
+
+    static func document(_ html: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static func asset(_ text: String, type: String) -> Response {
+        Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=300"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
