@@ -173,7 +173,7 @@ public enum ControllerConfigDecoder {
 
     private static func decodeRepository(_ node: Node, defaultInterval: Int, _ reader: inout NodeReader) -> ControllerConfig.Repository? {
         guard let fields = reader.mapping(node, what: "a repository", allowed: repositoryKeys) else { return nil }
-        let f = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let f = Fields(fields)
         guard let nameNode = f["name"], let name = reader.nonEmptyString(nameNode, what: "'name'") else {
             if f["name"] == nil { reader.error(node, "a repository needs a 'name'") }
             return nil
@@ -230,7 +230,7 @@ public enum ControllerConfigDecoder {
 
     private static func decodeForge(_ node: Node, repository name: String, _ reader: inout NodeReader) -> ControllerConfig.Forge? {
         guard let fields = reader.mapping(node, what: "'forge' of '\(name)'", allowed: forgeKeys) else { return nil }
-        let f = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let f = Fields(fields)
         guard let kindNode = f["kind"], let projectNode = f["project"] else {
             reader.error(node, "'forge' of '\(name)' needs 'kind' (github, gitlab or gitea) and 'project'",
                          hint: "e.g. { kind: github, project: acme/iris }")

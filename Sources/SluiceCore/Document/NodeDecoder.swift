@@ -28,18 +28,22 @@ public struct NodeReader {
             error(node, "\(what) must be a mapping, found \(node.kindName)")
             return nil
         }
+        // Sections have a handful of keys: a linear scan finds duplicates faster than hashing;
+        // a large mapping (thousands of stages) gets a dictionary.
         var seen: [String: SourceLocation] = [:]
+        let small = pairs.count <= 16
         var result: [(key: String, keyNode: Node, value: Node)] = []
+        result.reserveCapacity(pairs.count)
         for pair in pairs {
             guard let key = pair.key.string else {
                 error(pair.key, "keys in \(what) must be strings, found \(pair.key.kindName)")
                 continue
             }
-            if let first = seen[key] {
+            if let first = small ? result.first(where: { $0.key == key })?.keyNode.location : seen[key] {
                 error(pair.key, "duplicate key '\(key)' in \(what)", hint: "first defined at \(first.line):\(first.column)")
                 continue
             }
-            seen[key] = pair.key.location
+            if !small { seen[key] = pair.key.location }
             if let allowed, !allowed.contains(key) {
                 let hint = Suggestion.hint(for: key, in: allowed)
                     ?? "expected one of: \(allowed.joined(separator: ", "))"
@@ -97,4 +101,12 @@ public struct NodeReader {
         }
         return result
     }
+}
+
+/// A mapping's fields by key, as `NodeReader.mapping` returned them (duplicates already
+/// refused): a linear scan, faster than a dictionary for the dozen keys a section has.
+public struct Fields {
+    let entries: [(key: String, keyNode: Node, value: Node)]
+    public init(_ entries: [(key: String, keyNode: Node, value: Node)]) { self.entries = entries }
+    public subscript(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
 }

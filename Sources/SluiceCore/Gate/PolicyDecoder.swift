@@ -35,7 +35,7 @@ public enum PolicyDecoder {
 
     private static func decodeRule(_ node: Node, reader: inout NodeReader) -> Policy.Rule? {
         guard let fields = reader.mapping(node, what: "a rule", allowed: ruleKeys) else { return nil }
-        let f = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let f = Fields(fields)
         guard let metricNode = f["metric"] else {
             reader.error(node, "a rule has no 'metric'", hint: "name the metric, e.g. 'metric: accuracy'")
             return nil

@@ -5,8 +5,12 @@ public struct NeedsGraph: Sendable {
     public let needs: [String: [String]]
 
     public init(stages: [StageSpec]) {
-        names = stages.map(\.name)
-        needs = Dictionary(stages.map { ($0.name, $0.needs) }, uniquingKeysWith: { a, _ in a })
+        self.init(names: stages.map(\.name), needs: Dictionary(stages.map { ($0.name, $0.needs) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    public init(names: [String], needs: [String: [String]]) {
+        self.names = names
+        self.needs = needs
     }
 
     /// Every cycle found by depth-first search, each as a path that ends where it

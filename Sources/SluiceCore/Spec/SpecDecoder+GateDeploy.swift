@@ -2,7 +2,7 @@
 extension SpecDecoder {
     mutating func decodeGate(_ node: Node) -> GateSpec? {
         guard let fields = reader.mapping(node, what: "'gate'", allowed: SpecKeys.gate) else { return nil }
-        let f = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let f = Fields(fields)
         guard let policyNode = f["policy"] else {
             reader.error(node, "'gate' needs 'policy'", hint: "e.g. 'policy: policies/promotion.yaml'")
             return nil
@@ -55,7 +55,7 @@ extension SpecDecoder {
 
     mutating func decodeDeploy(_ node: Node) -> DeploySpec? {
         guard let fields = reader.mapping(node, what: "'deploy'", allowed: SpecKeys.deploy) else { return nil }
-        let f = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let f = Fields(fields)
         guard let mNode = f["manifests"] else {
             reader.error(node, "'deploy' needs 'manifests'", hint: "e.g. 'manifests: manifests/'")
             return nil

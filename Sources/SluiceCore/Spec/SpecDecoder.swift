@@ -68,7 +68,7 @@ public struct SpecDecoder {
         for (name, keyNode, value) in entries {
             checkName(name, keyNode, what: "dataset")
             guard let fields = reader.mapping(value, what: "dataset '\(name)'", allowed: SpecKeys.dataset) else { continue }
-            let f = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let f = Fields(fields)
             switch (f["path"], f["dvc"]) {
             case (let p?, nil):
                 if f["out"] != nil { reader.error(f["out"]!, "'out' is only used with 'dvc: dvc.lock'") }
@@ -116,7 +116,7 @@ public struct SpecDecoder {
             checkName(name, keyNode, what: "stage")
             var stage = StageSpec(name: name, location: keyNode.location)
             guard let fields = reader.mapping(value, what: "stage '\(name)'", allowed: SpecKeys.stage) else { continue }
-            let f = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let f = Fields(fields)
 
             if let run = f["run"] { stage.command = decodeCommand(run, stage: name) }
             if let uses = f["uses"], let text = reader.string(uses, what: "'uses' of stage '\(name)'") {
@@ -271,7 +271,7 @@ public struct SpecDecoder {
 
     private mutating func decodeMetricTrigger(_ node: Node, stage: String) -> MetricTrigger? {
         guard let fields = reader.mapping(node, what: "'when.prometheus' of stage '\(stage)'", allowed: SpecKeys.prometheus) else { return nil }
-        let f = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let f = Fields(fields)
         guard let q = f["query"], let query = reader.nonEmptyString(q, what: "'when.prometheus.query' of stage '\(stage)'") else {
             if f["query"] == nil { reader.error(node, "'when.prometheus' of stage '\(stage)' needs 'query' (PromQL)") }
             return nil
@@ -341,11 +341,9 @@ public struct SpecDecoder {
                 }
             }
         }
-        let graph = NeedsGraph(stages: stages.map { s in
-            var copy = s
-            copy.needs = s.needs.filter { $0 != s.name }
-            return copy
-        })
+        // Self-needs are reported above; the graph leaves them out (no copies of the stages).
+        let graph = NeedsGraph(names: names, needs: Dictionary(stages.map { s in (s.name, s.needs.filter { $0 != s.name }) },
+                                                              uniquingKeysWith: { a, _ in a }))
         for cycle in graph.cycles() {
             let first = cycle[0], second = cycle[1]
             let node = needNodes[first]?.first { $0.0 == second }?.1

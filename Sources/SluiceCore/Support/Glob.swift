@@ -57,6 +57,11 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
                 if segments.last != .anyDepth { segments.append(.anyDepth) }
                 continue
             }
+            // Most segments are plain names: no tokenising (Character by Character) for them.
+            if !raw.utf8.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") }) {
+                segments.append(.literal(raw))
+                continue
+            }
             if raw.contains("**") { throw .doubleStarInSegment(raw) }
             let tokens = try Glob.tokens(raw)
             if tokens.allSatisfy({ if case .char = $0 { return true } else { return false } }) {
