@@ -163,6 +163,24 @@ public final class KubeClient: Sendable {
         }
     }
 
+    /// Every object of a kind in `namespace` (the context's for nil; ignored for cluster-scoped
+    /// kinds), read in pages of `pageSize` following the server's `continue` token, by name.
+    public func listAll(apiVersion: String, kind: String, namespace: String?, pageSize: Int = 500) throws(KubeError) -> [String: [String: Any]] {
+        let r = try resource(apiVersion: apiVersion, kind: kind)
+        var objects: [String: [String: Any]] = [:]
+        var token: String?
+        repeat {
+            var query = [("limit", String(pageSize))]
+            if let token { query.append(("continue", token)) }
+            let page = try send("GET", objectPath(r, namespace: namespace, name: nil), query: query).json as? [String: Any]
+            for item in page?["items"] as? [[String: Any]] ?? [] {
+                if let name = (item["metadata"] as? [String: Any])?["name"] as? String { objects[name] = item }
+            }
+            token = ((page?["metadata"] as? [String: Any])?["continue"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return objects
+    }
+
     /// The objects of one resource in `namespace` (at most `limit`; enough to tell "empty" from "not").
     public func list(_ r: Resource, namespace: String, limit: Int = 100) throws(KubeError) -> [[String: Any]] {
         let path = r.prefix + "/namespaces/\(namespace)/\(r.name)"

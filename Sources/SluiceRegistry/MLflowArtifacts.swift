@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SluiceCore
 import SluiceHTTP
 import SluiceStore
 #if canImport(Glibc)
@@ -85,7 +86,7 @@ extension MLflowClient {
             _ = try Self.decode(response, what: "download of \(shownAs) to check it")
             return
         }
-        let digest = "sha256:" + hasher.finalize().map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        let digest = "sha256:" + ContentHash.hex(hasher.finalize())
         guard digest == file.digest, size == file.size else {
             throw RegistryError("the copy of \(shownAs) in MLflow is not what Sluice uploaded (\(size) bytes, \(digest.prefix(19))…; "
                                 + "expected \(file.size) bytes, \(file.digest.prefix(19))…); the upload was cut or the artifact store changed it")

@@ -1,5 +1,6 @@
 import Crypto
 import FoundationEssentials
+import SluiceCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -178,7 +179,7 @@ public struct ArtifactStore: Sendable {
             throw error
         }
         close(fd)
-        let digest = "sha256:" + hasher.finalize().map { String($0, radix: 16).leftPadded(2) }.joined()
+        let digest = "sha256:" + ContentHash.hex(hasher.finalize())
         let target = blobPath(digest)
         if access(target, F_OK) == 0 { return (digest, size) }  // already stored: the temp file is dropped
         try? FileManager.default.createDirectory(atPath: String(target.prefix(upTo: target.lastIndex(of: "/")!)), withIntermediateDirectories: true)
@@ -264,6 +265,3 @@ public struct ArtifactStore: Sendable {
     }
 }
 
-extension String {
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
-}

@@ -165,6 +165,14 @@ extension RunStore {
                 t.primaryKey(["repository", "cluster", "environment", "apiVersion", "kind", "namespace", "name"])
             }
         }
+        m.registerMigration("v7: what Sluice last applied per object") { db in
+            // The applied body's hash and the resourceVersion the server gave it: an object whose
+            // both are unchanged needs no dry run to know it is unchanged.
+            try db.alter(table: "deploy_inventory") { t in
+                t.add(column: "appliedHash", .text)
+                t.add(column: "resourceVersion", .text)
+            }
+        }
         return m
     }
 }

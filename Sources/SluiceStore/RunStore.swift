@@ -230,14 +230,24 @@ public final class RunStore: Sendable {
         }
     }
 
-    /// Replaces one scope's inventory in one transaction.
+    /// Replaces one scope's inventory in one transaction; what was recorded as applied for an
+    /// object that stays is kept.
     public func setInventory(_ items: [InventoryItem], _ scope: InventoryScope) throws(StoreError) {
         try write { db in
-            try db.execute(sql: "DELETE FROM deploy_inventory WHERE repository = ? AND cluster = ? AND environment = ?",
-                           arguments: [scope.repository, scope.cluster, scope.environment])
+            let wanted = Set(items)
+            for row in try Row.fetchAll(db, sql: """
+                SELECT apiVersion, kind, namespace, name FROM deploy_inventory WHERE repository = ? AND cluster = ? AND environment = ?
+                """, arguments: [scope.repository, scope.cluster, scope.environment]) {
+                let item = InventoryItem(apiVersion: row["apiVersion"], kind: row["kind"], namespace: row["namespace"], name: row["name"])
+                guard !wanted.contains(item) else { continue }
+                try db.execute(sql: """
+                    DELETE FROM deploy_inventory WHERE repository = ? AND cluster = ? AND environment = ? AND apiVersion = ? AND kind = ?
+                    AND namespace = ? AND name = ?
+                    """, arguments: [scope.repository, scope.cluster, scope.environment, item.apiVersion, item.kind, item.namespace, item.name])
+            }
             for i in items {
                 try db.execute(sql: """
-                    INSERT OR REPLACE INTO deploy_inventory (repository, cluster, environment, apiVersion, kind, namespace, name)
+                    INSERT OR IGNORE INTO deploy_inventory (repository, cluster, environment, apiVersion, kind, namespace, name)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [scope.repository, scope.cluster, scope.environment, i.apiVersion, i.kind, i.namespace, i.name])
             }

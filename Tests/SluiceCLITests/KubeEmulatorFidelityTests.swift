@@ -185,6 +185,23 @@ import SluiceTestSupport
         #expect(immutable.status != 0 && immutable.stderr.contains("spec.selector: Invalid value") && immutable.stderr.contains("field is immutable"), "\(immutable.stderr)")
     }
 
+    /// Lists come in pages (`limit`, then `continue`), as kubectl's `--chunk-size` reads them
+    /// and as Sluice reads the live objects of a kind before a deploy.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"), arguments: [27, 30, 33])
+    func listsComeInPagesThatKubectlFollows(minor: Int) throws {
+        let k = try KubeEmulator(minor: minor, namespace: "ml")
+        let dir = TemporaryDirectory()
+        let maps = (1...7).map { "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: page-\($0) }\ndata: { n: \"\($0)\" }\n" }
+        #expect(try k.kubectl(["apply", "--server-side", "-f", dir.write("maps.yaml", maps.joined(separator: "---\n"))]).status == 0)
+        let paged = try k.kubectl(["get", "configmaps", "--chunk-size=3", "-o", "name", "-v=6"])
+        #expect(paged.status == 0, "\(paged.stderr)")
+        #expect(paged.stdout.split(separator: "\n") == (1...7).map { "configmap/page-\($0)" }.sorted().map { Substring($0) }, "\(paged.stdout)")
+        let requests = paged.stderr.split(separator: "\n").filter { $0.contains("/api/v1/namespaces/ml/configmaps?") }
+        #expect(requests.count == 3 && requests.dropFirst().allSatisfy { $0.contains("continue=") }, "three pages: \(requests)")
+        let bad = try k.kubectl(["get", "--raw", "/api/v1/namespaces/ml/configmaps?limit=2&continue=bm90anNvbg=="])
+        #expect(bad.status != 0 && bad.stderr.contains("continue key is not valid"), "\(bad.stderr)")
+    }
+
     @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))
     func aFailingRolloutIsReportedByKubectl() throws {
         let k = try KubeEmulator(namespace: "ml")

@@ -41,6 +41,44 @@ import SluiceTestSupport
         try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: ["KUBECONFIG": k.kubeconfig])
     }
 
+    /// Dry runs and object reads the server answered since `before`.
+    static func dryRunsAndReads(_ k: KubeEmulator, since before: [String: Any]) throws -> (dryRuns: Int, gets: Int) {
+        let now = try k.stats()
+        func verb(_ s: [String: Any], _ v: String) -> Int { (s["by_verb"] as? [String: Int])?[v] ?? 0 }
+        let writes = (now["writes"] as? Int ?? 0) - (before["writes"] as? Int ?? 0)
+        return (verb(now, "PATCH") - verb(before, "PATCH") - writes, verb(now, "GET") - verb(before, "GET"))
+    }
+
+    @Test func anUnchangedEnvironmentIsCheckedByListsAndAnEditOnTheClusterIsStillFound() throws {
+        let k = try KubeEmulator(namespace: "ml")
+        let repo = try repository()
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        #expect(try run(repo, state, k).status == 0)
+        let env = ["KUBECONFIG": k.kubeconfig]
+
+        // Nothing changed since Sluice applied: one list per kind, no dry run, no write.
+        let before = try k.stats()
+        let diff = try ProcessRunner.run(sluice, ["diff", "--repo", repo.path, "--state", state.path], environment: env)
+        #expect(diff.status == 0 && diff.stdout.contains("no changes"), "\(diff.stdout)\n\(diff.stderr)")
+        let quiet = try Self.dryRunsAndReads(k, since: before)
+        // The ConfigMap is as Sluice left it; the Deployment's status moved on the cluster (its
+        // resourceVersion with it), so it alone is dry-run.
+        #expect(quiet.dryRuns == 1, "no dry run for objects as Sluice left them: \(quiet.dryRuns)")
+        #expect(quiet.gets <= 6, "a list per kind (plus discovery), not a read per object: \(quiet.gets) GETs")
+
+        // Someone labels one object: its resourceVersion moves, so it is dry-run again (the label
+        // is not Sluice's, so applying would change nothing).
+        #expect(try k.kubectl(["-n", "ml", "label", "configmap", "demo-config", "team=ml-platform"]).status == 0)
+        let afterEdit = try k.stats()
+        let again = try ProcessRunner.run(sluice, ["diff", "--repo", repo.path, "--state", state.path], environment: env)
+        #expect(again.status == 0 && again.stdout.contains("no changes"), "\(again.stdout)\n\(again.stderr)")
+        #expect(try Self.dryRunsAndReads(k, since: afterEdit).dryRuns == 2, "the edited object and the Deployment are dry-run")
+        // Deleted on the cluster: drift, as before.
+        #expect(try k.kubectl(["-n", "ml", "delete", "configmap", "demo-config"]).status == 0)
+        let gone = try ProcessRunner.run(sluice, ["diff", "--repo", repo.path, "--state", state.path], environment: env)
+        #expect(gone.stdout.contains("+ configmap ml/demo-config (new)"), "\(gone.stdout)\n\(gone.stderr)")
+    }
+
     @Test func promotedModelsRollOutAndAFailingRolloutIsRolledBack() throws {
         let k = try KubeEmulator(namespace: "ml")
         let repo = try repository()

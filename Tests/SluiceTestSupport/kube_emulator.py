@@ -30,6 +30,7 @@ usage: kube_emulator.py MINOR [CERT KEY] [--namespaces=a,b]
        (prints "PORT <n>"; with CERT and KEY it serves HTTPS)
 """
 import copy
+import base64
 import json
 import os
 import re
@@ -961,9 +962,24 @@ class Handler(BaseHTTPRequestHandler):
         in_scope = lambda k: k[0] == group and k[1] == resource and (not namespace or k[2] == namespace)
         if verb == "list":
             with lock:
-                items = [with_managed_fields(o, k) for k, o in sorted(store.items()) if in_scope(k) and matches(o, selector, fields)]
+                keys = [k for k in sorted(store) if in_scope(k) and matches(store[k], selector, fields)]
+                meta = {"resourceVersion": str(revision[0])}
+                # Paging as the API server does it: at most `limit` items, then an opaque
+                # `continue` token that starts the next page after the last key sent.
+                if q.get("continue"):
+                    try:
+                        after = json.loads(base64.urlsafe_b64decode(q["continue"]).decode())
+                    except ValueError:
+                        return self.send_json(*status(400, "BadRequest", "continue key is not valid: illegal base64 data"))
+                    keys = [k for k in keys if [k[2], k[3]] > after["start"]]
+                limit = int(q.get("limit") or 0)
+                if 0 < limit < len(keys):
+                    meta["continue"] = base64.urlsafe_b64encode(json.dumps({"v": "meta.k8s.io/v1", "start": [keys[limit - 1][2], keys[limit - 1][3]]}).encode()).decode()
+                    meta["remainingItemCount"] = len(keys) - limit
+                    keys = keys[:limit]
+                items = [with_managed_fields(store[k], k) for k in keys]
                 return self.send_json(200, {"kind": kind + "List", "apiVersion": f"{group}/{version}" if group else version,
-                                            "metadata": {"resourceVersion": str(revision[0])}, "items": items})
+                                            "metadata": meta, "items": items})
         # watch: stream events after resourceVersion as JSON lines until timeoutSeconds.
         since = int(q.get("resourceVersion") or 0)
         deadline = time.time() + min(float(q.get("timeoutSeconds") or 60), 120)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 public import SluiceCore
 public import SluiceKube
@@ -26,8 +27,10 @@ public struct KubernetesDeployer: Sendable {
     /// Kinds applied first, so what others refer to exists (namespaces, config, accounts).
     static let order = ["Namespace", "CustomResourceDefinition", "ServiceAccount", "Secret", "ConfigMap", "Service"]
 
-    static func json(_ object: ManifestObject) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(NodeJSON.render(object.node).utf8))) as? [String: Any] ?? [:]
+    static func json(_ object: ManifestObject) -> [String: Any] { json(NodeJSON.render(object.node)) }
+
+    static func json(_ rendered: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(rendered.utf8))) as? [String: Any] ?? [:]
     }
 
     static func sorted(_ objects: [ManifestObject]) -> [ManifestObject] {
@@ -55,7 +58,43 @@ public struct KubernetesDeployer: Sendable {
         /// Its namespace does not exist yet (these manifests create it): checked against the
         /// server's OpenAPI schema instead of a dry run.
         var schemaChecked = false
-        var changed: Bool { current != next }
+        /// The body's hash and the live object's resourceVersion, to record after the apply.
+        var hash = ""
+        var liveResourceVersion: String?
+        /// As Sluice left it (see `plan`): neither compared nor shown.
+        var asLeft = false
+        var changed: Bool { !asLeft && current != next }
+    }
+
+    /// What identifies the body Sluice sends for an object (its JSON as rendered, and how: a
+    /// forced apply differs).
+    func appliedHash(_ rendered: String) -> String {
+        ContentHash.hex(SHA256.hash(data: Data(rendered.utf8) + Data(deploy.force ? [1] : [0])))
+    }
+
+    static func resourceVersion(_ object: [String: Any]?) -> String? {
+        (object?["metadata"] as? [String: Any])?["resourceVersion"] as? String
+    }
+
+    /// The live objects of each kind and namespace the manifests use, one paged list per kind and
+    /// namespace instead of a read per object; a namespace that does not exist has none.
+    struct LiveObjects {
+        let client: KubeClient
+        var lists: [String: [String: [String: Any]]] = [:]
+
+        mutating func get(_ object: ManifestObject) throws(KubeError) -> [String: Any]? {
+            let namespace = object.namespace ?? client.config.namespace
+            let key = "\(object.apiVersion)|\(object.kind)|\(namespace)"
+            if let list = lists[key] { return list[object.name] }
+            var list: [String: [String: Any]] = [:]
+            do {
+                list = try client.listAll(apiVersion: object.apiVersion, kind: object.kind, namespace: namespace)
+            } catch {
+                guard error.status == 404 else { throw error }
+            }
+            lists[key] = list
+            return list[object.name]
+        }
     }
 
     /// Compares every object with the live one through a server-side dry run. An object in a
@@ -68,14 +107,18 @@ public struct KubernetesDeployer: Sendable {
         var missing: [String: Bool] = [:]
         var validators: [String: SchemaValidator] = [:]
         var planned: [Planned] = []
+        var live = LiveObjects(client: client)
+        let applied = try store.applied(scope)
         for object in Self.sorted(objects) {
-            let body = Self.json(object)
+            let rendered = NodeJSON.render(object.node)
+            let hash = appliedHash(rendered)
             let namespace = object.namespace ?? client.config.namespace
             if object.kind != "Namespace", created.contains(namespace) {
                 if missing[namespace] == nil {
                     missing[namespace] = try client.get(apiVersion: "v1", kind: "Namespace", namespace: nil, name: namespace) == nil
                 }
                 if missing[namespace] == true {
+                    let body = Self.json(rendered)
                     if validators[object.apiVersion] == nil { validators[object.apiVersion] = SchemaValidator(document: try client.openAPI(apiVersion: object.apiVersion)) }
                     if let problems = validators[object.apiVersion]!.problems(body, apiVersion: object.apiVersion, kind: object.kind), !problems.isEmpty {
                         throw KubeError(status: 422, reason: "Invalid", message: "\(object.displayName) is invalid against the server's OpenAPI schema: "
@@ -85,13 +128,20 @@ public struct KubernetesDeployer: Sendable {
                     continue
                 }
             }
-            let live = try client.get(apiVersion: object.apiVersion, kind: object.kind, namespace: object.namespace, name: object.name)
-            if applying, live == nil {
-                planned.append(Planned(object: object, current: nil, next: Self.comparable(body)))
+            let current = try live.get(object)
+            let version = Self.resourceVersion(current)
+            if applying, current == nil {  // new: applied whatever a comparison would say
+                planned.append(Planned(object: object, current: nil, next: rendered, hash: hash))
                 continue
             }
-            let next = try client.apply(body, dryRun: true, force: deploy.force)
-            planned.append(Planned(object: object, current: live.map(Self.comparable), next: Self.comparable(next)))
+            // Sluice sent this very body last time and nobody has written the object since:
+            // it is as Sluice left it, no dry run needed.
+            if current != nil, let version, let last = applied[inventoryItem(object)], last.hash == hash, last.resourceVersion == version {
+                planned.append(Planned(object: object, current: nil, next: "", hash: hash, liveResourceVersion: version, asLeft: true))
+                continue
+            }
+            let next = try client.apply(Self.json(rendered), dryRun: true, force: deploy.force)
+            planned.append(Planned(object: object, current: current.map(Self.comparable), next: Self.comparable(next), hash: hash, liveResourceVersion: version))
         }
         return planned
     }
@@ -99,7 +149,7 @@ public struct KubernetesDeployer: Sendable {
     /// What applying would change, object by object; objects checked against the schema
     /// instead of a dry run are said so on a `#` line.
     public func diff(_ objects: [ManifestObject]) throws -> [String] {
-        let planned = try plan(objects)
+        let planned = try plan(objects).filter { !$0.asLeft }
         var current = planned.compactMap { p in p.current.map { (p.object.fileName, $0) } }
         let next = planned.map { ($0.object.fileName, $0.next) }
         for item in try prunable(keeping: objects) {
@@ -139,8 +189,18 @@ public struct KubernetesDeployer: Sendable {
         let stale = try prunable(keeping: objects)
         try store.setInventory(objects.map(inventoryItem) + stale, scope)
         var changed: [String] = []
-        for p in planned where p.changed {
-            _ = try client.apply(Self.json(p.object), force: deploy.force)
+        var applied: [RunStore.InventoryItem: RunStore.Applied] = [:]
+        defer {
+            // What was applied so far is recorded even when a later object fails.
+            do { try store.recordApplied(applied, scope) } catch { progress("could not record what was applied: \(error)") }
+        }
+        for p in planned {
+            guard p.changed else {
+                if let version = p.liveResourceVersion { applied[inventoryItem(p.object)] = .init(hash: p.hash, resourceVersion: version) }
+                continue
+            }
+            let answer = try client.apply(Self.json(p.object), force: deploy.force)
+            if let version = Self.resourceVersion(answer) { applied[inventoryItem(p.object)] = .init(hash: p.hash, resourceVersion: version) }
             changed.append(p.object.displayName)
             progress("applied \(p.object.displayName)")
         }
