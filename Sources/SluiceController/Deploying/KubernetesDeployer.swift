@@ -27,10 +27,15 @@ public struct KubernetesDeployer: Sendable {
     /// Kinds applied first, so what others refer to exists (namespaces, config, accounts).
     static let order = ["Namespace", "CustomResourceDefinition", "ServiceAccount", "Secret", "ConfigMap", "Service"]
 
-    static func json(_ object: ManifestObject) -> [String: Any] { json(NodeJSON.render(object.node)) }
+    static func json(_ object: ManifestObject) throws -> [String: Any] { try json(NodeJSON.render(object.node), object.displayName) }
 
-    static func json(_ rendered: String) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(rendered.utf8))) as? [String: Any] ?? [:]
+    /// The body sent to the API server; a manifest that does not read back as a JSON object
+    /// (it would be a bug in rendering) stops the deploy with its name instead of sending `{}`.
+    static func json(_ rendered: String, _ name: String) throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(rendered.utf8)) as? [String: Any] else {
+            throw KubeError(status: 0, reason: "Invalid", message: "\(name) did not render to a JSON object")
+        }
+        return object
     }
 
     static func sorted(_ objects: [ManifestObject]) -> [ManifestObject] {
@@ -118,7 +123,7 @@ public struct KubernetesDeployer: Sendable {
                     missing[namespace] = try client.get(apiVersion: "v1", kind: "Namespace", namespace: nil, name: namespace) == nil
                 }
                 if missing[namespace] == true {
-                    let body = Self.json(rendered)
+                    let body = try Self.json(rendered, object.displayName)
                     if validators[object.apiVersion] == nil { validators[object.apiVersion] = SchemaValidator(document: try client.openAPI(apiVersion: object.apiVersion)) }
                     if let problems = validators[object.apiVersion]!.problems(body, apiVersion: object.apiVersion, kind: object.kind), !problems.isEmpty {
                         throw KubeError(status: 422, reason: "Invalid", message: "\(object.displayName) is invalid against the server's OpenAPI schema: "
@@ -140,7 +145,7 @@ public struct KubernetesDeployer: Sendable {
                 planned.append(Planned(object: object, current: nil, next: "", hash: hash, liveResourceVersion: version, asLeft: true))
                 continue
             }
-            let next = try client.apply(Self.json(rendered), dryRun: true, force: deploy.force)
+            let next = try client.apply(Self.json(rendered, object.displayName), dryRun: true, force: deploy.force)
             planned.append(Planned(object: object, current: current.map(Self.comparable), next: Self.comparable(next), hash: hash, liveResourceVersion: version))
         }
         return planned
