@@ -14,11 +14,6 @@ enum Icons {
         "<svg class=\"icon\" viewBox=\"0 0 16 16\" aria-hidden=\"true\" focusable=\"false\"><path fill=\"currentColor\" d=\"\(paths[tone]!)\"/></svg>"
     }
 
-    /// A word with its icon, coloured by tone: `<span class="badge ok">✓ promote</span>`.
-    static func badge(_ text: String, _ tone: Tone) -> String {
-        "<span class=\"badge \(tone.rawValue)\">\(svg(tone))\(HTML.escape(text))</span>"
-    }
-
     static func tone(runStatus: String) -> Tone {
         switch runStatus {
         case "succeeded", "cached", "skipped", "healthy", "True": return .ok
