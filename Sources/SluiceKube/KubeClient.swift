@@ -10,7 +10,9 @@ import Synchronization
 public final class KubeClient: Sendable {
     public let config: KubeConfig
     public let fieldManager: String
-    let http: HTTPClient
+    /// Idle connections (a libcurl handle each, kept alive): a request takes one or opens one,
+    /// so callers on several threads send at once; sequential callers reuse one connection.
+    private let idle = Mutex<[HTTPClient]>([])
     private let resources = Mutex<[String: Resource]>([:])
 
     public struct Resource: Sendable, Hashable {
@@ -24,7 +26,12 @@ public final class KubeClient: Sendable {
     public init(config: KubeConfig, fieldManager: String = "sluice") {
         self.config = config
         self.fieldManager = fieldManager
-        http = HTTPClient(tls: config.tls)
+    }
+
+    private func exchange(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        let connection = idle.withLock { $0.popLast() } ?? HTTPClient(tls: config.tls)
+        defer { idle.withLock { $0.append(connection) } }
+        return try connection.send(request)
     }
 
     // MARK: transport
@@ -43,7 +50,7 @@ public final class KubeClient: Sendable {
             attempt += 1
             let response: HTTPResponse
             do {
-                response = try http.send(HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: 60))
+                response = try exchange(HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: 60))
             } catch {
                 if error.kind == .tls {
                     throw KubeError(status: 0, reason: "TLS", message: "TLS with \(config.server) failed: \(error.message) (\(Self.tlsAdvice(error.message)); verification stays on)")

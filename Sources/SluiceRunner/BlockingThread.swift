@@ -4,13 +4,13 @@ import Glibc
 
 /// A detached POSIX thread for work that blocks in system calls (reading a stage's
 /// pipes), so it never occupies one of Swift concurrency's few cooperative threads.
-enum BlockingThread {
+public enum BlockingThread {
     private final class Box {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
 
-    static func start(_ body: @escaping @Sendable () -> Void) {
+    public static func start(_ body: @escaping @Sendable () -> Void) {
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { raw in

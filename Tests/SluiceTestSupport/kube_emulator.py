@@ -26,7 +26,10 @@ answered 404 `namespaces "x" not found` (also for dryRun=All), and deleting a na
 deletes everything in it. `default`, `kube-system`, `kube-public`, `kube-node-lease` and
 the ones named with --namespaces exist from the start.
 
-usage: kube_emulator.py MINOR [CERT KEY] [--namespaces=a,b]
+--latency=MS answers every API request MS milliseconds late, as a remote API server would
+(network round trip and admission), for benchmarks of clients that send requests in parallel.
+
+usage: kube_emulator.py MINOR [CERT KEY] [--namespaces=a,b] [--latency=MS]
        (prints "PORT <n>"; with CERT and KEY it serves HTTPS)
 """
 import copy
@@ -46,6 +49,7 @@ import yaml
 
 FLAGS = {a.split("=", 1)[0]: a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--") and "=" in a}
 ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+LATENCY = float(FLAGS.get("--latency", "0")) / 1000
 MINOR = ARGS[0] if ARGS else "32"
 NAMESPACED_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
@@ -796,6 +800,8 @@ class Handler(BaseHTTPRequestHandler):
                 stats["writes"] = stats.get("writes", 0) + 1
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if LATENCY and parts[:1] != ["_emulator"]:
+            time.sleep(LATENCY)  # the remote server's round trip; outside the lock, so requests overlap
 
         if parts[:1] == ["_emulator"]:
             if parts[1] == "stats":

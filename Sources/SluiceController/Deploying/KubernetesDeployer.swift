@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import SluiceRunner
+import Synchronization
 public import SluiceCore
 public import SluiceKube
 public import SluiceStore
@@ -114,6 +116,7 @@ public struct KubernetesDeployer: Sendable {
         var planned: [Planned] = []
         var live = LiveObjects(client: client)
         let applied = try store.applied(scope)
+        var dryRuns: [(Int, SendableJSON)] = []
         for object in Self.sorted(objects) {
             let rendered = NodeJSON.render(object.node)
             let hash = appliedHash(rendered)
@@ -145,8 +148,12 @@ public struct KubernetesDeployer: Sendable {
                 planned.append(Planned(object: object, current: nil, next: "", hash: hash, liveResourceVersion: version, asLeft: true))
                 continue
             }
-            let next = try client.apply(Self.json(rendered, object.displayName), dryRun: true, force: deploy.force)
-            planned.append(Planned(object: object, current: current.map(Self.comparable), next: Self.comparable(next), hash: hash, liveResourceVersion: version))
+            // Dry-run below, several at once; `next` is filled in then.
+            dryRuns.append((planned.count, SendableJSON(try Self.json(rendered, object.displayName))))
+            planned.append(Planned(object: object, current: current.map(Self.comparable), next: "", hash: hash, liveResourceVersion: version))
+        }
+        for ((index, _), answer) in zip(dryRuns, try applyAtOnce(dryRuns.map(\.1), dryRun: true)) {
+            planned[index].next = Self.comparable(answer)
         }
         return planned
     }
@@ -199,17 +206,76 @@ public struct KubernetesDeployer: Sendable {
             // What was applied so far is recorded even when a later object fails.
             do { try store.recordApplied(applied, scope) } catch { progress("could not record what was applied: \(error)") }
         }
-        for p in planned {
-            guard p.changed else {
-                if let version = p.liveResourceVersion { applied[inventoryItem(p.object)] = .init(hash: p.hash, resourceVersion: version) }
-                continue
+        for p in planned where !p.changed {
+            if let version = p.liveResourceVersion { applied[inventoryItem(p.object)] = .init(hash: p.hash, resourceVersion: version) }
+        }
+        // Kind by kind in dependency order (namespaces, CRDs, accounts, configuration, services,
+        // then workloads); within a kind, several applies at once.
+        for wave in Self.waves(planned.filter(\.changed)) {
+            let answers = try applyAtOnce(wave.map { SendableJSON(try Self.json($0.object)) }, dryRun: false)
+            for (p, answer) in zip(wave, answers) {
+                if let version = Self.resourceVersion(answer) { applied[inventoryItem(p.object)] = .init(hash: p.hash, resourceVersion: version) }
+                changed.append(p.object.displayName)
+                progress("applied \(p.object.displayName)")
             }
-            let answer = try client.apply(Self.json(p.object), force: deploy.force)
-            if let version = Self.resourceVersion(answer) { applied[inventoryItem(p.object)] = .init(hash: p.hash, resourceVersion: version) }
-            changed.append(p.object.displayName)
-            progress("applied \(p.object.displayName)")
         }
         return (changed, planned.count - changed.count, Self.schemaNotes(planned))
+    }
+
+    /// Applies in flight at once (Flux's kustomize-controller also applies four at a time).
+    static let parallelism = 4
+
+    /// Consecutive runs of objects of the same rank in `order` (the input is in `sorted` order).
+    static func waves(_ planned: [Planned]) -> [[Planned]] {
+        var waves: [[Planned]] = []
+        var rank: Int?
+        for p in planned {
+            let r = order.firstIndex(of: p.object.kind) ?? order.count
+            if r != rank || waves.isEmpty { waves.append([]) }
+            rank = r
+            waves[waves.count - 1].append(p)
+        }
+        return waves
+    }
+
+    /// Applies `bodies` (or dry-runs them) on up to `parallelism` connections; the answers in
+    /// the same order. After a failure no new apply starts; the first failure (in order) is thrown.
+    func applyAtOnce(_ bodies: [SendableJSON], dryRun: Bool) throws -> [[String: Any]] {
+        let results = Mutex<[Int: Result<SendableJSON, KubeError>]>([:])
+        let next = Mutex(0)
+        let group = DispatchGroup()
+        // Threads of their own: the workers block on the network, which the dispatch pool does
+        // not see (it would run them a core at a time).
+        for _ in 0..<min(Self.parallelism, bodies.count) {
+            group.enter()
+            BlockingThread.start {
+                defer { group.leave() }
+                while true {
+                    let i: Int? = next.withLock { n in
+                        guard n < bodies.count, !results.withLock({ $0.values.contains { if case .failure = $0 { true } else { false } } }) else { return nil }
+                        n += 1
+                        return n - 1
+                    }
+                    guard let i else { return }
+                    let result: Result<SendableJSON, KubeError>
+                    do throws(KubeError) {
+                        result = .success(SendableJSON(try client.apply(bodies[i].value, dryRun: dryRun, force: deploy.force)))
+                    } catch {
+                        result = .failure(error)
+                    }
+                    results.withLock { $0[i] = result }
+                }
+            }
+        }
+        group.wait()
+        let done = results.withLock { $0 }
+        return try (0..<bodies.count).compactMap { i -> [String: Any]? in
+            switch done[i] {
+            case .success(let json)?: return json.value
+            case .failure(let error)?: throw error
+            case nil: return nil  // not started after an earlier failure; that failure is thrown first
+            }
+        }
     }
 
     /// Deletes what this repository's environment applied before and no longer renders, in
@@ -314,3 +380,11 @@ public struct KubernetesDeployer: Sendable {
 func inventoryItem(_ o: ManifestObject) -> RunStore.InventoryItem {
     RunStore.InventoryItem(apiVersion: o.apiVersion, kind: o.kind, namespace: o.namespace ?? "", name: o.name)
 }
+
+/// A JSON object from `JSONSerialization` (dictionaries, arrays, strings and numbers that are
+/// never mutated after parsing), handed between the apply workers.
+struct SendableJSON: @unchecked Sendable {
+    let value: [String: Any]
+    init(_ value: [String: Any]) { self.value = value }
+}
+
