@@ -35,7 +35,9 @@ public struct MLflowRegistry: ModelRegistry {
     public func register(_ c: Candidate) throws(RegistryError) -> Registration {
         do throws(RegistryError) {
             _ = try client.call("POST", "registered-models/create", body: ["name": c.model, "description": "Registered by Sluice"])
-        } catch where error.code == "RESOURCE_ALREADY_EXISTS" {}
+        } catch where error.code == "RESOURCE_ALREADY_EXISTS" {
+            // The registered model exists already (every candidate after the first): versions go into it.
+        }
         let experiment = try client.experimentID(named: c.experiment ?? c.model)
         let run = try client.createRun(c, experimentID: experiment, now: Self.now())
         do throws(RegistryError) {
