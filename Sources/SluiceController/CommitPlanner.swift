@@ -21,7 +21,13 @@ public struct CommitPlanner {
     public static let specFile = "sluice.yaml"
 
     public let repository: GitRepository
-    public init(repository: GitRepository) { self.repository = repository }
+    /// Where stages run for this plan, whatever the spec says (`sluice run --runner`); it
+    /// changes cache keys (the image is part of a Kubernetes stage's key).
+    public var runnerOverride: RunnerSpec.Kind?
+    public init(repository: GitRepository, runnerOverride: RunnerSpec.Kind? = nil) {
+        self.repository = repository
+        self.runnerOverride = runnerOverride
+    }
 
     /// - Parameters:
     ///   - revision: the commit to plan (default `HEAD`).
@@ -42,9 +48,10 @@ public struct CommitPlanner {
             return Outcome(plan: nil, commit: commit.id, diagnostics: [], notes: notes)
         }
         let loaded = SpecLoader.load(bytes: bytes, file: Self.specFile, paths: CommitPathLookup(commit))
-        guard let spec = loaded.spec else {
+        guard var spec = loaded.spec else {
             return Outcome(plan: nil, commit: commit.id, diagnostics: loaded.diagnostics, notes: notes)
         }
+        if let runnerOverride { spec.runner.kind = runnerOverride }
 
         var base: GitCommit?
         if let since {

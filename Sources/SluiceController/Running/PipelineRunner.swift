@@ -22,6 +22,8 @@ public struct PipelineRunner: Sendable {
         public var sandboxSupport: Sandbox.Support
         /// Paths a sandboxed stage never reaches besides the state folder (the controller's configuration).
         public var protectedPaths: [String] = []
+        /// Run every repository's stages here or on Kubernetes, whatever its `runner:` says (`sluice run --runner`).
+        public var runnerOverride: RunnerSpec.Kind?
 
         public init(jobs: Int? = nil, environment: [String: String]) {
             self.jobs = max(1, jobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

@@ -13,6 +13,10 @@ public enum CacheKey {
         case nil: break
         }
         if let uses = stage.uses { lines.append("uses \(uses.rawValue)") }
+        // On Kubernetes the image is the stage's environment: another image, another result.
+        if stage.command != nil, spec.runner.kind == .kubernetes {
+            lines.append("image \(escape(stage.pod.image ?? spec.runner.image ?? "-"))")
+        }
         for kv in stage.with {
             lines.append("with \(escape(kv.key))=\(escape(kv.value))")
             if kv.key == "data" || kv.key == "schema" || kv.key == "reference" {

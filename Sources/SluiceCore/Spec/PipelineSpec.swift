@@ -11,6 +11,8 @@ public struct PipelineSpec: Hashable, Sendable {
     public var deploy: DeploySpec?
     /// How the controller keeps the environment in line with the rendered manifests.
     public var sync = SyncSpec()
+    /// Where command stages run (`runner:`; default: here, as processes).
+    public var runner = RunnerSpec()
 
     public init(file: String, version: Int = 1, datasets: [DatasetSpec] = [], stages: [StageSpec],
                 gate: GateSpec? = nil, deploy: DeploySpec? = nil, sync: SyncSpec = SyncSpec()) {
@@ -81,6 +83,8 @@ public struct StageSpec: Hashable, Sendable {
     public var cache: Bool
     /// Environment variables passed from the controller's environment; values masked.
     public var secrets: [String] = []
+    /// Image, resources and placement on the Kubernetes runner.
+    public var pod = PodSettings()
 
     public init(name: String, location: SourceLocation, command: Command? = nil, uses: Action? = nil,
                 with: [KeyValue] = [], needs: [String] = [], when: Trigger? = nil, env: [KeyValue] = [],

@@ -46,16 +46,18 @@ public struct SpecDecoder {
         }
 
         let datasets = byKey["datasets"].map { decodeDatasets($0.value) } ?? []
+        let runner = byKey["runner"].flatMap { decodeRunner($0.value) } ?? RunnerSpec()
         var stages: [StageSpec] = []
         if let s = byKey["stages"] {
-            stages = decodeStages(s.value, datasets: datasets)
+            stages = decodeStages(s.value, datasets: datasets, runner: runner)
         } else {
             reader.error(at: root.location, "missing 'stages'", hint: "declare at least one stage, e.g. 'stages: { test: { run: pytest } }'")
         }
         let gate = byKey["gate"].flatMap { decodeGate($0.value) }
         let deploy = byKey["deploy"].flatMap { decodeDeploy($0.value) }
         let sync = byKey["sync"].flatMap { decodeSync($0.value) } ?? SyncSpec()
-        let spec = PipelineSpec(file: file, version: version, datasets: datasets, stages: stages, gate: gate, deploy: deploy, sync: sync)
+        var spec = PipelineSpec(file: file, version: version, datasets: datasets, stages: stages, gate: gate, deploy: deploy, sync: sync)
+        spec.runner = runner
         if let gateNode = byKey["gate"]?.value { checkModelOutput(spec, gateNode: gateNode) }
         return spec
     }
@@ -105,7 +107,7 @@ public struct SpecDecoder {
 
     // MARK: stages
 
-    private mutating func decodeStages(_ node: Node, datasets: [DatasetSpec]) -> [StageSpec] {
+    private mutating func decodeStages(_ node: Node, datasets: [DatasetSpec], runner: RunnerSpec) -> [StageSpec] {
         guard let entries = reader.mapping(node, what: "'stages'") else { return [] }
         if entries.isEmpty, node.mapping?.isEmpty == true {
             reader.error(node, "'stages' is empty", hint: "declare at least one stage")
@@ -173,6 +175,7 @@ public struct SpecDecoder {
                     }
                 }
             }
+            decodePod(f, into: &stage, runner: runner)
             stages.append(stage)
         }
         checkNeeds(stages, needNodes)

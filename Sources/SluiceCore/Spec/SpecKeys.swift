@@ -1,10 +1,11 @@
 /// Every key `sluice.yaml` accepts, per section. The JSON Schema shipped in
 /// `Spec/sluice.schema.json` must list the same keys (a test checks they agree).
 public enum SpecKeys {
-    public static let topLevel = ["version", "datasets", "stages", "gate", "deploy", "sync"]
+    public static let topLevel = ["version", "datasets", "stages", "gate", "deploy", "sync", "runner"]
     public static let sync = ["interval", "selfHeal"]
     public static let dataset = ["path", "dvc", "out"]
-    public static let stage = ["run", "uses", "with", "needs", "when", "env", "timeout", "outputs", "metrics", "params", "cache", "secrets"]
+    public static let stage = ["run", "uses", "with", "needs", "when", "env", "timeout", "outputs", "metrics", "params", "cache", "secrets",
+                                     "image", "resources", "nodeSelector", "tolerations"]
     public static let when = ["paths", "datasets", "schedule", "prometheus"]
     public static let prometheus = ["query", "above", "below", "url"]
     public static let validateDataWith = ["data", "schema", "reference"]
@@ -12,6 +13,13 @@ public enum SpecKeys {
     public static let registries = ["embedded", "mlflow"]
     public static let deploy = ["manifests", "target", "environment", "namespace", "context", "force", "timeout", "prune"]
     public static let prune = ["namespaces"]
+    public static let runner = ["kind", "namespace", "serviceAccount", "image", "imagePullSecrets", "ttlSecondsAfterFinished",
+                                "pendingTimeout", "context"]
+    public static let runnerKinds = ["local", "kubernetes"]
+    /// `resources:` shorthands (requests and limits alike) and the explicit maps.
+    public static let resources = ["cpu", "memory", "gpu", "requests", "limits"]
+    public static let resourceNames = ["cpu", "memory", "gpu", "ephemeral-storage"]
+    public static let toleration = ["key", "operator", "value", "effect", "tolerationSeconds"]
     public static let supportedVersions = [1]
     public static let baselines = ["production"]
 }
