@@ -138,10 +138,11 @@ public final class KubeClient: Sendable {
 
     /// Server-side apply of one object (JSON). Returns the object as the server has it
     /// (or would have it, with `dryRun`).
-    public func apply(_ object: [String: Any], dryRun: Bool = false, force: Bool = false) throws(KubeError) -> [String: Any] {
+    /// `manager` overrides the client's field manager (distinct writers of one object, each owning its fields).
+    public func apply(_ object: [String: Any], dryRun: Bool = false, force: Bool = false, manager: String? = nil) throws(KubeError) -> [String: Any] {
         let (apiVersion, kind, name, namespace) = try Self.identity(object)
         let r = try resource(apiVersion: apiVersion, kind: kind)
-        var query: [(String, String)] = [("fieldManager", fieldManager), ("fieldValidation", "Strict"), ("force", force ? "true" : "false")]
+        var query: [(String, String)] = [("fieldManager", manager ?? fieldManager), ("fieldValidation", "Strict"), ("force", force ? "true" : "false")]
         if dryRun { query.append(("dryRun", "All")) }
         guard let body = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
             throw KubeError(status: 0, reason: "Invalid", message: "\(kind) \(name) cannot be encoded as JSON")
@@ -161,10 +162,13 @@ public final class KubeClient: Sendable {
         }
     }
 
-    public func delete(apiVersion: String, kind: String, namespace: String?, name: String) throws(KubeError) {
+    /// Deletes an object (gone already is fine). `propagation`: what happens to its dependents
+    /// (`Foreground`: deleted first, `Background`: deleted after, `Orphan`: kept; nil: the kind's default).
+    public func delete(apiVersion: String, kind: String, namespace: String?, name: String, propagation: String? = nil) throws(KubeError) {
         let r = try resource(apiVersion: apiVersion, kind: kind)
+        let body = propagation.map { Array(#"{"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"\#($0)"}"#.utf8) }
         do {
-            _ = try send("DELETE", objectPath(r, namespace: namespace, name: name))
+            _ = try send("DELETE", objectPath(r, namespace: namespace, name: name), body: body, contentType: body == nil ? nil : "application/json")
         } catch {
             if error.status != 404 { throw error }
         }

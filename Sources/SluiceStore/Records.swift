@@ -70,6 +70,9 @@ public struct StageResultRecord: Codable, Sendable, Hashable, FetchableRecord, P
     public var logPath: String?
     /// The process group while running, so a restart can stop what a crash left behind.
     public var processGroup: Int32?
+    /// The Kubernetes Job running the stage (`namespace/name`), so a restarted controller
+    /// re-attaches to it instead of starting the stage again.
+    public var runnerJob: String?
     public var message: String?
     /// The run whose stored result this cached or skipped stage restored.
     public var cachedFrom: Int64?

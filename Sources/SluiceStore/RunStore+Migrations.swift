@@ -173,6 +173,9 @@ extension RunStore {
                 t.add(column: "resourceVersion", .text)
             }
         }
+        m.registerMigration("v8: the Kubernetes Job of a stage") { db in
+            try db.alter(table: "stage_results") { t in t.add(column: "runnerJob", .text) }
+        }
         return m
     }
 }

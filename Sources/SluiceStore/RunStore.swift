@@ -319,6 +319,9 @@ public final class RunStore: Sendable {
                 retry.cacheScope = run.cacheScope
                 try retry.insert(db)
                 for var s in stages {
+                    // A Kubernetes Job outlives the controller: the retry re-attaches to the Job of a
+                    // stage that was still running (kept), not of one that had finished.
+                    if s.status.isFinished { s.runnerJob = nil }
                     s.runId = retry.id!
                     s.status = .pending
                     s.cacheHit = false

@@ -19,10 +19,15 @@ public final class KubeEmulator: @unchecked Sendable {
     ///     trusts that CA, or a different one with `trustAnotherCA` (to test a mismatch).
     ///   - host: the host name the kubeconfig uses (the certificate names only 127.0.0.1, so
     ///     `localhost` is a host-name mismatch over TLS).
+    ///   - images: images whose Jobs run for real, as local processes, each with a folder put
+    ///     first on their PATH ("" for none); see `kube_kubelet.py`.
+    ///   - nodeCapacity: the emulated node's allocatable resources, e.g. `cpu=8,memory=32Gi,nvidia.com/gpu=0`.
     public init(minor: Int = 32, namespace: String = "default", token: String = "test-token", tls: Bool = false,
-                trustAnotherCA: Bool = false, host: String = "127.0.0.1") throws {
-        let script = try String(contentsOfFile: RepositoryLayout.root() + "/Tests/SluiceTestSupport/kube_emulator.py", encoding: .utf8)
+                trustAnotherCA: Bool = false, host: String = "127.0.0.1", images: [String: String] = [:], nodeCapacity: String? = nil) throws {
+        let script = RepositoryLayout.root() + "/Tests/SluiceTestSupport/kube_emulator.py"
         var arguments = [String(minor), "--namespaces=\(namespace)"]
+        arguments += images.sorted { $0.key < $1.key }.map { "--image=\($0.key)=\($0.value)" }
+        if let nodeCapacity { arguments.append("--node-capacity=\(nodeCapacity)") }
         var caLine = ""
         if tls {
             let d = directory.path
@@ -42,7 +47,7 @@ public final class KubeEmulator: @unchecked Sendable {
             let ca = try Data(contentsOf: URL(fileURLWithPath: "\(d)/\(trustAnotherCA ? "other-ca" : "ca").crt"))
             caLine = ", certificate-authority-data: \(ca.base64EncodedString())"
         }
-        server = try PythonScriptServer(script: script, arguments: arguments)
+        server = try PythonScriptServer(path: script, arguments: arguments)
         kubeconfig = directory.write("kubeconfig", """
             apiVersion: v1
             kind: Config

@@ -26,10 +26,17 @@ answered 404 `namespaces "x" not found` (also for dryRun=All), and deleting a na
 deletes everything in it. `default`, `kube-system`, `kube-public`, `kube-node-lease` and
 the ones named with --namespaces exist from the start.
 
+Jobs run for real when their images are mapped to local command environments (--image=NAME=DIR,
+repeatable): see kube_kubelet.py for the minimal kubelet, the pod log endpoint and its test
+hooks (--node-capacity=cpu=8,memory=32Gi,nvidia.com/gpu=0). Deletion follows
+propagationPolicy (query or DeleteOptions body): Foreground and Background delete the
+dependents named by ownerReferences, Orphan clears their references; a Job's default is
+Orphan, as for batch/v1 on a real server.
+
 --latency=MS answers every API request MS milliseconds late, as a remote API server would
 (network round trip and admission), for benchmarks of clients that send requests in parallel.
 
-usage: kube_emulator.py MINOR [CERT KEY] [--namespaces=a,b] [--latency=MS]
+usage: kube_emulator.py MINOR [CERT KEY] [--namespaces=a,b] [--latency=MS] [--image=NAME=DIR ...] [--node-capacity=...]
        (prints "PORT <n>"; with CERT and KEY it serves HTTPS)
 """
 import copy
@@ -37,6 +44,7 @@ import base64
 import json
 import os
 import re
+import signal
 import socket
 import sys
 import threading
@@ -47,8 +55,13 @@ from urllib.parse import parse_qs, urlparse
 
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kube_kubelet  # noqa: E402
+
 FLAGS = {a.split("=", 1)[0]: a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--") and "=" in a}
 ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+kube_kubelet.configure({"images": [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--image=")],
+                        "capacity": FLAGS.get("--node-capacity")})
 LATENCY = float(FLAGS.get("--latency", "0")) / 1000
 MINOR = ARGS[0] if ARGS else "32"
 NAMESPACED_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
@@ -57,6 +70,7 @@ NAMESPACED_VERBS = ["create", "delete", "deletecollection", "get", "list", "patc
 RESOURCES = [
     ("", "v1", "namespaces", "Namespace", False, ["ns"]),
     ("", "v1", "configmaps", "ConfigMap", True, ["cm"]),
+    ("", "v1", "pods", "Pod", True, ["po"]),
     ("", "v1", "secrets", "Secret", True, []),
     ("", "v1", "services", "Service", True, ["svc"]),
     ("", "v1", "serviceaccounts", "ServiceAccount", True, ["sa"]),
@@ -330,7 +344,9 @@ def apply(group, version, resource, namespace, name, body, manager, force, dry_r
     store[key] = obj
     owners[key] = managers
     record("MODIFIED" if existing else "ADDED", group, resource, obj)
-    if spec_changed and kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
+    if kind == "Job" and existing is None and kube_kubelet.job_created(key):
+        pass   # the emulated kubelet runs it
+    elif spec_changed and kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
         threading.Timer(ROLLOUT_DELAY, rollout, args=(key,)).start()
     return (200 if existing else 201), with_managed_fields(obj, key)
 
@@ -540,6 +556,45 @@ def rollout(key):
         obj["status"] = st
         obj["metadata"]["resourceVersion"] = next_rv()
         record("MODIFIED", key[0], key[1], obj)
+
+
+def delete_object(key, policy, grace=None):
+    """Deletes an object and, unless orphaned, its dependents (ownerReferences), as the garbage
+    collector does; a deleted Pod's processes end. Returns the deleted object, or None."""
+    gone = []
+    with lock:
+        obj = store.pop(key, None)
+        owners.pop(key, None)
+        if obj is None:
+            return None
+        obj["metadata"]["resourceVersion"] = next_rv()
+        record("DELETED", key[0], key[1], obj)
+        gone.append(key)
+        if key[1] == "namespaces" and not key[0]:
+            # The namespace controller deletes everything in it (here at once).
+            for k in [k for k in store if k[2] == key[3]]:
+                dead = store.pop(k)
+                owners.pop(k, None)
+                dead["metadata"]["resourceVersion"] = next_rv()
+                record("DELETED", k[0], k[1], dead)
+                gone.append(k)
+        uid = obj["metadata"].get("uid")
+        dependents = [k for k, o in store.items() if any(r.get("uid") == uid for r in o["metadata"].get("ownerReferences") or [])]
+        if policy == "Orphan":
+            for k in dependents:
+                o = store[k]
+                o["metadata"]["ownerReferences"] = [r for r in o["metadata"]["ownerReferences"] if r.get("uid") != uid]
+                if not o["metadata"]["ownerReferences"]:
+                    del o["metadata"]["ownerReferences"]
+                o["metadata"]["resourceVersion"] = next_rv()
+                record("MODIFIED", k[0], k[1], o)
+            dependents = []
+    for k in dependents:
+        delete_object(k, "Background" if policy == "Background" else "Foreground", grace)
+    for k in gone:
+        if k[1] == "pods" and not k[0]:
+            kube_kubelet.pod_deleted(k, 2 if grace is None else min(int(grace), 2))
+    return obj
 
 
 def selector_terms(selector):
@@ -805,7 +860,7 @@ class Handler(BaseHTTPRequestHandler):
 
         if parts[:1] == ["_emulator"]:
             if parts[1] == "stats":
-                return self.send_json(200, stats)
+                return self.send_json(200, {**stats, **kube_kubelet.counts})
             if parts[1] == "fail":
                 failing.add((parts[2], parts[3]))
                 return self.send_json(200, {})
@@ -897,6 +952,8 @@ class Handler(BaseHTTPRequestHandler):
             namespace, rest = rest[1], rest[2:]
         resource, name = rest[0], (rest[1] if len(rest) > 1 else None)
         subresource = rest[2] if len(rest) > 2 else None
+        if subresource == "log" and resource == "pods" and not group and self.command == "GET":
+            return kube_kubelet.logs(self, namespace, name, q)
         if subresource is not None and (subresource != "scale" or BY_PATH.get((group, version, resource), ("",))[0] not in SCALABLE):
             return self.send_json(*status(404, "NotFound", "the server could not find the requested resource"))
         if (group, version, resource) not in BY_PATH:
@@ -940,20 +997,17 @@ class Handler(BaseHTTPRequestHandler):
                 code, out = apply(group, version, resource, namespace, name, body, q["fieldManager"], q.get("force") == "true", q.get("dryRun") == "All")
             return self.send_json(code, out)
         if self.command == "DELETE":
-            with lock:
-                obj = store.pop(key, None)
-                owners.pop(key, None)
-                if obj is None:
-                    return self.send_json(*status(404, "NotFound", f'{resource}{"." + group if group else ""} "{name}" not found', {"name": name, "group": group, "kind": resource}))
-                obj["metadata"]["resourceVersion"] = next_rv()
-                record("DELETED", group, resource, obj)
-                if resource == "namespaces" and not group:
-                    # The namespace controller deletes everything in it (here at once).
-                    for k in [k for k in store if k[2] == name]:
-                        gone = store.pop(k)
-                        owners.pop(k, None)
-                        gone["metadata"]["resourceVersion"] = next_rv()
-                        record("DELETED", k[0], k[1], gone)
+            policy = q.get("propagationPolicy")
+            try:
+                options = json.loads(raw.decode() or "{}")
+            except ValueError as e:
+                return self.send_json(*status(400, "BadRequest", f"error decoding DeleteOptions: {e}"))
+            policy = policy or (options or {}).get("propagationPolicy") or ("Orphan" if kind == "Job" else "Background")
+            if policy not in ("Foreground", "Background", "Orphan"):
+                return self.send_json(*status(400, "BadRequest", f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "{policy}"'))
+            obj = delete_object(key, policy, (options or {}).get("gracePeriodSeconds"))
+            if obj is None:
+                return self.send_json(*status(404, "NotFound", f'{resource}{"." + group if group else ""} "{name}" not found', {"name": name, "group": group, "kind": resource}))
             return self.send_json(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                                         "details": {"name": name, "group": group, "kind": resource, "uid": obj["metadata"]["uid"]}})
         if self.command != "GET":
@@ -1014,6 +1068,8 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_PATCH = do_DELETE = do_POST = do_PUT = route
 
 
+kube_kubelet.em = sys.modules[__name__]
+signal.signal(signal.SIGTERM, kube_kubelet.shutdown)
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 server.daemon_threads = True
 for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] + [n for n in FLAGS.get("--namespaces", "").split(",") if n]:
