@@ -64,13 +64,14 @@ let package = Package(
             name: "SluiceServer",
             dependencies: ["SluiceCore", "SluiceController", "SluiceStore", "SluiceHTTP", "SluiceRunner", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "Mustache", package: "swift-mustache"), .product(name: "Prometheus", package: "swift-prometheus")]
+                           .product(name: "Mustache", package: "swift-mustache"), .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
 
         // Connects adapters to the core: load a spec, plan a commit, run it, gate and promote it.
         .target(
             name: "SluiceController",
-            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceForge", "SluicePrometheus", "SluiceKube",
+            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceForge", "SluicePrometheus", "SluiceKube", "SluiceHTTP",
                            .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
                            .product(name: "Crypto", package: "swift-crypto")]
         ),

@@ -5,6 +5,7 @@ import SluiceController
 import SluiceCore
 import SluiceForge
 import SluiceGit
+import SluiceServer
 import SluiceStore
 #if canImport(Glibc)
 import Glibc
@@ -44,6 +45,9 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Run a merge request's stages even where the kernel cannot sandbox them.")
     var allowUnsandboxed = false
 
+    @Option(help: "Run the stages here (local) or as Kubernetes Jobs (kubernetes), whatever sluice.yaml's runner says.")
+    var runner: RunnerSpec.Kind?
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more, got \(jobs)") }
     }
@@ -56,6 +60,11 @@ struct Run: AsyncParsableCommand {
             let environment = ProcessInfo.processInfo.environment
             var options = PipelineRunner.Options(jobs: jobs, environment: environment)
             options.keepWorkspace = keepWorkspace
+            options.runnerOverride = runner
+            options.kubernetes = KubernetesRunnerOptions(environment: environment, exchange: PodExchange { exchange in
+                try await PodEndpoint.start(exchange: exchange, listen: environment["SLUICE_POD_ENDPOINT_LISTEN"] ?? "127.0.0.1:0",
+                                            advertise: environment["SLUICE_POD_ENDPOINT_URL"])
+            })
             service = try RunService(stateDirectory: global.stateDirectory, options: options)
             for r in try service.recover() {
                 Output.err("sluice: run \(r.run.id!) (\(r.run.commit.prefix(12))) was interrupted by a crash; queued again as run \(r.retry.id!)")
@@ -151,3 +160,5 @@ final class SignalForwarder: @unchecked Sendable {
 
     deinit { sources.forEach { $0.cancel() } }
 }
+
+extension RunnerSpec.Kind: ExpressibleByArgument {}

@@ -42,6 +42,8 @@ struct Watch: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         LogOutput.bootstrap(format: logFormat, environment: environment)
+        // Stage pods of the Kubernetes runner talk to this, on the controller's own listener.
+        let exchange = PodExchange()
         let metrics = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: metrics)
         factory.defaultValueHistogramBuckets = ControllerMetrics.durationBuckets
@@ -88,6 +90,7 @@ struct Watch: AsyncParsableCommand {
             }
             var options = PipelineRunner.Options(environment: environment)
             options.protectedPaths = [Plan.stateLocation(config)]
+            options.kubernetes = KubernetesRunnerOptions(environment: environment, exchange: exchange)
             if case .unavailable(let reason) = options.sandboxSupport {
                 Output.err("sluice: warning: stages cannot be sandboxed here (\(reason)); merge-request stages are refused unless a repository sets merge-requests: { allow-unsandboxed: true }")
             }
@@ -125,8 +128,10 @@ struct Watch: AsyncParsableCommand {
                                       leadership: leadership, actionToken: actionToken, metrics: metrics)
         let colon = settings.listen.lastIndex(of: ":")!
         let host = String(settings.listen[..<colon]), port = Int(settings.listen[settings.listen.index(after: colon)...])!
+        let router = server.router()
+        PodEndpoint(exchange: exchange).add(to: router)
         let app = Application(
-            router: server.router(),
+            router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "sluice"),
             onServerRunning: { channel in
                 // Followers reach this replica's UI at SLUICE_ADVERTISE_URL, else http://$POD_IP:<port>.
@@ -134,6 +139,9 @@ struct Watch: AsyncParsableCommand {
                     ?? environment["POD_IP"].map({ "http://\($0.contains(":") ? "[\($0)]" : $0):\(channel.localAddress?.port ?? port)" }) {
                     electing.advertisedURL.withLock { $0 = url }
                 }
+                // Stage pods reach the pod endpoint at SLUICE_POD_ENDPOINT_URL (the controller's Service).
+                let bound = "http://\(host == "0.0.0.0" || host == "::" ? environment["POD_IP"] ?? "127.0.0.1" : host):\(channel.localAddress?.port ?? port)"
+                exchange.setAddress(environment["SLUICE_POD_ENDPOINT_URL"] ?? bound)
                 Output.immediate("sluice: listening on \(host):\(channel.localAddress?.port ?? port), watching \(count) repositories")
             }
         )

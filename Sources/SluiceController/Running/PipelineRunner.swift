@@ -24,6 +24,8 @@ public struct PipelineRunner: Sendable {
         public var protectedPaths: [String] = []
         /// Run every repository's stages here or on Kubernetes, whatever its `runner:` says (`sluice run --runner`).
         public var runnerOverride: RunnerSpec.Kind?
+        /// How stages reach Sluice from their pods, and the image of Sluice's own containers (nil: no Kubernetes runner).
+        public var kubernetes: KubernetesRunnerOptions?
 
         public init(jobs: Int? = nil, environment: [String: String]) {
             self.jobs = max(1, jobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
@@ -79,6 +81,7 @@ public struct PipelineRunner: Sendable {
     public let store: RunStore
     public let artifacts: ArtifactStore
     public let options: Options
+    let kubeClients = KubeClients()
 
     public init(stateDirectory: String, store: RunStore, options: Options) {
         self.stateDirectory = stateDirectory
@@ -190,7 +193,9 @@ public struct PipelineRunner: Sendable {
             let status: RunStatus = statuses.contains(.cancelled) ? .cancelled
                 : statuses.allSatisfy(\.isSuccess) ? .succeeded : .failed
             let failed = results.values.filter { !$0.status.isSuccess }.map(\.stage).sorted()
-            try store.setRunStatus(runID, status, at: Self.now(), message: failed.isEmpty ? nil : "stages not successful: \(failed.joined(separator: ", "))")
+            let problems = [failed.isEmpty ? nil : "stages not successful: \(failed.joined(separator: ", "))",
+                            await removeRunSecrets(run, work: work)].compactMap { $0 }
+            try store.setRunStatus(runID, status, at: Self.now(), message: problems.isEmpty ? nil : problems.joined(separator: "; "))
             if !options.keepWorkspace { try? FileManager.default.removeItem(atPath: workspace) }
             events(.runFinished(runID: runID, status: status))
             return status
@@ -298,7 +303,23 @@ public struct PipelineRunner: Sendable {
                 say("\(error)")
                 return finish(&r, .failed, message: "\(error)", started: started, events: events)
             }
+        } else if spec.command != nil, work.spec.runner.kind == .kubernetes {
+            let stage = r
+            let outcome = await runOnKubernetes(spec, record: r, workspace: workspace, work: work, commit: commit, environment: env, say: say) { line in
+                log.write(line)
+                events(.stageLine(stage: stage.stage, line: line))
+            }
+            r.exitCode = outcome.exitCode
+            say(outcome.summary)
+            if !outcome.succeeded {
+                return finish(&r, outcome.cancelled ? .cancelled : .failed, message: outcome.summary, started: started, events: events)
+            }
         } else if let command = spec.command {
+            if let gpus = spec.pod.gpus {
+                let refusal = "stage '\(spec.name)' asks for \(gpus) GPU\(gpus == "1" ? "" : "s"), which the local runner cannot give a process; run it with 'runner: { kind: kubernetes }' or 'sluice run --runner kubernetes'"
+                say(refusal)
+                return finish(&r, .failed, message: refusal, started: started, events: events)
+            }
             var process = ProcessSpec(arguments: ProcessSpec.arguments(for: command), workingDirectory: workspace,
                                       environment: env.variables, timeoutSeconds: spec.timeoutSeconds.map(Double.init), masker: env.masker)
             process.outputLimitBytes = options.outputLimitBytes

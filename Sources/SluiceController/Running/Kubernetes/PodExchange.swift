@@ -11,12 +11,14 @@ public final class PodExchange: Sendable {
     public struct Stage: Sendable {
         /// The folder the init container receives (the run's workspace).
         public var workspace: String
-        /// Where the collector's archive is written.
-        public var inbox: String
-        public init(workspace: String, inbox: String) {
+        /// The stage's scratch folder: the workspace's archive and the collector's go there.
+        public var scratch: String
+        public init(workspace: String, scratch: String) {
             self.workspace = workspace
-            self.inbox = inbox
+            self.scratch = scratch
         }
+        public var workspaceArchive: String { scratch + "/workspace.tar" }
+        public var outputsArchive: String { scratch + "/outputs.tar" }
     }
 
     struct Entry {
@@ -31,9 +33,9 @@ public final class PodExchange: Sendable {
     private let url = Mutex<String?>(nil)
     /// Starts a server for the endpoint on first use (`sluice run`); nil when the controller's
     /// own server serves it (`sluice watch`).
-    private let start: (@Sendable () async throws -> String)?
+    private let start: (@Sendable (PodExchange) async throws -> String)?
 
-    public init(url: String? = nil, start: (@Sendable () async throws -> String)? = nil) {
+    public init(url: String? = nil, start: (@Sendable (PodExchange) async throws -> String)? = nil) {
         self.url.withLock { $0 = url }
         self.start = start
     }
@@ -42,7 +44,7 @@ public final class PodExchange: Sendable {
     public func address() async throws -> String {
         if let known = url.withLock({ $0 }) { return known }
         guard let start else { throw LoadError(message: "Sluice's pod endpoint is not listening yet", hint: "retry once the server is up") }
-        let started = try await start()
+        let started = try await start(self)
         return url.withLock { current in
             if current == nil { current = started }
             return current!
@@ -70,7 +72,7 @@ public final class PodExchange: Sendable {
 
     // MARK: the endpoint's side
 
-    public func workspace(token: String) -> String? { entries.withLock { $0[token]?.stage.workspace } }
+    public func stage(token: String) -> Stage? { entries.withLock { $0[token]?.stage } }
 
     /// nil: unknown token; `.some(nil)`: the stage still runs; else the paths to send back.
     public func collect(token: String) -> [String]?? {
@@ -79,7 +81,7 @@ public final class PodExchange: Sendable {
 
     /// Where to write the archive of `token`'s outputs (nil: unknown token, or not asked for yet).
     public func inbox(token: String) -> String? {
-        entries.withLock { e in e[token].flatMap { $0.collect == nil ? nil : $0.stage.inbox } }
+        entries.withLock { e in e[token].flatMap { $0.collect == nil ? nil : $0.stage.outputsArchive } }
     }
 
     public func received(token: String) { entries.withLock { $0[token]?.received = true } }

@@ -1,0 +1,63 @@
+import FoundationEssentials
+import Crypto
+public import SluiceCore
+import SluiceKube
+import SluiceRunner
+import Synchronization
+
+/// What the Kubernetes runner needs besides a stage: how pods reach Sluice, the image of
+/// Sluice's own containers, and the service account merge-request stages get.
+public struct KubernetesRunnerOptions: Sendable {
+    /// The image of the pods' `sluice-workspace` and `sluice-collect` containers (`SLUICE_IMAGE`).
+    public var sluiceImage: String
+    /// A service account with no rights, for merge-request stages (`SLUICE_UNTRUSTED_SERVICE_ACCOUNT`).
+    public var untrustedServiceAccount: String
+    public var exchange: PodExchange
+
+    public init(environment: [String: String], exchange: PodExchange) {
+        sluiceImage = environment["SLUICE_IMAGE"].flatMap { $0.isEmpty ? nil : $0 } ?? "ghcr.io/sluice-dev/sluice:\(SluiceVersion.current)"
+        untrustedServiceAccount = environment["SLUICE_UNTRUSTED_SERVICE_ACCOUNT"].flatMap { $0.isEmpty ? nil : $0 } ?? "sluice-untrusted"
+        self.exchange = exchange
+    }
+}
+
+/// Stage tokens: HMAC-SHA256 of the Job's name under a key kept in the state folder, so a
+/// restarted controller knows the token of a Job it re-attaches to without storing tokens.
+final class RunnerTokens: Sendable {
+    private let key: [UInt8]
+
+    init(stateDirectory: String) throws {
+        let path = stateDirectory + "/runner.key"
+        if let existing = FileManager.default.contents(atPath: path), existing.count == 32 {
+            key = [UInt8](existing)
+            return
+        }
+        let fresh = SymmetricKey(size: .bits256)
+        let bytes = fresh.withUnsafeBytes { Data($0) }
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: path, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
+            throw LoadError(message: "cannot write \(path)", hint: "check that the state folder is writable")
+        }
+        key = [UInt8](bytes)
+    }
+
+    func token(job: String) -> String {
+        ContentHash.hex(HMAC<SHA256>.authenticationCode(for: Array(job.utf8), using: SymmetricKey(data: key)))
+    }
+}
+
+/// The API clients of the Kubernetes runner, one per kubeconfig context, shared by the stages
+/// of every run (discovery and kept-alive connections are reused).
+final class KubeClients: Sendable {
+    private let clients = Mutex<[String: KubeClient]>([:])
+
+    func client(context: String?, environment: [String: String]) throws -> KubeClient {
+        if let known = clients.withLock({ $0[context ?? ""] }) { return known }
+        let client = KubeClient(config: try KubeConfig.load(environment: environment, context: context), fieldManager: "sluice")
+        return clients.withLock { c in
+            if let other = c[context ?? ""] { return other }
+            c[context ?? ""] = client
+            return client
+        }
+    }
+}

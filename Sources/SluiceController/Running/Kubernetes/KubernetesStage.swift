@@ -1,0 +1,265 @@
+import FoundationEssentials
+public import SluiceCore
+import SluiceKube
+public import SluiceRunner
+import Synchronization
+
+/// Runs one command stage as a Kubernetes Job (see `StageJob` for the pod's shape): applies
+/// the run's Secret and the Job, follows the stage container's log into the stage log, tells
+/// the pod's collector when the stage has ended, takes the outputs it sends back into the
+/// workspace, and says in words why a pod did not run. Cancellation deletes the Job
+/// (foreground: its pod goes first). A Job recorded by an earlier controller is re-attached to.
+struct KubernetesStage: Sendable {
+    struct Outcome: Sendable {
+        var exitCode: Int32?
+        var succeeded = false
+        var cancelled = false
+        var summary: String
+    }
+
+    let client: KubeClient
+    let runner: RunnerSpec
+    let namespace: String
+    let options: KubernetesRunnerOptions
+    let tokens: RunnerTokens
+    let repository: String
+    let runID: Int64
+    let commit: String
+    let stage: StageSpec
+    /// Whether the stage belongs to a merge request (no-rights service account, no API token).
+    let untrusted: Bool
+    let workspace: String
+    let scratch: String
+    let environment: StageEnvironment
+    /// Declared secrets the stage may see (names; values come from `controllerEnvironment`).
+    let secrets: [String]
+    let controllerEnvironment: [String: String]
+    let outputLimitBytes: Int
+
+    var exchange: PodExchange { options.exchange }
+
+    /// - Parameters:
+    ///   - attachTo: `namespace/name` of a Job an earlier controller started for this stage.
+    ///   - onJob: called with `namespace/name` once the Job exists (recorded for a restart).
+    func run(attachTo: String?, say: @escaping @Sendable (String) -> Void, onLine: @escaping @Sendable (LogLine) -> Void,
+             onJob: @Sendable (String) -> Void) async -> Outcome {
+        let name = attachTo.map { String($0.split(separator: "/").last ?? "") } ?? StageJob.name(repository: repository, run: runID, stage: stage.name)
+        let ns = attachTo.flatMap { $0.split(separator: "/").count == 2 ? String($0.split(separator: "/")[0]) : nil } ?? namespace
+        let token = tokens.token(job: name)
+        let pod = PodExchange.Stage(workspace: workspace, scratch: scratch)
+        let inbox = pod.outputsArchive
+        do {
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        } catch {
+            return Outcome(summary: "cannot create \(scratch): \(error)")
+        }
+        exchange.register(token: token, pod)
+        defer { exchange.unregister(token: token) }
+
+        var attached = false
+        do {
+            if attachTo != nil, try await Offload.run({ try client.get(apiVersion: "batch/v1", kind: "Job", namespace: ns, name: name) != nil }) {
+                attached = true
+                say("re-attached to Job \(ns)/\(name), started by an earlier controller")
+            } else {
+                try await create(name: name, namespace: ns, token: token)
+                say("Job \(ns)/\(name) created (image \(image ?? "?"))")
+            }
+            onJob("\(ns)/\(name)")
+        } catch {
+            return Outcome(summary: "\(error)")
+        }
+        return await watch(name: name, namespace: ns, token: token, inbox: inbox, attached: attached, say: say, onLine: onLine)
+    }
+
+    var image: String? { stage.pod.image ?? runner.image }
+
+    // MARK: creating
+
+    private func create(name: String, namespace ns: String, token: String) async throws {
+        guard let image else {
+            throw LoadError(message: "stage '\(stage.name)' has no image to run on Kubernetes",
+                            hint: "set 'image' on the stage or 'runner.image' in sluice.yaml")
+        }
+        let endpoint = try await exchange.address()
+        let secretName = StageJob.secretName(repository: repository, run: runID)
+        let tokenKey = StageJob.tokenKey(stage: stage.name)
+        var data = [tokenKey: Self.base64(token)]
+        for secret in secrets { if let value = controllerEnvironment[secret] { data[secret] = Self.base64(value) } }
+        let labels = StageJob.labels(repository: repository, run: runID, stage: stage.name, commit: commit)
+        let secret: [String: Any] = [
+            "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "data": data,
+            "metadata": ["name": secretName, "namespace": ns,
+                         "labels": labels.filter { $0.key != "sluice.dev/stage" }],
+        ]
+        // One field manager per stage: stages of a run add their keys without removing each other's.
+        let object = SendableJSON(secret)
+        let uid = try await Offload.run { () throws -> String? in
+            let applied = try client.apply(object.value, manager: "sluice-\(tokenKey)")
+            return (applied["metadata"] as? [String: Any])?["uid"] as? String
+        }
+
+        var variables = environment.variables.filter { kv in
+            !StageEnvironment.inherited.contains(kv.key) && !kv.key.hasPrefix("LC_") && !stage.secrets.contains(kv.key)
+        }
+        variables["SLUICE_WORKSPACE"] = StageJob.workspacePath
+        var job = StageJob(name: name, namespace: ns, labels: labels, stage: stage, image: image, sluiceImage: options.sluiceImage,
+                           endpoint: endpoint, secretName: secretName, tokenKey: tokenKey, variables: variables,
+                           ttlSecondsAfterFinished: runner.ttlSecondsAfterFinished)
+        job.annotations = ["sluice.dev/repository": repository]
+        job.secretVariables = secrets.filter { controllerEnvironment[$0] != nil }
+        job.serviceAccount = untrusted ? options.untrustedServiceAccount : runner.serviceAccount
+        job.automountToken = !untrusted && runner.serviceAccount != nil
+        job.imagePullSecrets = runner.imagePullSecrets
+        if let uid { job.owner = StageJob.Owner(name: secretName, uid: uid) }
+        let jobObject = SendableJSON(job.object())
+        try await Offload.run { _ = try client.apply(jobObject.value) }
+    }
+
+    static func base64(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
+
+    // MARK: watching
+
+    private func watch(name: String, namespace ns: String, token: String, inbox: String, attached: Bool,
+                       say: @escaping @Sendable (String) -> Void, onLine: @escaping @Sendable (LogLine) -> Void) async -> Outcome {
+        let started = ContinuousClock.now
+        let wake = Wakeup()
+        var follower: Task<Void, Never>?
+        var lastWaiting: String?
+        var notified = false
+        var interval = 0.05
+        var progress = JobProgress()
+        defer { follower?.cancel() }
+
+        while true {
+            if Task.isCancelled {
+                await delete(name, ns, say: say)
+                return Outcome(cancelled: true, summary: "cancelled; the Job and its pod were deleted")
+            }
+            do {
+                let read = try await Offload.run { () throws -> SendableJSON in
+                    let job = try client.get(apiVersion: "batch/v1", kind: "Job", namespace: ns, name: name)
+                    let pods = try client.list(apiVersion: "v1", kind: "Pod", namespace: ns, labelSelector: "job-name=\(name)")
+                    return SendableJSON(["job": job as Any, "pods": pods])
+                }
+                let job = read.value["job"] as? [String: Any]
+                guard job != nil else {
+                    return Outcome(summary: "Job \(ns)/\(name) was deleted before the stage ended (by someone else, or its TTL)")
+                }
+                let next = JobProgress.read(job: job, pods: read.value["pods"] as? [[String: Any]] ?? [], stageContainer: StageJob.stageContainer)
+                if next != progress { interval = 0.05 }
+                progress = next
+            } catch {
+                // The API server may be briefly unreachable; the pod runs on regardless.
+                say("cannot read Job \(ns)/\(name): \(error); trying again")
+                interval = 2
+            }
+
+            if let waiting = progress.waiting, waiting != lastWaiting {
+                say("waiting: \(waiting)")
+                lastWaiting = waiting
+            }
+            if let failed = progress.initFailed {
+                await delete(name, ns, say: say)
+                let tail = await lastLines(pod: progress.pod, container: failed.container, namespace: ns)
+                return Outcome(exitCode: failed.exitCode, summary: "the pod could not set up the workspace (container \(failed.container) exited with code \(failed.exitCode))"
+                               + (tail.isEmpty ? "" : ": " + tail))
+            }
+            let stageStarted: Bool
+            switch progress.stage {
+            case .waiting: stageStarted = false
+            case .running, .terminated: stageStarted = true
+            }
+            if stageStarted, follower == nil, let pod = progress.pod {
+                let log = PodLogFollower(client: client, namespace: ns, pod: pod, container: StageJob.stageContainer,
+                                         masker: environment.masker, limitBytes: outputLimitBytes, onLine: onLine)
+                follower = Task { await Offload.run { log.run() }; wake.set() }
+            }
+            if case .terminated(let code, _, _) = progress.stage, !notified {
+                exchange.stageEnded(token: token, collect: code == 0 ? stage.outputs + (stage.metrics.map { [$0] } ?? []) : [])
+                notified = true
+            }
+            if let finished = progress.finished {
+                await follower?.value
+                return settle(finished, progress: progress, token: token, inbox: inbox)
+            }
+            if let failure = progress.podFailure {
+                await delete(name, ns, say: say)
+                return Outcome(summary: "the pod failed: \(failure)")
+            }
+            if !stageStarted, started.duration(to: .now) > .seconds(runner.pendingTimeoutSeconds) {
+                await delete(name, ns, say: say)
+                return Outcome(summary: "the pod did not start within \(DurationText.format(seconds: runner.pendingTimeoutSeconds)): "
+                               + (progress.waiting ?? "it stayed pending") + "; the Job was deleted")
+            }
+            await wake.sleep(seconds: interval)
+            interval = min(1, interval * 1.5)
+        }
+    }
+
+    /// The stage's result from the Job's final condition and the stage container's end.
+    private func settle(_ finished: JobProgress.Finished, progress: JobProgress, token: String, inbox: String) -> Outcome {
+        var exitCode: Int32?
+        var reason: String?
+        if case .terminated(let code, let r, _) = progress.stage { exitCode = code; reason = r }
+        if finished.reason == "DeadlineExceeded" {
+            return Outcome(exitCode: exitCode, summary: "timed out after \(stage.timeoutSeconds.map { DurationText.format(seconds: $0) } ?? "its deadline"); the Job was stopped (DeadlineExceeded)")
+        }
+        if reason == "OOMKilled" {
+            let limit = stage.pod.limits.first { $0.key == "memory" }?.value
+            return Outcome(exitCode: exitCode, summary: "ran out of memory: the container was killed at its memory limit\(limit.map { " of \($0)" } ?? "") (OOMKilled, exit code \(exitCode ?? 137))"
+                           + (limit == nil ? "" : "; raise resources.memory"))
+        }
+        guard let code = exitCode else {
+            return Outcome(summary: "the Job ended (\(finished.reason ?? "?"): \(finished.message ?? "")) without the stage container running")
+        }
+        guard code == 0 else { return Outcome(exitCode: code, summary: "exited with code \(code)") }
+        guard finished.succeeded else {
+            return Outcome(exitCode: code, summary: "the stage exited with code 0 but its outputs were not collected (\(finished.reason ?? "Failed"): \(finished.message ?? ""))")
+        }
+        let wanted = stage.outputs + (stage.metrics.map { [$0] } ?? [])
+        guard !wanted.isEmpty else { return Outcome(exitCode: 0, succeeded: true, summary: "exited with code 0") }
+        guard exchange.hasReceived(token: token) else {
+            return Outcome(exitCode: 0, summary: "the stage exited with code 0 but the pod sent no outputs back")
+        }
+        do {
+            try PodOutputs.unpack(inbox, paths: wanted, into: workspace, scratch: scratch)
+        } catch {
+            return Outcome(exitCode: 0, summary: "the outputs the pod sent back could not be unpacked: \(error)")
+        }
+        return Outcome(exitCode: 0, succeeded: true, summary: "exited with code 0")
+    }
+
+    private func delete(_ name: String, _ ns: String, say: @Sendable (String) -> Void) async {
+        do {
+            try await Offload.run { try client.delete(apiVersion: "batch/v1", kind: "Job", namespace: ns, name: name, propagation: "Foreground") }
+        } catch {
+            say("could not delete Job \(ns)/\(name): \(error); delete it with kubectl delete job -n \(ns) \(name)")
+        }
+    }
+
+    /// The last lines of a container's log, for a failure message.
+    private func lastLines(pod: String?, container: String, namespace ns: String) async -> String {
+        guard let pod else { return "" }
+        let lines = Mutex<[String]>([])
+        let log = PodLogFollower(client: client, namespace: ns, pod: pod, container: container, masker: environment.masker,
+                                 limitBytes: 1 << 20, onLine: { line in lines.withLock { $0.append(line.text) } })
+        await Offload.run { log.run() }
+        return lines.withLock { $0.suffix(3).joined(separator: " / ") }
+    }
+}
+
+/// A flag the log follower sets when the stream ends (the container has most likely ended),
+/// so the watch loop looks at once instead of at its next tick.
+final class Wakeup: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    func sleep(seconds: Double) async {
+        var left = seconds
+        while left > 0, !flag.load(ordering: .relaxed), !Task.isCancelled {
+            do { try await Task.sleep(for: .milliseconds(20)) } catch { break }  // cancelled: the caller looks now
+            left -= 0.02
+        }
+        flag.store(false, ordering: .relaxed)
+    }
+}
