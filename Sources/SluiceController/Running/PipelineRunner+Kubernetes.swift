@@ -45,8 +45,9 @@ extension PipelineRunner {
         do {
             let client = try kubeClients.client(context: runner.context, environment: options.environment)
             let namespace = runner.namespace ?? client.config.namespace
+            let tokens = try RunnerTokens(stateDirectory: stateDirectory)
             for id in [run.id, run.retryOf].compactMap({ $0 }) {
-                let name = StageJob.secretName(repository: work.repositoryKey, run: id)
+                let name = tokens.secretName(repository: work.repositoryKey, run: id)
                 try await Offload.run { try client.delete(apiVersion: "v1", kind: "Secret", namespace: namespace, name: name, propagation: "Orphan") }
             }
             return nil

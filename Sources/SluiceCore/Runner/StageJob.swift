@@ -62,15 +62,15 @@ public struct StageJob: Sendable {
         self.ttlSecondsAfterFinished = ttlSecondsAfterFinished
     }
 
-    /// A Job name unique per repository, run and stage, within Kubernetes' 63 characters.
-    public static func name(repository: String, run: Int64, stage: String) -> String {
-        let hash = ContentHash.sha256Hex(Array("\(repository)\n\(run)\n\(stage)".utf8)).prefix(8)
-        return "sluice-r\(run)-\(labelSlug(stage, max: 30))-\(hash)"
+    /// A Job name within Kubernetes' 63 characters. `unique` distinguishes the repository, run
+    /// and stage, and the Sluice installation (a keyed hash: two state folders never collide).
+    public static func name(run: Int64, stage: String, unique: String) -> String {
+        "sluice-r\(run)-\(labelSlug(stage, max: 30))-\(unique.prefix(8))"
     }
 
     /// The run's Secret (tokens and declared secrets); the Jobs of the run are its dependents.
-    public static func secretName(repository: String, run: Int64) -> String {
-        "sluice-r\(run)-\(ContentHash.sha256Hex(Array("\(repository)\n\(run)".utf8)).prefix(8))"
+    public static func secretName(run: Int64, unique: String) -> String {
+        "sluice-r\(run)-\(unique.prefix(8))"
     }
 
     /// The token's key in the run's Secret for a stage (stage names may hold characters keys cannot).

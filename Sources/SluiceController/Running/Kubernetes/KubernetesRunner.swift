@@ -41,6 +41,11 @@ final class RunnerTokens: Sendable {
         key = [UInt8](bytes)
     }
 
+    /// The name of a run's Secret (unique per installation, as Job names are).
+    func secretName(repository: String, run: Int64) -> String {
+        StageJob.secretName(run: run, unique: token(job: "\(repository)\n\(run)"))
+    }
+
     func token(job: String) -> String {
         ContentHash.hex(HMAC<SHA256>.authenticationCode(for: Array(job.utf8), using: SymmetricKey(data: key)))
     }

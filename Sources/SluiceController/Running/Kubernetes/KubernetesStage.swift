@@ -43,7 +43,8 @@ struct KubernetesStage: Sendable {
     ///   - onJob: called with `namespace/name` once the Job exists (recorded for a restart).
     func run(attachTo: String?, say: @escaping @Sendable (String) -> Void, onLine: @escaping @Sendable (LogLine) -> Void,
              onJob: @Sendable (String) -> Void) async -> Outcome {
-        let name = attachTo.map { String($0.split(separator: "/").last ?? "") } ?? StageJob.name(repository: repository, run: runID, stage: stage.name)
+        let name = attachTo.map { String($0.split(separator: "/").last ?? "") }
+            ?? StageJob.name(run: runID, stage: stage.name, unique: tokens.token(job: "\(repository)\n\(runID)\n\(stage.name)"))
         let ns = attachTo.flatMap { $0.split(separator: "/").count == 2 ? String($0.split(separator: "/")[0]) : nil } ?? namespace
         let token = tokens.token(job: name)
         let pod = PodExchange.Stage(workspace: workspace, scratch: scratch)
@@ -62,10 +63,11 @@ struct KubernetesStage: Sendable {
                 attached = true
                 say("re-attached to Job \(ns)/\(name), started by an earlier controller")
             } else {
+                // Recorded first: a controller killed right after creating it re-attaches to it.
+                onJob("\(ns)/\(name)")
                 try await create(name: name, namespace: ns, token: token)
                 say("Job \(ns)/\(name) created (image \(image ?? "?"))")
             }
-            onJob("\(ns)/\(name)")
         } catch {
             return Outcome(summary: "\(error)")
         }
@@ -82,7 +84,7 @@ struct KubernetesStage: Sendable {
                             hint: "set 'image' on the stage or 'runner.image' in sluice.yaml")
         }
         let endpoint = try await exchange.address()
-        let secretName = StageJob.secretName(repository: repository, run: runID)
+        let secretName = tokens.secretName(repository: repository, run: runID)
         let tokenKey = StageJob.tokenKey(stage: stage.name)
         var data = [tokenKey: Self.base64(token)]
         for secret in secrets { if let value = controllerEnvironment[secret] { data[secret] = Self.base64(value) } }
