@@ -24,9 +24,12 @@ public struct CommitPlanner {
     /// Where stages run for this plan, whatever the spec says (`sluice run --runner`); it
     /// changes cache keys (the image is part of a Kubernetes stage's key).
     public var runnerOverride: RunnerSpec.Kind?
-    public init(repository: GitRepository, runnerOverride: RunnerSpec.Kind? = nil) {
+    /// The image of Kubernetes stages when `sluice.yaml` names none (`SLUICE_STAGE_IMAGE`).
+    public var defaultImage: String?
+    public init(repository: GitRepository, runnerOverride: RunnerSpec.Kind? = nil, defaultImage: String? = nil) {
         self.repository = repository
         self.runnerOverride = runnerOverride
+        self.defaultImage = defaultImage
     }
 
     /// - Parameters:
@@ -52,6 +55,7 @@ public struct CommitPlanner {
             return Outcome(plan: nil, commit: commit.id, diagnostics: loaded.diagnostics, notes: notes)
         }
         if let runnerOverride { spec.runner.kind = runnerOverride }
+        if spec.runner.image == nil { spec.runner.image = defaultImage }
 
         var base: GitCommit?
         if let since {

@@ -35,6 +35,9 @@ import SluiceYAML
         #expect(keys(s, ["$defs", "stage", "properties", "with", "properties"]) == SpecKeys.validateDataWith.sorted())
         #expect(keys(s, ["properties", "gate", "properties"]) == SpecKeys.gate.sorted())
         #expect(keys(s, ["properties", "deploy", "properties"]) == SpecKeys.deploy.sorted())
+        #expect(keys(s, ["properties", "runner", "properties"]) == SpecKeys.runner.sorted())
+        #expect(keys(s, ["$defs", "stage", "properties", "resources", "properties"]) == SpecKeys.resources.sorted())
+        #expect(keys(s, ["$defs", "resourceList", "properties"]) == SpecKeys.resourceNames.sorted())
     }
 
     @Test func thereAreExamples() {

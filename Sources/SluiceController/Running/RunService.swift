@@ -65,7 +65,8 @@ public struct RunService: Sendable {
         let triggers = TriggerEvaluator(store: store, environment: runner.options.environment)
         var fired: [String: String] = [:]
         var trainedNote: String?
-        let outcome = try CommitPlanner(repository: repository, runnerOverride: runner.options.runnerOverride).plan(revision: revision, since: since, knownCacheKeys: known, trained: { spec in
+        let outcome = try CommitPlanner(repository: repository, runnerOverride: runner.options.runnerOverride,
+                                    defaultImage: runner.options.environment["SLUICE_STAGE_IMAGE"].flatMap { $0.isEmpty ? nil : $0 }).plan(revision: revision, since: since, knownCacheKeys: known, trained: { spec in
             do {
                 // The first use of production: a fresh state folder recovers it from git first.
                 if let recovered = try recoverProduction(spec: spec, repository: repository, repositoryKey: repositoryKey) { trainedNote = recovered }

@@ -81,7 +81,7 @@ struct KubernetesStage: Sendable {
     private func create(name: String, namespace ns: String, token: String) async throws {
         guard let image else {
             throw LoadError(message: "stage '\(stage.name)' has no image to run on Kubernetes",
-                            hint: "set 'image' on the stage or 'runner.image' in sluice.yaml")
+                            hint: "set 'image' on the stage or 'runner.image' in sluice.yaml (or SLUICE_STAGE_IMAGE for Sluice)")
         }
         let endpoint = try await exchange.address()
         let secretName = tokens.secretName(repository: repository, run: runID)
