@@ -20,6 +20,7 @@ Jobs with any other image keep the emulator's plain simulation (they complete at
 """
 import base64
 import copy
+import ctypes
 import json
 import os
 import re
@@ -39,6 +40,15 @@ pods = {}          # (namespace, name) -> PodRun
 counts = {"pods_created": 0}
 
 SUFFIXES = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+
+
+LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_the_emulator():
+    """A container's process is killed when the emulator is (even by SIGKILL, as tests stop it)."""
+    LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def configure(flags):
@@ -279,7 +289,8 @@ class PodRun:
                 return 1
             try:
                 proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                                        stderr=subprocess.STDOUT, start_new_session=True,
+                                        preexec_fn=die_with_the_emulator)
             except OSError as e:
                 proc = None
                 error = str(e)

@@ -59,6 +59,8 @@ struct KubernetesStage: Sendable {
 
         var attached = false
         do {
+            // Listening before the pod asks (also when re-attaching: its collector is waiting).
+            _ = try await exchange.address()
             if attachTo != nil, try await Offload.run({ try client.get(apiVersion: "batch/v1", kind: "Job", namespace: ns, name: name) != nil }) {
                 attached = true
                 say("re-attached to Job \(ns)/\(name), started by an earlier controller")

@@ -15,6 +15,8 @@ public struct PodSide: Sendable {
     public let token: String
     /// The shared `emptyDir` (the containers' working directory).
     public let workspace: String
+    /// Seconds without reaching Sluice before giving up (`SLUICE_POD_PATIENCE`, default an hour).
+    let patience: Double
     let say: @Sendable (String) -> Void
 
     public init(environment: [String: String], workspace: String, say: @escaping @Sendable (String) -> Void) throws {
@@ -28,6 +30,7 @@ public struct PodSide: Sendable {
         self.endpoint = base
         self.token = token
         self.workspace = workspace
+        patience = environment["SLUICE_POD_PATIENCE"].flatMap(Double.init).map { max(1, $0) } ?? 3600
         self.say = say
     }
 
@@ -63,7 +66,7 @@ public struct PodSide: Sendable {
                 struct Answer: Decodable { var paths: [String] }
                 paths = try JSONDecoder().decode(Answer.self, from: Data(response.body)).paths
                 return true
-            case 204, 401: return false   // still running; or a restarted controller has not re-attached yet
+            case 204, 401, 502, 503, 504: return false   // still running; a restarted controller has not re-attached yet; a proxy in between
             default: throw LoadError(message: "the pod endpoint answered \(response.status): \(response.text)")
             }
         }
@@ -88,15 +91,21 @@ public struct PodSide: Sendable {
         say("sent back \(present.joined(separator: ", "))")
     }
 
-    /// Repeats `attempt` until it returns true; connection failures and "not yet" are retried.
+    /// Repeats `attempt` until it returns true; connection failures and "not yet" are retried,
+    /// until Sluice has been unreachable for `patience` seconds in a row (it is gone for good).
     private func retrying(_ what: String, _ attempt: () throws -> Bool) throws {
         var failures = 0
         while true {
             do {
                 if try attempt() { return }
-            } catch let error as HTTPError where error.kind == .connect || error.kind == .timeout {
+                failures = 0
+            } catch let error as HTTPError where error.kind != .tls {
+                // Refused, reset or cut: the controller is restarting (a wrong certificate is not retried).
                 failures += 1
                 if failures == 1 || failures % 30 == 0 { say("cannot \(what) yet (\(error.message)); retrying") }
+                if Double(failures) > patience {
+                    throw LoadError(message: "Sluice at \(endpoint) was unreachable for \(Int(patience)) s: giving up (\(error.message))")
+                }
             }
             usleep(failures == 0 ? 100_000 : 1_000_000)
         }

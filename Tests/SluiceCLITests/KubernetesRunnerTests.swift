@@ -1,0 +1,254 @@
+import Foundation
+import Testing
+import SluiceTestSupport
+
+/// Stages as Kubernetes Jobs (`runner: { kind: kubernetes }`) against the API emulator, whose
+/// kubelet runs pods as local processes: the image `python:3.12` maps to this machine's
+/// commands, `sluice-under-test` to the freshly built `sluice` (Sluice's own containers).
+@Suite struct KubernetesRunnerTests {
+    let sluice = RepositoryLayout.sluiceBinary
+    static let sluiceImage = "sluice-under-test"
+
+    static func emulator(capacity: String? = nil) throws -> KubeEmulator {
+        let bin = (RepositoryLayout.sluiceBinary as NSString).deletingLastPathComponent
+        return try KubeEmulator(minor: 33, namespace: "ml", images: ["python:3.12": "", sluiceImage: bin], nodeCapacity: capacity)
+    }
+
+    static func environment(_ k: KubeEmulator, _ extra: [String: String] = [:]) -> [String: String] {
+        ["KUBECONFIG": k.kubeconfig, "SLUICE_IMAGE": sluiceImage].merging(extra) { _, b in b }
+    }
+
+    static let runner = "runner: { kind: kubernetes, image: \"python:3.12\", pendingTimeout: 2s, ttlSecondsAfterFinished: 600 }\n"
+
+    func run(_ repo: TestRepository, _ state: TemporaryDirectory, _ k: KubeEmulator, _ extra: [String] = [], env: [String: String] = [:]) throws -> ProcessResult {
+        try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path] + extra, environment: Self.environment(k, env))
+    }
+
+    func logs(_ state: TemporaryDirectory, _ repo: TestRepository, run: Int = 1, _ stage: String) throws -> String {
+        try ProcessRunner.run(sluice, ["logs", "--repo", repo.path, "--state", state.path, String(run), stage]).stdout
+    }
+
+    /// The objects as the server holds them, checked against Kubernetes 1.33's published schemas
+    /// (kubernetes-validate, strict: no field the schema does not declare).
+    static func validate(_ k: KubeEmulator, _ kinds: [String]) throws {
+        let folder = TemporaryDirectory(prefix: "sluice-objects")
+        for kind in kinds {
+            let names = try k.kubectl(["-n", "ml", "get", kind, "-o", "name"]).stdout.split(separator: "\n")
+            for name in names {
+                let yaml = try k.kubectl(["-n", "ml", "get", String(name), "-o", "yaml"])
+                _ = folder.write(name.replacingOccurrences(of: "/", with: "-") + ".yaml", yaml.stdout)
+            }
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).map { folder.path + "/" + $0 }
+        #expect(!files.isEmpty)
+        let checked = try ProcessRunner.run("kubernetes-validate", ["--strict", "-k", "1.33.0"] + files)
+        #expect(checked.status == 0, "\(checked.stdout)\n\(checked.stderr)")
+    }
+
+    @Test func stagesRunAsJobsWithOutputsMetricsAndMaskedSecrets() throws {
+        let k = try Self.emulator()
+        let repo = try TestRepository()
+        try repo.commit("pipeline", files: [
+            "sluice.yaml": "version: 1\n" + Self.runner + """
+                stages:
+                  prepare:
+                    run: mkdir -p features && echo "rows 3" > features/table.txt && echo prepared
+                    outputs: [features/]
+                  train:
+                    needs: [prepare]
+                    run: |
+                      cat features/table.txt
+                      echo "token is $WANDB_API_KEY, workspace $SLUICE_WORKSPACE"
+                      python3 -c 'import json; json.dump({"accuracy": 0.93}, open("metrics.json", "w"))'
+                      mkdir -p model && echo weights > model/w.bin
+                    secrets: [WANDB_API_KEY]
+                    outputs: [model/]
+                    metrics: metrics.json
+                    resources: { cpu: 500m, memory: 256Mi }
+                """,
+        ])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let secret = "wandb-0123456789abcdef"
+        let result = try run(repo, state, k, env: ["WANDB_API_KEY": secret])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+
+        // The stage read what the stage it needs produced, in its own pod; its outputs came back.
+        let train = try logs(state, repo, "train")
+        #expect(train.contains("out rows 3") && train.contains("workspace /workspace"), "\(train)")
+        #expect(train.contains("token is ***") && !train.contains(secret), "\(train)")
+        #expect(train.contains("stored model/ as sha256:"), "\(train)")
+        let report = try ProcessRunner.run(sluice, ["runs", "--repo", repo.path, "--state", state.path, "--format", "json"])
+        #expect(report.stdout.contains("succeeded"), "\(report.stdout)")
+
+        // The secret's value is in the run's Secret (deleted with the run), never in the pod spec.
+        let job = try k.kubectl(["-n", "ml", "get", "jobs", "-l", "sluice.dev/stage=train", "-o", "json"]).stdout
+        #expect(!job.contains(secret) && job.contains("secretKeyRef") && job.contains("WANDB_API_KEY"), "\(job)")
+        #expect(job.contains("\"memory\": \"256Mi\""), "\(job)")
+        #expect(try k.kubectl(["-n", "ml", "get", "secrets", "-o", "name"]).stdout.isEmpty, "the run's Secret is deleted when the run ends")
+
+        // The real kubectl reads the emulator's Jobs, pods and logs.
+        let listed = try k.kubectl(["-n", "ml", "get", "jobs,pods"])
+        #expect(listed.stdout.contains("job.batch/sluice-r1-train-") && listed.stdout.contains("pod/sluice-r1-prepare-"), "\(listed.stdout)\(listed.stderr)")
+        let name = try k.kubectl(["-n", "ml", "get", "jobs", "-l", "sluice.dev/stage=train", "-o", "name"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let waited = try k.kubectl(["-n", "ml", "wait", "--for=condition=complete", name, "--timeout=10s"])
+        #expect(waited.status == 0, "\(waited.stdout)\(waited.stderr)")
+        let pod = try k.kubectl(["-n", "ml", "get", "pods", "-l", "sluice.dev/stage=train", "-o", "name"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let kubectlLogs = try k.kubectl(["-n", "ml", "logs", pod, "-c", "stage"])
+        #expect(kubectlLogs.stdout.contains("rows 3"), "\(kubectlLogs.stdout)\(kubectlLogs.stderr)")
+        try Self.validate(k, ["jobs", "pods"])
+    }
+
+    @Test func aPodThatCannotRunSaysWhyInWords() throws {
+        let k = try Self.emulator(capacity: "cpu=4,memory=8Gi,nvidia.com/gpu=1")
+        let repo = try TestRepository()
+        try repo.commit("pipeline", files: [
+            "sluice.yaml": "version: 1\n" + Self.runner + """
+                stages:
+                  gpus: { run: nvidia-smi, resources: { gpu: 2, memory: 1Gi }, nodeSelector: { kubernetes.io/os: linux } }
+                  pull: { run: "true", image: "registry.example.com/team/no-such-image:1" }
+                """,
+        ])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let result = try run(repo, state, k)
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        let gpus = try logs(state, repo, "gpus")
+        #expect(gpus.contains("cannot be scheduled (Unschedulable)") && gpus.contains("Insufficient nvidia.com/gpu"), "\(gpus)")
+        #expect(gpus.contains("did not start within 2s") && gpus.contains("the Job was deleted"), "\(gpus)")
+        let pull = try logs(state, repo, "pull")
+        #expect(pull.contains("image 'registry.example.com/team/no-such-image:1' cannot be pulled"), "\(pull)")
+        #expect(try k.kubectl(["-n", "ml", "get", "jobs", "-o", "name"]).stdout.isEmpty, "both Jobs are deleted")
+        // The GPU request reached the pod spec as Kubernetes takes it: a limit.
+        let status = try ProcessRunner.run(sluice, ["runs", "--repo", repo.path, "--state", state.path])
+        #expect(status.stdout.contains("failed"), "\(status.stdout)")
+    }
+
+    @Test func outOfMemoryIsReportedWithTheLimit() throws {
+        let k = try Self.emulator()
+        let repo = try TestRepository()
+        try repo.commit("pipeline", files: [
+            "sluice.yaml": "version: 1\n" + Self.runner + """
+                stages:
+                  train:
+                    run: python3 -c 'import time; x = bytearray(400 * 1024 * 1024); time.sleep(30)'
+                    resources: { memory: 64Mi }
+                """,
+        ])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let result = try run(repo, state, k)
+        #expect(result.status == 1)
+        let log = try logs(state, repo, "train")
+        #expect(log.contains("ran out of memory") && log.contains("limit of 64Mi") && log.contains("OOMKilled"), "\(log)")
+    }
+
+    @Test func timeoutAndCancellationDeleteTheJobAndItsProcesses() throws {
+        let k = try Self.emulator()
+        let scratch = TemporaryDirectory(prefix: "sluice-pids")
+        let repo = try TestRepository()
+        try repo.commit("pipeline", files: [
+            "sluice.yaml": "version: 1\n" + Self.runner + """
+                stages:
+                  slow: { run: "echo $$ > \(scratch.path)/slow.pid; sleep 60", timeout: 2s }
+                """,
+        ])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let timedOut = try run(repo, state, k)
+        #expect(timedOut.status == 1)
+        let log = try logs(state, repo, "slow")
+        #expect(log.contains("timed out after 2s") && log.contains("DeadlineExceeded"), "\(log)")
+        let pid = try #require(Int32(try String(contentsOfFile: scratch.path + "/slow.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        try waitUntil("the timed-out stage's process to be killed", timeout: 10) { kill(pid, 0) != 0 }
+
+        // Ctrl-C (SIGTERM) on `sluice run`: the Job is deleted, its processes end, the run is cancelled.
+        try FileManager.default.removeItem(atPath: scratch.path + "/slow.pid")
+        try repo.commit("longer", files: ["sluice.yaml": "version: 1\n" + Self.runner + "stages:\n  slow: { run: \"echo $$ > \(scratch.path)/slow.pid; sleep 60\" }\n"])
+        let running = try BackgroundProcess(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: Self.environment(k))
+        try waitUntil("the stage to start in its pod") { FileManager.default.fileExists(atPath: scratch.path + "/slow.pid") }
+        kill(running.pid, SIGTERM)
+        _ = try Self.exitStatus(running.pid)
+        let second = try #require(Int32(try String(contentsOfFile: scratch.path + "/slow.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(second, 0) != 0, "the stage's process is gone once sluice run has returned")
+        #expect(try k.kubectl(["-n", "ml", "get", "jobs", "-o", "name"]).stdout.contains("sluice-r2-") == false, "the cancelled run's Job is deleted")
+        let cancelled = try ProcessRunner.run(sluice, ["runs", "--repo", repo.path, "--state", state.path])
+        #expect(cancelled.stdout.contains("cancelled"), "\(cancelled.stdout)")
+    }
+
+    @Test func aControllerKilledDuringAJobReattachesAndTheStageRunsOnce() throws {
+        let k = try Self.emulator()
+        let scratch = TemporaryDirectory(prefix: "sluice-reattach")
+        let repo = try TestRepository()
+        try repo.commit("pipeline", files: [
+            "sluice.yaml": "version: 1\n" + Self.runner + """
+                stages:
+                  train:
+                    run: |
+                      echo started >> \(scratch.path)/starts
+                      while [ ! -f \(scratch.path)/go ]; do sleep 0.05; done
+                      mkdir -p model && echo trained > model/w.bin
+                      echo finished
+                    outputs: [model/]
+                """,
+        ])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        // A fixed address: the pod's collector finds the restarted Sluice where it found the first.
+        let port = try Self.freePort()
+        let env = Self.environment(k, ["SLUICE_POD_ENDPOINT_LISTEN": "127.0.0.1:\(port)"])
+        let first = try BackgroundProcess(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: env)
+        try waitUntil("the stage to start in its pod") { FileManager.default.fileExists(atPath: scratch.path + "/starts") }
+        kill(first.pid, SIGKILL)
+        first.stop()
+
+        let second = try BackgroundProcess(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: env,
+                                           stderrFile: scratch.path + "/second.log")
+        try waitUntil("the restarted run to re-attach") {
+            (try? logs(state, repo, run: 2, "train"))?.contains("re-attached to Job ml/sluice-r1-train-") == true
+        }
+        FileManager.default.createFile(atPath: scratch.path + "/go", contents: Data())
+        let status = try Self.exitStatus(second.pid)
+        let secondLog = try String(contentsOfFile: scratch.path + "/second.log", encoding: .utf8)
+        #expect(status == 0, "\(secondLog)")
+        let starts = try String(contentsOfFile: scratch.path + "/starts", encoding: .utf8)
+        #expect(starts == "started\n", "the stage ran once: \(starts)")
+        #expect(try k.stats()["pods_created"] as? Int == 1)
+        let log = try logs(state, repo, run: 2, "train")
+        #expect(log.contains("out finished") && log.contains("stored model/ as sha256:"), "\(log)\n\(secondLog)")
+    }
+
+    @Test func aMergeRequestStageGetsTheNoRightsServiceAccountAndNoSecrets() throws {
+        let k = try Self.emulator()
+        let repo = try TestRepository()
+        let spec = "version: 1\nrunner: { kind: kubernetes, image: \"python:3.12\", serviceAccount: trainer }\nstages:\n  test: { run: \"echo key=${API_KEY:-none}\", secrets: [API_KEY] }\n"
+        try repo.commit("main", files: ["sluice.yaml": spec])
+        let head = try repo.commit("proposal", files: ["README.md": "change\n"])
+        try repo.git(["update-ref", "refs/pull/4/head", head])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let mr = try run(repo, state, k, ["--ref", "refs/pull/4/head", "--commit", head, "--allow-unsandboxed"], env: ["API_KEY": "k-secret-value"])
+        #expect(mr.status == 0, "\(mr.stdout)\n\(mr.stderr)")
+        #expect(try logs(state, repo, "test").contains("out key=none"))
+        let job = try k.kubectl(["-n", "ml", "get", "jobs", "-o", "json"]).stdout
+        #expect(job.contains("\"serviceAccountName\": \"sluice-untrusted\"") && job.contains("\"automountServiceAccountToken\": false"), "\(job)")
+        #expect(!job.contains("trainer") && !job.contains("\"key\": \"API_KEY\""), "\(job)")
+
+        // The production branch's run uses the stages' own account, with its token, and the secret.
+        let main = try run(repo, state, k, ["--ref", "main", "--commit", head], env: ["API_KEY": "k-secret-value"])
+        #expect(main.status == 0, "\(main.stdout)\n\(main.stderr)")
+        #expect(try logs(state, repo, run: 2, "test").contains("out key=***"))
+        let jobs = try k.kubectl(["-n", "ml", "get", "jobs", "-l", "sluice.dev/run=2", "-o", "json"]).stdout
+        #expect(jobs.contains("\"serviceAccountName\": \"trainer\"") && jobs.contains("\"automountServiceAccountToken\": true"), "\(jobs)")
+    }
+
+    /// Waits (at most a minute) for a child to exit; its exit code, nil when it did not.
+    static func exitStatus(_ pid: pid_t) throws -> Int32? {
+        var status: Int32 = 0
+        var exited = false
+        try waitUntil("process \(pid) to exit", timeout: 60) {
+            exited = waitpid(pid, &status, WNOHANG) == pid
+            return exited
+        }
+        return exited ? (status >> 8) & 0xff : nil
+    }
+
+    static func freePort() throws -> Int {
+        let r = try ProcessRunner.run("python3", ["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
+        return try #require(Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+}
