@@ -252,3 +252,29 @@ import SluiceTestSupport
         return try #require(Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 }
+
+extension KubernetesRunnerTests {
+    /// examples/iris with `--runner kubernetes`: lint, tests and training in Jobs, the model and
+    /// metrics back from the pods, gated, promoted and deployed (to the branch target) as on the
+    /// local runner; built-in data validation runs in Sluice itself.
+    @Test func theIrisExampleTrainsInJobsAndIsPromotedAndDeployed() throws {
+        let k = try Self.emulator()
+        let repo = try TestRepository()
+        try ProcessRunner.run("cp", ["-R", RepositoryLayout.root() + "/examples/iris/.", repo.path])
+        try repo.commit("iris: first model")
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let result = try run(repo, state, k, ["--runner", "kubernetes"], env: ["SLUICE_STAGE_IMAGE": "python:3.12"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("gate: promote") && result.stdout.contains("is now in production"), "\(result.stdout)")
+        #expect(result.stdout.contains("deploy: branch"), "\(result.stdout)")
+        let train = try logs(state, repo, "train")
+        #expect(train.contains("Job ml/sluice-r1-train-") && train.contains("stored model/ as sha256:"), "\(train)")
+        let evaluate = try logs(state, repo, "evaluate")
+        #expect(evaluate.contains("Job ml/sluice-r1-evaluate-"), "\(evaluate)")
+        let jobs = try k.kubectl(["-n", "ml", "get", "jobs", "-o", "name"]).stdout
+        for stage in ["lint", "test", "train", "evaluate"] { #expect(jobs.contains("job.batch/sluice-r1-\(stage)-"), "\(jobs)") }
+        #expect(!jobs.contains("validate"), "validate-data runs in Sluice: \(jobs)")
+        let report = try ProcessRunner.run(sluice, ["report", "--repo", repo.path, "--state", state.path, "1"])
+        #expect(report.stdout.contains("accuracy"), "\(report.stdout)")
+    }
+}

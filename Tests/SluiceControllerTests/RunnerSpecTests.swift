@@ -96,7 +96,7 @@ import SluiceTestSupport
                 secrets: [WANDB_API_KEY]
             """).spec)
         var job = StageJob(name: "sluice-r7-train-abcd1234", namespace: "ml", labels: StageJob.labels(repository: "https://git.example.com/acme/iris.git", run: 7, stage: "train", commit: String(repeating: "a", count: 40)),
-                           stage: spec.stages[0], image: "python:3.12", sluiceImage: "ghcr.io/sluice-dev/sluice:0.1.0", endpoint: "http://sluice.sluice-system:8080",
+                           stage: spec.stages[0], image: "python:3.12", sluiceImage: "ghcr.io/sluice-ml/sluice:0.1.0", endpoint: "http://sluice.sluice-system:8080",
                            secretName: "sluice-r7-x", tokenKey: StageJob.tokenKey(stage: "train"), variables: ["SLUICE_RUN_ID": "7"], ttlSecondsAfterFinished: 600)
         job.secretVariables = ["WANDB_API_KEY"]
         job.owner = StageJob.Owner(name: "sluice-r7-x", uid: "u-1")

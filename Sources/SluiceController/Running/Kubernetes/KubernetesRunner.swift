@@ -15,7 +15,7 @@ public struct KubernetesRunnerOptions: Sendable {
     public var exchange: PodExchange
 
     public init(environment: [String: String], exchange: PodExchange) {
-        sluiceImage = environment["SLUICE_IMAGE"].flatMap { $0.isEmpty ? nil : $0 } ?? "ghcr.io/sluice-dev/sluice:\(SluiceVersion.current)"
+        sluiceImage = environment["SLUICE_IMAGE"].flatMap { $0.isEmpty ? nil : $0 } ?? "ghcr.io/sluice-ml/sluice:\(SluiceVersion.current)"
         untrustedServiceAccount = environment["SLUICE_UNTRUSTED_SERVICE_ACCOUNT"].flatMap { $0.isEmpty ? nil : $0 } ?? "sluice-untrusted"
         self.exchange = exchange
     }
