@@ -221,7 +221,7 @@ import SluiceTestSupport
         let head = try repo.commit("proposal", files: ["README.md": "change\n"])
         try repo.git(["update-ref", "refs/pull/4/head", head])
         let state = TemporaryDirectory(prefix: "sluice-state")
-        let mr = try run(repo, state, k, ["--ref", "refs/pull/4/head", "--commit", head, "--allow-unsandboxed"], env: ["API_KEY": "k-secret-value"])
+        let mr = try run(repo, state, k, ["--ref", "refs/pull/4/head", "--commit", head], env: ["API_KEY": "k-secret-value"])
         #expect(mr.status == 0, "\(mr.stdout)\n\(mr.stderr)")
         #expect(try logs(state, repo, "test").contains("out key=none"))
         let job = try k.kubectl(["-n", "ml", "get", "jobs", "-o", "json"]).stdout
@@ -276,5 +276,53 @@ extension KubernetesRunnerTests {
         #expect(!jobs.contains("validate"), "validate-data runs in Sluice: \(jobs)")
         let report = try ProcessRunner.run(sluice, ["report", "--repo", repo.path, "--state", state.path, "1"])
         #expect(report.stdout.contains("accuracy"), "\(report.stdout)")
+    }
+}
+
+extension KubernetesRunnerTests {
+    /// The log stream ends while the stage still runs (an API server restart): Sluice reopens it
+    /// from the last line's time, and every line is in the stage log exactly once.
+    @Test func aCutLogStreamIsReopenedWithoutLosingOrRepeatingLines() throws {
+        let k = try Self.emulator()
+        let scratch = TemporaryDirectory(prefix: "sluice-logs")
+        let repo = try TestRepository()
+        try repo.commit("pipeline", files: [
+            "sluice.yaml": "version: 1\n" + Self.runner + """
+                stages:
+                  talk:
+                    run: |
+                      for i in 1 2 3; do echo line-$i; done
+                      while [ ! -f \(scratch.path)/go ]; do sleep 0.05; done
+                      for i in 4 5 6; do echo line-$i; done
+                """,
+        ])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let running = try BackgroundProcess(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: Self.environment(k))
+        let log = state.path + "/logs/run-1/talk.log"
+        try waitUntil("the first lines in the stage log") { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("line-3") }
+        try k.hook("cut-logs")
+        FileManager.default.createFile(atPath: scratch.path + "/go", contents: Data())
+        #expect(try Self.exitStatus(running.pid) == 0)
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        for i in 1...6 {
+            #expect(text.components(separatedBy: "out line-\(i)\n").count == 2, "line-\(i) exactly once:\n\(text)")
+        }
+    }
+
+    @Test func anEvictedPodIsReportedWithTheKubeletsReason() throws {
+        let k = try Self.emulator()
+        let scratch = TemporaryDirectory(prefix: "sluice-evict")
+        let repo = try TestRepository()
+        try repo.commit("pipeline", files: [
+            "sluice.yaml": "version: 1\n" + Self.runner + "stages:\n  train: { run: \"touch \(scratch.path)/started; sleep 60\" }\n",
+        ])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let running = try BackgroundProcess(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: Self.environment(k))
+        try waitUntil("the stage to start") { FileManager.default.fileExists(atPath: scratch.path + "/started") }
+        let pod = try k.kubectl(["-n", "ml", "get", "pods", "-o", "jsonpath={.items[0].metadata.name}"]).stdout
+        try k.hook("evict/ml/\(pod)")
+        #expect(try Self.exitStatus(running.pid) == 1)
+        let text = try logs(state, repo, "train")
+        #expect(text.contains("the pod failed: Evicted: The node was low on resource: memory"), "\(text)")
     }
 }

@@ -876,6 +876,8 @@ class Handler(BaseHTTPRequestHandler):
             if parts[1] == "release":
                 applies_open.set()
                 return self.send_json(200, {})
+            if kube_kubelet.hook(parts):
+                return self.send_json(200, {})
         if self.command == "PATCH" and q.get("dryRun") != "All" and not applies_open.is_set():
             with lock:
                 stalled[0] += 1

@@ -17,6 +17,12 @@ cpu=8,memory=32Gi,nvidia.com/gpu=0) or whose nodeSelector the node's labels do n
 Pending with PodScheduled False, reason Unschedulable and the scheduler's message. An image
 whose name contains "no-such-image" is never pulled (ErrImagePull, then ImagePullBackOff).
 Jobs with any other image keep the emulator's plain simulation (they complete at once).
+
+Test hooks (POST, not Kubernetes API):
+  /_emulator/cut-logs               every log stream being followed ends now, as when the API
+                                    server restarts (clients reconnect with sinceTime)
+  /_emulator/evict/<ns>/<pod>       the kubelet evicts the pod: its processes are killed, the pod
+                                    is Failed with reason Evicted, as under node memory pressure
 """
 import base64
 import copy
@@ -37,6 +43,7 @@ IMAGES = {}        # image -> PATH folder ("" for the host's PATH only)
 CAPACITY = {"cpu": 8.0, "memory": 32 * 2**30, "nvidia.com/gpu": 0.0}
 NODE_LABELS = {"kubernetes.io/hostname": "emulator", "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
 pods = {}          # (namespace, name) -> PodRun
+cuts = [0]         # bumped by /_emulator/cut-logs: followers started before it end
 counts = {"pods_created": 0}
 
 SUFFIXES = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
@@ -356,6 +363,15 @@ class PodRun:
             return   # the deadline (or a deletion) already settled the Job
         finish_job(self.job_key, succeeded, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
 
+    def evict(self):
+        self.stop(grace=0)
+
+        def evicted(p):
+            p["status"].update({"phase": "Failed", "reason": "Evicted",
+                                "message": "The node was low on resource: memory. Threshold quantity: 100Mi, available: 51200Ki."})
+        update(self.pod_key, evicted)
+        finish_job(self.job_key, False, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+
     def deadline_exceeded(self):
         if self.finished.is_set():
             return
@@ -447,6 +463,17 @@ def shutdown(*_):
     os._exit(0)
 
 
+def hook(parts):
+    """The kubelet's test hooks; True when `parts` named one."""
+    if parts[1] == "cut-logs":
+        cuts[0] += 1
+        return True
+    if parts[1] == "evict" and (parts[2], parts[3]) in pods:
+        threading.Thread(target=pods[(parts[2], parts[3])].evict, daemon=True).start()
+        return True
+    return False
+
+
 # --- the pod log endpoint ------------------------------------------------------------------
 
 def logs(handler, namespace, name, q):
@@ -478,6 +505,7 @@ def logs(handler, namespace, name, q):
     follow = q.get("follow") in ("true", "1")
     timestamps = q.get("timestamps") in ("true", "1")
     since = seconds(q.get("sinceTime"))
+    cut_at_start = cuts[0]
     handler.send_response(200)
     handler.send_header("Content-Type", "text/plain")
     handler.send_header("Transfer-Encoding", "chunked")
@@ -501,6 +529,8 @@ def logs(handler, namespace, name, q):
                         handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
                         handler.wfile.flush()
                     continue
+                if cuts[0] != cut_at_start:
+                    break   # cut by the test hook: the stream ends with the container still running
                 if not follow or container in run.ended or run.finished.is_set() or (namespace, name) not in pods:
                     # One more read: the last lines may have landed after the end was seen.
                     if f.read(1):

@@ -183,13 +183,14 @@ struct KubernetesStage: Sendable {
                 exchange.stageEnded(token: token, collect: code == 0 ? stage.outputs + (stage.metrics.map { [$0] } ?? []) : [])
                 notified = true
             }
+            // An evicted pod also fails its Job; say why the pod went (a deadline is the Job's to tell).
+            if let failure = progress.podFailure, !failure.hasPrefix("DeadlineExceeded") {
+                await delete(name, ns, say: say)
+                return Outcome(summary: "the pod failed: \(failure)")
+            }
             if let finished = progress.finished {
                 await follower?.value
                 return settle(finished, progress: progress, token: token, inbox: inbox)
-            }
-            if let failure = progress.podFailure {
-                await delete(name, ns, say: say)
-                return Outcome(summary: "the pod failed: \(failure)")
             }
             if !stageStarted, started.duration(to: .now) > .seconds(runner.pendingTimeoutSeconds) {
                 await delete(name, ns, say: say)
