@@ -326,3 +326,36 @@ extension KubernetesRunnerTests {
         #expect(text.contains("the pod failed: Evicted: The node was low on resource: memory"), "\(text)")
     }
 }
+
+extension KubernetesRunnerTests {
+    func runs(_ state: String) throws -> [[String: Any]] {
+        let out = try ProcessRunner.run(sluice, ["runs", "--all", "--state", state, "--format", "json"]).stdout
+        return ((try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]]) ?? []).compactMap { $0["run"] as? [String: Any] }
+    }
+
+    /// Under `sluice watch` the pod endpoint is the controller's own listener. A newer commit
+    /// supersedes the run whose Job is running: that Job is deleted; the newer commit's stage
+    /// runs in its pod and sends its output back.
+    @Test func theControllerServesPodsAndASupersededRunsJobIsDeleted() throws {
+        let k = try Self.emulator()
+        let repo = try TestRepository()
+        let spec = "version: 1\n" + Self.runner + "stages:\n  work: { run: \"if grep -q slow mode; then sleep 60; fi; echo done > out.txt\", outputs: [out.txt] }\n"
+        try repo.commit("slow", files: ["sluice.yaml": spec, "mode": "slow\n"])
+        let dir = TemporaryDirectory()
+        let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1s\nrepositories:\n  - { name: s, url: \(repo.path) }\n")
+        let state = dir.path + "/state"
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on",
+                                          environment: Self.environment(k), stderrFile: dir.path + "/controller.log")
+        try waitUntil("run 1's Job") { try k.kubectl(["-n", "ml", "get", "jobs", "-o", "name"]).stdout.contains("sluice-r1-work-") }
+        try repo.commit("fast", files: ["mode": "fast\n"])
+        try waitUntil("run 2 to succeed") { try runs(state).contains { $0["id"] as? Int == 2 && $0["status"] as? String == "succeeded" } }
+        let first = try #require(try runs(state).first { $0["id"] as? Int == 1 })
+        #expect(first["status"] as? String == "cancelled", "\(first)")
+        let jobs = try k.kubectl(["-n", "ml", "get", "jobs", "-o", "name"]).stdout
+        #expect(!jobs.contains("sluice-r1-work-") && jobs.contains("sluice-r2-work-"), "the superseded run's Job is deleted: \(jobs)")
+        let log = try ProcessRunner.run(sluice, ["logs", "--state", state, "--repo", repo.path, "2", "work"]).stdout
+        let controllerLog = try String(contentsOfFile: dir.path + "/controller.log", encoding: .utf8)
+        #expect(log.contains("stored out.txt"), "\(log)\n\(controllerLog)")
+        watch.stop()
+    }
+}
