@@ -30,7 +30,10 @@ extension KubeClient {
             throw KubeError(status: 0, reason: "Unreachable", message: "the log of pod \(pod) could not be read from \(config.server): \(error.message)")
         }
         guard (200..<300).contains(response.status) else {
-            let json = try? JSONSerialization.jsonObject(with: Data(response.body))
+            // The API server answers errors with a Status object; anything else is quoted as it came.
+            guard let json = try? JSONSerialization.jsonObject(with: Data(response.body)) else {
+                throw KubeError(status: response.status, reason: "HTTP \(response.status)", message: "the log of pod \(pod): \(response.text.prefix(300))")
+            }
             throw KubeError(status: response.status, json: json, method: "GET", path: "pods/\(pod)/log", server: config.server)
         }
     }

@@ -23,3 +23,24 @@ def median_seconds(argv, repeat=7, cwd=None, expect=(0,)):
 
 def row(name, sluice_s, peer_s, peer_tool):
     print(f"| {name} | {sluice_s * 1000:.1f} ms | {peer_s * 1000:.1f} ms | {peer_tool} | {peer_s / sluice_s:.2f}x |")
+
+
+EMULATOR = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "SluiceTestSupport", "kube_emulator.py")
+
+
+def emulator(folder, name, minor="32", flags=()):
+    """A fresh Kubernetes API emulator and a kubeconfig for it (namespace `bench`): (process, port, kubeconfig)."""
+    import sys
+    process = subprocess.Popen([sys.executable, "-u", EMULATOR, minor, "--namespaces=bench", *flags],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    port = int(process.stdout.readline().split()[1])
+    config = os.path.join(folder, f"{name}.kubeconfig")
+    with open(config, "w") as f:
+        f.write(f"""apiVersion: v1
+kind: Config
+clusters: [ {{ name: e, cluster: {{ server: "http://127.0.0.1:{port}" }} }} ]
+users: [ {{ name: u, user: {{ token: t }} }} ]
+contexts: [ {{ name: e, context: {{ cluster: e, user: u, namespace: bench }} }} ]
+current-context: e
+""")
+    return process, port, config

@@ -3,7 +3,6 @@
 objects, each against a fresh emulator, in the same run: wall time and requests made."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -11,28 +10,15 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
+import benchlib  # noqa: E402
 from benchlib import SLUICE  # noqa: E402
 
-ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
-EMULATOR = os.path.join(ROOT, "Tests", "SluiceTestSupport", "kube_emulator.py")
 OBJECTS = 500
 ENV = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@e", GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@e")
 
 
 def emulator(folder, name, latency_ms=0):
-    process = subprocess.Popen([sys.executable, "-u", EMULATOR, "32", "--namespaces=bench", f"--latency={latency_ms}"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    port = int(process.stdout.readline().split()[1])
-    config = os.path.join(folder, f"{name}.kubeconfig")
-    with open(config, "w") as f:
-        f.write(f"""apiVersion: v1
-kind: Config
-clusters: [ {{ name: e, cluster: {{ server: "http://127.0.0.1:{port}" }} }} ]
-users: [ {{ name: u, user: {{ token: t }} }} ]
-contexts: [ {{ name: e, context: {{ cluster: e, user: u, namespace: bench }} }} ]
-current-context: e
-""")
-    return process, port, config
+    return benchlib.emulator(folder, name, flags=[f"--latency={latency_ms}"])
 
 
 def requests_made(port):

@@ -16,28 +16,16 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+import benchlib  # noqa: E402
 from benchlib import SLUICE  # noqa: E402
 
-ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
-EMULATOR = os.path.join(ROOT, "Tests", "SluiceTestSupport", "kube_emulator.py")
 ENV = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@e", GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@e")
 SLUICE_IMAGE = "sluice-bench"
 
 
 def emulator(folder, name):
     bin_dir = os.path.dirname(os.path.abspath(SLUICE))
-    process = subprocess.Popen([sys.executable, "-u", EMULATOR, "33", "--namespaces=bench", "--image=busybox=",
-                                f"--image={SLUICE_IMAGE}={bin_dir}"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    port = int(process.stdout.readline().split()[1])
-    config = os.path.join(folder, f"{name}.kubeconfig")
-    with open(config, "w") as f:
-        f.write(f"""apiVersion: v1
-kind: Config
-clusters: [ {{ name: e, cluster: {{ server: "http://127.0.0.1:{port}" }} }} ]
-users: [ {{ name: u, user: {{ token: t }} }} ]
-contexts: [ {{ name: e, context: {{ cluster: e, user: u, namespace: bench }} }} ]
-current-context: e
-""")
+    process, _, config = benchlib.emulator(folder, name, "33", ["--image=busybox=", f"--image={SLUICE_IMAGE}={bin_dir}"])
     return process, config
 
 

@@ -12,7 +12,7 @@ enum PodOutputs {
         let fm = FileManager.default
         if fm.fileExists(atPath: unpacked) { try fm.removeItem(atPath: unpacked) }
         try fm.createDirectory(atPath: unpacked, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(atPath: unpacked) }  // scratch, removed with the stage anyway
+        // What is left in `unpacked` (undeclared files) goes with the stage's scratch folder.
         let result = try Command.run(["tar", "-xf", archive, "-C", unpacked, "--no-same-owner", "--no-same-permissions"],
                                      workingDirectory: scratch, environment: ["PATH": "/usr/bin:/bin"], timeoutSeconds: 3600)
         guard result.status == 0 else {
