@@ -40,7 +40,7 @@ struct KubernetesStage: Sendable {
 
     /// - Parameters:
     ///   - attachTo: `namespace/name` of a Job an earlier controller started for this stage.
-    ///   - onJob: called with `namespace/name` once the Job exists (recorded for a restart).
+    ///   - onJob: called with `namespace/name` just before the Job is created (recorded for a restart).
     func run(attachTo: String?, say: @escaping @Sendable (String) -> Void, onLine: @escaping @Sendable (LogLine) -> Void,
              onJob: @Sendable (String) -> Void) async -> Outcome {
         let name = attachTo.map { String($0.split(separator: "/").last ?? "") }
@@ -57,12 +57,10 @@ struct KubernetesStage: Sendable {
         exchange.register(token: token, pod)
         defer { exchange.unregister(token: token) }
 
-        var attached = false
         do {
             // Listening before the pod asks (also when re-attaching: its collector is waiting).
             _ = try await exchange.address()
             if attachTo != nil, try await Offload.run({ try client.get(apiVersion: "batch/v1", kind: "Job", namespace: ns, name: name) != nil }) {
-                attached = true
                 say("re-attached to Job \(ns)/\(name), started by an earlier controller")
             } else {
                 // Recorded first: a controller killed right after creating it re-attaches to it.
@@ -73,7 +71,7 @@ struct KubernetesStage: Sendable {
         } catch {
             return Outcome(summary: "\(error)")
         }
-        return await watch(name: name, namespace: ns, token: token, inbox: inbox, attached: attached, say: say, onLine: onLine)
+        return await watch(name: name, namespace: ns, token: token, inbox: inbox, say: say, onLine: onLine)
     }
 
     var image: String? { stage.pod.image ?? runner.image }
@@ -90,7 +88,9 @@ struct KubernetesStage: Sendable {
         let tokenKey = StageJob.tokenKey(stage: stage.name)
         var data = [tokenKey: Self.base64(token)]
         for secret in secrets { if let value = controllerEnvironment[secret] { data[secret] = Self.base64(value) } }
-        let labels = StageJob.labels(repository: repository, run: runID, stage: stage.name, commit: commit)
+        // Labels and annotations are readable by anyone who may list Jobs: no credentials in a URL.
+        let shownRepository = environment.masker.mask(repository)
+        let labels = StageJob.labels(repository: shownRepository, run: runID, stage: stage.name, commit: commit)
         let secret: [String: Any] = [
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "data": data,
             "metadata": ["name": secretName, "namespace": ns,
@@ -110,7 +110,7 @@ struct KubernetesStage: Sendable {
         var job = StageJob(name: name, namespace: ns, labels: labels, stage: stage, image: image, sluiceImage: options.sluiceImage,
                            endpoint: endpoint, secretName: secretName, tokenKey: tokenKey, variables: variables,
                            ttlSecondsAfterFinished: runner.ttlSecondsAfterFinished)
-        job.annotations = ["sluice.dev/repository": repository]
+        job.annotations = ["sluice.dev/repository": shownRepository]
         job.secretVariables = secrets.filter { controllerEnvironment[$0] != nil }
         job.serviceAccount = untrusted ? options.untrustedServiceAccount : runner.serviceAccount
         job.automountToken = !untrusted && runner.serviceAccount != nil
@@ -124,7 +124,7 @@ struct KubernetesStage: Sendable {
 
     // MARK: watching
 
-    private func watch(name: String, namespace ns: String, token: String, inbox: String, attached: Bool,
+    private func watch(name: String, namespace ns: String, token: String, inbox: String,
                        say: @escaping @Sendable (String) -> Void, onLine: @escaping @Sendable (LogLine) -> Void) async -> Outcome {
         let started = ContinuousClock.now
         let wake = Wakeup()
@@ -164,8 +164,8 @@ struct KubernetesStage: Sendable {
                 lastWaiting = waiting
             }
             if let failed = progress.initFailed {
-                await delete(name, ns, say: say)
                 let tail = await lastLines(pod: progress.pod, container: failed.container, namespace: ns)
+                await delete(name, ns, say: say)
                 return Outcome(exitCode: failed.exitCode, summary: "the pod could not set up the workspace (container \(failed.container) exited with code \(failed.exitCode))"
                                + (tail.isEmpty ? "" : ": " + tail))
             }
