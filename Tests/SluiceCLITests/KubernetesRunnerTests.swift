@@ -344,7 +344,7 @@ extension KubernetesRunnerTests {
         let dir = TemporaryDirectory()
         let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1s\nrepositories:\n  - { name: s, url: \(repo.path) }\n")
         let state = dir.path + "/state"
-        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on",
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on 127.0.0.1:",
                                           environment: Self.environment(k), stderrFile: dir.path + "/controller.log")
         try waitUntil("run 1's Job") { try k.kubectl(["-n", "ml", "get", "jobs", "-o", "name"]).stdout.contains("sluice-r1-work-") }
         try repo.commit("fast", files: ["mode": "fast\n"])
@@ -356,6 +356,10 @@ extension KubernetesRunnerTests {
         let log = try ProcessRunner.run(sluice, ["logs", "--state", state, "--repo", repo.path, "2", "work"]).stdout
         let controllerLog = try String(contentsOfFile: dir.path + "/controller.log", encoding: .utf8)
         #expect(log.contains("stored out.txt"), "\(log)\n\(controllerLog)")
+        // The run page names the Job that ran the stage.
+        let base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
+        let page = try ProcessRunner.run("curl", ["-s", base + "/runs/2"]).stdout
+        #expect(page.contains("Job <code>ml/sluice-r2-work-"), "\(page)")
         watch.stop()
     }
 }

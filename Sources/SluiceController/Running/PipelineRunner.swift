@@ -310,6 +310,7 @@ public struct PipelineRunner: Sendable {
                 events(.stageLine(stage: stage.stage, line: line))
             }
             r.exitCode = outcome.exitCode
+            r.runnerJob = outcome.job ?? r.runnerJob
             say(outcome.summary)
             if !outcome.succeeded {
                 return finish(&r, outcome.cancelled ? .cancelled : .failed, message: outcome.summary, started: started, events: events)

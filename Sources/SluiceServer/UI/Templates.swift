@@ -92,7 +92,7 @@ enum Templates {
             <h2>Stages</h2>
             <table><thead><tr><th>Stage</th><th>State</th><th class="num w-time">Time</th><th class="wide">Detail</th></tr></thead><tbody>
             {{#stages}}<tr><td><a href="#log-{{name}}">{{name}}</a></td><td>{{#status}}{{> badge}}{{/status}}</td><td class="num">{{time}}</td>
-            <td class="wide">{{#cachedFrom}}{{cacheWord}} from <a href="/runs/{{cachedFrom}}">run {{cachedFrom}}</a>{{#scope}} ({{scope}}){{/scope}}: {{/cachedFrom}}{{detail}}</td></tr>{{/stages}}</tbody></table>
+            <td class="wide">{{#cachedFrom}}{{cacheWord}} from <a href="/runs/{{cachedFrom}}">run {{cachedFrom}}</a>{{#scope}} ({{scope}}){{/scope}}: {{/cachedFrom}}{{#job}}Job <code>{{job}}</code>: {{/job}}{{detail}}</td></tr>{{/stages}}</tbody></table>
             <h2>Logs</h2>
             <div id="logs"{{#liveURL}} data-live="{{liveURL}}"{{/liveURL}}>{{#logs}}<h3 id="log-{{stage}}">{{stage}}</h3><pre data-stage="{{stage}}">{{text}}</pre>{{/logs}}</div>
             {{#actions}}<h2>Actions</h2><pre>{{.}}</pre>{{/actions}}

@@ -149,6 +149,8 @@ struct RunView {
         let cachedFrom: Int64?
         let cacheWord: String
         let scope: String?
+        /// The Kubernetes Job that ran it (`namespace/name`).
+        let job: String?
         let detail: String
     }
 
@@ -191,7 +193,7 @@ struct RunView {
         self.stages = ordered.map { s in
             StageRow(name: s.stage, status: .status(s.status.rawValue), time: Format.seconds(s.startedAt, s.finishedAt), cachedFrom: s.cachedFrom,
                      cacheWord: s.status == .cached ? "cache hit" : "outputs", scope: s.cachedFrom.flatMap { cacheOrigins[$0] }.map(CacheScope.describe(storedName:)),
-                     detail: s.message ?? s.reasons)
+                     job: s.runnerJob, detail: s.message ?? s.reasons)
         }
         var sizes: [(stage: String, size: Int)] = []
         logs = ordered.compactMap { s in

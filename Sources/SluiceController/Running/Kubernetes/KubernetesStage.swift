@@ -15,6 +15,8 @@ struct KubernetesStage: Sendable {
         var succeeded = false
         var cancelled = false
         var summary: String
+        /// `namespace/name` of the stage's Job, once there is one.
+        var job: String?
     }
 
     let client: KubeClient
@@ -71,7 +73,9 @@ struct KubernetesStage: Sendable {
         } catch {
             return Outcome(summary: "\(error)")
         }
-        return await watch(name: name, namespace: ns, token: token, inbox: inbox, say: say, onLine: onLine)
+        var outcome = await watch(name: name, namespace: ns, token: token, inbox: inbox, say: say, onLine: onLine)
+        outcome.job = "\(ns)/\(name)"
+        return outcome
     }
 
     var image: String? { stage.pod.image ?? runner.image }
