@@ -246,3 +246,74 @@ import SluiceTestSupport
         withExtendedLifetime(dir) {}
     }
 }
+
+extension KubeEmulatorFidelityTests {
+    /// What the Kubernetes runner relies on, done by the real kubectl against the emulator's
+    /// kubelet: a Job makes a labelled pod; `logs -f` follows it to the end, `--since-time`
+    /// starts later, `--timestamps` prefixes RFC 3339 times; `wait` sees Complete; deleting with
+    /// `--cascade=orphan` keeps the pod (its owner reference cleared), `--cascade=foreground`
+    /// deletes it and stops its process; a Secret key reaches a container by `secretKeyRef`.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"), arguments: [27, 30, 33])
+    func kubectlRunsJobsFollowsLogsAndCascades(minor: Int) throws {
+        let k = try KubeEmulator(minor: minor, namespace: "ml", images: ["busybox": ""])
+        let dir = TemporaryDirectory()
+        func job(_ name: String, _ script: String) -> String {
+            dir.write("\(name).yaml", """
+                apiVersion: batch/v1
+                kind: Job
+                metadata: { name: \(name) }
+                spec:
+                  backoffLimit: 0
+                  template:
+                    spec:
+                      restartPolicy: Never
+                      containers:
+                        - name: main
+                          image: busybox
+                          command: [sh, -c, '\(script)']
+                          env: [ { name: WORD, valueFrom: { secretKeyRef: { name: words, key: word } } } ]
+                """)
+        }
+        let secret = dir.write("secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata: { name: words }\ndata: { word: aGVsbG8= }\n")
+        #expect(try k.kubectl(["apply", "--server-side", "-f", secret]).status == 0)
+        let quick = job("quick", "echo one; echo $WORD; while [ ! -f \(dir.path)/go ]; do sleep 0.05; done; echo three")
+        #expect(try k.kubectl(["apply", "--server-side", "-f", quick]).status == 0)
+        let ready = try k.kubectl(["wait", "--for=condition=Ready", "pod", "-l", "job-name=quick", "--timeout=20s"])
+        #expect(ready.status == 0, "\(ready.stdout)\(ready.stderr)")
+        // `kubectl logs -f` streams while the container runs and returns when it ends.
+        let out = dir.path + "/followed.txt"
+        let follow = try BackgroundProcess("sh", ["-c", "exec kubectl --kubeconfig \(k.kubeconfig) --cache-dir \(dir.path)/cache logs -f job/quick --timestamps > \(out)"])
+        try waitUntil("the first lines, followed") { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("hello") }
+        FileManager.default.createFile(atPath: dir.path + "/go", contents: Data())
+        try waitUntil("kubectl logs -f to return") { var status: Int32 = 0; return waitpid(follow.pid, &status, WNOHANG) == follow.pid }
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+        #expect(lines.map { $0.split(separator: " ", maxSplits: 1).last ?? "" } == ["one", "hello", "three"], "\(lines)")
+        let stamp = try #require(lines.last?.split(separator: " ").first)
+        #expect(stamp.hasSuffix("Z") && stamp.count >= 20, "RFC 3339 times: \(stamp)")
+        // kubectl sends --since-time in whole seconds (as the API server passes it on to the
+        // kubelet): the lines of that second and later, which is why Sluice skips repeats itself.
+        let later = try k.kubectl(["logs", "job/quick", "--since-time=\(stamp)"])
+        #expect(later.stdout.hasSuffix("three\n") && "one\nhello\nthree\n".hasSuffix(later.stdout), "\(later.stdout)\(later.stderr)")
+        let none = try k.kubectl(["logs", "job/quick", "--since-time=2099-01-01T00:00:00Z"])
+        #expect(none.status == 0 && none.stdout.isEmpty, "\(none.stdout)\(none.stderr)")
+        let waited = try k.kubectl(["wait", "--for=condition=complete", "job/quick", "--timeout=20s"])
+        #expect(waited.status == 0 && waited.stdout.contains("condition met"), "\(waited.stdout)\(waited.stderr)")
+        let pods = try k.kubectl(["get", "pods", "-l", "job-name=quick", "-o", "jsonpath={.items[0].status.phase}"])
+        #expect(pods.stdout == "Succeeded", "\(pods.stdout)\(pods.stderr)")
+
+        // Orphan: the Job goes, its pod stays without the owner reference.
+        #expect(try k.kubectl(["delete", "job", "quick", "--cascade=orphan"]).status == 0)
+        let orphan = try k.kubectl(["get", "pods", "-l", "job-name=quick", "-o", "jsonpath={.items[0].metadata.ownerReferences}"])
+        #expect(orphan.status == 0 && orphan.stdout.isEmpty, "\(orphan.stdout)\(orphan.stderr)")
+
+        // Foreground: the pod and its process go with the Job.
+        let pidFile = dir.path + "/pid"
+        let slow = job("slow", "echo $$ > \(pidFile); sleep 60")
+        #expect(try k.kubectl(["apply", "--server-side", "-f", slow]).status == 0)
+        try waitUntil("the slow pod's process") { FileManager.default.fileExists(atPath: pidFile) && ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").hasSuffix("\n") }
+        let pid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(try k.kubectl(["delete", "job", "slow", "--cascade=foreground"]).status == 0)
+        #expect(try k.kubectl(["get", "pods", "-l", "job-name=slow", "-o", "name"]).stdout.isEmpty)
+        try waitUntil("the deleted pod's process to end", timeout: 10) { kill(pid, 0) != 0 }
+    }
+}

@@ -234,6 +234,7 @@ import SluiceTestSupport
         #expect(try logs(state, repo, run: 2, "test").contains("out key=***"))
         let jobs = try k.kubectl(["-n", "ml", "get", "jobs", "-l", "sluice.dev/run=2", "-o", "json"]).stdout
         #expect(jobs.contains("\"serviceAccountName\": \"trainer\"") && jobs.contains("\"automountServiceAccountToken\": true"), "\(jobs)")
+        try Self.validate(k, ["jobs", "pods"])
     }
 
     /// Waits (at most a minute) for a child to exit; its exit code, nil when it did not.
@@ -276,6 +277,7 @@ extension KubernetesRunnerTests {
         #expect(!jobs.contains("validate"), "validate-data runs in Sluice: \(jobs)")
         let report = try ProcessRunner.run(sluice, ["report", "--repo", repo.path, "--state", state.path, "1"])
         #expect(report.stdout.contains("accuracy"), "\(report.stdout)")
+        try Self.validate(k, ["jobs", "pods"])
     }
 }
 

@@ -212,6 +212,7 @@ class PodRun:
             code = self.run(c, init=True)
             if code != 0 or self.stopped:
                 return self.complete(init_failed=c["name"])
+        update(self.pod_key, lambda p: set_condition(p, "Initialized", "True"))
         threads = [threading.Thread(target=self.run, args=(c,), daemon=True) for c in main]
         for t in threads:
             t.start()
@@ -313,6 +314,9 @@ class PodRun:
                     s.update({"state": {"running": {"startedAt": em.now()}}, "started": True, "ready": not init})
             if not init:
                 p["status"]["phase"] = "Running"
+                if all("running" in (s.get("state") or {}) for s in p["status"].get("containerStatuses", [])):
+                    set_condition(p, "ContainersReady", "True")
+                    set_condition(p, "Ready", "True")
         update(self.pod_key, running)
         limit = ((c.get("resources") or {}).get("limits") or {}).get("memory")
         if limit:
@@ -357,7 +361,12 @@ class PodRun:
             statuses = pod["status"].get("containerStatuses", [])
         codes = [s.get("state", {}).get("terminated", {}).get("exitCode") for s in statuses]
         succeeded = init_failed is None and not self.stopped and codes and all(c == 0 for c in codes)
-        update(self.pod_key, lambda p: p["status"].update({"phase": "Succeeded" if succeeded else "Failed"}))
+
+        def ended(p):
+            p["status"]["phase"] = "Succeeded" if succeeded else "Failed"
+            set_condition(p, "ContainersReady", "False", "PodCompleted")
+            set_condition(p, "Ready", "False", "PodCompleted")
+        update(self.pod_key, ended)
         self.finished.set()
         if self.stopped:
             return   # the deadline (or a deletion) already settled the Job
@@ -421,6 +430,13 @@ def finish_job(job_key, succeeded, reason, message):
         timer = threading.Timer(ttl, lambda: em.delete_object(job_key, "Background"))
         timer.daemon = True
         timer.start()
+
+
+def set_condition(pod, kind, status, reason=None):
+    """Sets one of the pod's conditions (PodScheduled, Initialized, ContainersReady, Ready)."""
+    conditions = [c for c in pod["status"].setdefault("conditions", []) if c["type"] != kind]
+    conditions.append(condition(kind, status, reason))
+    pod["status"]["conditions"] = conditions
 
 
 def waiting(c, reason):
