@@ -29,6 +29,11 @@ public enum ControllerMetrics {
         Counter(label: "sluice_promotions_total", dimensions: [("model", model), ("action", action)]).increment()
     }
 
+    /// A step of a version down the environment chain (entered, verified, failed, ...).
+    public static func environmentStep(environment: String, state: String) {
+        Counter(label: "sluice_environment_steps_total", dimensions: [("environment", environment), ("state", state)]).increment()
+    }
+
     /// A deploy of a promoted (or rolled back, or self-healed) version.
     public static func deploy(environment: String, succeeded: Bool, seconds: Double, commitToDeployed: Double?) {
         Counter(label: "sluice_deploys_total", dimensions: [("environment", environment), ("result", succeeded ? "succeeded" : "failed")]).increment()

@@ -176,6 +176,21 @@ extension RunStore {
         m.registerMigration("v8: the Kubernetes Job of a stage") { db in
             try db.alter(table: "stage_results") { t in t.add(column: "runnerJob", .text) }
         }
+        m.registerMigration("v9: the environment chain's steps") { db in
+            try db.create(table: "environment_steps") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("model", .text).notNull()
+                t.column("version", .text).notNull()
+                t.column("environment", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("detail", .text).notNull()
+                t.column("actor", .text).notNull()
+                t.column("reason", .text)
+                t.column("runId", .integer)
+                t.column("createdAt", .double).notNull()
+            }
+            try db.create(index: "environment_steps_by_model", on: "environment_steps", columns: ["model", "version"])
+        }
         return m
     }
 }

@@ -135,8 +135,11 @@ struct Run: AsyncParsableCommand {
                            ?? (d.healthy == false ? "deploy: branch \(d.branch) NOT updated: \(d.failure ?? "")" : "deploy: branch \(d.branch) already holds these manifests"))
             }
             if let back = gate.rolledBackTo { Output.out("deploy: rolled back to version \(back)") }
+            if let chain = gate.chain { Output.out("environments: \(chain.position)") }
         }
-        if outcome.status != .succeeded || gate?.report.passed == false || gate?.deployment?.healthy == false { throw ExitCode(1) }
+        if outcome.status != .succeeded || gate?.report.passed == false || gate?.deployment?.healthy == false || gate?.chain?.failure != nil {
+            throw ExitCode(1)
+        }
     }
 }
 

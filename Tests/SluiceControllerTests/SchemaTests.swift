@@ -36,6 +36,9 @@ import SluiceYAML
         #expect(keys(s, ["properties", "gate", "properties"]) == SpecKeys.gate.sorted())
         #expect(keys(s, ["properties", "deploy", "properties"]) == SpecKeys.deploy.sorted())
         #expect(keys(s, ["properties", "runner", "properties"]) == SpecKeys.runner.sorted())
+        #expect(keys(s, ["$defs", "environment", "properties"]) == SpecKeys.environment.sorted())
+        #expect(keys(s, ["$defs", "verifyCheck", "properties"]) == SpecKeys.verify.sorted())
+        #expect(keys(s, ["$defs", "analysis", "properties"]) == SpecKeys.analysis.sorted())
         #expect(keys(s, ["$defs", "stage", "properties", "resources", "properties"]) == SpecKeys.resources.sorted())
         #expect(keys(s, ["$defs", "resourceList", "properties"]) == SpecKeys.resourceNames.sorted())
     }

@@ -12,10 +12,12 @@ public struct DeployService: Sendable {
     public static func branch(for deploy: DeploySpec) -> String { "sluice/env/\(deploy.environment)" }
 
     public static func facts(for version: RegisteredVersion, deploy: DeploySpec, registryKind: String) -> DeployFacts {
-        DeployFacts(model: version.model, version: version.version, digest: version.artifactDigest ?? "sha256:unknown",
-                    uri: registryKind == "mlflow" ? "models:/\(version.model)/\(version.version)" : "sluice:\(version.model)/\(version.version)",
-                    commit: version.commit, datasets: version.datasetVersions, environment: deploy.environment,
-                    namespace: deploy.namespace ?? "default", run: version.runID ?? 0)
+        var facts = DeployFacts(model: version.model, version: version.version, digest: version.artifactDigest ?? "sha256:unknown",
+                                uri: registryKind == "mlflow" ? "models:/\(version.model)/\(version.version)" : "sluice:\(version.model)/\(version.version)",
+                                commit: version.commit, datasets: version.datasetVersions, environment: deploy.environment,
+                                namespace: deploy.namespace ?? "default", run: version.runID ?? 0)
+        facts.values = Dictionary(deploy.values.map { ($0.key, $0.value) }) { a, _ in a }
+        return facts
     }
 
     /// What writing `files` to the target would change.

@@ -24,14 +24,19 @@ public struct Environments: Sendable {
     }
 
     /// The `deploy` section and rendered objects of a version's commit (nil: it deploys nothing).
-    public func render(_ version: RegisteredVersion, repository: GitRepository) throws -> (deploy: DeploySpec, objects: [ManifestObject])? {
+    /// - Parameter environment: one of its `environments:` by name (nil: production, its `deploy`).
+    public func render(_ version: RegisteredVersion, repository: GitRepository, environment name: String? = nil) throws -> (deploy: DeploySpec, objects: [ManifestObject])? {
         let commit = try repository.commit(version.commit)
         guard let bytes = commit.contents(at: CommitPlanner.specFile) else {
             throw NotDeployable(description: "commit \(version.commit.prefix(12)) of \(version.model) version \(version.version) has no \(CommitPlanner.specFile)")
         }
         let loaded = SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: CommitPathLookup(commit))
         guard let spec = loaded.spec else { throw DiagnosticsError(loaded.diagnostics) }
-        guard let deploy = spec.deploy else { return nil }
+        let chosen = name.map { n in spec.environments.first { $0.name == n }?.deploy } ?? spec.deploy
+        guard let deploy = chosen else {
+            if let name { throw NotDeployable(description: "commit \(version.commit.prefix(12)) of \(version.model) version \(version.version) has no environment '\(name)'") }
+            return nil
+        }
         let facts = DeployService.facts(for: version, deploy: deploy, registryKind: registry.kind)
         return (deploy, try ManifestRenderer.render(commit: commit, deploy: deploy, facts: facts, environment: environment))
     }
@@ -40,8 +45,8 @@ public struct Environments: Sendable {
     /// nil when its commit declares no `deploy`. On Kubernetes the result says whether the
     /// rollout became healthy; rolling back a failed one is the caller's decision.
     public func deploy(_ version: RegisteredVersion, repository: GitRepository, action: String, dryRun: Bool, wait: Bool = true,
-                       progress: (String) -> Void = { _ in }) throws -> DeployService.Result? {
-        guard let (deploy, objects) = try render(version, repository: repository) else { return nil }
+                       environment name: String? = nil, progress: (String) -> Void = { _ in }) throws -> DeployService.Result? {
+        guard let (deploy, objects) = try render(version, repository: repository, environment: name) else { return nil }
         return try write(objects, deploy: deploy, facts: DeployService.facts(for: version, deploy: deploy, registryKind: registry.kind),
                          repository: repository, action: action, dryRun: dryRun, wait: wait, progress: progress)
     }

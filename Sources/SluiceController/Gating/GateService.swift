@@ -30,6 +30,10 @@ public struct GateService: Sendable {
         /// The rendered objects to deploy and their facts, when promoted.
         public var deployObjects: [ManifestObject]?
         public var deployFacts: DeployFacts?
+        /// The version that passed the gate and now goes down `environments:` (see `EnvironmentChain`).
+        public var chained: RegisteredVersion?
+        /// How far it went in this run.
+        public var chain: EnvironmentChain.Progress?
         /// Where the promoted model was deployed (the environment branch), when it was.
         public var deployment: DeployService.Result?
         /// The version put back after a failed rollout.
@@ -170,8 +174,15 @@ public struct GateService: Sendable {
         }
 
         var promoted = false
+        var chained: RegisteredVersion?
         if decision.verdict == .promote, let version {
-            promoted = try promote(version, production: production, runID: runID, repository: repository, report: &report, now: now)
+            if let first = spec.preProduction.first {
+                // With environments, production is the end of the chain, not the gate's to set.
+                chained = version
+                report.notes.append("version \(version.version) enters the environments at \(first.name)")
+            } else {
+                promoted = try promote(version, production: production, runID: runID, repository: repository, report: &report, now: now)
+            }
         }
         if let version {
             do {
@@ -181,8 +192,10 @@ public struct GateService: Sendable {
             }
         }
         try save(report, runID: runID)
-        return Outcome(report: report, markdown: GateReportMarkdown.render(report), version: version?.version, promoted: promoted,
-                       deployObjects: promoted ? deployObjects : nil, deployFacts: deployFacts)
+        var outcome = Outcome(report: report, markdown: GateReportMarkdown.render(report), version: version?.version, promoted: promoted,
+                              deployObjects: promoted ? deployObjects : nil, deployFacts: deployFacts)
+        outcome.chained = chained
+        return outcome
     }
 
     /// Promotes unless another run promoted in between (checked atomically by the log).

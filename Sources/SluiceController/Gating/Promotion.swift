@@ -84,16 +84,24 @@ public struct Promotion: Sendable {
             c.experiment = spec?.gate?.experiment
             version = try registry.register(c).version
         }
+        return try promote(version, actor: actor, reason: reason, repository: repository)
+    }
+
+    /// Puts a registered version into production (the registry, the log, the record in git, a
+    /// note on its commit) and deploys it there.
+    public func promote(_ version: RegisteredVersion, actor: String, reason: String, repository: GitRepository) throws -> Change {
+        let model = version.model
+        let current = try registry.production(model: model)
         if current?.version == version.version { throw LoadError(message: "version \(version.version) of \(model) is already in production") }
         try registry.setProduction(model: model, version: version.version)
-        let entry = PromotionRecord(model: model, version: version.version, action: .promote, commit: run.commit, runId: runID,
+        let entry = PromotionRecord(model: model, version: version.version, action: .promote, commit: version.commit, runId: version.runID,
                                     previousVersion: current?.version, actor: actor, reason: reason, createdAt: Date().timeIntervalSince1970)
         guard try store.appendPromotion(entry, expectedVersion: current?.version) else {
             throw LoadError(message: "production changed while promoting; run the command again")
         }
         ControllerMetrics.promotion(model: model, action: "promote")
         try PromotionHistory.append(PromotionHistory.Entry(entry, version: version), to: repository)
-        try repository.appendNote("sluice promote — model \(model) version \(version.version) by \(actor): \(reason)", to: run.commit)
+        try repository.appendNote("sluice promote — model \(model) version \(version.version) by \(actor): \(reason)", to: version.commit)
         return redeploy(version, repository: repository, action: "Deploy", entry: entry)
     }
 

@@ -1,6 +1,7 @@
 import FoundationEssentials
 public import SluiceCore
 public import SluiceGit
+import SluiceRegistry
 public import SluiceStore
 
 /// The one pipeline for one commit, used by `sluice run`, the controller and the HTTP re-run:
@@ -100,7 +101,9 @@ public struct CommitPipeline: Sendable {
                     warnings.append("the gate note was not written to commit \(record.commit.prefix(12)): \(error)")
                 }
             }
-            if outcome.promoted {
+            if let version = outcome.chained {
+                refs += try await enterEnvironments(version, outcome: &outcome, run: record, work: work)
+            } else if outcome.promoted {
                 refs.append(PromotionHistory.ref)
                 refs += try deploy(&outcome, run: record, work: work, commit: commit)
             } else if let gateSpec = work.spec.gate, let deploy = work.spec.deploy,
@@ -148,6 +151,23 @@ public struct CommitPipeline: Sendable {
         return outcome
     }
 
+    /// Moves a version that passed the gate down `environments:` as far as it goes now (a soak
+    /// or an approval leaves the rest to the controller or `sluice approve`); the gate report
+    /// says where it stands. Returns the refs written.
+    private func enterEnvironments(_ version: RegisteredVersion, outcome: inout GateService.Outcome, run: RunRecord,
+                                   work: PipelineRunner.Work) async throws -> [String] {
+        let chain = EnvironmentChain(store: service.store, registry: try service.registry(for: work.spec),
+                                     environment: service.runner.options.environment, stateDirectory: service.stateDirectory)
+        let progress = try await chain.advance(version, spec: work.spec, repository: repository, actor: "sluice run \(run.id!)",
+                                               now: { PipelineRunner.now() }, say: self.progress)
+        outcome.chain = progress
+        outcome.promoted = progress.reachedProduction
+        outcome.report.notes.append("environments: \(progress.position)")
+        try GateService(store: service.store, registry: chain.registry).save(outcome.report, runID: run.id!)
+        outcome.markdown = GateReportMarkdown.render(outcome.report)
+        return progress.refs
+    }
+
     /// The stages that did not succeed, with why and the last lines of their logs.
     func failedStages(_ runID: Int64) throws -> [FailedStage] {
         try service.store.stages(of: runID).filter { $0.status == .failed || $0.status == .cancelled }.map { s in
@@ -158,7 +178,8 @@ public struct CommitPipeline: Sendable {
 
     /// The refs the pipeline writes in the repository: the notes, the promotion record, the environment branch.
     static func writtenRefs(_ spec: PipelineSpec) -> [String] {
-        [GitRepository.sluiceNotes, PromotionHistory.ref] + (spec.deploy.map { ["refs/heads/" + DeployService.branch(for: $0)] } ?? [])
+        [GitRepository.sluiceNotes, PromotionHistory.ref] + (spec.environments.isEmpty ? spec.deploy.map { [$0] } ?? [] : spec.environments.map(\.deploy))
+            .map { "refs/heads/" + DeployService.branch(for: $0) }
     }
 
     private func finish(_ runID: Int64, status: RunStatus, warnings: [String]) throws -> Outcome {

@@ -16,7 +16,7 @@ public struct StageEnvironment: Sendable {
     public var withheld: [String] = []
 
     /// What a stage inherits from Sluice's environment.
-    static let inherited: Set<String> = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "LANGUAGE", "TZ", "TMPDIR",
+    public static let inherited: Set<String> = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "LANGUAGE", "TZ", "TMPDIR",
                                          // Some processors need these for OpenBLAS (numpy) not to crash.
                                          "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"]
     /// Variables whose values are masked even if no stage declares them as secrets.
@@ -58,7 +58,7 @@ public struct StageEnvironment: Sendable {
     }
 
     /// `iris-v2` -> `IRIS_V2`.
-    static func variableName(_ name: String) -> String {
+    public static func variableName(_ name: String) -> String {
         String(name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
     }
 }

@@ -229,7 +229,10 @@ public actor RepositoryWatcher {
         }
         let pending = Set(updates.map(\.ref))
         health.held = health.held.filter { pending.contains($0.key) }  // merged, closed or run since
-        if production == nil, deploys { await reconcileEnvironment(productionRef: productionRef) }
+        if production == nil, deploys {
+            await reconcileEnvironment(productionRef: productionRef)
+            await advanceEnvironmentChains(productionRef: productionRef)
+        }
     }
 
     /// Whether the stages that must be sandboxed can be, as the `Sandboxed` condition.

@@ -10,6 +10,7 @@
 /// | `image.tag` | the image tag to deploy: the source commit's first 12 characters |
 /// | `environment`, `namespace` | from `deploy` in `sluice.yaml` |
 /// | `run` | the Sluice run that produced the model |
+/// | `values.<key>` | the environment's `values` (`environments:`) |
 public struct DeployFacts: Hashable, Sendable {
     public var model: String
     public var version: String
@@ -20,6 +21,7 @@ public struct DeployFacts: Hashable, Sendable {
     public var environment: String
     public var namespace: String
     public var run: Int64
+    public var values: [String: String] = [:]
 
     public init(model: String, version: String, digest: String, uri: String, commit: String, datasets: [String: String],
                 environment: String, namespace: String, run: Int64) {
@@ -46,6 +48,7 @@ public struct DeployFacts: Hashable, Sendable {
             "environment": environment,
             "namespace": namespace,
             "run": String(run),
+            "values": values,
         ]
     }
 
@@ -54,6 +57,8 @@ public struct DeployFacts: Hashable, Sendable {
         var names: Set<String> = ["model", "model.name", "model.version", "model.digest", "model.uri", "artifact", "artifact.digest",
                                   "artifact.uri", "commit", "commit_short", "datasets", "image", "image.tag", "environment", "namespace", "run"]
         for name in datasets.keys { names.insert("datasets.\(name)") }
+        names.insert("values")
+        for key in values.keys { names.insert("values.\(key)") }
         return names
     }
 }

@@ -13,6 +13,12 @@ public struct PipelineSpec: Hashable, Sendable {
     public var sync = SyncSpec()
     /// Where command stages run (`runner:`; default: here, as processes).
     public var runner = RunnerSpec()
+    /// `environments:` in order, the last being production (whose deploy settings are also
+    /// `deploy`); empty when the file uses the one-environment `deploy:`.
+    public var environments: [EnvironmentSpec] = []
+
+    /// The environments a version passes through before production (none with `deploy:`).
+    public var preProduction: [EnvironmentSpec] { Array(environments.dropLast()) }
 
     public init(file: String, version: Int = 1, datasets: [DatasetSpec] = [], stages: [StageSpec],
                 gate: GateSpec? = nil, deploy: DeploySpec? = nil, sync: SyncSpec = SyncSpec()) {
@@ -185,6 +191,8 @@ public struct DeploySpec: Hashable, Sendable {
     public var pruneNamespaces: Bool = false
     /// How long a rollout may take to become healthy before it is rolled back.
     public var timeoutSeconds: Int = 600
+    /// Template values of this environment (`{{values.<key>}}` in manifests; `environments:` only).
+    public var values: [KeyValue] = []
     public var location: SourceLocation
 
     public init(manifests: String, target: Target = .branch, environment: String = "production",

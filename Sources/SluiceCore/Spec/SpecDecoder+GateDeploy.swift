@@ -55,38 +55,42 @@ extension SpecDecoder {
 
     mutating func decodeDeploy(_ node: Node) -> DeploySpec? {
         guard let fields = reader.mapping(node, what: "'deploy'", allowed: SpecKeys.deploy) else { return nil }
-        let f = Fields(fields)
+        return decodeDeployFields(Fields(fields), node: node, section: "deploy")
+    }
+
+    /// The deploy settings of `deploy:` or of one of `environments:` (`section` names it in messages).
+    mutating func decodeDeployFields(_ f: Fields, node: Node, section: String) -> DeploySpec? {
         guard let mNode = f["manifests"] else {
-            reader.error(node, "'deploy' needs 'manifests'", hint: "e.g. 'manifests: manifests/'")
+            reader.error(node, "'\(section)' needs 'manifests'", hint: "e.g. 'manifests: manifests/'")
             return nil
         }
-        guard let manifests = relativePath(mNode, what: "'deploy.manifests'") else { return nil }
+        guard let manifests = relativePath(mNode, what: "'\(section).manifests'") else { return nil }
         requireExists(manifests, mNode, what: "manifests folder", kind: .directory)
         var spec = DeploySpec(manifests: manifests, location: node.location)
-        if let t = f["target"], let text = reader.string(t, what: "'deploy.target'") {
+        if let t = f["target"], let text = reader.string(t, what: "'\(section).target'") {
             let all = DeploySpec.Target.allCases.map(\.rawValue)
             if let target = DeploySpec.Target(rawValue: text) { spec.target = target } else {
                 reader.error(t, "unknown deploy target '\(text)'", hint: Suggestion.hint(for: text, in: all) ?? "use one of: \(all.joined(separator: ", "))")
             }
         }
-        if let e = f["environment"], let text = reader.nonEmptyString(e, what: "'deploy.environment'") {
+        if let e = f["environment"], let text = reader.nonEmptyString(e, what: "'\(section).environment'") {
             if Self.isDNSLabel(text) { spec.environment = text } else {
                 reader.error(e, "environment '\(text)' must be lower-case letters, digits and '-' (it names a branch and labels)")
             }
         }
-        if let n = f["namespace"], let text = reader.nonEmptyString(n, what: "'deploy.namespace'") {
+        if let n = f["namespace"], let text = reader.nonEmptyString(n, what: "'\(section).namespace'") {
             if Self.isDNSLabel(text) { spec.namespace = text } else {
                 reader.error(n, "namespace '\(text)' is not a valid Kubernetes name", hint: "lower-case letters, digits and '-', at most 63 characters")
             }
         }
-        if let c = f["context"], let text = reader.nonEmptyString(c, what: "'deploy.context'") { spec.context = text }
-        if let fo = f["force"], let b = reader.bool(fo, what: "'deploy.force'") { spec.force = b }
-        if let p = f["prune"], let fields = reader.mapping(p, what: "'deploy.prune'", allowed: SpecKeys.prune) {
+        if let c = f["context"], let text = reader.nonEmptyString(c, what: "'\(section).context'") { spec.context = text }
+        if let fo = f["force"], let b = reader.bool(fo, what: "'\(section).force'") { spec.force = b }
+        if let p = f["prune"], let fields = reader.mapping(p, what: "'\(section).prune'", allowed: SpecKeys.prune) {
             for (key, _, value) in fields where key == "namespaces" {
-                if let b = reader.bool(value, what: "'deploy.prune.namespaces'") { spec.pruneNamespaces = b }
+                if let b = reader.bool(value, what: "'\(section).prune.namespaces'") { spec.pruneNamespaces = b }
             }
         }
-        if let t = f["timeout"], let text = reader.string(t, what: "'deploy.timeout'") {
+        if let t = f["timeout"], let text = reader.string(t, what: "'\(section).timeout'") {
             if let seconds = DurationText.seconds(text), seconds > 0 { spec.timeoutSeconds = seconds } else {
                 reader.error(t, "'\(text)' is not a duration", hint: "write e.g. 90s, 10m")
             }

@@ -54,10 +54,16 @@ public struct SpecDecoder {
             reader.error(at: root.location, "missing 'stages'", hint: "declare at least one stage, e.g. 'stages: { test: { run: pytest } }'")
         }
         let gate = byKey["gate"].flatMap { decodeGate($0.value) }
-        let deploy = byKey["deploy"].flatMap { decodeDeploy($0.value) }
+        var deploy = byKey["deploy"].flatMap { decodeDeploy($0.value) }
+        let environments = byKey["environments"].map { decodeEnvironments($0.value) } ?? []
+        if let both = byKey["environments"], byKey["deploy"] != nil {
+            reader.error(both.keyNode, "'environments' and 'deploy' are both set", hint: "'deploy' is the one-environment shorthand: keep 'environments'")
+        }
+        if let production = environments.last { deploy = production.deploy }
         let sync = byKey["sync"].flatMap { decodeSync($0.value) } ?? SyncSpec()
         var spec = PipelineSpec(file: file, version: version, datasets: datasets, stages: stages, gate: gate, deploy: deploy, sync: sync)
         spec.runner = runner
+        spec.environments = environments
         if let gateNode = byKey["gate"]?.value { checkModelOutput(spec, gateNode: gateNode) }
         return spec
     }
@@ -192,7 +198,7 @@ public struct SpecDecoder {
         return stages
     }
 
-    private mutating func decodeCommand(_ node: Node, stage: String) -> StageSpec.Command? {
+    mutating func decodeCommand(_ node: Node, stage: String) -> StageSpec.Command? {
         if let items = node.sequence {
             var argv: [String] = []
             for item in items {

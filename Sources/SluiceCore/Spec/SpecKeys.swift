@@ -1,7 +1,7 @@
 /// Every key `sluice.yaml` accepts, per section. The JSON Schema shipped in
 /// `Spec/sluice.schema.json` must list the same keys (a test checks they agree).
 public enum SpecKeys {
-    public static let topLevel = ["version", "datasets", "stages", "gate", "deploy", "sync", "runner"]
+    public static let topLevel = ["version", "datasets", "stages", "gate", "deploy", "sync", "runner", "environments"]
     public static let sync = ["interval", "selfHeal"]
     public static let dataset = ["path", "dvc", "out"]
     public static let stage = ["run", "uses", "with", "needs", "when", "env", "timeout", "outputs", "metrics", "params", "cache", "secrets",
@@ -13,6 +13,10 @@ public enum SpecKeys {
     public static let registries = ["embedded", "mlflow"]
     public static let deploy = ["manifests", "target", "environment", "namespace", "context", "force", "timeout", "prune"]
     public static let prune = ["namespaces"]
+    public static let environment = ["name", "manifests", "target", "namespace", "context", "force", "timeout", "prune",
+                                     "values", "verify", "promote", "soak", "strategy"]
+    public static let verify = ["name", "run", "timeout", "prometheus"]
+    public static let analysis = ["query", "min", "max", "interval", "count", "failureLimit", "url"]
     public static let runner = ["kind", "namespace", "serviceAccount", "image", "imagePullSecrets", "ttlSecondsAfterFinished",
                                 "pendingTimeout", "context"]
     public static let runnerKinds = ["local", "kubernetes"]

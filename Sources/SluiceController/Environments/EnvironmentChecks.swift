@@ -1,0 +1,117 @@
+import FoundationEssentials
+public import SluiceCore
+public import SluiceGit
+import SluicePrometheus
+import SluiceRunner
+import Synchronization
+
+/// Runs an environment's `verify` checks once it is healthy: commands (smoke tests against the
+/// deployed model) in a checkout of the version's commit, and Prometheus analyses.
+public struct EnvironmentChecks: Sendable {
+    public struct Result: Sendable, Hashable, Codable {
+        public var check: String
+        public var verdict: CheckVerdict
+        /// What was seen: the command's exit and last lines, the analysis's measured values.
+        public var detail: String
+    }
+
+    /// Sluice's environment (commands get its allow-listed part; `PROMETHEUS_URL`).
+    public let environment: [String: String]
+    public let stateDirectory: String
+
+    public init(environment: [String: String], stateDirectory: String) {
+        self.environment = environment
+        self.stateDirectory = stateDirectory
+    }
+
+    /// The facts a command check gets as variables.
+    public static func variables(model: String, version: String, deploy: DeploySpec) -> [String: String] {
+        var v = ["SLUICE_ENVIRONMENT": deploy.environment, "SLUICE_MODEL": model, "SLUICE_MODEL_VERSION": version,
+                 "SLUICE_NAMESPACE": deploy.namespace ?? "default"]
+        for kv in deploy.values { v["SLUICE_ENV_\(StageEnvironment.variableName(kv.key))"] = kv.value }
+        return v
+    }
+
+    /// Runs every check in order; stops at the first that does not pass.
+    public func run(_ checks: [VerifyCheck], model: String, version: String, commit: GitCommit, deploy: DeploySpec,
+                    say: @escaping @Sendable (String) -> Void) async -> [Result] {
+        var results: [Result] = []
+        for check in checks {
+            let result: Result
+            switch check.kind {
+            case .command(let command, let timeout):
+                result = await runCommand(check.name, command, timeout: timeout, model: model, version: version, commit: commit, deploy: deploy, say: say)
+            case .analysis(let analysis):
+                result = await analyse(check.name, analysis, model: model, version: version, environment: deploy.environment, say: say)
+            }
+            say("\(deploy.environment): check \(check.name) \(result.verdict.rawValue): \(result.detail)")
+            results.append(result)
+            if result.verdict != .passed { break }
+        }
+        return results
+    }
+
+    private func runCommand(_ name: String, _ command: StageSpec.Command, timeout: Int, model: String, version: String,
+                            commit: GitCommit, deploy: DeploySpec, say: @Sendable (String) -> Void) async -> Result {
+        let folder = "\(stateDirectory)/scratch/verify-\(deploy.environment)-\(version)-\(name)"
+        let fm = FileManager.default
+        do {
+            if fm.fileExists(atPath: folder) { try fm.removeItem(atPath: folder) }
+            try fm.createDirectory(atPath: stateDirectory + "/scratch", withIntermediateDirectories: true)
+            try commit.checkout(to: folder)
+        } catch {
+            return Result(check: name, verdict: .failed, detail: "the version's commit could not be checked out for the check: \(error)")
+        }
+        defer {
+            do { try fm.removeItem(atPath: folder) } catch { say("the check's folder \(folder) was not removed: \(error)") }
+        }
+        var variables = environment.filter { StageEnvironment.inherited.contains($0.key) || $0.key.hasPrefix("LC_") }
+        variables.merge(Self.variables(model: model, version: version, deploy: deploy)) { _, new in new }
+        variables["SLUICE_COMMIT"] = commit.id
+        if variables["PATH"] == nil { variables["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
+        let spec = ProcessSpec(arguments: ProcessSpec.arguments(for: command), workingDirectory: folder, environment: variables,
+                               timeoutSeconds: Double(timeout), masker: SecretMasker(secrets: []))
+        let lines = LineTail()
+        do {
+            let outcome = try await StageProcess.run(spec) { lines.add($0.text) }
+            let tail = lines.last(5)
+            return Result(check: name, verdict: outcome.succeeded ? .passed : .failed,
+                          detail: outcome.summary + (tail.isEmpty ? "" : ": " + tail.joined(separator: " / ")))
+        } catch {
+            return Result(check: name, verdict: .failed, detail: "\(error)")
+        }
+    }
+
+    private func analyse(_ name: String, _ analysis: Analysis, model: String, version: String, environment name2: String,
+                         say: @Sendable (String) -> Void) async -> Result {
+        guard let url = analysis.url ?? environment["PROMETHEUS_URL"], !url.isEmpty else {
+            return Result(check: name, verdict: .inconclusive, detail: "no Prometheus to ask: set 'url' on the analysis or PROMETHEUS_URL for Sluice")
+        }
+        let client = PrometheusClient(url: url)
+        let query = analysis.query(model: model, version: version, environment: name2)
+        var measurements: [AnalysisJudge.Measurement] = []
+        while true {
+            let measured = await Offload.run { () -> AnalysisJudge.Measurement in
+                do { return AnalysisJudge.Measurement(values: try client.query(query)) } catch {
+                    return AnalysisJudge.Measurement(values: [], error: "\(error)")
+                }
+            }
+            measurements.append(measured)
+            if let verdict = AnalysisJudge.decide(measurements, analysis) {
+                let failures = measurements.filter { AnalysisJudge.verdict(of: $0, analysis) == .failed }.count
+                return Result(check: name, verdict: verdict,
+                              detail: "\(query): \(AnalysisJudge.describe(measurements, analysis)) (\(measurements.count) of \(analysis.count) measurements, \(failures) failed, limit \(analysis.failureLimit))")
+            }
+            do { try await Task.sleep(for: .seconds(analysis.intervalSeconds)) } catch {
+                return Result(check: name, verdict: .inconclusive, detail: "stopped after \(measurements.count) measurements (cancelled)")
+            }
+        }
+    }
+}
+
+/// The last lines a check printed.
+final class LineTail: Sendable {
+    private let lines = Mutex<[String]>([])
+    func add(_ line: String) { lines.withLock { $0.append(line); if $0.count > 50 { $0.removeFirst() } } }
+    func last(_ n: Int) -> [String] { lines.withLock { Array($0.suffix(n)) } }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Testing
+import SluiceTestSupport
+
+/// `environments:` on the branch target: a version that passes the gate goes to staging, is
+/// checked there, and reaches production only when its checks pass, its soak time is over and
+/// (for `promote: manual`) someone approved it; a failure stops it and production keeps its version.
+@Suite struct EnvironmentChainTests {
+    let sluice = RepositoryLayout.sluiceBinary
+
+    static let manifest = """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: { name: model-config }
+        data: { version: "{{model.version}}", environment: "{{environment}}", replicas: "{{values.replicas}}" }
+        """
+
+    /// The smoke test a staging environment runs: it sees the environment's facts as variables
+    /// and fails when the version's commit says so (`smoke.ok` missing).
+    static let smoke = """
+        set -e
+        echo "smoke: $SLUICE_ENVIRONMENT version $SLUICE_MODEL_VERSION of $SLUICE_MODEL at $SLUICE_ENV_URL"
+        test -f smoke.ok
+        """
+
+    static func spec(production: String = "", staging: String = "") -> String {
+        GateFlowTests.spec + """
+
+            environments:
+              - name: staging
+                manifests: manifests/
+                namespace: ml-staging
+                values: { replicas: 1, url: "http://staging.example.com" }
+                verify:
+                  - { name: smoke, run: "sh tests/smoke.sh" }
+            \(staging)
+              - name: production
+                manifests: manifests/
+                namespace: ml
+                values: { replicas: 3 }
+            \(production)
+            """
+    }
+
+    func repository(_ spec: String = spec(), smokeOK: Bool = true) throws -> TestRepository {
+        let repo = try TestRepository()
+        var files = ["sluice.yaml": spec, "policies/p.yaml": GateFlowTests.policy, "data/d.csv": GateFlowTests.data(0),
+                     "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\n", "quality.json": GateFlowTests.quality(0.9),
+                     "manifests/config.yaml": Self.manifest, "tests/smoke.sh": Self.smoke]
+        if smokeOK { files["smoke.ok"] = "" }
+        try repo.commit("first model", files: files)
+        return repo
+    }
+
+    func run(_ repo: TestRepository, _ state: TemporaryDirectory, _ args: [String] = ["run"], env: [String: String] = [:]) throws -> ProcessResult {
+        try ProcessRunner.run(sluice, args + ["--repo", repo.path, "--state", state.path], environment: env)
+    }
+
+    func branch(_ repo: TestRepository, _ environment: String) throws -> String {
+        let namespace = environment == "production" ? "ml" : "ml-\(environment)"
+        return try repo.git(["show", "sluice/env/\(environment):\(namespace)/configmap-model-config.yaml"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func aVersionVerifiedInStagingIsPromotedToProduction() throws {
+        let repo = try repository()
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let result = try run(repo, state)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("environments: in production (production)"), "\(result.stdout)")
+        #expect(try branch(repo, "staging").contains("replicas: '1'"))
+        let production = try branch(repo, "production")
+        #expect(production.contains("version: '1'") && production.contains("replicas: '3'") && production.contains("environment: 'production'"), "\(production)")
+
+        let steps = try run(repo, state, ["environments"]).stdout
+        #expect(steps.contains("version 1  staging  entered  the gate passed"), "\(steps)")
+        #expect(steps.contains("version 1  staging  verified  smoke passed"), "\(steps)")
+        #expect(steps.contains("version 1  production  entered  verified in staging  (sluice run 1)"), "\(steps)")
+        let log = try run(repo, state, ["rollback", "--list"]).stdout
+        #expect(log.contains("verified in staging"), "the promotion log says why: \(log)")
+    }
+
+    @Test func aFailingSmokeTestStopsTheVersionInStagingAndProductionKeepsItsVersion() throws {
+        let repo = try repository()
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        #expect(try run(repo, state).status == 0)
+        try repo.remove("smoke.ok")
+        try repo.commit("better model, broken serving", files: ["quality.json": GateFlowTests.quality(0.95), "data/d.csv": GateFlowTests.data(1)])
+        let second = try run(repo, state)
+        #expect(second.status == 1, "\(second.stdout)\n\(second.stderr)")
+        #expect(second.stdout.contains("environments: failed in staging: check smoke failed: exited with code 1")
+                && second.stdout.contains("smoke: staging version 2 of demo at http://staging.example.com"), "\(second.stdout)")
+        #expect(try branch(repo, "staging").contains("version: '2'"), "staging runs the failed version (where it was checked)")
+        #expect(try branch(repo, "production").contains("version: '1'"), "production is untouched")
+        let status = try run(repo, state, ["environments"]).stdout
+        #expect(status.contains("version 2  staging  failed  check smoke failed"), "\(status)")
+        // A failed version is not approved on.
+        let approve = try run(repo, state, ["approve", "demo", "2", "--to", "production", "--reason", "try"])
+        #expect(approve.status == 2 && approve.stderr.contains("failed in staging"), "\(approve.stderr)")
+    }
+
+    @Test func manualPromotionWaitsForApproval() throws {
+        let repo = try repository(Self.spec(production: "    promote: manual\n"))
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let result = try run(repo, state)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("environments: waiting for approval to enter production: sluice approve demo 1 --to production"), "\(result.stdout)")
+        #expect(throws: (any Error).self) { try branch(repo, "production") }
+
+        let wrong = try run(repo, state, ["approve", "demo", "1", "--to", "prodution", "--reason", "typo"])
+        #expect(wrong.status == 2 && wrong.stderr.contains("did you mean 'production'"), "\(wrong.stderr)")
+        let approved = try run(repo, state, ["approve", "demo", "1", "--to", "production", "--reason", "checked the dashboards", "--actor", "ana"])
+        #expect(approved.status == 0, "\(approved.stdout)\n\(approved.stderr)")
+        #expect(approved.stdout.contains("environments: in production"), "\(approved.stdout)")
+        #expect(try branch(repo, "production").contains("version: '1'"))
+        let steps = try run(repo, state, ["environments"]).stdout
+        #expect(steps.contains("version 1  production  awaiting-approval") && steps.contains("version 1  production  approved  approved  (ana: checked the dashboards)"), "\(steps)")
+        let log = try run(repo, state, ["rollback", "--list"]).stdout
+        #expect(log.contains("approved by ana: checked the dashboards"), "\(log)")
+    }
+
+    @Test func soakTimeIsRespected() throws {
+        let repo = try repository(Self.spec(staging: "    soak: 3s\n"))
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let started = Date()
+        let result = try run(repo, state)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("environments: soaking in staging until"), "\(result.stdout)")
+        var promotedAt: Date?
+        try waitUntil("the soak to end and production to take the version", timeout: 30) {
+            let advanced = try run(repo, state, ["environments", "--advance"]).stdout
+            if advanced.contains("version 1: in production") { promotedAt = Date() }
+            return promotedAt != nil
+        }
+        let soaked = try #require(promotedAt).timeIntervalSince(started)
+        #expect(soaked >= 3, "production only after the 3 s soak (\(soaked) s)")
+        #expect(try branch(repo, "production").contains("version: '1'"))
+    }
+
+    @Test func environmentsAreValidatedWithLocatedErrors() throws {
+        let dir = TemporaryDirectory(prefix: "sluice-env-spec")
+        dir.write("sluice.yaml", """
+            version: 1
+            stages: { train: { run: "true", metrics: m.json } }
+            gate: { policy: p.yaml }
+            deploy: { manifests: manifests/ }
+            environments:
+              - { name: staging, manifests: manifests/, promote: manul, soak: soon }
+              - name: staging
+                manifests: manifests/
+                verify:
+                  - { name: errors, prometheus: { query: 'sum(errors_total)' } }
+                  - { name: both, run: "true", prometheus: { query: x, max: 1 } }
+                strategy: { canary: { steps: [10, 50, 100] } }
+            """)
+        dir.write("p.yaml", "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n")
+        try FileManager.default.createDirectory(atPath: dir.path + "/manifests", withIntermediateDirectories: true)
+        let r = try ProcessRunner.run(sluice, ["validate", dir.path])
+        #expect(r.status == 1)
+        let out = r.stdout + r.stderr
+        for expected in ["sluice.yaml:5:1: error: 'environments' and 'deploy' are both set",
+                         "sluice.yaml:6:54: error: unknown promotion 'manul'", "did you mean 'manual'",
+                         "sluice.yaml:6:67: error: 'soon' is not a duration",
+                         "sluice.yaml:7:11: error: environment 'staging' is listed twice",
+                         "has no bound", "sets both 'run' and 'prometheus'", "canary steps) is not available"] {
+            #expect(out.contains(expected), "\(expected)\n\(out)")
+        }
+    }
+}
