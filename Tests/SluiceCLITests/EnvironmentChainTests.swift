@@ -23,7 +23,7 @@ import SluiceTestSupport
         test -f smoke.ok
         """
 
-    static func spec(production: String = "", staging: String = "") -> String {
+    static func spec(production: String = "", staging: String = "", checks: String = "") -> String {
         GateFlowTests.spec + """
 
             environments:
@@ -33,7 +33,7 @@ import SluiceTestSupport
                 values: { replicas: 1, url: "http://staging.example.com" }
                 verify:
                   - { name: smoke, run: "sh tests/smoke.sh" }
-            \(staging)
+            \(checks)\(staging)
               - name: production
                 manifests: manifests/
                 namespace: ml
@@ -164,5 +164,57 @@ import SluiceTestSupport
                          "has no bound", "sets both 'run' and 'prometheus'", "canary steps) is not available"] {
             #expect(out.contains(expected), "\(expected)\n\(out)")
         }
+    }
+}
+
+extension EnvironmentChainTests {
+    /// A real `prometheus` scrapes a model-server stub that exports per-version request and
+    /// error counters. Staging's analysis (error ratio at most 1 %, 3 measurements a second
+    /// apart) lets a healthy version through, stops one whose errors cross the bound with the
+    /// measured values, and calls a version without any series inconclusive, never a pass.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: PrometheusServer.isInstalled), "prometheus is not installed: SKIPPED"))
+    func stagingAnalysisOfLiveMetricsDecides() throws {
+        let exporter = try MetricsExporter("""
+            model_requests_total{version="1"} 1000
+            model_errors_total{version="1"} 2
+            model_requests_total{version="2"} 1000
+            model_errors_total{version="2"} 150
+            """)
+        let prometheus = try PrometheusServer(scraping: exporter.target)
+        try prometheus.waitFor("model_errors_total{version=\"2\"}", value: "150")
+        let analysis = """
+                  - name: error-rate
+                    prometheus:
+                      query: 'sum(model_errors_total{version="{{model.version}}"}) / sum(model_requests_total{version="{{model.version}}"})'
+                      max: 0.01
+                      interval: 1s
+                      count: 3
+                      failureLimit: 1
+
+            """
+        let repo = try repository(Self.spec(checks: analysis))
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let env = ["PROMETHEUS_URL": prometheus.url]
+
+        let first = try run(repo, state, env: env)
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        #expect(first.stdout.contains("environments: in production"), "\(first.stdout)")
+        let steps = try run(repo, state, ["environments"]).stdout
+        #expect(steps.contains("version 1  staging  verified  smoke passed, error-rate passed"), "\(steps)")
+
+        // Version 2's error ratio is 15 %: two failed measurements, more than failureLimit 1.
+        try repo.commit("model 2", files: ["quality.json": GateFlowTests.quality(0.95), "data/d.csv": GateFlowTests.data(1)])
+        let second = try run(repo, state, env: env)
+        #expect(second.status == 1, "\(second.stdout)\n\(second.stderr)")
+        #expect(second.stdout.contains("failed in staging: check error-rate failed") && second.stdout.contains("0.15 (> max 0.01), 0.15 (> max 0.01)")
+                && second.stdout.contains("2 failed, limit 1"), "\(second.stdout)")
+        #expect(try branch(repo, "production").contains("version: '1'"), "production keeps version 1")
+
+        // Version 3 has no series at all: inconclusive, and it does not move on.
+        try repo.commit("model 3", files: ["quality.json": GateFlowTests.quality(0.96), "data/d.csv": GateFlowTests.data(2)])
+        let third = try run(repo, state, env: env)
+        #expect(third.status == 1, "\(third.stdout)\n\(third.stderr)")
+        #expect(third.stdout.contains("check error-rate inconclusive") && third.stdout.contains("no data, no data, no data"), "\(third.stdout)")
+        #expect(try branch(repo, "production").contains("version: '1'"))
     }
 }

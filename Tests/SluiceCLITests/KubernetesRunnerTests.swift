@@ -190,7 +190,7 @@ import SluiceTestSupport
         ])
         let state = TemporaryDirectory(prefix: "sluice-state")
         // A fixed address: the pod's collector finds the restarted Sluice where it found the first.
-        let port = try Self.freePort()
+        let port = try FreePort.next()
         let env = Self.environment(k, ["SLUICE_POD_ENDPOINT_LISTEN": "127.0.0.1:\(port)"])
         let first = try BackgroundProcess(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: env)
         try waitUntil("the stage to start in its pod") { FileManager.default.fileExists(atPath: scratch.path + "/starts") }
@@ -248,10 +248,6 @@ import SluiceTestSupport
         return exited ? (status >> 8) & 0xff : nil
     }
 
-    static func freePort() throws -> Int {
-        let r = try ProcessRunner.run("python3", ["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
-        return try #require(Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
-    }
 }
 
 extension KubernetesRunnerTests {
