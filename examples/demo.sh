@@ -40,7 +40,7 @@ commit() { git -c user.name=demo -c user.email=demo@example.com commit -q -am "$
 echo "== sluice validate"
 "$SLUICE" validate
 echo
-echo "== commit 1: the first model: trained, gated with no baseline, promoted, deployed to the branch target"
+echo "== commit 1: the first model: trained, gated with no baseline, deployed to staging, smoke-tested there, promoted to production (branch targets)"
 "$SLUICE" run --state "$STATE"
 echo
 echo "== commit 2: an annotation batch mislabels 24 flowers: retrained, and the gate rejects the worse model"
@@ -48,7 +48,7 @@ python3 "$ROOT/examples/demo_data.py" mislabel data/iris.csv
 commit "data: import annotation batch 2"
 "$SLUICE" run --state "$STATE" || echo "(sluice run exited $?: the gate rejected the candidate, as it should)"
 echo
-echo "== commit 3: the labels are fixed and 30 newly measured flowers added: retrained, promoted, deployed"
+echo "== commit 3: the labels are fixed and 30 newly measured flowers added: retrained, through staging, promoted to production"
 python3 "$ROOT/examples/demo_data.py" fix data/iris.csv "$ROOT/examples/iris/data/iris.csv"
 commit "data: relabel batch 2, add 30 flowers"
 "$SLUICE" run --state "$STATE"
@@ -57,9 +57,11 @@ echo "== the rejected candidate's gate report (run 2)"
 "$SLUICE" report 2 --state "$STATE" | sed -n '1,16p' || true
 echo "   ... (full report: $SLUICE report 2 --state $STATE --repo $WORK/repo)"
 echo
-echo "== the promotion log, what is deployed, the environment branch, and the verdicts as git notes"
+echo "== each version's way through the environments, the promotion log, what is deployed, the environment branches, and the verdicts as git notes"
+"$SLUICE" environments --state "$STATE"
 "$SLUICE" rollback --list --state "$STATE"
 "$SLUICE" status --state "$STATE"
+git log --oneline sluice/env/staging
 git log --oneline sluice/env/production
 git log --notes=sluice --format='%h %s%n%N' -3 | sed '/^$/d' | grep -v '^  ' || true
 if [ -n "${MLFLOW_TRACKING_URI:-}" ]; then
