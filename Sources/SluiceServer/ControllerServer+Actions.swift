@@ -4,7 +4,7 @@ import Hummingbird
 import HTTPTypes
 import SluiceController
 
-/// Actions (re-run, promote, rollback) over HTTP. Read-only unless the configuration names a
+/// Actions (re-run, promote, rollback, approve into an environment) over HTTP. Read-only unless the configuration names a
 /// token (`token-env`); each action needs `Authorization: Bearer <token>` and is taken only by
 /// the replica that leads. Bodies are JSON: `reason` (required for promote and rollback),
 /// `actor` (recorded, default "api"), `to` (rollback's version).
@@ -58,6 +58,19 @@ extension ControllerServer {
                 return Self.text(.badRequest, "\(e.message)\n")
             }
             return Response(status: .seeOther, headers: [.location: "/"])
+        }
+        router.post("api/models/:model/versions/:version/approve") { request, context -> Response in
+            try await self.action(request, context) { fields, actor in
+                let model = context.parameters.get("model") ?? "", version = context.parameters.get("version") ?? ""
+                guard let into = fields["to"] as? String else { throw BadRequest(message: "say which environment: the body needs \"to\"") }
+                var found: RepositoryWatcher?
+                for w in self.watchers.values where try await w.chains(model: model) { found = w }
+                guard let watcher = found else {
+                    throw RepositoryWatcher.ActionError.notFound("no watched repository has a version of model '\(model)' in its environments")
+                }
+                let position = try await watcher.approve(model: model, version: version, into: into, actor: actor, reason: try Self.reason(fields))
+                return (.ok, ["model": model, "version": version, "approved_into": into, "approved_by": actor, "position": position])
+            }
         }
         router.post("api/models/:model/rollback") { request, context -> Response in
             try await self.action(request, context) { fields, actor in

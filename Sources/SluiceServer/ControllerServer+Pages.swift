@@ -46,11 +46,12 @@ extension ControllerServer {
             if let relayed = await self.fromLeader(request) { return relayed }
             let model = context.parameters.get("model") ?? ""
             var deployedTo: [String: [String]] = [:]
-            for environment in await self.environmentNames() {
+            let steps = try self.store.steps(model: model)
+            for environment in await self.environmentNames().union(steps.map(\.environment)).sorted() {
                 if let deployed = try self.store.deployedVersion(model: model, environment: environment) { deployedTo[deployed.version, default: []].append(environment) }
             }
             let view = ModelView(model: model, log: try self.store.promotions(model: model), versions: try self.store.modelVersions(model: model),
-                                 deployedTo: deployedTo, metric: request.uri.queryParameters.get("metric"))
+                                 deployedTo: deployedTo, metric: request.uri.queryParameters.get("metric"), steps: steps)
             return try await self.render(model, "model", view)
         }
     }

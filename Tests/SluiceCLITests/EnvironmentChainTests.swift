@@ -218,3 +218,41 @@ extension EnvironmentChainTests {
         #expect(try branch(repo, "production").contains("version: '1'"))
     }
 }
+
+extension EnvironmentChainTests {
+    /// Under `sluice watch`: the controller's polls move a version on once its soak in staging is
+    /// over; production (`promote: manual`) waits for an approval through the token-protected
+    /// API; the model's page shows each step.
+    @Test func theControllerMovesVersionsOnAndTakesApprovalsOverTheAPI() throws {
+        let repo = try repository(Self.spec(production: "    promote: manual\n", staging: "    soak: 2s\n"))
+        let dir = TemporaryDirectory()
+        let config = dir.write("controller.yaml", """
+            listen: 127.0.0.1:0
+            interval: 1s
+            token-env: SLUICE_TEST_API_TOKEN
+            repositories:
+              - { name: demo, url: \(repo.path) }
+            """)
+        let state = dir.path + "/state"
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on 127.0.0.1:",
+                                          environment: ["SLUICE_TEST_API_TOKEN": "t0ken"], stderrFile: dir.path + "/controller.log")
+        let base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
+        func steps() throws -> String { try ProcessRunner.run(sluice, ["environments", "--repo", repo.path, "--state", state, "--model", "demo"]).stdout }
+
+        try waitUntil("the soak to end and production to wait for an approval") { try steps().contains("version 1  production  awaiting-approval") }
+        let log = try steps()
+        #expect(log.contains("version 1  staging  verified") && log.contains("(sluice watch)"), "the controller took the step after the soak: \(log)")
+
+        let refused = try ProcessRunner.run("curl", ["-s", "-X", "POST", base + "/api/models/demo/versions/1/approve", "-H", "Content-Type: application/json",
+                                                     "-d", #"{"to": "production", "reason": "ok"}"#])
+        #expect(refused.stdout.contains("Authorization: Bearer"), "\(refused.stdout)")
+        let approved = try ProcessRunner.run("curl", ["-s", "-X", "POST", base + "/api/models/demo/versions/1/approve", "-H", "Authorization: Bearer t0ken",
+                                                      "-H", "Content-Type: application/json", "-d", #"{"to": "production", "reason": "error budget fine", "actor": "ana"}"#])
+        #expect(approved.stdout.contains("\"position\":\"in production (production)\""), "\(approved.stdout)")
+        #expect(try branch(repo, "production").contains("version: '1'"))
+        let page = try ProcessRunner.run("curl", ["-s", base + "/models/demo"]).stdout
+        #expect(page.contains("<h2>Environments</h2>") && page.contains("awaiting-approval") && page.contains("ana (api): error budget fine"), "\(page)")
+        #expect(page.contains("<td>production staging </td>") || page.contains("<td>staging production </td>"), "version 1 runs in both: \(page)")
+        watch.stop()
+    }
+}

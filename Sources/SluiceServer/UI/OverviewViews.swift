@@ -104,9 +104,21 @@ struct ModelView {
     let chart: String
     let versions: [Version]
     let log: [Entry]
+    /// The environment chain's steps, newest first (`environments:`).
+    let steps: [Step]
+
+    struct Step {
+        let when: String
+        let version: String
+        let environment: String
+        let state: Badge
+        let detail: String
+        let actor: String
+    }
 
     /// - Parameter deployedTo: environment names by version.
-    init(model: String, log: [PromotionRecord], versions: [ModelVersionRecord], deployedTo: [String: [String]], metric requested: String?) {
+    init(model: String, log: [PromotionRecord], versions: [ModelVersionRecord], deployedTo: [String: [String]], metric requested: String?,
+         steps: [EnvironmentStepRecord] = []) {
         let metricsByVersion = Dictionary(versions.map { ($0.version, MetricsJSON.read($0.metrics, file: "model \(model) v\($0.version)")?.values ?? [:]) },
                                           uniquingKeysWith: { a, _ in a })
         let names = Set(metricsByVersion.values.flatMap(\.keys)).sorted()
@@ -122,6 +134,11 @@ struct ModelView {
         }
         self.log = log.reversed().map { e in
             Entry(when: Format.timestamp(e.createdAt), action: e.action.rawValue, version: e.version, from: e.previousVersion ?? "–", actor: e.actor, reason: e.reason)
+        }
+        self.steps = steps.suffix(50).reversed().map { s in
+            let tone: Icons.Tone = s.state == .failed ? .bad : s.state == .verified || s.state == .entered ? .ok : s.state == .awaitingApproval ? .warn : .idle
+            return Step(when: Format.timestamp(s.createdAt), version: s.version, environment: s.environment, state: Badge(s.state.rawValue, tone),
+                        detail: s.detail, actor: s.actor + (s.reason.map { ": \($0)" } ?? ""))
         }
     }
 }

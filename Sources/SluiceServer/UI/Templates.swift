@@ -112,6 +112,10 @@ enum Templates {
             <table><thead><tr><th class="wide">When (UTC)</th><th>Action</th><th>Version</th><th class="wide">From</th><th>Who</th><th>Why</th></tr></thead><tbody>
             {{#log}}<tr><td class="wide">{{when}}</td><td>{{action}}</td><td>{{version}}</td><td class="wide">{{from}}</td><td>{{actor}}</td><td>{{reason}}</td></tr>{{/log}}
             {{^log}}<tr><td colspan="6" class="muted">No promotions yet.</td></tr>{{/log}}</tbody></table>
+            {{^empty(steps)}}<h2>Environments</h2>
+            <table><thead><tr><th class="wide">When (UTC)</th><th>Version</th><th>Environment</th><th>State</th><th>What happened</th><th>Who</th></tr></thead><tbody>
+            {{#steps}}<tr><td class="wide">{{when}}</td><td>{{version}}</td><td>{{environment}}</td><td>{{#state}}{{> badge}}{{/state}}</td><td class="wide">{{detail}}</td><td>{{actor}}</td></tr>{{/steps}}
+            </tbody></table>{{/empty(steps)}}
             """,
     ]
 }
