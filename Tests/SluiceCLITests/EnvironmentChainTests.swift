@@ -91,6 +91,9 @@ import SluiceTestSupport
                 && second.stdout.contains("smoke: staging version 2 of demo at http://staging.example.com"), "\(second.stdout)")
         #expect(try branch(repo, "staging").contains("version: '2'"), "staging runs the failed version (where it was checked)")
         #expect(try branch(repo, "production").contains("version: '1'"), "production is untouched")
+        let report = try run(repo, state, ["report", "2"]).stdout
+        #expect(report.contains("environments now: staging runs version 1, production runs version 1")
+                && report.contains("environments: failed in staging: check smoke failed"), "the report says where things stand: \(report)")
         let status = try run(repo, state, ["environments"]).stdout
         #expect(status.contains("version 2  staging  failed  check smoke failed"), "\(status)")
         // A failed version is not approved on.

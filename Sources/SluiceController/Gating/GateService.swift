@@ -156,6 +156,13 @@ public struct GateService: Sendable {
             }
         }
 
+        // Where each environment stands, for reviewers of a merge request as for the production branch.
+        if spec.environments.count > 1 {
+            let running = try spec.environments.map { env in
+                "\(env.name) runs \(try store.deployedVersion(model: model, environment: env.name).map { "version \($0.version)" } ?? "no version yet")"
+            }
+            notes.append("environments now: " + running.joined(separator: ", "))
+        }
         let decision = Verdict.decide(facts)
         let order = spec.stages.map(\.name)
         var report = GateReport(
