@@ -89,7 +89,10 @@ public struct EnvironmentChain: Sendable {
                     return progress
                 }
                 let why = index == 0 ? "the gate passed" : "verified in \(environments[index - 1].name)"
-                if isProduction {
+                if isProduction, try registry.production(model: model)?.version == version.version {
+                    // Promoted by an earlier pass that stopped before recording it (a crash).
+                    progress.position = "in production (\(env.name))"
+                } else if isProduction {
                     let change: Promotion.Change
                     do {
                         change = try Promotion(store: store, registry: registry, environment: environment)
