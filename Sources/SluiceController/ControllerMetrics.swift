@@ -34,6 +34,11 @@ public enum ControllerMetrics {
         Counter(label: "sluice_environment_steps_total", dimensions: [("environment", environment), ("state", state)]).increment()
     }
 
+    /// A canary's step, abort (rolled back to the stable version) or promotion at 100 %.
+    public static func canary(environment: String, result: String) {
+        Counter(label: "sluice_canary_total", dimensions: [("environment", environment), ("result", result)]).increment()
+    }
+
     /// A deploy of a promoted (or rolled back, or self-healed) version.
     public static func deploy(environment: String, succeeded: Bool, seconds: Double, commitToDeployed: Double?) {
         Counter(label: "sluice_deploys_total", dimensions: [("environment", environment), ("result", succeeded ? "succeeded" : "failed")]).increment()

@@ -18,6 +18,8 @@ public struct EnvironmentStepRecord: Codable, Sendable, Hashable, FetchableRecor
         case approved
         /// A newer version entered the environment first: this one stops.
         case superseded
+        /// A canary step set (its weight in `detail`); the analysis after the pause decides.
+        case canary
     }
 
     public var id: Int64?
@@ -71,7 +73,7 @@ extension RunStore {
         let byVersion = Dictionary(grouping: try steps(model: model), by: \.version)
         return byVersion.filter { _, steps in
             guard let last = steps.last else { return false }
-            return [.entered, .verified, .awaitingApproval, .approved].contains(last.state)
+            return [.entered, .verified, .awaitingApproval, .approved, .canary].contains(last.state)
         }.keys.sorted { $0.count != $1.count ? $0.count < $1.count : $0 < $1 }
     }
 
@@ -81,7 +83,7 @@ extension RunStore {
             try String.fetchAll(db, sql: """
                 SELECT DISTINCT s.model FROM environment_steps s
                 WHERE s.id = (SELECT max(id) FROM environment_steps t WHERE t.model = s.model AND t.version = s.version)
-                  AND s.state IN ('entered', 'verified', 'awaiting-approval', 'approved')
+                  AND s.state IN ('entered', 'verified', 'awaiting-approval', 'approved', 'canary')
                 """)
         }
     }

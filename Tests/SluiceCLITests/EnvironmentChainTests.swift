@@ -153,7 +153,7 @@ import SluiceTestSupport
                 verify:
                   - { name: errors, prometheus: { query: 'sum(errors_total)' } }
                   - { name: both, run: "true", prometheus: { query: x, max: 1 } }
-                strategy: { canary: { steps: [10, 50, 100] } }
+                strategy: { canary: { steps: [10, 50] } }
             """)
         dir.write("p.yaml", "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n")
         try FileManager.default.createDirectory(atPath: dir.path + "/manifests", withIntermediateDirectories: true)
@@ -164,7 +164,7 @@ import SluiceTestSupport
                          "sluice.yaml:6:54: error: unknown promotion 'manul'", "did you mean 'manual'",
                          "sluice.yaml:6:67: error: 'soon' is not a duration",
                          "sluice.yaml:7:11: error: environment 'staging' is listed twice",
-                         "has no bound", "sets both 'run' and 'prometheus'", "canary steps) is not available"] {
+                         "has no bound", "sets both 'run' and 'prometheus'", "a canary needs the kubernetes target", "the last canary step must be 100"] {
             #expect(out.contains(expected), "\(expected)\n\(out)")
         }
     }
@@ -257,5 +257,99 @@ extension EnvironmentChainTests {
         #expect(page.contains("<h2>Environments</h2>") && page.contains("awaiting-approval") && page.contains("ana (api): error budget fine"), "\(page)")
         #expect(page.contains("<td>production staging </td>") || page.contains("<td>staging production </td>"), "version 1 runs in both: \(page)")
         watch.stop()
+    }
+}
+
+extension EnvironmentChainTests {
+    static let deployment = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: { name: server }
+        spec:
+          replicas: 3
+          selector: { matchLabels: { app: server } }
+          template:
+            metadata: { labels: { app: server }, annotations: { sluice.dev/version: "{{model.version}}" } }
+            spec: { containers: [ { name: c, image: "registry.example.com/server:{{image.tag}}" } ] }
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: { name: server }
+        spec: { selector: { app: server }, ports: [ { port: 80 } ] }
+        """
+
+    /// Production on the emulator with a canary: version 2's error ratio crosses the bound at
+    /// the first step, so the canary is removed and the stable version 1 keeps serving;
+    /// version 3 stays healthy through 25 % and 50 % and is promoted at 100 %.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: PrometheusServer.isInstalled), "prometheus is not installed: SKIPPED"))
+    func aCanaryIsAbortedWhenItsErrorsRiseAndPromotedWhenHealthy() throws {
+        let k = try KubeEmulator(namespace: "ml")
+        let exporter = try MetricsExporter("""
+            requests_total{version="2"} 1000
+            errors_total{version="2"} 150
+            requests_total{version="3"} 1000
+            errors_total{version="3"} 1
+            """)
+        let prometheus = try PrometheusServer(scraping: exporter.target)
+        try prometheus.waitFor("errors_total{version=\"3\"}", value: "1")
+        let spec = GateFlowTests.spec + """
+
+            environments:
+              - name: staging
+                manifests: staging/
+                values: { replicas: 1 }
+              - name: production
+                target: kubernetes
+                manifests: manifests/
+                namespace: ml
+                timeout: 30s
+                strategy:
+                  canary:
+                    steps: [25, 50, 100]
+                    pause: 1s
+                    analysis:
+                      - name: error-rate
+                        prometheus: { query: 'sum(errors_total{version="{{model.version}}"}) / sum(requests_total{version="{{model.version}}"})', max: 0.01, interval: 1s, count: 2 }
+            """
+        let repo = try TestRepository()
+        try repo.commit("first", files: ["sluice.yaml": spec, "policies/p.yaml": GateFlowTests.policy, "data/d.csv": GateFlowTests.data(0),
+                                         "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\n",
+                                         "quality.json": GateFlowTests.quality(0.9), "manifests/app.yaml": Self.deployment,
+                                         "staging/config.yaml": Self.manifest])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let env = ["KUBECONFIG": k.kubeconfig, "PROMETHEUS_URL": prometheus.url]
+        func version(of name: String) throws -> String {
+            try k.kubectl(["-n", "ml", "get", "deployment", name, "-o", "jsonpath={.spec.template.metadata.annotations.sluice\\.dev/version}"]).stdout
+        }
+        func deployments() throws -> String { try k.kubectl(["-n", "ml", "get", "deployments", "-o", "name"]).stdout }
+        func advance() throws -> String { try run(repo, state, ["environments", "--advance"], env: env).stdout }
+
+        // Version 1: production runs nothing yet, so it goes in at once.
+        let first = try run(repo, state, env: env)
+        #expect(first.status == 0 && first.stdout.contains("environments: in production"), "\(first.stdout)\n\(first.stderr)")
+        #expect(try version(of: "server") == "1")
+
+        // Version 2: a canary at 25 % (1 pod next to 3), then its analysis fails: aborted.
+        try repo.commit("model 2", files: ["quality.json": GateFlowTests.quality(0.95), "data/d.csv": GateFlowTests.data(1)])
+        let second = try run(repo, state, env: env)
+        #expect(second.stdout.contains("environments: canary at 25 % in production"), "\(second.stdout)\n\(second.stderr)")
+        #expect(try version(of: "server-canary") == "2" && version(of: "server") == "1")
+        var aborted = ""
+        try waitUntil("the canary's analysis") { aborted = try advance(); return aborted.contains("version 2: failed") }
+        #expect(aborted.contains("canary aborted at 25 %: check error-rate failed") && aborted.contains("0.15 (> max 0.01)"), "\(aborted)")
+        #expect(try !deployments().contains("server-canary"), "the canary is removed")
+        #expect(try version(of: "server") == "1", "the stable version kept serving")
+
+        // Version 3: healthy through 25 % and 50 %, promoted at 100 %.
+        try repo.commit("model 3", files: ["quality.json": GateFlowTests.quality(0.96), "data/d.csv": GateFlowTests.data(2)])
+        let third = try run(repo, state, env: env)
+        #expect(third.stdout.contains("canary at 25 % in production"), "\(third.stdout)\n\(third.stderr)")
+        try waitUntil("the canary to reach 100 %", timeout: 60) { try advance().contains("version 3: in production") }
+        let left = try deployments()
+        #expect(try version(of: "server") == "3" && !left.contains("server-canary"), "\(left)")
+        let steps = try run(repo, state, ["environments"]).stdout
+        #expect(steps.contains("version 3  production  canary  25 %: server-canary: 1 pod next to 3 stable (25 %)")
+                && steps.contains("version 3  production  canary  50 %: server-canary: 3 pods next to 3 stable (50 %)")
+                && steps.contains("version 3  production  entered  verified in staging (canary reached 100 %)"), "\(steps)")
     }
 }

@@ -88,6 +88,20 @@ public struct EnvironmentChain: Sendable {
                     progress.position = "waiting for approval to enter \(env.name): sluice approve \(model) \(version.version) --to \(env.name) --reason \"...\""
                     return progress
                 }
+                var rollout: CanaryRollout?
+                // The first version an environment runs has nothing to be compared with: it goes in at once.
+                if let canary = env.canary, try store.deployedVersion(model: model, environment: env.name) != nil {
+                    let canaryRollout = CanaryRollout(environments: Environments(registry: registry, store: store, environment: environment),
+                                                      version: version, environment: env, repository: repository)
+                    if let waiting = try await stepCanary(canary, rollout: canaryRollout, env: env, version: version, commit: commit,
+                                                          steps: steps, now: now, record: { try record($0, $1, $2, reason: $3) }, say: say) {
+                        progress.position = waiting.position
+                        progress.dueAt = waiting.dueAt
+                        progress.failure = waiting.failure
+                        return progress
+                    }
+                    rollout = canaryRollout
+                }
                 let why = index == 0 ? "the gate passed" : "verified in \(environments[index - 1].name)"
                 if isProduction, try registry.production(model: model)?.version == version.version {
                     // Promoted by an earlier pass that stopped before recording it (a crash).
@@ -133,7 +147,12 @@ public struct EnvironmentChain: Sendable {
                         return progress
                     }
                 }
-                try record(env.name, .entered, why)
+                if let rollout {
+                    // The stable Deployments run the version now: the canary's work is done.
+                    do { try rollout.remove() } catch { say("\(env.name): the canary Deployments were not removed: \(error)") }
+                    ControllerMetrics.canary(environment: env.name, result: "promoted")
+                }
+                try record(env.name, .entered, why + (rollout == nil ? "" : " (canary reached 100 %)"))
                 try supersede(model: model, keeping: version.version, in: env.name, say: say)
             }
             if last(env.name, .verified) == nil {
@@ -160,6 +179,54 @@ public struct EnvironmentChain: Sendable {
             }
         }
         return progress
+    }
+
+    struct Waiting {
+        var position: String
+        var dueAt: Double?
+        var failure: String?
+    }
+
+    /// Moves a canary one step when it is due: its first step, then after each pause the
+    /// analysis, then the next step, or an abort (the canary removed, the stable version kept).
+    /// nil: the last step before 100 % passed its analysis: the environment takes the version.
+    private func stepCanary(_ canary: CanaryStrategy, rollout: CanaryRollout, env: EnvironmentSpec, version: RegisteredVersion, commit: GitCommit,
+                            steps: [EnvironmentStepRecord], now: @Sendable () -> Double,
+                            record: (String, EnvironmentStepRecord.State, String, String?) throws -> Void,
+                            say: @escaping @Sendable (String) -> Void) async throws -> Waiting? {
+        let done = steps.filter { $0.environment == env.name && $0.state == .canary }
+        func setNext(_ weight: Int) throws -> Waiting {
+            do {
+                let detail = try rollout.set(weight: weight)
+                try record(env.name, .canary, "\(weight) %: \(detail)", nil)
+                ControllerMetrics.canary(environment: env.name, result: "step")
+            } catch {
+                do { try rollout.remove() } catch { say("\(env.name): the canary Deployments were not removed: \(error)") }
+                let why = "the canary could not be set to \(weight) %: \(error)"
+                try record(env.name, .failed, why, nil)
+                ControllerMetrics.canary(environment: env.name, result: "aborted")
+                return Waiting(position: "failed in \(env.name): \(why)", failure: why)
+            }
+            let due = now() + Double(canary.pauseSeconds)
+            return Waiting(position: "canary at \(weight) % in \(env.name), analysed after \(Self.time(due))", dueAt: due)
+        }
+        guard let latest = done.last else {
+            return canary.steps[0] < 100 ? try setNext(canary.steps[0]) : nil
+        }
+        let weight = canary.steps[min(done.count, canary.steps.count) - 1]
+        let due = latest.createdAt + Double(canary.pauseSeconds)
+        if now() < due { return Waiting(position: "canary at \(weight) % in \(env.name), analysed after \(Self.time(due))", dueAt: due) }
+        let results = await EnvironmentChecks(environment: environment, stateDirectory: stateDirectory)
+            .run(canary.analysis, model: version.model, version: version.version, commit: commit, deploy: env.deploy, say: say)
+        if let bad = results.first(where: { $0.verdict != .passed }) {
+            do { try rollout.remove() } catch { say("\(env.name): the canary Deployments were not removed: \(error)") }
+            let why = "canary aborted at \(weight) %: check \(bad.check) \(bad.verdict.rawValue): \(bad.detail); the stable version keeps serving"
+            try record(env.name, .failed, why, nil)
+            ControllerMetrics.canary(environment: env.name, result: "aborted")
+            return Waiting(position: "failed in \(env.name): \(why)", failure: why)
+        }
+        if done.count < canary.steps.count, canary.steps[done.count] < 100 { return try setNext(canary.steps[done.count]) }
+        return nil
     }
 
     /// Records a manual approval of `version` into `environment`; the caller then advances it.

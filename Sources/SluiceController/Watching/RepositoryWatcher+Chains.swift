@@ -3,6 +3,7 @@ import Logging
 import SluiceCore
 import SluiceGit
 import SluiceRunner
+import SluiceStore
 
 /// Versions on their way down `environments:` move on at each poll once their next step is
 /// due (a soak that ended, an approval given through the API or `sluice approve`).
@@ -27,6 +28,9 @@ extension RepositoryWatcher {
                 if let failure = progress.failure {
                     log.warning("\(model) version \(name) stopped: \(failure)")
                 }
+                if let latest = try service.store.steps(model: model, version: name).last {
+                    reportProgress(latest, position: progress.position)
+                }
                 if let publisher, !progress.refs.isEmpty { try publisher.push(progress.refs, from: git) }
             }
         } catch {
@@ -36,6 +40,18 @@ extension RepositoryWatcher {
 }
 
 extension RepositoryWatcher {
+    /// The `Promoting` condition of the environment a version stands at.
+    func reportProgress(_ step: EnvironmentStepRecord, position: String) {
+        let message = "version \(step.version): \(position)"
+        switch step.state {
+        case .failed: setCondition(.promoting, .false, reason: "Stopped", message: message, environment: step.environment)
+        case .canary: setCondition(.promoting, .true, reason: "Canary", message: message, environment: step.environment)
+        case .awaitingApproval: setCondition(.promoting, .true, reason: "WaitingForApproval", message: message, environment: step.environment)
+        case .entered, .verified, .approved: setCondition(.promoting, .true, reason: "Progressing", message: message, environment: step.environment)
+        case .superseded: setCondition(.promoting, .true, reason: "Superseded", message: message, environment: step.environment)
+        }
+    }
+
     /// Whether a version of `model` built from this repository is on its way down `environments:`.
     public func chains(model: String) throws -> Bool {
         guard let run = try service.store.steps(model: model).last?.runId, let record = try service.store.run(run) else { return false }

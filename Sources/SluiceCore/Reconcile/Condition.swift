@@ -24,11 +24,15 @@ public struct Condition: Hashable, Sendable, Codable {
         /// The forge accepted the last merge-request comment and status (false: its message).
         /// Shown, not part of `Ready`.
         case reported = "Reported"
+        /// A version is on its way into the environment (`environments:`): soaking, waiting for an
+        /// approval, a canary step; false when it stopped there (its checks or canary failed).
+        /// Shown, not part of `Ready`: the environment keeps serving its version.
+        case promoting = "Promoting"
         /// Everything above that applies is true.
         case ready = "Ready"
 
         /// Shown with the others, but never what makes `Ready` false.
-        public static let informational: Set<Kind> = [.sandboxed, .reported]
+        public static let informational: Set<Kind> = [.sandboxed, .reported, .promoting]
     }
 
     public enum Status: String, Hashable, Sendable, Codable {

@@ -17,6 +17,8 @@ public struct EnvironmentSpec: Hashable, Sendable {
     /// How long a version must stay verified here before it moves on.
     public var soakSeconds = 0
     public var promote: Promotion = .auto
+    /// Enter gradually (kubernetes target): `strategy: { canary: ... }`.
+    public var canary: CanaryStrategy?
     public var location: SourceLocation
 
     public var name: String { deploy.environment }
@@ -67,5 +69,31 @@ public struct Analysis: Hashable, Sendable {
         query.replacingOccurrences(of: "{{model.version}}", with: version)
             .replacingOccurrences(of: "{{model.name}}", with: model)
             .replacingOccurrences(of: "{{environment}}", with: environment)
+    }
+}
+
+/// `strategy: { canary: { steps: [10, 50, 100], pause: 5m, analysis: [...] } }`: the new
+/// version's Deployments run next to the stable ones behind the same Services, scaled so the
+/// new version's share of the replicas follows the steps (no service mesh); after each step's
+/// pause the analysis decides: on to the next step, or abort (the canary is removed, the
+/// stable version never stopped serving). The last step is 100: the environment takes the
+/// version and the canary is removed.
+public struct CanaryStrategy: Hashable, Sendable {
+    /// Percentages, ascending, ending with 100.
+    public var steps: [Int]
+    public var pauseSeconds: Int
+    public var analysis: [VerifyCheck] = []
+
+    public init(steps: [Int], pauseSeconds: Int) {
+        self.steps = steps
+        self.pauseSeconds = pauseSeconds
+    }
+
+    /// Canary replicas next to `stable` ones so that they are about `weight` % of all.
+    public static func replicas(stable: Int, weight: Int) -> Int {
+        guard weight > 0 else { return 0 }
+        guard weight < 100, stable > 0 else { return max(1, stable) }
+        let exact = Double(stable) * Double(weight) / Double(100 - weight)
+        return max(1, Int(exact.rounded(.up)))
     }
 }

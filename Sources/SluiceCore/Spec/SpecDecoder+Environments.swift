@@ -50,12 +50,48 @@ extension SpecDecoder {
             }
             if let v = f["verify"] { environment.verify = decodeVerify(v, section: section) }
             if let s = f["strategy"] {
-                reader.error(s, "'\(section).strategy' (canary steps) is not available in this version of Sluice",
-                             hint: "remove it: the environment is deployed at once, then verified")
+                environment.canary = decodeStrategy(s, section: section)
+                if environment.canary != nil, deploy.target != .kubernetes {
+                    reader.error(s, "a canary needs the kubernetes target: \(name) deploys to a branch", hint: "set 'target: kubernetes' or remove 'strategy'")
+                }
             }
             if !duplicate { result.append(environment) }
         }
         return result
+    }
+
+    private mutating func decodeStrategy(_ node: Node, section: String) -> CanaryStrategy? {
+        guard let fields = reader.mapping(node, what: "'\(section).strategy'", allowed: SpecKeys.strategy) else { return nil }
+        guard let c = Fields(fields)["canary"],
+              let canary = reader.mapping(c, what: "'\(section).strategy.canary'", allowed: SpecKeys.canary) else {
+            reader.error(node, "'\(section).strategy' needs 'canary'", hint: "e.g. 'canary: { steps: [10, 50, 100], pause: 5m }'")
+            return nil
+        }
+        let f = Fields(canary)
+        var steps: [Int] = []
+        if let s = f["steps"] {
+            guard let items = s.sequence else {
+                reader.error(s, "'steps' of the canary must be a list of percentages, e.g. [10, 50, 100]")
+                return nil
+            }
+            for item in items {
+                guard let n = reader.int(item, what: "a canary step") else { continue }
+                if !(1...100).contains(n) { reader.error(item, "canary step \(n) is not a percentage from 1 to 100") }
+                else if let last = steps.last, n <= last { reader.error(item, "canary steps must rise: \(n) comes after \(last)") }
+                else { steps.append(n) }
+            }
+            if steps.last != 100 { reader.error(s, "the last canary step must be 100", hint: "e.g. [10, 50, 100]: at 100 the environment takes the version") }
+        } else {
+            reader.error(c, "the canary needs 'steps'", hint: "e.g. 'steps: [10, 50, 100]'")
+        }
+        var strategy = CanaryStrategy(steps: steps, pauseSeconds: 300)
+        if let p = f["pause"], let text = reader.string(p, what: "'pause' of the canary") {
+            if let seconds = DurationText.seconds(text) { strategy.pauseSeconds = seconds } else {
+                reader.error(p, "'\(text)' is not a duration", hint: "write e.g. 5m or 30s")
+            }
+        }
+        if let a = f["analysis"] { strategy.analysis = decodeVerify(a, section: "\(section).strategy.canary.analysis") }
+        return strategy
     }
 
     private mutating func decodeVerify(_ node: Node, section: String) -> [VerifyCheck] {
