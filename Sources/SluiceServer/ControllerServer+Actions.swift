@@ -34,21 +34,31 @@ extension ControllerServer {
                 return (.accepted, ["repository": watcher.repository.name, "ref": ref, "commit": commit, "approved_by": actor])
             }
         }
-        // The UI's approve button: a form carrying the token (a browser cannot add the header).
+        // The UI's approve buttons: forms carrying the token (a browser cannot add the header).
+        router.post("models/:model/versions/:version/approve") { request, context -> Response in
+            let fields: [String: String]
+            switch await self.form(request) {
+            case .success(let f): fields = f
+            case .failure(let refusal): return refusal.response
+            }
+            let model = context.parameters.get("model") ?? "", version = context.parameters.get("version") ?? ""
+            var found: RepositoryWatcher?
+            for w in self.watchers.values where try await w.chains(model: model) { found = w }
+            guard let watcher = found else { return Self.text(.notFound, "no watched repository has a version of model '\(model)' in its environments\n") }
+            do {
+                _ = try await watcher.approve(model: model, version: version, into: fields["to"] ?? "", actor: "web UI",
+                                              reason: fields["reason"].flatMap { $0.isEmpty ? nil : $0 } ?? "approved in the web UI")
+            } catch {
+                return Self.text(.conflict, "\(error)\n")
+            }
+            return Response(status: .seeOther, headers: [.location: "/models/\(model)"])
+        }
         router.post("repositories/:name/approve") { request, context -> Response in
-            var request = request
-            let body: String
-            do { body = String(buffer: try await request.collectBody(upTo: 16 << 10)) } catch {
-                return Self.text(.contentTooLarge, "the approval form is larger than 16 KiB\n")
+            let fields: [String: String]
+            switch await self.form(request) {
+            case .success(let f): fields = f
+            case .failure(let refusal): return refusal.response
             }
-            var fields: [String: String] = [:]
-            for pair in body.split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
-                if kv.count == 2 { fields[kv[0]] = kv[1] }
-            }
-            guard let token = self.actionToken else { return Self.text(.forbidden, "this controller is read-only: set token-env in its configuration to enable actions\n") }
-            guard let given = fields["token"], Self.same(given, token) else { return Self.text(.unauthorized, "the API token is wrong\n") }
-            guard self.leadership.current.leading else { return Self.text(.serviceUnavailable, "this replica does not lead; approve on the leader\n") }
             do {
                 let watcher = try self.watcher(named: context)
                 _ = try await watcher.approve(ref: fields["ref"] ?? "", commit: fields["commit"], actor: "web UI")
@@ -82,6 +92,30 @@ extension ControllerServer {
                 return (.ok, Self.describe(change))
             }
         }
+    }
+
+    struct FormRefusal: Error { let response: Response }
+
+    /// A form's fields, once its token is right and this replica leads; else the answer to give.
+    private func form(_ request: Request) async -> Result<[String: String], FormRefusal> {
+        var request = request
+        let body: String
+        do { body = String(buffer: try await request.collectBody(upTo: 16 << 10)) } catch {
+            return .failure(FormRefusal(response: Self.text(.contentTooLarge, "the approval form is larger than 16 KiB\n")))
+        }
+        var fields: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            if kv.count == 2 { fields[kv[0]] = kv[1] }
+        }
+        guard let token = actionToken else {
+            return .failure(FormRefusal(response: Self.text(.forbidden, "this controller is read-only: set token-env in its configuration to enable actions\n")))
+        }
+        guard let given = fields["token"], Self.same(given, token) else { return .failure(FormRefusal(response: Self.text(.unauthorized, "the API token is wrong\n"))) }
+        guard leadership.current.leading else {
+            return .failure(FormRefusal(response: Self.text(.serviceUnavailable, "this replica does not lead; approve on the leader\n")))
+        }
+        return .success(fields)
     }
 
     /// Checks the token and leadership, reads the JSON body, runs the action, and answers

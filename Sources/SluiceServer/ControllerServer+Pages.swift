@@ -51,7 +51,8 @@ extension ControllerServer {
                 if let deployed = try self.store.deployedVersion(model: model, environment: environment) { deployedTo[deployed.version, default: []].append(environment) }
             }
             let view = ModelView(model: model, log: try self.store.promotions(model: model), versions: try self.store.modelVersions(model: model),
-                                 deployedTo: deployedTo, metric: request.uri.queryParameters.get("metric"), steps: steps)
+                                 deployedTo: deployedTo, metric: request.uri.queryParameters.get("metric"), steps: steps,
+                                 actions: self.actionToken != nil)
             return try await self.render(model, "model", view)
         }
     }

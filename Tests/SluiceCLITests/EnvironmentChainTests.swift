@@ -246,6 +246,11 @@ extension EnvironmentChainTests {
         let log = try steps()
         #expect(log.contains("version 1  staging  verified") && log.contains("(sluice watch)"), "the controller took the step after the soak: \(log)")
 
+        // The model page offers the approval (a form with the token), which checks the token.
+        let waiting = try ProcessRunner.run("curl", ["-s", base + "/models/demo"]).stdout
+        #expect(waiting.contains("action=\"/models/demo/versions/1/approve\"") && waiting.contains("Approve into production"), "\(waiting)")
+        let wrongToken = try ProcessRunner.run("curl", ["-s", "-X", "POST", base + "/models/demo/versions/1/approve", "-d", "to=production&reason=x&token=nope"])
+        #expect(wrongToken.stdout.contains("the API token is wrong"), "\(wrongToken.stdout)")
         let refused = try ProcessRunner.run("curl", ["-s", "-X", "POST", base + "/api/models/demo/versions/1/approve", "-H", "Content-Type: application/json",
                                                      "-d", #"{"to": "production", "reason": "ok"}"#])
         #expect(refused.stdout.contains("Authorization: Bearer"), "\(refused.stdout)")

@@ -114,11 +114,13 @@ struct ModelView {
         let state: Badge
         let detail: String
         let actor: String
+        /// The version waits at this environment's door and the controller takes actions: a form.
+        let approve: Bool
     }
 
     /// - Parameter deployedTo: environment names by version.
     init(model: String, log: [PromotionRecord], versions: [ModelVersionRecord], deployedTo: [String: [String]], metric requested: String?,
-         steps: [EnvironmentStepRecord] = []) {
+         steps: [EnvironmentStepRecord] = [], actions: Bool = false) {
         let metricsByVersion = Dictionary(versions.map { ($0.version, MetricsJSON.read($0.metrics, file: "model \(model) v\($0.version)")?.values ?? [:]) },
                                           uniquingKeysWith: { a, _ in a })
         let names = Set(metricsByVersion.values.flatMap(\.keys)).sorted()
@@ -135,10 +137,12 @@ struct ModelView {
         self.log = log.reversed().map { e in
             Entry(when: Format.timestamp(e.createdAt), action: e.action.rawValue, version: e.version, from: e.previousVersion ?? "–", actor: e.actor, reason: e.reason)
         }
+        let latest = Dictionary(steps.map { ($0.version, $0.id) }, uniquingKeysWith: { _, b in b })
         self.steps = steps.suffix(50).reversed().map { s in
             let tone: Icons.Tone = s.state == .failed ? .bad : s.state == .verified || s.state == .entered ? .ok : s.state == .awaitingApproval ? .warn : .idle
             return Step(when: Format.timestamp(s.createdAt), version: s.version, environment: s.environment, state: Badge(s.state.rawValue, tone),
-                        detail: s.detail, actor: s.actor + (s.reason.map { ": \($0)" } ?? ""))
+                        detail: s.detail, actor: s.actor + (s.reason.map { ": \($0)" } ?? ""),
+                        approve: actions && s.state == .awaitingApproval && latest[s.version] == s.id)
         }
     }
 }

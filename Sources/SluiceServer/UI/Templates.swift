@@ -114,7 +114,9 @@ enum Templates {
             {{^log}}<tr><td colspan="6" class="muted">No promotions yet.</td></tr>{{/log}}</tbody></table>
             {{^empty(steps)}}<h2>Environments</h2>
             <table><thead><tr><th class="wide">When (UTC)</th><th>Version</th><th>Environment</th><th>State</th><th>What happened</th><th>Who</th></tr></thead><tbody>
-            {{#steps}}<tr><td class="wide">{{when}}</td><td>{{version}}</td><td>{{environment}}</td><td>{{#state}}{{> badge}}{{/state}}</td><td class="wide">{{detail}}</td><td>{{actor}}</td></tr>{{/steps}}
+            {{#steps}}<tr><td class="wide">{{when}}</td><td>{{version}}</td><td>{{environment}}</td><td>{{#state}}{{> badge}}{{/state}}</td><td class="wide">{{detail}}{{#approve}}<form class="inline" method="post" action="/models/{{model}}/versions/{{version}}/approve">
+            <input type="hidden" name="to" value="{{environment}}"><input type="text" name="reason" placeholder="why" required>
+            <input type="password" name="token" placeholder="API token" required><button>Approve into {{environment}}</button></form>{{/approve}}</td><td>{{actor}}</td></tr>{{/steps}}
             </tbody></table>{{/empty(steps)}}
             """,
     ]
