@@ -211,6 +211,8 @@ public struct EnvironmentChain: Sendable {
             return Waiting(position: "canary at \(weight) % in \(env.name), analysed after \(Self.time(due))", dueAt: due)
         }
         guard let latest = done.last else {
+            // One canary per environment: an older version's canary there is replaced by this one.
+            try supersede(model: version.model, keeping: version.version, in: env.name, states: [.canary], say: say)
             return canary.steps[0] < 100 ? try setNext(canary.steps[0]) : nil
         }
         let weight = canary.steps[min(done.count, canary.steps.count) - 1]
@@ -252,11 +254,16 @@ public struct EnvironmentChain: Sendable {
     }
 
     /// Other versions that were in `environment` (their chain still open) stop: a newer one took it.
-    private func supersede(model: String, keeping version: String, in environment: String, say: @Sendable (String) -> Void) throws {
+    /// - Parameter states: the latest states that count as waiting there (by default: having
+    ///   entered it and not moved on; a canary in progress is replaced only by another canary).
+    private func supersede(model: String, keeping version: String, in environment: String,
+                           states: Set<EnvironmentStepRecord.State> = [.entered, .verified, .awaitingApproval, .approved],
+                           say: @Sendable (String) -> Void) throws {
         let all = try store.steps(model: model)
         for (other, steps) in Dictionary(grouping: all, by: \.version) where other != version {
-            guard let latest = steps.last, [.entered, .verified, .awaitingApproval, .approved].contains(latest.state),
-                  steps.last(where: { $0.state == .entered })?.environment == environment else { continue }
+            guard let latest = steps.last, states.contains(latest.state) else { continue }
+            let at = latest.state == .canary ? latest.environment : steps.last(where: { $0.state == .entered })?.environment
+            guard at == environment else { continue }
             try store.appendStep(EnvironmentStepRecord(model: model, version: other, environment: environment, state: .superseded,
                                                        detail: "version \(version) entered \(environment)", actor: "sluice",
                                                        runId: latest.runId, createdAt: Date().timeIntervalSince1970))
