@@ -68,7 +68,7 @@ struct EnvironmentsCommand: AsyncParsableCommand {
             if global.format == .json { return try Output.json(steps) }
             if steps.isEmpty { return Output.out("\(context.model) has no environment steps yet") }
             for s in steps {
-                Output.out("\(EnvironmentContext.time(s.createdAt))  version \(s.version)  \(s.environment)  \(s.state.rawValue)  \(s.detail)"
+                Output.out("\(EnvironmentChain.time(s.createdAt))  version \(s.version)  \(s.environment)  \(s.state.rawValue)  \(s.detail)"
                            + "  (\(s.actor)\(s.reason.map { ": \($0)" } ?? ""))")
             }
         } catch {
@@ -99,6 +99,4 @@ enum EnvironmentContext {
         }
         return (chain, registered, spec)
     }
-
-    static func time(_ t: Double) -> String { Date(timeIntervalSince1970: t).formatted(.iso8601) }
 }

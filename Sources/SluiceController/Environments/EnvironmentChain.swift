@@ -283,7 +283,7 @@ public struct EnvironmentChain: Sendable {
         }
     }
 
-    static func time(_ t: Double) -> String {
+    public static func time(_ t: Double) -> String {
         Date(timeIntervalSince1970: t).formatted(.iso8601)
     }
 }
