@@ -48,3 +48,16 @@ import SluiceCore
         #expect(a.query(model: "iris", version: "7", environment: "staging") == "sum(rate(errors_total{model=\"iris\",version=\"7\",env=\"staging\"}[1m]))")
     }
 }
+
+/// How many canary pods make a step's share next to the stable ones.
+@Suite struct CanaryReplicasTests {
+    @Test func theCanaryShareFollowsTheStepRoundedUp() {
+        #expect(CanaryStrategy.replicas(stable: 3, weight: 25) == 1)
+        #expect(CanaryStrategy.replicas(stable: 3, weight: 50) == 3)
+        #expect(CanaryStrategy.replicas(stable: 9, weight: 10) == 1)
+        #expect(CanaryStrategy.replicas(stable: 2, weight: 10) == 1, "at least one pod")
+        #expect(CanaryStrategy.replicas(stable: 4, weight: 100) == 4)
+        #expect(CanaryStrategy.replicas(stable: 0, weight: 50) == 1)
+        #expect(CanaryStrategy.replicas(stable: Int.max, weight: 99) == 1_000_000, "bounded, no trap")
+    }
+}

@@ -93,7 +93,8 @@ public struct CanaryStrategy: Hashable, Sendable {
     public static func replicas(stable: Int, weight: Int) -> Int {
         guard weight > 0 else { return 0 }
         guard weight < 100, stable > 0 else { return max(1, stable) }
-        let exact = Double(stable) * Double(weight) / Double(100 - weight)
+        // Bounded: replicas come from the repository's manifests (no trap on absurd numbers).
+        let exact = min(1_000_000, Double(stable) * Double(weight) / Double(100 - weight))
         return max(1, Int(exact.rounded(.up)))
     }
 }
