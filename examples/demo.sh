@@ -17,6 +17,24 @@ git -c user.name=demo -c user.email=demo@example.com add -A
 git -c user.name=demo -c user.email=demo@example.com commit -q -m "iris: first model"
 
 STATE="$WORK/state"
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+# Staging's analysis asks Prometheus for the error ratio of the version its smoke test served
+# (port 18080): a real `prometheus` (Debian's package) scrapes that port every second.
+if command -v prometheus > /dev/null; then
+  PROM_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  mkdir -p "$WORK/prometheus"
+  printf 'global: { scrape_interval: 1s }\nscrape_configs: [ { job_name: iris-staging, static_configs: [ { targets: ["127.0.0.1:18080"] } ] } ]\n' \
+    > "$WORK/prometheus/prometheus.yml"
+  prometheus --config.file="$WORK/prometheus/prometheus.yml" --storage.tsdb.path="$WORK/prometheus/data" \
+    --web.listen-address="127.0.0.1:$PROM_PORT" > "$WORK/prometheus/server.log" 2>&1 &
+  PIDS+=($!)
+  export PROMETHEUS_URL="http://127.0.0.1:$PROM_PORT"
+  until curl -sf "$PROMETHEUS_URL/-/ready" > /dev/null; do sleep 0.5; done
+  echo "== Prometheus at $PROMETHEUS_URL (staging's analysis reads it)"
+else
+  echo "== no prometheus on PATH: staging's analysis will be inconclusive and versions stay in staging"
+fi
 # SLUICE_DEMO_MLFLOW=1: the same three commits with the MLflow registry, against a real
 # `mlflow server` started here (SQLite store, artifacts behind its proxy in $WORK/mlflow).
 if [ "${SLUICE_DEMO_MLFLOW:-}" = 1 ]; then
@@ -25,7 +43,7 @@ if [ "${SLUICE_DEMO_MLFLOW:-}" = 1 ]; then
   mlflow server --host 127.0.0.1 --port "$PORT" --workers 1 --backend-store-uri "sqlite:///$WORK/mlflow/mlflow.db" \
     --artifacts-destination "$WORK/mlflow/artifacts" > "$WORK/mlflow/server.log" 2>&1 &
   MLFLOW_PID=$!
-  trap 'kill $MLFLOW_PID 2>/dev/null || true' EXIT
+  PIDS+=("$MLFLOW_PID")
   export MLFLOW_TRACKING_URI="http://127.0.0.1:$PORT"
   until curl -sf "$MLFLOW_TRACKING_URI/health" > /dev/null; do
     kill -0 "$MLFLOW_PID" 2>/dev/null || { cat "$WORK/mlflow/server.log"; exit 1; }
@@ -40,7 +58,7 @@ commit() { git -c user.name=demo -c user.email=demo@example.com commit -q -am "$
 echo "== sluice validate"
 "$SLUICE" validate
 echo
-echo "== commit 1: the first model: trained, gated with no baseline, deployed to staging, smoke-tested there, promoted to production (branch targets)"
+echo "== commit 1: the first model: trained, gated with no baseline, deployed to staging, smoke-tested and analysed there, promoted to production (branch targets)"
 "$SLUICE" run --state "$STATE"
 echo
 echo "== commit 2: an annotation batch mislabels 24 flowers: retrained, and the gate rejects the worse model"

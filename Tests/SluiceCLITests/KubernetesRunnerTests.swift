@@ -256,11 +256,13 @@ extension KubernetesRunnerTests {
     /// local runner; built-in data validation runs in Sluice itself.
     @Test func theIrisExampleTrainsInJobsAndIsPromotedAndDeployed() throws {
         let k = try Self.emulator()
+        let staging = try IrisStagingPrometheus()
         let repo = try TestRepository()
         try ProcessRunner.run("cp", ["-R", RepositoryLayout.root() + "/examples/iris/.", repo.path])
+        repo.write("sluice.yaml", staging.adapt(try String(contentsOfFile: repo.path + "/sluice.yaml", encoding: .utf8)))
         try repo.commit("iris: first model")
         let state = TemporaryDirectory(prefix: "sluice-state")
-        let result = try run(repo, state, k, ["--runner", "kubernetes"], env: ["SLUICE_STAGE_IMAGE": "python:3.12"])
+        let result = try run(repo, state, k, ["--runner", "kubernetes"], env: ["SLUICE_STAGE_IMAGE": "python:3.12"].merging(staging.environment) { a, _ in a })
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("gate: promote") && result.stdout.contains("is now in production"), "\(result.stdout)")
         #expect(result.stdout.contains("environments: in production"), "through staging (its smoke test ran here) to production: \(result.stdout)")
@@ -271,6 +273,10 @@ extension KubernetesRunnerTests {
         let jobs = try k.kubectl(["-n", "ml", "get", "jobs", "-o", "name"]).stdout
         for stage in ["lint", "test", "train", "evaluate"] { #expect(jobs.contains("job.batch/sluice-r1-\(stage)-"), "\(jobs)") }
         #expect(!jobs.contains("validate"), "validate-data runs in Sluice: \(jobs)")
+        // Staging served the trained model (its files restored into the check's checkout), replayed
+        // the flowers through it, and Prometheus's record of that traffic passed the analysis.
+        let steps = try ProcessRunner.run(sluice, ["environments", "--repo", repo.path, "--state", state.path]).stdout
+        #expect(steps.contains("version 1  staging  verified  smoke passed, error-rate passed"), "\(steps)")
         let report = try ProcessRunner.run(sluice, ["report", "--repo", repo.path, "--state", state.path, "1"])
         #expect(report.stdout.contains("accuracy"), "\(report.stdout)")
         try Self.validate(k, ["jobs", "pods"])

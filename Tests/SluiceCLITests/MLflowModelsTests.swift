@@ -7,17 +7,22 @@ import SluiceTestSupport
 @Suite(.serialized) struct MLflowModelsTests {
     let sluice = RepositoryLayout.sluiceBinary
 
+    /// The Prometheus the example's staging analysis reads (its smoke test serves each version).
+    let staging: IrisStagingPrometheus
+
+    init() throws { staging = try IrisStagingPrometheus() }
+
     func irisRepository() throws -> TestRepository {
         let repo = try TestRepository()
         try ProcessRunner.run("cp", ["-R", RepositoryLayout.root() + "/examples/iris/.", repo.path])
         let spec = try String(contentsOfFile: repo.path + "/sluice.yaml", encoding: .utf8)
-        repo.write("sluice.yaml", spec.replacingOccurrences(of: "  model: iris\n", with: "  model: iris\n  registry: mlflow\n"))
+        repo.write("sluice.yaml", staging.adapt(spec.replacingOccurrences(of: "  model: iris\n", with: "  model: iris\n  registry: mlflow\n")))
         try repo.commit("iris: first model")
         return repo
     }
 
     func run(_ repo: TestRepository, _ state: TemporaryDirectory, _ env: [String: String]) throws -> ProcessResult {
-        try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: env)
+        try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: env.merging(staging.environment) { a, _ in a })
     }
 
     /// Loads `uri` with `mlflow.pyfunc.load_model` and the model Sluice stored for `run`

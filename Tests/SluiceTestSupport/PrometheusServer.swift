@@ -69,3 +69,20 @@ public final class PrometheusServer: @unchecked Sendable {
 
     deinit { process.stop() }
 }
+
+/// What `examples/iris`'s staging analysis needs: a Prometheus scraping the port its smoke
+/// test serves the version on (a free one here, not the example's 18080, so tests can run side by side).
+public final class IrisStagingPrometheus: @unchecked Sendable {
+    public let port: Int
+    public let prometheus: PrometheusServer
+
+    public init() throws {
+        port = try FreePort.next()
+        prometheus = try PrometheusServer(scraping: "127.0.0.1:\(port)")
+    }
+
+    /// The example's `sluice.yaml` with this smoke-test port.
+    public func adapt(_ spec: String) -> String { spec.replacingOccurrences(of: "port: 18080", with: "port: \(port)") }
+
+    public var environment: [String: String] { ["PROMETHEUS_URL": prometheus.url] }
+}

@@ -156,8 +156,9 @@ public struct EnvironmentChain: Sendable {
                 try supersede(model: model, keeping: version.version, in: env.name, say: say)
             }
             if last(env.name, .verified) == nil {
-                let results = await EnvironmentChecks(environment: environment, stateDirectory: stateDirectory)
-                    .run(env.verify, model: model, version: version.version, commit: commit, deploy: env.deploy, say: say)
+                let results = await EnvironmentChecks(environment: environment, stateDirectory: stateDirectory, store: store)
+                    .run(env.verify, model: model, version: version.version, commit: commit, deploy: env.deploy,
+                         modelDigest: version.artifactDigest, runID: version.runID, say: say)
                 if let bad = results.first(where: { $0.verdict != .passed }) {
                     let detail = "check \(bad.check) \(bad.verdict.rawValue): \(bad.detail)"
                     try record(env.name, .failed, detail)
@@ -218,8 +219,9 @@ public struct EnvironmentChain: Sendable {
         let weight = canary.steps[min(done.count, canary.steps.count) - 1]
         let due = latest.createdAt + Double(canary.pauseSeconds)
         if now() < due { return Waiting(position: "canary at \(weight) % in \(env.name), analysed after \(Self.time(due))", dueAt: due) }
-        let results = await EnvironmentChecks(environment: environment, stateDirectory: stateDirectory)
-            .run(canary.analysis, model: version.model, version: version.version, commit: commit, deploy: env.deploy, say: say)
+        let results = await EnvironmentChecks(environment: environment, stateDirectory: stateDirectory, store: store)
+            .run(canary.analysis, model: version.model, version: version.version, commit: commit, deploy: env.deploy,
+                 modelDigest: version.artifactDigest, runID: version.runID, say: say)
         if let bad = results.first(where: { $0.verdict != .passed }) {
             do { try rollout.remove() } catch { say("\(env.name): the canary Deployments were not removed: \(error)") }
             let why = "canary aborted at \(weight) %: check \(bad.check) \(bad.verdict.rawValue): \(bad.detail); the stable version keeps serving"

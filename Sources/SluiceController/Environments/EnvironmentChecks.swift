@@ -2,6 +2,7 @@ import FoundationEssentials
 public import SluiceCore
 public import SluiceGit
 import SluicePrometheus
+public import SluiceStore
 import SluiceRunner
 import Synchronization
 
@@ -18,10 +19,13 @@ public struct EnvironmentChecks: Sendable {
     /// Sluice's environment (commands get its allow-listed part; `PROMETHEUS_URL`).
     public let environment: [String: String]
     public let stateDirectory: String
+    /// Where the version's model files come from (restored into a command's checkout).
+    public let store: RunStore?
 
-    public init(environment: [String: String], stateDirectory: String) {
+    public init(environment: [String: String], stateDirectory: String, store: RunStore? = nil) {
         self.environment = environment
         self.stateDirectory = stateDirectory
+        self.store = store
     }
 
     /// The facts a command check gets as variables.
@@ -33,14 +37,18 @@ public struct EnvironmentChecks: Sendable {
     }
 
     /// Runs every check in order; stops at the first that does not pass.
+    /// - Parameters:
+    ///   - modelDigest, runID: the version's model output, restored at its declared path in a
+    ///     command's checkout, so a smoke test can serve the very files that were gated.
     public func run(_ checks: [VerifyCheck], model: String, version: String, commit: GitCommit, deploy: DeploySpec,
-                    say: @escaping @Sendable (String) -> Void) async -> [Result] {
+                    modelDigest: String? = nil, runID: Int64? = nil, say: @escaping @Sendable (String) -> Void) async -> [Result] {
         var results: [Result] = []
         for check in checks {
             let result: Result
             switch check.kind {
             case .command(let command, let timeout):
-                result = await runCommand(check.name, command, timeout: timeout, model: model, version: version, commit: commit, deploy: deploy, say: say)
+                result = await runCommand(check.name, command, timeout: timeout, model: model, version: version, commit: commit, deploy: deploy,
+                                          modelDigest: modelDigest, runID: runID, say: say)
             case .analysis(let analysis):
                 result = await analyse(check.name, analysis, model: model, version: version, environment: deploy.environment, say: say)
             }
@@ -52,7 +60,7 @@ public struct EnvironmentChecks: Sendable {
     }
 
     private func runCommand(_ name: String, _ command: StageSpec.Command, timeout: Int, model: String, version: String,
-                            commit: GitCommit, deploy: DeploySpec, say: @Sendable (String) -> Void) async -> Result {
+                            commit: GitCommit, deploy: DeploySpec, modelDigest: String?, runID: Int64?, say: @Sendable (String) -> Void) async -> Result {
         let folder = "\(stateDirectory)/scratch/verify-\(deploy.environment)-\(version)-\(name)"
         let fm = FileManager.default
         do {
@@ -61,6 +69,14 @@ public struct EnvironmentChecks: Sendable {
             try commit.checkout(to: folder)
         } catch {
             return Result(check: name, verdict: .failed, detail: "the version's commit could not be checked out for the check: \(error)")
+        }
+        do {
+            if let store, let modelDigest, let runID,
+               let output = try store.artifacts(of: runID).first(where: { $0.digest == modelDigest }) {
+                try ArtifactStore(stateDirectory: stateDirectory).restore(output.digest, kind: output.kind, to: output.path, workspace: folder)
+            }
+        } catch {
+            return Result(check: name, verdict: .failed, detail: "the version's model files could not be restored for the check: \(error)")
         }
         defer {
             do { try fm.removeItem(atPath: folder) } catch { say("the check's folder \(folder) was not removed: \(error)") }
