@@ -3,6 +3,7 @@ import FoundationEssentials
 import SluiceController
 import SluiceCore
 import SluiceRegistry
+import SluiceServer
 import SluiceStore
 
 /// `sluice approve MODEL VERSION --to ENV`: lets a version into a `promote: manual` environment.
@@ -24,7 +25,7 @@ struct Approve: AsyncParsableCommand {
         let progress: EnvironmentChain.Progress
         do {
             context = try RegistryContext(global, model: model)
-            let (chain, registered, spec) = try EnvironmentContext.load(context, version: version)
+            let (chain, registered, spec) = try EnvironmentContext.load(context, version: version, global: global)
             let who = actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
             try chain.approve(registered, into: to, spec: spec, actor: who, reason: reason, now: Date().timeIntervalSince1970)
             Output.out("approved: \(model) version \(version) into \(to) by \(who)")
@@ -55,9 +56,9 @@ struct EnvironmentsCommand: AsyncParsableCommand {
         do {
             let context = try RegistryContext(global, model: model)
             if advance {
-                let chain = try EnvironmentContext.chain(context)
+                let chain = try EnvironmentContext.chain(context, global: global)
                 for step in try context.store.openVersions(model: context.model) {
-                    let (_, registered, spec) = try EnvironmentContext.load(context, version: step)
+                    let (_, registered, spec) = try EnvironmentContext.load(context, version: step, global: global)
                     let p = try await chain.advance(registered, spec: spec, repository: context.repository, actor: "sluice environments --advance",
                                                     now: { Date().timeIntervalSince1970 }, say: { Output.out("  \($0)") })
                     Output.out("version \(step): \(p.position)")
@@ -78,15 +79,26 @@ struct EnvironmentsCommand: AsyncParsableCommand {
 }
 
 enum EnvironmentContext {
-    static func chain(_ context: RegistryContext) throws -> EnvironmentChain {
+    /// The chain, running command checks as Jobs for versions built on the Kubernetes runner (with a
+    /// pod endpoint started when one needs it, as `sluice run` does).
+    static func chain(_ context: RegistryContext, global: GlobalOptions) throws -> EnvironmentChain {
         let promotion = try context.promotion
-        return EnvironmentChain(store: context.store, registry: promotion.registry, environment: ProcessInfo.processInfo.environment,
-                                stateDirectory: context.store.stateDirectory)
+        let environment = ProcessInfo.processInfo.environment
+        var chain = EnvironmentChain(store: context.store, registry: promotion.registry, environment: environment,
+                                     stateDirectory: context.store.stateDirectory)
+        var options = PipelineRunner.Options(environment: environment)
+        options.kubernetes = KubernetesRunnerOptions(environment: environment, exchange: PodExchange { exchange in
+            try await PodEndpoint.start(exchange: exchange, listen: environment["SLUICE_POD_ENDPOINT_LISTEN"] ?? "127.0.0.1:0",
+                                        advertise: environment["SLUICE_POD_ENDPOINT_URL"])
+        })
+        chain.pod = try RunService(stateDirectory: context.store.stateDirectory, options: options)
+            .verifyPods(repositoryKey: Plan.stateLocation(global.repo))
+        return chain
     }
 
     /// The chain, the registered version and its commit's spec.
-    static func load(_ context: RegistryContext, version: String) throws -> (EnvironmentChain, RegisteredVersion, PipelineSpec) {
-        let chain = try chain(context)
+    static func load(_ context: RegistryContext, version: String, global: GlobalOptions) throws -> (EnvironmentChain, RegisteredVersion, PipelineSpec) {
+        let chain = try chain(context, global: global)
         guard let registered = try chain.registry.version(model: context.model, version: version) else {
             throw LoadError(message: "\(context.model) has no version \(version)", hint: "see sluice environments --model \(context.model)")
         }

@@ -277,6 +277,9 @@ extension KubernetesRunnerTests {
         // the flowers through it, and Prometheus's record of that traffic passed the analysis.
         let steps = try ProcessRunner.run(sluice, ["environments", "--repo", repo.path, "--state", state.path]).stdout
         #expect(steps.contains("version 1  staging  verified  smoke passed, error-rate passed"), "\(steps)")
+        // The smoke test ran as a Job too (the pipeline's runner), on the version's own model files.
+        #expect(result.stdout.contains("check smoke passed: Job ml/sluice-r1-verify-staging-smoke-") && result.stdout.contains("answered 150 flowers"),
+                "\(result.stdout)")
         let report = try ProcessRunner.run(sluice, ["report", "--repo", repo.path, "--state", state.path, "1"])
         #expect(report.stdout.contains("accuracy"), "\(report.stdout)")
         try Self.validate(k, ["jobs", "pods"])

@@ -19,6 +19,8 @@ public struct EnvironmentChain: Sendable {
     public let registry: any ModelRegistry
     public let environment: [String: String]
     public let stateDirectory: String
+    /// Runs command checks as Kubernetes Jobs, given the version (see `PipelineRunner.verifyPod`); nil: here.
+    public var pod: (@Sendable (RegisteredVersion, PipelineSpec) -> (@Sendable (StageSpec, String) async -> (passed: Bool, detail: String))?)?
 
     public init(store: RunStore, registry: any ModelRegistry, environment: [String: String], stateDirectory: String) {
         self.store = store
@@ -156,9 +158,10 @@ public struct EnvironmentChain: Sendable {
                 try supersede(model: model, keeping: version.version, in: env.name, say: say)
             }
             if last(env.name, .verified) == nil {
-                let results = await EnvironmentChecks(environment: environment, stateDirectory: stateDirectory, store: store)
-                    .run(env.verify, model: model, version: version.version, commit: commit, deploy: env.deploy,
-                         modelDigest: version.artifactDigest, runID: version.runID, say: say)
+                var checks = EnvironmentChecks(environment: environment, stateDirectory: stateDirectory, store: store)
+                checks.pod = pod?(version, spec)
+                let results = await checks.run(env.verify, model: model, version: version.version, commit: commit, deploy: env.deploy,
+                                               modelDigest: version.artifactDigest, runID: version.runID, say: say)
                 if let bad = results.first(where: { $0.verdict != .passed }) {
                     let detail = "check \(bad.check) \(bad.verdict.rawValue): \(bad.detail)"
                     try record(env.name, .failed, detail)

@@ -21,6 +21,9 @@ public struct EnvironmentChecks: Sendable {
     public let stateDirectory: String
     /// Where the version's model files come from (restored into a command's checkout).
     public let store: RunStore?
+    /// Runs a command check as a Kubernetes Job (the pipeline's runner is `kubernetes`): the
+    /// check as a stage, and its checkout as the workspace; nil: commands run here.
+    public var pod: (@Sendable (StageSpec, String) async -> (passed: Bool, detail: String))?
 
     public init(environment: [String: String], stateDirectory: String, store: RunStore? = nil) {
         self.environment = environment
@@ -47,7 +50,7 @@ public struct EnvironmentChecks: Sendable {
             let result: Result
             switch check.kind {
             case .command(let command, let timeout):
-                result = await runCommand(check.name, command, timeout: timeout, model: model, version: version, commit: commit, deploy: deploy,
+                result = await runCommand(check, command, timeout: timeout, model: model, version: version, commit: commit, deploy: deploy,
                                           modelDigest: modelDigest, runID: runID, say: say)
             case .analysis(let analysis):
                 result = await analyse(check.name, analysis, model: model, version: version, environment: deploy.environment, say: say)
@@ -59,8 +62,9 @@ public struct EnvironmentChecks: Sendable {
         return results
     }
 
-    private func runCommand(_ name: String, _ command: StageSpec.Command, timeout: Int, model: String, version: String,
+    private func runCommand(_ check: VerifyCheck, _ command: StageSpec.Command, timeout: Int, model: String, version: String,
                             commit: GitCommit, deploy: DeploySpec, modelDigest: String?, runID: Int64?, say: @Sendable (String) -> Void) async -> Result {
+        let name = check.name
         let folder = "\(stateDirectory)/scratch/verify-\(deploy.environment)-\(version)-\(name)"
         let fm = FileManager.default
         do {
@@ -80,6 +84,15 @@ public struct EnvironmentChecks: Sendable {
         }
         defer {
             do { try fm.removeItem(atPath: folder) } catch { say("the check's folder \(folder) was not removed: \(error)") }
+        }
+        if let pod {
+            // The check as a stage of its own: its image (else the runner's), its facts as `env`.
+            var stage = StageSpec(name: "verify-\(deploy.environment)-\(name)", location: check.location, command: command, timeoutSeconds: timeout)
+            stage.env = Self.variables(model: model, version: version, deploy: deploy).sorted { $0.key < $1.key }.map { KeyValue($0.key, $0.value) }
+                + [KeyValue("SLUICE_COMMIT", commit.id)]
+            stage.pod.image = check.image
+            let outcome = await pod(stage, folder)
+            return Result(check: name, verdict: outcome.passed ? .passed : .failed, detail: outcome.detail)
         }
         var variables = environment.filter { StageEnvironment.inherited.contains($0.key) || $0.key.hasPrefix("LC_") }
         variables.merge(Self.variables(model: model, version: version, deploy: deploy)) { _, new in new }

@@ -156,8 +156,9 @@ public struct CommitPipeline: Sendable {
     /// says where it stands. Returns the refs written.
     private func enterEnvironments(_ version: RegisteredVersion, outcome: inout GateService.Outcome, run: RunRecord,
                                    work: PipelineRunner.Work) async throws -> [String] {
-        let chain = EnvironmentChain(store: service.store, registry: try service.registry(for: work.spec),
+        var chain = EnvironmentChain(store: service.store, registry: try service.registry(for: work.spec),
                                      environment: service.runner.options.environment, stateDirectory: service.stateDirectory)
+        chain.pod = service.verifyPods(repositoryKey: work.repositoryKey)
         let progress = try await chain.advance(version, spec: work.spec, repository: repository, actor: "sluice run \(run.id!)",
                                                now: { PipelineRunner.now() }, say: self.progress)
         outcome.chain = progress

@@ -56,3 +56,36 @@ extension PipelineRunner {
         }
     }
 }
+
+extension PipelineRunner {
+    /// Runs an environment's command checks as Kubernetes Jobs when the version's pipeline ran on
+    /// the Kubernetes runner (nil: they run here). The check is a stage of its own (no secrets,
+    /// no outputs); its checkout, with the model files, is the workspace the pod fetches.
+    public func verifyPod(runner: RunnerSpec, repositoryKey: String, runID: Int64?, commit: String)
+        -> (@Sendable (StageSpec, String) async -> (passed: Bool, detail: String))? {
+        guard runner.kind == .kubernetes, let kubernetes = options.kubernetes, let runID else { return nil }
+        return { stage, workspace in
+            let lines = LineTail()
+            do {
+                let client = try kubeClients.client(context: runner.context, environment: options.environment)
+                let tokens = try RunnerTokens(stateDirectory: stateDirectory)
+                let namespace = runner.namespace ?? client.config.namespace
+                let environment = StageEnvironment(stage: stage, controller: options.environment, commit: commit, ref: nil, runID: runID,
+                                                   workspace: workspace, datasetVersions: [:], secretsAllowed: false)
+                let pod = KubernetesStage(client: client, runner: runner, namespace: namespace, options: kubernetes, tokens: tokens,
+                                          repository: repositoryKey, runID: runID, commit: commit, stage: stage, untrusted: false,
+                                          workspace: workspace, scratch: "\(stateDirectory)/scratch/\(stage.name)-\(runID)",
+                                          environment: environment, secrets: [], controllerEnvironment: options.environment,
+                                          outputLimitBytes: options.outputLimitBytes)
+                let outcome = await pod.run(attachTo: nil, say: { lines.add($0) }, onLine: { lines.add($0.text) }, onJob: { _ in })
+                // The run's Secret was deleted when its stages ended; the check made it again.
+                let secret = tokens.secretName(repository: repositoryKey, run: runID)
+                try await Offload.run { try client.delete(apiVersion: "v1", kind: "Secret", namespace: namespace, name: secret, propagation: "Orphan") }
+                let tail = lines.last(5)
+                return (outcome.succeeded, "\(outcome.job.map { "Job \($0): " } ?? "")\(outcome.summary)" + (tail.isEmpty ? "" : ": " + tail.joined(separator: " / ")))
+            } catch {
+                return (false, "the check could not run on Kubernetes: \(error)")
+            }
+        }
+    }
+}

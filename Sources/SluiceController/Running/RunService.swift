@@ -32,6 +32,13 @@ public struct RunService: Sendable {
         try Self.registry(for: spec.gate, store: store, environment: runner.options.environment)
     }
 
+    /// How an environment chain runs a version's command checks: as Jobs when the version's
+    /// `sluice.yaml` runs its stages on Kubernetes (with this Sluice's pod endpoint), else here.
+    public func verifyPods(repositoryKey: String) -> @Sendable (RegisteredVersion, PipelineSpec) -> (@Sendable (StageSpec, String) async -> (passed: Bool, detail: String))? {
+        let runner = self.runner
+        return { version, spec in runner.verifyPod(runner: spec.runner, repositoryKey: repositoryKey, runID: version.runID, commit: version.commit) }
+    }
+
     /// On start: marks runs whose controller died as interrupted, kills the stage
     /// processes they left behind, and queues a retry of each.
     public func recover() throws(RunStore.StoreError) -> [RunStore.Interrupted] {

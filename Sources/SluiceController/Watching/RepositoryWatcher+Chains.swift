@@ -16,7 +16,8 @@ extension RepositoryWatcher {
                   let headSpec = SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: nil).spec, headSpec.gate != nil else { return }
             let model = GateService.modelName(headSpec, repositoryKey: repo.url)
             let registry = try service.registry(for: headSpec)
-            let chain = EnvironmentChain(store: service.store, registry: registry, environment: environment, stateDirectory: service.stateDirectory)
+            var chain = EnvironmentChain(store: service.store, registry: registry, environment: environment, stateDirectory: service.stateDirectory)
+            chain.pod = service.verifyPods(repositoryKey: repo.url)
             let publisher = RepositorySource.isRemote(repo.url) ? Publisher(url: repo.url, environment: environment) : nil
             for name in try service.store.openVersions(model: model) {
                 guard let version = try registry.version(model: model, version: name),
@@ -76,7 +77,8 @@ extension RepositoryWatcher {
                   let spec = SpecLoader.load(bytes: specBytes, file: CommitPlanner.specFile, paths: nil).spec, spec.environments.count > 1 else {
                 throw ActionError.conflict("\(model) version \(version) was built without environments: it went straight to production")
             }
-            let chain = EnvironmentChain(store: store, registry: registry, environment: env, stateDirectory: service.stateDirectory)
+            var chain = EnvironmentChain(store: store, registry: registry, environment: env, stateDirectory: service.stateDirectory)
+            chain.pod = service.verifyPods(repositoryKey: repo.url)
             do {
                 try chain.approve(registered, into: environment, spec: spec, actor: actor, reason: reason, now: PipelineRunner.now())
             } catch let refused as LoadError {

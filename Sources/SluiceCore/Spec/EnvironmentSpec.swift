@@ -30,7 +30,8 @@ public struct EnvironmentSpec: Hashable, Sendable {
 }
 
 /// A check of a deployed environment: a command (smoke tests, replaying traffic against the
-/// deployed model) or an analysis of live metrics.
+/// deployed model), run as a Kubernetes Job when the pipeline's runner is `kubernetes`, or an
+/// analysis of live metrics.
 public struct VerifyCheck: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
         case command(StageSpec.Command, timeoutSeconds: Int)
@@ -39,6 +40,8 @@ public struct VerifyCheck: Hashable, Sendable {
 
     public var name: String
     public var kind: Kind
+    /// The image a command check runs in on the Kubernetes runner (default: the runner's).
+    public var image: String?
     public var location: SourceLocation
 
     public init(name: String, kind: Kind, location: SourceLocation) {

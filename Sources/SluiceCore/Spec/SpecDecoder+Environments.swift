@@ -116,9 +116,12 @@ extension SpecDecoder {
                         reader.error(t, "'\(text)' is not a duration", hint: "write e.g. 90s or 10m")
                     }
                 }
-                checks.append(VerifyCheck(name: name, kind: .command(command, timeoutSeconds: timeout), location: item.location))
+                var check = VerifyCheck(name: name, kind: .command(command, timeoutSeconds: timeout), location: item.location)
+                if let i = f["image"] { check.image = reader.nonEmptyString(i, what: "'image' of \(what)") }
+                checks.append(check)
             case (nil, let p?):
                 if let t = f["timeout"] { reader.error(t, "'timeout' is for command checks; an analysis lasts count × interval") }
+                if let i = f["image"] { reader.error(i, "'image' is for command checks; an analysis asks Prometheus") }
                 if let analysis = decodeAnalysis(p, what: what) {
                     checks.append(VerifyCheck(name: name, kind: .analysis(analysis), location: item.location))
                 }

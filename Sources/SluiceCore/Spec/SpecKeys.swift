@@ -15,7 +15,7 @@ public enum SpecKeys {
     public static let prune = ["namespaces"]
     public static let environment = ["name", "manifests", "target", "namespace", "context", "force", "timeout", "prune",
                                      "values", "verify", "promote", "soak", "strategy"]
-    public static let verify = ["name", "run", "timeout", "prometheus"]
+    public static let verify = ["name", "run", "timeout", "image", "prometheus"]
     public static let strategy = ["canary"]
     public static let canary = ["steps", "pause", "analysis"]
     public static let analysis = ["query", "min", "max", "interval", "count", "failureLimit", "url"]
