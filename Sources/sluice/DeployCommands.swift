@@ -204,6 +204,8 @@ struct Status: AsyncParsableCommand {
         var productionCommit: String?
         var registry: String
         var environment: Environment?
+        /// What each environment before production runs (`environments:`), by name.
+        var preProduction: [String: String] = [:]
         /// The controller's conditions for this repository (stored under the same --state).
         var conditions: [String: [Condition]]
     }
@@ -220,7 +222,20 @@ struct Status: AsyncParsableCommand {
                 report.productionCommit = version.commit
                 report.environment = try environment(of: version, context: context, repository: repository)
             }
+            // The environments before production: what each runs, and where versions stand (the step log).
+            let steps = try context.registry.store.steps(model: context.registry.model)
+            let head = try repository.commit("HEAD").contents(at: CommitPlanner.specFile)
+                .flatMap { SpecLoader.load(bytes: $0, file: CommitPlanner.specFile, paths: nil).spec }
+            for name in Set(steps.map(\.environment)) where name != head?.environments.last?.name {
+                if let deployed = try context.registry.store.deployedVersion(model: context.registry.model, environment: name) {
+                    report.preProduction[name] = "version \(deployed.version)"
+                }
+            }
             if global.format == .json { return try Output.json(report) }
+            for (name, running) in report.preProduction.sorted(by: { $0.key < $1.key }) {
+                let last = steps.last { $0.environment == name }
+                Output.out("\(name): runs \(running)" + (last.map { "; last step: version \($0.version) \($0.state.rawValue) (\($0.detail))" } ?? ""))
+            }
             guard let version = report.production else {
                 Output.out("\(report.model): nothing in production yet")
                 return printConditions(report.conditions)

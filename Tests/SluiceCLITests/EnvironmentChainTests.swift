@@ -96,6 +96,9 @@ import SluiceTestSupport
                 && report.contains("environments: failed in staging: check smoke failed"), "the report says where things stand: \(report)")
         let status = try run(repo, state, ["environments"]).stdout
         #expect(status.contains("version 2  staging  failed  check smoke failed"), "\(status)")
+        let overview = try run(repo, state, ["status"]).stdout
+        #expect(overview.contains("staging: runs version 2; last step: version 2 failed (check smoke failed")
+                && overview.contains("demo: version 1 in production"), "\(overview)")
         // A failed version is not approved on.
         let approve = try run(repo, state, ["approve", "demo", "2", "--to", "production", "--reason", "try"])
         #expect(approve.status == 2 && approve.stderr.contains("failed in staging"), "\(approve.stderr)")
