@@ -31,7 +31,8 @@ extension KubeClient {
         }
         guard (200..<300).contains(response.status) else {
             // The API server answers errors with a Status object; anything else is quoted as it came.
-            guard let json = try? JSONSerialization.jsonObject(with: Data(response.body)) else {
+            let json: Any
+            do { json = try JSONSerialization.jsonObject(with: Data(response.body)) } catch {
                 throw KubeError(status: response.status, reason: "HTTP \(response.status)", message: "the log of pod \(pod): \(response.text.prefix(300))")
             }
             throw KubeError(status: response.status, json: json, method: "GET", path: "pods/\(pod)/log", server: config.server)

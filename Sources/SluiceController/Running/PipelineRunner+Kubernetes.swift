@@ -18,7 +18,7 @@ extension PipelineRunner {
             let client = try kubeClients.client(context: runner.context, environment: options.environment)
             let secretsAllowed = StageEnvironment.secretsAllowed(ref: work.ref, mergeRequestSecrets: work.mergeRequestSecrets)
             stage = KubernetesStage(client: client, runner: runner, namespace: runner.namespace ?? client.config.namespace, options: kubernetes,
-                                    tokens: try RunnerTokens(stateDirectory: stateDirectory), repository: work.repositoryKey, runID: record.runId,
+                                    tokens: try kubeClients.tokens(stateDirectory: stateDirectory), repository: work.repositoryKey, runID: record.runId,
                                     commit: commit, stage: spec, untrusted: work.cacheScope.isMergeRequest, workspace: workspace,
                                     scratch: StageSandbox.scratch(stateDirectory: stateDirectory, runID: record.runId, stage: spec.name),
                                     environment: environment, secrets: secretsAllowed ? spec.secrets : [],
@@ -45,7 +45,7 @@ extension PipelineRunner {
         do {
             let client = try kubeClients.client(context: runner.context, environment: options.environment)
             let namespace = runner.namespace ?? client.config.namespace
-            let tokens = try RunnerTokens(stateDirectory: stateDirectory)
+            let tokens = try kubeClients.tokens(stateDirectory: stateDirectory)
             for id in [run.id, run.retryOf].compactMap({ $0 }) {
                 let name = tokens.secretName(repository: work.repositoryKey, run: id)
                 try await Offload.run { try client.delete(apiVersion: "v1", kind: "Secret", namespace: namespace, name: name, propagation: "Orphan") }
@@ -68,7 +68,7 @@ extension PipelineRunner {
             let lines = LineTail()
             do {
                 let client = try kubeClients.client(context: runner.context, environment: options.environment)
-                let tokens = try RunnerTokens(stateDirectory: stateDirectory)
+                let tokens = try kubeClients.tokens(stateDirectory: stateDirectory)
                 let namespace = runner.namespace ?? client.config.namespace
                 let environment = StageEnvironment(stage: stage, controller: options.environment, commit: commit, ref: nil, runID: runID,
                                                    workspace: workspace, datasetVersions: [:], secretsAllowed: false)

@@ -52,9 +52,20 @@ final class RunnerTokens: Sendable {
 }
 
 /// The API clients of the Kubernetes runner, one per kubeconfig context, shared by the stages
-/// of every run (discovery and kept-alive connections are reused).
+/// of every run (discovery and kept-alive connections are reused), and the stage tokens' key
+/// (read from the state folder once, not per stage).
 final class KubeClients: Sendable {
     private let clients = Mutex<[String: KubeClient]>([:])
+    private let tokenKey = Mutex<RunnerTokens?>(nil)
+
+    func tokens(stateDirectory: String) throws -> RunnerTokens {
+        if let known = tokenKey.withLock({ $0 }) { return known }
+        let loaded = try RunnerTokens(stateDirectory: stateDirectory)
+        return tokenKey.withLock { current in
+            if current == nil { current = loaded }
+            return current!
+        }
+    }
 
     func client(context: String?, environment: [String: String]) throws -> KubeClient {
         if let known = clients.withLock({ $0[context ?? ""] }) { return known }
