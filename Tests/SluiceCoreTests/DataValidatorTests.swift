@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 @testable import SluiceCore
 
 @Suite struct DataValidatorTests {
@@ -26,7 +27,7 @@ import Testing
         var parser = CSVParser()
         var header = true
         func onRecord(_ r: borrowing CSVParser.Record, _ line: Int) {
-            if header { header = false; v.header((0..<r.count).map { r.string($0) }, line: line) } else { v.record(r, line: line) }
+            if header { header = false; v.header(r.strings(), line: line) } else { v.record(r, line: line) }
         }
         func onError(_ e: CSVParser.SyntaxError) { v.malformed(line: e.line, message: e.message) }
         Array(csv.utf8).withUnsafeBytes { parser.feed($0, onRecord, onError: onError) }
@@ -167,18 +168,33 @@ import Testing
     }
 }
 
-@Suite struct RoughSortTests {
-    @Test func keepsEveryValueAndOrdersByMagnitudeClosely() {
-        var state: UInt64 = 3
-        var values: [Double] = (0..<10_000).map { _ in
+@Suite struct GridIndexTests {
+    /// The table only speeds the search up: every value gets the bin a binary search over
+    /// all edges gives, for even, clustered and heavy-tailed edges, at and between edges.
+    @Test func agreesWithBinarySearchEverywhere() {
+        var state: UInt64 = 11
+        func next() -> Double {
             state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Double(Int64(bitPattern: state) >> 30) / 1e3
+            return Double(state >> 11) / Double(1 << 53)
         }
-        let original = values
-        RadixSort.roughSort(&values)
-        #expect(values.sorted() == original.sorted())
-        for (a, b) in zip(values, values.dropFirst()) where a > b {
-            #expect(abs(a - b) <= abs(a) * 2e-3, "\(a) before \(b)")
+        let shapes: [[Double]] = [
+            (0..<4095).map { Double($0) / 10 },
+            ((0..<4000).map { 1 + Double($0) * 1e-9 } + [1e9, 2e9]).sorted(),
+            (0..<4095).map { exp(Double($0) / 100) },
+            [3.5],
+            [-.infinity, 0, 1, .infinity],
+        ]
+        for edges in shapes {
+            let index = GridIndex(edges: edges)
+            var probes = edges + edges.map { $0.nextUp } + edges.map { $0.nextDown } + [-.infinity, .infinity, 0, -1e300, 1e300]
+            let lo = edges.first!, hi = edges.last!
+            for _ in 0..<20_000 {
+                let u = next()
+                probes.append(lo.isFinite && hi.isFinite ? lo + (hi - lo) * (u * 1.2 - 0.1) : u * 10)
+            }
+            for x in probes where !x.isNaN {
+                #expect(index.bin(of: x) == NumericSample.bin(of: x, edges: edges), "\(x) in \(edges.prefix(3))…")
+            }
         }
     }
 }

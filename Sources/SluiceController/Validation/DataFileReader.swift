@@ -53,7 +53,7 @@ public enum DataFileReader {
                 validator.record(record, line: line)
             } else {
                 sawHeader = true
-                validator.header((0..<record.count).map { record.string($0) }, line: line)
+                validator.header(record.strings(), line: line)
             }
         }
         func onError(_ e: CSVParser.SyntaxError) { validator.malformed(line: e.line, message: e.message) }

@@ -12,15 +12,23 @@ public struct CSVParser {
     /// One record's fields, valid only inside the callback that receives it.
     public struct Record {
         let base: UnsafeMutablePointer<UInt8>
-        var starts: [Int] = []
-        var ends: [Int] = []
-        public var count: Int { starts.count }
+        /// Field i is base[bounds[2i] ..< bounds[2i + 1]].
+        let bounds: UnsafePointer<Int>
+        public let count: Int
 
         public subscript(_ i: Int) -> UnsafeBufferPointer<UInt8> {
-            UnsafeBufferPointer(start: base + starts[i], count: ends[i] - starts[i])
+            precondition(i >= 0 && i < count, "field \(i) of a record of \(count)")
+            return UnsafeBufferPointer(start: base + bounds[2 * i], count: bounds[2 * i + 1] - bounds[2 * i])
         }
 
         public func string(_ i: Int) -> String { String(decoding: self[i], as: UTF8.self) }
+
+        /// Every field as text (for a header).
+        public func strings() -> [String] {
+            var all: [String] = []
+            for i in 0..<count { all.append(string(i)) }
+            return all
+        }
     }
 
     public struct SyntaxError: Error, Hashable, Sendable {
@@ -32,8 +40,7 @@ public struct CSVParser {
     private var buffer: [UInt8] = []
     /// Physical line (1-based) at the start of the unconsumed part of `buffer`.
     private var line = 1
-    private var starts: [Int] = []
-    private var ends: [Int] = []
+    private let bounds = FieldBounds()
 
     public init(delimiter: UInt8 = UInt8(ascii: ",")) {
         self.delimiter = delimiter
@@ -61,10 +68,9 @@ public struct CSVParser {
 
     private mutating func parse(final: Bool, _ onRecord: (borrowing Record, Int) -> Void, onError: (SyntaxError) -> Void) {
         let delimiter = self.delimiter
+        let bounds = self.bounds
         var consumed = 0
         var line = self.line
-        var starts = self.starts
-        var ends = self.ends
         buffer.withUnsafeMutableBufferPointer { whole in
             guard let p = whole.baseAddress else { return }
             let n = whole.count
@@ -95,54 +101,22 @@ public struct CSVParser {
                 var lineEnd = limit
                 if lineEnd > recordStart, p[lineEnd - 1] == Self.cr, !inQuotes { lineEnd -= 1 }
 
-                starts.removeAll(keepingCapacity: true)
-                ends.removeAll(keepingCapacity: true)
-                var problem: String? = inQuotes ? "unterminated quoted field" : nil
-                var i = recordStart
-                while problem == nil {
-                    if i < lineEnd, p[i] == Self.quote {
-                        // Quoted field: unescape "" in place; the content ends before the closing quote.
-                        i += 1
-                        let start = i
-                        var write = i
-                        while i < lineEnd {
-                            if p[i] == Self.quote {
-                                if i + 1 < lineEnd, p[i + 1] == Self.quote { i += 1 } else { break }
-                            }
-                            p[write] = p[i]
-                            write += 1
-                            i += 1
-                        }
-                        i += 1  // the closing quote
-                        starts.append(start)
-                        ends.append(write)
-                        if i < lineEnd, p[i] != delimiter { problem = "unexpected character after a closing quote" }
-                    } else {
-                        let start = i
-                        if hasQuote {
-                            while i < lineEnd, p[i] != delimiter {
-                                if p[i] == Self.quote { problem = "a quote inside an unquoted field" }
-                                i += 1
-                            }
-                        } else {
-                            i = memchr(p + i, Int32(delimiter), lineEnd - i).map { UnsafeMutablePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - p } ?? lineEnd
-                        }
-                        starts.append(start)
-                        ends.append(i)
-                    }
-                    if i >= lineEnd { break }
-                    i += 1  // the delimiter
-                    if i == lineEnd { starts.append(i); ends.append(i); break }  // trailing empty field
+                // A record has at most one field more than it has bytes.
+                let b = bounds.reserve(fields: lineEnd - recordStart + 1)
+                let fields: Int
+                var problem: String?
+                if inQuotes {
+                    problem = "unterminated quoted field"
+                    fields = 0
+                } else if hasQuote {
+                    (fields, problem) = Self.splitQuoted(p, recordStart, lineEnd, delimiter, into: b)
+                } else {
+                    fields = Self.split(p, recordStart, lineEnd, delimiter, into: b)
                 }
                 if let problem {
                     onError(SyntaxError(line: line, message: problem))
                 } else if lineEnd > recordStart {  // a blank line is not a record
-                    var record = Record(base: p)
-                    swap(&record.starts, &starts)
-                    swap(&record.ends, &ends)
-                    onRecord(record, line)
-                    swap(&record.starts, &starts)
-                    swap(&record.ends, &ends)
+                    onRecord(Record(base: p, bounds: b, count: fields), line)
                 }
                 line += newlines + (limit < n ? 1 : 0)
                 recordStart = next
@@ -150,8 +124,106 @@ public struct CSVParser {
             }
         }
         self.line = line
-        self.starts = starts
-        self.ends = ends
         if consumed > 0 { buffer.removeFirst(consumed) }
     }
+
+    /// Splits a line without quotes at each delimiter, eight bytes at a time: XOR with the
+    /// delimiter in every byte turns delimiters into zero bytes, which the mask then marks
+    /// exactly (no borrow crosses bytes). Returns the number of fields.
+    @inline(__always)
+    private static func split(_ p: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int, _ delimiter: UInt8,
+                              into b: UnsafeMutablePointer<Int>) -> Int {
+        let pattern = UInt64(delimiter) &* 0x0101_0101_0101_0101
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        var fields = 0
+        var fieldStart = start
+        var i = start
+        while i + 8 <= end {
+            let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) ^ pattern
+            var zeros = ~(((w & low7) &+ low7) | w | low7)
+            while zeros != 0 {
+                let at = i + zeros.trailingZeroBitCount >> 3
+                b[2 * fields] = fieldStart
+                b[2 * fields + 1] = at
+                fields += 1
+                fieldStart = at + 1
+                zeros &= zeros &- 1
+            }
+            i += 8
+        }
+        while i < end {
+            if p[i] == delimiter {
+                b[2 * fields] = fieldStart
+                b[2 * fields + 1] = i
+                fields += 1
+                fieldStart = i + 1
+            }
+            i += 1
+        }
+        b[2 * fields] = fieldStart
+        b[2 * fields + 1] = end
+        return fields + 1
+    }
+
+    /// Splits a line with quotes: quoted fields are unescaped ("" -> ") in place.
+    private static func splitQuoted(_ p: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int, _ delimiter: UInt8,
+                                    into b: UnsafeMutablePointer<Int>) -> (Int, String?) {
+        var fields = 0
+        var i = start
+        while true {
+            if i < end, p[i] == Self.quote {
+                // Quoted field: the content ends before the closing quote.
+                i += 1
+                let fieldStart = i
+                var write = i
+                while i < end {
+                    if p[i] == Self.quote {
+                        if i + 1 < end, p[i + 1] == Self.quote { i += 1 } else { break }
+                    }
+                    p[write] = p[i]
+                    write += 1
+                    i += 1
+                }
+                i += 1  // the closing quote
+                b[2 * fields] = fieldStart
+                b[2 * fields + 1] = write
+                fields += 1
+                if i < end, p[i] != delimiter { return (fields, "unexpected character after a closing quote") }
+            } else {
+                let fieldStart = i
+                while i < end, p[i] != delimiter {
+                    if p[i] == Self.quote { return (fields, "a quote inside an unquoted field") }
+                    i += 1
+                }
+                b[2 * fields] = fieldStart
+                b[2 * fields + 1] = i
+                fields += 1
+            }
+            if i >= end { return (fields, nil) }
+            i += 1  // the delimiter
+            if i == end {  // trailing empty field
+                b[2 * fields] = i
+                b[2 * fields + 1] = i
+                return (fields + 1, nil)
+            }
+        }
+    }
+}
+
+/// The parser's field boundaries: one buffer reused for every record, grown to the widest.
+final class FieldBounds {
+    private var pointer = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+    private var capacity = 64
+
+    /// Room for `fields` fields' start and end; the pointer is valid until the next call.
+    func reserve(fields: Int) -> UnsafeMutablePointer<Int> {
+        if 2 * fields > capacity {
+            pointer.deallocate()
+            capacity = max(2 * fields, 2 * capacity)
+            pointer = .allocate(capacity: capacity)
+        }
+        return pointer
+    }
+
+    deinit { pointer.deallocate() }
 }

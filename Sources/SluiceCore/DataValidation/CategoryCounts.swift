@@ -4,13 +4,10 @@ import Glibc
 import Darwin
 #endif
 
-/// Counts of each distinct value of a categorical column. The first few categories
-/// are matched byte-for-byte without building a String, which keeps the common case
-/// (a handful of categories, millions of rows) fast.
+/// Counts of each distinct value of a categorical column. Values are looked up by their
+/// bytes in an open-addressing table over one flat byte store, so the per-row path builds
+/// no String and allocates nothing once a value has been seen.
 public struct CategoryCounts: Sendable {
-    private var recent: [[UInt8]] = []
-    private var recentIndex: [Int] = []
-    private var indexByValue: [String: Int] = [:]
     public private(set) var names: [String] = []
     public private(set) var counts: [Int] = []
     /// More distinct values than `limit` (an id or free-text column): new values are no
@@ -18,45 +15,94 @@ public struct CategoryCounts: Sendable {
     public private(set) var overflowed = false
     public static let limit = 100_000
 
+    /// Every distinct value's bytes, back to back; value i is bytes[offsets[i]..<offsets[i + 1]].
+    private var bytes: [UInt8] = []
+    private var offsets: [Int] = [0]
+    /// Slots hold index + 1 of a value (0: empty); the table is kept at most half full.
+    private var slots = [Int32](repeating: 0, count: 16)
+
     public init() {}
 
     public var total: Int { counts.reduce(0, +) }
 
     /// Adds one occurrence; returns the category's index, or -1 once `overflowed`.
     @discardableResult
-    public mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        for k in 0..<recent.count {
-            let same = recent[k].withUnsafeBufferPointer { r in
-                guard r.count == bytes.count else { return false }
-                for j in 0..<r.count where r[j] != bytes[j] { return false }
-                return true
+    public mutating func add(_ value: UnsafeBufferPointer<UInt8>) -> Int {
+        let mask = slots.count - 1
+        var slot = Self.hash(value) & mask
+        while true {
+            let entry = Int(slots[slot])
+            if entry == 0 { break }
+            let i = entry - 1
+            let start = offsets[i], length = offsets[i + 1] - start
+            if length == value.count, same(value, at: start) {
+                counts[i] += 1
+                return i
             }
-            if same {
-                counts[recentIndex[k]] += 1
-                return recentIndex[k]
-            }
+            slot = (slot + 1) & mask
         }
-        let name = String(decoding: bytes, as: UTF8.self)
-        let index: Int
-        if let existing = indexByValue[name] {
-            index = existing
-        } else {
-            if names.count >= Self.limit {
-                overflowed = true
-                return -1
-            }
-            index = names.count
-            indexByValue[name] = index
-            names.append(name)
-            counts.append(0)
+        if names.count >= Self.limit {
+            overflowed = true
+            return -1
         }
-        counts[index] += 1
-        if recent.count < 32 {
-            recent.append(Array(bytes))
-            recentIndex.append(index)
-        }
+        let index = names.count
+        names.append(String(decoding: value, as: UTF8.self))
+        counts.append(1)
+        bytes.append(contentsOf: value)
+        offsets.append(bytes.count)
+        slots[slot] = Int32(index + 1)
+        if names.count * 2 > slots.count { grow() }
         return index
     }
 
-    public func count(of name: String) -> Int { indexByValue[name].map { counts[$0] } ?? 0 }
+    public func count(of name: String) -> Int {
+        var text = name
+        return text.withUTF8 { value in
+            var slot = Self.hash(value) & (slots.count - 1)
+            while slots[slot] != 0 {
+                let i = Int(slots[slot]) - 1
+                if offsets[i + 1] - offsets[i] == value.count, same(value, at: offsets[i]) { return counts[i] }
+                slot = (slot + 1) & (slots.count - 1)
+            }
+            return 0
+        }
+    }
+
+    private func same(_ value: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
+        guard let p = value.baseAddress, value.count > 0 else { return true }
+        return bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + start, p, value.count) == 0 }
+    }
+
+    private mutating func grow() {
+        var table = [Int32](repeating: 0, count: slots.count * 2)
+        let mask = table.count - 1
+        bytes.withUnsafeBufferPointer { all in
+            for i in names.indices {
+                let value = UnsafeBufferPointer(rebasing: all[offsets[i]..<offsets[i + 1]])
+                var slot = Self.hash(value) & mask
+                while table[slot] != 0 { slot = (slot + 1) & mask }
+                table[slot] = Int32(i + 1)
+            }
+        }
+        slots = table
+    }
+
+    /// A multiplicative hash of the bytes, eight at a time (most category values are short).
+    @inline(__always)
+    static func hash(_ value: UnsafeBufferPointer<UInt8>) -> Int {
+        var h = UInt64(truncatingIfNeeded: value.count) &* 0x9E37_79B9_7F4A_7C15
+        guard let p = value.baseAddress else { return Int(truncatingIfNeeded: h >> 32) }
+        let raw = UnsafeRawPointer(p)
+        var i = 0
+        while i + 8 <= value.count {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            i += 8
+        }
+        if i < value.count {
+            var tail: UInt64 = 0
+            for k in i..<value.count { tail = tail << 8 | UInt64(p[k]) }
+            h = (h ^ tail) &* 0xFF51_AFD7_ED55_8CCD
+        }
+        return Int(truncatingIfNeeded: (h ^ (h >> 29)) >> 1)
+    }
 }

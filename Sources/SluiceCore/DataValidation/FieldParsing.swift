@@ -1,9 +1,13 @@
 /// Reading field text as numbers and booleans without allocating for the common case.
 enum FieldParsing {
-    private static let exactPowersOfTen: [Double] = (0...22).map { e in
-        var p = 1.0
-        for _ in 0..<e { p *= 10 }
-        return p
+    /// 10^e for 0 <= e <= 22, all exact in a Double. (A literal inside the function is a
+    /// constant the compiler lays out statically; a static array would be a lazy global,
+    /// checked on every read.)
+    @inline(__always)
+    private static func exactPowerOfTen(_ e: Int) -> Double {
+        let table: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
+        return table[e]
     }
 
     /// Decimal text as a Double, correctly rounded: short mantissas take the exact
@@ -14,6 +18,10 @@ enum FieldParsing {
         var i = 0
         let negative = p[0] == UInt8(ascii: "-")
         if negative || p[0] == UInt8(ascii: "+") { i = 1 }
+        if n - i >= 4, n - i <= 8, let (mantissa, fractionDigits) = shortDecimal(p + i, n - i) {
+            let value = Double(mantissa) / exactPowerOfTen(fractionDigits)
+            return negative ? -value : value
+        }
         var mantissa: UInt64 = 0
         let digitsStart = i
         while i < n {
@@ -41,10 +49,48 @@ enum FieldParsing {
             return i < n && (p[i] | 0x20) == UInt8(ascii: "e") || digits == 0 ? slow(b) : nil
         }
         if digits <= 15, fractionDigits <= 22 {
-            let value = Double(mantissa) / exactPowersOfTen[fractionDigits]
+            let value = Double(mantissa) / exactPowerOfTen(fractionDigits)
             return negative ? -value : value
         }
         return slow(b)
+    }
+
+    /// Digits with exactly one '.' among them, 4 to 8 bytes ("12.3456", "0.5", "1234.")
+    /// read eight bytes at once with no branch per digit: the mantissa and the number of
+    /// digits after the point, or nil for any other shape (the byte loop decides those).
+    @inline(__always)
+    static func shortDecimal(_ p: UnsafePointer<UInt8>, _ length: Int) -> (UInt64, Int)? {
+        let raw = UnsafeRawPointer(p)
+        // Bytes 0..<length in memory order, the first in the lowest byte (two overlapping reads).
+        let low = UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+        let high = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: length - 4, as: UInt32.self)))
+        var w = low | high << (8 * (length - 4))
+        let inText: UInt64 = 0x8080_8080_8080_8080 >> (8 * (8 - length))
+        let dots = zeroBytes(w ^ 0x2E2E_2E2E_2E2E_2E2E) & inText
+        guard dots != 0, dots & (dots &- 1) == 0 else { return nil }
+        let dot = dots.trailingZeroBitCount >> 3
+        // Take the point out: bytes after it move down one.
+        w = (w & ((1 << (8 * dot)) - 1)) | ((w >> (8 * (dot + 1))) << (8 * dot))
+        let digits = length - 1
+        // Left-pad to eight digits with '0's (they go in the low, leading bytes).
+        w = (w << (8 * (8 - digits))) | (0x3030_3030_3030_3030 >> (8 * digits))
+        // Every byte 0x30...0x39: high nibble 3, and adding 6 keeps it 3.
+        guard (w & 0xF0F0_F0F0_F0F0_F0F0) | (((w &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4) == 0x3333_3333_3333_3333 else {
+            return nil
+        }
+        // Eight digits to a number with three multiplications (pairs, then fours, then all).
+        w &-= 0x3030_3030_3030_3030
+        w = (w &* 10) &+ (w >> 8)
+        w = (((w & 0x0000_00FF_0000_00FF) &* 0x000F_4240_0000_0064)
+            &+ (((w >> 16) & 0x0000_00FF_0000_00FF) &* 0x0000_2710_0000_0001)) >> 32
+        return (w & 0xFFFF_FFFF, digits - dot)
+    }
+
+    /// 0x80 in each byte of v that is zero, exactly (no carry crosses bytes).
+    @inline(__always)
+    private static func zeroBytes(_ v: UInt64) -> UInt64 {
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        return ~(((v & low7) &+ low7) | v | low7)
     }
 
     private static func slow(_ b: UnsafeBufferPointer<UInt8>) -> Double? {

@@ -9,25 +9,27 @@ public struct NumericSample: Sendable {
     public private(set) var values: [Double] = []
     /// Grid mode: counts per bin; bin i holds values in (edges[i-1], edges[i]], the
     /// last bin everything above the last edge.
-    public private(set) var edges: [Double]?
+    public var edges: [Double]? { gridded ? grid.edges : nil }
+    private var grid = GridIndex(edges: [])
     private var gridCounts: [Int] = []
     public private(set) var count = 0
     private var sorted = true
     private var gridded = false
+    /// Grid mode: values not yet counted. Binning a batch of one column at a time keeps that
+    /// column's edges and counts in cache, where binning each value as it comes (ten columns
+    /// taking turns) missed the cache for most of them.
     private var pending: [Double] = []
-    static let batch = 1 << 16
+    static let batch = 1024
 
     public init(limit: Int) {
         self.limit = limit
     }
 
-    public var isExact: Bool { edges == nil }
+    public var isExact: Bool { !gridded }
 
     public mutating func add(_ x: Double) {
         count += 1
         if gridded {
-            // Binning one value at a time is a cache miss and a mispredicted branch each;
-            // sorting a batch and merging it with the edges is sequential and much faster.
             pending.append(x)
             if pending.count == Self.batch { flushPending() }
             return
@@ -44,14 +46,9 @@ public struct NumericSample: Sendable {
     }
 
     private mutating func flushPending() {
-        guard let edges, !pending.isEmpty else { return }
-        RadixSort.roughSort(&pending)
-        var e = 0
-        for v in pending {
-            // bin = first edge >= v; the batch is nearly sorted, so e moves a little either way.
-            while e > 0, edges[e - 1] >= v { e -= 1 }
-            while e < edges.count, edges[e] < v { e += 1 }
-            gridCounts[e] += 1
+        let grid = self.grid
+        gridCounts.withUnsafeMutableBufferPointer { counts in
+            for x in pending { counts[grid.bin(of: x)] += 1 }
         }
         pending.removeAll(keepingCapacity: true)
     }
@@ -69,7 +66,7 @@ public struct NumericSample: Sendable {
         let e = Self.quantileEdges(values, bins: Self.gridBins)
         var counts = [Int](repeating: 0, count: e.count + 1)
         for v in values { counts[Self.bin(of: v, edges: e)] += 1 }
-        edges = e
+        grid = GridIndex(edges: e)
         gridded = true
         pending.reserveCapacity(Self.batch)
         gridCounts = counts
@@ -78,8 +75,9 @@ public struct NumericSample: Sendable {
 
     /// Number of values <= x. Exact in exact mode; in grid mode exact at the edges.
     public func countAtOrBelow(_ x: Double) -> Int {
-        if let edges {
-            let b = Self.bin(of: x, edges: edges)
+        if gridded {
+            let edges = grid.edges
+            let b = grid.bin(of: x)
             // Bins 0..<b hold values <= edges[b-1] <= x; bin b is counted only when x is its edge.
             var total = 0
             for i in 0..<b { total += gridCounts[i] }
@@ -91,7 +89,8 @@ public struct NumericSample: Sendable {
 
     /// Cumulative counts at each edge (for grid mode, cheaper than countAtOrBelow per edge).
     func cumulativeCounts(at points: [Double]) -> [Int] {
-        if let edges, edges == points {
+        if gridded, grid.edges == points {
+            let edges = grid.edges
             var running = 0
             return gridCounts.prefix(edges.count).map { running += $0; return running }
         }

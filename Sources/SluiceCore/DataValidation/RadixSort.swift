@@ -10,14 +10,6 @@ enum RadixSort {
         sort(&values, bits: bits, passes: (64 + bits - 1) / bits)
     }
 
-    /// Orders values by their top 22 bits only (sign, exponent, 10 mantissa bits): two
-    /// passes. Values end up within 0.1% of their sorted position's value, which is all
-    /// grid binning needs (it walks the edges both ways over such small disorder).
-    static func roughSort(_ values: inout [Double]) {
-        guard values.count > 64 else { values.sort(); return }
-        sort(&values, bits: 11, passes: 2, lowestBit: 42)
-    }
-
     private static func sort(_ values: inout [Double], bits: Int, passes: Int, lowestBit: Int = 0) {
         let n = values.count
         // Order-preserving map to unsigned: negative numbers flip all bits, others the sign bit.

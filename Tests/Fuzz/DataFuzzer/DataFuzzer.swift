@@ -30,7 +30,7 @@ public func data(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         parser.feed(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), { record, line in
             if sawHeader { validator.record(record, line: line) } else {
                 sawHeader = true
-                validator.header((0..<record.count).map { record.string($0) }, line: line)
+                validator.header(record.strings(), line: line)
             }
         }, onError: { validator.malformed(line: $0.line, message: $0.message) })
         start = end
