@@ -18,6 +18,8 @@ public struct CategoryCounts: Sendable {
     /// Every distinct value's bytes, back to back; value i is bytes[offsets[i]..<offsets[i + 1]].
     private var bytes: [UInt8] = []
     private var offsets: [Int] = [0]
+    /// Values of up to eight bytes as one word each (compared without memcmp), else 0.
+    private var words: [UInt64] = []
     /// Slots hold index + 1 of a value (0: empty); the table is kept at most half full.
     private var slots = [Int32](repeating: 0, count: 16)
 
@@ -29,13 +31,14 @@ public struct CategoryCounts: Sendable {
     @discardableResult
     public mutating func add(_ value: UnsafeBufferPointer<UInt8>) -> Int {
         let mask = slots.count - 1
-        var slot = Self.hash(value) & mask
+        let word = Self.word(value)
+        var slot = Self.hash(value, word) & mask
         while true {
             let entry = Int(slots[slot])
             if entry == 0 { break }
             let i = entry - 1
             let start = offsets[i], length = offsets[i + 1] - start
-            if length == value.count, same(value, at: start) {
+            if length == value.count, length <= 8 ? words[i] == word : same(value, at: start) {
                 counts[i] += 1
                 return i
             }
@@ -50,6 +53,7 @@ public struct CategoryCounts: Sendable {
         counts.append(1)
         bytes.append(contentsOf: value)
         offsets.append(bytes.count)
+        words.append(word)
         slots[slot] = Int32(index + 1)
         if names.count * 2 > slots.count { grow() }
         return index
@@ -58,7 +62,7 @@ public struct CategoryCounts: Sendable {
     public func count(of name: String) -> Int {
         var text = name
         return text.withUTF8 { value in
-            var slot = Self.hash(value) & (slots.count - 1)
+            var slot = Self.hash(value, Self.word(value)) & (slots.count - 1)
             while slots[slot] != 0 {
                 let i = Int(slots[slot]) - 1
                 if offsets[i + 1] - offsets[i] == value.count, same(value, at: offsets[i]) { return counts[i] }
@@ -79,7 +83,7 @@ public struct CategoryCounts: Sendable {
         bytes.withUnsafeBufferPointer { all in
             for i in names.indices {
                 let value = UnsafeBufferPointer(rebasing: all[offsets[i]..<offsets[i + 1]])
-                var slot = Self.hash(value) & mask
+                var slot = Self.hash(value, words[i]) & mask
                 while table[slot] != 0 { slot = (slot + 1) & mask }
                 table[slot] = Int32(i + 1)
             }
@@ -87,21 +91,36 @@ public struct CategoryCounts: Sendable {
         slots = table
     }
 
-    /// A multiplicative hash of the bytes, eight at a time (most category values are short).
+    /// A value of up to eight bytes packed into a word (0 for longer ones): short values
+    /// are compared and hashed as this one number.
     @inline(__always)
-    static func hash(_ value: UnsafeBufferPointer<UInt8>) -> Int {
-        var h = UInt64(truncatingIfNeeded: value.count) &* 0x9E37_79B9_7F4A_7C15
-        guard let p = value.baseAddress else { return Int(truncatingIfNeeded: h >> 32) }
+    static func word(_ value: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        guard let p = value.baseAddress, value.count <= 8 else { return 0 }
         let raw = UnsafeRawPointer(p)
-        var i = 0
-        while i + 8 <= value.count {
-            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-            i += 8
+        switch value.count {
+        case 4...8:
+            let low = UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+            let high = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: value.count - 4, as: UInt32.self)))
+            return low | high << (8 * (value.count - 4))
+        default:
+            var w: UInt64 = 0
+            for k in 0..<value.count { w |= UInt64(p[k]) << (8 * k) }
+            return w
         }
-        if i < value.count {
-            var tail: UInt64 = 0
-            for k in i..<value.count { tail = tail << 8 | UInt64(p[k]) }
-            h = (h ^ tail) &* 0xFF51_AFD7_ED55_8CCD
+    }
+
+    /// A multiplicative hash: of the packed word for short values, else eight bytes at a time.
+    @inline(__always)
+    static func hash(_ value: UnsafeBufferPointer<UInt8>, _ word: UInt64) -> Int {
+        var h = (UInt64(truncatingIfNeeded: value.count) &* 0x9E37_79B9_7F4A_7C15 ^ word) &* 0xFF51_AFD7_ED55_8CCD
+        if value.count > 8, let p = value.baseAddress {
+            let raw = UnsafeRawPointer(p)
+            var i = 0
+            while i + 8 <= value.count {
+                h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+                i += 8
+            }
+            h = (h ^ raw.loadUnaligned(fromByteOffset: value.count - 8, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
         }
         return Int(truncatingIfNeeded: (h ^ (h >> 29)) >> 1)
     }

@@ -129,7 +129,7 @@ public struct DataValidator {
     }
 
     private mutating func field(_ c: Int, _ value: UnsafeBufferPointer<UInt8>?, line: Int) {
-        guard let b = value, !nulls.matches(b) else {
+        guard let b = value, b.count > nulls.maxLength || !nulls.matches(b) else {
             if !nullable[c], !profileOnly { fail(c, "nullable", line: line, value: nil) }
             return
         }
@@ -166,14 +166,24 @@ public struct DataValidator {
                 if !ok { fail(c, "allowed", line: line, value: String(decoding: b, as: UTF8.self)) }
             }
         }
-        guard !profileOnly else { return }
-        if hasPattern[c] {
-            let text = String(decoding: b, as: UTF8.self)
-            if (try? patterns[c]!.wholeMatch(in: text)) == nil { fail(c, "pattern", line: line, value: text) }
-        }
-        if checksUnique[c] {
-            let text = String(decoding: b, as: UTF8.self)
-            if !seen[c].insert(text).inserted { fail(c, "unique", line: line, value: text) }
+        if !profileOnly, hasPattern[c] || checksUnique[c] { textChecks(c, b, line: line) }
+    }
+
+    /// Pattern and uniqueness, which need the value as a String. Kept out of `field`: the
+    /// regex's generic output type made every call of `field` set up room for it.
+    @inline(never)
+    private mutating func textChecks(_ c: Int, _ b: UnsafeBufferPointer<UInt8>, line: Int) {
+        let text = String(decoding: b, as: UTF8.self)
+        if hasPattern[c], !matchesPattern(c, text) { fail(c, "pattern", line: line, value: text) }
+        if checksUnique[c], !seen[c].insert(text).inserted { fail(c, "unique", line: line, value: text) }
+    }
+
+    private func matchesPattern(_ c: Int, _ text: String) -> Bool {
+        guard let pattern = patterns[c] else { return false }
+        do {
+            return try pattern.wholeMatch(in: text) != nil
+        } catch {
+            return false  // a pattern that fails while matching does not pass the value
         }
     }
 

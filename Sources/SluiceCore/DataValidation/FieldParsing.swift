@@ -15,12 +15,13 @@ enum FieldParsing {
     static func double(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
         guard let p = b.baseAddress, b.count > 0 else { return nil }
         let n = b.count
-        var i = 0
+        // Signs are as likely as not in real data: read without a branch (a Bool's byte is 0 or 1).
         let negative = p[0] == UInt8(ascii: "-")
-        if negative || p[0] == UInt8(ascii: "+") { i = 1 }
+        let signed = unsafeBitCast(negative || p[0] == UInt8(ascii: "+"), to: UInt8.self)
+        var i = Int(signed)
         if n - i >= 4, n - i <= 8, let (mantissa, fractionDigits) = shortDecimal(p + i, n - i) {
-            let value = Double(mantissa) / exactPowerOfTen(fractionDigits)
-            return negative ? -value : value
+            let magnitude = Double(mantissa) / exactPowerOfTen(fractionDigits)
+            return Double(bitPattern: magnitude.bitPattern | UInt64(unsafeBitCast(negative, to: UInt8.self)) << 63)
         }
         var mantissa: UInt64 = 0
         let digitsStart = i
