@@ -12,17 +12,28 @@ enum FieldParsing {
 
     /// Decimal text as a Double, correctly rounded: short mantissas take the exact
     /// fast path (Clinger), everything else goes through the standard library.
+    /// (The common short shape is decided inline in the caller, so the division overlaps with
+    /// the caller's work; every other shape is a call.)
+    @inline(__always)
     static func double(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
         guard let p = b.baseAddress, b.count > 0 else { return nil }
         let n = b.count
         // Signs are as likely as not in real data: read without a branch (a Bool's byte is 0 or 1).
         let negative = p[0] == UInt8(ascii: "-")
-        let signed = unsafeBitCast(negative || p[0] == UInt8(ascii: "+"), to: UInt8.self)
-        var i = Int(signed)
+        let i = Int(unsafeBitCast(negative || p[0] == UInt8(ascii: "+"), to: UInt8.self))
         if n - i >= 4, n - i <= 8, let (mantissa, fractionDigits) = shortDecimal(p + i, n - i) {
             let magnitude = Double(mantissa) / exactPowerOfTen(fractionDigits)
             return Double(bitPattern: magnitude.bitPattern | UInt64(unsafeBitCast(negative, to: UInt8.self)) << 63)
         }
+        return anyDecimal(b)
+    }
+
+    @inline(never)
+    private static func anyDecimal(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
+        guard let p = b.baseAddress, b.count > 0 else { return nil }
+        let n = b.count
+        let negative = p[0] == UInt8(ascii: "-")
+        var i = negative || p[0] == UInt8(ascii: "+") ? 1 : 0
         var mantissa: UInt64 = 0
         let digitsStart = i
         while i < n {

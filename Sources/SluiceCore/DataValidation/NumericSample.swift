@@ -15,11 +15,6 @@ public struct NumericSample: Sendable {
     public private(set) var count = 0
     private var sorted = true
     private var gridded = false
-    /// Grid mode: values not yet counted. Binning a batch of one column at a time keeps that
-    /// column's edges and counts in cache, where binning each value as it comes (ten columns
-    /// taking turns) missed the cache for most of them.
-    private var pending: [Double] = []
-    static let batch = 1024
 
     public init(limit: Int) {
         self.limit = limit
@@ -30,8 +25,7 @@ public struct NumericSample: Sendable {
     public mutating func add(_ x: Double) {
         count += 1
         if gridded {
-            pending.append(x)
-            if pending.count == Self.batch { flushPending() }
+            gridCounts[grid.bin(of: x)] += 1
             return
         }
         if sorted, let last = values.last, x < last { sorted = false }
@@ -42,15 +36,22 @@ public struct NumericSample: Sendable {
     /// Call after the last value, before reading counts or values.
     public mutating func finish() {
         if !sorted { RadixSort.sort(&values); sorted = true }
-        if gridded { flushPending() }
     }
 
-    private mutating func flushPending() {
+    /// Adds many values of this column at once: in grid mode one tight loop over the column's
+    /// own edges and counts, which then stay in cache.
+    public mutating func add(contentsOf batch: UnsafeBufferPointer<Double>) {
+        var k = 0
+        while k < batch.count, !gridded {
+            add(batch[k])
+            k += 1
+        }
+        guard k < batch.count else { return }
+        count += batch.count - k
         let grid = self.grid
         gridCounts.withUnsafeMutableBufferPointer { counts in
-            for x in pending { counts[grid.bin(of: x)] += 1 }
+            for x in batch[k...] { counts[grid.bin(of: x)] += 1 }
         }
-        pending.removeAll(keepingCapacity: true)
     }
 
     /// Edges for a grid: this sample's own if gridded, else its quantiles.
@@ -68,7 +69,6 @@ public struct NumericSample: Sendable {
         for v in values { counts[Self.bin(of: v, edges: e)] += 1 }
         grid = GridIndex(edges: e)
         gridded = true
-        pending.reserveCapacity(Self.batch)
         gridCounts = counts
         values = []
     }
