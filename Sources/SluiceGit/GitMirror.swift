@@ -1,4 +1,7 @@
 import CGit2
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A bare mirror of a remote repository kept under the state directory and fetched
 /// incrementally: branches, tags, and (when asked) merge-request heads.
@@ -20,49 +23,47 @@ public enum GitMirror {
         return handle.repository
     }
 
-    /// A mirror with its `origin` remote kept open between fetches. A poller keeps one: libgit2
-    /// 1.5 with PCRE2 ≥ 10.41 leaks about 100 KB in every remote lookup (its config regex
-    /// search never frees the match data), which polling 20 repositories turned into
-    /// megabytes a minute; fetching again through the same remote leaks nothing.
+    /// A mirror and an in-memory remote for its URL, kept open between fetches. libgit2 1.5
+    /// with PCRE2 >= 10.41 leaks about 100 KB in every lookup of a configured remote and in
+    /// every url.insteadOf rewrite (its config regex search never frees the match data): a
+    /// controller that opened its mirrors by looking `origin` up grew by half a megabyte per
+    /// repository and run. So fetches go through an anonymous remote created without insteadOf,
+    /// with Sluice's refspecs passed explicitly; `origin` is still written to the mirror's
+    /// config once, when it is created, for people who inspect the mirror with git.
     /// Use from one thread at a time.
     public final class Handle: @unchecked Sendable {
         public let repository: GitRepository
         public let url: String
         private let remote: OpaquePointer
+        /// What a fetch brings: branches, tags, Sluice's refs, and merge-request heads if asked.
+        private let refspecs: [String]
 
-        /// Opens the mirror at `path` (creating it, with its refspecs, on first use).
+        /// Opens the mirror at `path` (creating it on first use).
         public init(url: String, path: String, mergeRequests: Bool = false) throws(GitError) {
             _ = LibGit2.initialized
             var repo: OpaquePointer?
             if git_repository_open_bare(&repo, path) != 0 {
                 try check("create mirror at '\(path)'") { git_repository_init(&repo, path, 1) }
-                var remote: OpaquePointer?
+                var origin: OpaquePointer?
                 try check("add remote '\(url)'") {
-                    git_remote_create_with_fetchspec(&remote, repo, "origin", url, "+refs/heads/*:refs/heads/*")
+                    git_remote_create_with_fetchspec(&origin, repo, "origin", url, "+refs/heads/*:refs/heads/*")
                 }
-                git_remote_free(remote)
-                try check("add tag refspec") { git_remote_add_fetch(repo, "origin", "+refs/tags/*:refs/tags/*") }
-                if mergeRequests {
-                    for spec in mergeRequestRefspecs {
-                        try check("add refspec \(spec)") { git_remote_add_fetch(repo, "origin", spec) }
-                    }
-                }
+                git_remote_free(origin)
             }
             let opened = GitRepository(owning: repo!, path: path)
             repository = opened
             self.url = url
             // Sluice's own refs come back too, so a fresh state folder sees the notes and the
-            // promotion record, and appends to them fast-forward (mirrors made before lacked them).
-            let configured = try origin(of: opened)!
-            var specs = git_strarray()
-            let known = git_remote_get_fetch_refspecs(&specs, configured) == 0
-                ? (0..<specs.count).compactMap { specs.strings[$0].map { String(cString: $0) } } : []
-            git_strarray_dispose(&specs)
-            git_remote_free(configured)
-            for spec in GitMirror.sluiceRefspecs where !known.contains(spec) {
-                try check("add refspec \(spec)") { git_remote_add_fetch(opened.pointer, "origin", spec) }
-            }
-            remote = try origin(of: opened)!
+            // promotion record, and appends to them fast-forward.
+            refspecs = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]
+                + (mergeRequests ? mergeRequestRefspecs : []) + sluiceRefspecs
+            var options = git_remote_create_options()
+            git_remote_create_options_init(&options, UInt32(GIT_REMOTE_CREATE_OPTIONS_VERSION))
+            options.repository = opened.pointer
+            options.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF.rawValue | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC.rawValue
+            var anonymous: OpaquePointer?
+            try check("prepare a fetch from \(url)") { git_remote_create_with_opts(&anonymous, url, &options) }
+            remote = anonymous!
         }
 
         deinit { git_remote_free(remote) }
@@ -90,16 +91,19 @@ public enum GitMirror {
             }
             git_buf_dispose(&branch)
             payload.attempts = 0
-            let code = git_remote_fetch(remote, nil, &options, "sluice: fetch")
+            let code = GitMirror.withStrArray(refspecs) { git_remote_fetch(remote, $0, &options, "sluice: fetch") }
             if code < 0 { throw describe(GitError.last("fetch \(url)", code: code), url: url, payload: payload) }
         }
     }
 
-    /// The mirror's `origin` remote (the caller frees it).
-    static func origin(of repository: GitRepository) throws(GitError) -> OpaquePointer? {
-        var remote: OpaquePointer?
-        try check("find remote of \(repository.path)") { git_remote_lookup(&remote, repository.pointer, "origin") }
-        return remote
+    /// Calls `body` with `strings` as a libgit2 string array (valid only during the call).
+    static func withStrArray<T>(_ strings: [String], _ body: (UnsafePointer<git_strarray>) -> T) -> T {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        defer { pointers.forEach { free($0) } }
+        return pointers.withUnsafeMutableBufferPointer { buffer in
+            var array = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+            return body(&array)
+        }
     }
 
     /// Callbacks that answer credential requests and check host keys, for fetch and push alike.

@@ -53,12 +53,7 @@ extension GitMirror {
         var options = git_push_options()
         git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION))
         options.callbacks = callbacks(unmanaged)
-        var pointers: [UnsafeMutablePointer<CChar>?] = refs.map { strdup("\($0):\($0)") }
-        defer { pointers.forEach { free($0) } }
-        let code = pointers.withUnsafeMutableBufferPointer { buffer -> Int32 in
-            var array = git_strarray(strings: buffer.baseAddress, count: buffer.count)
-            return git_remote_push(remote, &array, &options)
-        }
+        let code = GitMirror.withStrArray(refs.map { "\($0):\($0)" }) { git_remote_push(remote, $0, &options) }
         if code < 0 { throw GitError.last("push \(refs.joined(separator: ", ")) to \(url)", code: code) }
     }
 }
