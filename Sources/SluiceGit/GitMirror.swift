@@ -23,7 +23,7 @@ public enum GitMirror {
         return handle.repository
     }
 
-    /// A mirror and an in-memory remote for its URL, kept open between fetches. libgit2 1.5
+    /// A mirror kept open between fetches, which go through in-memory remotes. libgit2 1.5
     /// with PCRE2 >= 10.41 leaks about 100 KB in every lookup of a configured remote and in
     /// every url.insteadOf rewrite (its config regex search never frees the match data): a
     /// controller that opened its mirrors by looking `origin` up grew by half a megabyte per
@@ -34,7 +34,6 @@ public enum GitMirror {
     public final class Handle: @unchecked Sendable {
         public let repository: GitRepository
         public let url: String
-        private let remote: OpaquePointer
         /// What a fetch brings: branches, tags, Sluice's refs, and merge-request heads if asked.
         private let refspecs: [String]
 
@@ -44,11 +43,13 @@ public enum GitMirror {
             var repo: OpaquePointer?
             if git_repository_open_bare(&repo, path) != 0 {
                 try check("create mirror at '\(path)'") { git_repository_init(&repo, path, 1) }
-                var origin: OpaquePointer?
-                try check("add remote '\(url)'") {
-                    git_remote_create_with_fetchspec(&origin, repo, "origin", url, "+refs/heads/*:refs/heads/*")
-                }
-                git_remote_free(origin)
+                // Written as plain config values: git_remote_create would search the config
+                // with a regex (the leak above) to see whether the remote exists.
+                var config: OpaquePointer?
+                try check("open the config of '\(path)'") { git_repository_config(&config, repo) }
+                defer { git_config_free(config) }
+                try check("add remote '\(url)'") { git_config_set_string(config, "remote.origin.url", url) }
+                try check("add remote '\(url)'") { git_config_set_string(config, "remote.origin.fetch", "+refs/heads/*:refs/heads/*") }
             }
             let opened = GitRepository(owning: repo!, path: path)
             repository = opened
@@ -57,20 +58,15 @@ public enum GitMirror {
             // promotion record, and appends to them fast-forward.
             refspecs = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]
                 + (mergeRequests ? mergeRequestRefspecs : []) + sluiceRefspecs
-            var options = git_remote_create_options()
-            git_remote_create_options_init(&options, UInt32(GIT_REMOTE_CREATE_OPTIONS_VERSION))
-            options.repository = opened.pointer
-            options.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF.rawValue | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC.rawValue
-            var anonymous: OpaquePointer?
-            try check("prepare a fetch from \(url)") { git_remote_create_with_opts(&anonymous, url, &options) }
-            remote = anonymous!
         }
-
-        deinit { git_remote_free(remote) }
 
         /// Fetches branches and tags (pruning deleted ones), and points the mirror's HEAD at
         /// the remote's default branch.
         public func fetch(credentials: GitCredentials) throws(GitError) {
+            // A remote per fetch: it is cheap to make this way, and freeing it frees the
+            // connection's buffers (tens of KB that would otherwise stay with every repository).
+            let remote = try inMemoryRemote(url, in: repository)
+            defer { git_remote_free(remote) }
             let payload = CredentialPayload(credentials, url: url)
             let unmanaged = Unmanaged.passRetained(payload)
             defer { unmanaged.release() }
@@ -94,6 +90,18 @@ public enum GitMirror {
             let code = GitMirror.withStrArray(refspecs) { git_remote_fetch(remote, $0, &options, "sluice: fetch") }
             if code < 0 { throw describe(GitError.last("fetch \(url)", code: code), url: url, payload: payload) }
         }
+    }
+
+    /// A remote for `url` that lives only in memory, made without reading the repository's
+    /// config or applying url.insteadOf (both leak in libgit2 1.5, see `Handle`). The caller frees it.
+    static func inMemoryRemote(_ url: String, in repository: GitRepository) throws(GitError) -> OpaquePointer? {
+        var options = git_remote_create_options()
+        git_remote_create_options_init(&options, UInt32(GIT_REMOTE_CREATE_OPTIONS_VERSION))
+        options.repository = repository.pointer
+        options.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF.rawValue | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC.rawValue
+        var remote: OpaquePointer?
+        try check("prepare a connection to \(url)") { git_remote_create_with_opts(&remote, url, &options) }
+        return remote
     }
 
     /// Calls `body` with `strings` as a libgit2 string array (valid only during the call).

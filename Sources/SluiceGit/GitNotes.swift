@@ -38,14 +38,7 @@ extension GitMirror {
     /// `refs/notes/sluice`), with the same credentials and host-key checks as fetching.
     public static func push(_ repository: GitRepository, refs: [String], url: String, credentials: GitCredentials) throws(GitError) {
         LibGit2.initialized
-        // An in-memory remote for `url`, without url.insteadOf rewriting: looking `origin` up
-        // (or applying insteadOf) leaks in libgit2 1.5 with PCRE2 (see GitMirror.Handle).
-        var createOptions = git_remote_create_options()
-        git_remote_create_options_init(&createOptions, UInt32(GIT_REMOTE_CREATE_OPTIONS_VERSION))
-        createOptions.repository = repository.pointer
-        createOptions.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF.rawValue | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC.rawValue
-        var remote: OpaquePointer?
-        try check("prepare a push to \(url)") { git_remote_create_with_opts(&remote, url, &createOptions) }
+        let remote = try GitMirror.inMemoryRemote(url, in: repository)
         defer { git_remote_free(remote) }
         let payload = CredentialPayload(credentials, url: url)
         let unmanaged = Unmanaged.passRetained(payload)
