@@ -106,9 +106,11 @@ struct Watch: AsyncParsableCommand {
         }
 
         var watchers: [String: RepositoryWatcher] = [:]
+        let slots = ControllerSlots(fetches: settings.fetchParallelism,
+                                    runs: settings.runParallelism ?? max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
         for repo in settings.repositories {
             watchers[repo.name] = RepositoryWatcher(repository: repo, service: service, environment: environment,
-                                                    mergeRequestParallelism: settings.mergeRequestParallelism)
+                                                    mergeRequestParallelism: settings.mergeRequestParallelism, slots: slots)
         }
         let count = watchers.count
         let leadership = ControllerServer.Leadership()

@@ -44,6 +44,8 @@ public actor RepositoryWatcher {
     public let service: RunService
     public let environment: [String: String]
     public let mergeRequestParallelism: Int
+    /// Fetch and run slots shared with every other repository's watcher.
+    nonisolated let slots: ControllerSlots
     public internal(set) var health = Health()
     nonisolated let log: Logger
     private var wakeUp: CheckedContinuation<Void, Never>?
@@ -71,8 +73,9 @@ public actor RepositoryWatcher {
     var forkOrigins: [Int: ForkAdmission.Origin] = [:]
 
     public init(repository: ControllerConfig.Repository, service: RunService, environment: [String: String], mergeRequestParallelism: Int,
-                logger: Logger = Logger(label: "sluice.controller")) {
+                slots: ControllerSlots, logger: Logger = Logger(label: "sluice.controller")) {
         self.repository = repository
+        self.slots = slots
         self.service = service
         self.environment = environment
         self.mergeRequestParallelism = mergeRequestParallelism
@@ -180,7 +183,8 @@ public actor RepositoryWatcher {
         do {
             let kept = mirror
             let known = deployingHead
-            let (ref, found, opened, head, hasDeploy) = try await Offload.run { () throws -> (String, [RefTracker.Update], GitMirror.Handle?, String?, Bool) in
+            // Fetches wait for one of the controller's fetch slots (nil: cancelled while waiting).
+            guard let fetched = try await slots.fetches.run({ try await Offload.run { () throws -> (String, [RefTracker.Update], GitMirror.Handle?, String?, Bool) in
                 var handle = kept
                 let git = try RepositorySource.open(repo.url, stateDirectory: state, credentials: credentials, mergeRequests: repo.mergeRequests,
                                                     reusing: &handle)
@@ -195,7 +199,8 @@ public actor RepositoryWatcher {
                     hasDeploy = spec.gate != nil && spec.deploy != nil
                 }
                 return ("refs/heads/" + branch, try tracker.updates(in: git, refs: refs), handle, head, hasDeploy)
-            }
+            } }) else { return }
+            let (ref, found, opened, head, hasDeploy) = fetched
             (productionRef, updates, mirror, deploys) = (ref, found, opened, hasDeploy)
             deployingHead = head.map { ($0, hasDeploy) }
             health.consecutiveFailures = 0
@@ -319,6 +324,13 @@ public actor RepositoryWatcher {
     /// An invalid `sluice.yaml` is not recorded as processed: `SpecValid=False` says why until a
     /// later commit fixes it, and a merge request gets a failing status with the errors.
     nonisolated func runPipeline(update: RefTracker.Update, trigger: String, production: Bool) async {
+        // Pipelines wait for one of the controller's run slots, in the order they asked. One
+        // cancelled while waiting (superseded, shutting down) did not start: the ref stays
+        // unprocessed and the next poll sees it again.
+        _ = await slots.runs.run { await self.runPipelineHoldingSlot(update: update, trigger: trigger, production: production) }
+    }
+
+    private nonisolated func runPipelineHoldingSlot(update: RefTracker.Update, trigger: String, production: Bool) async {
         let repo = repository
         var log = self.log
         log[metadataKey: "ref"] = .string(update.ref)

@@ -92,6 +92,11 @@ public struct ControllerConfig: Hashable, Sendable {
     public var tokenLocation: SourceLocation?
     /// Merge-request pipelines running at once, per repository.
     public var mergeRequestParallelism: Int = 2
+    /// Fetches in progress at once, across all repositories.
+    public var fetchParallelism: Int = 8
+    /// Pipelines running at once, across all repositories (production and merge requests);
+    /// nil: twice the machine's cores, at least 4.
+    public var runParallelism: Int?
     /// Webhook deliveries accepted per second; more are answered 429. (Each repository folds
     /// wake-ups into one pending reconcile, so the work queued behind them stays bounded.)
     public var queueLimit: Int = 100
@@ -109,7 +114,7 @@ public struct ControllerConfig: Hashable, Sendable {
 }
 
 public enum ControllerConfigDecoder {
-    public static let topLevelKeys = ["state", "interval", "listen", "token-env", "merge-request-parallelism", "queue-limit", "repositories", "lease"]
+    public static let topLevelKeys = ["state", "interval", "listen", "token-env", "merge-request-parallelism", "fetch-parallelism", "run-parallelism", "queue-limit", "repositories", "lease"]
     public static let repositoryKeys = ["name", "url", "branch", "merge-requests", "merge-request-secrets", "interval", "webhook-secret-env", "forge", "sandbox"]
     public static let mergeRequestKeys = ["forks", "secrets", "allow-unsandboxed"]
     public static let forgeKeys = ["kind", "project", "api", "token-env"]
@@ -136,10 +141,15 @@ public enum ControllerConfigDecoder {
             case "token-env":
                 config.tokenEnv = reader.nonEmptyString(value, what: "'token-env'")
                 config.tokenLocation = value.location
-            case "merge-request-parallelism", "queue-limit":
+            case "merge-request-parallelism", "fetch-parallelism", "run-parallelism", "queue-limit":
                 guard let n = reader.int(value, what: "'\(key)'") else { continue }
                 if n < 1 { reader.error(value, "'\(key)' must be at least 1"); continue }
-                if key == "queue-limit" { config.queueLimit = n } else { config.mergeRequestParallelism = n }
+                switch key {
+                case "queue-limit": config.queueLimit = n
+                case "fetch-parallelism": config.fetchParallelism = n
+                case "run-parallelism": config.runParallelism = n
+                default: config.mergeRequestParallelism = n
+                }
             case "lease":
                 guard let l = reader.mapping(value, what: "'lease'", allowed: ["namespace", "name"]) else { continue }
                 let f = Dictionary(l.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
