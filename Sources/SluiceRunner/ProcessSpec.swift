@@ -56,6 +56,8 @@ public struct LogLine: Sendable, Hashable {
 
 /// How a stage process ended.
 public struct ProcessOutcome: Sendable, Hashable {
+    /// The process's id (also its process group's).
+    public var pid: Int32 = 0
     public var exitCode: Int32?
     public var signal: Int32?
     public var timedOut = false

@@ -111,6 +111,7 @@ public enum StageProcess {
         onStart(pid)
 
         var outcome = ProcessOutcome()
+        outcome.pid = pid
         var capture = OutputCapture(spec: spec, onLine: onLine)
         var open: [(fd: Int32, stream: LogLine.Stream)] = [(outPipe[0], .stdout), (errPipe[0], .stderr)]
         var exited = false
@@ -148,8 +149,8 @@ public enum StageProcess {
             var fds = open.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
             if !exited, exitFD >= 0 { fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)) }
             if fds.isEmpty {
-                usleep(2_000)  // no pidfd (old kernel): poll for the exit
-                continue
+                if !exited { usleep(2_000) }  // no pidfd (old kernel): poll for the exit
+                continue  // (exited with its output closed: the loop ends)
             }
             let ready = poll(&fds, nfds_t(fds.count), 50)
             if ready <= 0 { continue }

@@ -348,7 +348,7 @@ public struct PipelineRunner: Sendable {
             }
             r.exitCode = outcome.exitCode
             // Daemons the stage started in a session of their own (setsid, nohup &) end with it.
-            let daemons = LeftoverProcesses.kill(workspace: workspace, stage: spec.name)
+            let daemons = LeftoverProcesses.kill(workspace: workspace, stage: spec.name, createdAfter: outcome.pid)
             if !daemons.isEmpty { say("killed \(daemons.count) process\(daemons.count == 1 ? "" : "es") the stage left running (pids \(daemons.map(String.init).joined(separator: ", ")))") }
             if !outcome.summary.isEmpty { say(outcome.summary) }
             if !outcome.succeeded {
