@@ -19,13 +19,19 @@ public struct DataValidator {
     private var failures: [String: (count: Int, examples: [ValidationReport.Example])] = [:]
     private var fileChecks: [ValidationReport.Check] = []
 
-    // Per-column rules as plain values, so the per-field path touches no strings.
-    private let kinds: [DataSchema.ColumnType]
-    private let nullable: [Bool]
-    private let lower: [Double]
-    private let upper: [Double]
-    private let tracksNumeric: [Bool]
-    private let checksAllowed: [Bool]
+    /// Per-column rules as plain values, one record per column, so the per-field path reads one
+    /// place and touches no strings.
+    private struct Rule {
+        var kind: DataSchema.ColumnType
+        var nullable: Bool
+        var tracksNumeric: Bool
+        var checksAllowed: Bool
+        /// A pattern or uniqueness (which need the value as a String).
+        var checksText: Bool
+        var lower: Double
+        var upper: Double
+    }
+    private let rules: [Rule]
     private let allowed: [Set<String>]
     private var patterns: [Regex<AnyRegexOutput>?]
     private let hasPattern: [Bool]
@@ -41,10 +47,10 @@ public struct DataValidator {
     private var allowedByCategory: [[Bool]]
 
     /// The numeric sample of column `c`, when it is measured for drift.
-    public func numericSample(_ c: Int) -> NumericSample? { tracksNumeric[c] ? numericSamples[c] : nil }
+    public func numericSample(_ c: Int) -> NumericSample? { rules[c].tracksNumeric ? numericSamples[c] : nil }
     /// The category counts of column `c`, when it is measured for drift.
     public func categoryCounts(_ c: Int) -> CategoryCounts? {
-        !kinds[c].isNumeric && schema.columns[c].drift && !categories[c].overflowed ? categories[c] : nil
+        !rules[c].kind.isNumeric && schema.columns[c].drift && !categories[c].overflowed ? categories[c] : nil
     }
 
     public init(schema: DataSchema, dataFile: String, profileOnly: Bool = false) {
@@ -52,12 +58,10 @@ public struct DataValidator {
         self.dataFile = dataFile
         self.profileOnly = profileOnly
         let columns = schema.columns
-        kinds = columns.map(\.type)
-        nullable = columns.map(\.nullable)
-        lower = columns.map { $0.min ?? -.infinity }
-        upper = columns.map { $0.max ?? .infinity }
-        tracksNumeric = columns.map { $0.type.isNumeric && $0.drift }
-        checksAllowed = columns.map { $0.allowed != nil }
+        rules = columns.map {
+            Rule(kind: $0.type, nullable: $0.nullable, tracksNumeric: $0.type.isNumeric && $0.drift, checksAllowed: $0.allowed != nil,
+                 checksText: $0.pattern != nil || $0.unique, lower: $0.min ?? -.infinity, upper: $0.max ?? .infinity)
+        }
         allowed = columns.map { Set($0.allowed ?? []) }
         patterns = columns.map { c in c.pattern.flatMap { try? Regex($0) } }
         hasPattern = columns.map { $0.pattern != nil }
@@ -128,7 +132,7 @@ public struct DataValidator {
     }
 
     private mutating func profileBatch() {
-        for c in numericSamples.indices where tracksNumeric[c] { numericSamples[c].add(contentsOf: batch.column(c)) }
+        for c in numericSamples.indices where rules[c].tracksNumeric { numericSamples[c].add(contentsOf: batch.column(c)) }
         batch.clear()
     }
 
@@ -145,44 +149,44 @@ public struct DataValidator {
     }
 
     private mutating func field(_ c: Int, _ value: UnsafeBufferPointer<UInt8>?, line: Int) {
+        let rule = rules[c]
         guard let b = value, b.count > nulls.maxLength || !nulls.matches(b) else {
-            if !nullable[c], !profileOnly { fail(c, "nullable", line: line, value: nil) }
+            if !rule.nullable, !profileOnly { fail(c, "nullable", line: line, value: nil) }
             return
         }
-        let kind = kinds[c]
-        switch kind {
+        switch rule.kind {
         case .integer, .number:
-            guard let x = FieldParsing.double(b), kind == .number || FieldParsing.isInteger(b) else {
+            guard let x = FieldParsing.double(b), rule.kind == .number || FieldParsing.isInteger(b) else {
                 if !profileOnly { fail(c, "type", line: line, value: String(decoding: b, as: UTF8.self)) }
                 return
             }
             if x.isNaN {
-                if !nullable[c], !profileOnly { fail(c, "nullable", line: line, value: "NaN") }
+                if !rule.nullable, !profileOnly { fail(c, "nullable", line: line, value: "NaN") }
                 return
             }
-            if tracksNumeric[c] { batch.put(x, column: c) }
-            if x < lower[c], !profileOnly { fail(c, "min", line: line, value: String(decoding: b, as: UTF8.self)) }
-            if x > upper[c], !profileOnly { fail(c, "max", line: line, value: String(decoding: b, as: UTF8.self)) }
+            if rule.tracksNumeric { batch.put(x, column: c) }
+            if x < rule.lower, !profileOnly { fail(c, "min", line: line, value: String(decoding: b, as: UTF8.self)) }
+            if x > rule.upper, !profileOnly { fail(c, "max", line: line, value: String(decoding: b, as: UTF8.self)) }
         case .boolean, .string:
-            if kind == .boolean, FieldParsing.boolean(String(decoding: b, as: UTF8.self)) == nil {
+            if rule.kind == .boolean, FieldParsing.boolean(String(decoding: b, as: UTF8.self)) == nil {
                 if !profileOnly { fail(c, "type", line: line, value: String(decoding: b, as: UTF8.self)) }
                 return
             }
             let index = categories[c].add(b)
-            if checksAllowed[c], !profileOnly {
-                let ok: Bool
-                if index < 0 {
-                    ok = allowed[c].contains(String(decoding: b, as: UTF8.self))
-                } else {
-                    while allowedByCategory[c].count <= index {
-                        allowedByCategory[c].append(allowed[c].contains(categories[c].names[allowedByCategory[c].count]))
-                    }
-                    ok = allowedByCategory[c][index]
-                }
-                if !ok { fail(c, "allowed", line: line, value: String(decoding: b, as: UTF8.self)) }
+            if rule.checksAllowed, !profileOnly, !isAllowed(c, index, b) {
+                fail(c, "allowed", line: line, value: String(decoding: b, as: UTF8.self))
             }
         }
-        if !profileOnly, hasPattern[c] || checksUnique[c] { textChecks(c, b, line: line) }
+        if rule.checksText, !profileOnly { textChecks(c, b, line: line) }
+    }
+
+    /// Whether category `index` (-1: one past the count limit, given as bytes) is allowed.
+    private mutating func isAllowed(_ c: Int, _ index: Int, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        if index < 0 { return allowed[c].contains(String(decoding: b, as: UTF8.self)) }
+        while allowedByCategory[c].count <= index {
+            allowedByCategory[c].append(allowed[c].contains(categories[c].names[allowedByCategory[c].count]))
+        }
+        return allowedByCategory[c][index]
     }
 
     /// Pattern and uniqueness, which need the value as a String. Kept out of `field`: the
@@ -220,7 +224,7 @@ public struct DataValidator {
     /// Sorts the numeric samples; call once after the last record.
     public mutating func finishProfiles() {
         profileBatch()
-        for i in numericSamples.indices where tracksNumeric[i] { numericSamples[i].finish() }
+        for i in numericSamples.indices where rules[i].tracksNumeric { numericSamples[i].finish() }
     }
 
     /// Every check, passing or not, in schema order then file-level checks.
