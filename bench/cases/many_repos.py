@@ -10,7 +10,6 @@ Kustomizations in 4 m 13 s with 223 MiB on 16 cores (targets here: < 2 min on 2 
 < 150 MB)."""
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,28 +17,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from benchlib import SLUICE  # noqa: E402
+from benchlib import GIT_ENV, SLUICE, cpu_seconds, free_port, git  # noqa: E402
 
 REPOS = int(os.environ.get("SLUICE_BENCH_REPOS", "1000"))
 INTERVAL = int(os.environ.get("SLUICE_BENCH_INTERVAL", "20"))
-ENV = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@e", GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@e")
-TICK = os.sysconf("SC_CLK_TCK")
 FINAL = "('succeeded', 'failed', 'cancelled', 'interrupted')"
-
-
-def git(*args, cwd=None):
-    return subprocess.run(["git", *args], cwd=cwd, env=ENV, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid):
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def status_mb(pid, key):
@@ -117,7 +99,7 @@ with tempfile.TemporaryDirectory() as folder:
 
         started = time.time()
         watch = subprocess.Popen([SLUICE, "watch", "--config", config, "--state", state], stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL, env=ENV)
+                                 stderr=subprocess.DEVNULL, env=GIT_ENV)
         wait_for("the first runs", lambda: count(f"SELECT count(*) FROM runs WHERE \"commit\" = ? AND status IN {FINAL}", first) == REPOS,
                  600, watch)
         first_round = time.time() - started

@@ -10,7 +10,6 @@ overhead (fetch, plan, checkout, store, gate). The peer figure is only noticing 
 import hashlib
 import hmac
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,30 +18,13 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from benchlib import SLUICE  # noqa: E402
+from benchlib import GIT_ENV, SLUICE, cpu_seconds, free_port, git  # noqa: E402
 
 REPOS = 20
 INTERVAL = int(os.environ.get("SLUICE_BENCH_INTERVAL", "10"))
 WINDOW = int(os.environ.get("SLUICE_BENCH_IDLE_SECONDS", "60"))
 PUSHES = 10
 SECRET = "bench-secret"
-ENV = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@e", GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@e")
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def git(*args, cwd=None):
-    return subprocess.run(["git", *args], cwd=cwd, env=ENV, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid):
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
 
 
 def memory_mb(pid):
@@ -96,7 +78,7 @@ with tempfile.TemporaryDirectory() as folder:
                 f.write(f"  - {{ name: r{i}, url: 'git://127.0.0.1:{port}/r{i}.git', merge-requests: false"
                         + (", webhook-secret-env: BENCH_WEBHOOK_SECRET" if i == 0 else "") + " }\n")
         watch = subprocess.Popen([SLUICE, "watch", "--config", config, "--state", state], stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL, env=dict(ENV, BENCH_WEBHOOK_SECRET=SECRET), text=True)
+                                 stderr=subprocess.DEVNULL, env=dict(GIT_ENV, BENCH_WEBHOOK_SECRET=SECRET), text=True)
         try:
             ready = watch.stdout.readline()
             base = "http://127.0.0.1:" + ready.split("127.0.0.1:")[1].split(",")[0]
@@ -157,7 +139,7 @@ with tempfile.TemporaryDirectory() as folder:
         script = (f"while true; do for c in {' '.join(clones)}; do git -C $c fetch -q origin && git -C $c rev-parse origin/main >/dev/null; done; "
                   f"sleep {INTERVAL}; done")
         start = time.time()
-        poller = subprocess.Popen(["bash", "-c", script], env=ENV)
+        poller = subprocess.Popen(["bash", "-c", script], env=GIT_ENV)
         time.sleep(WINDOW)
         poller.terminate()
         _, status, usage = os.wait4(poller.pid, 0)
