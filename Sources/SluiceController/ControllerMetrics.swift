@@ -46,6 +46,12 @@ public enum ControllerMetrics {
         if succeeded, let commitToDeployed { Recorder(label: "sluice_commit_to_deployed_seconds", aggregate: true).record(max(0, commitToDeployed)) }
     }
 
+    /// Fetches or pipelines holding and waiting for the controller's shared slots.
+    public static func slots(kind: String, inUse: Int, waiting: Int) {
+        Gauge(label: "sluice_slots_in_use", dimensions: [("kind", kind)]).record(inUse)
+        Gauge(label: "sluice_slots_waiting", dimensions: [("kind", kind)]).record(waiting)
+    }
+
     public static func poll(repository: String, healthy: Bool, consecutiveFailures: Int, lastSuccess: Double?) {
         Gauge(label: "sluice_repository_healthy", dimensions: [("repository", repository)]).record(healthy ? 1 : 0)
         Gauge(label: "sluice_reconcile_errors", dimensions: [("repository", repository)]).record(consecutiveFailures)

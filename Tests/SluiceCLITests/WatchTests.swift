@@ -79,6 +79,9 @@ import SluiceTestSupport
         #expect(metrics.contains("sluice_webhooks_total{result=\"accepted\"} 1"))
         #expect(metrics.contains("sluice_repository_healthy{repository=\"broken\"} 0"), "a broken repository is marked, the other keeps running")
         #expect(metrics.contains("sluice_repository_healthy{repository=\"demo\"} 1"))
+        // Both runs took a shared run slot and gave it back; fetches take theirs.
+        #expect(metrics.contains("sluice_slots_in_use{kind=\"run\"} 0") && metrics.contains("sluice_slots_waiting{kind=\"run\"} 0"), "\(metrics)")
+        #expect(metrics.contains("sluice_slots_in_use{kind=\"fetch\"}"))
         #expect(try curl([base + "/healthz"]).stdout == "ok\n")
         let ready = try curl([base + "/readyz"]).stdout
         #expect(ready.hasPrefix("ready: single replica\n"), "\(ready)")

@@ -6,7 +6,7 @@ import SluiceYAML
 @Suite struct WorkSlotsTests {
     /// Never more holders than the limit; waiters are served in the order they asked.
     @Test func boundsHoldersAndServesWaitersInOrder() async {
-        let slots = WorkSlots(limit: 2)
+        let slots = WorkSlots(limit: 2, kind: "test")
         #expect(await slots.acquire())
         #expect(await slots.acquire())
         let order = Order()
@@ -36,7 +36,7 @@ import SluiceYAML
     /// A task cancelled while it waits gets no slot, leaves the queue, and the next waiter
     /// is served instead.
     @Test func aCancelledWaiterLeavesTheQueue() async {
-        let slots = WorkSlots(limit: 1)
+        let slots = WorkSlots(limit: 1, kind: "test")
         #expect(await slots.acquire())
         let cancelled = Task { await slots.acquire() }
         while await slots.usage.waiting < 1 { await Task.yield() }
@@ -53,7 +53,7 @@ import SluiceYAML
     /// `run` gives the slot back when the body throws.
     @Test func runReleasesOnErrors() async throws {
         struct Boom: Error {}
-        let slots = WorkSlots(limit: 1)
+        let slots = WorkSlots(limit: 1, kind: "test")
         await #expect(throws: Boom.self) { _ = try await slots.run { throw Boom() } }
         #expect(await slots.usage == (0, 0))
         #expect(try await slots.run { 7 } == 7)

@@ -4,13 +4,16 @@
 /// count), and no repository waits behind others that asked later.
 public actor WorkSlots {
     public nonisolated let limit: Int
+    /// What the slots are for, as the `kind` label of `sluice_slots_in_use` and `_waiting`.
+    public nonisolated let kind: String
     private var inUse = 0
     private var waiting: [(id: UInt64, resume: CheckedContinuation<Bool, Never>)] = []
     private var head = 0
     private var nextID: UInt64 = 0
 
-    public init(limit: Int) {
+    public init(limit: Int, kind: String) {
         self.limit = max(1, limit)
+        self.kind = kind
     }
 
     /// Waits for a slot; false when the task was cancelled while waiting (then it holds none).
@@ -18,6 +21,7 @@ public actor WorkSlots {
         if Task.isCancelled { return false }
         if inUse < limit, head == waiting.count {
             inUse += 1
+            report()
             return true
         }
         nextID += 1
@@ -25,6 +29,7 @@ public actor WorkSlots {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 waiting.append((id, continuation))
+                report()
             }
         } onCancel: {
             Task { await self.cancel(id) }
@@ -35,20 +40,25 @@ public actor WorkSlots {
     public func release() {
         guard head < waiting.count else {
             inUse -= 1
+            report()
             return
         }
         let next = waiting[head]
         head += 1
         compact()
+        report()
         next.resume.resume(returning: true)  // the slot passes on: inUse stays
     }
 
-    /// Holders now, and tasks waiting (for /metrics and tests).
+    private func report() { ControllerMetrics.slots(kind: kind, inUse: inUse, waiting: waiting.count - head) }
+
+    /// Holders now, and tasks waiting.
     public var usage: (inUse: Int, waiting: Int) { (inUse, waiting.count - head) }
 
     private func cancel(_ id: UInt64) {
         guard let index = waiting[head...].firstIndex(where: { $0.id == id }) else { return }  // already resumed
         let cancelled = waiting.remove(at: index)
+        report()
         cancelled.resume.resume(returning: false)
     }
 
@@ -84,7 +94,7 @@ public struct ControllerSlots: Sendable {
     public let runs: WorkSlots
 
     public init(fetches: Int, runs: Int) {
-        self.fetches = WorkSlots(limit: fetches)
-        self.runs = WorkSlots(limit: runs)
+        self.fetches = WorkSlots(limit: fetches, kind: "fetch")
+        self.runs = WorkSlots(limit: runs, kind: "run")
     }
 }
