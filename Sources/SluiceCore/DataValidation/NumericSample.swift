@@ -65,8 +65,13 @@ public struct NumericSample: Sendable {
     private mutating func switchToGrid() {
         finish()
         let e = Self.quantileEdges(values, bins: Self.gridBins)
+        // The values are sorted: one walk along them and the edges counts every bin.
         var counts = [Int](repeating: 0, count: e.count + 1)
-        for v in values { counts[Self.bin(of: v, edges: e)] += 1 }
+        var bin = 0
+        for v in values {
+            while bin < e.count, e[bin] < v { bin += 1 }
+            counts[bin] += 1
+        }
         grid = GridIndex(edges: e)
         gridded = true
         gridCounts = counts
