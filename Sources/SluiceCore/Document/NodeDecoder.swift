@@ -22,10 +22,10 @@ public struct NodeReader {
     /// The pairs of a mapping whose keys are strings. Reports keys outside `allowed`
     /// (with a did-you-mean hint), duplicate keys, and non-mapping nodes.
     public mutating func mapping(
-        _ node: Node, what: String, allowed: [String]? = nil
+        _ node: Node, what: @autoclosure () -> String, allowed: [String]? = nil
     ) -> [(key: String, keyNode: Node, value: Node)]? {
         guard let pairs = node.mapping else {
-            error(node, "\(what) must be a mapping, found \(node.kindName)")
+            error(node, "\(what()) must be a mapping, found \(node.kindName)")
             return nil
         }
         // Sections have a handful of keys: a linear scan finds duplicates faster than hashing;
@@ -36,18 +36,18 @@ public struct NodeReader {
         result.reserveCapacity(pairs.count)
         for pair in pairs {
             guard let key = pair.key.string else {
-                error(pair.key, "keys in \(what) must be strings, found \(pair.key.kindName)")
+                error(pair.key, "keys in \(what()) must be strings, found \(pair.key.kindName)")
                 continue
             }
             if let first = small ? result.first(where: { $0.key == key })?.keyNode.location : seen[key] {
-                error(pair.key, "duplicate key '\(key)' in \(what)", hint: "first defined at \(first.line):\(first.column)")
+                error(pair.key, "duplicate key '\(key)' in \(what())", hint: "first defined at \(first.line):\(first.column)")
                 continue
             }
             if !small { seen[key] = pair.key.location }
             if let allowed, !allowed.contains(key) {
                 let hint = Suggestion.hint(for: key, in: allowed)
                     ?? "expected one of: \(allowed.joined(separator: ", "))"
-                error(pair.key, "unknown key '\(key)' in \(what)", hint: hint)
+                error(pair.key, "unknown key '\(key)' in \(what())", hint: hint)
                 continue
             }
             result.append((key, pair.key, pair.value))
@@ -55,49 +55,49 @@ public struct NodeReader {
         return result
     }
 
-    public mutating func string(_ node: Node, what: String) -> String? {
+    public mutating func string(_ node: Node, what: @autoclosure () -> String) -> String? {
         guard case .scalar = node.value, !node.isNull, let s = node.string else {
-            error(node, "\(what) must be a string, found \(node.kindName)")
+            error(node, "\(what()) must be a string, found \(node.kindName)")
             return nil
         }
         return s
     }
 
-    public mutating func nonEmptyString(_ node: Node, what: String) -> String? {
-        guard let s = string(node, what: what) else { return nil }
+    public mutating func nonEmptyString(_ node: Node, what: @autoclosure () -> String) -> String? {
+        guard let s = string(node, what: what()) else { return nil }
         if s.isEmpty {
-            error(node, "\(what) must not be empty")
+            error(node, "\(what()) must not be empty")
             return nil
         }
         return s
     }
 
-    public mutating func bool(_ node: Node, what: String) -> Bool? {
+    public mutating func bool(_ node: Node, what: @autoclosure () -> String) -> Bool? {
         guard let b = node.bool else {
-            error(node, "\(what) must be true or false, found \(node.kindName)")
+            error(node, "\(what()) must be true or false, found \(node.kindName)")
             return nil
         }
         return b
     }
 
-    public mutating func int(_ node: Node, what: String) -> Int? {
+    public mutating func int(_ node: Node, what: @autoclosure () -> String) -> Int? {
         guard let i = node.int else {
-            error(node, "\(what) must be a whole number, found \(node.kindName)")
+            error(node, "\(what()) must be a whole number, found \(node.kindName)")
             return nil
         }
         return i
     }
 
     /// A list of strings; a single string is accepted as a one-item list.
-    public mutating func stringList(_ node: Node, what: String) -> [(String, Node)]? {
+    public mutating func stringList(_ node: Node, what: @autoclosure () -> String) -> [(String, Node)]? {
         if case .scalar = node.value, !node.isNull, let s = node.string { return [(s, node)] }
         guard let items = node.sequence else {
-            error(node, "\(what) must be a list of strings, found \(node.kindName)")
+            error(node, "\(what()) must be a list of strings, found \(node.kindName)")
             return nil
         }
         var result: [(String, Node)] = []
         for item in items {
-            if let s = string(item, what: "each item of \(what)") { result.append((s, item)) }
+            if let s = string(item, what: "each item of \(what())") { result.append((s, item)) }
         }
         return result
     }

@@ -364,22 +364,22 @@ public struct SpecDecoder {
 
     // MARK: shared checks
 
-    private mutating func checkName(_ name: String, _ node: Node, what: String) {
+    private mutating func checkName(_ name: String, _ node: Node, what: @autoclosure () -> String) {
         let ok = !name.isEmpty && name.unicodeScalars.allSatisfy {
             (("0"..."9").contains($0) || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || $0 == "_" || $0 == "-" || $0 == ".")
         } && name.first != "-" && name.first != "."
-        if !ok { reader.error(node, "\(what) name '\(name)' may use only letters, digits, '_', '-' and '.'") }
+        if !ok { reader.error(node, "\(what()) name '\(name)' may use only letters, digits, '_', '-' and '.'") }
     }
 
     /// A repository-relative path: not absolute, no `..`, not empty.
-    mutating func relativePath(_ node: Node, what: String) -> String? {
-        guard let text = reader.nonEmptyString(node, what: what) else { return nil }
+    mutating func relativePath(_ node: Node, what: @autoclosure () -> String) -> String? {
+        guard let text = reader.nonEmptyString(node, what: what()) else { return nil }
         if text.hasPrefix("/") {
-            reader.error(node, "\(what) must be relative to the repository root, found '\(text)'")
+            reader.error(node, "\(what()) must be relative to the repository root, found '\(text)'")
             return nil
         }
-        if text.split(separator: "/").contains("..") {
-            reader.error(node, "\(what) must stay inside the repository, found '\(text)'")
+        if text == ".." || text.hasPrefix("../") || text.hasSuffix("/..") || text.contains("/../") {  // a '..' segment
+            reader.error(node, "\(what()) must stay inside the repository, found '\(text)'")
             return nil
         }
         var path = text
@@ -387,15 +387,15 @@ public struct SpecDecoder {
         return path
     }
 
-    mutating func requireExists(_ path: String, _ node: Node, what: String, kind: PathKind? = nil) {
+    mutating func requireExists(_ path: String, _ node: Node, what: @autoclosure () -> String, kind: PathKind? = nil) {
         guard let paths else { return }
         switch paths.kind(of: RepositoryPath.normalized(path)) {
-        case nil: reader.error(node, "\(what) '\(path)' does not exist in the repository")
+        case nil: reader.error(node, "\(what()) '\(path)' does not exist in the repository")
         case .symlink?:
-            reader.error(node, "\(what) '\(path)' is a symbolic link; Sluice reads only files committed as files (a link can point outside the repository)",
+            reader.error(node, "\(what()) '\(path)' is a symbolic link; Sluice reads only files committed as files (a link can point outside the repository)",
                          hint: "commit the file itself instead of a link to it")
         case let found? where kind != nil && found != kind:
-            reader.error(node, "\(what) '\(path)' is a \(found.rawValue), expected a \(kind!.rawValue)")
+            reader.error(node, "\(what()) '\(path)' is a \(found.rawValue), expected a \(kind!.rawValue)")
         default: break
         }
     }
