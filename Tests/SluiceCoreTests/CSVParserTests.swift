@@ -20,6 +20,34 @@ import Testing
         return (records, errors)
     }
 
+    /// Lines without quotes take the eight-bytes-at-a-time splitter: on random lines of every
+    /// length (delimiters at word edges, empty fields, CRLF, blank lines) and random chunk
+    /// sizes, it agrees with splitting the text the obvious way.
+    @Test func unquotedLinesSplitAsTheObviousSplitDoes() {
+        var state: UInt64 = 9
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(state >> 33) % n
+        }
+        let alphabet = Array("ab;,,,ab;,,,a,\r\n".utf8)
+        for round in 0..<300 {
+            let bytes = (0..<next(300)).map { _ in alphabet[next(alphabet.count)] }
+            let text = String(decoding: bytes, as: UTF8.self)
+            var expected: [(Int, [String])] = []
+            // On bytes: as Characters, "\r\n" is one and would not split at "\n".
+            for (i, line) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+                var body = line
+                if body.last == UInt8(ascii: "\r") { body = body.dropLast() }
+                if body.isEmpty { continue }
+                expected.append((i + 1, body.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }))
+            }
+            let got = parse(text, chunk: 1 + next(40))
+            #expect(got.errors.isEmpty)
+            #expect(got.records.map(\.0) == expected.map(\.0), "round \(round): \(Array(text.utf8))")
+            #expect(got.records.map(\.1) == expected.map(\.1), "round \(round): \(Array(text.utf8))")
+        }
+    }
+
     static let sample = "a,b,c\r\n1,\"x, \"\"quoted\"\"\",3\n\n4,\"multi\nline\",6\n7,,\n8,9,10"
 
     @Test func quotingNewlinesAndCRLF() {

@@ -198,3 +198,37 @@ import Foundation
         }
     }
 }
+
+@Suite struct CategoryCountsTests {
+    /// Values short and long (one word, several words, an odd tail), many of them (the table
+    /// grows), counted as a dictionary counts them; past the limit new values are refused.
+    @Test func countsLikeADictionaryAndStopsAtTheLimit() {
+        var state: UInt64 = 13
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(state >> 33) % n
+        }
+        let values = (0..<3_000).map { i in String(repeating: "x", count: next(20)) + String(i % 1_500) }
+        var counts = CategoryCounts()
+        var expected: [String: Int] = [:]
+        for _ in 0..<40_000 {
+            let value = values[next(values.count)]
+            expected[value, default: 0] += 1
+            var text = value
+            let index = text.withUTF8 { counts.add($0) }
+            #expect(counts.names[index] == value)
+        }
+        #expect(counts.names.count == expected.count)
+        for (value, n) in expected { #expect(counts.count(of: value) == n, "\(value)") }
+        #expect(counts.count(of: "never seen") == 0)
+        #expect(counts.total == 40_000)
+
+        var full = CategoryCounts()
+        for i in 0..<CategoryCounts.limit { var t = "v\(i)"; t.withUTF8 { _ = full.add($0) } }
+        #expect(!full.overflowed)
+        var known = "v7", fresh = "new"
+        #expect(known.withUTF8 { full.add($0) } == 7, "a known value is still counted")
+        #expect(fresh.withUTF8 { full.add($0) } == -1)
+        #expect(full.overflowed && full.count(of: "v7") == 2)
+    }
+}
