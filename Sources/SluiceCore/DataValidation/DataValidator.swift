@@ -148,6 +148,7 @@ public struct DataValidator {
         headerCount = schema.columns.count
     }
 
+    @inline(__always)
     private mutating func field(_ c: Int, _ value: UnsafeBufferPointer<UInt8>?, line: Int) {
         let rule = rules[c]
         guard let b = value, b.count > nulls.maxLength || !nulls.matches(b) else {
