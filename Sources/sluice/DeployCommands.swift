@@ -29,6 +29,7 @@ struct DeployContext {
 
 struct Render: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "render",
         abstract: "Print a commit's rendered manifests (YAML, or JSON with --format json).",
         discussion: """
         The templates under deploy.manifests are rendered with the facts of the model in production \
@@ -80,6 +81,7 @@ struct Render: AsyncParsableCommand {
 
 struct Deploy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "deploy",
         abstract: "Deploy the model in production to its environment (the branch target: sluice/env/<environment>).",
         discussion: "Exit 0 deployed (or already up to date), 2 could not (nothing in production, templates invalid, target unavailable)."
     )
@@ -181,6 +183,7 @@ struct DiffCommand: AsyncParsableCommand {
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "What is deployed where: the model in production and its environment branch."
     )
 

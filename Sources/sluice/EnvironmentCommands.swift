@@ -9,6 +9,7 @@ import SluiceStore
 /// `sluice approve MODEL VERSION --to ENV`: lets a version into a `promote: manual` environment.
 struct Approve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "approve",
         abstract: "Approve a model version into an environment whose promotion is manual, and move it on.",
         discussion: "Recorded in the environment step log with who and why. The version must be verified in the environment before; exit 1 when it fails there, 2 when it cannot be approved."
     )

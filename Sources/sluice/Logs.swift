@@ -7,6 +7,7 @@ import Glibc
 
 struct Logs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "logs",
         abstract: "Print a run's stage logs (masked, timestamped).",
         discussion: "RUN is a run id from `sluice runs`, or `last`. Without STAGE, every stage's log in pipeline order."
     )

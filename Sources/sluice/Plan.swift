@@ -6,6 +6,7 @@ import SluiceGit
 
 struct Plan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "plan",
         abstract: "Show which stages a commit must run, and why.",
         discussion: "Exit 0 with a plan (also when nothing needs to run), 1 when sluice.yaml is invalid, 2 when the repository or revision cannot be read."
     )

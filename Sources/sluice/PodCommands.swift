@@ -6,20 +6,21 @@ import SluiceController
 /// "Running stages on Kubernetes"); not for people.
 struct Pod: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "pod",
         abstract: "Inside a stage's pod: fetch the workspace, or send the outputs back.",
         shouldDisplay: false,
         subcommands: [Workspace.self, Collect.self]
     )
 
     struct Workspace: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Fetch the stage's workspace into the current folder (init container).")
+        static let configuration = CommandConfiguration(commandName: "workspace", abstract: "Fetch the stage's workspace into the current folder (init container).")
         func run() throws {
             do { try PodSide.here().fetchWorkspace() } catch { throw Output.fail(error) }
         }
     }
 
     struct Collect: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Wait for the stage to end, then send its outputs back.")
+        static let configuration = CommandConfiguration(commandName: "collect", abstract: "Wait for the stage to end, then send its outputs back.")
         func run() throws {
             do { try PodSide.here().collectOutputs() } catch { throw Output.fail(error) }
         }

@@ -80,6 +80,7 @@ struct RegistryContext {
 
 struct Promote: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "promote",
         abstract: "Put a run's candidate into production by hand (recorded with who and why).",
         discussion: "See the log with `sluice rollback --list`. Exit 0 done, 2 could not (no such run, no metrics, already in production)."
     )
@@ -107,6 +108,7 @@ struct Promote: AsyncParsableCommand {
 
 struct Rollback: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "rollback",
         abstract: "Put the previous production model back (or --to VERSION), recorded with who and why.",
         discussion: "With --list, prints the promotion log instead. Exit 0 done, 2 could not."
     )

@@ -6,6 +6,7 @@ import SluiceStore
 
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "report",
         abstract: "Print a run's gate report (Markdown, or JSON with --format json).",
         discussion: "RUN is a run id from `sluice runs`, or `last`. Exit 0 when the gate passed, 1 when it failed, 2 when the run has no gate report."
     )

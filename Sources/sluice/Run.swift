@@ -13,6 +13,7 @@ import Glibc
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run a commit's pipeline once: plan, run the stages, store logs, outputs and metrics.",
         discussion: """
         Exit 0 when every stage succeeded (or was cached or skipped), 1 when a stage failed or the run was \

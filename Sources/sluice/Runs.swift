@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 struct Runs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List recent runs, newest first.")
+    static let configuration = CommandConfiguration(commandName: "runs", abstract: "List recent runs, newest first.")
 
     @OptionGroup var global: GlobalOptions
 

@@ -5,6 +5,7 @@ import SluiceCore
 
 struct Validate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "validate",
         abstract: "Check sluice.yaml and report every problem as path:line:col.",
         discussion: "Exit 0 when valid, 1 when there are errors, 2 when the file cannot be read."
     )

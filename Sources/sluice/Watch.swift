@@ -17,6 +17,7 @@ import Glibc
 
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "watch",
         abstract: "Run the controller: reconcile every configured repository, serve webhooks, /metrics and the web UI.",
         discussion: """
         A configuration with any error is refused (exit 2) with its located errors. SIGTERM or Ctrl-C \
