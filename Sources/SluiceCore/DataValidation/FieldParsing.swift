@@ -25,15 +25,15 @@ enum FieldParsing {
             let magnitude = Double(mantissa) / exactPowerOfTen(fractionDigits)
             return Double(bitPattern: magnitude.bitPattern | UInt64(unsafeBitCast(negative, to: UInt8.self)) << 63)
         }
-        return anyDecimal(b)
+        return anyDecimal(b, from: i, negative: negative)
     }
 
+    /// Every shape the eight-byte path does not take; `start` is past the sign.
     @inline(never)
-    private static func anyDecimal(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
-        guard let p = b.baseAddress, b.count > 0 else { return nil }
+    private static func anyDecimal(_ b: UnsafeBufferPointer<UInt8>, from start: Int, negative: Bool) -> Double? {
+        guard let p = b.baseAddress else { return nil }
         let n = b.count
-        let negative = p[0] == UInt8(ascii: "-")
-        var i = negative || p[0] == UInt8(ascii: "+") ? 1 : 0
+        var i = start
         var mantissa: UInt64 = 0
         let digitsStart = i
         while i < n {

@@ -10,7 +10,7 @@ enum RadixSort {
         sort(&values, bits: bits, passes: (64 + bits - 1) / bits)
     }
 
-    private static func sort(_ values: inout [Double], bits: Int, passes: Int, lowestBit: Int = 0) {
+    private static func sort(_ values: inout [Double], bits: Int, passes: Int) {
         let n = values.count
         // Order-preserving map to unsigned: negative numbers flip all bits, others the sign bit.
         var keys = [UInt64](unsafeUninitializedCapacity: n) { buffer, count in
@@ -25,7 +25,7 @@ enum RadixSort {
         let mask = UInt64(1 << bits) - 1
         var counts = [Int](repeating: 0, count: 1 << bits)
         for pass in 0..<passes {
-            let shift = UInt64(lowestBit + pass * bits)
+            let shift = UInt64(pass * bits)
             var trivial = false
             keys.withUnsafeBufferPointer { src in
                 scratch.withUnsafeMutableBufferPointer { dst in
