@@ -43,6 +43,66 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
 
 
+TOOLS = os.path.join(os.path.dirname(__file__), "..", "tools")
+_STRIPPED = {}
+
+
+def _callgrind_ready(binary):
+    """A copy of `binary` without DWARF (valgrind 3.19 cannot read Swift 6's DWARF 5 and gives
+    up; the symbol table stays, so profiles keep their names) and the sigsuspend shim."""
+    import shutil
+    import tempfile
+    if binary not in _STRIPPED:
+        folder = tempfile.mkdtemp(prefix="sluice-callgrind-")
+        copy = os.path.join(folder, os.path.basename(binary))
+        shutil.copy(binary, copy)
+        subprocess.run(["strip", "--strip-debug", copy], check=True)
+        shim = os.path.join(folder, "sigsuspend_copy.so")
+        compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+        subprocess.run([compiler, "-O2", "-shared", "-fPIC", os.path.join(TOOLS, "sigsuspend_copy.c"), "-o", shim], check=True)
+        _STRIPPED[binary] = (copy, shim)
+    return _STRIPPED[binary]
+
+
+def instructions(argv, cwd=None, expect=(0,), binary=None):
+    """Instructions executed by one run of argv (callgrind's Ir, all threads), or None without
+    valgrind. argv[0] must be the sluice binary (`binary`, default SLUICE). Unlike seconds, the
+    count is the same on a busy or a quiet machine, so a before/after pair is comparable."""
+    import re
+    import shutil
+    import tempfile
+    if not shutil.which("valgrind"):
+        return None
+    copy, shim = _callgrind_ready(os.path.abspath(binary or SLUICE))
+    with tempfile.TemporaryDirectory() as folder:
+        out = os.path.join(folder, "callgrind.out")
+        done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", copy, *argv[1:]],
+                              cwd=cwd, env=dict(os.environ, LD_PRELOAD=shim),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode not in expect:
+            raise SystemExit(f"callgrind {argv[1:3]} exited {done.returncode}: {done.stderr[-800:]}")
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        return int(found.group(1)) if found else None
+
+
+BASELINE = os.environ.get("SLUICE_BASELINE_BIN")
+
+
+def instruction_row(name, argv, cwd=None, expect=(0,)):
+    """A row with the instruction count of argv, and of the same command with the binary in
+    SLUICE_BASELINE_BIN (an earlier build) when that is set: before/after in one run."""
+    ours = instructions(argv, cwd=cwd, expect=expect)
+    if ours is None:
+        print(f"| {name}: instructions | SKIPPED: valgrind not installed | | | |")
+        return
+    if BASELINE:
+        before = instructions(argv, cwd=cwd, expect=expect, binary=BASELINE)
+        print(f"| {name}: instructions (callgrind) | {ours / 1e9:.3f} G | {before / 1e9:.3f} G | "
+              f"the same command, SLUICE_BASELINE_BIN | {before / ours:.2f}x |")
+    else:
+        print(f"| {name}: instructions (callgrind) | {ours / 1e9:.3f} G | – | set SLUICE_BASELINE_BIN for before/after | – |")
+
+
 def row(name, sluice_s, peer_s, peer_tool):
     print(f"| {name} | {sluice_s * 1000:.1f} ms | {peer_s * 1000:.1f} ms | {peer_tool} | {peer_s / sluice_s:.2f}x |")
 

@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from benchlib import SLUICE, median_seconds, row  # noqa: E402
+from benchlib import SLUICE, instruction_row, median_seconds, row  # noqa: E402
 
 FILES = int(os.environ.get("SLUICE_BENCH_FILES", "100000"))
 COMMITS = int(os.environ.get("SLUICE_BENCH_COMMITS", "5000"))
@@ -105,6 +105,7 @@ with tempfile.TemporaryDirectory() as folder:
     peer = median_seconds(["sh", "-c", script], cwd=repo, repeat=9)
     name = f"plan a 10-file commit ({FILES} files, {COMMITS} commits, {DATA_MB} MB data)"
     row(name, ours, peer, "git diff --name-only + git rev-parse")
+    instruction_row(name, [SLUICE, "plan", "--repo", repo, "--state", os.path.join(folder, "state")])
     if shutil.which("dvc"):
         row(name, ours, dvc_status_seconds(repo), "dvc status (same pipeline in dvc.yaml)")
     else:

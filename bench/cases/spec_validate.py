@@ -5,7 +5,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from benchlib import SLUICE, median_seconds, row  # noqa: E402
+from benchlib import SLUICE, instruction_row, median_seconds, row  # noqa: E402
 
 SCHEMA = os.path.join(os.path.dirname(__file__), "..", "..", "Sources", "SluiceCore", "Spec", "sluice.schema.json")
 
@@ -35,3 +35,4 @@ with tempfile.TemporaryDirectory() as folder:
     ours = median_seconds([SLUICE, "validate", spec], repeat=5)
     peer = median_seconds([sys.executable, "-c", PEER, SCHEMA, spec], repeat=3)
     row(f"validate {size_mb:.1f} MB sluice.yaml", ours, peer, "PyYAML(C) + jsonschema")
+    instruction_row(f"validate {size_mb:.1f} MB sluice.yaml", [SLUICE, "validate", spec])

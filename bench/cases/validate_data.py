@@ -3,7 +3,8 @@ and drift against an equally large reference: `sluice validate-data` versus pand
 doing the same checks (types, nulls, bounds, allowed values, PSI, KS, chi-squared) in the
 same run. Also peak RSS of Sluice at 1/10 of the size and at full size (streaming: flat).
 
-SLUICE_BENCH_DATA_MB sets the size of each file (default 1000).
+SLUICE_BENCH_DATA_MB sets the size of each file (default 1000); the instruction count
+(callgrind) reads files of SLUICE_BENCH_CALLGRIND_MB (default 50).
 """
 import os
 import resource
@@ -16,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(__file__))
-from benchlib import SLUICE  # noqa: E402
+from benchlib import SLUICE, instruction_row  # noqa: E402
 
 SIZE_MB = int(os.environ.get("SLUICE_BENCH_DATA_MB", "1000"))
+# Instruction counts grow with the size; callgrind runs some 50x slower, so it reads smaller files.
+COUNT_MB = int(os.environ.get("SLUICE_BENCH_CALLGRIND_MB", "50"))
 NUMERIC = [f"n{i}" for i in range(10)]
 CATEGORICAL = [f"c{i}" for i in range(5)]
 LEVELS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]
@@ -122,3 +125,8 @@ with tempfile.TemporaryDirectory() as folder:
     small_mb, small = results[max(1, SIZE_MB // 10)]
     print(f"| validate-data peak RSS: {small_mb / 2:.0f} MB vs {megabytes / 2:.0f} MB files | {small[2]:.0f} MB vs {rss:.0f} MB | "
           f"{peer_rss:.0f} MB at {megabytes / 2:.0f} MB | pandas + scipy | {peer_rss / rss:.1f}x less memory |")
+    ref, cur = os.path.join(folder, "ref-count.csv"), os.path.join(folder, "cur-count.csv")
+    write(ref, 1, 0.0, COUNT_MB)
+    write(cur, 2, 0.3, COUNT_MB)
+    instruction_row(f"validate-data: {os.path.getsize(cur) / 1e6:.0f} MB CSV + {os.path.getsize(ref) / 1e6:.0f} MB reference",
+                    [SLUICE, "validate-data", cur, "--schema", schema, "--reference", ref, "--format", "json"], expect=(0, 1))
