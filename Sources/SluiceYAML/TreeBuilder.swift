@@ -7,12 +7,12 @@ struct TreeBuilder {
     let bytes: [UInt8]
     private(set) var documents: [Node] = []
 
-    /// An open sequence or mapping. Children are appended in place through
-    /// `stack[last]`, which keeps the arrays uniquely referenced (no copy per child).
+    /// An open sequence or mapping. Its children wait on the shared `items` / `pairs` stacks
+    /// from `start` on and move into one array of the exact size when it closes: no array
+    /// per open collection growing child by child.
     private struct Frame {
         var isMapping: Bool
-        var items: [Node] = []
-        var pairs: [Node.Pair] = []
+        var start: Int
         var pendingKey: Node?
         var location: SourceLocation
         var anchor: String?
@@ -21,6 +21,8 @@ struct TreeBuilder {
     }
 
     private var stack: [Frame] = []
+    private let items = MoveStack<Node>()
+    private let pairs = MoveStack<Node.Pair>()
     private var anchors: [String: (node: Node, size: Int)] = [:]
     private var totalNodes = 0
 
@@ -57,17 +59,23 @@ struct TreeBuilder {
                                        hint: "flatten the document"))
             }
             totalNodes += 1
-            stack.append(Frame(isMapping: isMapping, location: location(event), anchor: event.anchor, tag: event.tag))
+            stack.append(Frame(isMapping: isMapping, start: isMapping ? pairs.count : items.count,
+                               location: location(event), anchor: event.anchor, tag: event.tag))
         case .sequenceEnd, .mappingEnd:
             guard let frame = stack.popLast() else { return }
-            let value: Node.Value = frame.isMapping ? .mapping(Self.applyingMergeKeys(frame.pairs)) : .sequence(frame.items)
+            let value: Node.Value
+            if frame.isMapping {
+                value = .mapping(Self.applyingMergeKeys(pairs.popArray(from: frame.start)))
+            } else {
+                value = .sequence(items.popArray(from: frame.start))
+            }
             try complete(Node(value, at: frame.location, tag: frame.tag), size: frame.size, anchor: frame.anchor, counted: true)
         }
     }
 
     /// Adds a finished node to its parent (or as a document). `counted` nodes were
     /// already added to the running total while their children arrived.
-    private mutating func complete(_ node: Node, size: Int, anchor: String?, counted: Bool = false) throws(YAMLError) {
+    private mutating func complete(_ node: consuming Node, size: Int, anchor: String?, counted: Bool = false) throws(YAMLError) {
         if !counted {
             totalNodes += size
             if totalNodes > nodeLimit {
@@ -84,10 +92,9 @@ struct TreeBuilder {
         let last = stack.count - 1
         stack[last].size += size
         if !stack[last].isMapping {
-            stack[last].items.append(node)
-        } else if let key = stack[last].pendingKey {
-            stack[last].pairs.append(Node.Pair(key: key, value: node))
-            stack[last].pendingKey = nil
+            items.push(node)
+        } else if let key = stack[last].pendingKey.take() {
+            pairs.push(Node.Pair(key: key, value: node))
         } else {
             stack[last].pendingKey = node
         }

@@ -40,6 +40,20 @@ import Testing
         #expect(try Glob("model/").matches("model/weights.bin"))
     }
 
+    @Test func escapedWildcardsAreLiteralCharacters() throws {
+        let g = try Glob(#"data/a\*b.csv"#)
+        #expect(g.matches("data/a*b.csv"))
+        #expect(!g.matches("data/axb.csv"))
+        #expect(g.literalPath == "data/a*b.csv")
+    }
+
+    @Test func emptyAndDotSegmentsAddNothing() throws {
+        #expect(try Glob("./src//models/./**/**/").segments == [.literal("src"), .literal("models"), .anyDepth])
+        #expect(try Glob("a/**/").segments == [.literal("a"), .anyDepth])
+        #expect(try Glob("./").segments == [.anyDepth])
+        #expect(throws: Glob.SyntaxError.empty) { try Glob("./.") }
+    }
+
     @Test func namesWithSpacesQuotesAndUnicode() throws {
         let g = try Glob("data/**")
         #expect(g.matches("data/my file $(rm -rf).csv"))

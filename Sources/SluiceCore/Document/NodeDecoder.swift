@@ -106,7 +106,17 @@ public struct NodeReader {
 /// A mapping's fields by key, as `NodeReader.mapping` returned them (duplicates already
 /// refused): a linear scan, faster than a dictionary for the dozen keys a section has.
 public struct Fields {
-    let entries: [(key: String, keyNode: Node, value: Node)]
-    public init(_ entries: [(key: String, keyNode: Node, value: Node)]) { self.entries = entries }
-    public subscript(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
+    // Keys and values apart: looking through an array of (key, keyNode, value) tuples copied
+    // each tuple it passed (three nodes, through the runtime's generic tuple copy).
+    private let keys: [String]
+    private let values: [Node]
+
+    public init(_ entries: [(key: String, keyNode: Node, value: Node)]) {
+        keys = entries.map(\.key)
+        values = entries.map(\.value)
+    }
+
+    public subscript(_ key: String) -> Node? {
+        keys.firstIndex(of: key).map { values[$0] }
+    }
 }

@@ -16,34 +16,37 @@ public struct NeedsGraph: Sendable {
     /// Every cycle found by depth-first search, each as a path that ends where it
     /// started (`[a, b, c, a]`), reported once, in file order.
     public func cycles() -> [[String]] {
-        enum Mark { case visiting, done }
-        var marks: [String: Mark] = [:]
+        // Stages by position, needs as positions: a 20,000-stage spec would otherwise hash
+        // names at every step of the walk.
+        let index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        let edges = names.map { name in (needs[name] ?? []).compactMap { index[$0] } }
+        enum Mark { case unseen, visiting, done }
+        var marks = [Mark](repeating: .unseen, count: names.count)
         var found: [[String]] = []
-        var seenCycles = Set<Set<String>>()
+        var seenCycles = Set<Set<Int>>()
 
-        for root in names where marks[root] == nil {
+        for root in names.indices where marks[root] == .unseen {
             // Each frame: a stage and the index of the next need to look at.
-            var stack: [(name: String, next: Int)] = [(root, 0)]
-            var onPath: [String] = [root]
+            var stack: [(stage: Int, next: Int)] = [(root, 0)]
+            var onPath: [Int] = [root]
             marks[root] = .visiting
             while let top = stack.last {
-                let edges = (needs[top.name] ?? []).filter { needs[$0] != nil }
-                if top.next >= edges.count {
-                    marks[top.name] = .done
+                if top.next >= edges[top.stage].count {
+                    marks[top.stage] = .done
                     stack.removeLast()
                     onPath.removeLast()
                     continue
                 }
                 stack[stack.count - 1].next += 1
-                let next = edges[top.next]
+                let next = edges[top.stage][top.next]
                 switch marks[next] {
                 case .visiting:
-                    let start = onPath.lastIndex(of: next)!
+                    guard let start = onPath.lastIndex(of: next) else { continue }
                     let cycle = Array(onPath[start...]) + [next]
-                    if seenCycles.insert(Set(cycle)).inserted { found.append(cycle) }
+                    if seenCycles.insert(Set(cycle)).inserted { found.append(cycle.map { names[$0] }) }
                 case .done:
                     continue
-                case nil:
+                case .unseen:
                     marks[next] = .visiting
                     stack.append((next, 0))
                     onPath.append(next)

@@ -335,24 +335,25 @@ public struct SpecDecoder {
     private mutating func checkNeeds(_ stages: [StageSpec], _ needNodes: [String: [(String, Node)]]) {
         let names = stages.map(\.name)
         let known = Set(names)
-        for stage in stages {
+        for name in names {  // by name: a loop over the stages would copy each one
             var seen = Set<String>()
-            for (need, node) in needNodes[stage.name] ?? [] {
-                if need == stage.name {
-                    reader.error(node, "stage '\(stage.name)' needs itself", hint: "remove '\(need)' from its 'needs'")
+            for (need, node) in needNodes[name] ?? [] {
+                if need == name {
+                    reader.error(node, "stage '\(name)' needs itself", hint: "remove '\(need)' from its 'needs'")
                 } else if !known.contains(need) {
-                    let others = names.filter { $0 != stage.name }
-                    reader.error(node, "stage '\(stage.name)' needs unknown stage '\(need)'",
+                    let others = names.filter { $0 != name }
+                    reader.error(node, "stage '\(name)' needs unknown stage '\(need)'",
                                  hint: Suggestion.hint(for: need, in: others)
                                     ?? (others.isEmpty ? "declare it under 'stages'" : "known stages: \(others.prefix(10).joined(separator: ", "))"))
                 } else if !seen.insert(need).inserted {
-                    reader.warning(node, "stage '\(stage.name)' lists '\(need)' twice in 'needs'")
+                    reader.warning(node, "stage '\(name)' lists '\(need)' twice in 'needs'")
                 }
             }
         }
-        // Self-needs are reported above; the graph leaves them out (no copies of the stages).
-        let graph = NeedsGraph(names: names, needs: Dictionary(stages.map { s in (s.name, s.needs.filter { $0 != s.name }) },
-                                                              uniquingKeysWith: { a, _ in a }))
+        // Self-needs are reported above; the graph leaves them out.
+        let graph = NeedsGraph(names: names, needs: Dictionary(uniqueKeysWithValues: needNodes.map { name, list in
+            (name, list.map(\.0).filter { $0 != name })
+        }))
         for cycle in graph.cycles() {
             let first = cycle[0], second = cycle[1]
             let node = needNodes[first]?.first { $0.0 == second }?.1
@@ -378,7 +379,7 @@ public struct SpecDecoder {
             reader.error(node, "\(what()) must be relative to the repository root, found '\(text)'")
             return nil
         }
-        if text == ".." || text.hasPrefix("../") || text.hasSuffix("/..") || text.contains("/../") {  // a '..' segment
+        if RepositoryPath.hasParentSegment(text) {
             reader.error(node, "\(what()) must stay inside the repository, found '\(text)'")
             return nil
         }
