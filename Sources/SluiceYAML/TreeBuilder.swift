@@ -92,11 +92,11 @@ struct TreeBuilder {
         let last = stack.count - 1
         stack[last].size += size
         if !stack[last].isMapping {
-            items.push(node)
+            items.push(consume node)
         } else if let key = stack[last].pendingKey.take() {
-            pairs.push(Node.Pair(key: key, value: node))
+            pairs.push(Node.Pair(key: key, value: consume node))
         } else {
-            stack[last].pendingKey = node
+            stack[last].pendingKey = consume node
         }
     }
 

@@ -44,7 +44,7 @@ public struct NodeReader {
                 continue
             }
             if !small { seen[key] = pair.key.location }
-            if let allowed, !allowed.contains(key) {
+            if let allowed, !allowed.contains(where: { $0.utf8.count == key.utf8.count && $0 == key }) {
                 let hint = Suggestion.hint(for: key, in: allowed)
                     ?? "expected one of: \(allowed.joined(separator: ", "))"
                 error(pair.key, "unknown key '\(key)' in \(what())", hint: hint)
@@ -117,6 +117,9 @@ public struct Fields {
     }
 
     public subscript(_ key: String) -> Node? {
-        keys.firstIndex(of: key).map { values[$0] }
+        // Lengths first: a String comparison that fails is a call into the runtime.
+        let length = key.utf8.count
+        for i in keys.indices where keys[i].utf8.count == length && keys[i] == key { return values[i] }
+        return nil
     }
 }
