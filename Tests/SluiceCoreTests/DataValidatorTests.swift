@@ -165,6 +165,9 @@ import Foundation
         for x in all { expected[NumericSample.bin(of: x, edges: edges)] += 1 }
         #expect(sample.cumulativeCounts(at: edges) == Array(expected.prefix(edges.count).reduce(into: [Int]()) { $0.append(($0.last ?? 0) + $1) }))
         #expect(sample.count == 300_000)
+        // Points of another grid (the other file's edges): the same as asking one by one.
+        let points = [-1e9, -50, -49.5] + (0..<500).map { _ in next() * 1100 - 60 } + Array(edges.prefix(20)) + [1e9, .infinity]
+        #expect(sample.cumulativeCounts(at: points) == points.map(sample.countAtOrBelow))
     }
 }
 

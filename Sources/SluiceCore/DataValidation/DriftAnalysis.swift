@@ -70,7 +70,7 @@ public enum DriftAnalysis {
 
     /// Counts per bin: bin i holds (edges[i-1], edges[i]], the last everything above.
     static func binCounts(_ sample: NumericSample, _ edges: [Double]) -> [Int] {
-        let cumulative = edges.map(sample.countAtOrBelow)
+        let cumulative = sample.cumulativeCounts(at: edges)
         var counts: [Int] = []
         var previous = 0
         for c in cumulative {
