@@ -1,35 +1,41 @@
 import SluiceCore
 
-/// Turns libyaml's event stream into `Node` trees.
+/// Turns libyaml's event stream into `Node` trees, stored in one `NodeArena` per stream.
 struct TreeBuilder {
     let file: String
     let nodeLimit: Int
     let bytes: [UInt8]
-    private(set) var documents: [Node] = []
+    private var arena: NodeArenaBuilder
+    private var roots: [Int32] = []
 
-    /// An open sequence or mapping. Its children wait on the shared `items` / `pairs` stacks
-    /// from `start` on and move into one array of the exact size when it closes: no array
-    /// per open collection growing child by child.
+    /// An open sequence or mapping. Its children wait on the shared `children` stack from
+    /// `start` on (for a mapping: key, value, key, value) until it closes.
     private struct Frame {
         var isMapping: Bool
         var start: Int
-        var pendingKey: Node?
-        var location: SourceLocation
+        var line: Int
+        var column: Int
         var anchor: String?
         var tag: String?
         var size = 1
     }
 
     private var stack: [Frame] = []
-    private let items = MoveStack<Node>()
-    private let pairs = MoveStack<Node.Pair>()
-    private var anchors: [String: (node: Node, size: Int)] = [:]
+    private var children: [Int32] = []
+    private var anchors: [String: (node: Int32, size: Int)] = [:]
     private var totalNodes = 0
 
     init(file: String, nodeLimit: Int, bytes: [UInt8]) {
         self.file = file
         self.nodeLimit = nodeLimit
         self.bytes = bytes
+        arena = NodeArenaBuilder(file: file)
+    }
+
+    /// Every document of the stream, once the last event is handled.
+    func documents() -> [Node] {
+        let built = arena.finish()
+        return roots.map { Node(in: built, index: $0) }
     }
 
     private func location(_ e: LibYAMLParser.Event) -> SourceLocation {
@@ -42,16 +48,15 @@ struct TreeBuilder {
             break
         case .documentStart:
             anchors = [:]
-        case .scalar(let text, let plain):
-            try complete(Node(.scalar(Scalar(text, isPlain: plain && event.tag == nil)), at: location(event), tag: event.tag),
-                         size: 1, anchor: event.anchor)
+        case .scalar(let plain):
+            let node = arena.scalar(event.text, plain: plain, line: event.line, column: event.column, tag: event.tag)
+            try complete(node, size: 1, anchor: event.anchor, at: event)
         case .alias(let name):
             guard let target = anchors[name] else {
                 throw YAMLError(.error(at: location(event), "unknown alias '*\(name)'", hint: "define '&\(name)' before using it"))
             }
-            var copy = target.node
-            copy.location = location(event)
-            try complete(copy, size: target.size, anchor: nil)
+            let node = arena.alias(of: target.node, line: event.line, column: event.column)
+            try complete(node, size: target.size, anchor: nil, at: event)
         case .sequenceStart, .mappingStart:
             let isMapping = if case .mappingStart = event.kind { true } else { false }
             guard stack.count < YAMLParser.depthLimit else {
@@ -59,68 +64,62 @@ struct TreeBuilder {
                                        hint: "flatten the document"))
             }
             totalNodes += 1
-            stack.append(Frame(isMapping: isMapping, start: isMapping ? pairs.count : items.count,
-                               location: location(event), anchor: event.anchor, tag: event.tag))
+            stack.append(Frame(isMapping: isMapping, start: children.count, line: event.line, column: event.column,
+                               anchor: event.anchor, tag: event.tag))
         case .sequenceEnd, .mappingEnd:
             guard let frame = stack.popLast() else { return }
-            let value: Node.Value
-            if frame.isMapping {
-                value = .mapping(Self.applyingMergeKeys(pairs.popArray(from: frame.start)))
-            } else {
-                value = .sequence(items.popArray(from: frame.start))
-            }
-            try complete(Node(value, at: frame.location, tag: frame.tag), size: frame.size, anchor: frame.anchor, counted: true)
+            // The slices end with this statement, so `removeLast` below does not copy `children`.
+            let node = frame.isMapping
+                ? arena.mapping(applyingMergeKeys(children[frame.start...]), line: frame.line, column: frame.column, tag: frame.tag)
+                : arena.sequence(children[frame.start...], line: frame.line, column: frame.column, tag: frame.tag)
+            children.removeLast(children.count - frame.start)
+            try complete(node, size: frame.size, anchor: frame.anchor, at: event, counted: true)
         }
     }
 
     /// Adds a finished node to its parent (or as a document). `counted` nodes were
     /// already added to the running total while their children arrived.
-    private mutating func complete(_ node: consuming Node, size: Int, anchor: String?, counted: Bool = false) throws(YAMLError) {
+    private mutating func complete(_ node: Int32, size: Int, anchor: String?, at event: LibYAMLParser.Event, counted: Bool = false) throws(YAMLError) {
         if !counted {
             totalNodes += size
             if totalNodes > nodeLimit {
-                throw YAMLError(.error(at: node.location,
+                throw YAMLError(.error(at: location(event),
                     "the document expands to more than \(nodeLimit) nodes through aliases; refusing to expand it",
                     hint: "this looks like a YAML bomb; use fewer nested aliases"))
             }
         }
         if let anchor { anchors[anchor] = (node, size) }
         guard !stack.isEmpty else {
-            documents.append(node)
+            roots.append(node)
             return
         }
-        let last = stack.count - 1
-        stack[last].size += size
-        if !stack[last].isMapping {
-            items.push(consume node)
-        } else if let key = stack[last].pendingKey.take() {
-            pairs.push(Node.Pair(key: key, value: consume node))
-        } else {
-            stack[last].pendingKey = consume node
-        }
+        stack[stack.count - 1].size += size
+        children.append(node)
     }
 
     /// YAML 1.1 merge keys: `<<: *defaults` (or a list of them) copies keys the
-    /// mapping does not set itself.
-    static func applyingMergeKeys(_ pairs: [Node.Pair]) -> [Node.Pair] {
-        guard pairs.contains(where: { isMergeKey($0.key) }) else { return pairs }
-        var own = pairs.filter { !isMergeKey($0.key) }
-        var keys = Set(own.compactMap { $0.key.string })
-        for pair in pairs where isMergeKey(pair.key) {
-            let sources = pair.value.sequence ?? [pair.value]
-            for source in sources {
-                for inherited in source.mapping ?? [] {
-                    guard let k = inherited.key.string, keys.insert(k).inserted else { continue }
-                    own.append(inherited)
+    /// mapping does not set itself. `members`: key, value, key, value, ...
+    private func applyingMergeKeys(_ members: ArraySlice<Int32>) -> ArraySlice<Int32> {
+        let isMerge = { (key: Int32) in arena.isMergeKey(key) }
+        let keyPositions = stride(from: members.startIndex, to: members.endIndex, by: 2)
+        guard keyPositions.contains(where: { isMerge(members[$0]) }) else { return members }
+        var own: [Int32] = []
+        var keys = Set<String>()
+        for k in keyPositions where !isMerge(members[k]) {
+            own += [members[k], members[k + 1]]
+            if let key = arena.stringValue(members[k]) { keys.insert(key) }
+        }
+        for k in keyPositions where isMerge(members[k]) {
+            let value = members[k + 1]
+            for source in arena.items(value) ?? [value] {
+                let inherited = arena.keysAndValues(source) ?? []
+                for j in stride(from: 0, to: inherited.count, by: 2) {
+                    guard let key = arena.stringValue(inherited[j]), keys.insert(key).inserted else { continue }
+                    own += [inherited[j], inherited[j + 1]]
                 }
             }
         }
-        return own
-    }
-
-    private static func isMergeKey(_ node: Node) -> Bool {
-        if case .scalar(let s) = node.value, s.isPlain, s.text == "<<" { return true }
-        return false
+        return own[...]
     }
 
     func diagnostic(for failure: LibYAMLParser.Failure) -> Diagnostic {

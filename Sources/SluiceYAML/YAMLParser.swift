@@ -3,19 +3,28 @@ public import SluiceCore
 
 /// Parses YAML text with libyaml into `Node` trees that remember line and column.
 ///
-/// Anchors and aliases are resolved (an alias becomes a copy of its anchored node,
-/// cheap because nodes are copy-on-write values); `<<` merge keys are applied; the
-/// total size after alias expansion is bounded so that "billion laughs" documents
-/// are refused instead of expanded.
+/// Anchors and aliases are resolved (an alias is its anchored node at another place, not a
+/// copy of it); `<<` merge keys are applied; the total size after alias expansion is
+/// bounded so that "billion laughs" documents are refused instead of expanded.
 public enum YAMLParser {
     /// The most nodes a stream may expand to through aliases.
     public static let defaultNodeLimit = 2_000_000
     /// The deepest nesting of sequences and mappings read. Real files nest a few levels; a
     /// limit keeps parse time linear and the trees that code walks recursively shallow.
     public static let depthLimit = 512
+    /// The largest stream read (2 GiB - 1).
+    public static let byteLimit = Int(Int32.max)
 
     /// Every document of a stream, in order.
-    public static func parseStream(_ bytes: [UInt8], file: String, nodeLimit: Int = defaultNodeLimit) throws(YAMLError) -> [Node] {
+    public static func parseStream(_ bytes: [UInt8], file: String, nodeLimit: Int = defaultNodeLimit,
+                                   byteLimit: Int = byteLimit) throws(YAMLError) -> [Node] {
+        // The node arena addresses text and nodes with 32-bit offsets.
+        let limit = min(byteLimit, Self.byteLimit)
+        guard bytes.count <= limit else {
+            throw YAMLError(.error(at: SourceLocation(file: file, line: 1, column: 1),
+                                   "the file is \(bytes.count) bytes; Sluice reads YAML files of at most \(limit) bytes",
+                                   hint: "split it into smaller files"))
+        }
         let parser = LibYAMLParser(bytes: bytes)
         var builder = TreeBuilder(file: file, nodeLimit: nodeLimit, bytes: bytes)
         while true {
@@ -28,7 +37,7 @@ public enum YAMLParser {
             if case .streamEnd = event.kind { break }
             try builder.handle(event)
         }
-        return builder.documents
+        return builder.documents()
     }
 
     /// Exactly one document; an empty file gives nil.
@@ -50,7 +59,7 @@ public enum YAMLParser {
 final class LibYAMLParser {
     enum Kind {
         case streamStart, streamEnd, documentStart, documentEnd
-        case scalar(String, plain: Bool)
+        case scalar(plain: Bool)  // the text is the event's `text`
         case sequenceStart, sequenceEnd, mappingStart, mappingEnd
         case alias(String)
     }
@@ -61,6 +70,8 @@ final class LibYAMLParser {
         var column: Int
         var anchor: String?
         var tag: String?
+        /// A scalar's text, read in place from libyaml's event: valid until the next `next()`.
+        var text = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
     }
 
     struct Failure: Error {
@@ -73,16 +84,22 @@ final class LibYAMLParser {
 
     private let parser: UnsafeMutablePointer<yaml_parser_t>
     private let input: UnsafeMutableBufferPointer<UInt8>
+    /// The last event, kept until the next call so that its scalar text can be read in place.
+    private let event: UnsafeMutablePointer<yaml_event_t>
+    private var holdsEvent = false
 
     init(bytes: [UInt8]) {
         parser = .allocate(capacity: 1)
         yaml_parser_initialize(parser)
+        event = .allocate(capacity: 1)
         input = .allocate(capacity: max(bytes.count, 1))
         _ = input.initialize(from: bytes)
         yaml_parser_set_input_string(parser, input.baseAddress, bytes.count)
     }
 
     deinit {
+        if holdsEvent { yaml_event_delete(event) }
+        event.deallocate()
         yaml_parser_delete(parser)
         parser.deallocate()
         input.deallocate()
@@ -101,8 +118,11 @@ final class LibYAMLParser {
     }
 
     func next() throws(Failure) -> Event {
-        var event = yaml_event_t()
-        guard yaml_parser_parse(parser, &event) == 1 else {
+        if holdsEvent {
+            yaml_event_delete(event)
+            holdsEvent = false
+        }
+        guard yaml_parser_parse(parser, event) == 1 else {
             let p = parser.pointee
             let problem = p.problem.map { String(cString: $0) } ?? "unknown YAML error"
             if p.error == YAML_READER_ERROR {
@@ -115,7 +135,8 @@ final class LibYAMLParser {
                 problem: problem, context: p.context.map { String(cString: $0) },
                 line: Int(mark.line) + 1, column: Int(mark.column) + 1, offset: Int(mark.index))
         }
-        defer { yaml_event_delete(&event) }
+        holdsEvent = true
+        let event = self.event.pointee
         let line = Int(event.start_mark.line) + 1
         let column = Int(event.start_mark.column) + 1
         func text(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? { p.map { String(cString: $0) } }
@@ -128,9 +149,9 @@ final class LibYAMLParser {
             return Event(kind: .alias(text(event.data.alias.anchor) ?? ""), line: line, column: column)
         case YAML_SCALAR_EVENT:
             let s = event.data.scalar
-            let value = String(decoding: UnsafeBufferPointer(start: s.value, count: s.length), as: UTF8.self)
-            return Event(kind: .scalar(value, plain: s.style == YAML_PLAIN_SCALAR_STYLE),
-                         line: line, column: column, anchor: text(s.anchor), tag: text(s.tag))
+            return Event(kind: .scalar(plain: s.style == YAML_PLAIN_SCALAR_STYLE),
+                         line: line, column: column, anchor: text(s.anchor), tag: text(s.tag),
+                         text: UnsafeBufferPointer(start: s.value, count: s.length))
         case YAML_SEQUENCE_START_EVENT:
             let s = event.data.sequence_start
             return Event(kind: .sequenceStart, line: line, column: column, anchor: text(s.anchor), tag: text(s.tag))

@@ -46,6 +46,44 @@ import SluiceCore
         #expect(doc["a"]?.location.line == 2)
     }
 
+    /// Nodes live in their document's arena; reading, comparing and changing them behaves as
+    /// plain values would (the decoders rely on each of these).
+    @Test func arenaNodesReadCompareAndChangeAsValues() throws {
+        let text = "a: &x !!str 12\nb: *x\nc: [1, {k: v}]\n\"quoted key\": ''\n~: null-key\n"
+        let doc = try #require(try YAMLParser.parseDocument(text, file: "f.yaml"))
+        let again = try #require(try YAMLParser.parseDocument(text, file: "f.yaml"))
+        #expect(doc == again)
+        #expect(doc.hashValue == again.hashValue)
+        // An alias has its anchor's content and tag, at its own place.
+        let b = try #require(doc["b"])
+        #expect(b.string == "12" && b.tag == "tag:yaml.org,2002:str" && b.int == nil)
+        #expect(b.location == SourceLocation(file: "f.yaml", line: 2, column: 4))
+        #expect(b.value == doc["a"]?.value)
+        #expect(doc["c"]?.sequence?.count == 2 && doc["c"]?.isScalar == false && doc["c"]?.kindName == "a list")
+        #expect(doc["c"]?.sequence?[1]["k"]?.string == "v")
+        #expect(doc["quoted key"]?.string == "" && doc["quoted key"]?.isNull == false)
+        #expect(doc[""] == nil)  // a null key is no key
+        #expect(doc["missing"] == nil && b["x"] == nil && b.mapping == nil && b.sequence == nil)
+        // Changing a node keeps what was not changed, and leaves the document as it was.
+        var changed = b
+        changed.value = .scalar(Scalar("13"))
+        #expect(changed.location == b.location && changed.tag == b.tag && changed.string == "13")
+        #expect(doc["b"]?.string == "12")
+        var moved = doc["c"]!
+        moved.location = SourceLocation(file: "g", line: 9, column: 9)
+        #expect(moved.value == doc["c"]?.value && moved != doc["c"])
+    }
+
+    @Test func filesBeyondTheByteLimitAreRefusedWithAHint() {
+        #expect(throws: YAMLError.self) { try YAMLParser.parseStream(Array("a: 1\nb: 2\n".utf8), file: "big.yaml", byteLimit: 8) }
+        do {
+            _ = try YAMLParser.parseStream(Array("a: 1\nb: 2\n".utf8), file: "big.yaml", byteLimit: 8)
+        } catch {
+            #expect(error.description.hasPrefix("big.yaml:1:1"))
+            #expect(error.description.contains("at most 8 bytes"))
+        }
+    }
+
     @Test func syntaxErrorNamesFileLineColumnAndProblem() {
         do {
             _ = try YAMLParser.parseDocument("a: [1, 2\nb: 3\n", file: "bad.yaml")

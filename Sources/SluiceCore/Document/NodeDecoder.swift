@@ -56,7 +56,7 @@ public struct NodeReader {
     }
 
     public mutating func string(_ node: Node, what: @autoclosure () -> String) -> String? {
-        guard case .scalar = node.value, !node.isNull, let s = node.string else {
+        guard node.isScalar, let s = node.string else {
             error(node, "\(what()) must be a string, found \(node.kindName)")
             return nil
         }
@@ -90,7 +90,7 @@ public struct NodeReader {
 
     /// A list of strings; a single string is accepted as a one-item list.
     public mutating func stringList(_ node: Node, what: @autoclosure () -> String) -> [(String, Node)]? {
-        if case .scalar = node.value, !node.isNull, let s = node.string { return [(s, node)] }
+        if node.isScalar, let s = node.string { return [(s, node)] }
         guard let items = node.sequence else {
             error(node, "\(what()) must be a list of strings, found \(node.kindName)")
             return nil

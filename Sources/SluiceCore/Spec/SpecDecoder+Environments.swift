@@ -30,7 +30,7 @@ extension SpecDecoder {
             deploy.environment = name
             if let v = f["values"], let pairs = reader.mapping(v, what: "'\(section).values'") {
                 for (key, _, value) in pairs {
-                    if case .scalar = value.value, !value.isNull, let text = value.string {
+                    if value.isScalar, let text = value.string {
                         deploy.values.append(KeyValue(key, text))
                     } else {
                         reader.error(value, "'\(section).values.\(key)' must be a string, number or boolean, found \(value.kindName)")

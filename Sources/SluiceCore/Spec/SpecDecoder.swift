@@ -202,7 +202,7 @@ public struct SpecDecoder {
         if let items = node.sequence {
             var argv: [String] = []
             for item in items {
-                guard case .scalar = item.value, let s = item.string else {
+                guard item.isScalar, let s = item.string else {
                     reader.error(item, "each argument in 'run' of stage '\(stage)' must be a string, found \(item.kindName)")
                     return nil
                 }
@@ -311,7 +311,7 @@ public struct SpecDecoder {
                 reader.error(keyNode, "'\(key)' is reserved: Sluice sets SLUICE_* variables itself")
                 continue
             }
-            guard case .scalar = value.value, let text = value.string else {
+            guard value.isScalar, let text = value.string else {
                 reader.error(value, "env value of '\(key)' must be a string or number, found \(value.kindName)")
                 continue
             }

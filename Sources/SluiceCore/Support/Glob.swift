@@ -47,44 +47,48 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
     public init(_ pattern: String) throws(SyntaxError) {
         // Split on '/' bytes (a '/' is never part of a longer UTF-8 sequence, and git paths are
         // bytes): Character-by-Character splitting cost ten times more on large specs.
-        var utf8 = pattern.utf8[...]
-        if utf8.isEmpty { throw .empty }
-        if utf8.first == Glob.slash { throw .absolute }
-        var segments: [Segment] = []
-        segments.reserveCapacity(utf8.count { $0 == Glob.slash } + 2)
-        while !utf8.isEmpty {
-            let end = utf8.firstIndex(of: Glob.slash) ?? utf8.endIndex
-            let raw = utf8[..<end]
-            utf8 = end == utf8.endIndex ? utf8[end...] : utf8[utf8.index(after: end)...]
-            if let segment = try Glob.segment(raw), segment != .anyDepth || segments.last != .anyDepth {
-                segments.append(segment)
-            }
-        }
-        // A pattern ending in '/' means everything below that folder.
-        if pattern.utf8.last == Glob.slash, segments.last != .anyDepth { segments.append(.anyDepth) }
-        if segments.isEmpty { throw .empty }
+        var text = pattern
+        let parsed = text.withUTF8 { bytes in Result { () throws(SyntaxError) in try Glob.segments(bytes) } }
+        self.segments = try parsed.get()
         self.pattern = pattern
-        self.segments = segments
     }
 
-    private static let slash = UInt8(ascii: "/")
+    private static func segments(_ bytes: UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> [Segment] {
+        let slash = UInt8(ascii: "/")
+        guard let first = bytes.first else { throw .empty }
+        if first == slash { throw .absolute }
+        var segments: [Segment] = []
+        segments.reserveCapacity(4)
+        var start = 0
+        for end in 0...bytes.count where end == bytes.count || bytes[end] == slash {
+            if let segment = try segment(UnsafeBufferPointer(rebasing: bytes[start..<end])),
+               segment != .anyDepth || segments.last != .anyDepth {
+                segments.append(segment)
+            }
+            start = end + 1
+        }
+        // A pattern ending in '/' means everything below that folder.
+        if bytes.last == slash, segments.last != .anyDepth { segments.append(.anyDepth) }
+        if segments.isEmpty { throw .empty }
+        return segments
+    }
 
     /// One '/'-separated part of a pattern; nil for parts that add nothing ('' and '.').
-    private static func segment(_ raw: Substring.UTF8View) throws(SyntaxError) -> Segment? {
+    private static func segment(_ raw: UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> Segment? {
         let dot = UInt8(ascii: "."), star = UInt8(ascii: "*")
         switch raw.count {
         case 0: return nil
-        case 1 where raw.first == dot: return nil
-        case 2 where raw.first == dot && raw.last == dot: throw .parentReference
-        case 2 where raw.first == star && raw.last == star: return .anyDepth
+        case 1 where raw[0] == dot: return nil
+        case 2 where raw[0] == dot && raw[1] == dot: throw .parentReference
+        case 2 where raw[0] == star && raw[1] == star: return .anyDepth
         default: break
         }
-        let text = String(Substring(raw))
+        let text = String(decoding: raw, as: UTF8.self)
         // Most segments are plain names: no tokenising (Character by Character) for them.
         if !raw.contains(where: { $0 == star || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") }) {
             return .literal(text)
         }
-        if zip(raw, raw.dropFirst()).contains(where: { $0 == star && $1 == star }) { throw .doubleStarInSegment(text) }
+        if (1..<raw.count).contains(where: { raw[$0 - 1] == star && raw[$0] == star }) { throw .doubleStarInSegment(text) }
         let tokens = try Glob.tokens(text)
         // Only escaped characters (`a\\*b`): the literal is the text without its backslashes.
         var literal = ""
