@@ -91,8 +91,6 @@ public struct NodeArenaBuilder {
         self.file = file
     }
 
-    public var nodeCount: Int { entries.count }
-
     public mutating func scalar(_ bytes: UnsafeBufferPointer<UInt8>, plain: Bool, line: Int, column: Int, tag: String?) -> Int32 {
         let start = Int32(clamping: text.count)
         text.append(contentsOf: bytes)

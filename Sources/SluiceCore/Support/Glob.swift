@@ -90,7 +90,7 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
         }
         if (1..<raw.count).contains(where: { raw[$0 - 1] == star && raw[$0] == star }) { throw .doubleStarInSegment(text) }
         let tokens = try Glob.tokens(text)
-        // Only escaped characters (`a\\*b`): the literal is the text without its backslashes.
+        // Only escaped characters (`a\*b`): the literal is the text without its backslashes.
         var literal = ""
         for token in tokens {
             guard case .char(let c) = token else { return .wildcard(tokens) }
