@@ -98,7 +98,7 @@ def instruction_row(name, argv, cwd=None, expect=(0,)):
     if BASELINE:
         before = instructions(argv, cwd=cwd, expect=expect, binary=BASELINE)
         print(f"| {name}: instructions (callgrind) | {ours / 1e9:.3f} G | {before / 1e9:.3f} G | "
-              f"the same command, SLUICE_BASELINE_BIN | {before / ours:.2f}x |")
+              f"before: the same command with SLUICE_BASELINE_BIN | {before / ours:.2f}x |")
     else:
         print(f"| {name}: instructions (callgrind) | {ours / 1e9:.3f} G | – | set SLUICE_BASELINE_BIN for before/after | – |")
 
