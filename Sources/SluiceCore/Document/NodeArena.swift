@@ -38,7 +38,10 @@ public final class NodeArena: Sendable {
 
     /// The entry whose content node `i` has (an alias repeats its anchor's).
     @inline(__always)
-    func content(_ i: Int32) -> Entry {
+    func content(_ i: Int32) -> Entry { Self.content(i, in: entries) }
+
+    @inline(__always)
+    static func content(_ i: Int32, in entries: [Entry]) -> Entry {
         var e = entries[Int(i)]
         while e.kind == .alias { e = entries[Int(e.start)] }
         return e
@@ -133,11 +136,7 @@ public struct NodeArenaBuilder {
 
     // MARK: reading while building (YAML merge keys)
 
-    private func content(_ i: Int32) -> NodeArena.Entry {
-        var e = entries[Int(i)]
-        while e.kind == .alias { e = entries[Int(e.start)] }
-        return e
-    }
+    private func content(_ i: Int32) -> NodeArena.Entry { NodeArena.content(i, in: entries) }
 
     /// Whether node `i` is the plain scalar `<<` (a YAML merge key).
     public func isMergeKey(_ i: Int32) -> Bool {
