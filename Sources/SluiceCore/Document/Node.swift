@@ -155,19 +155,15 @@ extension Node {
     }
 
     public var isNull: Bool {
-        if let (arena, e) = arenaScalar {
-            // A tag makes a scalar not plain, so only untagged plain text can be null here.
-            guard e.isPlain else { return false }
-            return e.count == 0 || arena.scalar(e, is: "~") || arena.scalar(e, is: "null") || arena.scalar(e, is: "Null")
-                || arena.scalar(e, is: "NULL")
-        }
+        // A tag makes a scalar not plain, so only untagged plain text can be null in an arena.
+        if let (arena, e) = arenaScalar { return arena.isNull(e) }
         guard case .scalar(let s) = value, s.isPlain, tag == nil || tag == "tag:yaml.org,2002:null" else { return false }
         return s.text.isEmpty || s.text == "~" || s.text == "null" || s.text == "Null" || s.text == "NULL"
     }
 
     /// The text of any scalar (a number or boolean read as text too).
     public var string: String? {
-        if let (arena, e) = arenaScalar { return isNull ? nil : arena.string(e) }
+        if let (arena, e) = arenaScalar { return arena.isNull(e) ? nil : arena.string(e) }
         guard case .scalar(let s) = value, !isNull else { return nil }
         return s.text
     }
@@ -225,7 +221,7 @@ extension Node {
                 let k = arena.children[Int(e.start) + 2 * p]
                 let ke = arena.content(k)
                 // `string` of a null key is nil, and nil never equals a key.
-                if ke.kind == .scalar, arena.scalar(ke, equals: key), !Node(in: arena, index: k).isNull {
+                if ke.kind == .scalar, arena.scalar(ke, equals: key), !arena.isNull(ke) {
                     return Node(in: arena, index: arena.children[Int(e.start) + 2 * p + 1])
                 }
             }

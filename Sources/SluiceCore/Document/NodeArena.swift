@@ -53,8 +53,23 @@ public final class NodeArena: Sendable {
         }
     }
 
+    func isNull(_ e: Entry) -> Bool { Self.isNull(e, text) }
+
+    /// YAML's null: an untagged plain scalar that is empty, `~` or `null` in one of three cases.
+    static func isNull(_ e: Entry, _ text: [UInt8]) -> Bool {
+        guard e.kind == .scalar, e.isPlain else { return false }
+        switch e.count {
+        case 0: return true
+        case 1: return scalar(e, is: "~", text)
+        case 4: return scalar(e, is: "null", text) || scalar(e, is: "Null", text) || scalar(e, is: "NULL", text)
+        default: return false
+        }
+    }
+
+    func scalar(_ e: Entry, is literal: StaticString) -> Bool { Self.scalar(e, is: literal, text) }
+
     /// Whether a scalar's text is exactly `literal`, without building a String.
-    func scalar(_ e: Entry, is literal: StaticString) -> Bool {
+    static func scalar(_ e: Entry, is literal: StaticString, _ text: [UInt8]) -> Bool {
         guard Int(e.count) == literal.utf8CodeUnitCount else { return false }
         return text.withUnsafeBufferPointer { all in
             let base = Int(e.start)
@@ -147,10 +162,8 @@ public struct NodeArenaBuilder {
     /// A scalar's text as `Node.string` reads it: nil for collections and nulls.
     public func stringValue(_ i: Int32) -> String? {
         let e = content(i)
-        guard e.kind == .scalar else { return nil }
-        let value = String(decoding: text[Int(e.start)..<Int(e.start + e.count)], as: UTF8.self)
-        if e.isPlain, ["", "~", "null", "Null", "NULL"].contains(value) { return nil }
-        return value
+        guard e.kind == .scalar, !NodeArena.isNull(e, text) else { return nil }
+        return String(decoding: text[Int(e.start)..<Int(e.start + e.count)], as: UTF8.self)
     }
 
     public func items(_ i: Int32) -> [Int32]? {
