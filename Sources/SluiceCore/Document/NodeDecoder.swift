@@ -44,7 +44,7 @@ public struct NodeReader {
                 continue
             }
             if !small { seen[key] = pair.key.location }
-            if let allowed, !allowed.contains(where: { $0.utf8.count == key.utf8.count && $0 == key }) {
+            if let allowed, !allowed.contains(where: { $0.quicklyEquals(key) }) {
                 let hint = Suggestion.hint(for: key, in: allowed)
                     ?? "expected one of: \(allowed.joined(separator: ", "))"
                 error(pair.key, "unknown key '\(key)' in \(what())", hint: hint)
@@ -117,9 +117,16 @@ public struct Fields {
     }
 
     public subscript(_ key: String) -> Node? {
-        // Lengths first: a String comparison that fails is a call into the runtime.
-        let length = key.utf8.count
-        for i in keys.indices where keys[i].utf8.count == length && keys[i] == key { return values[i] }
+        for i in keys.indices where keys[i].quicklyEquals(key) { return values[i] }
         return nil
+    }
+}
+
+extension String {
+    /// `==`, with lengths compared first: a String comparison that fails is a call into the
+    /// runtime, and most keys a decoder compares differ in length.
+    @inline(__always)
+    fileprivate func quicklyEquals(_ other: String) -> Bool {
+        utf8.count == other.utf8.count && self == other
     }
 }
