@@ -193,6 +193,7 @@ extension ControllerServer {
                                   "previous_version": change.entry.previousVersion as Any, "actor": change.entry.actor]
         if let d = change.deployment { out["deployed_to"] = d.branch; out["healthy"] = d.healthy ?? true }
         if let p = change.deployProblem { out["deploy_problem"] = p }
+        if !change.problems.isEmpty { out["problems"] = change.problems }
         return out
     }
 

@@ -102,14 +102,23 @@ extension RunStore {
     }
 
     /// Appends to the log if production is still `expectedVersion` (nil: none), atomically,
-    /// so two candidates finishing at once cannot both promote.
+    /// so two candidates finishing at once cannot both promote. The same transaction marks the
+    /// registry's move due (`RegistryMoveRecord`): the log decides, the registry follows.
     public func appendPromotion(_ entry: PromotionRecord, expectedVersion: String?) throws(StoreError) -> Bool {
         try write { db in
             let current = try String.fetchOne(db, sql: "SELECT version FROM promotions WHERE model = ? ORDER BY id DESC LIMIT 1", arguments: [entry.model])
             guard current == expectedVersion else { return false }
             var e = entry
             try e.insert(db)
+            try RunStore.markRegistryMoveDue(db, model: entry.model, at: entry.createdAt)
             return true
+        }
+    }
+
+    /// The version the promotion log puts in production (nil before the first promotion).
+    public func productionVersion(model: String) throws(StoreError) -> String? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT version FROM promotions WHERE model = ? ORDER BY id DESC LIMIT 1", arguments: [model])
         }
     }
 }

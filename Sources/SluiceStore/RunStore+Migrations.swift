@@ -191,6 +191,14 @@ extension RunStore {
             }
             try db.create(index: "environment_steps_by_model", on: "environment_steps", columns: ["model", "version"])
         }
+        m.registerMigration("v10: registry moves the promotion log decided") { db in
+            try db.create(table: "registry_moves") { t in
+                t.primaryKey("model", .text)
+                t.column("attempts", .integer).notNull()
+                t.column("lastError", .text)
+                t.column("updatedAt", .double).notNull()
+            }
+        }
         return m
     }
 }

@@ -59,13 +59,18 @@ struct RegistryContext {
         var entry: PromotionRecord
         var deployment: DeployService.Result?
         var deployProblem: String?
+        var problems: [String]
     }
 
     /// Reports what happened to the environment (text, or JSON with the log entry) and pushes what changed.
     func finish(_ change: Promotion.Change, _ global: GlobalOptions) throws {
         if global.format == .json {
-            try Output.json(ChangeJSON(entry: change.entry, deployment: change.deployment, deployProblem: change.deployProblem))
-        } else if let d = change.deployment {
+            try Output.json(ChangeJSON(entry: change.entry, deployment: change.deployment, deployProblem: change.deployProblem, problems: change.problems))
+            push(change.refs, global)
+            return
+        }
+        for problem in change.problems { Output.err("sluice: warning: \(problem)") }
+        if let d = change.deployment {
             if d.branch.hasPrefix("kubernetes") {
                 Output.out("deploy: \(d.branch): \(d.kubernetesSummary)")
             } else {

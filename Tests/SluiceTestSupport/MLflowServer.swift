@@ -7,7 +7,7 @@ public final class MLflowServer: @unchecked Sendable {
     // @unchecked: immutable after init; the process is stopped once, in deinit.
     public let process: BackgroundProcess
     public let port: Int
-    public let directory = TemporaryDirectory(prefix: "sluice-mlflow")
+    public let directory: TemporaryDirectory
     public var url: String { "http://127.0.0.1:\(port)" }
 
     public static var isInstalled: Bool { ProcessRunner.has("mlflow") }
@@ -15,8 +15,10 @@ public final class MLflowServer: @unchecked Sendable {
     /// Starts the server; `port` lets a test bring MLflow up at an address it used while MLflow was down.
     /// - Parameter artifactsDestination: where the proxy stores artifacts (default: a local
     ///   folder; `s3://bucket/path` with an `S3Emulator`'s `serverEnvironment`).
-    public init(port: Int? = nil, artifactsDestination: String? = nil, environment: [String: String] = [:]) throws {
+    /// - Parameter reuse: the folder of a stopped server, to start again on its database and artifacts.
+    public init(port: Int? = nil, artifactsDestination: String? = nil, environment: [String: String] = [:], reuse: TemporaryDirectory? = nil) throws {
         self.port = try port ?? FreePort.next()
+        directory = reuse ?? TemporaryDirectory(prefix: "sluice-mlflow")
         process = try BackgroundProcess("mlflow", [
             "server", "--host", "127.0.0.1", "--port", String(self.port), "--workers", "1",
             "--backend-store-uri", "sqlite:///\(directory.path)/mlflow.db",

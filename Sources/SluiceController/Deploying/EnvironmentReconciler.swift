@@ -36,7 +36,7 @@ public struct EnvironmentReconciler: Sendable {
     /// last deployed with another version (or never by this state folder).
     public func ensureDeployed(model: String, deploy: DeploySpec, repository: GitRepository,
                                progress: (String) -> Void = { _ in }) throws -> Action {
-        guard let production = try registry.production(model: model) else { return .nothingInProduction }
+        guard let production = try Promotion(store: store, registry: registry).production(model: model).version else { return .nothingInProduction }
         let deployed = try store.deployedVersion(model: model, environment: deploy.environment)
         if deployed?.version == production.version { return .upToDate(version: production.version) }
         guard let result = try Environments(registry: registry, store: store, environment: environment)
@@ -59,7 +59,7 @@ public struct EnvironmentReconciler: Sendable {
     /// Compares the environment with the production version's rendered manifests (a dry run);
     /// with `selfHeal` a drifted environment is written again. nil: nothing in production.
     public func checkDrift(model: String, selfHeal: Bool, repository: GitRepository, progress: (String) -> Void = { _ in }) throws -> Drift? {
-        guard let production = try registry.production(model: model) else { return nil }
+        guard let production = try Promotion(store: store, registry: registry).production(model: model).version else { return nil }
         let environments = Environments(registry: registry, store: store, environment: environment)
         guard let preview = try environments.deploy(production, repository: repository, action: "Deploy", dryRun: true) else { return nil }
         var drift = Drift(version: production.version, changes: preview.changes.filter { !$0.hasPrefix(" ") })

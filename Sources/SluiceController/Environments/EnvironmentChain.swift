@@ -105,7 +105,7 @@ public struct EnvironmentChain: Sendable {
                     rollout = canaryRollout
                 }
                 let why = index == 0 ? "the gate passed" : "verified in \(environments[index - 1].name)"
-                if isProduction, try registry.production(model: model)?.version == version.version {
+                if isProduction, try store.productionVersion(model: model) == version.version {
                     // Promoted by an earlier pass that stopped before recording it (a crash).
                     progress.position = "in production (\(env.name))"
                 } else if isProduction {

@@ -36,3 +36,20 @@ public struct RunPageLink: Sendable {
 
     public func url(_ run: Int64) -> String? { template?.replacing("{run}", with: String(run)) }
 }
+
+extension CandidateModel {
+    /// Run `run`'s candidate for the registry: its metrics and lineage, its model files from the
+    /// artifact store, where it came from. The gate and the operator's `promote RUN` both build it here.
+    public static func candidate(model: String, run: RunRecord, metrics: MetricSet, metricsJSON: String, datasetVersions: [String: String],
+                                 parameters: [String: String], spec: PipelineSpec?, artifacts: [ArtifactRecord], store: RunStore,
+                                 environment: [String: String]) throws -> Candidate {
+        var c = Candidate(model: model, commit: run.commit, runID: run.id!, metrics: metrics, metricsJSON: metricsJSON,
+                          datasetVersions: datasetVersions, parameters: parameters, artifactDigest: artifact(spec: spec, in: artifacts)?.digest)
+        c.modelFiles = try files(spec: spec, artifacts: artifacts, store: store)
+        c.repository = run.repository
+        c.ref = run.ref
+        c.runURL = RunPageLink(environment: environment).url(run.id!)
+        c.experiment = spec?.gate?.experiment
+        return c
+    }
+}

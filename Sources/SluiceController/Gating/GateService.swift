@@ -88,7 +88,9 @@ public struct GateService: Sendable {
             candidate.slices.merge(m.slices) { _, new in new }
         }
 
-        let production = try registry.production(model: model)
+        let promotion = Promotion(store: store, registry: registry, environment: environment)
+        let productionState = try promotion.production(model: model)
+        let production = productionState.version
         try MetricRange.check(policy: policy, candidate: candidate, production: production?.metrics)
         let evaluated = Gate.evaluate(policy: policy, candidate: candidate,
                                       production: production.map { Gate.Baseline(version: $0.version, metrics: $0.metrics) })
@@ -116,17 +118,12 @@ public struct GateService: Sendable {
         var registryNotes: [String] = []
         if productionRef, facts.hasMetrics, facts.sameAsProduction == nil, facts.alreadyGated == nil {
             let params = GitCommitContent(commit).parameterValues(spec.stages.flatMap(\.params))
-            registryNotes += params.problems
-            var c = Candidate(model: model, commit: run.commit, runID: runID, metrics: candidate, metricsJSON: metricReports.last!.content,
-                              datasetVersions: work.datasetVersions, parameters: params.values, artifactDigest: digest)
-            c.modelFiles = try CandidateModel.files(spec: spec, artifacts: artifacts, store: store)
-            c.repository = work.repositoryKey
-            c.ref = work.ref
-            c.runURL = RunPageLink(environment: environment).url(runID)
-            c.experiment = gateSpec.experiment
+            let c = try CandidateModel.candidate(model: model, run: run, metrics: candidate, metricsJSON: metricReports.last!.content,
+                                                 datasetVersions: work.datasetVersions, parameters: params.values, spec: spec,
+                                                 artifacts: artifacts, store: store, environment: environment)
             let registration = try registry.register(c)
             version = registration.version
-            registryNotes = registration.notes
+            registryNotes = params.problems + registration.notes
         }
 
         // What deploying this candidate would change; a candidate whose manifests do not render,
@@ -188,7 +185,7 @@ public struct GateService: Sendable {
                 chained = version
                 report.notes.append("version \(version.version) enters the environments at \(first.name)")
             } else {
-                promoted = try promote(version, production: production, runID: runID, repository: repository, report: &report, now: now)
+                promoted = try promote(version, expected: productionState.logVersion, runID: runID, repository: repository, report: &report, now: now)
             }
         }
         if let version {
@@ -205,27 +202,31 @@ public struct GateService: Sendable {
         return outcome
     }
 
-    /// Promotes unless another run promoted in between (checked atomically by the log).
-    private func promote(_ candidate: RegisteredVersion, production: RegisteredVersion?, runID: Int64, repository: GitRepository,
+    /// Promotes through `Promotion.move` unless another promotion moved production first. The
+    /// verdict stays what `Verdict.decide` said: a lost race is its own event on the run
+    /// (`promotionEventKind`) and a note, and nothing outside the log was changed.
+    private func promote(_ candidate: RegisteredVersion, expected: String?, runID: Int64, repository: GitRepository,
                          report: inout GateReport, now: Double) throws -> Bool {
-        try registry.setProduction(model: candidate.model, version: candidate.version)
-        let entry = PromotionRecord(model: candidate.model, version: candidate.version, action: .promote, commit: candidate.commit,
-                                    runId: runID, previousVersion: production?.version, actor: "sluice run \(runID)",
-                                    reason: "gate passed under \(report.policy)", createdAt: now)
-        guard try store.appendPromotion(entry, expectedVersion: production?.version) else {
-            report.decision = .reject
-            report.notes.append("superseded: another run promoted while this one was being gated")
+        var promotion = Promotion(store: store, registry: registry, environment: environment)
+        promotion.clock = { now }
+        switch try promotion.move(to: candidate, action: .promote, expected: expected, actor: "sluice run \(runID)",
+                                  reason: "gate passed under \(report.policy)", runID: runID, note: nil, repository: repository) {
+        case .lost(let current):
+            let event = "not promoted: production of \(candidate.model) moved to version \(current ?? "none") while this run was being gated; "
+                + "the verdict stands and nothing was changed (a new commit or `sluice promote \(runID)` can promote it)"
+            report.notes.append(event)
+            try store.saveReport(ReportRecord(runId: runID, stage: "gate", kind: Self.promotionEventKind, path: "", content: event))
             return false
+        case .moved(_, let problems):
+            report.notes.append("promoted as version \(candidate.version)" + (expected.map { " (was \($0))" } ?? ""))
+            report.notes += problems
+            return true
         }
-        report.notes.append("promoted as version \(candidate.version)" + (production.map { " (was \($0.version))" } ?? ""))
-        ControllerMetrics.promotion(model: candidate.model, action: "promote")
-        do {
-            try PromotionHistory.append(PromotionHistory.Entry(entry, version: candidate), to: repository)
-        } catch {
-            report.notes.append("the promotion was not recorded in \(PromotionHistory.ref): \(error)")
-        }
-        return true
     }
+
+    /// The kind of the report that records what happened to a passed candidate's promotion when
+    /// it did not happen (a lost race).
+    public static let promotionEventKind = "promotion"
 
     /// The kind a gate report is stored under with its run.
     public static let reportKind = "gate"

@@ -56,12 +56,36 @@ public enum PromotionHistory {
         return entries
     }
 
-    /// Appends an entry as a new commit on the record's ref.
-    public static func append(_ entry: Entry, to repository: GitRepository) throws {
-        var lines = try entries(in: repository).map(encode)
-        lines.append(try encode(entry))
-        _ = try repository.commitFiles([(file, lines.joined(separator: "\n") + "\n")], ref: ref,
-                                       message: "\(entry.action) \(entry.model) version \(entry.version) (commit \(entry.commit.prefix(12))) by \(entry.actor): \(entry.reason)")
+    /// Brings the record of `model` up to the promotion log: the log's entries past the ones the
+    /// record holds are appended, in log order, as one commit. The ref moves only from the head
+    /// that was read (libgit2 refuses a commit whose parent is no longer the tip), so two writers
+    /// never record an entry twice: the one that lost reads again.
+    public static func sync(model: String, store: RunStore, registry: any ModelRegistry, repository: GitRepository) throws {
+        for attempt in 1...3 {
+            let recorded = try entries(in: repository)
+            let log = try store.promotions(model: model)
+            let known = recorded.lazy.filter { $0.model == model }.count
+            guard log.count > known else { return }
+            var lines = try recorded.map(encode)
+            var added: [Entry] = []
+            for record in log[known...] {
+                // The registry's record of the version carries what a recovery needs (metrics, data versions, digest).
+                let version = try registry.version(model: model, version: record.version)
+                    ?? RegisteredVersion(model: model, version: record.version, commit: record.commit, runID: record.runId, metrics: MetricSet(),
+                                         datasetVersions: [:], artifactDigest: nil)
+                added.append(Entry(record, version: version))
+                lines.append(try encode(added.last!))
+            }
+            let last = added.last!
+            let message = "\(last.action) \(model) version \(last.version) (commit \(CommitID(last.commit).short)) by \(last.actor): \(last.reason)"
+                + (added.count > 1 ? " (and \(added.count - 1) earlier entries of the log)" : "")
+            do {
+                _ = try repository.commitFiles([(file, lines.joined(separator: "\n") + "\n")], ref: ref, message: message)
+                return
+            } catch {
+                if attempt == 3 { throw error }  // else another writer moved the ref: read it again
+            }
+        }
     }
 
     static func encode(_ entry: Entry) throws -> String {

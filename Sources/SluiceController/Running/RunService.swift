@@ -126,7 +126,7 @@ public struct RunService: Sendable {
         var trained = try gate.gatedReports(repositoryKey: repositoryKey).map {
             ChangeFacts.TrainedData(label: "run \($0.run)'s candidate (\($0.decision.rawValue))", datasetVersions: $0.datasetVersions)
         }
-        if let production = try gate.registry.production(model: GateService.modelName(spec, repositoryKey: repositoryKey)) {
+        if let production = try Promotion(store: store, registry: gate.registry).production(model: GateService.modelName(spec, repositoryKey: repositoryKey)).version {
             trained.append(ChangeFacts.TrainedData(label: "production version \(production.version)", datasetVersions: production.datasetVersions))
         }
         return trained
@@ -137,7 +137,7 @@ public struct RunService: Sendable {
     func productionData(spec: PipelineSpec, repository: GitRepository, repositoryKey: String) throws -> (@Sendable (String, String) -> ReferenceData?)? {
         guard spec.gate != nil else { return nil }
         let model = GateService.modelName(spec, repositoryKey: repositoryKey)
-        guard let production = try registry(for: spec).production(model: model) else { return nil }
+        guard let production = try Promotion(store: store, registry: try registry(for: spec)).production(model: model).version else { return nil }
         let commit: GitCommit
         do { commit = try repository.commit(production.commit) } catch {
             let reason = "the production model's commit \(production.commit.prefix(12)) is not in the repository (\(error))"

@@ -4,8 +4,9 @@ import SluiceCore
 import SluiceGit
 import SluiceRunner
 
-/// The environment half of a reconcile: the production version deployed (`Deployed`), and the
-/// live environment compared with its manifests every `sync.interval` (`InSync`, `selfHeal`).
+/// The environment half of a reconcile: the registry brought to the promotion log
+/// (`RegistryInSync`, only when a move was due), the production version deployed (`Deployed`),
+/// and the live environment compared with its manifests every `sync.interval` (`InSync`, `selfHeal`).
 extension RepositoryWatcher {
     func reconcileEnvironment(productionRef: String) async {
         let (repo, service, environment) = (repository, service, environment)
@@ -18,13 +19,21 @@ extension RepositoryWatcher {
                 let git = try Self.localRepository(repo, service: service)
                 guard let head = git.resolveReference(productionRef), let bytes = try git.commit(head).contents(at: CommitPlanner.specFile),
                       let spec = SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: nil).spec,
-                      spec.gate != nil, let deploy = spec.deploy else { return EnvironmentPass() }
-                var pass = EnvironmentPass(environment: deploy.environment)
+                      spec.gate != nil else { return EnvironmentPass() }
+                let registry = try service.registry(for: spec)
+                let model = GateService.modelName(spec, repositoryKey: repo.url)
+                var pass = EnvironmentPass()
+                // A registry move the promotion log decided and the registry has not confirmed (refused, or a crash in between).
+                if try service.store.registryMove(model: model) != nil {
+                    pass.registryMoved = true
+                    pass.registryProblem = try Promotion(store: service.store, registry: registry, environment: environment).syncRegistry(model: model)
+                }
+                guard let deploy = spec.deploy else { return pass }
+                pass.environment = deploy.environment
                 for path in git.removeStaleLocks(forRefs: CommitPipeline.writtenRefs(spec)) {
                     log.warning("removed \(path), a lock file a killed git writer left behind")
                 }
-                let reconciler = EnvironmentReconciler(store: service.store, registry: try service.registry(for: spec), environment: environment)
-                let model = GateService.modelName(spec, repositoryKey: repo.url)
+                let reconciler = EnvironmentReconciler(store: service.store, registry: registry, environment: environment)
                 let publisher = RepositorySource.isRemote(repo.url) ? Publisher(url: repo.url, environment: environment) : nil
                 do {
                     pass.deploy = try reconciler.ensureDeployed(model: model, deploy: deploy, repository: git, progress: { log.info("deploy: \($0)") })
@@ -47,6 +56,15 @@ extension RepositoryWatcher {
         } catch {
             log.error("the environment could not be reconciled: \(error)")
             return
+        }
+        if result.registryMoved {
+            if let problem = result.registryProblem {
+                log.error("\(problem)")
+                setCondition(.registryInSync, .false, reason: "RegistryMoveFailed", message: problem)
+            } else {
+                log.info("the registry's production marker now names the promotion log's version")
+                setCondition(.registryInSync, .true, reason: "RegistryMoved", message: "the registry names the promotion log's production version")
+            }
         }
         guard let name = result.environment else { return }
         if result.checkedDrift { lastSyncCheck[name] = now }
@@ -89,6 +107,9 @@ extension RepositoryWatcher {
 
 /// What one environment pass found (computed off the actor).
 struct EnvironmentPass: Sendable {
+    /// A due registry move was tried; `registryProblem` says why it did not finish.
+    var registryMoved = false
+    var registryProblem: String?
     var environment: String?
     var deploy: EnvironmentReconciler.Action?
     var deployError: String?

@@ -28,6 +28,10 @@ public struct Condition: Hashable, Sendable, Codable {
         /// approval, a canary step; false when it stopped there (its checks or canary failed).
         /// Shown, not part of `Ready`: the environment keeps serving its version.
         case promoting = "Promoting"
+        /// The registry's production marker (MLflow's alias) names the promotion log's version;
+        /// false while a move the log decided is refused (the controller retries it every pass).
+        /// Set only once a move was due.
+        case registryInSync = "RegistryInSync"
         /// Everything above that applies is true.
         case ready = "Ready"
 
