@@ -16,3 +16,16 @@ public enum CommittedSpec {
         try result(repository: repository, commit: commit)?.spec
     }
 }
+
+extension ProductionBranch {
+    /// The production branch of a watched repository: `configured`, else the `gate.branch` that the
+    /// default branch's `sluice.yaml` names, else the default branch (see `ProductionBranch.name`).
+    public static func resolve(configured: String?, repository: GitRepository) throws -> String {
+        if let configured { return configured }
+        let defaultBranch = repository.defaultBranch ?? "main"
+        let gateBranch = try repository.resolveReference(ref(defaultBranch)).flatMap { head in
+            try CommittedSpec.load(repository: repository, commit: head)?.gate?.branch
+        }
+        return name(configured: nil, gateBranch: gateBranch, defaultBranch: defaultBranch)
+    }
+}

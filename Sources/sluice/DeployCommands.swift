@@ -52,8 +52,7 @@ struct Render: AsyncParsableCommand {
             let context = try DeployContext(global, model: model)
             let repository = context.registry.repository
             let target = try repository.commit(commit)
-            guard let bytes = target.contents(at: CommitPlanner.specFile),
-                  let spec = SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: nil).spec else {
+            guard let spec = try CommittedSpec.load(repository: repository, commit: target.id) else {
                 throw LoadError(message: "commit \(target.id.prefix(12)) has no valid \(CommitPlanner.specFile)", hint: "run `sluice validate`")
             }
             guard let deploy = spec.deploy else { throw LoadError(message: "\(CommitPlanner.specFile) has no 'deploy' section: nothing to render") }
@@ -112,7 +111,7 @@ struct Deploy: AsyncParsableCommand {
                 return
             }
             DiffCommand.print(result.changes)
-            if result.branch.hasPrefix("kubernetes"), result.healthy == nil, !dryRun {
+            if result.kind == .kubernetes, result.healthy == nil, !dryRun {
                 Output.out("applied \(version.model) version \(version.version) to \(result.branch) (not waiting for health)")
             } else if let healthy = result.healthy {
                 Output.out("deployed \(version.model) version \(version.version) to \(result.branch): \(result.kubernetesSummary)")
@@ -227,8 +226,7 @@ struct Status: AsyncParsableCommand {
             }
             // The environments before production: what each runs, and where versions stand (the step log).
             let steps = try context.registry.store.steps(model: context.registry.model)
-            let head = try repository.commit("HEAD").contents(at: CommitPlanner.specFile)
-                .flatMap { SpecLoader.load(bytes: $0, file: CommitPlanner.specFile, paths: nil).spec }
+            let head = try CommittedSpec.load(repository: repository, commit: "HEAD")
             for name in Set(steps.map(\.environment)) where name != head?.environments.last?.name {
                 if let deployed = try context.registry.store.deployedVersion(model: context.registry.model, environment: name) {
                     report.preProduction[name] = "version \(deployed.version)"
@@ -268,38 +266,9 @@ struct Status: AsyncParsableCommand {
 
     private func environment(of version: RegisteredVersion, context: DeployContext, repository: GitRepository) throws -> Report.Environment? {
         guard let (deploy, objects) = try context.environments.render(version, repository: repository) else { return nil }
-        if deploy.target == .kubernetes {
-            let deployer = try context.environments.kubernetes(deploy, repository: repository)
-            var states: [String: String] = [:]
-            for o in objects where RolloutStatus.workloadKinds.contains(o.kind) {
-                let live = try deployer.client.get(apiVersion: o.apiVersion, kind: o.kind, namespace: o.namespace, name: o.name)
-                states[o.displayName] = live.map { s -> String in
-                    switch RolloutStatus.of(s) { case .ready: return "healthy"; case .waiting(let w): return "progressing (\(w))"; case .failed(let f): return "FAILED (\(f))" }
-                } ?? "missing"
-            }
-            // A diff the server refuses (a conflict) still leaves the workloads' health worth showing.
-            let where_ = "\(deploy.environment): kubernetes context \(deployer.client.config.context) at \(deployer.client.config.server), "
-            do {
-                let changed = DeployService.objectCount(try deployer.diff(objects))
-                return Report.Environment(name: deploy.environment, target: "kubernetes:\(deployer.client.config.context)", inSync: changed == 0, changes: changed,
-                                          detail: where_ + (changed == 0 ? "in sync with production" : "OUT OF SYNC (\(changed) objects; `sluice diff`)"),
-                                          workloads: states)
-            } catch let error as KubeError {
-                return Report.Environment(name: deploy.environment, target: "kubernetes:\(deployer.client.config.context)", inSync: nil, changes: 0,
-                                          detail: where_ + "not compared: \(error)", workloads: states)
-            }
-        }
-        let files = try ManifestRenderer.files(objects)
-        let branch = DeployService.branch(for: deploy)
-        guard let head = repository.resolveReference("refs/heads/" + branch) else {
-            return Report.Environment(name: deploy.environment, target: "branch \(branch)", inSync: false, changes: files.count,
-                                      detail: "\(deploy.environment): branch \(branch) does not exist yet (run `sluice deploy`)")
-        }
-        let commit = try repository.commit(head)
-        let changes = DeployService().diff(files, deploy: deploy, repository: repository)
-        return Report.Environment(name: deploy.environment, target: "branch \(branch)", inSync: changes.isEmpty, changes: changes.count,
-                                  detail: "\(deploy.environment): branch \(branch) at \(head.prefix(12)) \"\(commit.summary)\", \(repository.files(onBranch: branch).count) objects, "
-                                    + (changes.isEmpty ? "in sync with production" : "OUT OF SYNC (\(changes.count) changes; `sluice diff`)"))
+        let status = try context.environments.target(deploy, repository: repository).status(objects)
+        return Report.Environment(name: status.name, target: status.target, inSync: status.inSync, changes: status.changes, detail: status.detail,
+                                  workloads: status.workloads)
     }
 
 }

@@ -103,8 +103,7 @@ enum EnvironmentContext {
         guard let registered = try chain.registry.version(model: context.model, version: version) else {
             throw LoadError(message: "\(context.model) has no version \(version)", hint: "see sluice environments --model \(context.model)")
         }
-        guard let bytes = try context.repository.commit(registered.commit).contents(at: CommitPlanner.specFile),
-              let spec = SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: nil).spec else {
+        guard let spec = try CommittedSpec.load(repository: context.repository, commit: registered.commit) else {
             throw LoadError(message: "the commit of \(context.model) version \(version) (\(registered.commit.prefix(12))) has no valid \(CommitPlanner.specFile)")
         }
         guard spec.environments.count > 1 else {

@@ -48,18 +48,21 @@ struct GateCommand: AsyncParsableCommand {
                 }
                 var gate = GateSpec(policy: policy, location: SourceLocation(file: "", line: 1, column: 1))
                 gate.registry = kind
-                let source = try RunService.registry(for: gate, store: try RunStore(stateDirectory: global.stateDirectory),
-                                                     environment: ProcessInfo.processInfo.environment)
-                baseline = try source.production(model: model).map { Gate.Baseline(version: "version \($0.version)", metrics: $0.metrics) }
+                let store = try RunStore(stateDirectory: global.stateDirectory)
+                let source = try RunService.registry(for: gate, store: store, environment: ProcessInfo.processInfo.environment)
+                baseline = try Promotion(store: store, registry: source).production(model: model).version
+                    .map { Gate.Baseline(version: "version \($0.version)", metrics: $0.metrics) }
             }
             try MetricRange.check(policy: rules, candidate: metrics, production: baseline?.metrics)
             let evaluated = Gate.evaluate(policy: rules, candidate: metrics, production: baseline)
-            let passed = evaluated.rows.allSatisfy(\.passed)
+            // Judged as the production branch's candidate would be: the rules decide promote or reject.
+            let decision = Verdict.decide(Verdict.Facts(rulesPassed: evaluated.rows.allSatisfy(\.passed), dataChecksPassed: true, hasMetrics: true,
+                                                        isProductionRef: true))
             report = GateReport(model: model ?? candidate, repository: "", ref: nil, commit: "", run: 0, policy: policy,
-                                decision: passed ? .promote : .reject, passed: passed,
+                                decision: decision.verdict, passed: decision.passed,
                                 production: baseline.map { GateReport.Production(version: $0.version, commit: "", promotedAt: 0) },
                                 metrics: evaluated.rows, dataChecks: [], stages: [], datasetVersions: [:], parameters: [:],
-                                artifacts: [], notes: evaluated.notes)
+                                artifacts: [], notes: evaluated.notes + decision.reasons.filter { !Verdict.summaryReasons.contains($0) })
         } catch let error as MetricRange.OutOfRange {
             Output.err("sluice: the gate could not be evaluated: \(error)")
             throw ExitCode(2)

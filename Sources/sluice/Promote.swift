@@ -35,8 +35,8 @@ struct RegistryContext {
     /// The registry named by `sluice.yaml` at HEAD (embedded unless `gate.registry: mlflow`).
     var promotion: Promotion {
         get throws {
-            let gate = (try? repository.commit("HEAD")).flatMap { $0.contents(at: CommitPlanner.specFile) }
-                .flatMap { SpecLoader.load(bytes: $0, file: CommitPlanner.specFile, paths: nil).spec?.gate }
+            // No HEAD yet (an empty repository): no spec, the embedded registry.
+            let gate = try repository.resolveReference("HEAD").flatMap { try CommittedSpec.load(repository: repository, commit: $0)?.gate }
             return Promotion(store: store, registry: try RunService.registry(for: gate, store: store,
                                                                               environment: ProcessInfo.processInfo.environment),
                              environment: ProcessInfo.processInfo.environment)
@@ -71,7 +71,7 @@ struct RegistryContext {
         }
         for problem in change.problems { Output.err("sluice: warning: \(problem)") }
         if let d = change.deployment {
-            if d.branch.hasPrefix("kubernetes") {
+            if d.kind == .kubernetes {
                 Output.out("deploy: \(d.branch): \(d.kubernetesSummary)")
             } else {
                 Output.out(d.commit.map { "deploy: branch \(d.branch) updated (\($0.prefix(12)))" } ?? "deploy: branch \(d.branch) already up to date")

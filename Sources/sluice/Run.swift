@@ -128,7 +128,7 @@ struct Run: AsyncParsableCommand {
                        + (gate.promoted && gate.rolledBackTo == nil ? ", model \(gate.report.model) version \(gate.version ?? "?") is now in production" : "")
                        + "  (report: sluice report \(record.id!))")
             for row in failed { Output.out("  \(row.slice.map { "\(row.metric) [\($0)]" } ?? row.metric): \(row.reason)") }
-            if let d = gate.deployment, d.branch.hasPrefix("kubernetes") {
+            if let d = gate.deployment, d.kind == .kubernetes {
                 Output.out("deploy: \(d.branch): \(d.kubernetesSummary)")
             } else if let d = gate.deployment {
                 let objects = DeployService.objectCount(d.changes)
@@ -138,9 +138,7 @@ struct Run: AsyncParsableCommand {
             if let back = gate.rolledBackTo { Output.out("deploy: rolled back to version \(back)") }
             if let chain = gate.chain { Output.out("environments: \(chain.position)") }
         }
-        if outcome.status != .succeeded || gate?.report.passed == false || gate?.deployment?.healthy == false || gate?.chain?.failure != nil {
-            throw ExitCode(1)
-        }
+        if !outcome.passed { throw ExitCode(1) }
     }
 }
 

@@ -26,8 +26,11 @@ public struct DeployService: Sendable {
     }
 
     public struct Result: Sendable, Codable {
-        /// The environment branch, or `kubernetes` (context name after a colon).
+        /// Where it went, as the target names itself (`DeployTarget.name`): the environment
+        /// branch, or `kubernetes:<context>`.
         public var branch: String
+        /// The kind of target (nil in deployment reports stored before results said it).
+        public var kind: DeploySpec.Target?
         /// The new commit on the environment branch, nil when it already held these manifests.
         public var commit: String?
         public var changes: [String]
@@ -38,10 +41,20 @@ public struct DeployService: Sendable {
         /// Objects no longer rendered that were left in place, each with why (a namespace).
         public var kept: [String] = []
 
-        public init(branch: String, commit: String?, changes: [String]) {
+        public init(branch: String, kind: DeploySpec.Target, commit: String?, changes: [String]) {
             self.branch = branch
+            self.kind = kind
             self.commit = commit
             self.changes = changes
+        }
+
+        /// A deploy that failed before the target wrote anything (it could not be reached, the objects were refused).
+        public static func failed(_ deploy: DeploySpec, error: any Error) -> Result {
+            var result = Result(branch: deploy.target == .branch ? DeployService.branch(for: deploy) : deploy.target.rawValue, kind: deploy.target,
+                                commit: nil, changes: [])
+            result.healthy = false
+            result.failure = "\(error)"
+            return result
         }
 
         /// "2 objects changed, pruned ConfigMap ml/old; healthy", "no changes; healthy".
@@ -60,7 +73,7 @@ public struct DeployService: Sendable {
         let branch = Self.branch(for: deploy)
         let changes = diff(files, deploy: deploy, repository: repository)
         let commit = try repository.commitFiles(files, branch: branch, message: message)
-        return Result(branch: branch, commit: commit, changes: changes)
+        return Result(branch: branch, kind: .branch, commit: commit, changes: changes)
     }
 
     /// How many objects a list of changes names (`+`, `-`, `~` lines; not their detail or `#` notes).

@@ -73,50 +73,25 @@ public struct Environments: Sendable {
 
     private func apply(_ objects: [ManifestObject], deploy: DeploySpec, facts: DeployFacts, repository: GitRepository, action: String,
                        dryRun: Bool, wait: Bool, progress: (String) -> Void) throws -> DeployService.Result {
-        switch deploy.target {
-        case .branch:
-            let files = try ManifestRenderer.files(objects)
-            if dryRun {
-                return DeployService.Result(branch: DeployService.branch(for: deploy), commit: nil,
-                                            changes: DeployService().diff(files, deploy: deploy, repository: repository))
-            }
-            let result = try DeployService().deployToBranch(files, deploy: deploy, repository: repository,
-                                                            message: DeployService.message(facts, action: action, runID: facts.run))
+        let target = try target(deploy, repository: repository)
+        if dryRun { return DeployService.Result(branch: target.name, kind: deploy.target, commit: nil, changes: try target.diff(objects)) }
+        let result = try target.write(objects, facts: facts, action: action, wait: wait, progress: progress)
+        // An unhealthy rollout is not what the environment runs: rolling back is the caller's decision.
+        if result.healthy != false {
             try store.setDeployedVersion(model: facts.model, environment: deploy.environment, version: facts.version, at: Date().timeIntervalSince1970)
-            return result
-        case .kubernetes:
-            let deployer = try kubernetes(deploy, repository: repository)
-            let target = "kubernetes:\(deployer.client.config.context)"
-            if dryRun { return DeployService.Result(branch: target, commit: nil, changes: try deployer.diff(objects)) }
-            let outcome = try deployer.apply(objects, progress: progress)
-            var result = DeployService.Result(branch: target, commit: nil, changes: outcome.changed.map { "~ \($0)" } + outcome.notes)
-            if wait {
-                let health = try deployer.waitHealthy(objects, timeout: Double(deploy.timeoutSeconds), progress: progress)
-                result.healthy = health.healthy
-                result.failure = health.message
-            }
-            // Pruned only once the new objects are healthy: a failed rollout keeps what it replaces.
-            if result.healthy != false {
-                // A prune that fails does not undo a healthy rollout: what is left stays in the
-                // inventory and is pruned at the next deploy.
-                do {
-                    let pruning = try deployer.prune(keeping: objects, progress: progress)
-                    result.pruned = pruning.pruned
-                    result.kept = pruning.kept
-                } catch {
-                    result.kept.append("pruning stopped: \(error) (tried again at the next deploy)")
-                    progress("pruning stopped: \(error)")
-                }
-                try store.setDeployedVersion(model: facts.model, environment: deploy.environment, version: facts.version, at: Date().timeIntervalSince1970)
-            }
-            return result
         }
+        return result
     }
 
-    /// The deployer of `deploy` for `repository`'s objects (its inventory is its own).
+    /// The target `deploy` names, for `repository`'s objects.
+    public func target(_ deploy: DeploySpec, repository: GitRepository) throws -> any DeployTarget {
+        try DeployTargets.make(deploy, repository: repository, store: store, environment: environment)
+    }
+
+    /// The Kubernetes deployer of `deploy` for `repository`'s objects (its inventory is its own):
+    /// the canary's replica moves and `sluice status` read the cluster through it.
     public func kubernetes(_ deploy: DeploySpec, repository: GitRepository) throws -> KubernetesDeployer {
-        let config = try KubeConfig.load(environment: environment, context: deploy.context)
-        return KubernetesDeployer(client: KubeClient(config: config), store: store, deploy: deploy, repository: Self.inventoryKey(repository))
+        try KubernetesTarget(deploy: deploy, repository: repository, store: store, environment: environment).deployer
     }
 
     /// The repository as inventories name it: its resolved path (a remote one's mirror, which

@@ -47,11 +47,10 @@ public struct GateService: Sendable {
         return name.isEmpty ? "model" : name
     }
 
-    /// Whether a ref may promote: only the production branch (`branch`, else `gate.branch`, else
-    /// the repository's default branch).
+    /// Whether a ref may promote: only the production branch (`ProductionBranch`'s rule, with the
+    /// controller's `branch` when given).
     public static func isProductionRef(_ ref: String?, branch: String?, spec: GateSpec, repository: GitRepository) -> Bool {
-        guard let ref, let branch = branch ?? spec.branch ?? repository.defaultBranch else { return false }
-        return ref == "refs/heads/" + branch
+        ProductionBranch.promotes(ref: ref, branch: ProductionBranch.name(configured: branch, gateBranch: spec.branch, defaultBranch: repository.defaultBranch))
     }
 
     /// The gate reports of `repositoryKey`'s production-branch candidates (promoted or rejected), oldest first.

@@ -60,7 +60,7 @@ public struct MergeRequestNotifier: Sendable {
     ///   - failures: the stages that did not succeed, for a failed pipeline's comment.
     public func finished(commit: String, run: Int64, report: GateReport?, runSucceeded: Bool, runMessage: String?,
                          gateError: String? = nil, failures: [FailedStage] = []) -> [NotificationProblem] {
-        let passed = runSucceeded && (report?.passed ?? true) && gateError == nil
+        let passed = RunPassed.decide(stagesSucceeded: runSucceeded, gateEvaluated: gateError == nil, candidatePassed: report?.passed)
         let body: String
         let description: String
         if let gateError {

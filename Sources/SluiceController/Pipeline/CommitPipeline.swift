@@ -46,6 +46,12 @@ public struct CommitPipeline: Sendable {
         /// The forge's refusals while reporting on the merge request (also in `warnings`);
         /// nil: no merge request to report to.
         public var notificationProblems: [NotificationProblem]?
+
+        /// Whether the run passed (`RunPassed`): stages, gate, deploy and environments.
+        public var passed: Bool {
+            RunPassed.decide(stagesSucceeded: status == .succeeded, gateEvaluated: gateError == nil, candidatePassed: gate?.report.passed,
+                             deployHealthy: gate?.deployment?.healthy, chainFailed: gate?.chain?.failure != nil)
+        }
     }
 
     /// The kind of the report that keeps a run's forge problems (shown on the run page).
@@ -203,9 +209,7 @@ public struct CommitPipeline: Sendable {
             result = try environments.write(objects, deploy: deploy, facts: facts, repository: repository, action: "Deploy", dryRun: false,
                                             progress: progress)
         } catch {
-            result = DeployService.Result(branch: deploy.target == .branch ? DeployService.branch(for: deploy) : "kubernetes", commit: nil, changes: [])
-            result.healthy = false
-            result.failure = "\(error)"
+            result = .failed(deploy, error: error)
         }
         outcome.deployment = result
         try store.saveReport(DeploymentReport(model: facts.model, version: facts.version, environment: deploy.environment, result: result,

@@ -63,7 +63,8 @@ public struct RunService: Sendable {
         var scope = CacheScope.other("detached")
         var cacheError: (any Error)?
         let known: (PipelineSpec) -> Set<String> = { spec in
-            scope = CacheScope.of(ref: ref, productionBranch: productionBranch ?? spec.gate?.branch ?? repository.defaultBranch)
+            scope = CacheScope.of(ref: ref, productionBranch: ProductionBranch.name(configured: productionBranch, gateBranch: spec.gate?.branch,
+                                                                                   defaultBranch: repository.defaultBranch))
             do { return try store.knownCacheKeys(repository: repositoryKey, scopes: scope.readable) } catch {
                 cacheError = error
                 return []

@@ -68,8 +68,7 @@ extension RepositoryWatcher {
         let run = try ownRun(runID)
         guard run.status == .succeeded else { throw .conflict("run \(runID) \(run.status.rawValue); only a succeeded run has a candidate to promote") }
         return try await change { git, service, environment in
-            let spec = try git.commit(run.commit).contents(at: CommitPlanner.specFile)
-                .flatMap { SpecLoader.load(bytes: $0, file: CommitPlanner.specFile, paths: nil).spec }
+            let spec = try CommittedSpec.load(repository: git, commit: run.commit)
             let model = spec.map { GateService.modelName($0, repositoryKey: run.repository) } ?? Promotion.modelName(repository: git, repositoryKey: run.repository)
             let registry = try RunService.registry(for: spec?.gate, store: service.store, environment: environment)
             return try Promotion(store: service.store, registry: registry, environment: environment)
@@ -82,8 +81,7 @@ extension RepositoryWatcher {
         try await change { git, service, environment in
             // The registry the production version's commit names.
             let current = try service.store.promotions(model: model).last
-            let spec = current.flatMap { try? git.commit($0.commit) }?.contents(at: CommitPlanner.specFile)
-                .flatMap { SpecLoader.load(bytes: $0, file: CommitPlanner.specFile, paths: nil).spec }
+            let spec = try current.flatMap { try CommittedSpec.load(repository: git, commit: $0.commit) }
             let registry = try RunService.registry(for: spec?.gate, store: service.store, environment: environment)
             return try Promotion(store: service.store, registry: registry, environment: environment)
                 .rollback(model: model, to: version, actor: actor, reason: reason, repository: git)

@@ -12,8 +12,8 @@ extension RepositoryWatcher {
         let (repo, service, environment, log) = (repository, service, environment, self.log)
         do {
             let git = try await Offload.run { try Self.localRepository(repo, service: service) }
-            guard let head = git.resolveReference(productionRef), let bytes = try git.commit(head).contents(at: CommitPlanner.specFile),
-                  let headSpec = SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: nil).spec, headSpec.gate != nil else { return }
+            guard let head = git.resolveReference(productionRef), let headSpec = try CommittedSpec.load(repository: git, commit: head),
+                  headSpec.gate != nil else { return }
             let model = GateService.modelName(headSpec, repositoryKey: repo.url)
             let registry = try service.registry(for: headSpec)
             var chain = EnvironmentChain(store: service.store, registry: registry, environment: environment, stateDirectory: service.stateDirectory)
@@ -21,9 +21,7 @@ extension RepositoryWatcher {
             let publisher = RepositorySource.isRemote(repo.url) ? Publisher(url: repo.url, environment: environment) : nil
             for name in try service.store.openVersions(model: model) {
                 guard let version = try registry.version(model: model, version: name),
-                      let specBytes = try git.commit(version.commit).contents(at: CommitPlanner.specFile),
-                      let spec = SpecLoader.load(bytes: specBytes, file: CommitPlanner.specFile, paths: nil).spec,
-                      spec.environments.count > 1 else { continue }
+                      let spec = try CommittedSpec.load(repository: git, commit: version.commit), spec.environments.count > 1 else { continue }
                 let progress = try await chain.advance(version, spec: spec, repository: git, actor: "sluice watch", now: { PipelineRunner.now() },
                                                        say: { log.info("\($0)", metadata: ["model": .string(model)]) })
                 if let failure = progress.failure {
@@ -66,15 +64,13 @@ extension RepositoryWatcher {
         do {
             let git = try await Offload.run { try Self.localRepository(repo, service: service) }
             let store = service.store
-            guard let head = git.resolveReference("refs/heads/" + (repo.branch ?? git.defaultBranch ?? "main")),
-                  let bytes = try git.commit(head).contents(at: CommitPlanner.specFile),
-                  let headSpec = SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: nil).spec else {
+            guard let head = git.resolveReference(ProductionBranch.ref(try ProductionBranch.resolve(configured: repo.branch, repository: git))),
+                  let headSpec = try CommittedSpec.load(repository: git, commit: head) else {
                 throw ActionError.conflict("the production branch of \(repo.name) has no valid \(CommitPlanner.specFile)")
             }
             let registry = try service.registry(for: headSpec)
             guard let registered = try registry.version(model: model, version: version) else { throw ActionError.notFound("\(model) has no version \(version)") }
-            guard let specBytes = try git.commit(registered.commit).contents(at: CommitPlanner.specFile),
-                  let spec = SpecLoader.load(bytes: specBytes, file: CommitPlanner.specFile, paths: nil).spec, spec.environments.count > 1 else {
+            guard let spec = try CommittedSpec.load(repository: git, commit: registered.commit), spec.environments.count > 1 else {
                 throw ActionError.conflict("\(model) version \(version) was built without environments: it went straight to production")
             }
             var chain = EnvironmentChain(store: store, registry: registry, environment: env, stateDirectory: service.stateDirectory)

@@ -17,8 +17,7 @@ extension RepositoryWatcher {
         do {
             result = try await Offload.run { () throws -> EnvironmentPass in
                 let git = try Self.localRepository(repo, service: service)
-                guard let head = git.resolveReference(productionRef), let bytes = try git.commit(head).contents(at: CommitPlanner.specFile),
-                      let spec = SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: nil).spec,
+                guard let head = git.resolveReference(productionRef), let spec = try CommittedSpec.load(repository: git, commit: head),
                       spec.gate != nil else { return EnvironmentPass() }
                 let registry = try service.registry(for: spec)
                 let model = GateService.modelName(spec, repositoryKey: repo.url)

@@ -188,17 +188,16 @@ public actor RepositoryWatcher {
                 var handle = kept
                 let git = try RepositorySource.open(repo.url, stateDirectory: state, credentials: credentials, mergeRequests: repo.mergeRequests,
                                                     reusing: &handle)
-                let branch = repo.branch ?? git.defaultBranch ?? "main"
+                let branch = try ProductionBranch.resolve(configured: repo.branch, repository: git)
                 let refs = try RefTracker.trackedRefs(in: git, branches: [branch], mergeRequests: repo.mergeRequests)
                 let tracker = try RefTracker(stateDirectory: state, repository: repo.url)
                 // Whether the tip deploys anywhere (then the environment is reconciled too); read once per tip.
-                let head = git.resolveReference("refs/heads/" + branch)
+                let head = git.resolveReference(ProductionBranch.ref(branch))
                 var hasDeploy = known.map { $0.head == head && $0.deploys } ?? false
-                if let head, known?.head != head, let bytes = try git.commit(head).contents(at: CommitPlanner.specFile),
-                   let spec = SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: nil).spec {
+                if let head, known?.head != head, let spec = try CommittedSpec.load(repository: git, commit: head) {
                     hasDeploy = spec.gate != nil && spec.deploy != nil
                 }
-                return ("refs/heads/" + branch, try tracker.updates(in: git, refs: refs), handle, head, hasDeploy)
+                return (ProductionBranch.ref(branch), try tracker.updates(in: git, refs: refs), handle, head, hasDeploy)
             } }) else { return }
             let (ref, found, opened, head, hasDeploy) = fetched
             (productionRef, updates, mirror, deploys) = (ref, found, opened, hasDeploy)

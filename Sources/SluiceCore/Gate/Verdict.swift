@@ -84,3 +84,18 @@ public enum Verdict: String, Hashable, Sendable, Codable, CaseIterable {
         return Decision(verdict: passed ? .promote : .reject, passed: passed, reasons: reasons)
     }
 }
+
+/// Whether a run passed, decided here only: `sluice run`'s exit status, the merge request's commit
+/// status and the controller's logs all ask this.
+public enum RunPassed {
+    /// - Parameters:
+    ///   - stagesSucceeded: the run ended `succeeded`.
+    ///   - gateEvaluated: false when a declared gate could not be evaluated (fail closed).
+    ///   - candidatePassed: the gate report's `passed` (nil: no gate declared or reached).
+    ///   - deployHealthy: the deploy's health (nil: nothing deployed).
+    ///   - chainFailed: a version stopped in an environment on its way to production.
+    public static func decide(stagesSucceeded: Bool, gateEvaluated: Bool = true, candidatePassed: Bool?, deployHealthy: Bool? = nil,
+                              chainFailed: Bool = false) -> Bool {
+        stagesSucceeded && gateEvaluated && candidatePassed != false && deployHealthy != false && !chainFailed
+    }
+}

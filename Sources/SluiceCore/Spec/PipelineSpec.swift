@@ -174,7 +174,7 @@ public struct GateSpec: Hashable, Sendable {
 }
 
 public struct DeploySpec: Hashable, Sendable {
-    public enum Target: String, Hashable, Sendable, CaseIterable {
+    public enum Target: String, Hashable, Sendable, Codable, CaseIterable {
         case branch, kubernetes
     }
 
