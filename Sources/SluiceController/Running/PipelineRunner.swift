@@ -282,78 +282,24 @@ public struct PipelineRunner: Sendable {
             }
         }
 
-        // Execute.
+        // Execute, on the runner this stage and run call for.
         events(.stageStarted(stage: r.stage))
-        var reports: [ReportRecord] = []
         let env = StageEnvironment(stage: spec, controller: options.environment, commit: commit, ref: work.ref, runID: r.runId,
                                    workspace: workspace, datasetVersions: work.datasetVersions,
                                    secretsAllowed: StageEnvironment.secretsAllowed(ref: work.ref, mergeRequestSecrets: work.mergeRequestSecrets))
-        if spec.uses == .validateData {
-            do {
-                let report = try await validateData(spec, workspace: workspace, work: work, say: say)
-                let json = String(decoding: try Self.encoder.encode(report), as: UTF8.self)
-                reports.append(ReportRecord(runId: r.runId, stage: r.stage, kind: "validation", path: spec.with.first { $0.key == "data" }?.value ?? "", content: json))
-                if report.verdict == .fail {
-                    try? store.complete(r, artifacts: [], reports: reports)
-                    let failedChecks = report.failedChecks.count
-                    let drifted = Set(report.drift.filter { $0.verdict == .fail }.map(\.column))
-                    return finish(&r, .failed, message: "data validation failed: \(failedChecks) check\(failedChecks == 1 ? "" : "s") failed, drift in \(drifted.count) column\(drifted.count == 1 ? "" : "s")", started: started, events: events, reports: reports)
-                }
-            } catch {
-                say("\(error)")
-                return finish(&r, .failed, message: "\(error)", started: started, events: events)
-            }
-        } else if spec.command != nil, work.spec.runner.kind == .kubernetes {
-            let stage = r
-            let outcome = await runOnKubernetes(spec, record: r, workspace: workspace, work: work, commit: commit, environment: env, say: say) { line in
+        let stageName = r.stage
+        let execution = await StageRunners.choose(spec, work: work, pipeline: self).run(StageRun(
+            spec: spec, record: r, workspace: workspace, commit: commit, work: work, environment: env, say: say,
+            line: { line in
                 log.write(line)
-                events(.stageLine(stage: stage.stage, line: line))
-            }
-            r.exitCode = outcome.exitCode
-            r.runnerJob = outcome.job ?? r.runnerJob
-            say(outcome.summary)
-            if !outcome.succeeded {
-                return finish(&r, outcome.cancelled ? .cancelled : .failed, message: outcome.summary, started: started, events: events)
-            }
-        } else if let command = spec.command {
-            if let gpus = spec.pod.gpus {
-                let refusal = "stage '\(spec.name)' asks for \(gpus) GPU\(gpus == "1" ? "" : "s"), which the local runner cannot give a process; run it with 'runner: { kind: kubernetes }' or 'sluice run --runner kubernetes'"
-                say(refusal)
-                return finish(&r, .failed, message: refusal, started: started, events: events)
-            }
-            var process = ProcessSpec(arguments: ProcessSpec.arguments(for: command), workingDirectory: workspace,
-                                      environment: env.variables, timeoutSeconds: spec.timeoutSeconds.map(Double.init), masker: env.masker)
-            process.outputLimitBytes = options.outputLimitBytes
-            process.killGraceSeconds = options.killGraceSeconds
-            let scratch = StageSandbox.scratch(stateDirectory: stateDirectory, runID: r.runId, stage: r.stage)
-            defer { if work.sandboxed { removeScratch(scratch, say: say) } }
-            if work.sandboxed, let refusal = confine(&process, work: work, workspace: workspace, scratch: scratch, say: say) {
-                say(refusal)
-                return finish(&r, .failed, message: refusal, started: started, events: events)
-            }
-            let stage = r
-            let outcome: ProcessOutcome
-            do {
-                outcome = try await StageProcess.run(process, onStart: { pgid in
-                    var withGroup = stage
-                    withGroup.processGroup = pgid
-                    try? self.store.update(withGroup)
-                }, onLine: { line in
-                    log.write(line)
-                    events(.stageLine(stage: stage.stage, line: line))
-                })
-            } catch {
-                say("\(error)")
-                return finish(&r, .failed, message: "\(error)", started: started, events: events)
-            }
-            r.exitCode = outcome.exitCode
-            // Daemons the stage started in a session of their own (setsid, nohup &) end with it.
-            let daemons = LeftoverProcesses.kill(workspace: workspace, stage: spec.name, createdAfter: outcome.pid)
-            if !daemons.isEmpty { say("killed \(daemons.count) process\(daemons.count == 1 ? "" : "es") the stage left running (pids \(daemons.map(String.init).joined(separator: ", ")))") }
-            if !outcome.summary.isEmpty { say(outcome.summary) }
-            if !outcome.succeeded {
-                return finish(&r, outcome.cancelled ? .cancelled : .failed, message: outcome.summary, started: started, events: events)
-            }
+                events(.stageLine(stage: stageName, line: line))
+            }))
+        r.exitCode = execution.exitCode ?? r.exitCode
+        r.runnerJob = execution.job ?? r.runnerJob
+        var reports = execution.reports
+        guard execution.succeeded else {
+            return finish(&r, execution.cancelled ? .cancelled : .failed, message: execution.message ?? "failed", started: started, events: events,
+                          reports: reports)
         }
 
         // Store outputs and metrics.
@@ -378,7 +324,7 @@ public struct PipelineRunner: Sendable {
         }
     }
 
-    private func validateData(_ spec: StageSpec, workspace: String, work: Work, say: @escaping @Sendable (String) -> Void) async throws -> ValidationReport {
+    func validateData(_ spec: StageSpec, workspace: String, work: Work, say: @escaping @Sendable (String) -> Void) async throws -> ValidationReport {
         let with = Dictionary(spec.with.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         let data = with["data"] ?? "", schema = with["schema"] ?? ""
         var referencePath: String?, referenceName: String?, referenceProblem: String?
