@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "SluicePrometheus", dependencies: ["SluiceHTTP"]),
 
         // Forges: merge-request comments and commit statuses (GitHub, GitLab, Gitea REST).
-        .target(name: "SluiceForge", dependencies: ["SluiceCore", "SluiceHTTP"]),
+        .target(name: "SluiceForge", dependencies: ["SluiceHTTP"]),
 
         // The model registry: embedded (run store) or MLflow over REST.
         .target(name: "SluiceRegistry", dependencies: ["SluiceCore", "SluiceStore", "SluiceHTTP", "SluiceYAML", .product(name: "Crypto", package: "swift-crypto")]),
@@ -62,7 +62,7 @@ let package = Package(
         // The controller's HTTP server: webhooks, /metrics, health, the web UI.
         .target(
             name: "SluiceServer",
-            dependencies: ["SluiceCore", "SluiceController", "SluiceStore", "SluiceHTTP", "SluiceRunner", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["SluiceCore", "SluiceController", "SluiceStore", "SluiceRegistry", "SluiceHTTP", "SluiceRunner", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Mustache", package: "swift-mustache"), .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "Logging", package: "swift-log")]
@@ -81,6 +81,9 @@ let package = Package(
             name: "sluice",
             dependencies: [
                 "SluiceController",
+                "SluiceCore",
+                "SluiceGit",
+                "SluiceYAML",
                 "SluiceStore",
                 "SluiceRunner",
                 "SluiceRegistry",
@@ -98,17 +101,17 @@ let package = Package(
         .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport", exclude: ["kube_emulator.py", "browse.py"]),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML", "SluiceCore"]),
-        .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceCore", "SluiceTestSupport"]),
         .testTarget(
             name: "SluiceHTTPTests",
             dependencies: ["SluiceHTTP", "SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "SluiceControllerTests",
-            dependencies: ["SluiceController", "SluiceRegistry", "SluiceYAML", "SluiceTestSupport"],
+            dependencies: ["SluiceController", "SluiceCore", "SluiceGit", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceYAML", "SluiceTestSupport"],
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "SluiceRunnerTests", dependencies: ["SluiceRunner", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceRunnerTests", dependencies: ["SluiceRunner", "SluiceCore", "SluiceTestSupport"]),
         .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceTestSupport"]),
         .testTarget(name: "SluiceKubeTests", dependencies: ["SluiceKube", "SluiceTestSupport"]),
         .testTarget(name: "SluiceCLITests", dependencies: ["SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")],

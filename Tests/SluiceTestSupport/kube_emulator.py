@@ -670,18 +670,27 @@ def resource_list(group, version):
                 "verbs": ["get", "patch", "update"]} for g, v, r, k, ns, sn in RESOURCES if g == group and v == version and k in SCALABLE]}
 
 
+def refuse(reason):
+    """Without the published schemas the emulator would accept what Kubernetes refuses (unknown
+    fields under fieldValidation=Strict, wrong list merges): it does not start, and says why."""
+    message = f"kube_emulator: cannot start: {reason}; install it with `pip install kubernetes-validate` (.ci/requirements.txt)"
+    print(message, flush=True)
+    print(message, file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
 def load_published_schemas():
     """The published Kubernetes schemas of this minor version (strict JSON-schema form of the
-    OpenAPI definitions, with their list markers), from the kubernetes-validate package; {} when
-    it is not installed (then objects are not checked against them)."""
+    OpenAPI definitions, with their list markers), from the kubernetes-validate package. The
+    emulator refuses to start without them."""
     try:
         import kubernetes_validate
-    except ImportError:
-        return {}
+    except ImportError as error:
+        refuse(f"the published Kubernetes schemas are missing (kubernetes-validate does not import: {error})")
     root = os.path.join(os.path.dirname(kubernetes_validate.__file__), "kubernetes-json-schema")
-    versions = sorted((int(d.split(".")[1]), d) for d in os.listdir(root) if d.endswith("-local-strict"))
+    versions = sorted((int(d.split(".")[1]), d) for d in os.listdir(root) if d.endswith("-local-strict")) if os.path.isdir(root) else []
     if not versions:
-        return {}
+        refuse(f"kubernetes-validate at {root} ships no strict schemas")
     chosen = min(versions, key=lambda v: (abs(v[0] - int(MINOR)), -v[0]))[1]
     with open(os.path.join(root, chosen, "_definitions.json")) as f:
         return json.load(f)["$defs"]
