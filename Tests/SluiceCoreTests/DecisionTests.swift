@@ -25,6 +25,12 @@ import SluiceCore
         #expect(!RunPassed.decide(stagesSucceeded: true, candidatePassed: true, chainFailed: true))
     }
 
+    @Test func aGateThatCannotBeEvaluatedFailsClosed() {
+        let d = Verdict.decide(unevaluable: "policy.yaml:3:5: unknown key 'mni'")
+        #expect(d.verdict == .couldNotEvaluate && !d.passed)
+        #expect(d.reasons == ["the gate could not be evaluated: policy.yaml:3:5: unknown key 'mni'"])
+    }
+
     @Test func aCommitIDIsStoredInFullAndShownShort() throws {
         let id = CommitID("0123456789abcdef0123456789abcdef01234567")
         #expect(id.short == "0123456789ab")

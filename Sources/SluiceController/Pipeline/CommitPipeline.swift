@@ -83,7 +83,7 @@ public struct CommitPipeline: Sendable {
                 verdict = gate?.report.decision
             } catch {
                 // Fail closed: nothing is promoted; the run says why, and a re-run or the next commit retries.
-                verdict = .couldNotEvaluate
+                verdict = Verdict.decide(unevaluable: "\(error)").verdict
                 gateError = "\(error)"
                 try store.setRunStatus(runID, .failed, at: PipelineRunner.now(),
                                        message: "the gate could not be evaluated: \(error) (nothing was promoted; fix it and re-run)")

@@ -56,6 +56,12 @@ public enum Verdict: String, Hashable, Sendable, Codable, CaseIterable {
     /// Reasons the report's tables already show row by row (left out of its notes).
     public static let summaryReasons = ["a policy rule is not met", "a data check failed"]
 
+    /// The decision when the facts could not be gathered (a policy that does not load, a registry
+    /// that cannot be reached): fail closed, nothing is promoted.
+    public static func decide(unevaluable reason: String) -> Decision {
+        Decision(verdict: .couldNotEvaluate, passed: false, reasons: ["the gate could not be evaluated: \(reason)"])
+    }
+
     /// The gate's decision. Rules, in order: a candidate without metrics fails; rules and
     /// data checks must pass; manifests must render and be accepted by the cluster. Off the
     /// production branch the answer is report-only; on it, a candidate that is production's own
