@@ -14,6 +14,12 @@ import SluiceStore
 /// `Trained`, `Gated`, `Deployed`, `InSync`, `Ready`), stored for `sluice status`, and every
 /// event is logged once. A repository that cannot be reached, or whose `sluice.yaml` is broken,
 /// is retried with backoff; the other repositories are not affected.
+///
+/// Each pass is a list of steps, each owning its conditions: the source (`SourceReconciler`:
+/// `Fetched`), the pipelines of the production branch (this file: `SpecValid`, `Trained`,
+/// `Gated`, quarantine), merge requests (`+MergeRequests`: admission, forks, `Reported`), the
+/// environment (`+Environment` with `EnvironmentReconciler`: `RegistryInSync`, `Deployed`,
+/// `InSync`), the environment chains (`+Chains`: `Promoting`) and the operator's actions (`+Actions`).
 public actor RepositoryWatcher {
     public struct Health: Sendable, Codable {
         /// Fetched and its spec valid: the repository can be worked on.
@@ -175,33 +181,14 @@ public actor RepositoryWatcher {
         let now = PipelineRunner.now()
         health.lastPoll = now
         let repo = repository
-        let state = service.stateDirectory
-        let credentials = GitCredentials.fromEnvironment(environment)
-        let productionRef: String
-        let updates: [RefTracker.Update]
-        let deploys: Bool
+        let source = SourceReconciler(repository: repo, stateDirectory: service.stateDirectory,
+                                      credentials: GitCredentials.fromEnvironment(environment), slots: slots)
+        let observed: SourceReconciler.Observation
         do {
-            let kept = mirror
-            let known = deployingHead
-            // Fetches wait for one of the controller's fetch slots (nil: cancelled while waiting).
-            guard let fetched = try await slots.fetches.run({ try await Offload.run { () throws -> (String, [RefTracker.Update], GitMirror.Handle?, String?, Bool) in
-                var handle = kept
-                let git = try RepositorySource.open(repo.url, stateDirectory: state, credentials: credentials, mergeRequests: repo.mergeRequests,
-                                                    reusing: &handle)
-                let branch = try ProductionBranch.resolve(configured: repo.branch, repository: git)
-                let refs = try RefTracker.trackedRefs(in: git, branches: [branch], mergeRequests: repo.mergeRequests)
-                let tracker = try RefTracker(stateDirectory: state, repository: repo.url)
-                // Whether the tip deploys anywhere (then the environment is reconciled too); read once per tip.
-                let head = git.resolveReference(ProductionBranch.ref(branch))
-                var hasDeploy = known.map { $0.head == head && $0.deploys } ?? false
-                if let head, known?.head != head, let spec = try CommittedSpec.load(repository: git, commit: head) {
-                    hasDeploy = spec.gate != nil && spec.deploy != nil
-                }
-                return (ProductionBranch.ref(branch), try tracker.updates(in: git, refs: refs), handle, head, hasDeploy)
-            } }) else { return }
-            let (ref, found, opened, head, hasDeploy) = fetched
-            (productionRef, updates, mirror, deploys) = (ref, found, opened, hasDeploy)
-            deployingHead = head.map { ($0, hasDeploy) }
+            guard let fetched = try await source.fetch(reusing: mirror, known: deployingHead) else { return }
+            observed = fetched
+            mirror = fetched.mirror
+            deployingHead = fetched.deployingHead
             health.consecutiveFailures = 0
             health.lastSuccessfulPoll = now
             setCondition(.fetched, .true, reason: "Fetched", message: "fetched \(repo.url)")
@@ -211,6 +198,7 @@ public actor RepositoryWatcher {
             setCondition(.fetched, .false, reason: "FetchFailed", message: "\(error)")
             return
         }
+        let (productionRef, updates, deploys) = (observed.productionRef, observed.updates, observed.deployingHead?.deploys ?? false)
         // Merge requests beyond the parallelism wait, oldest (lowest number) first, and start as
         // soon as one finishes (it wakes the watcher).
         let closed = await closedMergeRequests(among: updates)
