@@ -35,10 +35,10 @@ extension Promotion {
         }
     }
 
-    /// The model a repository's `sluice.yaml` (at HEAD) names, else its folder name.
-    public static func modelName(repository: GitRepository, repositoryKey: String) -> String {
-        // No HEAD, no spec or an unreadable one: the folder's name, as for a repository without a gate.
-        let spec = repository.resolveReference("HEAD").flatMap { head in (try? CommittedSpec.load(repository: repository, commit: head)) ?? nil }
+    /// The model a repository's `sluice.yaml` (at HEAD) names, else its folder name (no HEAD
+    /// yet, no spec, or an invalid one). A commit git cannot read is an error, not a guess.
+    public static func modelName(repository: GitRepository, repositoryKey: String) throws -> String {
+        let spec = try repository.resolveReference("HEAD").flatMap { try CommittedSpec.load(repository: repository, commit: $0) }
         return GateService.modelName(spec ?? PipelineSpec(file: "", stages: []), repositoryKey: repositoryKey)
     }
 

@@ -69,7 +69,7 @@ extension RepositoryWatcher {
         guard run.status == .succeeded else { throw .conflict("run \(runID) \(run.status.rawValue); only a succeeded run has a candidate to promote") }
         return try await change { git, service, environment in
             let spec = try CommittedSpec.load(repository: git, commit: run.commit)
-            let model = spec.map { GateService.modelName($0, repositoryKey: run.repository) } ?? Promotion.modelName(repository: git, repositoryKey: run.repository)
+            let model = try spec.map { GateService.modelName($0, repositoryKey: run.repository) } ?? Promotion.modelName(repository: git, repositoryKey: run.repository)
             let registry = try RunService.registry(for: spec?.gate, store: service.store, environment: environment)
             return try Promotion(store: service.store, registry: registry, environment: environment)
                 .promote(runID: runID, model: model, actor: actor, reason: reason, repository: git)
