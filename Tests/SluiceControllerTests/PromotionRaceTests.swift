@@ -149,6 +149,28 @@ import SluiceTestSupport
         try laterPromotionOvertakes(try Fixture(model: "overtaken") { _ in MLflowRegistry(trackingURI: server.url) })
     }
 
+    /// A state folder whose log starts empty (a new replica, a lost volume) still appends its
+    /// promotions to the record in git, which holds entries it did not write.
+    @Test func aStateFolderThatDidNotWriteTheRecordAppendsToIt() throws {
+        let fixture = try Fixture { EmbeddedRegistry(store: $0) }
+        guard case .moved = try fixture.move(0, expected: nil, with: fixture.promotion()),
+              case .moved = try fixture.move(1, expected: "1", with: fixture.promotion()) else { Issue.record("not promoted"); return }
+        let other = TemporaryDirectory(prefix: "sluice-race-other")
+        let store = try RunStore(stateDirectory: other.path)
+        let registry = EmbeddedRegistry(store: store)
+        let json = "{\"accuracy\": 0.99}"
+        let candidate = Candidate(model: fixture.model, commit: fixture.versions[2].commit, runID: 1, metrics: try #require(MetricsJSON.read(json, file: "m.json")),
+                                  metricsJSON: json, datasetVersions: [:], parameters: [:], artifactDigest: nil)
+        let version = try registry.register(candidate).version
+        guard case .moved(let entry, let problems) = try Promotion(store: store, registry: registry)
+            .move(to: version, action: .promote, expected: nil, actor: "replica", reason: "fresh state", runID: nil, note: nil, repository: try fixture.git())
+        else { Issue.record("lost"); return }
+        #expect(problems.isEmpty, "\(problems)")
+        let recorded = try PromotionHistory.entries(in: try fixture.git()).filter { $0.model == fixture.model }
+        #expect(recorded.map(\.actor) == ["test", "test", "replica"])
+        #expect(recorded.last?.createdAt == entry.createdAt)
+    }
+
     /// A registry that refuses the move: the log keeps the promotion, the move stays due with the
     /// registry's answer, and the controller's retry (`syncRegistry`) finishes it.
     @Test(.enabled(if: RequiredTools.run(whenPresent: MLflowServer.isInstalled), "mlflow is not installed (pip install mlflow): SKIPPED"))

@@ -56,19 +56,20 @@ public enum PromotionHistory {
         return entries
     }
 
-    /// Brings the record of `model` up to the promotion log: the log's entries past the ones the
-    /// record holds are appended, in log order, as one commit. The ref moves only from the head
-    /// that was read (libgit2 refuses a commit whose parent is no longer the tip), so two writers
-    /// never record an entry twice: the one that lost reads again.
+    /// Brings the record of `model` up to the promotion log: the log's entries the record does not
+    /// hold yet (by version, action and time; a state folder may have started after the record
+    /// did) are appended, in log order, as one commit. The ref moves only from the head that was
+    /// read (libgit2 refuses a commit whose parent is no longer the tip), so two writers never
+    /// record an entry twice: the one that lost reads again.
     public static func sync(model: String, store: RunStore, registry: any ModelRegistry, repository: GitRepository) throws {
         for attempt in 1...3 {
             let recorded = try entries(in: repository)
-            let log = try store.promotions(model: model)
-            let known = recorded.lazy.filter { $0.model == model }.count
-            guard log.count > known else { return }
+            let known = Set(recorded.lazy.filter { $0.model == model }.map { "\($0.version) \($0.action) \($0.createdAt)" })
+            let missing = try store.promotions(model: model).filter { !known.contains("\($0.version) \($0.action.rawValue) \($0.createdAt)") }
+            guard !missing.isEmpty else { return }
             var lines = try recorded.map(encode)
             var added: [Entry] = []
-            for record in log[known...] {
+            for record in missing {
                 // The registry's record of the version carries what a recovery needs (metrics, data versions, digest).
                 let version = try registry.version(model: model, version: record.version)
                     ?? RegisteredVersion(model: model, version: record.version, commit: record.commit, runID: record.runId, metrics: MetricSet(),
