@@ -19,7 +19,8 @@ import SluiceStore
 /// `Fetched`), the pipelines of the production branch (this file: `SpecValid`, `Trained`,
 /// `Gated`, quarantine), merge requests (`+MergeRequests`: admission, forks, `Reported`), the
 /// environment (`+Environment` with `EnvironmentReconciler`: `RegistryInSync`, `Deployed`,
-/// `InSync`), the environment chains (`+Chains`: `Promoting`) and the operator's actions (`+Actions`).
+/// `InSync`), the environment chains (`+Chains`: `Promoting`), the operator's actions (`+Actions`),
+/// and what keeps a head from running (`+Admission`: quarantine, `Sandboxed`).
 public actor RepositoryWatcher {
     public struct Health: Sendable, Codable {
         /// Fetched and its spec valid: the repository can be worked on.
@@ -60,7 +61,7 @@ public actor RepositoryWatcher {
     /// Each merge request's pipeline (a queue of one: a newer head supersedes it), by ref.
     var mergeRequestsRunning: [String: (head: String, task: Task<Void, Never>)] = [:]
     /// Heads whose `sluice.yaml` was found invalid (and reported): not planned again until they move.
-    private var invalidHeads: [String: String] = [:]
+    var invalidHeads: [String: String] = [:]
     /// The production tip last read, and whether its spec deploys (gate and deploy).
     private var deployingHead: (head: String, deploys: Bool)?
     /// The conditions as last written to the run store.
@@ -227,22 +228,6 @@ public actor RepositoryWatcher {
         }
     }
 
-    /// Whether the stages that must be sandboxed can be, as the `Sandboxed` condition.
-    private func reportSandbox() {
-        let repo = repository
-        let which = repo.sandboxAllStages ? "all stages" : "merge-request stages"
-        guard repo.mergeRequests || repo.sandboxAllStages else { return }
-        switch service.runner.options.sandboxSupport {
-        case .available(let abi):
-            setCondition(.sandboxed, .true, reason: "Landlock", message: "\(which) run sandboxed (Landlock ABI \(abi))")
-        case .unavailable(let reason) where repo.mergeRequests && !repo.allowUnsandboxed:
-            setCondition(.sandboxed, .false, reason: "SandboxUnavailable",
-                         message: "the sandbox is unavailable (\(reason)): merge-request stages are refused (merge-requests: { allow-unsandboxed: true } runs them unsandboxed)")
-        case .unavailable(let reason):
-            setCondition(.sandboxed, .false, reason: "Unsandboxed", message: "the sandbox is unavailable (\(reason)): \(which) run unsandboxed")
-        }
-    }
-
     private func startProduction(_ update: RefTracker.Update) {
         if let running = production {
             if running.commit == update.head { return }
@@ -265,27 +250,6 @@ public actor RepositoryWatcher {
 
     private func markInvalid(_ ref: String, head: String) { invalidHeads[ref] = head }
 
-    /// A commit whose runs died with the controller `RunStore.crashLoopLimit` times (a crash it
-    /// causes, or a stage that kills the machine) is not run again automatically: the others
-    /// keep being served, and a new commit or a re-run tries again.
-    private func quarantined(_ update: RefTracker.Update, production: Bool) -> Bool {
-        let count: Int
-        do { count = try service.store.interruptions(repository: repository.url, commit: update.head, ref: update.ref) } catch {
-            log.error("cannot read the run store: \(error)")
-            return false
-        }
-        guard count >= RunStore.crashLoopLimit else { return false }
-        if invalidHeads[update.ref] != update.head {
-            log.error("quarantined \(update.head.prefix(12)) on \(update.ref): the controller stopped \(count) times while running it; not run again until a new commit or a re-run",
-                      metadata: ["ref": .string(update.ref), "commit": .string(String(update.head.prefix(12)))])
-            invalidHeads[update.ref] = update.head
-        }
-        if production {
-            setCondition(.trained, .false, reason: "Quarantined",
-                         message: "\(update.head.prefix(12)) was interrupted \(count) times (the controller crashed or was killed while running it); push a fix or re-run it")
-        }
-        return true
-    }
 
     /// Waits for running pipelines; past `grace` seconds they are cancelled (their stages
     /// killed, the runs recorded as cancelled; the refs stay unprocessed, so a restart redoes them).
