@@ -15,7 +15,7 @@ public struct ControllerServer: Sendable {
     public let store: RunStore
     public let queueLimit: Int
     public let leadership: Leadership
-    let webhookCounts = WebhookCounts()
+    let webhookCounts: WebhookCounts
 
     /// Who leads (with a Lease), for /readyz and the UI. Followers serve read-only.
     public final class Leadership: Sendable {
@@ -53,9 +53,11 @@ public struct ControllerServer: Sendable {
     final class WebhookCounts: Sendable {
         /// Deliveries accepted in the current second (the flood guard).
         let window = Mutex<(second: Int, count: Int)>((0, 0))
+        let clock: @Sendable () -> Double
+        init(clock: @escaping @Sendable () -> Double) { self.clock = clock }
         func add(_ result: String) { ControllerMetrics.webhook(result: result) }
         func admit(limit: Int) -> Bool {
-            let second = Int(Date().timeIntervalSince1970)
+            let second = Int(clock())
             return window.withLock { w in
                 if w.second != second { w = (second, 0) }
                 guard w.count < limit else { return false }
@@ -70,9 +72,13 @@ public struct ControllerServer: Sendable {
     /// Where swift-metrics reports to (the Prometheus backend `/metrics` renders).
     public let metrics: PrometheusCollectorRegistry
 
-    /// - Parameter secrets: repository name -> webhook secret (from the configured environment variables).
+    /// - Parameters:
+    ///   - secrets: repository name -> webhook secret (from the configured environment variables).
+    ///   - clock: seconds since 1970, for the webhook flood guard's one-second window.
     public init(watchers: [String: RepositoryWatcher], secrets: [String: String], store: RunStore, queueLimit: Int,
-                leadership: Leadership = Leadership(), actionToken: String? = nil, metrics: PrometheusCollectorRegistry) {
+                leadership: Leadership = Leadership(), actionToken: String? = nil, metrics: PrometheusCollectorRegistry,
+                clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        webhookCounts = WebhookCounts(clock: clock)
         self.actionToken = actionToken
         self.metrics = metrics
         self.leadership = leadership
