@@ -1,5 +1,6 @@
 import FoundationEssentials
 public import SluiceGit
+import Synchronization
 
 /// Remembers, per repository and ref, the last commit Sluice processed, in a small
 /// JSON file under the state directory (written atomically: a crash leaves the old
@@ -40,21 +41,34 @@ public final class RefTracker: @unchecked Sendable {
         let folder = stateDirectory + "/refs"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         file = folder + "/" + RepositorySource.stateKey(for: location) + ".json"
-        if let data = FileManager.default.contents(atPath: file) {
-            processed = (try? JSONDecoder().decode([String: String].self, from: data)) ?? [:]
-        } else {
-            processed = [:]
-        }
+        processed = Self.read(file)
     }
+
+    /// The file as last written; an unreadable one counts as empty (every ref is planned again).
+    private static func read(_ file: String) -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: file) else { return [:] }
+        return (try? JSONDecoder().decode([String: String].self, from: data)) ?? [:]
+    }
+
+    /// Serialises records: a repository's production run and a merge request's run finish at
+    /// the same moment, each with its own tracker, and each must add its ref to the file the
+    /// other just wrote (a lost record makes the next poll run that head again).
+    private static let writes = Mutex(())
 
     public func lastProcessed(_ ref: String) -> String? { processed[ref] }
 
     /// Records that `commit` on `ref` was processed (after its results are stored).
     public func record(_ ref: String, commit: String) throws {
-        processed[ref] = commit
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(processed).write(to: URL(fileURLWithPath: file), options: .atomic)
+        let data: Data = try Self.writes.withLock { _ in
+            var current = Self.read(file)
+            current[ref] = commit
+            let data = try encoder.encode(current)
+            try data.write(to: URL(fileURLWithPath: file), options: .atomic)
+            return data
+        }
+        processed = try JSONDecoder().decode([String: String].self, from: data)
     }
 
     /// Refs whose head differs from the last processed commit, oldest ref name first.

@@ -49,6 +49,21 @@ import SluiceTestSupport
         #expect(try RefTracker.trackedRefs(in: git, branches: ["release"], mergeRequests: true) == ["refs/heads/release", "refs/pull/4/head"])
     }
 
+    /// The production run and a merge request's run of one repository finish together, each
+    /// with a tracker made before the other wrote: neither record may be lost (a lost one made
+    /// the controller run that merge request a second time).
+    @Test func twoTrackersOfOneRepositoryKeepEachOthersRecords() throws {
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let production = try RefTracker(stateDirectory: state.path, repository: "/repo")
+        let mergeRequest = try RefTracker(stateDirectory: state.path, repository: "/repo")
+        try production.record("refs/heads/main", commit: "c1")
+        try mergeRequest.record("refs/merge-requests/7/head", commit: "c1")
+        let later = try RefTracker(stateDirectory: state.path, repository: "/repo")
+        #expect(later.lastProcessed("refs/heads/main") == "c1")
+        #expect(later.lastProcessed("refs/merge-requests/7/head") == "c1")
+        #expect(mergeRequest.lastProcessed("refs/heads/main") == "c1")
+    }
+
     @Test func unreadableStateIsNotFatal() throws {
         let state = TemporaryDirectory(prefix: "sluice-state")
         let tracker = try RefTracker(stateDirectory: state.path, repository: "/some/repo")
