@@ -42,7 +42,7 @@ public struct EmbeddedRegistry: ModelRegistry {
                                  datasetVersions: datasets, artifactDigest: record.artifactDigest)
     }
 
-    /// Production is derived from the log, which the caller appends to next.
+    /// Production is derived from the log, which already names it.
     public func setProduction(model: String, version: String) throws(RegistryError) {}
 
     static func json(_ map: [String: String]) -> String {

@@ -119,7 +119,8 @@ public protocol ModelRegistry: Sendable {
     /// when this throws, none.
     func register(_ candidate: Candidate) throws(RegistryError) -> Registration
     func version(model: String, version: String) throws(RegistryError) -> RegisteredVersion?
-    /// Marks `version` as production (MLflow: moves the alias). Called before the log entry is written.
+    /// Marks `version` as production (MLflow: moves the alias). Called only by `Promotion`, after
+    /// the promotion log took the entry, with whatever version the log names then.
     func setProduction(model: String, version: String) throws(RegistryError)
     /// Records the gate's verdict on a registered candidate (MLflow: a tag on the version and its run).
     func record(verdict: String, of version: RegisteredVersion) throws(RegistryError)
