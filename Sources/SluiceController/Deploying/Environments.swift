@@ -89,7 +89,7 @@ public struct Environments: Sendable {
     }
 
     /// The Kubernetes deployer of `deploy` for `repository`'s objects (its inventory is its own):
-    /// the canary's replica moves and `sluice status` read the cluster through it.
+    /// the canary's replica moves go through its client.
     public func kubernetes(_ deploy: DeploySpec, repository: GitRepository) throws -> KubernetesDeployer {
         try KubernetesTarget(deploy: deploy, repository: repository, store: store, environment: environment).deployer
     }
