@@ -74,8 +74,4 @@ public enum ControllerMetrics {
         Counter(label: "sluice_forge_errors_total", dimensions: [("repository", repository), ("forge", forge),
                                                                  ("code", status.map(String.init) ?? "unreachable")]).increment()
     }
-
-    public static func webhook(result: String) {
-        Counter(label: "sluice_webhooks_total", dimensions: [("result", result)]).increment()
-    }
 }

@@ -1,3 +1,4 @@
+import FoundationEssentials
 public import SluiceCore
 public import SluiceGit
 #if canImport(Glibc)
@@ -15,6 +16,20 @@ public enum RepositorySource {
             return true
         }
         return false
+    }
+
+    /// Local paths are keyed by their absolute form, URLs as given.
+    public static func stateLocation(_ repo: String) -> String {
+        if isRemote(repo) { return repo }
+        let cwd = FileManager.default.currentDirectoryPath
+        // Absolute and without "." / ".." / trailing slashes, so `.` and `/x/repo/` key the same repository.
+        var parts: [Substring] = []
+        for part in (repo.hasPrefix("/") ? repo : cwd + "/" + repo).split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
     }
 
     /// Opens a local repository, or syncs the mirror of a remote one. A remote that

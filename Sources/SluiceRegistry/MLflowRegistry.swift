@@ -1,6 +1,7 @@
 import Foundation
 public import SluiceCore
 public import SluiceHTTP
+import SluiceYAML
 
 /// The MLflow Model Registry and tracking server over their REST API (libcurl). Each gated
 /// candidate becomes an MLflow run (metrics, params, lineage, the model's files as its

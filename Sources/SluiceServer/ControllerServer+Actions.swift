@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
+import SluiceCore
 import Hummingbird
 import HTTPTypes
-import SluiceController
 
 /// Actions (re-run, promote, rollback, approve into an environment) over HTTP. Read-only unless the configuration names a
 /// token (`token-env`); each action needs `Authorization: Bearer <token>` and is taken only by
@@ -42,7 +42,7 @@ extension ControllerServer {
             case .failure(let refusal): return refusal.response
             }
             let model = context.parameters.get("model") ?? "", version = context.parameters.get("version") ?? ""
-            var found: RepositoryWatcher?
+            var found: (any WatchedRepository)?
             for w in self.watchers.values where try await w.chains(model: model) { found = w }
             guard let watcher = found else { return Self.text(.notFound, "no watched repository has a version of model '\(model)' in its environments\n") }
             do {
@@ -62,7 +62,7 @@ extension ControllerServer {
             do {
                 let watcher = try self.watcher(named: context)
                 _ = try await watcher.approve(ref: fields["ref"] ?? "", commit: fields["commit"], actor: "web UI")
-            } catch let e as RepositoryWatcher.ActionError {
+            } catch let e as ActionError {
                 return Self.text(.conflict, "\(e.description)\n")
             } catch let e as BadRequest {
                 return Self.text(.badRequest, "\(e.message)\n")
@@ -73,10 +73,10 @@ extension ControllerServer {
             try await self.action(request, context) { fields, actor in
                 let model = context.parameters.get("model") ?? "", version = context.parameters.get("version") ?? ""
                 guard let into = fields["to"] as? String else { throw BadRequest(message: "say which environment: the body needs \"to\"") }
-                var found: RepositoryWatcher?
+                var found: (any WatchedRepository)?
                 for w in self.watchers.values where try await w.chains(model: model) { found = w }
                 guard let watcher = found else {
-                    throw RepositoryWatcher.ActionError.notFound("no watched repository has a version of model '\(model)' in its environments")
+                    throw ActionError.notFound("no watched repository has a version of model '\(model)' in its environments")
                 }
                 let position = try await watcher.approve(model: model, version: version, into: into, actor: actor, reason: try Self.reason(fields))
                 return (.ok, ["model": model, "version": version, "approved_into": into, "approved_by": actor, "position": position])
@@ -86,7 +86,7 @@ extension ControllerServer {
             try await self.action(request, context) { fields, actor in
                 let model = context.parameters.get("model") ?? ""
                 guard let watcher = await self.watcher(producing: model) else {
-                    throw RepositoryWatcher.ActionError.notFound("no watched repository has put model '\(model)' in production")
+                    throw ActionError.notFound("no watched repository has put model '\(model)' in production")
                 }
                 let change = try await watcher.rollback(model: model, to: fields["to"] as? String, actor: actor, reason: try Self.reason(fields))
                 return (.ok, Self.describe(change))
@@ -148,7 +148,7 @@ extension ControllerServer {
         do {
             let (status, result) = try await body(fields, actor)
             return Self.json(status, result)
-        } catch let e as RepositoryWatcher.ActionError {
+        } catch let e as ActionError {
             switch e {
             case .notFound: return Self.json(.notFound, ["error": e.description])
             case .conflict: return Self.json(.conflict, ["error": e.description])
@@ -168,30 +168,30 @@ extension ControllerServer {
         return reason
     }
 
-    private func runAndWatcher(_ context: BasicRequestContext) throws -> (Int64, RepositoryWatcher) {
+    private func runAndWatcher(_ context: BasicRequestContext) throws -> (Int64, any WatchedRepository) {
         guard let id = context.parameters.get("id").flatMap(Int64.init) else { throw BadRequest(message: "the run id must be a number") }
-        guard let run = try? store.run(id) else { throw RepositoryWatcher.ActionError.notFound("no run \(id)") }
+        guard let run = try? store.run(id) else { throw ActionError.notFound("no run \(id)") }
         guard let watcher = watchers.values.first(where: { $0.repository.url == run.repository }) else {
-            throw RepositoryWatcher.ActionError.notFound("run \(id) belongs to \(run.repository), which this controller does not watch")
+            throw ActionError.notFound("run \(id) belongs to \(run.repository), which this controller does not watch")
         }
         return (id, watcher)
     }
 
-    private func watcher(named context: BasicRequestContext) throws -> RepositoryWatcher {
+    private func watcher(named context: BasicRequestContext) throws -> any WatchedRepository {
         let name = context.parameters.get("name") ?? ""
-        guard let watcher = watchers[name] else { throw RepositoryWatcher.ActionError.notFound("this controller watches no repository named '\(name)'") }
+        guard let watcher = watchers[name] else { throw ActionError.notFound("this controller watches no repository named '\(name)'") }
         return watcher
     }
 
-    private func watcher(producing model: String) async -> RepositoryWatcher? {
+    private func watcher(producing model: String) async -> (any WatchedRepository)? {
         for w in watchers.values where await w.produces(model: model) { return w }
         return nil
     }
 
-    private static func describe(_ change: Promotion.Change) -> [String: Any] {
+    private static func describe(_ change: PromotionSummary) -> [String: Any] {
         var out: [String: Any] = ["model": change.entry.model, "version": change.entry.version, "action": change.entry.action.rawValue,
                                   "previous_version": change.entry.previousVersion as Any, "actor": change.entry.actor]
-        if let d = change.deployment { out["deployed_to"] = d.branch; out["healthy"] = d.healthy ?? true }
+        if let to = change.deployedTo { out["deployed_to"] = to; out["healthy"] = change.healthy ?? true }
         if let p = change.deployProblem { out["deploy_problem"] = p }
         if !change.problems.isEmpty { out["problems"] = change.problems }
         return out

@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import HTTPTypes
-import SluiceController
 import SluiceCore
 import SluiceStore
 
@@ -105,10 +104,10 @@ extension ControllerServer {
         return IndexView(repositories: repositories, held: held, runs: runRows(try store.runs(limit: 30)), models: try store.modelNames())
     }
 
-    func repositoryView(_ watcher: RepositoryWatcher) async throws -> RepositoryView {
+    func repositoryView(_ watcher: any WatchedRepository) async throws -> RepositoryView {
         let health = await watcher.health
         let url = watcher.repository.url
-        let model = try store.reports(kind: GateService.reportKind, repository: url).last
+        let model = try store.reports(kind: ReportRecord.gateKind, repository: url).last
             .map { try JSONDecoder().decode(GateReport.self, from: Data($0.content.utf8)).model }
         var environments: [RepositoryView.Environment] = []
         for (name, conditions) in health.environments.sorted(by: { $0.key < $1.key }) {

@@ -1,16 +1,16 @@
+import CoreMetrics
 import Foundation
 public import Hummingbird
 public import Prometheus
 import HTTPTypes
 import SluiceCore
-public import SluiceController
 public import SluiceStore
 import Synchronization
 
 /// The controller's HTTP side: webhooks (verified), `/metrics`, `/healthz`, `/readyz`, and a
 /// small read-only web UI.
 public struct ControllerServer: Sendable {
-    public let watchers: [String: RepositoryWatcher]
+    public let watchers: [String: any WatchedRepository]
     public let secrets: [String: String]
     public let store: RunStore
     public let queueLimit: Int
@@ -55,7 +55,7 @@ public struct ControllerServer: Sendable {
         let window = Mutex<(second: Int, count: Int)>((0, 0))
         let clock: @Sendable () -> Double
         init(clock: @escaping @Sendable () -> Double) { self.clock = clock }
-        func add(_ result: String) { ControllerMetrics.webhook(result: result) }
+        func add(_ result: String) { Counter(label: "sluice_webhooks_total", dimensions: [("result", result)]).increment() }
         func admit(limit: Int) -> Bool {
             let second = Int(clock())
             return window.withLock { w in
@@ -75,7 +75,7 @@ public struct ControllerServer: Sendable {
     /// - Parameters:
     ///   - secrets: repository name -> webhook secret (from the configured environment variables).
     ///   - clock: seconds since 1970, for the webhook flood guard's one-second window.
-    public init(watchers: [String: RepositoryWatcher], secrets: [String: String], store: RunStore, queueLimit: Int,
+    public init(watchers: [String: any WatchedRepository], secrets: [String: String], store: RunStore, queueLimit: Int,
                 leadership: Leadership = Leadership(), actionToken: String? = nil, metrics: PrometheusCollectorRegistry,
                 clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         webhookCounts = WebhookCounts(clock: clock)

@@ -1,8 +1,8 @@
 import Foundation
+import SluiceCore
 public import Hummingbird
 import HTTPTypes
 import Logging
-import SluiceController
 import SluiceRunner
 import Synchronization
 

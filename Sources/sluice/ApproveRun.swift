@@ -41,9 +41,9 @@ struct ApproveRun: ParsableCommand {
             }
             let who = (actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown") + " (cli)"
             let store = try RunStore(stateDirectory: global.stateDirectory)
-            try store.approve(repository: Plan.stateLocation(global.repo), ref: ref, commit: head, by: who, at: PipelineRunner.now())
+            try store.approve(repository: RepositorySource.stateLocation(global.repo), ref: ref, commit: head, by: who, at: PipelineRunner.now())
             if global.format == .json {
-                try Output.json(["repository": Plan.stateLocation(global.repo), "ref": ref, "commit": head, "approved_by": who])
+                try Output.json(["repository": RepositorySource.stateLocation(global.repo), "ref": ref, "commit": head, "approved_by": who])
             } else {
                 Output.out("approved \(ref) at \(head.prefix(12)) to run (by \(who)); the controller runs it at its next reconcile")
             }

@@ -216,9 +216,9 @@ struct Status: AsyncParsableCommand {
         do {
             let context = try DeployContext(global, model: model)
             let repository = context.registry.repository
-            let stored = try context.registry.store.conditions(repository: Plan.stateLocation(global.repo))
+            let stored = try context.registry.store.conditions(repository: RepositorySource.stateLocation(global.repo))
             var report = Report(model: context.registry.model, registry: context.environments.registry.kind,
-                                conditions: stored[Plan.stateLocation(global.repo)]?.mapValues(\.all) ?? [:])
+                                conditions: stored[RepositorySource.stateLocation(global.repo)]?.mapValues(\.all) ?? [:])
             if let version = try context.environments.registry.production(model: context.registry.model) {
                 report.production = version.version
                 report.productionCommit = version.commit

@@ -93,7 +93,7 @@ enum EnvironmentContext {
                                         advertise: environment["SLUICE_POD_ENDPOINT_URL"])
         })
         chain.pod = try RunService(stateDirectory: context.store.stateDirectory, options: options)
-            .verifyPods(repositoryKey: Plan.stateLocation(global.repo))
+            .verifyPods(repositoryKey: RepositorySource.stateLocation(global.repo))
         return chain
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import SluiceController
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
@@ -17,7 +18,7 @@ struct GlobalOptions: ParsableArguments {
     var repo: String { repoOption ?? "." }
 
     /// The runs' repository key when --repo was given (then `last` means that repository's newest run).
-    var givenRepositoryKey: String? { repoOption.map(Plan.stateLocation) }
+    var givenRepositoryKey: String? { repoOption.map(RepositorySource.stateLocation) }
 
     @Option(help: "State directory (default: $SLUICE_STATE, else ~/.sluice).")
     var state: String?
@@ -29,6 +30,6 @@ struct GlobalOptions: ParsableArguments {
     var stateDirectory: String {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? "."
         let chosen = state ?? ProcessInfo.processInfo.environment["SLUICE_STATE"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.sluice"
-        return Plan.stateLocation(chosen)
+        return RepositorySource.stateLocation(chosen)
     }
 }

@@ -32,7 +32,7 @@ struct Plan: AsyncParsableCommand {
             })
             if let ref {
                 let refName = ref.hasPrefix("refs/") ? ref : "refs/heads/" + ref
-                let tracker = try RefTracker(stateDirectory: global.stateDirectory, repository: Self.stateLocation(global.repo))
+                let tracker = try RefTracker(stateDirectory: global.stateDirectory, repository: RepositorySource.stateLocation(global.repo))
                 guard let update = try tracker.updates(in: repository, refs: [refName]).first else {
                     let last = tracker.lastProcessed(refName).map { String($0.prefix(12)) } ?? "?"
                     if repository.resolveReference(refName) == nil { throw LoadError(message: "no ref '\(refName)' in \(global.repo)") }
@@ -56,20 +56,6 @@ struct Plan: AsyncParsableCommand {
             if let plan = outcome.plan { Output.out(Self.table(plan)) }
         }
         if outcome.plan == nil, outcome.diagnostics.hasErrors { throw ExitCode(1) }
-    }
-
-    /// Local paths are keyed by their absolute form, URLs as given.
-    static func stateLocation(_ repo: String) -> String {
-        if RepositorySource.isRemote(repo) { return repo }
-        let cwd = FileManager.default.currentDirectoryPath
-        // Absolute and without "." / ".." / trailing slashes, so `.` and `/x/repo/` key the same repository.
-        var parts: [Substring] = []
-        for part in (repo.hasPrefix("/") ? repo : cwd + "/" + repo).split(separator: "/") {
-            if part == "." { continue }
-            if part == ".." { _ = parts.popLast(); continue }
-            parts.append(part)
-        }
-        return "/" + parts.joined(separator: "/")
     }
 
     static func table(_ plan: SluiceCore.Plan) -> String {

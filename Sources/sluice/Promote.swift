@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import SluiceController
+import SluiceCore
 import SluiceGit
 import SluiceRegistry
 import SluiceStore
@@ -29,7 +30,7 @@ struct RegistryContext {
         store = try RunStore(stateDirectory: global.stateDirectory)
         repository = try RepositorySource.open(global.repo, stateDirectory: global.stateDirectory,
                                                credentials: GitCredentials.fromEnvironment(ProcessInfo.processInfo.environment))
-        self.model = try model ?? Promotion.modelName(repository: repository, repositoryKey: Plan.stateLocation(global.repo))
+        self.model = try model ?? Promotion.modelName(repository: repository, repositoryKey: RepositorySource.stateLocation(global.repo))
     }
 
     /// The registry named by `sluice.yaml` at HEAD (embedded unless `gate.registry: mlflow`).

@@ -23,7 +23,7 @@ struct Report: AsyncParsableCommand {
             guard let record = try Logs.find(run, in: store, repository: global.givenRepositoryKey) else {
                 throw LoadError(message: "no run '\(run)' in \(global.stateDirectory); see `sluice runs`")
             }
-            guard let stored = try GateService.report(in: try store.reports(of: record.id!)) else {
+            guard let stored = try ReportRecord.gateReport(in: try store.reports(of: record.id!)) else {
                 throw LoadError(message: "run \(record.id!) has no gate report (it \(record.status == .succeeded ? "declares no 'gate'" : "did not succeed: \(record.message ?? record.status.rawValue)"))")
             }
             report = stored

@@ -73,7 +73,7 @@ struct Run: AsyncParsableCommand {
             repository = try RepositorySource.open(global.repo, stateDirectory: global.stateDirectory,
                                                    credentials: GitCredentials.fromEnvironment(environment))
             let refName = ref.map { $0.hasPrefix("refs/") ? $0 : "refs/heads/" + $0 } ?? repository.headBranch.map { "refs/heads/" + $0 }
-            prepared = try service.prepare(repository: repository, repositoryKey: Plan.stateLocation(global.repo), revision: commit,
+            prepared = try service.prepare(repository: repository, repositoryKey: RepositorySource.stateLocation(global.repo), revision: commit,
                                            since: since, ref: refName, trigger: "sluice run")
         } catch {
             throw Output.fail(error)

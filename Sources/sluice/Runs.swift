@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import SluiceController
 import SluiceStore
 #if canImport(Glibc)
 import Glibc
@@ -24,7 +25,7 @@ struct Runs: AsyncParsableCommand {
         let runs: [(RunRecord, [StageResultRecord])]
         do {
             let store = try RunStore(stateDirectory: global.stateDirectory)
-            let repository = all ? nil : Plan.stateLocation(global.repo)
+            let repository = all ? nil : RepositorySource.stateLocation(global.repo)
             runs = try store.runs(repository: repository, limit: limit).map { ($0, try store.stages(of: $0.id!)) }
         } catch {
             throw Output.fail(error)
@@ -34,7 +35,7 @@ struct Runs: AsyncParsableCommand {
             return
         }
         if runs.isEmpty {
-            Output.out("no runs yet\(all ? "" : " for \(Plan.stateLocation(global.repo))"); start one with `sluice run`")
+            Output.out("no runs yet\(all ? "" : " for \(RepositorySource.stateLocation(global.repo))"); start one with `sluice run`")
             return
         }
         Output.out(["ID", "STATUS", "VERDICT", "COMMIT", "REF", "STARTED (UTC)", "TOOK", "STAGES", "TRIGGER"].enumerated()

@@ -5,6 +5,7 @@ import SluiceCore
 import SluiceGit
 import SluiceRegistry
 import SluiceStore
+import SluiceYAML
 import SluiceTestSupport
 @testable import SluiceController
 

@@ -55,7 +55,7 @@ public struct GateService: Sendable {
 
     /// The gate reports of `repositoryKey`'s production-branch candidates (promoted or rejected), oldest first.
     public func gatedReports(repositoryKey: String) throws -> [GateReport] {
-        try store.reports(kind: Self.reportKind, repository: repositoryKey).map {
+        try store.reports(kind: ReportRecord.gateKind, repository: repositoryKey).map {
             try JSONDecoder().decode(GateReport.self, from: Data($0.content.utf8))
         }.filter { $0.decision == .promote || $0.decision == .reject }
     }
@@ -203,7 +203,7 @@ public struct GateService: Sendable {
 
     /// Promotes through `Promotion.move` unless another promotion moved production first. The
     /// verdict stays what `Verdict.decide` said: a lost race is its own event on the run
-    /// (`promotionEventKind`) and a note, and nothing outside the log was changed.
+    /// (`ReportRecord.promotionEventKind`) and a note, and nothing outside the log was changed.
     private func promote(_ candidate: RegisteredVersion, expected: String?, runID: Int64, repository: GitRepository,
                          report: inout GateReport, now: Double) throws -> Bool {
         var promotion = Promotion(store: store, registry: registry, environment: environment)
@@ -214,7 +214,7 @@ public struct GateService: Sendable {
             let event = "not promoted: production of \(candidate.model) moved to version \(current ?? "none") while this run was being gated; "
                 + "the verdict stands and nothing was changed (a new commit or `sluice promote \(runID)` can promote it)"
             report.notes.append(event)
-            try store.saveReport(ReportRecord(runId: runID, stage: "gate", kind: Self.promotionEventKind, path: "", content: event))
+            try store.saveReport(ReportRecord(runId: runID, stage: "gate", kind: ReportRecord.promotionEventKind, path: "", content: event))
             return false
         case .moved(_, let problems):
             report.notes.append("promoted as version \(candidate.version)" + (expected.map { " (was \($0))" } ?? ""))
@@ -223,25 +223,8 @@ public struct GateService: Sendable {
         }
     }
 
-    /// The kind of the report that records what happened to a passed candidate's promotion when
-    /// it did not happen (a lost race).
-    public static let promotionEventKind = "promotion"
-
-    /// The kind a gate report is stored under with its run.
-    public static let reportKind = "gate"
-
     public func save(_ report: GateReport, runID: Int64) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json = String(decoding: try encoder.encode(report), as: UTF8.self)
-        try store.saveReport(ReportRecord(runId: runID, stage: "gate", kind: Self.reportKind, path: "gate-report.json", content: json))
-    }
-
-    /// The gate report among a run's stored reports: nil when the run has none, an error when
-    /// the stored one cannot be read.
-    public static func report(in reports: [ReportRecord]) throws -> GateReport? {
-        guard let stored = reports.first(where: { $0.kind == reportKind }) else { return nil }
-        return try JSONDecoder().decode(GateReport.self, from: Data(stored.content.utf8))
+        try store.saveReport(try ReportRecord.gate(report, runID: runID))
     }
 
     /// The note Sluice attaches to a commit for a gate verdict.

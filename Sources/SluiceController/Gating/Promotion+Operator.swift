@@ -2,6 +2,7 @@ import FoundationEssentials
 import SluiceCore
 public import SluiceGit
 public import SluiceRegistry
+public import SluiceServer
 public import SluiceStore
 
 /// The operator's promotions and rollbacks (`sluice promote` / `rollback`, the web UI, the API,
@@ -21,6 +22,11 @@ extension Promotion {
         /// branch when it got a commit.
         public var refs: [String] {
             [GitRepository.sluiceNotes, PromotionHistory.ref] + (deployment.flatMap { $0.commit == nil ? nil : ["refs/heads/" + $0.branch] } ?? [])
+        }
+
+        /// What the HTTP API answers about it.
+        public var summary: PromotionSummary {
+            PromotionSummary(entry: entry, deployedTo: deployment?.branch, healthy: deployment?.healthy, deployProblem: deployProblem, problems: problems)
         }
     }
 
@@ -55,7 +61,7 @@ extension Promotion {
            let v = try registry.version(model: model, version: existing.version) {
             version = v
         } else {
-            let gate = try GateService.report(in: reports)
+            let gate = try ReportRecord.gateReport(in: reports)
             let spec = try CommittedSpec.load(repository: repository, commit: run.commit)
             let candidate = try CandidateModel.candidate(
                 model: model, run: run, metrics: try PolicyLoader.metrics(bytes: Array(metrics.content.utf8), file: metrics.path),

@@ -54,9 +54,6 @@ public struct CommitPipeline: Sendable {
         }
     }
 
-    /// The kind of the report that keeps a run's forge problems (shown on the run page).
-    public static let notificationsReportKind = "notifications"
-
     /// Runs `record` (queued by `RunService.prepare`) to the end.
     /// - Parameter cancelReason: why a cancelled run was cancelled (superseded, controller stopping, Ctrl-C).
     public func execute(_ record: RunRecord, work: PipelineRunner.Work, events: @escaping @Sendable (RunEvent) -> Void = { _ in },
@@ -143,7 +140,7 @@ public struct CommitPipeline: Sendable {
             if !problems.isEmpty {
                 let text = problems.map(\.description).joined(separator: "\n")
                 do {
-                    try store.saveReport(ReportRecord(runId: runID, stage: "", kind: Self.notificationsReportKind, path: "", content: text))
+                    try store.saveReport(ReportRecord(runId: runID, stage: "", kind: ReportRecord.notificationsKind, path: "", content: text))
                 } catch {
                     warnings.append("the forge's answers could not be stored with the run: \(error)")
                 }

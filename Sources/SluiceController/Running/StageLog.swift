@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 import SluiceRunner
 import Synchronization
 #if canImport(Glibc)

@@ -2,25 +2,12 @@ import FoundationEssentials
 import SluiceCore
 import SluiceGit
 import SluiceRunner
+public import SluiceServer
 public import SluiceStore
 
 /// The operator's actions on a watched repository (the HTTP API's re-run, promote and
 /// rollback; the server checks the bearer token and leadership before calling them).
-extension RepositoryWatcher {
-    /// Why an action was refused: the HTTP status says which kind.
-    public enum ActionError: Error, Sendable, CustomStringConvertible {
-        case notFound(String)
-        /// The request is valid but the state does not allow it (a running run, …).
-        case conflict(String)
-        case failed(String)
-
-        public var description: String {
-            switch self {
-            case .notFound(let m), .conflict(let m), .failed(let m): return m
-            }
-        }
-    }
-
+extension RepositoryWatcher: WatchedRepository {
     /// Queues a new run of a finished, unsuccessful run's commit and starts it (cached stages
     /// are reused; the ref's processed commit is not changed). Returns the new run.
     public func rerun(_ runID: Int64, actor: String) async throws(ActionError) -> RunRecord {
@@ -64,7 +51,7 @@ extension RepositoryWatcher {
 
     /// Puts run `runID`'s candidate in production (whatever its gate said), deploys it, and
     /// pushes the note and environment branch when the repository is remote.
-    public func promote(_ runID: Int64, actor: String, reason: String) async throws(ActionError) -> Promotion.Change {
+    public func promote(_ runID: Int64, actor: String, reason: String) async throws(ActionError) -> PromotionSummary {
         let run = try ownRun(runID)
         guard run.status == .succeeded else { throw .conflict("run \(runID) \(run.status.rawValue); only a succeeded run has a candidate to promote") }
         return try await change { git, service, environment in
@@ -77,7 +64,7 @@ extension RepositoryWatcher {
     }
 
     /// Puts the previous production version of `model` back (or `version`), and redeploys it.
-    public func rollback(model: String, to version: String?, actor: String, reason: String) async throws(ActionError) -> Promotion.Change {
+    public func rollback(model: String, to version: String?, actor: String, reason: String) async throws(ActionError) -> PromotionSummary {
         try await change { git, service, environment in
             // The registry the production version's commit names.
             let current = try service.store.promotions(model: model).last
@@ -104,14 +91,14 @@ extension RepositoryWatcher {
 
     /// Runs a promotion-log change off the actor's executor, then publishes its refs.
     private func change(_ body: @escaping @Sendable (GitRepository, RunService, [String: String]) throws -> Promotion.Change)
-        async throws(ActionError) -> Promotion.Change {
+        async throws(ActionError) -> PromotionSummary {
         let (repo, service, environment) = (repository, service, environment)
         do {
-            return try await Offload.run { () throws -> Promotion.Change in
+            return try await Offload.run { () throws -> PromotionSummary in
                 let git = try Self.localRepository(repo, service: service)
                 let result = try body(git, service, environment)
                 if RepositorySource.isRemote(repo.url) { try Publisher(url: repo.url, environment: environment).push(result.refs, from: git) }
-                return result
+                return result.summary
             }
         } catch {
             throw .failed("\(error)")

@@ -22,38 +22,13 @@ import SluiceStore
 /// `InSync`), the environment chains (`+Chains`: `Promoting`), the operator's actions (`+Actions`),
 /// and what keeps a head from running (`+Admission`: quarantine, `Sandboxed`).
 public actor RepositoryWatcher {
-    public struct Health: Sendable, Codable {
-        /// Fetched and its spec valid: the repository can be worked on.
-        public var healthy = true
-        public var reason: String?
-        public var lastPoll: Double?
-        public var lastSuccessfulPoll: Double?
-        public var consecutiveFailures = 0
-        public var runsStarted = 0
-        public var superseded = 0
-        /// The repository's conditions, and each environment's.
-        public var conditions = Conditions()
-        public var environments: [String: Conditions] = [:]
-        /// Merge requests the fork policy holds back, by ref (see `ForkAdmission`).
-        public var held: [String: HeldMergeRequest] = [:]
-    }
-
-    /// A merge request's head that does not run: waiting for approval, or refused by policy.
-    public struct HeldMergeRequest: Sendable, Codable, Hashable {
-        public var ref: String
-        public var head: String
-        public var reason: String
-        public var awaitingApproval: Bool
-        public var since: Double
-    }
-
     nonisolated public let repository: ControllerConfig.Repository
     public let service: RunService
     public let environment: [String: String]
     public let mergeRequestParallelism: Int
     /// Fetch and run slots shared with every other repository's watcher.
     nonisolated let slots: ControllerSlots
-    public internal(set) var health = Health()
+    public internal(set) var health = RepositoryHealth()
     nonisolated let log: Logger
     private var wakeUp: CheckedContinuation<Void, Never>?
     private var pendingWake = false

@@ -1,7 +1,6 @@
 import Foundation
-import SluiceController
 import SluiceCore
-import SluiceRegistry
+import SluiceYAML
 import SluiceStore
 
 /// The index page: every repository with its health and last run, merge requests held back,

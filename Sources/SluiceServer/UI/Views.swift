@@ -1,5 +1,4 @@
 import Foundation
-import SluiceController
 import SluiceCore
 import SluiceStore
 
@@ -161,7 +160,7 @@ struct RunView {
 
     /// - Parameter repositoryName: the watched repository's name, when a watcher ran it.
     init(run: RunRecord, repositoryName: String?, stages: [StageResultRecord], reports: [ReportRecord], cacheOrigins: [Int64: String], actions: Bool) throws {
-        let report = try GateService.report(in: reports)
+        let report = try ReportRecord.gateReport(in: reports)
         id = run.id!
         (heading, tone, icon, why) = Self.verdict(run: run, report: report)
         status = .status(run.status.rawValue)
@@ -172,7 +171,7 @@ struct RunView {
         trigger = run.trigger
         took = Format.seconds(run.startedAt, run.finishedAt)
         message = run.verdict == "could-not-evaluate" ? nil : run.message  // shown as the verdict's reason already
-        forgeProblems = reports.filter { $0.kind == CommitPipeline.notificationsReportKind }.map(\.content)
+        forgeProblems = reports.filter { $0.kind == ReportRecord.notificationsKind }.map(\.content)
         gate = report.map(Self.gate)
 
         let deployment = reports.first { $0.kind == DeploymentReport.kind }.flatMap(DeploymentReport.decode)

@@ -2,6 +2,7 @@ import FoundationEssentials
 import Crypto
 public import SluiceCore
 import SluiceKube
+public import SluiceServer
 import SluiceRunner
 import Synchronization
 

@@ -1,6 +1,7 @@
 import FoundationEssentials
 public import SluiceCore
 import SluiceKube
+import SluiceServer
 public import SluiceRunner
 import Synchronization
 

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import SluiceCore
 import Synchronization
 
 /// What Sluice's pod endpoint serves to the Sluice containers of stage pods: each stage's
@@ -6,7 +7,8 @@ import Synchronization
 /// paths to send back, whose archive it keeps for the stage. Keyed by the stage's token.
 ///
 /// The endpoint (HTTP, in `SluiceServer`) is thin: it authenticates the token and moves
-/// bytes; the state lives here so the Kubernetes runner and the endpoint share it.
+/// bytes; the state lives here so the Kubernetes runner (in `SluiceController`) and the
+/// endpoint share it.
 public final class PodExchange: Sendable {
     public struct Stage: Sendable {
         /// The folder the init container receives (the run's workspace).
@@ -55,20 +57,20 @@ public final class PodExchange: Sendable {
 
     // MARK: the Kubernetes runner's side
 
-    func register(token: String, _ stage: Stage) {
+    public func register(token: String, _ stage: Stage) {
         entries.withLock { $0[token] = Entry(stage: stage) }
     }
 
-    func unregister(token: String) {
+    public func unregister(token: String) {
         _ = entries.withLock { $0.removeValue(forKey: token) }
     }
 
     /// The stage container ended: the collector may send `paths` (empty: nothing to send).
-    func stageEnded(token: String, collect paths: [String]) {
+    public func stageEnded(token: String, collect paths: [String]) {
         entries.withLock { $0[token]?.collect = paths }
     }
 
-    func hasReceived(token: String) -> Bool { entries.withLock { $0[token]?.received ?? false } }
+    public func hasReceived(token: String) -> Bool { entries.withLock { $0[token]?.received ?? false } }
 
     // MARK: the endpoint's side
 

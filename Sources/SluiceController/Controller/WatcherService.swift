@@ -1,0 +1,56 @@
+import Logging
+import ServiceLifecycle
+import SluiceKube
+import SluiceRunner
+import SluiceServer
+
+/// Runs every repository's watcher — with a Lease, only while this replica leads — and on
+/// graceful shutdown stops polling, drains pipelines and releases the lease.
+struct WatcherService: Service {
+    let watchers: [RepositoryWatcher]
+    let grace: Double
+    let election: LeaderElection?
+    let leadership: ControllerServer.Leadership
+    let say: @Sendable (String) -> Void
+
+    func run() async throws {
+        guard let election else {
+            await runWatchers(until: { try? await gracefulShutdown() })
+            return
+        }
+        let period = Double(election.leaseSeconds) / 3
+        while !(Task.isCancelled || Task.isShuttingDownGracefully) {
+            let state = try await Offload.run { election.tryAcquireOrRenew() }
+            switch state {
+            case .leader:
+                leadership.set(ready: true, leading: true, "leader (\(election.identity))")
+                // Lead until shutdown or until a renewal fails.
+                await runWatchers(until: {
+                    while !(Task.isCancelled || Task.isShuttingDownGracefully) {
+                        try? await Task.sleep(for: .seconds(period))
+                        if (try? await Offload.run { election.tryAcquireOrRenew() }) != .leader { return }
+                    }
+                })
+                leadership.set(ready: true, leading: false, "follower (lost the lease)")
+            case .follower(let holder, let url):
+                leadership.set(ready: true, leading: false, "follower (leader: \(holder))", leaderURL: url)
+            case .failed(let why):
+                leadership.set(ready: false, leading: false, "never leading: \(why)")
+                say("sluice: \(why)")
+            }
+            try? await Task.sleep(for: .seconds(period))
+        }
+        election.release()
+    }
+
+    private func runWatchers(until stop: @escaping @Sendable () async -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            for w in watchers { group.addTask { await w.run() } }
+            await stop()
+            leadership.set(ready: false, leading: false, "draining: running pipelines have \(Int(grace)) s to finish")
+            group.cancelAll()
+            await group.waitForAll()
+        }
+        for w in watchers { await w.drain(grace: grace) }
+    }
+}
