@@ -113,7 +113,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "SluiceRunnerTests", dependencies: ["SluiceRunner", "SluiceCore", "SluiceTestSupport"]),
-        .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceCore", "SluiceTestSupport"]),
         .testTarget(name: "SluiceKubeTests", dependencies: ["SluiceKube", "SluiceTestSupport"]),
         // The controller's routes in process (HummingbirdTesting), with a controller built in the test.
         .testTarget(

@@ -1,3 +1,4 @@
+import SluiceCore
 import FoundationEssentials
 public import GRDB
 

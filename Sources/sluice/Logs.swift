@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import SluiceCore
 import SluiceStore
 #if canImport(Glibc)
 import Glibc

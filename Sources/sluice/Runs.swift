@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import SluiceController
+import SluiceCore
 import SluiceStore
 #if canImport(Glibc)
 import Glibc

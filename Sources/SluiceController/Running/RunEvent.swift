@@ -1,4 +1,5 @@
 public import SluiceRunner
+public import SluiceCore
 public import SluiceStore
 
 /// What a running pipeline reports as it goes (for progress on a terminal, the
