@@ -81,19 +81,13 @@ let package = Package(
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
 
-        // Thin CLI.
+        // Thin CLI: parses arguments, calls SluiceController's operations, prints (.ci/check-imports
+        // refuses any other Sluice module here).
         .executableTarget(
             name: "sluice",
             dependencies: [
                 "SluiceController",
                 "SluiceCore",
-                "SluiceGit",
-                "SluiceStore",
-                "SluiceRunner",
-                "SluiceRegistry",
-                "SluiceForge",
-                "SluiceKube",
-                "SluiceServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -2,8 +2,6 @@ import ArgumentParser
 import FoundationEssentials
 import SluiceController
 import SluiceCore
-import SluiceGit
-import SluiceStore
 
 /// `sluice approve-run`: lets a merge request from a fork run its head commit once (the
 /// repository's `merge-requests: { forks: approval }`). Recorded in the state folder; the
@@ -27,31 +25,24 @@ struct ApproveRun: ParsableCommand {
     var actor: String?
 
     func run() throws {
+        let who = (actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown") + " (cli)"
         do {
-            let repository = try RepositorySource.open(global.repo, stateDirectory: global.stateDirectory,
-                                                       credentials: GitCredentials.fromEnvironment(ProcessInfo.processInfo.environment))
-            let candidates = mergeRequest.hasPrefix("refs/") ? [mergeRequest] : ["refs/pull/\(mergeRequest)/head", "refs/merge-requests/\(mergeRequest)/head"]
-            guard let ref = candidates.first(where: { MergeRequestRef.number(of: $0) != nil && repository.resolveReference($0) != nil }),
-                  let head = repository.resolveReference(ref) else {
-                throw ValidationError("no merge request \(mergeRequest) in \(global.repo) (looked for \(candidates.joined(separator: ", ")); has the controller fetched it?)")
+            let approved = try MergeRequestApproval.approve(location: global.repo, mergeRequest: mergeRequest, reviewed: commit, actor: who,
+                                                            stateDirectory: global.stateDirectory, environment: ProcessInfo.processInfo.environment)
+            if global.format == .json {
+                try Output.json(["repository": approved.repository, "ref": approved.ref, "commit": approved.commit, "approved_by": who])
+            } else {
+                Output.out("approved \(approved.ref) at \(approved.commit.prefix(12)) to run (by \(who)); the controller runs it at its next reconcile")
             }
-            if let commit, commit.count < 7 || !head.hasPrefix(commit.lowercased()) {
-                Output.err("sluice: \(ref) is now at \(head.prefix(12)), not \(commit): review that commit, then approve it")
+        } catch let refusal as MergeRequestApproval.Refusal {
+            switch refusal {
+            case .noMergeRequest:
+                Output.err("sluice: \(refusal)")
+                throw ExitCode(2)
+            case .headMoved:
+                Output.err("sluice: \(refusal)")
                 throw ExitCode(1)
             }
-            let who = (actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown") + " (cli)"
-            let store = try RunStore(stateDirectory: global.stateDirectory)
-            try store.approve(repository: RepositorySource.stateLocation(global.repo), ref: ref, commit: head, by: who, at: PipelineRunner.now())
-            if global.format == .json {
-                try Output.json(["repository": RepositorySource.stateLocation(global.repo), "ref": ref, "commit": head, "approved_by": who])
-            } else {
-                Output.out("approved \(ref) at \(head.prefix(12)) to run (by \(who)); the controller runs it at its next reconcile")
-            }
-        } catch let e as ExitCode {
-            throw e
-        } catch let e as ValidationError {
-            Output.err("sluice: \(e.message)")
-            throw ExitCode(2)
         } catch {
             throw Output.fail(error)
         }

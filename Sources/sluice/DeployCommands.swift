@@ -2,30 +2,6 @@ import ArgumentParser
 import FoundationEssentials
 import SluiceController
 import SluiceCore
-import SluiceGit
-import SluiceKube
-import SluiceRegistry
-import SluiceStore
-
-/// The repository, store and registry the deploy commands share.
-struct DeployContext {
-    let registry: RegistryContext
-    let environments: Environments
-
-    init(_ global: GlobalOptions, model: String?) throws {
-        registry = try RegistryContext(global, model: model)
-        environments = Environments(registry: try registry.promotion.registry, store: registry.store,
-                                    environment: ProcessInfo.processInfo.environment)
-    }
-
-    /// The version in production, or a clear error.
-    func production() throws -> RegisteredVersion {
-        guard let version = try environments.registry.production(model: registry.model) else {
-            throw LoadError(message: "\(registry.model) has no version in production yet", hint: "run `sluice run` on the production branch first")
-        }
-        return version
-    }
-}
 
 struct Render: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,26 +25,11 @@ struct Render: AsyncParsableCommand {
     func run() async throws {
         let objects: [ManifestObject]
         do {
-            let context = try DeployContext(global, model: model)
-            let repository = context.registry.repository
-            let target = try repository.commit(commit)
-            guard let spec = try CommittedSpec.load(repository: repository, commit: target.id) else {
-                throw LoadError(message: "commit \(target.id.prefix(12)) has no valid \(CommitPlanner.specFile)", hint: "run `sluice validate`")
-            }
-            guard let deploy = spec.deploy else { throw LoadError(message: "\(CommitPlanner.specFile) has no 'deploy' section: nothing to render") }
-            var version = RegisteredVersion(model: context.registry.model, version: "unreleased", commit: target.id, runID: nil,
-                                            metrics: MetricSet(), datasetVersions: DatasetVersions.read(spec, in: target).versions, artifactDigest: nil)
-            if let production = try context.environments.registry.production(model: context.registry.model), production.commit == target.id {
-                version = production
-            }
-            let facts = DeployService.facts(for: version, deploy: deploy, registryKind: context.environments.registry.kind)
-            do {
-                objects = try ManifestRenderer.render(commit: target, deploy: deploy, facts: facts, environment: ProcessInfo.processInfo.environment)
-            } catch {
-                for d in error.diagnostics { Output.err(DiagnosticRenderer.line(d)) }
-                throw ExitCode(1)
-            }
-        } catch let e as ExitCode { throw e } catch {
+            objects = try ModelOperations(global, model: model).render(commit: commit)
+        } catch let failure as ModelOperations.RenderFailure {
+            for d in failure.diagnostics { Output.err(DiagnosticRenderer.line(d)) }
+            throw ExitCode(1)
+        } catch {
             throw Output.fail(error)
         }
         switch global.format {
@@ -98,15 +59,12 @@ struct Deploy: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let context = try DeployContext(global, model: model)
-            let version = try context.production()
-            guard let result = try context.environments.deploy(version, repository: context.registry.repository, action: "Deploy",
-                                                               dryRun: dryRun, wait: !noWait) else {
-                throw LoadError(message: "\(CommitPlanner.specFile) of version \(version.version) has no 'deploy' section")
-            }
+            let context = try ModelOperations(global, model: model)
+            let version = try context.deploy(dryRun: dryRun, wait: !noWait)
+            let result = version.result
             if global.format == .json {
                 try Output.json(DeployJSON(model: version.model, version: version.version, dryRun: dryRun, result: result))
-                if !dryRun, result.commit != nil { context.registry.push(["refs/heads/" + result.branch], global) }
+                if !dryRun, result.commit != nil { context.push(["refs/heads/" + result.branch], global) }
                 if result.healthy == false { throw ExitCode(1) }
                 return
             }
@@ -120,7 +78,7 @@ struct Deploy: AsyncParsableCommand {
                 Output.out("dry run: branch \(result.branch) not changed")
             } else if let commit = result.commit {
                 Output.out("deployed \(version.model) version \(version.version): branch \(result.branch) at \(commit.prefix(12))")
-                context.registry.push(["refs/heads/" + result.branch], global)
+                context.push(["refs/heads/" + result.branch], global)
             } else {
                 Output.out("branch \(result.branch) already holds \(version.model) version \(version.version)")
             }
@@ -161,9 +119,7 @@ struct DiffCommand: AsyncParsableCommand {
     func run() async throws {
         let changes: [String]
         do {
-            let context = try DeployContext(global, model: model)
-            let version = try context.production()
-            changes = try context.environments.deploy(version, repository: context.registry.repository, action: "Deploy", dryRun: true)?.changes ?? []
+            changes = try ModelOperations(global, model: model).diff()
         } catch {
             throw Output.fail(error)
         }
@@ -191,50 +147,12 @@ struct Status: AsyncParsableCommand {
     @Option(help: "The model (default: gate.model, else the repository's folder name).")
     var model: String?
 
-    /// What `sluice status` found, printed as text or JSON.
-    struct Report: Encodable {
-        struct Environment: Encodable {
-            var name: String
-            var target: String
-            var inSync: Bool?
-            var changes: Int
-            var detail: String
-            var workloads: [String: String] = [:]
-        }
-        var model: String
-        var production: String?
-        var productionCommit: String?
-        var registry: String
-        var environment: Environment?
-        /// What each environment before production runs (`environments:`), by name.
-        var preProduction: [String: String] = [:]
-        /// The controller's conditions for this repository (stored under the same --state).
-        var conditions: [String: [Condition]]
-    }
-
     func run() async throws {
         do {
-            let context = try DeployContext(global, model: model)
-            let repository = context.registry.repository
-            let stored = try context.registry.store.conditions(repository: RepositorySource.stateLocation(global.repo))
-            var report = Report(model: context.registry.model, registry: context.environments.registry.kind,
-                                conditions: stored[RepositorySource.stateLocation(global.repo)]?.mapValues(\.all) ?? [:])
-            if let version = try context.environments.registry.production(model: context.registry.model) {
-                report.production = version.version
-                report.productionCommit = version.commit
-                report.environment = try environment(of: version, context: context, repository: repository)
-            }
-            // The environments before production: what each runs, and where versions stand (the step log).
-            let steps = try context.registry.store.steps(model: context.registry.model)
-            let head = try CommittedSpec.load(repository: repository, commit: "HEAD")
-            for name in Set(steps.map(\.environment)) where name != head?.environments.last?.name {
-                if let deployed = try context.registry.store.deployedVersion(model: context.registry.model, environment: name) {
-                    report.preProduction[name] = "version \(deployed.version)"
-                }
-            }
+            let report = try ModelOperations(global, model: model).status()
             if global.format == .json { return try Output.json(report) }
             for (name, running) in report.preProduction.sorted(by: { $0.key < $1.key }) {
-                let last = steps.last { $0.environment == name }
+                let last = report.steps.last { $0.environment == name }
                 Output.out("\(name): runs \(running)" + (last.map { "; last step: version \($0.version) \($0.state.rawValue) (\($0.detail))" } ?? ""))
             }
             guard let version = report.production else {
@@ -262,13 +180,6 @@ struct Status: AsyncParsableCommand {
                            + " (since \(Date(timeIntervalSince1970: c.transitionTime).formatted(.iso8601)))")
             }
         }
-    }
-
-    private func environment(of version: RegisteredVersion, context: DeployContext, repository: GitRepository) throws -> Report.Environment? {
-        guard let (deploy, objects) = try context.environments.render(version, repository: repository) else { return nil }
-        let status = try context.environments.target(deploy, repository: repository).status(objects)
-        return Report.Environment(name: status.name, target: status.target, inSync: status.inSync, changes: status.changes, detail: status.detail,
-                                  workloads: status.workloads)
     }
 
 }

@@ -2,9 +2,6 @@ import ArgumentParser
 import FoundationEssentials
 import SluiceController
 import SluiceCore
-import SluiceRegistry
-import SluiceServer
-import SluiceStore
 
 /// `sluice approve MODEL VERSION --to ENV`: lets a version into a `promote: manual` environment.
 struct Approve: AsyncParsableCommand {
@@ -22,16 +19,12 @@ struct Approve: AsyncParsableCommand {
     @Option(help: "Who is approving (default: $USER).") var actor: String?
 
     func run() async throws {
-        let context: RegistryContext
+        let context: ModelOperations
         let progress: EnvironmentChain.Progress
         do {
-            context = try RegistryContext(global, model: model)
-            let (chain, registered, spec) = try EnvironmentContext.load(context, version: version, global: global)
-            let who = actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
-            try chain.approve(registered, into: to, spec: spec, actor: who, reason: reason, now: Date().timeIntervalSince1970)
-            Output.out("approved: \(model) version \(version) into \(to) by \(who)")
-            progress = try await chain.advance(registered, spec: spec, repository: context.repository, actor: who,
-                                               now: { Date().timeIntervalSince1970 }, say: { Output.out("  \($0)") })
+            context = try ModelOperations(global, model: model)
+            progress = try await context.approve(version: version, into: to, actor: actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown",
+                                                 reason: reason, say: { Output.out($0) })
         } catch {
             throw Output.fail(error)
         }
@@ -55,18 +48,14 @@ struct EnvironmentsCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let context = try RegistryContext(global, model: model)
+            let context = try ModelOperations(global, model: model)
             if advance {
-                let chain = try EnvironmentContext.chain(context, global: global)
-                for step in try context.store.openVersions(model: context.model) {
-                    let (_, registered, spec) = try EnvironmentContext.load(context, version: step, global: global)
-                    let p = try await chain.advance(registered, spec: spec, repository: context.repository, actor: "sluice environments --advance",
-                                                    now: { Date().timeIntervalSince1970 }, say: { Output.out("  \($0)") })
-                    Output.out("version \(step): \(p.position)")
-                    context.push(p.refs, global)
+                try await context.advanceDue(actor: "sluice environments --advance", say: { Output.out($0) }) { version, progress in
+                    Output.out("version \(version): \(progress.position)")
+                    context.push(progress.refs, global)
                 }
             }
-            let steps = try context.store.steps(model: context.model)
+            let steps = try context.environmentSteps()
             if global.format == .json { return try Output.json(steps) }
             if steps.isEmpty { return Output.out("\(context.model) has no environment steps yet") }
             for s in steps {
@@ -76,39 +65,5 @@ struct EnvironmentsCommand: AsyncParsableCommand {
         } catch {
             throw Output.fail(error)
         }
-    }
-}
-
-enum EnvironmentContext {
-    /// The chain, running command checks as Jobs for versions built on the Kubernetes runner (with a
-    /// pod endpoint started when one needs it, as `sluice run` does).
-    static func chain(_ context: RegistryContext, global: GlobalOptions) throws -> EnvironmentChain {
-        let promotion = try context.promotion
-        let environment = ProcessInfo.processInfo.environment
-        var chain = EnvironmentChain(store: context.store, registry: promotion.registry, environment: environment,
-                                     stateDirectory: context.store.stateDirectory)
-        var options = PipelineRunner.Options(environment: environment)
-        options.kubernetes = KubernetesRunnerOptions(environment: environment, exchange: PodExchange { exchange in
-            try await PodEndpoint.start(exchange: exchange, listen: environment["SLUICE_POD_ENDPOINT_LISTEN"] ?? "127.0.0.1:0",
-                                        advertise: environment["SLUICE_POD_ENDPOINT_URL"])
-        })
-        chain.pod = try RunService(stateDirectory: context.store.stateDirectory, options: options)
-            .verifyPods(repositoryKey: RepositorySource.stateLocation(global.repo))
-        return chain
-    }
-
-    /// The chain, the registered version and its commit's spec.
-    static func load(_ context: RegistryContext, version: String, global: GlobalOptions) throws -> (EnvironmentChain, RegisteredVersion, PipelineSpec) {
-        let chain = try chain(context, global: global)
-        guard let registered = try chain.registry.version(model: context.model, version: version) else {
-            throw LoadError(message: "\(context.model) has no version \(version)", hint: "see sluice environments --model \(context.model)")
-        }
-        guard let spec = try CommittedSpec.load(repository: context.repository, commit: registered.commit) else {
-            throw LoadError(message: "the commit of \(context.model) version \(version) (\(registered.commit.prefix(12))) has no valid \(CommitPlanner.specFile)")
-        }
-        guard spec.environments.count > 1 else {
-            throw LoadError(message: "\(context.model) version \(version) was built by a sluice.yaml without environments: it goes straight to production")
-        }
-        return (chain, registered, spec)
     }
 }

@@ -2,8 +2,6 @@ import ArgumentParser
 import FoundationEssentials
 import SluiceController
 import SluiceCore
-import SluiceRegistry
-import SluiceStore
 
 struct GateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,32 +35,10 @@ struct GateCommand: AsyncParsableCommand {
     func run() async throws {
         let report: GateReport
         do {
-            let rules = try PolicyLoader.policy(bytes: PolicyLoader.read(policy), file: policy)
-            let metrics = try PolicyLoader.metrics(bytes: PolicyLoader.read(candidate), file: candidate)
-            var baseline: Gate.Baseline?
-            if let production {
-                baseline = Gate.Baseline(version: "`\(production)`", metrics: try PolicyLoader.metrics(bytes: PolicyLoader.read(production), file: production))
-            } else if let model {
-                guard let kind = GateSpec.Registry(rawValue: registry) else {
-                    throw LoadError(message: "unknown registry '\(registry)'", hint: "use embedded or mlflow")
-                }
-                var gate = GateSpec(policy: policy, location: SourceLocation(file: "", line: 1, column: 1))
-                gate.registry = kind
-                let store = try RunStore(stateDirectory: global.stateDirectory)
-                let source = try RunService.registry(for: gate, store: store, environment: ProcessInfo.processInfo.environment)
-                baseline = try Promotion(store: store, registry: source).production(model: model).version
-                    .map { Gate.Baseline(version: "version \($0.version)", metrics: $0.metrics) }
-            }
-            try MetricRange.check(policy: rules, candidate: metrics, production: baseline?.metrics)
-            let evaluated = Gate.evaluate(policy: rules, candidate: metrics, production: baseline)
-            // Judged as the production branch's candidate would be: the rules decide promote or reject.
-            let decision = Verdict.decide(Verdict.Facts(rulesPassed: evaluated.rows.allSatisfy(\.passed), dataChecksPassed: true, hasMetrics: true,
-                                                        isProductionRef: true))
-            report = GateReport(model: model ?? candidate, repository: "", ref: nil, commit: "", run: 0, policy: policy,
-                                decision: decision.verdict, passed: decision.passed,
-                                production: baseline.map { GateReport.Production(version: $0.version, commit: "", promotedAt: 0) },
-                                metrics: evaluated.rows, dataChecks: [], stages: [], datasetVersions: [:], parameters: [:],
-                                artifacts: [], notes: evaluated.notes + decision.reasons.filter { !Verdict.summaryReasons.contains($0) })
+            let baseline: StandaloneGate.Baseline = production.map { .file($0) }
+                ?? model.map { .registry(model: $0, kind: registry, stateDirectory: global.stateDirectory, environment: ProcessInfo.processInfo.environment) }
+                ?? .none
+            report = try StandaloneGate.evaluate(policy: policy, candidate: candidate, baseline: baseline)
         } catch let error as MetricRange.OutOfRange {
             Output.err("sluice: the gate could not be evaluated: \(error)")
             throw ExitCode(2)

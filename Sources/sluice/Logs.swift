@@ -1,7 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
+import SluiceController
 import SluiceCore
-import SluiceStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,16 +25,16 @@ struct Logs: AsyncParsableCommand {
     var follow = false
 
     func run() async throws {
-        let store: RunStore
+        let history: RunHistory
         let record: RunRecord
         do {
-            store = try RunStore(stateDirectory: global.stateDirectory)
-            guard let found = try Self.find(run, in: store, repository: global.givenRepositoryKey) else {
+            history = try RunHistory(stateDirectory: global.stateDirectory)
+            guard let found = try history.find(run, repository: global.givenRepositoryKey) else {
                 throw ValidationError("no run '\(run)' in \(global.stateDirectory); see `sluice runs`")
             }
             record = found
         } catch let e as ValidationError { throw Output.fail(e) } catch { throw Output.fail(error) }
-        let stages = try store.stages(of: record.id!)
+        let stages = try history.stages(of: record.id!)
         if let stage, !stages.contains(where: { $0.stage == stage }) {
             throw Output.fail(ValidationError("run \(record.id!) has no stage '\(stage)' (stages: \(stages.map(\.stage).joined(separator: ", ")))"))
         }
@@ -43,7 +43,7 @@ struct Logs: AsyncParsableCommand {
         var offsets: [String: Int] = [:]
 
         while true {
-            for s in try store.stages(of: record.id!) where wanted.contains(where: { $0.stage == s.stage }) {
+            for s in try history.stages(of: record.id!) where wanted.contains(where: { $0.stage == s.stage }) {
                 guard let path = s.logPath, let data = FileManager.default.contents(atPath: path) else { continue }
                 let start = offsets[s.stage] ?? 0
                 guard data.count > start else { continue }
@@ -60,15 +60,8 @@ struct Logs: AsyncParsableCommand {
                 }
                 offsets[s.stage] = lastNewline + 1
             }
-            guard follow, let current = try store.run(record.id!), !current.status.isFinished else { break }
+            guard follow, let current = try history.run(record.id!), !current.status.isFinished else { break }
             try await Task.sleep(for: .milliseconds(200))
         }
-    }
-
-    /// A run by id, or `last`: the newest run (of `repository` when given).
-    static func find(_ id: String, in store: RunStore, repository: String?) throws -> RunRecord? {
-        if id == "last" { return try store.runs(repository: repository, limit: 1).first }
-        guard let n = Int64(id) else { return nil }
-        return try store.run(n)
     }
 }

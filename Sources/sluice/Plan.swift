@@ -2,7 +2,6 @@ import ArgumentParser
 import FoundationEssentials
 import SluiceController
 import SluiceCore
-import SluiceGit
 
 struct Plan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,23 +24,12 @@ struct Plan: AsyncParsableCommand {
     func run() async throws {
         let outcome: CommitPlanner.Outcome
         do {
-            let credentials = GitCredentials.fromEnvironment(ProcessInfo.processInfo.environment)
-            let repository = try RepositorySource.open(global.repo, stateDirectory: global.stateDirectory, credentials: credentials,
-                                                       onRetry: { attempt, error, delay in
-                Output.err("sluice: \(error); retrying in \((delay * 10).rounded() / 10)s (attempt \(attempt + 1))")
-            })
-            if let ref {
-                let refName = ref.hasPrefix("refs/") ? ref : "refs/heads/" + ref
-                let tracker = try RefTracker(stateDirectory: global.stateDirectory, repository: RepositorySource.stateLocation(global.repo))
-                guard let update = try tracker.updates(in: repository, refs: [refName]).first else {
-                    let last = tracker.lastProcessed(refName).map { String($0.prefix(12)) } ?? "?"
-                    if repository.resolveReference(refName) == nil { throw LoadError(message: "no ref '\(refName)' in \(global.repo)") }
-                    Output.out("\(refName): nothing new since \(last)")
-                    return
-                }
-                outcome = try CommitPlanner(repository: repository).plan(update)
-            } else {
-                outcome = try CommitPlanner(repository: repository).plan(revision: commit, since: since)
+            switch try CommitPlanning.plan(location: global.repo, stateDirectory: global.stateDirectory, environment: ProcessInfo.processInfo.environment,
+                                           revision: commit, since: since, ref: ref, onRetry: { Output.err("sluice: \($0)") }) {
+            case .planned(let planned): outcome = planned
+            case .nothingNew(let ref, let last):
+                Output.out("\(ref): nothing new since \(last)")
+                return
             }
         } catch {
             throw Output.fail(error)

@@ -1,7 +1,6 @@
 import FoundationEssentials
 import SluiceController
-import SluiceRunner
-import SluiceStore
+import SluiceCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc

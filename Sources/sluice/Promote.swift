@@ -2,9 +2,6 @@ import ArgumentParser
 import FoundationEssentials
 import SluiceController
 import SluiceCore
-import SluiceGit
-import SluiceRegistry
-import SluiceStore
 
 /// Options shared by `promote` and `rollback`.
 struct ChangeOptions: ParsableArguments {
@@ -20,39 +17,15 @@ struct ChangeOptions: ParsableArguments {
     var who: String { actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown" }
 }
 
-/// Opens what both commands need.
-struct RegistryContext {
-    let store: RunStore
-    let repository: GitRepository
-    let model: String
-
+extension ModelOperations {
+    /// Opens what the model commands need.
     init(_ global: GlobalOptions, model: String?) throws {
-        store = try RunStore(stateDirectory: global.stateDirectory)
-        repository = try RepositorySource.open(global.repo, stateDirectory: global.stateDirectory,
-                                               credentials: GitCredentials.fromEnvironment(ProcessInfo.processInfo.environment))
-        self.model = try model ?? Promotion.modelName(repository: repository, repositoryKey: RepositorySource.stateLocation(global.repo))
+        try self.init(location: global.repo, stateDirectory: global.stateDirectory, model: model, environment: ProcessInfo.processInfo.environment)
     }
 
-    /// The registry named by `sluice.yaml` at HEAD (embedded unless `gate.registry: mlflow`).
-    var promotion: Promotion {
-        get throws {
-            // No HEAD yet (an empty repository): no spec, the embedded registry.
-            let gate = try repository.resolveReference("HEAD").flatMap { try CommittedSpec.load(repository: repository, commit: $0)?.gate }
-            return Promotion(store: store, registry: try RunService.registry(for: gate, store: store,
-                                                                              environment: ProcessInfo.processInfo.environment),
-                             environment: ProcessInfo.processInfo.environment)
-        }
-    }
-
-    /// Pushes Sluice's refs (notes, environment branches) back when the repository is remote.
+    /// Pushes Sluice's refs back when the repository is remote; a failure is a warning.
     func push(_ refs: [String], _ global: GlobalOptions) {
-        guard RepositorySource.isRemote(global.repo), !refs.isEmpty else { return }
-        do {
-            try GitMirror.push(repository, refs: refs, url: global.repo,
-                               credentials: GitCredentials.fromEnvironment(ProcessInfo.processInfo.environment))
-        } catch {
-            Output.err("sluice: warning: \(refs.joined(separator: ", ")) not pushed to \(global.repo): \(error)")
-        }
+        if let problem = push(refs) { Output.err("sluice: warning: \(problem)") }
     }
 
     /// What a promotion or rollback did, for `--format json`.
@@ -99,9 +72,8 @@ struct Promote: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let context = try RegistryContext(global, model: change.model)
-            let result = try context.promotion.promote(runID: run, model: context.model, actor: change.who, reason: change.reason,
-                                                       repository: context.repository)
+            let context = try ModelOperations(global, model: change.model)
+            let result = try context.promote(run: run, actor: change.who, reason: change.reason)
             if global.format == .text {
                 Output.out("\(context.model) version \(result.entry.version) is in production (was \(result.entry.previousVersion ?? "none")); logged: \(change.reason)")
             }
@@ -138,9 +110,9 @@ struct Rollback: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let context = try RegistryContext(global, model: model)
+            let context = try ModelOperations(global, model: model)
             if list {
-                let log = try context.store.promotions(model: context.model)
+                let log = try context.promotionLog()
                 if global.format == .json { try Output.json(log); return }
                 if log.isEmpty { Output.out("\(context.model) has never been promoted") }
                 for e in log {
@@ -149,8 +121,7 @@ struct Rollback: AsyncParsableCommand {
                 return
             }
             guard let reason else { throw LoadError(message: "--reason is required: say why you roll back") }
-            let result = try context.promotion.rollback(model: context.model, to: to, actor: actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown",
-                                                        reason: reason, repository: context.repository)
+            let result = try context.rollback(to: to, actor: actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown", reason: reason)
             if global.format == .text {
                 Output.out("\(context.model) rolled back to version \(result.entry.version) (from \(result.entry.previousVersion ?? "?")); logged: \(reason)")
             }

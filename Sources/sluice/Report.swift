@@ -2,7 +2,6 @@ import ArgumentParser
 import FoundationEssentials
 import SluiceCore
 import SluiceController
-import SluiceStore
 
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,11 +18,11 @@ struct Report: AsyncParsableCommand {
     func run() async throws {
         let report: GateReport
         do {
-            let store = try RunStore(stateDirectory: global.stateDirectory)
-            guard let record = try Logs.find(run, in: store, repository: global.givenRepositoryKey) else {
+            let history = try RunHistory(stateDirectory: global.stateDirectory)
+            guard let record = try history.find(run, repository: global.givenRepositoryKey) else {
                 throw LoadError(message: "no run '\(run)' in \(global.stateDirectory); see `sluice runs`")
             }
-            guard let stored = try ReportRecord.gateReport(in: try store.reports(of: record.id!)) else {
+            guard let stored = try history.gateReport(of: record.id!) else {
                 throw LoadError(message: "run \(record.id!) has no gate report (it \(record.status == .succeeded ? "declares no 'gate'" : "did not succeed: \(record.message ?? record.status.rawValue)"))")
             }
             report = stored

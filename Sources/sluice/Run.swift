@@ -3,10 +3,6 @@ import Dispatch
 import FoundationEssentials
 import SluiceController
 import SluiceCore
-import SluiceForge
-import SluiceGit
-import SluiceServer
-import SluiceStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,32 +50,21 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let service: RunService
-        let prepared: RunService.Prepared
-        let repository: GitRepository
+        let prepared: CommandRun.Prepared
         do {
-            let environment = ProcessInfo.processInfo.environment
-            var options = PipelineRunner.Options(jobs: jobs, environment: environment)
-            options.keepWorkspace = keepWorkspace
-            options.runnerOverride = runner
-            options.kubernetes = KubernetesRunnerOptions(environment: environment, exchange: PodExchange { exchange in
-                try await PodEndpoint.start(exchange: exchange, listen: environment["SLUICE_POD_ENDPOINT_LISTEN"] ?? "127.0.0.1:0",
-                                            advertise: environment["SLUICE_POD_ENDPOINT_URL"])
-            })
-            service = try RunService(stateDirectory: global.stateDirectory, options: options)
-            for r in try service.recover() {
-                Output.err("sluice: run \(r.run.id!) (\(r.run.commit.prefix(12))) was interrupted by a crash; queued again as run \(r.retry.id!)")
-            }
-            repository = try RepositorySource.open(global.repo, stateDirectory: global.stateDirectory,
-                                                   credentials: GitCredentials.fromEnvironment(environment))
-            let refName = ref.map { $0.hasPrefix("refs/") ? $0 : "refs/heads/" + $0 } ?? repository.headBranch.map { "refs/heads/" + $0 }
-            prepared = try service.prepare(repository: repository, repositoryKey: RepositorySource.stateLocation(global.repo), revision: commit,
-                                           since: since, ref: refName, trigger: "sluice run")
+            var request = CommandRun.Request(location: global.repo, stateDirectory: global.stateDirectory, environment: ProcessInfo.processInfo.environment,
+                                             revision: commit, since: since, ref: ref)
+            request.jobs = jobs
+            request.keepWorkspace = keepWorkspace
+            request.runner = runner
+            request.sandboxAllStages = sandbox
+            request.allowUnsandboxed = allowUnsandboxed
+            prepared = try CommandRun.prepare(request, recovered: { Output.err("sluice: \($0)") })
         } catch {
             throw Output.fail(error)
         }
 
-        guard case .run(let record, var work) = prepared else {
+        guard case .run(let run) = prepared else {
             if case .noSpec(let outcome) = prepared {
                 for d in DiagnosticRenderer.sorted(outcome.diagnostics) { Output.err(DiagnosticRenderer.line(d)) }
                 for note in outcome.notes { Output.out("note: \(note)") }
@@ -87,22 +72,19 @@ struct Run: AsyncParsableCommand {
             }
             return
         }
-        work.sandboxAllStages = sandbox
-        work.allowUnsandboxed = allowUnsandboxed
         if global.format == .text {
-            for note in work.plan.notes { Output.out("note: \(note)") }
+            for note in run.plan.notes { Output.out("note: \(note)") }
         }
-        let progress = ProgressPrinter(stages: work.plan.stages.map(\.name), live: global.format == .text && isatty(STDOUT_FILENO) == 1,
+        let progress = ProgressPrinter(stages: run.plan.stages.map(\.name), live: global.format == .text && isatty(STDOUT_FILENO) == 1,
                                        quiet: global.format == .json)
-        let environment = ProcessInfo.processInfo.environment
-        let pipeline = CommitPipeline(
-            service: service, repository: repository,
-            notifier: MergeRequestNotifier.forRef(work.ref, environment: environment, warn: { Output.err("sluice: warning: \($0)") }),
-            publisher: RepositorySource.isRemote(global.repo) ? Publisher(url: global.repo, environment: environment) : nil,
-            progress: { [quiet = global.format == .json] in if !quiet { Output.out("deploy: \($0)") } })
 
         // Ctrl-C / SIGTERM cancel the run: stages are killed, the run is recorded as cancelled.
-        let task = Task { try await pipeline.execute(record, work: work, events: progress.handle) { "cancelled by a signal (Ctrl-C or SIGTERM)" } }
+        let task = Task {
+            try await run.execute(events: progress.handle, warn: { Output.err("sluice: warning: \($0)") },
+                                  progress: { [quiet = global.format == .json] in if !quiet { Output.out("deploy: \($0)") } }) {
+                "cancelled by a signal (Ctrl-C or SIGTERM)"
+            }
+        }
         let signals = SignalForwarder { task.cancel() }
         let outcome: CommitPipeline.Outcome
         do { outcome = try await task.value } catch { throw Output.fail(error) }
@@ -115,7 +97,7 @@ struct Run: AsyncParsableCommand {
             try Output.json(RunSummary(run: outcome.run, stages: outcome.stages, gate: gate?.report))
         } else {
             // A terminal already shows the live table; pipes and CI logs get the summary table.
-            let summary = RunSummary.text(run: outcome.run, stages: outcome.stages, order: work.plan.stages.map(\.name))
+            let summary = RunSummary.text(run: outcome.run, stages: outcome.stages, order: run.plan.stages.map(\.name))
             Output.out(progress.live ? String(summary.split(separator: "\n").last ?? "") : summary)
         }
         if let error = outcome.gateError {
@@ -126,7 +108,7 @@ struct Run: AsyncParsableCommand {
             let failed = gate.report.metrics.filter { !$0.passed }
             Output.out("gate: \(gate.report.decision.rawValue)" + (gate.report.passed ? " (all rules passed)" : " (\(failed.count) rule\(failed.count == 1 ? "" : "s") failed)")
                        + (gate.promoted && gate.rolledBackTo == nil ? ", model \(gate.report.model) version \(gate.version ?? "?") is now in production" : "")
-                       + "  (report: sluice report \(record.id!))")
+                       + "  (report: sluice report \(run.runID))")
             for row in failed { Output.out("  \(row.slice.map { "\(row.metric) [\($0)]" } ?? row.metric): \(row.reason)") }
             if let d = gate.deployment, d.kind == .kubernetes {
                 Output.out("deploy: \(d.branch): \(d.kubernetesSummary)")

@@ -1,6 +1,5 @@
 import FoundationEssentials
 import SluiceCore
-import SluiceStore
 
 /// The JSON printed by `sluice run --format json` and `sluice runs --format json`.
 struct RunSummary: Encodable {

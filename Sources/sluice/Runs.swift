@@ -2,7 +2,6 @@ import ArgumentParser
 import FoundationEssentials
 import SluiceController
 import SluiceCore
-import SluiceStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,9 +24,9 @@ struct Runs: AsyncParsableCommand {
     func run() async throws {
         let runs: [(RunRecord, [StageResultRecord])]
         do {
-            let store = try RunStore(stateDirectory: global.stateDirectory)
+            let history = try RunHistory(stateDirectory: global.stateDirectory)
             let repository = all ? nil : RepositorySource.stateLocation(global.repo)
-            runs = try store.runs(repository: repository, limit: limit).map { ($0, try store.stages(of: $0.id!)) }
+            runs = try history.runs(repository: repository, limit: limit).map { ($0, try history.stages(of: $0.id!)) }
         } catch {
             throw Output.fail(error)
         }

@@ -1,0 +1,35 @@
+import FoundationEssentials
+public import SluiceCore
+import SluiceStore
+
+/// The run store as the commands read it (`sluice runs`, `logs`, `report`): runs, their stages
+/// and their reports, found by id or `last`.
+public struct RunHistory: Sendable {
+    let store: RunStore
+
+    /// Opens the run store in `stateDirectory` (created and migrated when new).
+    public init(stateDirectory: String) throws {
+        store = try RunStore(stateDirectory: stateDirectory)
+    }
+
+    /// The newest runs first (of `repository` when given).
+    public func runs(repository: String?, limit: Int) throws -> [RunRecord] {
+        try store.runs(repository: repository, limit: limit)
+    }
+
+    public func run(_ id: Int64) throws -> RunRecord? { try store.run(id) }
+
+    /// A run by id, or `last`: the newest run (of `repository` when given). nil: no such run.
+    public func find(_ id: String, repository: String?) throws -> RunRecord? {
+        if id == "last" { return try store.runs(repository: repository, limit: 1).first }
+        guard let n = Int64(id) else { return nil }
+        return try store.run(n)
+    }
+
+    public func stages(of run: Int64) throws -> [StageResultRecord] { try store.stages(of: run) }
+
+    /// The run's gate report: nil when it has none, an error when the stored one cannot be read.
+    public func gateReport(of run: Int64) throws -> GateReport? {
+        try ReportRecord.gateReport(in: try store.reports(of: run))
+    }
+}
