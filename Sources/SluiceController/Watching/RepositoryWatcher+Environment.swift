@@ -56,51 +56,8 @@ extension RepositoryWatcher {
             log.error("the environment could not be reconciled: \(error)")
             return
         }
-        if result.registryMoved {
-            if let problem = result.registryProblem {
-                log.error("\(problem)")
-                setCondition(.registryInSync, .false, reason: "RegistryMoveFailed", message: problem)
-            } else {
-                log.info("the registry's production marker now names the promotion log's version")
-                setCondition(.registryInSync, .true, reason: "RegistryMoved", message: "the registry names the promotion log's production version")
-            }
-        }
-        guard let name = result.environment else { return }
-        if result.checkedDrift { lastSyncCheck[name] = now }
-        switch result.deploy {
-        case .deployed(let version, let previous, let r)?:
-            log.info("deployed version \(version) to \(r.branch) (it ran \(previous ?? "no version known to this state folder"))",
-                     metadata: ["environment": .string(name)])
-            setCondition(.deployed, .true, reason: "Deployed", message: "runs production's version \(version)", environment: name)
-        case .upToDate(let version)?:
-            setCondition(.deployed, .true, reason: "UpToDate", message: "runs production's version \(version)", environment: name)
-        case .nothingInProduction?, .noDeploy?, nil:
-            break
-        }
-        if let error = result.deployError {
-            log.error("deploy failed: \(error)", metadata: ["environment": .string(name)])
-            setCondition(.deployed, .false, reason: "DeployFailed", message: error, environment: name)
-        }
-        if let drift = result.drift {
-            if drift.inSync {
-                setCondition(.inSync, .true, reason: "InSync", message: "matches version \(drift.version)'s manifests", environment: name)
-            } else if let healed = drift.healed {
-                log.warning("drift corrected (selfHeal): \(drift.changes.joined(separator: "; "))", metadata: ["environment": .string(name)])
-                setCondition(.inSync, healed.healthy == false ? .false : .true, reason: healed.healthy == false ? "SelfHealFailed" : "SelfHealed",
-                             message: "re-applied version \(drift.version)'s manifests; the environment had drifted: " + drift.changes.joined(separator: "; "),
-                             environment: name)
-            } else {
-                log.warning("drift: the environment differs from version \(drift.version)'s manifests: \(drift.changes.joined(separator: "; "))",
-                            metadata: ["environment": .string(name)])
-                setCondition(.inSync, .false, reason: "Drifted",
-                             message: "differs from version \(drift.version)'s manifests (set sync.selfHeal to correct it): " + drift.changes.joined(separator: "; "),
-                             environment: name)
-            }
-        }
-        if let error = result.driftError {
-            log.error("drift check failed: \(error)", metadata: ["environment": .string(name)])
-            setCondition(.inSync, .unknown, reason: "DriftCheckFailed", message: error, environment: name)
-        }
+        if result.checkedDrift, let name = result.environment { lastSyncCheck[name] = now }
+        apply(result.report)
     }
 }
 
@@ -115,4 +72,54 @@ struct EnvironmentPass: Sendable {
     var drift: EnvironmentReconciler.Drift?
     var driftError: String?
     var checkedDrift = false
+}
+
+extension EnvironmentPass {
+    /// The conditions the environment step owns (`RegistryInSync`, and the environment's
+    /// `Deployed` and `InSync`), from what the pass found, and what to log about it.
+    var report: StepReport {
+        var report = StepReport()
+        if registryMoved {
+            if let problem = registryProblem {
+                report.log(.error, problem)
+                report.set(.registryInSync, .false, reason: "RegistryMoveFailed", message: problem)
+            } else {
+                report.log(.info, "the registry's production marker now names the promotion log's version")
+                report.set(.registryInSync, .true, reason: "RegistryMoved", message: "the registry names the promotion log's production version")
+            }
+        }
+        guard let name = environment else { return report }
+        switch deploy {
+        case .deployed(let version, let previous, let r)?:
+            report.log(.info, "deployed version \(version) to \(r.branch) (it ran \(previous ?? "no version known to this state folder"))", environment: name)
+            report.set(.deployed, .true, reason: "Deployed", message: "runs production's version \(version)", environment: name)
+        case .upToDate(let version)?:
+            report.set(.deployed, .true, reason: "UpToDate", message: "runs production's version \(version)", environment: name)
+        case .nothingInProduction?, .noDeploy?, nil:
+            break
+        }
+        if let error = deployError {
+            report.log(.error, "deploy failed: \(error)", environment: name)
+            report.set(.deployed, .false, reason: "DeployFailed", message: error, environment: name)
+        }
+        if let drift {
+            let changes = drift.changes.joined(separator: "; ")
+            if drift.inSync {
+                report.set(.inSync, .true, reason: "InSync", message: "matches version \(drift.version)'s manifests", environment: name)
+            } else if let healed = drift.healed {
+                report.log(.warning, "drift corrected (selfHeal): \(changes)", environment: name)
+                report.set(.inSync, healed.healthy == false ? .false : .true, reason: healed.healthy == false ? "SelfHealFailed" : "SelfHealed",
+                           message: "re-applied version \(drift.version)'s manifests; the environment had drifted: " + changes, environment: name)
+            } else {
+                report.log(.warning, "drift: the environment differs from version \(drift.version)'s manifests: \(changes)", environment: name)
+                report.set(.inSync, .false, reason: "Drifted",
+                           message: "differs from version \(drift.version)'s manifests (set sync.selfHeal to correct it): " + changes, environment: name)
+            }
+        }
+        if let error = driftError {
+            report.log(.error, "drift check failed: \(error)", environment: name)
+            report.set(.inSync, .unknown, reason: "DriftCheckFailed", message: error, environment: name)
+        }
+        return report
+    }
 }

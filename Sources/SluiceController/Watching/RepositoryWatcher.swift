@@ -333,18 +333,7 @@ public actor RepositoryWatcher {
         }
         if let error = outcome.gateError { log.error("the gate could not be evaluated: \(error); nothing was promoted") }
         guard isProduction, outcome.status != .cancelled else { return outcome.status }
-        if outcome.status == .succeeded || outcome.gateError != nil {
-            await setCondition(.trained, .true, reason: "Succeeded", message: "run \(record.id!) of \(record.commit.prefix(12)) succeeded")
-        } else {
-            await setCondition(.trained, .false, reason: "RunFailed", message: "run \(record.id!) of \(record.commit.prefix(12)) \(outcome.status.rawValue)"
-                               + (outcome.run.message.map { ": \($0)" } ?? ""))
-        }
-        if let error = outcome.gateError {
-            await setCondition(.gated, .false, reason: "GateNotEvaluated", message: "run \(record.id!): \(error)")
-        } else if let gate = outcome.gate {
-            await setCondition(.gated, .true, reason: gate.report.decision == .promote ? "Promoted" : gate.report.decision == .reject ? "Rejected" : "NothingNew",
-                               message: "run \(record.id!): \(gate.report.decision.rawValue)" + (gate.promoted ? ", version \(gate.version ?? "?")" : ""))
-        }
+        await apply(outcome.productionReport(runID: record.id!, commit: record.commit))
         return outcome.status
     }
 

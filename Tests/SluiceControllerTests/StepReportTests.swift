@@ -1,0 +1,82 @@
+import Testing
+@testable import SluiceController
+import SluiceCore
+
+/// What the watcher's steps conclude from what they observed: the conditions they own and what
+/// they log, decided as values, without a watcher, a repository or a cluster.
+@Suite struct StepReportTests {
+    private func result(commit: String?, healthy: Bool? = nil, changes: [String] = []) -> DeployService.Result {
+        var r = DeployService.Result(branch: "sluice/env/prod", kind: .branch, commit: commit, changes: changes)
+        r.healthy = healthy
+        return r
+    }
+
+    @Test func aFreshDeployAndAnEnvironmentInSyncAreBothTrue() {
+        var pass = EnvironmentPass()
+        pass.environment = "prod"
+        pass.deploy = .deployed(version: "3", previous: "2", result: result(commit: "abc"))
+        pass.drift = EnvironmentReconciler.Drift(version: "3", changes: [])
+        let report = pass.report
+        #expect(report.conditions == [
+            .init(kind: .deployed, status: .true, reason: "Deployed", message: "runs production's version 3", environment: "prod"),
+            .init(kind: .inSync, status: .true, reason: "InSync", message: "matches version 3's manifests", environment: "prod"),
+        ])
+        #expect(report.lines == [.init(level: .info, message: "deployed version 3 to sluice/env/prod (it ran 2)", environment: "prod")])
+    }
+
+    @Test func driftIsFalseUnlessSelfHealRepairedIt() {
+        var pass = EnvironmentPass()
+        pass.environment = "prod"
+        pass.drift = EnvironmentReconciler.Drift(version: "3", changes: ["~ Deployment/iris"])
+        #expect(pass.report.conditions.map(\.reason) == ["Drifted"])
+        #expect(pass.report.conditions.first?.status == .false)
+
+        pass.drift?.healed = result(commit: "def", healthy: true)
+        #expect(pass.report.conditions.map(\.reason) == ["SelfHealed"])
+        #expect(pass.report.conditions.first?.status == .true)
+
+        pass.drift?.healed = result(commit: "def", healthy: false)
+        #expect(pass.report.conditions.map(\.reason) == ["SelfHealFailed"])
+        #expect(pass.report.conditions.first?.status == .false)
+    }
+
+    @Test func failuresSayWhyAndACheckThatCouldNotRunIsUnknown() {
+        var pass = EnvironmentPass()
+        pass.environment = "prod"
+        pass.deployError = "the API server refused the Deployment"
+        pass.driftError = "connection refused"
+        let report = pass.report
+        #expect(report.conditions.map(\.reason) == ["DeployFailed", "DriftCheckFailed"])
+        #expect(report.conditions.map(\.status) == [.false, .unknown])
+        #expect(report.lines.map(\.level) == [.error, .error])
+    }
+
+    @Test func aRegistryMoveIsReportedOnlyWhenOneWasDue() {
+        var pass = EnvironmentPass()
+        #expect(pass.report.conditions.isEmpty)
+        pass.registryMoved = true
+        pass.registryProblem = "MLflow answered 503"
+        #expect(pass.report.conditions == [.init(kind: .registryInSync, status: .false, reason: "RegistryMoveFailed", message: "MLflow answered 503")])
+        pass.registryProblem = nil
+        #expect(pass.report.conditions.map(\.reason) == ["RegistryMoved"])
+        // No environment: nothing about Deployed or InSync.
+        #expect(pass.report.conditions.allSatisfy { $0.environment == nil })
+    }
+
+    private func outcome(_ status: RunStatus, message: String? = nil, gateError: String? = nil) -> CommitPipeline.Outcome {
+        var run = RunRecord(repository: "/r", ref: "refs/heads/main", commit: String(repeating: "a", count: 40), baseCommit: nil, trigger: "test",
+                            status: status, createdAt: 0)
+        run.message = message
+        return CommitPipeline.Outcome(run: run, stages: [], status: status, gate: nil, verdict: nil, gateError: gateError)
+    }
+
+    @Test func aFailedRunIsNotTrainedAndAnUnevaluableGateIsNotGated() {
+        let failed = outcome(.failed, message: "stage train failed").productionReport(runID: 7, commit: String(repeating: "a", count: 40))
+        #expect(failed.conditions == [.init(kind: .trained, status: .false, reason: "RunFailed",
+                                            message: "run 7 of aaaaaaaaaaaa failed: stage train failed")])
+        // The stages ran: trained; the gate could not judge them: not gated, and why.
+        let unevaluable = outcome(.failed, gateError: "metrics.json is missing 'accuracy'").productionReport(runID: 8, commit: String(repeating: "b", count: 40))
+        #expect(unevaluable.conditions.map(\.reason) == ["Succeeded", "GateNotEvaluated"])
+        #expect(unevaluable.conditions.last?.message == "run 8: metrics.json is missing 'accuracy'")
+    }
+}
