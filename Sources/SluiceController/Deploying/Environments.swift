@@ -57,16 +57,16 @@ public struct Environments: Sendable {
                       dryRun: Bool, wait: Bool = true, progress: (String) -> Void = { _ in }) throws -> DeployService.Result {
         if dryRun { return try apply(objects, deploy: deploy, facts: facts, repository: repository, action: action, dryRun: true, wait: wait, progress: progress) }
         // Every deploy (promotion, rollback, self-heal, `sluice deploy`) is counted here.
-        let started = Date().timeIntervalSince1970
+        let started = WallClock.now()
         let committed = try repository.commit(facts.commit).time
         do {
             let result = try apply(objects, deploy: deploy, facts: facts, repository: repository, action: action, dryRun: false, wait: wait, progress: progress)
-            let now = Date().timeIntervalSince1970
+            let now = WallClock.now()
             ControllerMetrics.deploy(environment: deploy.environment, succeeded: result.healthy != false, seconds: now - started,
                                      commitToDeployed: now - Double(committed))
             return result
         } catch {
-            ControllerMetrics.deploy(environment: deploy.environment, succeeded: false, seconds: Date().timeIntervalSince1970 - started, commitToDeployed: nil)
+            ControllerMetrics.deploy(environment: deploy.environment, succeeded: false, seconds: WallClock.now() - started, commitToDeployed: nil)
             throw error
         }
     }
@@ -78,7 +78,7 @@ public struct Environments: Sendable {
         let result = try target.write(objects, facts: facts, action: action, wait: wait, progress: progress)
         // An unhealthy rollout is not what the environment runs: rolling back is the caller's decision.
         if result.healthy != false {
-            try store.setDeployedVersion(model: facts.model, environment: deploy.environment, version: facts.version, at: Date().timeIntervalSince1970)
+            try store.setDeployedVersion(model: facts.model, environment: deploy.environment, version: facts.version, at: WallClock.now())
         }
         return result
     }

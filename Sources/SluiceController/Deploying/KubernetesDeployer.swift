@@ -354,7 +354,7 @@ public struct KubernetesDeployer: Sendable {
     /// Waits until every workload is healthy, or one fails, or `timeout` passes.
     public func waitHealthy(_ objects: [ManifestObject], timeout: Double, progress: (String) -> Void = { _ in }) throws -> (healthy: Bool, message: String?) {
         let workloads = objects.filter { RolloutStatus.workloadKinds.contains($0.kind) }
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
         var lastSaid: [String: String] = [:]
         while true {
             var waiting: [String] = []
@@ -371,7 +371,7 @@ public struct KubernetesDeployer: Sendable {
                 }
             }
             if waiting.isEmpty { return (true, nil) }
-            if Date() > deadline { return (false, "not healthy after \(Int(timeout))s: " + waiting.joined(separator: "; ")) }
+            if ContinuousClock.now > deadline { return (false, "not healthy after \(Int(timeout))s: " + waiting.joined(separator: "; ")) }
             usleep(250_000)
         }
     }

@@ -91,14 +91,14 @@ struct CanaryRollout {
     }
 
     private func waitReady(_ client: KubeClient, namespace: String?, name: String, timeout: Double) throws {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
         while true {
             let live = try client.get(apiVersion: "apps/v1", kind: "Deployment", namespace: namespace, name: name) ?? [:]
             switch RolloutStatus.of(live) {
             case .ready: return
             case .failed(let why): throw LoadError(message: "the canary did not become ready: \(why)")
             case .waiting(let why):
-                if Date() > deadline { throw LoadError(message: "the canary did not become ready within \(Int(timeout)) s: \(why)") }
+                if ContinuousClock.now > deadline { throw LoadError(message: "the canary did not become ready within \(Int(timeout)) s: \(why)") }
             }
             usleep(200_000)
         }

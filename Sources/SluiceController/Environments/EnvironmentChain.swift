@@ -271,7 +271,7 @@ public struct EnvironmentChain: Sendable {
             guard at == environment else { continue }
             try store.appendStep(EnvironmentStepRecord(model: model, version: other, environment: environment, state: .superseded,
                                                        detail: "version \(version) entered \(environment)", actor: "sluice",
-                                                       runId: latest.runId, createdAt: Date().timeIntervalSince1970))
+                                                       runId: latest.runId, createdAt: WallClock.now()))
             say("\(model) version \(other): superseded in \(environment) by version \(version)")
         }
     }

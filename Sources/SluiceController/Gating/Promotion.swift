@@ -22,7 +22,7 @@ public struct Promotion: Sendable {
     public let registry: any ModelRegistry
     public let environment: [String: String]
     /// Seconds since 1970 for the log entry.
-    public var clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    public var clock: @Sendable () -> Double = { WallClock.now() }
     /// Test hook: runs after the log accepted an entry and before anything outside the log moves.
     public var afterSwap: (@Sendable (PromotionRecord) -> Void)?
 

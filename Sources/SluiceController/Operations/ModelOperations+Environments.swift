@@ -12,10 +12,10 @@ extension ModelOperations {
     public func approve(version: String, into environment: String, actor: String, reason: String,
                         say: @escaping @Sendable (String) -> Void) async throws -> EnvironmentChain.Progress {
         let (chain, registered, spec) = try load(version: version)
-        try chain.approve(registered, into: environment, spec: spec, actor: actor, reason: reason, now: Date().timeIntervalSince1970)
+        try chain.approve(registered, into: environment, spec: spec, actor: actor, reason: reason, now: WallClock.now())
         say("approved: \(model) version \(version) into \(environment) by \(actor)")
         return try await chain.advance(registered, spec: spec, repository: repository, actor: actor,
-                                       now: { Date().timeIntervalSince1970 }, say: { say("  " + $0) })
+                                       now: { WallClock.now() }, say: { say("  " + $0) })
     }
 
     /// Moves on every version whose next step is due (a soak that ended, an approval).
@@ -26,7 +26,7 @@ extension ModelOperations {
         for open in try store.openVersions(model: model) {
             let (chain, registered, spec) = try load(version: open)
             moved(open, try await chain.advance(registered, spec: spec, repository: repository, actor: actor,
-                                                now: { Date().timeIntervalSince1970 }, say: { say("  " + $0) }))
+                                                now: { WallClock.now() }, say: { say("  " + $0) }))
         }
     }
 

@@ -66,7 +66,7 @@ public struct CommitPipeline: Sendable {
         let commit = try repository.commit(record.commit)
         let status = try await service.runner.execute(record, commit: commit, work: work, events: events)
         if status == .cancelled {
-            try store.setRunStatus(runID, .cancelled, at: PipelineRunner.now(), message: await cancelReason())
+            try store.setRunStatus(runID, .cancelled, at: WallClock.now(), message: await cancelReason())
             return try finish(runID, status: status, warnings: warnings + problems.map(\.description))
         }
 
@@ -76,13 +76,13 @@ public struct CommitPipeline: Sendable {
         if status == .succeeded, work.spec.gate != nil {
             do {
                 gate = try service.gateService(for: work.spec).evaluate(run: record, spec: work.spec, work: work, commit: commit, repository: repository,
-                                                                        now: PipelineRunner.now(), productionBranch: productionBranch)
+                                                                        now: WallClock.now(), productionBranch: productionBranch)
                 verdict = gate?.report.decision
             } catch {
                 // Fail closed: nothing is promoted; the run says why, and a re-run or the next commit retries.
                 verdict = Verdict.decide(unevaluable: "\(error)").verdict
                 gateError = "\(error)"
-                try store.setRunStatus(runID, .failed, at: PipelineRunner.now(),
+                try store.setRunStatus(runID, .failed, at: WallClock.now(),
                                        message: "the gate could not be evaluated: \(error) (nothing was promoted; fix it and re-run)")
             }
             if let verdict {
@@ -163,7 +163,7 @@ public struct CommitPipeline: Sendable {
                                      environment: service.runner.options.environment, stateDirectory: service.stateDirectory)
         chain.pod = service.verifyPods(repositoryKey: work.repositoryKey)
         let progress = try await chain.advance(version, spec: work.spec, repository: repository, actor: "sluice run \(run.id!)",
-                                               now: { PipelineRunner.now() }, say: self.progress)
+                                               now: { WallClock.now() }, say: self.progress)
         outcome.chain = progress
         outcome.promoted = progress.reachedProduction
         outcome.report.notes.append("environments: \(progress.position)")
@@ -200,7 +200,7 @@ public struct CommitPipeline: Sendable {
         let store = service.store
         let registry = try service.registry(for: work.spec)
         let environments = Environments(registry: registry, store: store, environment: service.runner.options.environment)
-        let started = PipelineRunner.now()
+        let started = WallClock.now()
         var result: DeployService.Result
         do {
             result = try environments.write(objects, deploy: deploy, facts: facts, repository: repository, action: "Deploy", dryRun: false,
@@ -210,7 +210,7 @@ public struct CommitPipeline: Sendable {
         }
         outcome.deployment = result
         try store.saveReport(DeploymentReport(model: facts.model, version: facts.version, environment: deploy.environment, result: result,
-                                              startedAt: started, finishedAt: PipelineRunner.now(), committedAt: Double(commit.time))
+                                              startedAt: started, finishedAt: WallClock.now(), committedAt: Double(commit.time))
             .record(runID: run.id!))
         var refs: [String] = []
         if result.commit != nil { refs.append("refs/heads/" + result.branch) }

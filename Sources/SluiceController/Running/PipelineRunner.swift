@@ -117,11 +117,11 @@ public struct PipelineRunner: Sendable {
         do {
             try commit.checkout(to: workspace)
         } catch {
-            try store.setRunStatus(runID, .failed, at: Self.now(), message: "\(error)")
+            try store.setRunStatus(runID, .failed, at: WallClock.now(), message: "\(error)")
             events(.runFinished(runID: runID, status: .failed))
             return .failed
         }
-        try store.setRunStatus(runID, .running, at: Self.now())
+        try store.setRunStatus(runID, .running, at: WallClock.now())
         events(.runStarted(runID: runID, commit: commit.id, workspace: workspace))
 
         // A failure of the store or the file system half-way (a full disk) must not leave the
@@ -160,7 +160,7 @@ public struct PipelineRunner: Sendable {
                                 var r = results[name]!
                                 r.status = Task.isCancelled ? .cancelled : .blocked
                                 r.message = Task.isCancelled ? "the run was cancelled" : "not run: stage '\(bad)' it needs did not succeed"
-                                r.finishedAt = Self.now()
+                                r.finishedAt = WallClock.now()
                                 do throws(RunStore.StoreError) { try store.update(r) } catch { unrecorded = unrecorded ?? error }
                                 results[name] = r
                                 events(.stageFinished(stage: name, status: r.status, message: r.message, seconds: 0))
@@ -195,13 +195,13 @@ public struct PipelineRunner: Sendable {
             let failed = results.values.filter { !$0.status.isSuccess }.map(\.stage).sorted()
             let problems = [failed.isEmpty ? nil : "stages not successful: \(failed.joined(separator: ", "))",
                             await removeRunSecrets(run, work: work)].compactMap { $0 }
-            try store.setRunStatus(runID, status, at: Self.now(), message: problems.isEmpty ? nil : problems.joined(separator: "; "))
+            try store.setRunStatus(runID, status, at: WallClock.now(), message: problems.isEmpty ? nil : problems.joined(separator: "; "))
             if !options.keepWorkspace { try? FileManager.default.removeItem(atPath: workspace) }
             events(.runFinished(runID: runID, status: status))
             return status
         } catch {
             do {
-                try store.setRunStatus(runID, .failed, at: Self.now(), message: "the run could not continue: \(error)")
+                try store.setRunStatus(runID, .failed, at: WallClock.now(), message: "the run could not continue: \(error)")
             } catch let unrecorded {
                 throw LoadError(message: "run \(runID) could not continue (\(error)), and that could not be recorded (\(unrecorded)); the next start marks it interrupted")
             }
@@ -210,18 +210,12 @@ public struct PipelineRunner: Sendable {
         }
     }
 
-    public static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
     // MARK: one stage
 
     private func runStage(_ spec: StageSpec, _ planned: PlannedStage, _ record: StageResultRecord, workspace: String,
                           commit: String, work: Work, events: @escaping @Sendable (RunEvent) -> Void) async -> StageResultRecord {
         var r = record
-        let started = Self.now()
+        let started = WallClock.now()
         r.status = .running
         r.startedAt = started
         r.logPath = logPath(runID: r.runId, stage: r.stage)
@@ -237,7 +231,7 @@ public struct PipelineRunner: Sendable {
             return finish(&r, .failed, message: "\(error)", started: started, events: events)
         }
         let say: @Sendable (String) -> Void = { text in
-            let line = LogLine(time: Self.now(), stream: .sluice, text: text)
+            let line = LogLine(time: WallClock.now(), stream: .sluice, text: text)
             log.write(line)
             events(.stageLine(stage: record.stage, line: line))
         }
@@ -309,7 +303,7 @@ public struct PipelineRunner: Sendable {
             for output in spec.outputs {
                 let s = try artifacts.store(output: output, workspace: workspace)
                 stored.append(ArtifactRecord(runId: r.runId, stage: r.stage, path: output, digest: s.digest, kind: s.kind, size: s.size,
-                                             cacheKey: planned.cacheKey, commit: commit, lineage: lineage, createdAt: Self.now()))
+                                             cacheKey: planned.cacheKey, commit: commit, lineage: lineage, createdAt: WallClock.now()))
                 say("stored \(output) as \(s.digest.prefix(19))… (\(s.size) bytes)")
             }
             if let metrics = spec.metrics {
@@ -377,7 +371,7 @@ public struct PipelineRunner: Sendable {
     private func complete(_ r: inout StageResultRecord, _ status: StageStatus, artifacts: [ArtifactRecord], reports: [ReportRecord],
                           message: String?, started: Double, events: @Sendable (RunEvent) -> Void) -> StageResultRecord {
         r.status = status
-        r.finishedAt = Self.now()
+        r.finishedAt = WallClock.now()
         r.message = message
         r.processGroup = nil
         do {

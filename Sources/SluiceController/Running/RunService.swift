@@ -43,7 +43,7 @@ public struct RunService: Sendable {
     /// processes they left behind, and queues a retry of each.
     public func recover() throws(RunStore.StoreError) -> [RunStore.Interrupted] {
         let recovered = try store.recoverInterrupted(isOwned: { RunLock.isHeld(stateDirectory: stateDirectory, runID: $0) },
-                                                     now: PipelineRunner.now())
+                                                     now: WallClock.now())
         for r in recovered { LeftoverProcesses.kill(workspace: runner.workspace(of: r.run.id!)) }
         return recovered
     }
@@ -84,7 +84,7 @@ public struct RunService: Sendable {
                 return nil
             }
         }) { spec in
-            let result = triggers.evaluate(spec, repositoryKey: repositoryKey, now: PipelineRunner.now())
+            let result = triggers.evaluate(spec, repositoryKey: repositoryKey, now: WallClock.now())
             fired = result.triggered
             return result
         }
@@ -109,7 +109,7 @@ public struct RunService: Sendable {
         }
         // The run records what started it: the command, and any schedule or metric that fired.
         let cause = ([trigger] + fired.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }).joined(separator: "; ")
-        return .run(try runner.enqueue(work, trigger: cause, now: PipelineRunner.now()), work)
+        return .run(try runner.enqueue(work, trigger: cause, now: WallClock.now()), work)
     }
 
     /// The embedded registry's production, recovered from the repository's promotion record

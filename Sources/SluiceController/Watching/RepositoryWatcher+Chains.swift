@@ -22,7 +22,7 @@ extension RepositoryWatcher {
             for name in try service.store.openVersions(model: model) {
                 guard let version = try registry.version(model: model, version: name),
                       let spec = try CommittedSpec.load(repository: git, commit: version.commit), spec.environments.count > 1 else { continue }
-                let progress = try await chain.advance(version, spec: spec, repository: git, actor: "sluice watch", now: { PipelineRunner.now() },
+                let progress = try await chain.advance(version, spec: spec, repository: git, actor: "sluice watch", now: { WallClock.now() },
                                                        say: { log.info("\($0)", metadata: ["model": .string(model)]) })
                 if let failure = progress.failure {
                     log.warning("\(model) version \(name) stopped: \(failure)")
@@ -76,11 +76,11 @@ extension RepositoryWatcher {
             var chain = EnvironmentChain(store: store, registry: registry, environment: env, stateDirectory: service.stateDirectory)
             chain.pod = service.verifyPods(repositoryKey: repo.url)
             do {
-                try chain.approve(registered, into: environment, spec: spec, actor: actor, reason: reason, now: PipelineRunner.now())
+                try chain.approve(registered, into: environment, spec: spec, actor: actor, reason: reason, now: WallClock.now())
             } catch let refused as LoadError {
                 throw ActionError.conflict(refused.description)
             }
-            let progress = try await chain.advance(registered, spec: spec, repository: git, actor: actor, now: { PipelineRunner.now() },
+            let progress = try await chain.advance(registered, spec: spec, repository: git, actor: actor, now: { WallClock.now() },
                                                    say: { log.info("\($0)", metadata: ["model": .string(model)]) })
             if RepositorySource.isRemote(repo.url), !progress.refs.isEmpty {
                 try Publisher(url: repo.url, environment: env).push(progress.refs, from: git)

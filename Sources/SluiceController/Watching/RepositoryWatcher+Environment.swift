@@ -12,7 +12,7 @@ extension RepositoryWatcher {
         let (repo, service, environment) = (repository, service, environment)
         let log = self.log
         let syncDue = lastSyncCheck
-        let now = PipelineRunner.now()
+        let now = WallClock.now()
         let result: EnvironmentPass
         do {
             result = try await Offload.run { () throws -> EnvironmentPass in

@@ -68,7 +68,7 @@ extension RepositoryWatcher {
     private func hold(_ update: RefTracker.Update, number: Int, reason: String, awaitingApproval: Bool) {
         guard health.held[update.ref]?.head != update.head else { return }
         health.held[update.ref] = HeldMergeRequest(ref: update.ref, head: update.head, reason: reason, awaitingApproval: awaitingApproval,
-                                                   since: PipelineRunner.now())
+                                                   since: WallClock.now())
         log.warning("merge request \(number) at \(update.head.prefix(12)): \(reason)",
                     metadata: ["ref": .string(update.ref), "commit": .string(String(update.head.prefix(12)))])
         if let notifier = notifier(for: update.ref, log: log) {
@@ -153,7 +153,7 @@ extension RepositoryWatcher {
         }
         guard held.awaitingApproval else { throw .conflict(held.reason) }
         do {
-            try service.store.approve(repository: repository.url, ref: ref, commit: held.head, by: actor, at: PipelineRunner.now())
+            try service.store.approve(repository: repository.url, ref: ref, commit: held.head, by: actor, at: WallClock.now())
         } catch {
             throw .failed("the approval could not be recorded: \(error)")
         }

@@ -107,7 +107,7 @@ public actor RepositoryWatcher {
 
     /// Sets a repository condition (or an environment's), logs a change once, and stores them.
     func setCondition(_ kind: Condition.Kind, _ status: Condition.Status, reason: String, message: String, environment name: String? = nil) {
-        let now = PipelineRunner.now()
+        let now = WallClock.now()
         var conditions = name.map { health.environments[$0] ?? Conditions() } ?? health.conditions
         let before = conditions[kind]
         if let changed = conditions.set(kind, status, reason: reason, message: message, at: now) {
@@ -154,7 +154,7 @@ public actor RepositoryWatcher {
     /// production version (when no production pipeline is running).
     public func reconcileOnce() async {
         if health.conditions[.sandboxed] == nil { reportSandbox() }
-        let now = PipelineRunner.now()
+        let now = WallClock.now()
         health.lastPoll = now
         let repo = repository
         let source = SourceReconciler(repository: repo, stateDirectory: service.stateDirectory,
@@ -301,8 +301,8 @@ public actor RepositoryWatcher {
         log[metadataKey: "run"] = .stringConvertible(record.id!)
         log[metadataKey: "commit"] = .string(String(record.commit.prefix(12)))
         log[metadataKey: "ref"] = .string(ref)
-        let isProduction = work.spec.gate.map { GateService.isProductionRef(ref, branch: repository.branch, spec: $0, repository: git) }
-            ?? (repository.branch.map { "refs/heads/" + $0 == ref } ?? (git.defaultBranch.map { "refs/heads/" + $0 == ref } ?? false))
+        let isProduction = ProductionBranch.promotes(ref: ref, branch: ProductionBranch.name(configured: repository.branch, gateBranch: work.spec.gate?.branch,
+                                                                                          defaultBranch: git.defaultBranch))
         log.info("run started", metadata: ["stages": .string(work.plan.stagesToRun.map(\.name).joined(separator: ","))])
         let runLog = log
         let pipeline = CommitPipeline(service: service, repository: git, notifier: notifier(for: ref, log: log), productionBranch: repository.branch,

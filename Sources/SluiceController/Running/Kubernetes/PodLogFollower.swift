@@ -43,7 +43,7 @@ struct PodLogFollower: Sendable {
                 if error.status == 404 { return }
                 failures += 1
                 if failures > 50 {
-                    onLine(LogLine(time: now(), stream: .sluice, text: "the log of pod \(pod) could not be followed: \(error)"))
+                    onLine(LogLine(time: WallClock.now(), stream: .sluice, text: "the log of pod \(pod) could not be followed: \(error)"))
                     return
                 }
             }
@@ -88,10 +88,10 @@ struct PodLogFollower: Sendable {
         guard !state.truncated else { return }
         let masked = masker.mask(body)
         state.bytes += masked.utf8.count + LogLine.storedOverheadBytes
-        onLine(LogLine(time: now(), stream: .stdout, text: masked))
+        onLine(LogLine(time: WallClock.now(), stream: .stdout, text: masked))
         if state.bytes >= limitBytes {
             state.truncated = true
-            onLine(LogLine(time: now(), stream: .sluice, text: "output limit of \(limitBytes) bytes reached; the rest of the pod's log is not kept"))
+            onLine(LogLine(time: WallClock.now(), stream: .sluice, text: "output limit of \(limitBytes) bytes reached; the rest of the pod's log is not kept"))
         }
     }
 
@@ -113,11 +113,5 @@ struct PodLogFollower: Sendable {
         let all = (status["initContainerStatuses"] as? [[String: Any]] ?? []) + (status["containerStatuses"] as? [[String: Any]] ?? [])
         guard let mine = all.first(where: { $0["name"] as? String == container }) else { return nil }
         return ((mine["state"] as? [String: Any])?["terminated"]) != nil
-    }
-
-    private func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
