@@ -23,7 +23,7 @@ public final class MLflowServer: @unchecked Sendable {
             "server", "--host", "127.0.0.1", "--port", String(self.port), "--workers", "1",
             "--backend-store-uri", "sqlite:///\(directory.path)/mlflow.db",
             "--serve-artifacts", "--artifacts-destination", artifactsDestination ?? directory.path + "/artifacts",
-        ], environment: environment)
+        ], environment: Self.serverEnvironment.merging(environment) { _, given in given })
         // Ready when /health answers (first start migrates the database: seconds).
         let deadline = Date().addingTimeInterval(90)
         while Date() < deadline {
@@ -33,6 +33,12 @@ public final class MLflowServer: @unchecked Sendable {
         process.stop()
         throw NSError(domain: "MLflowServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "mlflow server did not become healthy on \(url)"])
     }
+
+    /// MLflow 3's job execution (huey consumers for evaluation and trace jobs: seven Python
+    /// processes importing MLflow per server) is off: Sluice uses the tracking, registry and
+    /// artifact APIs only, which answer the same without it, and the consumers cost about as
+    /// much CPU as the rest of the test suite's MLflow work together.
+    static let serverEnvironment = ["MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"]
 
     /// GETs an MLflow REST path and decodes the JSON.
     public func get(_ path: String) throws -> [String: Any] {
