@@ -31,7 +31,7 @@ public enum DataFileReader {
         }
     }
 
-    private static func chunks(_ fd: Int32, _ name: String, _ body: (UnsafeRawBufferPointer) -> Void) throws(ReadError) {
+    static func chunks(_ fd: Int32, _ name: String, _ body: (UnsafeRawBufferPointer) -> Void) throws(ReadError) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { buffer.deallocate() }
         while true {

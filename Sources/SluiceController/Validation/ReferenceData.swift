@@ -84,16 +84,8 @@ struct ReferenceDataFinder: Sendable {
     /// The object of `md5` (of the repository file `path`), verified, from the first place that has it.
     func object(_ md5: String, workspace: String, path data: String) throws -> [UInt8] {
         var tried: [String] = []
-        var roots = [workspace + "/.dvc/cache", repositoryPath + "/.dvc/cache"]
-        let config = FileManager.default.contents(atPath: workspace + "/.dvc/config").map { String(decoding: $0, as: UTF8.self) }
-        let remote = config.flatMap(DVCPointer.defaultRemoteURL)
-        var http: String?
-        if let remote {
-            if remote.hasPrefix("http://") || remote.hasPrefix("https://") { http = remote }
-            else if remote.hasPrefix("file://") { roots.append(String(remote.dropFirst(7))) }
-            else if remote.hasPrefix("/") { roots.append(remote) }
-            else if !remote.contains("://") { roots.append(workspace + "/.dvc/" + remote) }  // relative to .dvc/
-        }
+        let (roots, remote) = DVCLocalObjects.roots(workspace: workspace, repositoryPath: repositoryPath)
+        let http = remote.flatMap { $0.hasPrefix("http://") || $0.hasPrefix("https://") ? $0 : nil }
         for root in roots {
             for relative in DVCPointer.objectPaths(md5: md5) {
                 let path = root + "/" + relative
