@@ -8,7 +8,8 @@ import Glibc
 /// Follows one container's log (`follow=true`, `timestamps=true`) into stage log lines, masked,
 /// within the stage's output limit. A stream that ends while the container still runs (an API
 /// server restart, a dropped connection) is reopened from the last line's time, and lines
-/// already seen at that time are not repeated.
+/// already seen at that time are not repeated; after the container ended its log is read once
+/// more, for the lines of a stream cut just before the end.
 struct PodLogFollower: Sendable {
     let client: KubeClient
     let namespace: String
@@ -22,6 +23,9 @@ struct PodLogFollower: Sendable {
     func run() {
         var state = State()
         var failures = 0
+        // A stream cut just before the container ends misses the lines written in between: once
+        // the container has ended, the log is read once more from the last line's time.
+        var finalRead = false
         while true {
             var partial: [UInt8] = []
             state.skipAtLast = state.seenAtLast
@@ -47,8 +51,10 @@ struct PodLogFollower: Sendable {
                     return
                 }
             }
+            if finalRead { return }
             switch ended() {
-            case true?, nil: return
+            case nil: return
+            case true?: finalRead = true
             case false?: usleep(failures == 0 ? 50_000 : 200_000)
             }
         }
