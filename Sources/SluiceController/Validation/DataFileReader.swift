@@ -66,7 +66,6 @@ public enum DataFileReader {
         validator.useSchemaColumns()
         let columns = validator.schema.columns.map(\.name)
         let decoder = JSONDecoder()
-        var pending: [UInt8] = []
         var line = 0
         func handle(_ bytes: ArraySlice<UInt8>) {
             line += 1
@@ -78,6 +77,12 @@ public enum DataFileReader {
                 validator.malformed(line: line, message: "not a JSON object of scalar values")
             }
         }
+        try lines(fd, name, handle)
+    }
+
+    /// Each line of the file (without its newline), the last one also when it has none.
+    static func lines(_ fd: Int32, _ name: String, _ handle: (ArraySlice<UInt8>) -> Void) throws(ReadError) {
+        var pending: [UInt8] = []
         try chunks(fd, name) { chunk in
             pending.append(contentsOf: chunk)
             var start = pending.startIndex

@@ -49,7 +49,6 @@ enum DataProfiler {
         var objects: [[String: String?]] = []
         var order: [String] = []
         var known: Set<String> = []
-        var pending: [UInt8] = []
         var line = 0
         var problem: String?
         let decoder = JSONDecoder()
@@ -64,16 +63,7 @@ enum DataProfiler {
                 if problem == nil { problem = "\(name):\(line): not a JSON object of scalar values" }
             }
         }
-        try DataFileReader.chunks(fd, name) { chunk in
-            pending.append(contentsOf: chunk)
-            var start = pending.startIndex
-            while let nl = pending[start...].firstIndex(of: 10) {
-                handle(pending[start..<nl])
-                start = nl + 1
-            }
-            pending.removeFirst(start)
-        }
-        if !pending.isEmpty { handle(pending[...]) }
+        try DataFileReader.lines(fd, name, handle)
         if let problem { throw LoadError(message: problem) }
         var columns = order.map(ColumnProfile.init(name:))
         for object in objects {
