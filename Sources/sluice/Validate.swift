@@ -28,9 +28,10 @@ struct Validate: AsyncParsableCommand {
         } catch {
             throw Output.fail(error)
         }
-        let gateProblems = result.spec.map { GateCheck.diagnostics($0, repositoryRoot: root) } ?? []
-        let diagnostics = DiagnosticRenderer.sorted(result.diagnostics + gateProblems)
-        let valid = result.spec != nil && !gateProblems.hasErrors
+        // The files sluice.yaml names are checked too: the policy and the data schemas.
+        let named = result.spec.map { GateCheck.diagnostics($0, repositoryRoot: root) + DataSchemaCheck.diagnostics($0, repositoryRoot: root) } ?? []
+        let diagnostics = DiagnosticRenderer.sorted(result.diagnostics + named)
+        let valid = result.spec != nil && !named.hasErrors
         switch global.format {
         case .json:
             try Output.json(SpecValidationReport(file: Self.display(target), valid: valid, diagnostics: diagnostics))
@@ -39,11 +40,24 @@ struct Validate: AsyncParsableCommand {
             if let spec = result.spec, valid {
                 Output.out("\(Self.display(target)): valid (\(spec.stages.count) stages, \(spec.datasets.count) datasets)")
             } else {
-                let n = diagnostics.filter { $0.severity == .error }.count
-                Output.out("\(n) error\(n == 1 ? "" : "s") in \(Self.display(target))")
+                Output.out(Self.summary(diagnostics.filter { $0.severity == .error }))
             }
         }
         if !valid { throw ExitCode(1) }
+    }
+
+    /// "2 errors in schemas/iris.yaml", or per file when several have errors.
+    static func summary(_ errors: [Diagnostic]) -> String {
+        var files: [String] = []
+        var counts: [String: Int] = [:]
+        for e in errors {
+            let file = display(e.location.file)
+            if counts[file] == nil { files.append(file) }
+            counts[file, default: 0] += 1
+        }
+        let total = "\(errors.count) error\(errors.count == 1 ? "" : "s")"
+        if files.count == 1 { return "\(total) in \(files[0])" }
+        return "\(total): " + files.map { "\(counts[$0]!) in \($0)" }.joined(separator: ", ")
     }
 
     static func folder(of file: String) -> String {

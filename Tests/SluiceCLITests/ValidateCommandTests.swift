@@ -27,6 +27,34 @@ import SluiceTestSupport
         #expect(r.stdout.contains("1 error in sluice.yaml"))
     }
 
+    /// A new user's schema and policy mistakes are found by validate, at their own file's line,
+    /// and the summary says which file holds them (it used to say "1 error in sluice.yaml" and
+    /// pass the schema, which then failed the run).
+    @Test func theSchemasAndPolicySluiceYamlNamesAreCheckedAtTheirOwnLines() throws {
+        let dir = TemporaryDirectory()
+        dir.write("sluice.yaml", """
+            version: 1
+            stages:
+              validate:
+                uses: validate-data
+                with: { data: data/d.csv, schema: schemas/d.yaml }
+              evaluate: { run: "echo {} > m.json", metrics: m.json }
+            gate: { policy: policies/p.yaml }
+            """)
+        dir.write("data/d.csv", "x\n1\n")
+        dir.write("schemas/d.yaml", "columns:\n  x: { type: float, nulable: true }\n")
+        dir.write("policies/p.yaml", "rules:\n  - metric: accuracy\n    direction: upward\n")
+        let r = try ProcessRunner.run(sluice, ["validate"], cwd: dir.path)
+        #expect(r.status == 1, "\(r.stdout)")
+        #expect(r.stdout.contains("schemas/d.yaml:2:"), "\(r.stdout)")
+        #expect(r.stdout.contains("float"), "\(r.stdout)")
+        #expect(r.stdout.contains("nulable"), "\(r.stdout)")
+        #expect(r.stdout.contains("policies/p.yaml:3:"), "\(r.stdout)")
+        #expect(r.stdout.contains("errors: 1 in policies/p.yaml, 2 in schemas/d.yaml") || r.stdout.contains("errors: 2 in schemas/d.yaml, 1 in policies/p.yaml"),
+                "\(r.stdout)")
+        #expect(!r.stdout.contains("in sluice.yaml"), "\(r.stdout)")
+    }
+
     @Test func jsonFormatIsMachineReadable() throws {
         let dir = TemporaryDirectory()
         dir.write("sluice.yaml", "version: 1\nstages:\n  a: { run: x, needs: [a] }\n")
