@@ -76,7 +76,10 @@ public struct ProcessOutcome: Sendable, Hashable {
         var parts: [String] = []
         if timedOut { parts.append("timed out after \(Int(seconds))s; process group killed") }
         else if cancelled { parts.append("cancelled; process group killed") }
-        else if let exitCode { parts.append("exited with code \(exitCode)") }
+        else if let exitCode {
+            // The shell's own codes: what a user who mistyped a command needs to read.
+            parts.append("exited with code \(exitCode)" + (exitCode == 127 ? " (command not found)" : exitCode == 126 ? " (not executable)" : ""))
+        }
         else if let signal { parts.append("killed by signal \(signal)") }
         if outputTruncated { parts.append("output truncated: \(outputBytes) bytes printed, only the first part kept") }
         if killedLeftovers { parts.append("processes it left running were killed") }

@@ -12,8 +12,10 @@ struct Run: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a commit's pipeline once: plan, run the stages, store logs, outputs and metrics.",
         discussion: """
-        Exit 0 when every stage succeeded (or was cached or skipped), 1 when a stage failed or the run was \
-        cancelled, 2 when the repository, revision or state could not be read. Ctrl-C cancels the run and \
+        Exit 0 when the run passed (every stage succeeded, was cached or skipped, and the gate, the deploy \
+        and the environments did not fail), 1 when a stage failed, the gate rejected the candidate, the \
+        deploy failed or the run was cancelled, 2 when the repository, revision or state could not be read \
+        or the gate could not be evaluated. Ctrl-C cancels the run and \
         kills every stage process. Runs interrupted by a crash are marked and retried on the next start.
         """
     )

@@ -21,6 +21,23 @@ import SluiceTestSupport
         }
     }
 
+    /// A mistyped command says "command not found", and the run's message names the stage that
+    /// failed apart from the one that never started because of it.
+    @Test func aMistypedCommandAndWhatItBlockedAreToldApart() throws {
+        let repo = try TestRepository()
+        try repo.commit("first", files: ["sluice.yaml": """
+            version: 1
+            stages:
+              lint: { run: "rufff check ." }
+              train: { run: "echo trained", needs: [lint] }
+            """])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let r = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("exited with code 127 (command not found)"), "\(r.stdout)")
+        #expect(r.stdout.contains("run 1: failed: stage lint did not succeed; train not run (it needs a stage that did not succeed)"), "\(r.stdout)")
+    }
+
     @Test func runPrintsPlainProgressAndLogsAndRunsShowTheResult() throws {
         let repo = try TestRepository()
         try repo.commit("first", files: ["sluice.yaml": """
