@@ -122,6 +122,43 @@ struct TreeBuilder {
         return own[...]
     }
 
+    /// libyaml notices an indentation mistake where it can no longer read on, often the line
+    /// after the mistake: the hint names the line before as well and says what to look for.
+    func indentationHint(_ failure: LibYAMLParser.Failure) -> String? {
+        let before = previousLine(before: failure.line).map { "line \($0) or \(failure.line)" } ?? "line \(failure.line)"
+        if failure.problem.contains("did not find expected key") {
+            return "check the indentation of \(before): the keys of one mapping (and the '- ' items of one list) start in the same column, and what is nested under a key is indented further than it"
+        }
+        if failure.problem.contains("mapping values are not allowed") {
+            return "a 'key: value' where YAML expects a plain value: quote a value that contains ': ', or put a nested mapping on its own line, indented (check \(before))"
+        }
+        if failure.problem.contains("did not find expected '-' indicator") {
+            return "the items of a list start with '- ' in the same column; check the indentation of \(before)"
+        }
+        if failure.problem.contains("could not find expected ':'") {
+            return "a key needs ': ' after it; check \(before) for a missing colon or an unclosed quote"
+        }
+        return nil
+    }
+
+    /// The number of the last non-blank line before line `line` (1-based), if any.
+    private func previousLine(before line: Int) -> Int? {
+        var current = 1
+        var lastNonBlank: Int?
+        var blank = true
+        for byte in bytes {
+            if current >= line { break }
+            if byte == 10 {
+                if !blank { lastNonBlank = current }
+                current += 1
+                blank = true
+            } else if byte != 32, byte != 9, byte != 13 {
+                blank = false
+            }
+        }
+        return lastNonBlank
+    }
+
     func diagnostic(for failure: LibYAMLParser.Failure) -> Diagnostic {
         var message = failure.problem
         if let context = failure.context { message = "\(context): \(message)" }
@@ -132,6 +169,8 @@ struct TreeBuilder {
             hint = "YAML does not allow tabs for indentation; indent with spaces"
         } else if failure.problem.contains("UTF-8") || failure.problem.contains("octet") {
             hint = "save the file as UTF-8"
+        } else {
+            hint = indentationHint(failure)
         }
         return .error(at: SourceLocation(file: file, line: failure.line, column: failure.column), message, hint: hint)
     }

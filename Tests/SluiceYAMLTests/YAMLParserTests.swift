@@ -106,6 +106,23 @@ import SluiceCore
         }
     }
 
+    /// libyaml stops a line after an indentation mistake and says only "did not find expected
+    /// key": the hint names both lines and what to look for.
+    @Test(arguments: [
+        ("version: 1\nstages:\n  lint:\n    run: ruff check .\n\n   needs: [x]\n", 6, "check the indentation of line 4 or 6"),
+        ("stages:\n  lint:\n    run: echo a: b\n", 3, "quote a value that contains ': '"),
+        ("items:\n  - a\n - b\n", 3, "check the indentation of line 2 or 3: the keys of one mapping (and the '- ' items of one list)"),
+    ])
+    func indentationMistakesGetAHintNamingTheLineBefore(text: String, line: Int, hint: String) {
+        do {
+            _ = try YAMLParser.parseDocument(text, file: "t.yaml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.diagnostic.location.line == line, "\(error.diagnostic)")
+            #expect(error.diagnostic.hint?.contains(hint) == true, "\(error.diagnostic)")
+        }
+    }
+
     @Test func nonUTF8IsRefusedWithLocation() {
         let bytes: [UInt8] = Array("a: ok\nb: ".utf8) + [0xff, 0xfe, 0x41] + Array("\n".utf8)
         do {
