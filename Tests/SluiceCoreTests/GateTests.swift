@@ -52,6 +52,15 @@ import Testing
         #expect(lines.contains { $0.contains("on ``feat`x``") }, "a backtick in the branch name keeps the code span whole")
     }
 
+    /// A nested metrics file (`{"test": {"accuracy": …}}`) has `test.accuracy`; a policy that
+    /// names `accuracy` is told so, and a near miss gets a did-you-mean.
+    @Test func aMissingMetricNamesWhatTheFileHasInstead() {
+        let nested = evaluate([rule("accuracy", min: 0)], ["test.accuracy": 0.9, "train.accuracy": 0.99], production: nil)
+        #expect(nested.rows.map(\.reason) == ["missing; the metrics file has 'test.accuracy' (nested objects are read as dotted names): name that in the policy"])
+        let near = evaluate([rule("acuracy", min: 0)], ["accuracy": 0.9], production: nil)
+        #expect(near.rows.map(\.reason) == ["missing; did you mean 'accuracy'?"])
+    }
+
     @Test func missingAndNaNFail() {
         let r = evaluate([rule("accuracy", min: 0), rule("f1", min: 0)], ["f1": .nan], production: nil)
         #expect(r.rows.map(\.passed) == [false, false])

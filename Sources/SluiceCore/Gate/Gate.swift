@@ -50,13 +50,24 @@ public enum Gate {
         return (rows, notes)
     }
 
+    /// What the metrics file has instead of a missing metric: the same name nested in an object
+    /// (`{"test": {"accuracy": …}}` is read as `test.accuracy`), else a near name.
+    static func missingHint(_ metric: String, among names: some Collection<String>) -> String {
+        let nested = names.filter { $0.hasSuffix("." + metric) }.sorted()
+        if let first = nested.first {
+            return "; the metrics file has '\(first)' (nested objects are read as dotted names): name that in the policy"
+        }
+        if let near = Suggestion.nearest(to: metric, in: names) { return "; did you mean '\(near)'?" }
+        return ""
+    }
+
     static func row(_ rule: Policy.Rule, slice: String?, candidate: [String: Double], production: [String: Double]?,
                     notes: inout [String]) -> GateReport.MetricRow {
         let text = describe(rule)
         let where_ = slice.map { " in slice '\($0)'" } ?? ""
         guard let value = candidate[rule.metric] else {
             return .init(metric: rule.metric, slice: slice, candidate: nil, production: production?[rule.metric], delta: nil,
-                         rule: text, passed: false, reason: "missing\(where_)")
+                         rule: text, passed: false, reason: "missing\(where_)" + missingHint(rule.metric, among: candidate.keys))
         }
         let prod = production?[rule.metric]
         let delta = prod.map { value - $0 }
