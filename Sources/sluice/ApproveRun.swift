@@ -25,7 +25,7 @@ struct ApproveRun: ParsableCommand {
     var actor: String?
 
     func run() throws {
-        let who = (actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown") + " (cli)"
+        let who = (actor ?? OperatorName.current(environment: ProcessInfo.processInfo.environment)) + " (cli)"
         do {
             let approved = try MergeRequestApproval.approve(location: global.repo, mergeRequest: mergeRequest, reviewed: commit, actor: who,
                                                             stateDirectory: global.stateDirectory, environment: ProcessInfo.processInfo.environment)

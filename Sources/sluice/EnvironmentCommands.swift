@@ -23,7 +23,7 @@ struct Approve: AsyncParsableCommand {
         let progress: EnvironmentChain.Progress
         do {
             context = try ModelOperations(global, model: model)
-            progress = try await context.approve(version: version, into: to, actor: actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown",
+            progress = try await context.approve(version: version, into: to, actor: actor ?? OperatorName.current(environment: ProcessInfo.processInfo.environment),
                                                  reason: reason, say: { Output.out($0) })
         } catch {
             throw Output.fail(error)

@@ -14,7 +14,7 @@ struct ChangeOptions: ParsableArguments {
     @Option(help: "The model (default: gate.model in sluice.yaml, else the repository's folder name).")
     var model: String?
 
-    var who: String { actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown" }
+    var who: String { actor ?? OperatorName.current(environment: ProcessInfo.processInfo.environment) }
 }
 
 extension ModelOperations {
@@ -121,7 +121,7 @@ struct Rollback: AsyncParsableCommand {
                 return
             }
             guard let reason else { throw LoadError(message: "--reason is required: say why you roll back") }
-            let result = try context.rollback(to: to, actor: actor ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown", reason: reason)
+            let result = try context.rollback(to: to, actor: actor ?? OperatorName.current(environment: ProcessInfo.processInfo.environment), reason: reason)
             if global.format == .text {
                 Output.out("\(context.model) rolled back to version \(result.entry.version) (from \(result.entry.previousVersion ?? "?")); logged: \(reason)")
             }

@@ -38,7 +38,7 @@ struct Validate: AsyncParsableCommand {
         case .text:
             for d in diagnostics { Output.out(DiagnosticRenderer.line(d)) }
             if let spec = result.spec, valid {
-                Output.out("\(Self.display(target)): valid (\(spec.stages.count) stages, \(spec.datasets.count) datasets)")
+                Output.out("\(Self.display(target)): valid (\(Output.count(spec.stages.count, "stage")), \(Output.count(spec.datasets.count, "dataset")))")
             } else {
                 Output.out(Self.summary(diagnostics.filter { $0.severity == .error }))
             }

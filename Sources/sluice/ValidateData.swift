@@ -56,8 +56,5 @@ struct ValidateData: AsyncParsableCommand {
         if report.verdict == .fail { throw ExitCode(1) }
     }
 
-    static func short(_ x: Double) -> String {
-        if x == 0 || (abs(x) >= 1e-3 && abs(x) < 1e6) { return String(Double(Int((x * 10000).rounded())) / 10000) }
-        return String(x)
-    }
+    static func short(_ x: Double) -> String { NumberText.short(x) }
 }

@@ -37,7 +37,7 @@ struct Watch: AsyncParsableCommand {
             let settings = try ControllerSettings.load(path: config, environment: environment)
             for d in DiagnosticRenderer.sorted(settings.warnings) { Output.err(DiagnosticRenderer.line(d)) }
             if check {
-                Output.out("\(config): valid (\(settings.config.repositories.count) repositories)")
+                Output.out("\(config): valid (\(Output.count(settings.config.repositories.count, "repository", "repositories")))")
                 return
             }
             controller = try Controller(settings: settings, stateDirectory: global.stateDirectory, environment: environment,

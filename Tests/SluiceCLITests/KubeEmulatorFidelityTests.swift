@@ -242,7 +242,7 @@ import SluiceTestSupport
         let check = try ProcessRunner.run(RepositoryLayout.sluiceBinary, ["watch", "--config", file, "--state", dir.path + "/state", "--check"],
                                           environment: ["SLUICE_API_TOKEN": "from-the-secret"])
         #expect(check.status == 0, "\(check.stderr)")
-        #expect(check.stdout.contains("valid (1 repositories)"))
+        #expect(check.stdout.contains("valid (1 repository)"))
         withExtendedLifetime(dir) {}
     }
 }

@@ -15,7 +15,7 @@ import SluiceTestSupport
     @Test func validExampleExitsZero() throws {
         let r = try ProcessRunner.run(sluice, ["validate", RepositoryLayout.root() + "/examples/iris"])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
-        #expect(r.stdout.contains("valid (5 stages"))
+        #expect(r.stdout.contains("valid (5 stages, 1 dataset)"), "\(r.stdout)")
     }
 
     @Test func errorsUseTheCompilerFormatAndExitOne() throws {

@@ -81,3 +81,13 @@ import SluiceYAML
         #expect(policy.rules.map(\.metric) == ["accuracy"])
     }
 }
+
+/// Who the promotion log names when `--actor` is not given.
+@Suite struct OperatorNameTests {
+    @Test func theAccountNamesTheOperatorWhenTheEnvironmentDoesNot() {
+        #expect(OperatorName.current(environment: ["USER": "ada", "LOGNAME": "x"]) == "ada")
+        #expect(OperatorName.current(environment: ["USER": "", "LOGNAME": "grace"]) == "grace")
+        let account = OperatorName.current(environment: ["USER": ""])
+        #expect(!account.isEmpty && account != "unknown", "an empty $USER falls back to the account: \(account)")
+    }
+}

@@ -61,6 +61,16 @@ import Testing
         #expect(near.rows.map(\.reason) == ["missing; did you mean 'accuracy'?"])
     }
 
+    @Test func numbersReadAsPeopleWriteThem() {
+        #expect(NumberText.short(0.00022041138069536748) == "2.2e-4")
+        #expect(NumberText.short(-0.000012345) == "-1.23e-5")
+        #expect(NumberText.short(0.81234567) == "0.8123")
+        #expect(NumberText.short(152.5) == "152.5")
+        #expect(NumberText.short(31_000_000) == "3.1e+7")
+        #expect(NumberText.short(9.999e-5) == "1e-4")
+        #expect(NumberText.short(0) == "0")
+    }
+
     @Test func missingAndNaNFail() {
         let r = evaluate([rule("accuracy", min: 0), rule("f1", min: 0)], ["f1": .nan], production: nil)
         #expect(r.rows.map(\.passed) == [false, false])

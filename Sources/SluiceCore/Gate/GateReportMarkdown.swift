@@ -208,7 +208,7 @@ public enum GateReportMarkdown {
         if abs(v) >= 1e-4, abs(v) < 1e6 {
             return MetricRange.text((v * 1e4).rounded() / 1e4)
         }
-        return String(v)
+        return NumberText.short(v)
     }
 
     /// Two numbers shown side by side with as many decimals each (0.800 beside 0.815, not 0.8).
