@@ -38,6 +38,17 @@ import SluiceTestSupport
         #expect(r.stdout.contains("run 1: failed: stage lint did not succeed; train not run (it needs a stage that did not succeed)"), "\(r.stdout)")
     }
 
+    /// A forgotten --state names the folder looked in, and leaves nothing behind there.
+    @Test func readingRunsFromAFolderWithoutARunStoreSaysWhichFolder() throws {
+        let empty = TemporaryDirectory(prefix: "sluice-nostate")
+        for command in [["runs"], ["logs", "last"], ["report", "last"]] {
+            let r = try ProcessRunner.run(sluice, command + ["--state", empty.path])
+            #expect(r.status == 2, "\(command): \(r.stdout)")
+            #expect(r.stderr.contains("no runs in \(empty.path): it holds no Sluice run store"), "\(command): \(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: empty.path + "/sluice.sqlite"))
+    }
+
     @Test func runPrintsPlainProgressAndLogsAndRunsShowTheResult() throws {
         let repo = try TestRepository()
         try repo.commit("first", files: ["sluice.yaml": """

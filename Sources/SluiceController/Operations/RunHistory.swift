@@ -7,8 +7,14 @@ import SluiceStore
 public struct RunHistory: Sendable {
     let store: RunStore
 
-    /// Opens the run store in `stateDirectory` (created and migrated when new).
+    /// Opens the run store in `stateDirectory`. A folder with no run store is an error that
+    /// names it (a forgotten `--state` would otherwise read as "no runs yet", and leave an empty
+    /// store behind).
     public init(stateDirectory: String) throws {
+        guard FileManager.default.fileExists(atPath: stateDirectory + "/sluice.sqlite") else {
+            throw LoadError(message: "no runs in \(stateDirectory): it holds no Sluice run store",
+                            hint: "give --state (or set SLUICE_STATE) to the folder `sluice run` or the controller used")
+        }
         store = try RunStore(stateDirectory: stateDirectory)
     }
 
