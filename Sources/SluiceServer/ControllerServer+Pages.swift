@@ -94,7 +94,10 @@ extension ControllerServer {
                     env.value.all.filter { !$0.isTrue && $0.kind != .ready }.map { ConditionRow($0, environment: env.key) }
                 }
             let last = try store.runs(repository: watcher.repository.url, limit: 1).first
-            repositories.append(.init(name: name, health: health.healthy ? Badge("healthy", .ok) : Badge("unhealthy: \(health.reason ?? "")", .bad),
+            // The card says what /readyz says: Ready, with its reason when it is not.
+            let ready = health.conditions[.ready]
+            let badge = ready.map { $0.isTrue ? Badge("ready", .ok) : Badge("not ready (\($0.reason)): \($0.message)", .bad) } ?? Badge("starting", .idle)
+            repositories.append(.init(name: name, health: badge,
                                       lastRun: last.map { RunRow($0, repositoryName: name) }, problems: problems))
             for m in health.held.values.sorted(by: { $0.ref < $1.ref }) {
                 held.append(.init(repository: name, ref: m.ref, head: String(m.head.prefix(12)), fullHead: m.head, reason: m.reason,
