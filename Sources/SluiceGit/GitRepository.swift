@@ -25,6 +25,13 @@ public final class GitRepository: @unchecked Sendable {
 
     deinit { git_repository_free(pointer) }
 
+    /// The working tree's folder (without a trailing slash); nil for a bare repository.
+    public var workingDirectory: String? {
+        guard let dir = git_repository_workdir(pointer) else { return nil }
+        let path = String(cString: dir)
+        return path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
+    }
+
     /// No commits at all: HEAD is unborn and no branch exists. (libgit2's own
     /// `git_repository_is_empty` only recognises the configured default branch name.)
     public var isEmpty: Bool {

@@ -32,11 +32,15 @@ struct Validate: AsyncParsableCommand {
         let named = result.spec.map { GateCheck.diagnostics($0, repositoryRoot: root) + DataSchemaCheck.diagnostics($0, repositoryRoot: root) } ?? []
         let diagnostics = DiagnosticRenderer.sorted(result.diagnostics + named)
         let valid = result.spec != nil && !named.hasErrors
+        // What a run would read from the commit rather than from this working tree.
+        let read = [target] + (result.spec?.configurationFiles.map { root + "/" + $0 } ?? [])
+        let notes = UncommittedFiles.notes(files: read)
         switch global.format {
         case .json:
-            try Output.json(SpecValidationReport(file: Self.display(target), valid: valid, diagnostics: diagnostics))
+            try Output.json(SpecValidationReport(file: Self.display(target), valid: valid, diagnostics: diagnostics, notes: notes))
         case .text:
             for d in diagnostics { Output.out(DiagnosticRenderer.line(d)) }
+            for note in notes { Output.out("note: \(note)") }
             if let spec = result.spec, valid {
                 Output.out("\(Self.display(target)): valid (\(Output.count(spec.stages.count, "stage")), \(Output.count(spec.datasets.count, "dataset")))")
             } else {
@@ -74,4 +78,6 @@ struct SpecValidationReport: Encodable {
     var file: String
     var valid: Bool
     var diagnostics: [Diagnostic]
+    /// Files the commit has otherwise than the working tree (`UncommittedFiles`).
+    var notes: [String]
 }

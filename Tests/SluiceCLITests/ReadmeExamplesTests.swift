@@ -61,6 +61,9 @@ import SluiceTestSupport
                     dir.write(path, "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  size: 1\n  path: \(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)\n")
                 } else if path.hasPrefix("policies/") {
                     dir.write(path, "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n")
+                } else if path.hasPrefix("schemas/") {
+                    // validate decodes the schemas sluice.yaml names: a placeholder that decodes.
+                    dir.write(path, "columns:\n  x: { type: number }\n")
                 } else if path == "dvc.lock" {
                     dir.write(path, "schema: '2.0'\nstages:\n  prepare:\n    cmd: true\n    outs:\n    - path: data/raw\n      md5: 0123456789abcdef0123456789abcdef.dir\n")
                 } else {

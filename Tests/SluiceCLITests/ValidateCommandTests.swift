@@ -55,6 +55,24 @@ import SluiceTestSupport
         #expect(!r.stdout.contains("in sluice.yaml"), "\(r.stdout)")
     }
 
+    /// validate reads the working tree; run reads the commit: a schema never committed, or an
+    /// edit not committed, is said (it used to validate, then fail or be ignored by the run).
+    @Test func filesTheCommitLacksOrHasOtherwiseAreNoted() throws {
+        let repo = try TestRepository()
+        let spec = "version: 1\nstages:\n  v:\n    uses: validate-data\n    with: { data: d.csv, schema: schemas/d.yaml }\n"
+        try repo.commit("spec", files: ["sluice.yaml": spec, "d.csv": "x\n1\n"])
+        try spec.appending("  other: { run: echo }\n").write(toFile: repo.path + "/sluice.yaml", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: repo.path + "/schemas", withIntermediateDirectories: true)
+        try "columns:\n  x: { type: integer }\n".write(toFile: repo.path + "/schemas/d.yaml", atomically: true, encoding: .utf8)
+        let r = try ProcessRunner.run(sluice, ["validate", repo.path])
+        #expect(r.status == 0, "\(r.stdout)")
+        #expect(r.stdout.contains("note: schemas/d.yaml is not committed: plan and run read commits, so commit it before `sluice run`"), "\(r.stdout)")
+        #expect(r.stdout.contains("note: sluice.yaml has changes that are not committed"), "\(r.stdout)")
+        try repo.commit("schema")
+        let clean = try ProcessRunner.run(sluice, ["validate", repo.path])
+        #expect(!clean.stdout.contains("note:"), "\(clean.stdout)")
+    }
+
     @Test func jsonFormatIsMachineReadable() throws {
         let dir = TemporaryDirectory()
         dir.write("sluice.yaml", "version: 1\nstages:\n  a: { run: x, needs: [a] }\n")
