@@ -13,7 +13,7 @@ extension ControllerServer {
 
         router.get("/") { request, _ -> Response in
             if let relayed = await self.fromLeader(request) { return relayed }
-            return try await self.render("Sluice", "index", self.indexView())
+            return try await self.render("Repositories", "index", self.indexView())
         }
         router.get("repositories/:name") { request, context -> Response in
             if let relayed = await self.fromLeader(request) { return relayed }

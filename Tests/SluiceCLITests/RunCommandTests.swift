@@ -70,6 +70,9 @@ import SluiceTestSupport
         #expect(logs.stdout.contains(" err warn"))
         let all = try ProcessRunner.run(sluice, ["logs", "last", "--state", state.path])
         #expect(all.stdout.contains("bye | "))
+        // In the order the stages ran, as the web UI lists them (not by name: bye < hello).
+        let first = all.stdout.range(of: "hello | "), second = all.stdout.range(of: "bye | ")
+        #expect(first != nil && second != nil && first!.lowerBound < second!.lowerBound, "\(all.stdout)")
         let missing = try ProcessRunner.run(sluice, ["logs", "1", "nope", "--state", state.path])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("run 1 has no stage 'nope' (stages: "))

@@ -32,7 +32,11 @@ public struct RunHistory: Sendable {
         return try store.run(n)
     }
 
-    public func stages(of run: Int64) throws -> [StageResultRecord] { try store.stages(of: run) }
+    /// A run's stages in the order they ran (as the web UI lists them); those that did not
+    /// start last, by name.
+    public func stages(of run: Int64) throws -> [StageResultRecord] {
+        try store.stages(of: run).sorted { ($0.startedAt ?? .infinity, $0.stage) < ($1.startedAt ?? .infinity, $1.stage) }
+    }
 
     /// The run's gate report: nil when it has none, an error when the stored one cannot be read.
     public func gateReport(of run: Int64) throws -> GateReport? {
