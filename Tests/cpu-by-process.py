@@ -35,7 +35,8 @@ def category(pid):
 
 
 def main(stop):
-    seen = {}  # pid -> [category, cpu seconds]
+    seen = {}  # pid -> [category, cpu seconds at the first sample (0 for a process started since), latest]
+    started = set(int(e) for e in os.listdir("/proc") if e.isdigit())
     while not os.path.exists(stop):
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
@@ -48,13 +49,14 @@ def main(stop):
                 continue
             pid = int(entry)
             if pid in seen:
-                seen[pid][1] = cpu
+                seen[pid][2] = cpu
             elif (c := category(pid)) is not None:
-                seen[pid] = [c, cpu]
+                # A process that ran before sampling counts only what it spends from now on.
+                seen[pid] = [c, cpu if pid in started else 0.0, cpu]
         time.sleep(0.1)
     total, count = collections.Counter(), collections.Counter()
-    for c, cpu in seen.values():
-        total[c] += cpu
+    for c, first, last in seen.values():
+        total[c] += last - first
         count[c] += 1
     for c, cpu in total.most_common(40):
         print(f"{cpu:8.1f} s {count[c]:6d}  {c}")
