@@ -85,7 +85,10 @@ extension ReconcilerTests {
                 group.enter()
                 DispatchQueue.global().async {
                     defer { group.leave() }
-                    if let r = try? ProcessRunner.run(sluice, ["runs", "--repo", repo.path, "--state", state.path]) { results.withLock { $0.append(r) } }
+                    // rollback --list opens (and on a new folder creates) the run store and only reads.
+                    if let r = try? ProcessRunner.run(sluice, ["rollback", "--list", "--repo", repo.path, "--state", state.path]) {
+                        results.withLock { $0.append(r) }
+                    }
                 }
             }
             group.wait()

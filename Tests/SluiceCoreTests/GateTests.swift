@@ -66,7 +66,8 @@ import Testing
         #expect(NumberText.short(-0.000012345) == "-1.23e-5")
         #expect(NumberText.short(0.81234567) == "0.8123")
         #expect(NumberText.short(152.5) == "152.5")
-        #expect(NumberText.short(31_000_000) == "3.1e+7")
+        #expect(NumberText.short(31_234_567.89) == "31234568")
+        #expect(NumberText.short(1.5e20) == "1.5e+20")
         #expect(NumberText.short(9.999e-5) == "1e-4")
         #expect(NumberText.short(0) == "0")
     }
