@@ -192,7 +192,7 @@ public struct PipelineRunner: Sendable {
             let statuses = results.values.map(\.status)
             let status: RunStatus = statuses.contains(.cancelled) ? .cancelled
                 : statuses.allSatisfy(\.isSuccess) ? .succeeded : .failed
-            let problems = [Self.unsuccessful(results.values.map { ($0.stage, $0.status) }), await removeRunSecrets(run, work: work)].compactMap { $0 }
+            let problems = [StageOutcomes.unsuccessful(results.values.map { ($0.stage, $0.status) }), await removeRunSecrets(run, work: work)].compactMap { $0 }
             try store.setRunStatus(runID, status, at: WallClock.now(), message: problems.isEmpty ? nil : problems.joined(separator: "; "))
             if !options.keepWorkspace { try? FileManager.default.removeItem(atPath: workspace) }
             events(.runFinished(runID: runID, status: status))
@@ -206,17 +206,6 @@ public struct PipelineRunner: Sendable {
             events(.runFinished(runID: runID, status: .failed))
             throw error
         }
-    }
-
-    /// "stage train failed; evaluate not run (it needs a stage that did not succeed)": the stages
-    /// that failed apart from those that never started because of them. nil: all succeeded.
-    static func unsuccessful(_ stages: [(name: String, status: StageStatus)]) -> String? {
-        let failed = stages.filter { !$0.status.isSuccess && $0.status != .blocked }.map(\.name).sorted()
-        let blocked = stages.filter { $0.status == .blocked }.map(\.name).sorted()
-        var parts: [String] = []
-        if !failed.isEmpty { parts.append("stage\(failed.count == 1 ? "" : "s") \(failed.joined(separator: ", ")) did not succeed") }
-        if !blocked.isEmpty { parts.append("\(blocked.joined(separator: ", ")) not run (\(blocked.count == 1 ? "it needs" : "they need") a stage that did not succeed)") }
-        return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
     // MARK: one stage
