@@ -170,7 +170,10 @@ extension ControllerServer {
 
     private func runAndWatcher(_ context: BasicRequestContext) throws -> (Int64, any WatchedRepository) {
         guard let id = context.parameters.get("id").flatMap(Int64.init) else { throw BadRequest(message: "the run id must be a number") }
-        guard let run = try? store.run(id) else { throw ActionError.notFound("no run \(id)") }
+        // A run store that cannot be read is a failure to say, not a run that does not exist.
+        let found: RunRecord?
+        do { found = try store.run(id) } catch { throw ActionError.failed("run \(id) could not be read from the run store: \(error)") }
+        guard let run = found else { throw ActionError.notFound("no run \(id)") }
         guard let watcher = watchers.values.first(where: { $0.repository.url == run.repository }) else {
             throw ActionError.notFound("run \(id) belongs to \(run.repository), which this controller does not watch")
         }
