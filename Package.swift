@@ -32,7 +32,8 @@ let package = Package(
         .target(
             name: "SluiceCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "Mustache", package: "swift-mustache")],
-            exclude: ["Spec/sluice.schema.json"]
+            // The schema is compiled in: `sluice explain` and the reference read it from the binary.
+            resources: [.embedInCode("Spec/sluice.schema.json")]
         ),
 
         // Adapters, one per outside thing.

@@ -55,7 +55,7 @@ public struct ControllerServer: Sendable {
         let window = Mutex<(second: Int, count: Int)>((0, 0))
         let clock: @Sendable () -> Double
         init(clock: @escaping @Sendable () -> Double) { self.clock = clock }
-        func add(_ result: String) { Counter(label: "sluice_webhooks_total", dimensions: [("result", result)]).increment() }
+        func add(_ result: String) { Counter(label: ControllerMetric.webhooks.rawValue, dimensions: ControllerMetric.webhooks.dimensions(result)).increment() }
         func admit(limit: Int) -> Bool {
             let second = Int(clock())
             return window.withLock { w in

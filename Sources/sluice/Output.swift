@@ -12,12 +12,12 @@ import Glibc
 enum Output {
     static func out(_ text: String) { print(text) }
 
-    /// A line on stdout written at once, not buffered (a long-running process's log).
     /// "1 stage", "5 stages", "1 repository", "2 repositories".
     static func count(_ n: Int, _ singular: String, _ plural: String? = nil) -> String {
         "\(n) \(n == 1 ? singular : plural ?? singular + "s")"
     }
 
+    /// A line on stdout written at once, not buffered (a long-running process's log).
     static func immediate(_ text: String) {
         let line = text.hasSuffix("\n") ? text : text + "\n"
         _ = line.utf8CString.withUnsafeBufferPointer { write(STDOUT_FILENO, $0.baseAddress, $0.count - 1) }

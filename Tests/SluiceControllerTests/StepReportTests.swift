@@ -18,8 +18,8 @@ import SluiceCore
         pass.drift = EnvironmentReconciler.Drift(version: "3", changes: [])
         let report = pass.report
         #expect(report.conditions == [
-            .init(kind: .deployed, status: .true, reason: "Deployed", message: "runs production's version 3", environment: "prod"),
-            .init(kind: .inSync, status: .true, reason: "InSync", message: "matches version 3's manifests", environment: "prod"),
+            .init(reason: .deployed, message: "runs production's version 3", environment: "prod"),
+            .init(reason: .inSync, message: "matches version 3's manifests", environment: "prod"),
         ])
         #expect(report.lines == [.init(level: .info, message: "deployed version 3 to sluice/env/prod (it ran 2)", environment: "prod")])
     }
@@ -28,15 +28,15 @@ import SluiceCore
         var pass = EnvironmentPass()
         pass.environment = "prod"
         pass.drift = EnvironmentReconciler.Drift(version: "3", changes: ["~ Deployment/iris"])
-        #expect(pass.report.conditions.map(\.reason) == ["Drifted"])
+        #expect(pass.report.conditions.map(\.reason.rawValue) == ["Drifted"])
         #expect(pass.report.conditions.first?.status == .false)
 
         pass.drift?.healed = result(commit: "def", healthy: true)
-        #expect(pass.report.conditions.map(\.reason) == ["SelfHealed"])
+        #expect(pass.report.conditions.map(\.reason.rawValue) == ["SelfHealed"])
         #expect(pass.report.conditions.first?.status == .true)
 
         pass.drift?.healed = result(commit: "def", healthy: false)
-        #expect(pass.report.conditions.map(\.reason) == ["SelfHealFailed"])
+        #expect(pass.report.conditions.map(\.reason.rawValue) == ["SelfHealFailed"])
         #expect(pass.report.conditions.first?.status == .false)
     }
 
@@ -46,7 +46,7 @@ import SluiceCore
         pass.deployError = "the API server refused the Deployment"
         pass.driftError = "connection refused"
         let report = pass.report
-        #expect(report.conditions.map(\.reason) == ["DeployFailed", "DriftCheckFailed"])
+        #expect(report.conditions.map(\.reason.rawValue) == ["DeployFailed", "DriftCheckFailed"])
         #expect(report.conditions.map(\.status) == [.false, .unknown])
         #expect(report.lines.map(\.level) == [.error, .error])
     }
@@ -56,9 +56,9 @@ import SluiceCore
         #expect(pass.report.conditions.isEmpty)
         pass.registryMoved = true
         pass.registryProblem = "MLflow answered 503"
-        #expect(pass.report.conditions == [.init(kind: .registryInSync, status: .false, reason: "RegistryMoveFailed", message: "MLflow answered 503")])
+        #expect(pass.report.conditions == [.init(reason: .registryMoveFailed, message: "MLflow answered 503")])
         pass.registryProblem = nil
-        #expect(pass.report.conditions.map(\.reason) == ["RegistryMoved"])
+        #expect(pass.report.conditions.map(\.reason.rawValue) == ["RegistryMoved"])
         // No environment: nothing about Deployed or InSync.
         #expect(pass.report.conditions.allSatisfy { $0.environment == nil })
     }
@@ -76,7 +76,7 @@ import SluiceCore
                                             message: "run 7 of aaaaaaaaaaaa failed: stage train failed")])
         // The stages ran: trained; the gate could not judge them: not gated, and why.
         let unevaluable = outcome(.failed, gateError: "metrics.json is missing 'accuracy'").productionReport(runID: 8, commit: String(repeating: "b", count: 40))
-        #expect(unevaluable.conditions.map(\.reason) == ["Succeeded", "GateNotEvaluated"])
+        #expect(unevaluable.conditions.map(\.reason.rawValue) == ["Succeeded", "GateNotEvaluated"])
         #expect(unevaluable.conditions.last?.message == "run 8: metrics.json is missing 'accuracy'")
     }
 }

@@ -54,22 +54,22 @@ import Testing
 @Suite struct ConditionsTests {
     @Test func theTransitionTimeChangesOnlyWithTheStatus() {
         var c = Conditions()
-        #expect(c.set(.fetched, .true, reason: "Fetched", message: "ok", at: 10) != nil)
-        #expect(c.set(.fetched, .true, reason: "Fetched", message: "ok again", at: 20) == nil, "no change: logged once")
+        #expect(c.set(.fetched, message: "ok", at: 10) != nil)
+        #expect(c.set(.fetched, message: "ok again", at: 20) == nil, "no change: logged once")
         #expect(c[.fetched]?.transitionTime == 10)
         #expect(c[.fetched]?.message == "ok again")
-        #expect(c.set(.fetched, .false, reason: "FetchFailed", message: "down", at: 30)?.transitionTime == 30)
+        #expect(c.set(.fetchFailed, message: "down", at: 30)?.transitionTime == 30)
     }
 
     @Test func readyFollowsTheOthers() {
         var c = Conditions()
-        c.set(.fetched, .true, reason: "Fetched", message: "", at: 1)
+        c.set(.fetched, message: "", at: 1)
         #expect(c.updateReady(at: 1, required: [.fetched, .specValid])?.status == .unknown, "the spec was not checked yet")
-        c.set(.specValid, .false, reason: "InvalidSpec", message: "sluice.yaml:3:5: unknown key", at: 2)
+        c.set(.invalidSpec, message: "sluice.yaml:3:5: unknown key", at: 2)
         let ready = c.updateReady(at: 2, required: [.fetched, .specValid])
         #expect(ready?.status == .false && ready?.reason == "InvalidSpec")
         #expect(ready?.message == "SpecValid: sluice.yaml:3:5: unknown key")
-        c.set(.specValid, .true, reason: "Valid", message: "", at: 3)
+        c.set(.valid, message: "", at: 3)
         #expect(c.updateReady(at: 3, required: [.fetched, .specValid])?.status == .true)
         #expect(c.all.map(\.kind) == [.fetched, .specValid, .ready], "shown in a fixed order")
     }

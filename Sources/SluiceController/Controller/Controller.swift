@@ -99,7 +99,7 @@ public struct Controller: Sendable {
         let metrics = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: metrics)
         factory.defaultValueHistogramBuckets = ControllerMetrics.durationBuckets
-        factory.valueHistogramBuckets["sluice_commit_to_deployed_seconds"] = ControllerMetrics.latencyBuckets
+        factory.valueHistogramBuckets[ControllerMetric.commitToDeployed.rawValue] = ControllerMetrics.latencyBuckets
         MetricsSystem.bootstrap(factory)
         return metrics
     }

@@ -42,9 +42,14 @@ public struct EnvironmentReconciler: Sendable {
         guard let result = try Environments(registry: registry, store: store, environment: environment)
             .deploy(production, repository: repository, action: "Deploy", dryRun: false, progress: progress) else { return .noDeploy }
         if result.healthy == false {
-            throw LoadError(message: "deploying version \(production.version) of \(model) to \(deploy.environment) failed: \(result.failure ?? "not healthy")")
+            throw RolloutFailed(description: "deploying version \(production.version) of \(model) to \(deploy.environment) failed: \(result.failure ?? "not healthy")")
         }
         return .deployed(version: production.version, previous: deployed?.version, result: result)
+    }
+
+    /// The deploy was applied but its workloads did not become ready (the `Healthy` condition).
+    public struct RolloutFailed: Error, CustomStringConvertible {
+        public var description: String
     }
 
     public struct Drift: Sendable {

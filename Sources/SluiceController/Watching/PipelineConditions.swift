@@ -7,15 +7,15 @@ extension CommitPipeline.Outcome {
         var report = StepReport()
         let short = commit.prefix(12)
         if status == .succeeded || gateError != nil {
-            report.set(.trained, .true, reason: "Succeeded", message: "run \(runID) of \(short) succeeded")
+            report.set(.succeeded, message: "run \(runID) of \(short) succeeded")
         } else {
-            report.set(.trained, .false, reason: "RunFailed", message: "run \(runID) of \(short) \(status.rawValue)" + (run.message.map { ": \($0)" } ?? ""))
+            report.set(.runFailed, message: "run \(runID) of \(short) \(status.rawValue)" + (run.message.map { ": \($0)" } ?? ""))
         }
         if let error = gateError {
-            report.set(.gated, .false, reason: "GateNotEvaluated", message: "run \(runID): \(error)")
+            report.set(.gateNotEvaluated, message: "run \(runID): \(error)")
         } else if let gate {
-            let reason = gate.report.decision == .promote ? "Promoted" : gate.report.decision == .reject ? "Rejected" : "NothingNew"
-            report.set(.gated, .true, reason: reason, message: "run \(runID): \(gate.report.decision.rawValue)" + (gate.promoted ? ", version \(gate.version ?? "?")" : ""))
+            let reason: ConditionReason = gate.report.decision == .promote ? .promoted : gate.report.decision == .reject ? .rejected : .nothingNew
+            report.set(reason, message: "run \(runID): \(gate.report.decision.rawValue)" + (gate.promoted ? ", version \(gate.version ?? "?")" : ""))
         }
         return report
     }

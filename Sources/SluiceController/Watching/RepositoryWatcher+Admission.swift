@@ -20,8 +20,7 @@ extension RepositoryWatcher {
             invalidHeads[update.ref] = update.head
         }
         if production {
-            setCondition(.trained, .false, reason: "Quarantined",
-                         message: "\(update.head.prefix(12)) was interrupted \(count) times (the controller crashed or was killed while running it); push a fix or re-run it")
+            setCondition(.quarantined, message: "\(update.head.prefix(12)) was interrupted \(count) times (the controller crashed or was killed while running it); push a fix or re-run it")
         }
         return true
     }
@@ -33,12 +32,11 @@ extension RepositoryWatcher {
         guard repo.mergeRequests || repo.sandboxAllStages else { return }
         switch service.runner.options.sandboxSupport {
         case .available(let abi):
-            setCondition(.sandboxed, .true, reason: "Landlock", message: "\(which) run sandboxed (Landlock ABI \(abi))")
+            setCondition(.landlock, message: "\(which) run sandboxed (Landlock ABI \(abi))")
         case .unavailable(let reason) where repo.mergeRequests && !repo.allowUnsandboxed:
-            setCondition(.sandboxed, .false, reason: "SandboxUnavailable",
-                         message: "the sandbox is unavailable (\(reason)): merge-request stages are refused (merge-requests: { allow-unsandboxed: true } runs them unsandboxed)")
+            setCondition(.sandboxUnavailable, message: "the sandbox is unavailable (\(reason)): merge-request stages are refused (merge-requests: { allow-unsandboxed: true } runs them unsandboxed)")
         case .unavailable(let reason):
-            setCondition(.sandboxed, .false, reason: "Unsandboxed", message: "the sandbox is unavailable (\(reason)): \(which) run unsandboxed")
+            setCondition(.unsandboxed, message: "the sandbox is unavailable (\(reason)): \(which) run unsandboxed")
         }
     }
 }

@@ -43,11 +43,11 @@ extension RepositoryWatcher {
     func reportProgress(_ step: EnvironmentStepRecord, position: String) {
         let message = "version \(step.version): \(position)"
         switch step.state {
-        case .failed: setCondition(.promoting, .false, reason: "Stopped", message: message, environment: step.environment)
-        case .canary: setCondition(.promoting, .true, reason: "Canary", message: message, environment: step.environment)
-        case .awaitingApproval: setCondition(.promoting, .true, reason: "WaitingForApproval", message: message, environment: step.environment)
-        case .entered, .verified, .approved: setCondition(.promoting, .true, reason: "Progressing", message: message, environment: step.environment)
-        case .superseded: setCondition(.promoting, .true, reason: "Superseded", message: message, environment: step.environment)
+        case .failed: setCondition(.stopped, message: message, environment: step.environment)
+        case .canary: setCondition(.canary, message: message, environment: step.environment)
+        case .awaitingApproval: setCondition(.waitingForApproval, message: message, environment: step.environment)
+        case .entered, .verified, .approved: setCondition(.progressing, message: message, environment: step.environment)
+        case .superseded: setCondition(.superseded, message: message, environment: step.environment)
         }
     }
 

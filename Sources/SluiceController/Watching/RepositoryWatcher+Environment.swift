@@ -39,6 +39,7 @@ extension RepositoryWatcher {
                     if case .deployed(_, _, let r) = pass.deploy, r.commit != nil { try publisher?.push(["refs/heads/" + r.branch], from: git) }
                 } catch {
                     pass.deployError = "\(error)"
+                    pass.rolloutFailed = error is EnvironmentReconciler.RolloutFailed
                 }
                 if now - (syncDue[deploy.environment] ?? 0) >= Double(spec.sync.intervalSeconds) {
                     do {
@@ -69,6 +70,8 @@ struct EnvironmentPass: Sendable {
     var environment: String?
     var deploy: EnvironmentReconciler.Action?
     var deployError: String?
+    /// The deploy error is workloads that did not become ready.
+    var rolloutFailed = false
     var drift: EnvironmentReconciler.Drift?
     var driftError: String?
     var checkedDrift = false
@@ -82,43 +85,44 @@ extension EnvironmentPass {
         if registryMoved {
             if let problem = registryProblem {
                 report.log(.error, problem)
-                report.set(.registryInSync, .false, reason: "RegistryMoveFailed", message: problem)
+                report.set(.registryMoveFailed, message: problem)
             } else {
                 report.log(.info, "the registry's production marker now names the promotion log's version")
-                report.set(.registryInSync, .true, reason: "RegistryMoved", message: "the registry names the promotion log's production version")
+                report.set(.registryMoved, message: "the registry names the promotion log's production version")
             }
         }
         guard let name = environment else { return report }
         switch deploy {
         case .deployed(let version, let previous, let r)?:
             report.log(.info, "deployed version \(version) to \(r.branch) (it ran \(previous ?? "no version known to this state folder"))", environment: name)
-            report.set(.deployed, .true, reason: "Deployed", message: "runs production's version \(version)", environment: name)
+            report.set(.deployed, message: "runs production's version \(version)", environment: name)
+            if r.healthy == true { report.set(.rolloutComplete, message: "version \(version)'s workloads are ready", environment: name) }
         case .upToDate(let version)?:
-            report.set(.deployed, .true, reason: "UpToDate", message: "runs production's version \(version)", environment: name)
+            report.set(.upToDate, message: "runs production's version \(version)", environment: name)
         case .nothingInProduction?, .noDeploy?, nil:
             break
         }
         if let error = deployError {
             report.log(.error, "deploy failed: \(error)", environment: name)
-            report.set(.deployed, .false, reason: "DeployFailed", message: error, environment: name)
+            report.set(.deployFailed, message: error, environment: name)
+            if rolloutFailed { report.set(.rolloutFailed, message: error, environment: name) }
         }
         if let drift {
             let changes = drift.changes.joined(separator: "; ")
             if drift.inSync {
-                report.set(.inSync, .true, reason: "InSync", message: "matches version \(drift.version)'s manifests", environment: name)
+                report.set(.inSync, message: "matches version \(drift.version)'s manifests", environment: name)
             } else if let healed = drift.healed {
                 report.log(.warning, "drift corrected (selfHeal): \(changes)", environment: name)
-                report.set(.inSync, healed.healthy == false ? .false : .true, reason: healed.healthy == false ? "SelfHealFailed" : "SelfHealed",
+                report.set(healed.healthy == false ? .selfHealFailed : .selfHealed,
                            message: "re-applied version \(drift.version)'s manifests; the environment had drifted: " + changes, environment: name)
             } else {
                 report.log(.warning, "drift: the environment differs from version \(drift.version)'s manifests: \(changes)", environment: name)
-                report.set(.inSync, .false, reason: "Drifted",
-                           message: "differs from version \(drift.version)'s manifests (set sync.selfHeal to correct it): " + changes, environment: name)
+                report.set(.drifted, message: "differs from version \(drift.version)'s manifests (set sync.selfHeal to correct it): " + changes, environment: name)
             }
         }
         if let error = driftError {
             report.log(.error, "drift check failed: \(error)", environment: name)
-            report.set(.inSync, .unknown, reason: "DriftCheckFailed", message: error, environment: name)
+            report.set(.driftCheckFailed, message: error, environment: name)
         }
         return report
     }

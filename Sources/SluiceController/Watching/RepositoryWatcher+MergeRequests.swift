@@ -84,10 +84,10 @@ extension RepositoryWatcher {
             ControllerMetrics.forgeFailure(repository: repository.name, forge: p.forge, status: p.status)
         }
         if let last = problems.last {
-            setCondition(.reported, .false, reason: last.status == 401 ? "ForgeUnauthorized" : last.status == 403 ? "ForgeForbidden" : "ForgeError",
+            setCondition(last.status == 401 ? .forgeUnauthorized : last.status == 403 ? .forgeForbidden : .forgeError,
                          message: last.message)
         } else {
-            setCondition(.reported, .true, reason: "Reported", message: "the forge accepted the last merge-request comment and status")
+            setCondition(.reported, message: "the forge accepted the last merge-request comment and status")
         }
     }
 

@@ -106,13 +106,14 @@ public actor RepositoryWatcher {
     // MARK: conditions
 
     /// Sets a repository condition (or an environment's), logs a change once, and stores them.
-    func setCondition(_ kind: Condition.Kind, _ status: Condition.Status, reason: String, message: String, environment name: String? = nil) {
+    func setCondition(_ reason: ConditionReason, message: String, environment name: String? = nil) {
         let now = WallClock.now()
+        let (kind, status) = (reason.kind, reason.status)
         var conditions = name.map { health.environments[$0] ?? Conditions() } ?? health.conditions
         let before = conditions[kind]
-        if let changed = conditions.set(kind, status, reason: reason, message: message, at: now) {
+        if let changed = conditions.set(reason, message: message, at: now) {
             ControllerMetrics.condition(repository: repository.name, environment: name ?? "", changed, replacing: before)
-            var metadata: Logger.Metadata = ["condition": .string(kind.rawValue), "status": .string(changed.status.rawValue), "reason": .string(reason)]
+            var metadata: Logger.Metadata = ["condition": .string(kind.rawValue), "status": .string(changed.status.rawValue), "reason": .string(reason.rawValue)]
             if let name { metadata["environment"] = .string(name) }
             log.log(level: status == .false ? .warning : .info, "condition \(kind.rawValue)=\(status.rawValue): \(message)", metadata: metadata)
         }
@@ -122,11 +123,11 @@ public actor RepositoryWatcher {
 
     private func updateReady(now: Double) {
         var all = health.conditions
-        for (_, env) in health.environments { for c in env.all where c.kind != .ready { all.set(c.kind, c.status, reason: c.reason, message: c.message, at: c.transitionTime) } }
+        for (_, env) in health.environments { for c in env.all where c.kind != .ready { all.set(c) } }
         let ready = all.updateReady(at: now, required: [.fetched, .specValid])
         if let ready = ready ?? all[.ready] {
             let before = health.conditions[.ready]
-            if let changed = health.conditions.set(.ready, ready.status, reason: ready.reason, message: ready.message, at: now) {
+            if let changed = health.conditions.set(Condition(.ready, ready.status, reason: ready.reason, message: ready.message, at: now)) {
                 ControllerMetrics.condition(repository: repository.name, environment: "", changed, replacing: before)
                 log.log(level: ready.status == .true ? .info : .warning, "condition Ready=\(ready.status.rawValue): \(ready.message)",
                         metadata: ["condition": "Ready", "status": .string(ready.status.rawValue), "reason": .string(ready.reason)])
@@ -167,11 +168,11 @@ public actor RepositoryWatcher {
             deployingHead = fetched.deployingHead
             health.consecutiveFailures = 0
             health.lastSuccessfulPoll = now
-            setCondition(.fetched, .true, reason: "Fetched", message: "fetched \(repo.url)")
+            setCondition(.fetched, message: "fetched \(repo.url)")
         } catch {
             health.consecutiveFailures += 1
             log.error("fetch failed: \(error)", metadata: ["url": .string(repo.url), "failures": .stringConvertible(health.consecutiveFailures)])
-            setCondition(.fetched, .false, reason: "FetchFailed", message: "\(error)")
+            setCondition(.fetchFailed, message: "\(error)")
             return
         }
         let (productionRef, updates, deploys) = (observed.productionRef, observed.updates, observed.deployingHead?.deploys ?? false)
@@ -270,24 +271,23 @@ public actor RepositoryWatcher {
                 for e in errors { log.error("invalid sluice.yaml: \(e)") }
                 await markInvalid(update.ref, head: update.head)
                 if production {
-                    await setCondition(.specValid, .false, reason: "InvalidSpec",
-                                       message: "\(CommitPlanner.specFile) at \(update.head.prefix(12)): " + errors.joined(separator: "; "))
+                    await setCondition(.invalidSpec, message: "\(CommitPlanner.specFile) at \(update.head.prefix(12)): " + errors.joined(separator: "; "))
                 }
                 if let notifier = notifier(for: update.ref, log: log) { await reported(notifier.specInvalid(commit: update.head, errors: errors)) }
             case .noSpec(let outcome):
                 for note in outcome.notes { log.info("\(note)") }
-                if production { await setCondition(.specValid, .false, reason: "NoSpec", message: outcome.notes.joined(separator: "; ")) }
+                if production { await setCondition(.noSpec, message: outcome.notes.joined(separator: "; ")) }
                 try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
             case .run(let record, var work):
                 work.apply(repo)
-                if production { await setCondition(.specValid, .true, reason: "Valid", message: "\(CommitPlanner.specFile) at \(update.head.prefix(12)) is valid") }
+                if production { await setCondition(.valid, message: "\(CommitPlanner.specFile) at \(update.head.prefix(12)) is valid") }
                 guard try await execute(record, work: work, git: git, ref: update.ref) != .cancelled else { return }
                 try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
             }
         } catch {
             // The ref is not recorded, so the next poll retries.
             log.error("pipeline failed: \(error) (retried on the next poll)")
-            if production { await setCondition(.trained, .false, reason: "PipelineError", message: "\(error)") }
+            if production { await setCondition(.pipelineError, message: "\(error)") }
         }
     }
 

@@ -7,10 +7,10 @@ import SluiceCore
 /// from what it observed can be tested without a watcher.
 struct StepReport: Sendable, Equatable {
     struct ConditionChange: Sendable, Equatable {
-        var kind: Condition.Kind
-        var status: Condition.Status
-        var reason: String
+        var reason: ConditionReason
         var message: String
+        var kind: Condition.Kind { reason.kind }
+        var status: Condition.Status { reason.status }
         /// nil: the repository's own condition.
         var environment: String?
     }
@@ -24,8 +24,8 @@ struct StepReport: Sendable, Equatable {
     var conditions: [ConditionChange] = []
     var lines: [Line] = []
 
-    mutating func set(_ kind: Condition.Kind, _ status: Condition.Status, reason: String, message: String, environment: String? = nil) {
-        conditions.append(ConditionChange(kind: kind, status: status, reason: reason, message: message, environment: environment))
+    mutating func set(_ reason: ConditionReason, message: String, environment: String? = nil) {
+        conditions.append(ConditionChange(reason: reason, message: message, environment: environment))
     }
 
     mutating func log(_ level: Logger.Level, _ message: String, environment: String? = nil) {
@@ -40,7 +40,7 @@ extension RepositoryWatcher {
             log.log(level: line.level, "\(line.message)", metadata: line.environment.map { ["environment": .string($0)] })
         }
         for c in report.conditions {
-            setCondition(c.kind, c.status, reason: c.reason, message: c.message, environment: c.environment)
+            setCondition(c.reason, message: c.message, environment: c.environment)
         }
     }
 }

@@ -118,6 +118,7 @@ public enum ControllerConfigDecoder {
     public static let repositoryKeys = ["name", "url", "branch", "merge-requests", "merge-request-secrets", "interval", "webhook-secret-env", "forge", "sandbox"]
     public static let mergeRequestKeys = ["forks", "secrets", "allow-unsandboxed"]
     public static let forgeKeys = ["kind", "project", "api", "token-env"]
+    public static let leaseKeys = ["namespace", "name"]
 
     public static func decode(_ root: Node?, file: String) -> (config: ControllerConfig?, diagnostics: [Diagnostic]) {
         var reader = NodeReader()
@@ -151,7 +152,7 @@ public enum ControllerConfigDecoder {
                 default: config.mergeRequestParallelism = n
                 }
             case "lease":
-                guard let l = reader.mapping(value, what: "'lease'", allowed: ["namespace", "name"]) else { continue }
+                guard let l = reader.mapping(value, what: "'lease'", allowed: leaseKeys) else { continue }
                 let f = Dictionary(l.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
                 guard let ns = f["namespace"].flatMap({ reader.nonEmptyString($0, what: "'lease.namespace'") }),
                       let name = f["name"].flatMap({ reader.nonEmptyString($0, what: "'lease.name'") }) else {

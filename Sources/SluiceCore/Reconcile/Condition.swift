@@ -75,20 +75,27 @@ public struct Conditions: Hashable, Sendable, Codable {
 
     public subscript(kind: Condition.Kind) -> Condition? { all.first { $0.kind == kind } }
 
-    /// Sets `kind`; returns the condition when its status (or reason) changed, nil otherwise.
+    /// Sets `reason`'s condition with its status; returns the condition when its status (or
+    /// reason) changed, nil otherwise.
     @discardableResult
-    public mutating func set(_ kind: Condition.Kind, _ status: Condition.Status, reason: String, message: String,
-                             at time: Double) -> Condition? {
-        if let i = all.firstIndex(where: { $0.kind == kind }) {
+    public mutating func set(_ reason: ConditionReason, message: String, at time: Double) -> Condition? {
+        set(Condition(reason.kind, reason.status, reason: reason.rawValue, message: message, at: time))
+    }
+
+    /// Sets a condition observed elsewhere (an environment's, or `Ready` computed from a merged
+    /// set); the transition time stays while the status and reason do.
+    @discardableResult
+    public mutating func set(_ condition: Condition) -> Condition? {
+        if let i = all.firstIndex(where: { $0.kind == condition.kind }) {
             let old = all[i]
-            let changed = old.status != status || old.reason != reason
-            all[i] = Condition(kind, status, reason: reason, message: message, at: changed ? time : old.transitionTime)
+            let changed = old.status != condition.status || old.reason != condition.reason
+            all[i] = condition
+            if !changed { all[i].transitionTime = old.transitionTime }
             return changed ? all[i] : nil
         }
-        let new = Condition(kind, status, reason: reason, message: message, at: time)
-        all.append(new)
+        all.append(condition)
         all.sort { Self.order($0.kind) < Self.order($1.kind) }
-        return new
+        return condition
     }
 
     public mutating func remove(_ kind: Condition.Kind) { all.removeAll { $0.kind == kind } }
@@ -98,12 +105,12 @@ public struct Conditions: Hashable, Sendable, Codable {
     @discardableResult
     public mutating func updateReady(at time: Double, required: [Condition.Kind] = []) -> Condition? {
         if let bad = all.first(where: { $0.kind != .ready && !Condition.Kind.informational.contains($0.kind) && $0.status != .true }) {
-            return set(.ready, bad.status == .unknown ? .unknown : .false, reason: bad.reason, message: "\(bad.kind.rawValue): \(bad.message)", at: time)
+            return set(Condition(.ready, bad.status == .unknown ? .unknown : .false, reason: bad.reason, message: "\(bad.kind.rawValue): \(bad.message)", at: time))
         }
         if let missing = required.first(where: { self[$0] == nil }) {
-            return set(.ready, .unknown, reason: "Reconciling", message: "\(missing.rawValue) not observed yet", at: time)
+            return set(.reconciling, message: "\(missing.rawValue) not observed yet", at: time)
         }
-        return set(.ready, .true, reason: "Reconciled", message: "the repository is reconciled", at: time)
+        return set(.reconciled, message: "the repository is reconciled", at: time)
     }
 
     static func order(_ kind: Condition.Kind) -> Int { Condition.Kind.allCases.firstIndex(of: kind) ?? 0 }

@@ -1,0 +1,82 @@
+/// Every key of the controller's configuration (`sluice-controller.yaml`, the ConfigMap in
+/// `manifests/20-config.yaml`), for the generated reference page. A test checks the paths equal
+/// the keys `ControllerConfigDecoder` accepts, so a key cannot be added without its entry.
+public enum ControllerConfigReference {
+    public struct Entry: Sendable {
+        public var path: String
+        public var type: String
+        public var defaultValue: String?
+        public var description: String
+    }
+
+    public static let entries: [Entry] = [
+        Entry(path: "state", type: "path", defaultValue: "--state, else $SLUICE_STATE, else ~/.sluice",
+              description: "The state folder: the run store (`sluice.sqlite`), the artifact store and the git mirrors."),
+        Entry(path: "interval", type: "duration", defaultValue: "60s", description: "How often each repository is polled (jittered ±10%); a verified webhook polls at once."),
+        Entry(path: "listen", type: "host:port", defaultValue: "0.0.0.0:8080", description: "Where the web UI, the API, `/metrics`, `/healthz`, `/readyz` and the webhooks are served."),
+        Entry(path: "token-env", type: "environment variable name", defaultValue: nil,
+              description: "The variable holding the bearer token for actions (promote, rollback, approve, re-run); without it the server is read-only."),
+        Entry(path: "merge-request-parallelism", type: "integer ≥ 1", defaultValue: "2", description: "Merge-request heads run at once, per repository."),
+        Entry(path: "fetch-parallelism", type: "integer ≥ 1", defaultValue: "8", description: "Fetches at once, across all repositories."),
+        Entry(path: "run-parallelism", type: "integer ≥ 1", defaultValue: "2 × cores, at least 4", description: "Pipelines at once, across all repositories."),
+        Entry(path: "queue-limit", type: "integer ≥ 1", defaultValue: "100", description: "Webhook deliveries per second before the server answers 429."),
+        Entry(path: "lease", type: "mapping", defaultValue: nil,
+              description: "With several replicas: the Kubernetes Lease that elects the one replica that reconciles; the others serve the UI read-only."),
+        Entry(path: "lease.namespace", type: "string", defaultValue: nil, description: "The Lease's namespace."),
+        Entry(path: "lease.name", type: "string", defaultValue: nil, description: "The Lease's name."),
+        Entry(path: "repositories", type: "list of repositories", defaultValue: nil, description: "The repositories to watch (at least one)."),
+        Entry(path: "repositories.name", type: "string", defaultValue: nil, description: "The repository's name in the UI, the API, the metrics and its webhook URL (`/webhooks/<name>`); unique."),
+        Entry(path: "repositories.url", type: "URL or path", defaultValue: nil,
+              description: "The git remote: https://, ssh://, git://, or a local path. Credentials come from SLUICE_GIT_TOKEN or SLUICE_GIT_SSH_KEY."),
+        Entry(path: "repositories.branch", type: "string", defaultValue: "the remote's default branch", description: "The production branch."),
+        Entry(path: "repositories.merge-requests", type: "boolean or mapping", defaultValue: "false",
+              description: "Run merge-request heads (sandboxed, with no credentials) and report on them; a mapping sets how."),
+        Entry(path: "repositories.merge-requests.forks", type: "one of: never, approval, always", defaultValue: "approval",
+              description: "Whether merge requests from forks run: never, after an approval of their head, or always."),
+        Entry(path: "repositories.merge-requests.secrets", type: "boolean", defaultValue: "false", description: "Give merge-request stages the secrets their stages declare."),
+        Entry(path: "repositories.merge-requests.allow-unsandboxed", type: "boolean", defaultValue: "false",
+              description: "Where the kernel cannot sandbox: run merge-request stages anyway (default: refuse them)."),
+        Entry(path: "repositories.merge-request-secrets", type: "boolean", defaultValue: "false", description: "Older spelling of `merge-requests.secrets`."),
+        Entry(path: "repositories.interval", type: "duration", defaultValue: "the top-level interval", description: "This repository's poll interval."),
+        Entry(path: "repositories.webhook-secret-env", type: "environment variable name", defaultValue: nil,
+              description: "The variable holding the webhook secret (GitHub and Gitea signatures, GitLab's token); unsigned deliveries get 401."),
+        Entry(path: "repositories.forge", type: "mapping", defaultValue: "inferred from github.com and gitlab.com URLs",
+              description: "Where merge-request reports (comment, commit status) go."),
+        Entry(path: "repositories.forge.kind", type: "one of: github, gitlab, gitea", defaultValue: nil, description: "The forge's API."),
+        Entry(path: "repositories.forge.project", type: "string", defaultValue: nil, description: "owner/name (GitHub, Gitea) or the project path (GitLab)."),
+        Entry(path: "repositories.forge.api", type: "URL", defaultValue: "the public API of github.com or gitlab.com", description: "The API base URL of a self-hosted forge."),
+        Entry(path: "repositories.forge.token-env", type: "environment variable name", defaultValue: "SLUICE_FORGE_TOKEN", description: "The variable holding this repository's forge token."),
+        Entry(path: "repositories.sandbox", type: "one of: merge-requests, all", defaultValue: "merge-requests",
+              description: "all: sandbox the production branch's stages too."),
+    ]
+
+    /// The paths `ControllerConfigDecoder` accepts, from its key lists.
+    public static var acceptedPaths: [String] {
+        func under(_ prefix: String, _ keys: [String]) -> [String] { keys.map { prefix + "." + $0 } }
+        var paths: [String] = ControllerConfigDecoder.topLevelKeys
+        paths += under("lease", ControllerConfigDecoder.leaseKeys)
+        paths += under("repositories", ControllerConfigDecoder.repositoryKeys)
+        paths += under("repositories.merge-requests", ControllerConfigDecoder.mergeRequestKeys)
+        paths += under("repositories.forge", ControllerConfigDecoder.forgeKeys)
+        return paths
+    }
+
+    public static func page() -> String {
+        var out = """
+        # Controller configuration reference
+
+        Generated from the code (`ControllerConfigReference`, checked against the keys
+        `ControllerConfigDecoder` accepts) by `sluice reference`. `sluice watch --config FILE` reads it;
+        `manifests/20-config.yaml` holds it as a ConfigMap. A configuration with any error is refused
+        whole, each error located (`sluice watch --config FILE --check` only checks).
+
+        | Key | Type | Default | Meaning |
+        |---|---|---|---|
+
+        """
+        for e in entries {
+            out += "| `\(e.path)` | \(e.type) | \(e.defaultValue.map { "`\($0)`" } ?? "") | \(e.description) |\n"
+        }
+        return out
+    }
+}
