@@ -72,11 +72,32 @@ import SluiceCore
 
     @Test func aFailedRunIsNotTrainedAndAnUnevaluableGateIsNotGated() {
         let failed = outcome(.failed, message: "stage train failed").productionReport(runID: 7, commit: String(repeating: "a", count: 40))
-        #expect(failed.conditions == [.init(kind: .trained, status: .false, reason: "RunFailed",
+        #expect(failed.conditions == [.init(reason: .runFailed,
                                             message: "run 7 of aaaaaaaaaaaa failed: stage train failed")])
         // The stages ran: trained; the gate could not judge them: not gated, and why.
         let unevaluable = outcome(.failed, gateError: "metrics.json is missing 'accuracy'").productionReport(runID: 8, commit: String(repeating: "b", count: 40))
         #expect(unevaluable.conditions.map(\.reason.rawValue) == ["Succeeded", "GateNotEvaluated"])
         #expect(unevaluable.conditions.last?.message == "run 8: metrics.json is missing 'accuracy'")
+    }
+}
+
+extension StepReportTests {
+    /// `Healthy` follows the deploy's rollout: ready workloads, or a deploy whose workloads never
+    /// became ready (which is also a failed deploy).
+    @Test func healthyFollowsTheRollout() {
+        var pass = EnvironmentPass()
+        pass.environment = "prod"
+        pass.deploy = .deployed(version: "4", previous: "3", result: result(commit: nil, healthy: true))
+        #expect(pass.report.conditions.map(\.reason) == [.deployed, .rolloutComplete])
+
+        var failed = EnvironmentPass()
+        failed.environment = "prod"
+        failed.deployError = "deploying version 4 of iris to prod failed: deployment/iris: 0 of 2 replicas ready"
+        failed.rolloutFailed = true
+        #expect(failed.report.conditions.map(\.reason) == [.deployFailed, .rolloutFailed])
+        #expect(failed.report.conditions.allSatisfy { $0.status == .false })
+
+        failed.rolloutFailed = false
+        #expect(failed.report.conditions.map(\.reason) == [.deployFailed], "a render error says nothing about the workloads")
     }
 }

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+import SluiceController
+import SluiceCore
+import SluiceTestSupport
+
+/// The generated reference and `sluice explain` read the code: every schema key is found by its
+/// path, the controller configuration's entries are exactly the keys its decoder accepts, every
+/// condition type has its reasons, and no metric is reported outside the catalogue.
+@Suite struct ReferenceTests {
+    @Test func everySchemaKeyIsFoundByItsPathAndByANamedPath() throws {
+        let schema = try ReferenceDocs.schema()
+        #expect(schema.entries.count > 100, "the schema has more keys than \(schema.entries.count): was it read whole?")
+        for entry in schema.entries {
+            #expect(try schema.entry(for: entry.path).get() == entry)
+            // `stages.train.needs` is `stages.<name>.needs`; a list index is ignored.
+            let named = entry.path.replacingOccurrences(of: "<name>", with: "train")
+            #expect(try schema.entry(for: named).get() == entry, "\(named)")
+        }
+        #expect(try schema.entry(for: "environments[1].strategy.canary.steps").get().type == "list of integer")
+        #expect(try schema.entry(for: "runner.kind").get().defaultValue == "\"local\"")
+    }
+
+    @Test func everySchemaKeyIsDescribed() throws {
+        let undescribed = try ReferenceDocs.schema().entries.filter { $0.description == nil && !$0.path.hasSuffix("<name>") }.map(\.path)
+        #expect(undescribed.isEmpty, "keys without a description in sluice.schema.json: \(undescribed)")
+    }
+
+    @Test func schemaKeysAreTheDecodersKeys() throws {
+        let schema = try ReferenceDocs.schema()
+        func keys(under path: String) throws -> Set<String> { Set(try schema.entry(for: path).get().fields) }
+        #expect(Set(schema.topLevel.map(\.path)) == Set(SpecKeys.topLevel))
+        #expect(try keys(under: "stages.x") == Set(SpecKeys.stage))
+        #expect(try keys(under: "gate") == Set(SpecKeys.gate))
+        #expect(try keys(under: "environments") == Set(SpecKeys.environment))
+        #expect(try keys(under: "environments.strategy.canary.analysis.prometheus") == Set(SpecKeys.analysis))
+    }
+
+    @Test func anUnknownKeyNamesTheNearestAndWhereItLooked() throws {
+        let schema = try ReferenceDocs.schema()
+        guard case .failure(let error) = schema.entry(for: "stages.train.neds") else { Issue.record("found a key that does not exist"); return }
+        #expect(error.description.contains("under stages.<name>"))
+        #expect(error.description.contains("did you mean 'needs'?"))
+        guard case .failure(let top) = schema.entry(for: "stage") else { Issue.record("found 'stage'"); return }
+        #expect(top.description.contains("at the top level"), "\(top)")
+        #expect(top.description.contains("did you mean 'stages'?"), "\(top)")
+    }
+
+    @Test func controllerReferenceListsExactlyTheAcceptedKeys() {
+        let documented = ControllerConfigReference.entries.map(\.path)
+        #expect(Set(documented).count == documented.count, "a key is documented twice")
+        #expect(Set(documented) == Set(ControllerConfigReference.acceptedPaths),
+                "documented but not accepted: \(Set(documented).subtracting(ControllerConfigReference.acceptedPaths)); accepted but not documented: \(Set(ControllerConfigReference.acceptedPaths).subtracting(documented))")
+    }
+
+    @Test func everyConditionTypeHasItsReasonsAndEveryFailureSaysWhatToDo() {
+        for kind in Condition.Kind.allCases {
+            #expect(ConditionReason.allCases.contains { $0.kind == kind }, "\(kind.rawValue) has no reason")
+        }
+        for reason in ConditionReason.allCases where reason.status == .false {
+            #expect(reason.action != nil, "\(reason.rawValue) is a failure without what to do")
+        }
+    }
+
+    /// Code that reports a metric names it from `ControllerMetric`, so the reference lists it.
+    @Test func noMetricIsNamedOutsideTheCatalogue() throws {
+        let root = RepositoryLayout.root() + "/Sources"
+        let files = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
+        #expect(files.count > 100)
+        var offenders: [String] = []
+        for file in files where !file.hasSuffix("ControllerMetric.swift") {
+            let text = try String(contentsOfFile: root + "/" + file, encoding: .utf8)
+            if text.range(of: #""sluice_[a-z_]+""#, options: .regularExpression) != nil { offenders.append(file) }
+        }
+        #expect(offenders.isEmpty, "metric names written out instead of ControllerMetric cases in \(offenders)")
+        for metric in ControllerMetric.allCases { #expect(Set(metric.labels).count == metric.labels.count, "\(metric.rawValue)") }
+    }
+}
