@@ -2,8 +2,8 @@ import ArgumentParser
 import FoundationEssentials
 import SluiceController
 
-/// The commands Sluice's own containers run inside a stage's pod (see the README's
-/// "Running stages on Kubernetes"); not for people.
+/// The commands Sluice's own containers run inside a stage's pod (see
+/// docs/content/how-to/kubernetes-stages.md); not for people.
 struct Pod: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pod",

@@ -38,7 +38,7 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Keep the run's workspace (the checked-out commit and its outputs) after the run.")
     var keepWorkspace = false
 
-    @Flag(help: "Sandbox every stage, not only a merge request's (see the README's threat model).")
+    @Flag(help: "Sandbox every stage, not only a merge request's (see the threat model: docs/content/security.md).")
     var sandbox = false
 
     @Flag(help: "Run a merge request's stages even where the kernel cannot sandbox them.")

@@ -30,7 +30,7 @@ public enum DataSchemaDecoder {
                 }
             case "null-values":
                 // Each item is the text that means "missing" in the data: a plain `null` or `~`
-                // is that text here, not YAML's null (`["", NA, null]` as the README shows).
+                // is that text here, not YAML's null (`["", NA, null]` as the data-validation page shows).
                 let items = value.sequence ?? [value]
                 var texts: [String] = []
                 for item in items {

@@ -1,5 +1,5 @@
 /// Promotion rules (`policies/*.yaml`), built by `PolicyDecoder`. Semantics are written
-/// down in the README ("The gate") and pinned by tests.
+/// down in docs/content/reference/policy.md and pinned by tests.
 public struct Policy: Hashable, Sendable {
     public var file: String
     public var rules: [Rule]

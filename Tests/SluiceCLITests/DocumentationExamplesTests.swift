@@ -2,23 +2,34 @@ import Foundation
 import Testing
 import SluiceTestSupport
 
-/// Every YAML example in README.md is taken from the README itself and checked with Sluice:
-/// a `sluice.yaml` (whole, or a section placed in a minimal one), a data schema, or a
-/// controller configuration. An example that stops working fails here.
-@Suite struct ReadmeExamplesTests {
+/// Every YAML example in README.md and the documentation site (`docs/content`) is taken from
+/// the page itself and checked with Sluice: a `sluice.yaml` (whole, or a section placed in a
+/// minimal one), a promotion policy, a data schema, or a controller configuration. An example
+/// that stops working fails here. Kubernetes objects (`apiVersion:`) are Argo CD's, Flux's or
+/// the cluster's to read, not Sluice's: they are only parsed.
+@Suite struct DocumentationExamplesTests {
     let sluice = RepositoryLayout.sluiceBinary
 
-    /// The ```yaml blocks of README.md, with the line each starts on.
-    static func examples() throws -> [(line: Int, text: String)] {
-        let lines = try String(contentsOfFile: RepositoryLayout.root() + "/README.md", encoding: .utf8).components(separatedBy: "\n")
-        var result: [(Int, String)] = []
-        var open: (Int, [String])?
-        for (n, line) in lines.enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if open == nil, trimmed == "```yaml" { open = (n + 2, []) } else if let o = open, trimmed == "```" {
-                result.append((o.0, o.1.joined(separator: "\n") + "\n"))
-                open = nil
-            } else if open != nil { open!.1.append(line) }
+    /// README.md and every page of the documentation site, relative to the repository.
+    static func pages() -> [String] {
+        let root = RepositoryLayout.root()
+        let docs = FileManager.default.enumerator(atPath: root + "/docs/content")?.compactMap { $0 as? String }.filter { $0.hasSuffix(".md") } ?? []
+        return ["README.md"] + docs.sorted().map { "docs/content/" + $0 }
+    }
+
+    /// The ```yaml blocks of the pages, with the place each starts at (`page:line`).
+    static func examples() throws -> [(line: String, text: String)] {
+        var result: [(String, String)] = []
+        for page in pages() {
+            let lines = try String(contentsOfFile: RepositoryLayout.root() + "/" + page, encoding: .utf8).components(separatedBy: "\n")
+            var open: (Int, [String])?
+            for (n, line) in lines.enumerated() {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if open == nil, trimmed == "```yaml" { open = (n + 2, []) } else if let o = open, trimmed == "```" {
+                    result.append(("\(page):\(o.0)", o.1.joined(separator: "\n") + "\n"))
+                    open = nil
+                } else if open != nil { open!.1.append(line) }
+            }
         }
         return result
     }
@@ -39,9 +50,10 @@ import SluiceTestSupport
 
     /// Validates a spec in a folder, creating each file or folder it names that is missing
     /// (the examples name the user's files), until only real problems would remain.
-    func validate(_ spec: String, line: Int) throws {
+    func validate(_ spec: String, line: String, files: [String: String] = [:]) throws {
         let dir = TemporaryDirectory(prefix: "sluice-readme")
         dir.write("sluice.yaml", spec)
+        for (path, text) in files { dir.write(path, text) }
         for _ in 0..<20 {
             let r = try ProcessRunner.run(sluice, ["validate", dir.path])
             if r.status == 0 { return }
@@ -51,7 +63,7 @@ import SluiceTestSupport
                 return (String(text[open.upperBound..<close]), text.contains("folder"))
             }
             guard !missing.isEmpty else {
-                Issue.record("README.md:\(line): the example is rejected:\n\(r.stdout)\(r.stderr)")
+                Issue.record("\(line): the example is rejected:\n\(r.stdout)\(r.stderr)")
                 return
             }
             for (path, folder) in missing {
@@ -71,27 +83,36 @@ import SluiceTestSupport
                 }
             }
         }
-        Issue.record("README.md:\(line): still missing files after 20 rounds")
+        Issue.record("\(line): still missing files after 20 rounds")
     }
 
-    @Test func everyYAMLExampleInTheReadmeIsAccepted() throws {
+    @Test func everyYAMLExampleInTheReadmeAndTheSiteIsAccepted() throws {
         let examples = try Self.examples()
-        #expect(examples.count >= 8)
+        #expect(examples.count >= 20)
         for (line, text) in examples {
-            if text.contains("repositories:") {
+            if text.contains("apiVersion:") {
+                let dir = TemporaryDirectory(prefix: "sluice-readme")
+                let file = dir.write("objects.yaml", text)
+                let r = try ProcessRunner.run("python3", ["-c", "import sys, yaml; list(yaml.safe_load_all(open(sys.argv[1])))", file])
+                #expect(r.status == 0, "\(line): not YAML: \(r.stderr)")
+            } else if text.hasPrefix("rules:") || text.contains("\nrules:") {
+                try validate("version: 1\nstages:\n  evaluate: { run: \"true\", metrics: m.json }\ngate: { policy: policies/p.yaml }\n",
+                             line: line, files: ["policies/p.yaml": text])
+            } else if text.contains("repositories:") {
                 let dir = TemporaryDirectory(prefix: "sluice-readme")
                 let file = dir.write("controller.yaml", text)
-                let r = try ProcessRunner.run(sluice, ["watch", "--config", file, "--check"], environment: [
-                    "IRIS_WEBHOOK_SECRET": "x", "SLUICE_API_TOKEN": "x", "IRIS_FORGE_TOKEN": "x", "SLUICE_FORGE_TOKEN": "x",
-                ])
-                #expect(r.status == 0, "README.md:\(line): \(r.stderr)")
+                // Every secret the example names is set (watch --check also checks they are).
+                var secrets = ["SLUICE_FORGE_TOKEN": "x"]
+                for match in text.matches(of: /-env: *([A-Z_][A-Z0-9_]*)/) { secrets[String(match.1)] = "x" }
+                let r = try ProcessRunner.run(sluice, ["watch", "--config", file, "--check"], environment: secrets)
+                #expect(r.status == 0, "\(line): \(r.stderr)")
             } else if text.contains("columns:") {
                 let dir = TemporaryDirectory(prefix: "sluice-readme")
                 let schema = dir.write("schema.yaml", text)
                 let data = dir.write("d.csv", "sepal_length,species,sample_id,note\n5.1,setosa,S000001,\n")
                 let r = try ProcessRunner.run(sluice, ["validate-data", data, "--schema", schema])
-                #expect(r.status != 2, "README.md:\(line): the schema is rejected: \(r.stdout)\(r.stderr)")
-                #expect(!r.stderr.contains("schema.yaml:"), "README.md:\(line): \(r.stderr)")
+                #expect(r.status != 2, "\(line): the schema is rejected: \(r.stdout)\(r.stderr)")
+                #expect(!r.stderr.contains("schema.yaml:"), "\(line): \(r.stderr)")
             } else {
                 try validate(Self.spec(around: text), line: line)
             }
