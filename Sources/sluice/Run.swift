@@ -111,6 +111,7 @@ struct Run: AsyncParsableCommand {
             Output.out("gate: \(gate.report.decision.rawValue)" + (gate.report.passed ? " (all rules passed)" : " (\(failed.count) rule\(failed.count == 1 ? "" : "s") failed)")
                        + (gate.promoted && gate.rolledBackTo == nil ? ", model \(gate.report.model) version \(gate.version ?? "?") is now in production" : "")
                        + "  (report: sluice report \(run.runID))")
+            if let why = gate.report.overriding { Output.out("  \(why)") }
             for row in failed { Output.out("  \(row.slice.map { "\(row.metric) [\($0)]" } ?? row.metric): \(row.reason)") }
             if let d = gate.deployment, d.kind == .kubernetes {
                 Output.out("deploy: \(d.branch): \(d.kubernetesSummary)")

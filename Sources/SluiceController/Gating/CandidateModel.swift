@@ -12,6 +12,18 @@ public enum CandidateModel {
         return artifacts.first { $0.stage == output.stage && output.matches($0.path) }
     }
 
+    /// The version the registry already holds for this model output (the same artifact digest
+    /// and the same metrics), so gating it again or promoting it by hand does not register the
+    /// same model twice. The newest such version when several are.
+    public static func registered(model: String, digest: String?, metrics: MetricSet, store: RunStore,
+                                  registry: any ModelRegistry) throws -> RegisteredVersion? {
+        guard let digest else { return nil }
+        for record in try store.modelVersions(model: model).reversed() where record.artifactDigest == digest {
+            if let version = try registry.version(model: model, version: record.version), version.metrics == metrics { return version }
+        }
+        return nil
+    }
+
     /// The model output's files, or nil when the run stored none.
     public static func files(spec: PipelineSpec?, artifacts: [ArtifactRecord], store: RunStore) throws -> ModelFiles? {
         guard spec?.modelOutput != nil, let record = artifact(spec: spec, in: artifacts) else { return nil }

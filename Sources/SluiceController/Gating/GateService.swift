@@ -79,6 +79,7 @@ public struct GateService: Sendable {
             throw LoadError(message: "policy file '\(gateSpec.policy)' is not in commit \(commit.id.prefix(12))")
         }
         let policy = try PolicyLoader.policy(bytes: policyBytes, file: gateSpec.policy)
+        let policyDigest = "sha256:" + ContentHash.sha256Hex(policyBytes)
         let metricReports = reports.filter { $0.kind == "metrics" }
         var candidate = MetricSet()
         for r in metricReports {  // in stage order; a later stage's value wins
@@ -104,18 +105,24 @@ public struct GateService: Sendable {
             facts.sameAsProduction = "the model is production's version \(p.version) (\(digest.prefix(19))…)"
         } else if productionRef, let digest, let earlier = try gatedReports(repositoryKey: work.repositoryKey).last(where: {
             $0.run != runID && $0.artifacts.first?.digest == digest && $0.metrics.map(\.candidate) == evaluated.rows.map(\.candidate)
+                && $0.policyDigest == policyDigest
         }) {
-            facts.alreadyGated = "run \(earlier.run) already gated this model (\(digest.prefix(19))…): \(earlier.decision.rawValue)"
+            facts.alreadyGated = "run \(earlier.run) already gated this model (\(digest.prefix(19))…) under this policy: \(earlier.decision.rawValue)"
         }
         if productionRef, let p = production, p.commit != run.commit, try repository.isAncestor(run.commit, of: p.commit) {
             facts.supersededBy = "production already holds version \(p.version) from the newer commit \(p.commit.prefix(12))"
         }
 
         // A new production-branch candidate is registered whatever the verdict: the registry
-        // lists every gated candidate (registering is not promoting).
+        // lists every gated candidate (registering is not promoting). A model the registry holds
+        // already (gated again under a changed policy) keeps its version.
         var version: RegisteredVersion?
         var registryNotes: [String] = []
-        if productionRef, facts.hasMetrics, facts.sameAsProduction == nil, facts.alreadyGated == nil {
+        if productionRef, facts.hasMetrics, facts.sameAsProduction == nil, facts.alreadyGated == nil,
+           let known = try CandidateModel.registered(model: model, digest: digest, metrics: candidate, store: store, registry: registry) {
+            version = known
+            registryNotes = ["the model is registered already as version \(known.version) (the same artifact and metrics); gated again under the policy as committed now"]
+        } else if productionRef, facts.hasMetrics, facts.sameAsProduction == nil, facts.alreadyGated == nil {
             let params = GitCommitContent(commit).parameterValues(spec.stages.flatMap(\.params))
             let c = try CandidateModel.candidate(model: model, run: run, metrics: candidate, metricsJSON: metricReports.last!.content,
                                                  datasetVersions: work.datasetVersions, parameters: params.values, spec: spec,
@@ -172,6 +179,8 @@ public struct GateService: Sendable {
             datasetVersions: work.datasetVersions, parameters: work.parameters,
             artifacts: artifacts.map { GateReport.Artifact(stage: $0.stage, path: $0.path, digest: $0.digest, size: $0.size) },
             deployChanges: deployChanges, notes: notes + decision.reasons.filter { !Verdict.summaryReasons.contains($0) })
+        report.policyDigest = policyDigest
+        report.overriding = decision.overriding
         if let p = production, let last = try store.promotions(model: model).last, last.version == p.version {
             report.production?.promotedAt = last.createdAt
         }

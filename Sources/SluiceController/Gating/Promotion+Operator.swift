@@ -56,17 +56,22 @@ extension Promotion {
         guard let metrics = reports.last(where: { $0.kind == "metrics" }) else {
             throw LoadError(message: "run \(runID) stored no metrics: there is no candidate to promote")
         }
+        let candidateMetrics = try PolicyLoader.metrics(bytes: Array(metrics.content.utf8), file: metrics.path)
+        let spec = try CommittedSpec.load(repository: repository, commit: run.commit)
+        let artifacts = try store.artifacts(of: runID)
         let version: RegisteredVersion
         if let existing = try store.modelVersions(model: model).first(where: { $0.runId == runID }),
            let v = try registry.version(model: model, version: existing.version) {
             version = v
+        } else if let known = try CandidateModel.registered(model: model, digest: CandidateModel.artifact(spec: spec, in: artifacts)?.digest,
+                                                            metrics: candidateMetrics, store: store, registry: registry) {
+            // The same model from another run (a report-only re-run of it): promote that version.
+            version = known
         } else {
             let gate = try ReportRecord.gateReport(in: reports)
-            let spec = try CommittedSpec.load(repository: repository, commit: run.commit)
             let candidate = try CandidateModel.candidate(
-                model: model, run: run, metrics: try PolicyLoader.metrics(bytes: Array(metrics.content.utf8), file: metrics.path),
-                metricsJSON: metrics.content, datasetVersions: gate?.datasetVersions ?? [:], parameters: gate?.parameters ?? [:],
-                spec: spec, artifacts: try store.artifacts(of: runID), store: store, environment: environment)
+                model: model, run: run, metrics: candidateMetrics, metricsJSON: metrics.content, datasetVersions: gate?.datasetVersions ?? [:],
+                parameters: gate?.parameters ?? [:], spec: spec, artifacts: artifacts, store: store, environment: environment)
             version = try registry.register(candidate).version
         }
         return try promote(version, actor: actor, reason: reason, repository: repository)

@@ -79,6 +79,11 @@ public struct GateReport: Hashable, Sendable, Codable {
     /// What deploying this candidate would change (filled in by the deploy step).
     public var deployChanges: [String]?
     public var notes: [String]
+    /// The policy file's content hash as committed (`sha256:…`): a model gated under one policy
+    /// is gated again under a changed one (reports written before it have none).
+    public var policyDigest: String?
+    /// What decided the verdict besides the rules (`Verdict.Decision.overriding`).
+    public var overriding: String?
 
     public init(model: String, repository: String, ref: String?, commit: String, run: Int64, policy: String, decision: Decision,
                 passed: Bool, production: Production?, metrics: [MetricRow], dataChecks: [DataCheck], stages: [StageTiming],

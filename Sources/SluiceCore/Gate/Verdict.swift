@@ -22,7 +22,7 @@ public enum Verdict: String, Hashable, Sendable, Codable, CaseIterable {
         public var isProductionRef: Bool
         /// The candidate is production's own model (same artifact and metrics): a docs-only commit.
         public var sameAsProduction: String?
-        /// The same artifact and metrics were already gated as this registered version.
+        /// The same artifact and metrics were already gated, under the same policy.
         public var alreadyGated: String?
         /// A newer commit is already in production (the candidate's commit is its ancestor).
         public var supersededBy: String?
@@ -51,6 +51,9 @@ public enum Verdict: String, Hashable, Sendable, Codable, CaseIterable {
         public var passed: Bool
         /// Why, in the order a reviewer reads them.
         public var reasons: [String]
+        /// What decided the verdict besides the rules (not the production branch, nothing new,
+        /// superseded), or nil when the rules and checks did.
+        public var overriding: String? = nil
     }
 
     /// Reasons the report's tables already show row by row (left out of its notes).
@@ -76,16 +79,20 @@ public enum Verdict: String, Hashable, Sendable, Codable, CaseIterable {
         if let e = f.clusterRefusal { reasons.append("the cluster refuses these manifests, so this candidate cannot be deployed: \(e)") }
         let passed = reasons.isEmpty
         guard f.isProductionRef else {
-            return Decision(verdict: .reportOnly, passed: passed, reasons: reasons + ["not the production branch: report only, nothing is promoted"])
+            let why = "not the production branch: report only, nothing is promoted"
+            return Decision(verdict: .reportOnly, passed: passed, reasons: reasons + [why], overriding: why)
         }
         if let same = f.sameAsProduction {
-            return Decision(verdict: .reportOnly, passed: passed, reasons: reasons + ["no new candidate: \(same); nothing to register or promote"])
+            let why = "no new candidate: \(same); nothing to register or promote"
+            return Decision(verdict: .reportOnly, passed: passed, reasons: reasons + [why], overriding: why)
         }
         if let earlier = f.alreadyGated {
-            return Decision(verdict: .reportOnly, passed: passed, reasons: reasons + ["no new candidate: \(earlier); nothing to register or promote"])
+            let why = "no new candidate: \(earlier); nothing to register or promote"
+            return Decision(verdict: .reportOnly, passed: passed, reasons: reasons + [why], overriding: why)
         }
         if let newer = f.supersededBy {
-            return Decision(verdict: .reject, passed: passed, reasons: reasons + ["superseded: \(newer)"])
+            let why = "superseded: \(newer)"
+            return Decision(verdict: .reject, passed: passed, reasons: reasons + [why], overriding: why)
         }
         return Decision(verdict: passed ? .promote : .reject, passed: passed, reasons: reasons)
     }
