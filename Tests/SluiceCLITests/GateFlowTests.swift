@@ -145,6 +145,9 @@ import SluiceTestSupport
         let pass = try ProcessRunner.run(sluice, ["gate", "--candidate", good, "--policy", policy])
         #expect(pass.status == 0, "\(pass.stdout)\(pass.stderr)")
         #expect(pass.stdout.contains("No model in production yet: only absolute bounds apply."))
+        // Without --model there is no model: the report does not name one after the file.
+        #expect(pass.stdout.contains("Candidate metrics judged under policy"), "\(pass.stdout)")
+        #expect(!pass.stdout.contains("good.json**"))
         let reject = try ProcessRunner.run(sluice, ["gate", "--candidate", worse, "--policy", policy, "--production", good])
         #expect(reject.status == 1)
         #expect(reject.stdout.contains("worse than production by 0.05"))

@@ -91,7 +91,15 @@ public struct GateService: Sendable {
         let promotion = Promotion(store: store, registry: registry, environment: environment)
         let productionState = try promotion.production(model: model)
         let production = productionState.version
-        try MetricRange.check(policy: policy, candidate: candidate, production: production?.metrics)
+        do throws(MetricRange.OutOfRange) {
+            try MetricRange.check(policy: policy, candidate: candidate, production: production?.metrics)
+        } catch {
+            // The run stored the metrics as normalised JSON: name the file and stage, not a line of it.
+            guard error.side == "candidate" else { throw error }
+            throw PolicyLoader.locate(error, in: metricReports.map { ($0.path, Array($0.content.utf8)) }) { index, _ in
+                "\(metricReports[index].path) of stage \(metricReports[index].stage)"
+            }
+        }
         let evaluated = Gate.evaluate(policy: policy, candidate: candidate,
                                       production: production.map { Gate.Baseline(version: $0.version, metrics: $0.metrics) })
         let dataChecks = try reports.filter { $0.kind == "validation" }.map { r in

@@ -23,6 +23,23 @@ public enum PolicyLoader {
         return metrics
     }
 
+    /// Where `error`'s value is written among metrics files (the last one that has it wins, as a
+    /// later stage's value does): the file and its place in it, as `describe` words it.
+    public static func locate(_ error: MetricRange.OutOfRange, in files: [(path: String, bytes: [UInt8])],
+                              describe: (_ index: Int, _ at: SourceLocation) -> String) -> MetricRange.OutOfRange {
+        var error = error
+        for (index, file) in files.enumerated().reversed() {
+            let root: Node?
+            do throws(YAMLError) { root = try YAMLParser.parseDocument(file.bytes, file: file.path) } catch {
+                continue  // read once already; a file that no longer parses has no place to point at
+            }
+            guard let root, let at = MetricSet.location(of: error.metric, slice: error.slice, in: root) else { continue }
+            error.source = describe(index, at)
+            break
+        }
+        return error
+    }
+
     public static func read(_ path: String) throws(LoadError) -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LoadError(message: "cannot read '\(path)': no such file or not readable")

@@ -39,11 +39,18 @@ public enum StandaloneGate {
                 .map { Gate.Baseline(version: "version \($0.version)", metrics: $0.metrics) }
             model = name
         }
-        try MetricRange.check(policy: rules, candidate: metrics, production: baseline?.metrics)
+        do throws(MetricRange.OutOfRange) {
+            try MetricRange.check(policy: rules, candidate: metrics, production: baseline?.metrics)
+        } catch {
+            var file: String?
+            if error.side == "candidate" { file = candidate } else if case .file(let path) = source { file = path }
+            guard let file else { throw error }
+            throw PolicyLoader.locate(error, in: [(file, try PolicyLoader.read(file))]) { _, at in "\(at)" }
+        }
         let evaluated = Gate.evaluate(policy: rules, candidate: metrics, production: baseline)
         let decision = Verdict.decide(Verdict.Facts(rulesPassed: evaluated.rows.allSatisfy(\.passed), dataChecksPassed: true, hasMetrics: true,
                                                     isProductionRef: true))
-        return GateReport(model: model ?? candidate, repository: "", ref: nil, commit: "", run: 0, policy: policy,
+        return GateReport(model: model ?? "", repository: "", ref: nil, commit: "", run: 0, policy: policy,
                           decision: decision.verdict, passed: decision.passed,
                           production: baseline.map { GateReport.Production(version: $0.version, commit: "", promotedAt: 0) },
                           metrics: evaluated.rows, dataChecks: [], stages: [], datasetVersions: [:], parameters: [:],

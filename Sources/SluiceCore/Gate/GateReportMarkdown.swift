@@ -54,7 +54,8 @@ public enum GateReportMarkdown {
         for reason in r.notes.prefix(r.decision == .couldNotEvaluate ? 2 : 0) { out.append("- \(cell(reason))") }
         if out.last != "" { out.append("") }
         let origin = r.run == 0 ? "" : ", commit `\(r.commit.prefix(12))`" + (r.ref.map { " on \(code(short($0)))" } ?? "") + ", run \(r.run)"
-        out.append("Model **\(cell(r.model))**\(origin), policy \(code(r.policy)).")
+        // `sluice gate` without --model judges metrics, not a registered model: no model line.
+        out.append(r.model.isEmpty ? "Candidate metrics judged under policy \(code(r.policy))." : "Model **\(cell(r.model))**\(origin), policy \(code(r.policy)).")
         if let p = r.production {
             out.append(p.commit.isEmpty ? "Production: \(cell(p.version))." : "Production: version \(cell(p.version)) from commit `\(p.commit.prefix(12))`.")
         } else {

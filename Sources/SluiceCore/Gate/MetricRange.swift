@@ -10,9 +10,12 @@ public enum MetricRange {
         public var value: Double
         /// `candidate` or `production`.
         public var side: String
+        /// Where the value is written: `metrics.json:1:14` for a file at hand, `metrics.json of
+        /// stage evaluate` for one a run stored.
+        public var source: String?
 
         public var description: String {
-            "\(metric)\(slice.map { " [\($0)]" } ?? "") of the \(side) is \(value), outside the range Sluice compares (±1e15)"
+            (source.map { "\($0): " } ?? "") + "\(metric)\(slice.map { " [\($0)]" } ?? "") of the \(side) is \(value), outside the range Sluice compares (±1e15)"
         }
     }
 

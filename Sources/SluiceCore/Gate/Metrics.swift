@@ -9,6 +9,27 @@ public struct MetricSet: Hashable, Sendable, Codable {
         self.slices = slices
     }
 
+    /// Where a metric (its flattened name, `test.accuracy`; in `slice` when given) is written in a
+    /// metrics document, for errors about its value.
+    public static func location(of metric: String, slice: String?, in root: Node) -> SourceLocation? {
+        var node = root
+        if let slice {
+            guard let inSlice = node["slices"]?[slice] else { return nil }
+            node = inSlice
+        }
+        return location(of: metric[...], in: node, depth: 0)
+    }
+
+    private static func location(of name: Substring, in node: Node, depth: Int) -> SourceLocation? {
+        guard depth < 64, let pairs = node.mapping else { return nil }
+        for pair in pairs {
+            guard let key = pair.key.string else { continue }
+            if key == name { return pair.value.location }
+            if name.hasPrefix(key + "."), let found = location(of: name.dropFirst(key.count + 1), in: pair.value, depth: depth + 1) { return found }
+        }
+        return nil
+    }
+
     /// Reads a parsed metrics document. Strings where numbers belong and lists are
     /// reported with their location; `.nan`/`NaN` are kept (the gate fails them).
     public static func read(_ root: Node?, file: String) -> (metrics: MetricSet?, diagnostics: [Diagnostic]) {
