@@ -95,12 +95,17 @@ public struct CommitPlanner {
     /// Plans a tracked ref's new head against what was last processed on it.
     public func plan(_ update: RefTracker.Update, knownCacheKeys: Set<String> = []) throws(GitError) -> Outcome {
         var outcome = try plan(revision: update.head, since: update.base, knownCacheKeys: { _ in knownCacheKeys })
-        if case .rewritten(let mergeBase) = update.kind, let previous = update.previous {
-            let note = mergeBase.map { "history of \(update.ref) rewritten (force-push): last processed \(previous.prefix(12)) is not an ancestor of \(update.head.prefix(12)); planning against merge base \($0.prefix(12))" }
-                ?? "history of \(update.ref) rewritten (force-push): last processed \(previous.prefix(12)) shares no history with \(update.head.prefix(12)); planning as a first commit"
+        if let note = Self.rewrittenNote(update) {
             outcome.notes.insert(note, at: 0)
             outcome.plan?.notes.insert(note, at: 0)
         }
         return outcome
+    }
+
+    /// What a plan says when the ref's history was rewritten since it was last processed.
+    public static func rewrittenNote(_ update: RefTracker.Update) -> String? {
+        guard case .rewritten(let mergeBase) = update.kind, let previous = update.previous else { return nil }
+        return mergeBase.map { "history of \(update.ref) rewritten (force-push): last processed \(previous.prefix(12)) is not an ancestor of \(update.head.prefix(12)); planning against merge base \($0.prefix(12))" }
+            ?? "history of \(update.ref) rewritten (force-push): last processed \(previous.prefix(12)) shares no history with \(update.head.prefix(12)); planning as a first commit"
     }
 }

@@ -6,6 +6,8 @@ public import GRDB
 /// (`<state>/sluice.sqlite`, WAL). Every write is its own transaction and is on disk
 /// before the call returns, so the next step never starts before the last is recorded.
 public final class RunStore: Sendable {
+    /// The store's file in a state folder.
+    public static let fileName = "sluice.sqlite"
     public let path: String
     /// The folder the store lives in (its artifacts are under `cas/`).
     public let stateDirectory: String
@@ -16,7 +18,7 @@ public final class RunStore: Sendable {
     }
 
     public init(stateDirectory: String) throws(StoreError) {
-        path = stateDirectory + "/sluice.sqlite"
+        path = stateDirectory + "/" + Self.fileName
         self.stateDirectory = stateDirectory
         do {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)

@@ -32,6 +32,25 @@ import SluiceTestSupport
         #expect(decisions == ["lint": "run", "test": "run", "validate": "skip", "train": "skip", "evaluate": "skip"])
     }
 
+    /// `sluice plan` said "run" for a stage the run then restored from the cache: with runs in
+    /// the state folder it plans as the run will.
+    @Test func planShowsTheCacheHitsTheRunWillHave() throws {
+        let repo = try TestRepository()
+        try repo.commit("pipeline", files: [
+            "sluice.yaml": "version: 1\nstages:\n  lint: { run: \"echo ok > lint.txt\", when: { paths: [\"src/**\"] }, outputs: [lint.txt] }\n  test: { run: \"true\", needs: [lint] }\n",
+            "src/a.py": "x = 1\n",
+        ])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        #expect(try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path]).status == 0)
+        try repo.commit("docs", files: ["README.md": "docs\n"])
+        let plan = try ProcessRunner.run(sluice, ["plan", "--repo", repo.path, "--state", state.path])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let lint = plan.stdout.split(separator: "\n").first { $0.hasPrefix("lint") }.map(String.init) ?? ""
+        #expect(lint.contains("cached") && lint.contains("needed by test") && lint.contains("cache hit"), "\(plan.stdout)")
+        let run = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
+        #expect(run.stdout.contains("lint: cached"), "\(run.stdout)")
+    }
+
     @Test func unreachableRemoteExitsTwoNamingTheURL() throws {
         let url = "git://127.0.0.1:\(try FreePort.next())/gone.git"
         let state = TemporaryDirectory(prefix: "sluice-state")

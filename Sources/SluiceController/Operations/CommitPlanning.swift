@@ -1,6 +1,7 @@
 import FoundationEssentials
 public import SluiceCore
 import SluiceGit
+import SluiceStore
 
 /// `sluice plan`: which stages a commit must run and why, for a revision, or for a ref's head
 /// against the last commit Sluice processed on it.
@@ -20,13 +21,27 @@ public enum CommitPlanning {
                                                    onRetry: { attempt, error, delay in
             onRetry("\(error); retrying in \((delay * 10).rounded() / 10)s (attempt \(attempt + 1))")
         })
-        guard let ref else { return .planned(try CommitPlanner(repository: repository).plan(revision: revision, since: since)) }
+        let repositoryKey = RepositorySource.stateLocation(location)
+        // With runs in the state folder, plan as a run would: its cache hits, the data already
+        // trained on, schedules and metric triggers (without it, nothing is cached or trained yet).
+        let service = FileManager.default.fileExists(atPath: stateDirectory + "/" + RunStore.fileName)
+            ? try RunService(stateDirectory: stateDirectory, options: PipelineRunner.Options(environment: environment)) : nil
+        func plan(_ revision: String, since: String?, ref: String?) throws -> CommitPlanner.Outcome {
+            guard let service else { return try CommitPlanner(repository: repository).plan(revision: revision, since: since) }
+            return try service.plan(repository: repository, repositoryKey: repositoryKey, revision: revision, since: since, ref: ref, recover: false).outcome
+        }
+        guard let ref else { return .planned(try plan(revision, since: since, ref: nil)) }
         let refName = ref.hasPrefix("refs/") ? ref : "refs/heads/" + ref
-        let tracker = try RefTracker(stateDirectory: stateDirectory, repository: RepositorySource.stateLocation(location))
+        let tracker = try RefTracker(stateDirectory: stateDirectory, repository: repositoryKey)
         guard let update = try tracker.updates(in: repository, refs: [refName]).first else {
             if repository.resolveReference(refName) == nil { throw LoadError(message: "no ref '\(refName)' in \(location)") }
             return .nothingNew(ref: refName, last: tracker.lastProcessed(refName).map { String($0.prefix(12)) } ?? "?")
         }
-        return .planned(try CommitPlanner(repository: repository).plan(update))
+        var outcome = try plan(update.head, since: update.base, ref: refName)
+        if let note = CommitPlanner.rewrittenNote(update) {
+            outcome.notes.insert(note, at: 0)
+            outcome.plan?.notes.insert(note, at: 0)
+        }
+        return .planned(outcome)
     }
 }

@@ -11,7 +11,7 @@ public struct RunHistory: Sendable {
     /// names it (a forgotten `--state` would otherwise read as "no runs yet", and leave an empty
     /// store behind).
     public init(stateDirectory: String) throws {
-        guard FileManager.default.fileExists(atPath: stateDirectory + "/sluice.sqlite") else {
+        guard FileManager.default.fileExists(atPath: stateDirectory + "/" + RunStore.fileName) else {
             throw LoadError(message: "no runs in \(stateDirectory): it holds no Sluice run store",
                             hint: "give --state (or set SLUICE_STATE) to the folder `sluice run` or the controller used")
         }

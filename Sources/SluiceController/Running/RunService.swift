@@ -55,11 +55,20 @@ public struct RunService: Sendable {
         case noSpec(CommitPlanner.Outcome)
     }
 
-    /// Plans `revision` and queues a run for it, or picks up a queued retry of the same commit.
-    /// - Parameter productionBranch: the configured production branch (nil: the spec's
-    ///   `gate.branch`, else the repository's default branch); decides the run's cache scope.
-    public func prepare(repository: GitRepository, repositoryKey: String, revision: String, since: String?, ref: String?,
-                        trigger: String, productionBranch: String? = nil) throws -> Prepared {
+    /// A commit's plan as a run of it would make it: cache hits from this store's scope, the data
+    /// versions already trained on, schedules and metric triggers.
+    public struct Planned: Sendable {
+        public var outcome: CommitPlanner.Outcome
+        public var scope: CacheScope
+        /// Stages a schedule or a live metric asked to run, and why.
+        public var fired: [String: String]
+    }
+
+    /// Plans `revision` (against `since`, else its parent) as `prepare` does, without queuing a
+    /// run. `recover`: bring production back from the repository's record first when this store
+    /// has none (a run does; `sluice plan` reads only).
+    public func plan(repository: GitRepository, repositoryKey: String, revision: String, since: String?, ref: String?,
+                     productionBranch: String? = nil, recover: Bool = true) throws -> Planned {
         var scope = CacheScope.other("detached")
         var cacheError: (any Error)?
         let known: (PipelineSpec) -> Set<String> = { spec in
@@ -77,7 +86,7 @@ public struct RunService: Sendable {
                                     defaultImage: runner.options.environment["SLUICE_STAGE_IMAGE"].flatMap { $0.isEmpty ? nil : $0 }).plan(revision: revision, since: since, knownCacheKeys: known, trained: { spec in
             do {
                 // The first use of production: a fresh state folder recovers it from git first.
-                if let recovered = try recoverProduction(spec: spec, repository: repository, repositoryKey: repositoryKey) { trainedNote = recovered }
+                if recover, let recovered = try recoverProduction(spec: spec, repository: repository, repositoryKey: repositoryKey) { trainedNote = recovered }
                 return try trainedData(spec: spec, repositoryKey: repositoryKey)
             } catch {
                 trainedNote = "production and earlier candidates could not be read (\(error)); datasets are compared with the base commit only"
@@ -89,8 +98,20 @@ public struct RunService: Sendable {
             return result
         }
         if let cacheError { throw cacheError }
-        guard var plan = outcome.plan, let spec = outcome.spec else { return .noSpec(outcome) }
-        if let trainedNote { plan.notes.append(trainedNote) }
+        var planned = Planned(outcome: outcome, scope: scope, fired: fired)
+        if let trainedNote { planned.outcome.plan?.notes.append(trainedNote) }
+        return planned
+    }
+
+    /// Plans `revision` and queues a run for it, or picks up a queued retry of the same commit.
+    /// - Parameter productionBranch: the configured production branch (nil: the spec's
+    ///   `gate.branch`, else the repository's default branch); decides the run's cache scope.
+    public func prepare(repository: GitRepository, repositoryKey: String, revision: String, since: String?, ref: String?,
+                        trigger: String, productionBranch: String? = nil) throws -> Prepared {
+        let planned = try plan(repository: repository, repositoryKey: repositoryKey, revision: revision, since: since, ref: ref,
+                               productionBranch: productionBranch)
+        let (outcome, scope, fired) = (planned.outcome, planned.scope, planned.fired)
+        guard let plan = outcome.plan, let spec = outcome.spec else { return .noSpec(outcome) }
         var work = PipelineRunner.Work(repositoryKey: repositoryKey, spec: spec, plan: plan, ref: ref,
                                        datasetVersions: outcome.datasetVersions, parameters: outcome.parameters)
         work.cacheScope = scope
