@@ -254,3 +254,33 @@ extension ReconcilerTests {
         #expect((try? repo.git(["notes", "--ref=sluice", "show", docs])) == nil, "no new note")
     }
 }
+
+/// `sluice run` and the controller share a state folder: the head the command line ran to the
+/// end is processed, so the controller's first poll does not run it again (it ran an empty
+/// report-only run before), and still checks its spec for `Ready`.
+@Suite struct SharedStateFolderTests {
+    let sluice = RepositoryLayout.sluiceBinary
+
+    @Test func theControllerDoesNotRunAgainTheTipTheCommandLineRan() throws {
+        let repo = try TestRepository()
+        try repo.commit("pipeline", files: ["sluice.yaml": "version: 1\nstages:\n  hello: { run: \"echo hi\" }\n"])
+        let dir = TemporaryDirectory(prefix: "sluice-controller")
+        let state = dir.path + "/state"
+        let first = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state])
+        #expect(first.status == 0, "\(first.stderr)")
+        let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1s\nrepositories:\n  - { name: r, url: \(repo.path) }\n")
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on 127.0.0.1:")
+        let base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
+        try waitUntil("the repository is Ready") {
+            try ProcessRunner.run("curl", ["-s", base + "/readyz"]).stdout.contains("r: Ready=True (Reconciled)")
+        }
+        // A new commit is still run.
+        try repo.commit("more", files: ["README.md": "more\n"])
+        try waitUntil("the new commit's run") {
+            try ProcessRunner.run(sluice, ["runs", "--repo", repo.path, "--state", state]).stdout.contains("watch: refs/heads/")
+        }
+        let runs = try ProcessRunner.run(sluice, ["runs", "--repo", repo.path, "--state", state, "--format", "json"])
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]])
+        #expect(list.count == 2, "one run by the command line, one by the controller for the new commit: \(runs.stdout)")
+    }
+}

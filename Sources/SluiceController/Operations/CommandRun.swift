@@ -85,6 +85,12 @@ public struct CommandRun: Sendable {
             notifier: MergeRequestNotifier.forRef(work.ref, environment: environment, warn: warn),
             publisher: RepositorySource.isRemote(request.location) ? Publisher(url: request.location, environment: environment) : nil,
             progress: progress)
-        return try await pipeline.execute(record, work: work, events: events, cancelReason: cancelReason)
+        let outcome = try await pipeline.execute(record, work: work, events: events, cancelReason: cancelReason)
+        // The ref's head, run to the end, is processed as the controller would record it: a
+        // controller on the same state folder does not run it again.
+        if outcome.status != .cancelled, let ref = work.ref, repository.resolveReference(ref) == record.commit {
+            try RefTracker(stateDirectory: request.stateDirectory, repository: RepositorySource.stateLocation(request.location)).record(ref, commit: record.commit)
+        }
+        return outcome
     }
 }

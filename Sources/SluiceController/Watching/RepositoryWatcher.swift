@@ -176,6 +176,15 @@ public actor RepositoryWatcher {
             return
         }
         let (productionRef, updates, deploys) = (observed.productionRef, observed.updates, observed.deployingHead?.deploys ?? false)
+        // A tip that is not run again (already processed, by this controller before a restart or
+        // by `sluice run` on the same state folder) still has its spec checked.
+        if let tip = observed.tipSpec, production == nil, !updates.contains(where: { $0.ref == productionRef }) {
+            switch tip {
+            case .valid(let head): setCondition(.valid, message: "\(CommitPlanner.specFile) at \(head.prefix(12)) is valid")
+            case .invalid(let head, let errors): setCondition(.invalidSpec, message: "\(CommitPlanner.specFile) at \(head.prefix(12)): " + errors.joined(separator: "; "))
+            case .missing(let head): setCondition(.noSpec, message: "commit \(head.prefix(12)) has no \(CommitPlanner.specFile)")
+            }
+        }
         // Merge requests beyond the parallelism wait, oldest (lowest number) first, and start as
         // soon as one finishes (it wakes the watcher).
         let closed = await closedMergeRequests(among: updates)

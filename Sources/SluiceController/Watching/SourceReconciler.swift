@@ -22,6 +22,15 @@ struct SourceReconciler: Sendable {
         var mirror: GitMirror.Handle?
         /// The production branch's tip, and whether its spec deploys (gate and deploy).
         var deployingHead: (head: String, deploys: Bool)?
+        /// The tip's `sluice.yaml` as checked, when the tip moved since the last fetch.
+        var tipSpec: TipSpec?
+    }
+
+    enum TipSpec: Sendable, Equatable {
+        case valid(head: String)
+        /// Each located error, one line each.
+        case invalid(head: String, errors: [String])
+        case missing(head: String)
     }
 
     /// Fetches; nil when cancelled while waiting for a slot. `known` is the tip read last time
@@ -38,11 +47,24 @@ struct SourceReconciler: Sendable {
             // Whether the tip deploys anywhere (then the environment is reconciled too); read once per tip.
             let head = git.resolveReference(ProductionBranch.ref(branch))
             var deploys = known.map { $0.head == head && $0.deploys } ?? false
-            if let head, known?.head != head, let spec = try CommittedSpec.load(repository: git, commit: head) {
-                deploys = spec.gate != nil && spec.deploy != nil
+            var tipSpec: TipSpec?
+            if let head, known?.head != head {
+                let commit = try git.commit(head)
+                if let bytes = commit.contents(at: CommitPlanner.specFile) {
+                    let loaded = SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: CommitPathLookup(commit))
+                    if let spec = loaded.spec {
+                        deploys = spec.gate != nil && spec.deploy != nil
+                        tipSpec = .valid(head: head)
+                    } else {
+                        let errors = DiagnosticRenderer.sorted(loaded.diagnostics).filter { $0.severity == .error }.map(DiagnosticRenderer.line)
+                        tipSpec = .invalid(head: head, errors: errors)
+                    }
+                } else {
+                    tipSpec = .missing(head: head)
+                }
             }
             return Observation(productionRef: ProductionBranch.ref(branch), updates: try tracker.updates(in: git, refs: refs), mirror: handle,
-                               deployingHead: head.map { ($0, deploys) })
+                               deployingHead: head.map { ($0, deploys) }, tipSpec: tipSpec)
         } })
     }
 }
