@@ -16,6 +16,7 @@ import SluiceTestSupport
         let vw: Int
         let scrollWidth: Int
         let wide: [String]
+        let broken: [String]
         let firstHeading: String
         let text: String
         let emoji: Bool
@@ -26,6 +27,7 @@ import SluiceTestSupport
             vw = json["vw"] as? Int ?? 0
             scrollWidth = json["scrollWidth"] as? Int ?? 0
             wide = json["wide"] as? [String] ?? []
+            broken = json["broken"] as? [String] ?? ["(the layout script reported no 'broken' list)"]
             firstHeading = json["firstHeading"] as? String ?? ""
             text = json["text"] as? String ?? ""
             emoji = json["emoji"] as? Bool ?? true
@@ -103,6 +105,7 @@ import SluiceTestSupport
             #expect(layout.vw == visit.width, "\(name): viewport")
             #expect(layout.scrollWidth <= layout.vw && layout.wide.isEmpty, "\(name) scrolls sideways: \(layout.scrollWidth) px; \(layout.wide)")
             #expect(!layout.emoji, "\(name) uses emoji for icons")
+            if visit.width == 1280 { #expect(layout.broken.isEmpty, "\(name) breaks words over two lines: \(layout.broken)") }
             let size = (try? FileManager.default.attributesOfItem(atPath: visit.screenshot!)[.size] as? Int) ?? 0
             #expect(size > 5_000, "\(name): screenshot is \(size) bytes")
             if pages[i / 2].name == "run-live-log" { #expect(results[i]["until"] as? Bool == true, "\(name): the second epoch arrived without a reload") }
@@ -134,11 +137,13 @@ import SluiceTestSupport
         let repo = try DeployTests().repository()
         let state = TemporaryDirectory(prefix: "sluice-state")
         _ = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
+        // A commit the command line did not run, for the controller's first poll.
+        try repo.commit("docs", files: ["README.md": "docs\n"])
         let dir = TemporaryDirectory()
         let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 10m\nrepositories:\n  - { name: demo, url: \(repo.path) }\n")
         let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state.path], readyPrefix: "sluice: listening on 127.0.0.1:")
         let base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
-        // The controller's own reconcile of the head: production's model already, so report-only.
+        // The controller's own run of the new head: production's model already, so report-only.
         try waitUntil("the controller's verdict") {
             try ProcessRunner.run("curl", ["-s", base + "/metrics"]).stdout.contains("sluice_gate_verdicts_total{decision=\"report-only\"} 1")
         }

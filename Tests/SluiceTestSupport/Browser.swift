@@ -54,7 +54,15 @@ public enum Browser {
             return r.width > 0 && (r.right > vw + 0.5 || r.left < -0.5);
           }).map((e) => e.tagName.toLowerCase() + (e.className && typeof e.className === "string" ? "." + e.className : "") + " " + Math.round(e.getBoundingClientRect().right) + "px");
           const heading = document.querySelector("h1, h2, h3");
-          return { vw, scrollWidth: document.documentElement.scrollWidth, wide: wide.slice(0, 8),
+          // One word (a column header, a commit id, a version) broken over two lines ("Versi/on").
+          const broken = [...document.querySelectorAll("th, td code, td .commit, td a")].filter((e) => {
+            const text = e.textContent.trim();
+            if (!text || /\\s/.test(text)) return false;
+            const range = document.createRange();
+            range.selectNodeContents(e);
+            return new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size > 1;
+          }).map((e) => e.tagName.toLowerCase() + ": " + e.textContent.trim());
+          return { vw, scrollWidth: document.documentElement.scrollWidth, wide: wide.slice(0, 8), broken: broken.slice(0, 8),
                    firstHeading: heading ? heading.tagName.toLowerCase() + ": " + heading.textContent.trim() : "", text: document.body.innerText,
                    emoji: /[\\u{1F300}-\\u{1FAFF}\\u{2705}\\u{274C}\\u{26A0}]/u.test(document.body.innerText) };
         })())

@@ -16,11 +16,11 @@ enum Stylesheet {
     pre{background:var(--soft);border:1px solid var(--line);border-radius:6px;padding:.7em;white-space:pre-wrap;overflow-wrap:anywhere;max-height:32em;overflow-y:auto}
     table{width:100%;table-layout:fixed;border-collapse:collapse;margin:.5em 0 1em}
     th,td{text-align:left;vertical-align:top;padding:.35em .5em;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
-    th{font-weight:600;color:var(--muted);font-size:.9em}
+    th{font-weight:600;color:var(--muted);font-size:.9em;overflow-wrap:normal}
     td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
     .muted{color:var(--muted)}
     .badge{display:inline-flex;align-items:center;gap:.3em;font-weight:600;overflow-wrap:normal}
-    .w-id{width:4.5em}.w-commit{width:8em}.w-time{width:5em}.w-badge{width:6.5em}.w-key{width:30%}
+    .w-id{width:5.2em}.w-commit{width:9.5em}.w-time{width:5em}.w-badge{width:6.5em}.w-key{width:30%}
     .icon{width:1em;height:1em;flex:none;vertical-align:-.125em}
     .ok{color:var(--ok)}.bad{color:var(--bad)}.warn{color:var(--warn)}.idle{color:var(--muted)}
     .verdict{border:1px solid var(--line);border-left:6px solid var(--muted);border-radius:6px;padding:.6em 1em;margin:.5em 0 1em;background:var(--soft)}
@@ -40,6 +40,7 @@ enum Stylesheet {
       main{padding:.6em .7em 2em}
       .wide{display:none}
       th,td{padding:.3em .25em;font-size:.92em}
+      th{overflow-wrap:anywhere}
       .w-badge{width:5.5em}.w-key{width:40%}
     }
     """
