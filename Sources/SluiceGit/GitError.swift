@@ -1,4 +1,5 @@
 import CGit2
+import SluiceCore
 
 /// A libgit2 failure, with libgit2's own message and what Sluice was doing.
 public struct GitError: Error, Sendable, CustomStringConvertible {
@@ -42,6 +43,6 @@ extension git_oid {
         var oid = self
         var buffer = [CChar](repeating: 0, count: 41)
         git_oid_tostr(&buffer, 41, &oid)
-        return String(cString: buffer)
+        return CStringBuffer.string(buffer)
     }
 }

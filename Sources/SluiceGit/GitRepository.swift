@@ -1,5 +1,5 @@
 import CGit2
-public import SluiceCore
+import SluiceCore
 
 /// One git repository opened with libgit2 (owned: freed in deinit).
 /// libgit2 objects of one repository are not thread-safe: use an instance from one

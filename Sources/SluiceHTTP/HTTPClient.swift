@@ -157,7 +157,7 @@ final class EasyHandle: @unchecked Sendable {
             }
         }
         guard code == CURLE_OK else {
-            let detail = String(cString: errorBuffer)
+            let detail = CStringBuffer.string(errorBuffer)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
             throw HTTPError(kind: Self.kind(of: code), url: request.url, message: message, curlCode: Int(code.rawValue))
         }

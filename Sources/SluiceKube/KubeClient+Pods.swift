@@ -1,5 +1,5 @@
 import Foundation
-public import SluiceHTTP
+import SluiceHTTP
 
 /// Listing by label, and a pod's log as a live stream.
 extension KubeClient {

@@ -1,5 +1,5 @@
 import Foundation
-public import SluiceHTTP
+import SluiceHTTP
 import Synchronization
 
 /// A Kubernetes API client over the libcurl adapter: discovery (cached, refreshed on a

@@ -1,5 +1,5 @@
 import Foundation
-public import SluiceCore
+import SluiceCore
 public import SluiceHTTP
 import SluiceYAML
 

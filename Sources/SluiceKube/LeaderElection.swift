@@ -77,12 +77,10 @@ public final class LeaderElection: Sendable {
             _ = try KubeClientApplier(client: client, manager: "sluice-\(identity)")
                 .apply(lease(holder: identity, acquire: acquire, resourceVersion: rv), force: current != nil)
             return .leader
-        } catch let error as KubeError {
+        } catch {
             if error.status == 409 {
                 return .follower(holder: "another replica (it won the race for the lease)", url: nil)
             }
-            return .failed("lease \(namespace)/\(name): \(error)")
-        } catch {
             return .failed("lease \(namespace)/\(name): \(error)")
         }
     }

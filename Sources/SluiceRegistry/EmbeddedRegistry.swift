@@ -1,5 +1,5 @@
 import FoundationEssentials
-public import SluiceCore
+import SluiceCore
 public import SluiceStore
 import SluiceYAML
 

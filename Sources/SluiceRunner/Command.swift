@@ -1,4 +1,4 @@
-public import SluiceCore
+import SluiceCore
 
 /// Runs a helper program Sluice itself needs (not a stage), e.g. `kubectl kustomize`: argv
 /// only, no shell, its output collected, a timeout, and the same process-group cleanup as a stage.

@@ -1,4 +1,4 @@
-public import Hummingbird
+import Hummingbird
 import Logging
 public import ServiceLifecycle
 

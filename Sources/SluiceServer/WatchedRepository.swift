@@ -1,5 +1,5 @@
 public import SluiceCore
-public import SluiceStore
+import SluiceStore
 
 /// What the HTTP side needs of one repository the controller watches: its settings and health
 /// for the pages, a wake-up for webhooks, and the operator's actions. The controller's

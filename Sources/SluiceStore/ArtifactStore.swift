@@ -154,7 +154,7 @@ public struct ArtifactStore: Sendable {
         var template = Array("\(tmpDir)/blob-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw ArtifactError(description: "cannot create a file in \(tmpDir): \(String(cString: strerror(errno)))") }
-        let tmpPath = String(cString: template)
+        let tmpPath = CStringBuffer.string(template)
         var done = false
         defer {
             if !done { unlink(tmpPath) }

@@ -1,6 +1,6 @@
 import SluiceCore
 import FoundationEssentials
-public import GRDB
+import GRDB
 
 /// The run store: runs, stage results, artifacts and reports in one SQLite file
 /// (`<state>/sluice.sqlite`, WAL). Every write is its own transaction and is on disk

@@ -32,12 +32,12 @@ struct LogOutput: LogHandler {
         LoggingSystem.bootstrap { label in LogOutput(label: label, format: format, masker: masker) }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String,
-             function: String, line: UInt) {
+    func log(event: LogEvent) {
         var fields = metadata
-        if let extra { fields.merge(extra) { _, new in new } }
+        if let extra = event.metadata { fields.merge(extra) { _, new in new } }
+        let level = event.level
         let time = Date().formatted(.iso8601)
-        let message = masker.mask("\(message)")
+        let message = masker.mask("\(event.message)" + (event.error.map { ": \($0)" } ?? ""))
         let text: String
         switch format {
         case .text:

@@ -76,3 +76,23 @@ import SluiceTestSupport
         for metric in ControllerMetric.allCases { #expect(Set(metric.labels).count == metric.labels.count, "\(metric.rawValue)") }
     }
 }
+
+extension ReferenceTests {
+    /// Every field the code puts on a log line is in `LogField`, so the log reference lists it.
+    @Test func everyLoggedFieldIsCatalogued() throws {
+        let root = RepositoryLayout.root() + "/Sources"
+        let files = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
+        let known = Set(LogField.allCases.map(\.rawValue))
+        var found: Set<String> = []
+        for file in files where !file.hasPrefix("SluiceKube/") {  // Kubernetes object fields, not log fields
+            let text = try String(contentsOfFile: root + "/" + file, encoding: .utf8)
+            for line in text.split(separator: "\n") where line.contains("metadata") || line.contains("Logger.Metadata") {
+                for match in line.matches(of: /"([a-z_]+)": \.(string|stringConvertible)\(/) { found.insert(String(match.1)) }
+                for match in line.matches(of: /metadataKey: "([a-z_]+)"/) { found.insert(String(match.1)) }
+                for match in line.matches(of: /metadata\["([a-z_]+)"\] =/) { found.insert(String(match.1)) }
+            }
+        }
+        #expect(found.count >= 8, "the scan found only \(found.sorted()): was the code read?")
+        #expect(found.subtracting(known).isEmpty, "logged but not in LogField: \(found.subtracting(known).sorted())")
+    }
+}

@@ -2,7 +2,7 @@ import FoundationEssentials
 import Logging
 public import Prometheus
 import Metrics
-public import SluiceCore
+import SluiceCore
 import SluiceKube
 import SluiceRunner
 public import SluiceServer

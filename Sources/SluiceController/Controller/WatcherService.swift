@@ -20,7 +20,7 @@ struct WatcherService: Service {
         }
         let period = Double(election.leaseSeconds) / 3
         while !(Task.isCancelled || Task.isShuttingDownGracefully) {
-            let state = try await Offload.run { election.tryAcquireOrRenew() }
+            let state = await Offload.run { election.tryAcquireOrRenew() }
             switch state {
             case .leader:
                 leadership.set(ready: true, leading: true, "leader (\(election.identity))")
@@ -28,7 +28,7 @@ struct WatcherService: Service {
                 await runWatchers(until: {
                     while !(Task.isCancelled || Task.isShuttingDownGracefully) {
                         try? await Task.sleep(for: .seconds(period))
-                        if (try? await Offload.run { election.tryAcquireOrRenew() }) != .leader { return }
+                        if await Offload.run({ election.tryAcquireOrRenew() }) != .leader { return }
                     }
                 })
                 leadership.set(ready: true, leading: false, "follower (lost the lease)")

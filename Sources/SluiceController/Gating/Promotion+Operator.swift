@@ -3,7 +3,7 @@ import SluiceCore
 public import SluiceGit
 public import SluiceRegistry
 public import SluiceServer
-public import SluiceStore
+import SluiceStore
 
 /// The operator's promotions and rollbacks (`sluice promote` / `rollback`, the web UI, the API,
 /// and the environment chain acting for them): each goes through `Promotion.move`, is noted on

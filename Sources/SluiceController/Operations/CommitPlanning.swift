@@ -1,5 +1,5 @@
 import FoundationEssentials
-public import SluiceCore
+import SluiceCore
 import SluiceGit
 import SluiceStore
 

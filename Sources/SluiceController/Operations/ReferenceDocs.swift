@@ -21,6 +21,7 @@ public enum ReferenceDocs {
             "controller.md": ControllerConfigReference.page(),
             "conditions.md": ReferencePages.conditionsPage(),
             "metrics.md": ReferencePages.metricsPage(),
+            "logs.md": LogField.page(),
             "commands.md": commands,
         ]
     }

@@ -1,5 +1,5 @@
 import Foundation
-public import SluiceCore
+import SluiceCore
 import SluiceYAML
 
 /// `sluice init`: looks at a repository and writes a first `sluice.yaml`, a promotion policy

@@ -1,5 +1,5 @@
 import FoundationEssentials
-public import SluiceCore
+import SluiceCore
 import SluiceGit
 
 /// `sluice validate` reads the working tree; `plan`, `run` and the controller read commits. For

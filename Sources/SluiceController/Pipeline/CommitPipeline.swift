@@ -2,7 +2,7 @@ import FoundationEssentials
 public import SluiceCore
 public import SluiceGit
 import SluiceRegistry
-public import SluiceStore
+import SluiceStore
 
 /// The one pipeline for one commit, used by `sluice run`, the controller and the HTTP re-run:
 /// notify, execute the stages, gate (fail closed), promote, deploy or roll back, publish

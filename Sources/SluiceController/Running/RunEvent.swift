@@ -1,6 +1,6 @@
 public import SluiceRunner
 public import SluiceCore
-public import SluiceStore
+import SluiceStore
 
 /// What a running pipeline reports as it goes (for progress on a terminal, the
 /// controller's metrics, and tests).

@@ -22,7 +22,7 @@ final class StageLog: Sendable {
         fd = Mutex(f)
     }
 
-    deinit { fd.withLock { close($0) } }
+    deinit { fd.withLock { _ = close($0) } }
 
     func write(_ line: LogLine) {
         let text = Self.format(line) + "\n"

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-public import SluiceCore
-public import SluiceGit
+import SluiceCore
+import SluiceGit
 import SluiceHTTP
 import SluiceRunner
 import SluiceYAML

@@ -3,7 +3,7 @@ import SluiceCore
 import SluiceGit
 import SluiceRunner
 public import SluiceServer
-public import SluiceStore
+import SluiceStore
 
 /// The operator's actions on a watched repository (the HTTP API's re-run, promote and
 /// rollback; the server checks the bearer token and leadership before calling them).

@@ -164,7 +164,7 @@ public struct SchemaReference: Sendable {
             if let p = item["pattern"]?.string { out.append("each matches \(p)") }
         }
         if node["not"]?["pattern"] != nil { out.append("a relative path inside the repository (no leading /, no ..)") }
-        if let p = node["propertyNames"].map { resolve($0) }?["pattern"]?.string { out.append("names match \(p)") }
+        if let p = node["propertyNames"].map({ resolve($0) })?["pattern"]?.string { out.append("names match \(p)") }
         if let required = node["required"]?.sequence?.compactMap(\.string), !required.isEmpty {
             out.append("requires " + required.joined(separator: ", "))
         }

@@ -1,6 +1,6 @@
 import FoundationEssentials
 import Crypto
-public import SluiceCore
+import SluiceCore
 import SluiceKube
 public import SluiceServer
 import SluiceRunner

@@ -1,8 +1,8 @@
 import FoundationEssentials
-public import SluiceCore
+import SluiceCore
 import SluiceKube
 import SluiceServer
-public import SluiceRunner
+import SluiceRunner
 import Synchronization
 
 /// Runs one command stage as a Kubernetes Job (see `StageJob` for the pod's shape): applies

@@ -1,6 +1,6 @@
-public import SluiceCore
+import SluiceCore
 import SluiceKube
-public import SluiceRunner
+import SluiceRunner
 #if canImport(Glibc)
 import Glibc
 #endif
