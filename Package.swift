@@ -117,8 +117,7 @@ let package = Package(
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Prometheus", package: "swift-prometheus")]
         ),
-        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")],
-                    exclude: ["Screenshots"]),
+        .testTarget(name: "SluiceCLITests", dependencies: ["SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -17,7 +17,7 @@ from mkdocs.exceptions import PluginError
 ROOT = Path(__file__).resolve().parent.parent
 INCLUDE = re.compile(r'^--8<-- "([^":]+)(?::([\w-]+))?"\s*$', re.MULTILINE)
 REPOSITORY_FOLDERS = ("Tests/", "Sources/", "bench/", "examples/", "manifests/", "policies/", ".ci/")
-LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)\)")  # links, not images
 
 
 def include(match):

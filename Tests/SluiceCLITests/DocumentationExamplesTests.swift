@@ -119,3 +119,32 @@ import SluiceTestSupport
         }
     }
 }
+
+/// The README's comparison table claims capabilities; each claim names the test that proves it,
+/// and the test exists under that name (a renamed or deleted test fails here).
+@Suite struct ComparisonTableTests {
+    @Test func everyClaimLinksATestThatExists() throws {
+        let root = RepositoryLayout.root()
+        let readme = try String(contentsOfFile: root + "/README.md", encoding: .utf8)
+        let start = try #require(readme.range(of: "<!-- --8<-- [start:comparison] -->"))
+        let end = try #require(readme.range(of: "<!-- --8<-- [end:comparison] -->"))
+        let rows = readme[start.upperBound..<end.lowerBound].split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| |") }
+        #expect(rows.count >= 12)
+        // Rows that describe rather than claim: what each tool is, how many clusters, maturity.
+        let descriptive = ["what it is", "clusters", "maturity"]
+        for row in rows {
+            let cells = row.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let (claim, sluice) = (cells[1], cells[2])
+            if descriptive.contains(claim) { continue }
+            let links = sluice.matches(of: /\]\((Tests\/[A-Za-z\/]+\.swift)\)((?:,? ?`[A-Za-z]+`)*)/)
+            #expect(!links.isEmpty, "'\(claim)' claims without naming a test: \(sluice)")
+            for link in links {
+                let path = String(link.1)
+                let source = try String(contentsOfFile: root + "/" + path, encoding: .utf8)
+                for name in link.2.matches(of: /`([A-Za-z]+)`/) {
+                    #expect(source.contains("func \(name.1)("), "'\(claim)' names \(name.1), which \(path) does not define")
+                }
+            }
+        }
+    }
+}

@@ -96,3 +96,24 @@ extension ReferenceTests {
         #expect(found.subtracting(known).isEmpty, "logged but not in LogField: \(found.subtracting(known).sorted())")
     }
 }
+
+extension ReferenceTests {
+    /// Every route the HTTP server registers is documented on the endpoints page.
+    @Test func everyRouteIsOnTheEndpointsPage() throws {
+        let root = RepositoryLayout.root()
+        let page = try String(contentsOfFile: root + "/docs/content/reference/http.md", encoding: .utf8)
+        let folder = root + "/Sources/SluiceServer"
+        let files = FileManager.default.enumerator(atPath: folder)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
+        var routes: [String] = []
+        for file in files {
+            let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
+            for match in text.matches(of: /router\.(get|post|put|delete)\("([^"]*)"\)/) {
+                routes.append(String(match.1).uppercased() + " " + (match.2.hasPrefix("/") ? "" : "/") + match.2)
+            }
+            for match in text.matches(of: /pods\.(get|post|put|delete)\("([^"]*)"\)/) { routes.append(String(match.1).uppercased() + " /pods/v1/" + match.2) }
+        }
+        #expect(routes.count >= 15, "found only \(routes)")
+        let missing = routes.filter { !page.contains("`\($0)`") }
+        #expect(missing.isEmpty, "routes not on docs/content/reference/http.md: \(missing)")
+    }
+}

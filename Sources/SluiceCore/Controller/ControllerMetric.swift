@@ -67,7 +67,7 @@ public enum ControllerMetric: String, CaseIterable, Sendable {
         case .lastSuccessfulPoll: "When the repository was last polled successfully, seconds since 1970."
         case .condition: "1 for a condition's current status and reason, 0 for the one it replaced (as kube-state-metrics reports conditions)."
         case .forgeErrors: "Forge answers other than success while reporting on a merge request, by HTTP code (or unreachable)."
-        case .webhooks: "Webhook deliveries, by result (accepted, ignored, bad signature, ...)."
+        case .webhooks: "Webhook deliveries, by result (accepted, unauthorized, malformed, replayed, throttled, too_large, unknown_repository)."
         }
     }
 
