@@ -237,6 +237,13 @@ public struct PipelineRunner: Sendable {
         // Cached (by the plan, or since the plan was made) or skipped: restore earlier outputs,
         // only from runs this run's cache scope may read (see CacheScope).
         let useCache = spec.cache && !planned.forced
+        let inputLock: StageKeyLock?
+        do { inputLock = try await self.inputLock(for: planned, useCache: useCache, work: work, say: say) } catch {
+            let cancelled = Task.isCancelled
+            return finish(&r, cancelled ? .cancelled : .failed, message: cancelled ? "cancelled while waiting for the same stage in another run" : "\(error)",
+                          started: started, events: events)
+        }
+        defer { withExtendedLifetime(inputLock) {} }
         if planned.decision != .run || useCache {
             let entry: RunStore.CachedResult?
             do {
