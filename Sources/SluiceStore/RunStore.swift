@@ -83,6 +83,11 @@ public final class RunStore: Sendable {
         }
     }
 
+    /// Runs recorded as running (by this process or another, live or dead).
+    public func runningRuns() throws(StoreError) -> [RunRecord] {
+        try read { db in try RunRecord.filter(Column("status") == RunStatus.running.rawValue).order(Column("id")).fetchAll(db) }
+    }
+
     public func setRunStatus(_ id: Int64, _ status: RunStatus, at time: Double, message: String? = nil) throws(StoreError) {
         try write { db in
             guard var run = try RunRecord.fetchOne(db, key: id) else { return }

@@ -126,11 +126,15 @@ import SluiceTestSupport
         var status: Int32 = 0
         waitpid(controller.pid, &status, 0)
         #expect(!Self.processes(ofRun: 1, state: state).isEmpty, "the stage should outlive the killed controller")
+        #expect(FileManager.default.fileExists(atPath: state.path + "/workspaces/run-1"), "the killed run's workspace is left behind")
 
         let r = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stderr.contains("run 1 (\(try repo.git(["rev-parse", "HEAD"]).prefix(12))) was interrupted by a crash; queued again as run 2"))
         #expect(Self.processes(ofRun: 1, state: state).isEmpty, "the orphaned stage of run 1 must be killed")
+        // Its workspace is freed before the interruption is recorded: when a full disk stopped the
+        // run, that space is what the record needs.
+        #expect(!FileManager.default.fileExists(atPath: state.path + "/workspaces/run-1"))
 
         let runs = try runsJSON(repo, state)
         #expect(runs.count == 2, "exactly one retry")

@@ -90,7 +90,6 @@ public struct PipelineRunner: Sendable {
         self.options = options
     }
 
-    public func workspace(of runID: Int64) -> String { "\(stateDirectory)/workspaces/run-\(runID)" }
     public func logPath(runID: Int64, stage: String) -> String { "\(stateDirectory)/logs/run-\(runID)/\(stage).log" }
 
     /// A new queued run with one pending row per planned stage.
@@ -194,10 +193,12 @@ public struct PipelineRunner: Sendable {
                 : statuses.allSatisfy(\.isSuccess) ? .succeeded : .failed
             let problems = [StageOutcomes.unsuccessful(results.values.map { ($0.stage, $0.status) }), await removeRunSecrets(run, work: work)].compactMap { $0 }
             try store.setRunStatus(runID, status, at: WallClock.now(), message: problems.isEmpty ? nil : problems.joined(separator: "; "))
-            if !options.keepWorkspace { try? FileManager.default.removeItem(atPath: workspace) }
+            if !options.keepWorkspace { removeWorkspace(of: runID) }
             events(.runFinished(runID: runID, status: status))
             return status
         } catch {
+            // A full disk is the usual reason a run cannot continue: free its workspace before recording it.
+            if !options.keepWorkspace { removeWorkspace(of: runID) }
             do {
                 try store.setRunStatus(runID, .failed, at: WallClock.now(), message: "the run could not continue: \(error)")
             } catch let unrecorded {

@@ -42,6 +42,12 @@ public struct RunService: Sendable {
     /// On start: marks runs whose controller died as interrupted, kills the stage
     /// processes they left behind, and queues a retry of each.
     public func recover() throws(RunStore.StoreError) -> [RunStore.Interrupted] {
+        // The workspaces of dead runs go first: when a full disk is what stopped a run, the space
+        // they hold is what recording the interruption needs (their retries check out afresh).
+        for run in try store.runningRuns() where !RunLock.isHeld(stateDirectory: stateDirectory, runID: run.id!) {
+            LeftoverProcesses.kill(workspace: runner.workspace(of: run.id!))
+            runner.removeWorkspace(of: run.id!)
+        }
         let recovered = try store.recoverInterrupted(isOwned: { RunLock.isHeld(stateDirectory: stateDirectory, runID: $0) },
                                                      now: WallClock.now())
         for r in recovered { LeftoverProcesses.kill(workspace: runner.workspace(of: r.run.id!)) }
