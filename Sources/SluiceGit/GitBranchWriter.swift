@@ -11,6 +11,10 @@ extension GitRepository {
 
     /// Commits exactly `files` on any ref (e.g. `refs/sluice/promotions`), on top of its current head.
     public func commitFiles(_ files: [(path: String, content: String)], ref refName: String, message: String) throws(GitError) -> String? {
+        try withWriterLock { () throws(GitError) -> String? in try writeCommit(files, ref: refName, message: message) }
+    }
+
+    private func writeCommit(_ files: [(path: String, content: String)], ref refName: String, message: String) throws(GitError) -> String? {
         var parent: OpaquePointer?
         defer { if parent != nil { git_commit_free(parent) } }
         if let head = resolveReference(refName) {

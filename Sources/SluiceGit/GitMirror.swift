@@ -87,7 +87,7 @@ public enum GitMirror {
             }
             git_buf_dispose(&branch)
             payload.attempts = 0
-            let code = GitMirror.withStrArray(refspecs) { git_remote_fetch(remote, $0, &options, "sluice: fetch") }
+            let code = repository.withWriterLock { GitMirror.withStrArray(refspecs) { git_remote_fetch(remote, $0, &options, "sluice: fetch") } }
             if code < 0 { throw describe(GitError.last("fetch \(url)", code: code), url: url, payload: payload) }
         }
     }

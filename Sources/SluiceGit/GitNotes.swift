@@ -27,8 +27,10 @@ extension GitRepository {
         try check("make a signature for notes") { git_signature_now(&signature, "Sluice", "sluice@localhost") }
         defer { git_signature_free(signature) }
         var created = git_oid()
-        try check("write note on \(commit.prefix(12)) in \(notesRef)") {
-            git_note_create(&created, pointer, notesRef, signature, signature, &target, message, 1)
+        try withWriterLock { () throws(GitError) in
+            try check("write note on \(commit.prefix(12)) in \(notesRef)") {
+                git_note_create(&created, pointer, notesRef, signature, signature, &target, message, 1)
+            }
         }
     }
 }

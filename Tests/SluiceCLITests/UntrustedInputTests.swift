@@ -169,13 +169,21 @@ extension UntrustedInputTests {
         #expect(healed.stderr.contains("removed \(lock), a lock file a killed git writer left behind"), "\(healed.stderr)")
         #expect(healed.stdout.contains("deploy: branch sluice/env/staging updated"))
 
-        // Fresh: a writer may be at work. The deploy fails with a reason and what to do; rolled back once.
+        // Fresh, and no Sluice writer at work (a kill -9 a moment ago): removed as well.
         repo.write(".git/refs/heads/sluice/env/staging.lock", "")
         try repo.commit("better still", files: ["quality.json": GateFlowTests.quality(0.97)])
+        let fresh = try run()
+        #expect(fresh.status == 0, "\(fresh.stdout)\n\(fresh.stderr)")
+        #expect(fresh.stderr.contains("removed \(lock), a lock file a killed git writer left behind"), "\(fresh.stderr)")
+
+        // A lock Sluice cannot remove (here a folder in its place): the deploy fails with a reason
+        // and what to do, and is rolled back once.
+        try FileManager.default.createDirectory(atPath: lock, withIntermediateDirectories: false)
+        try repo.commit("best", files: ["quality.json": GateFlowTests.quality(0.98)])
         let locked = try run()
         #expect(locked.status == 1)
         #expect(locked.stdout.contains("the lock file exists, so another git process is writing, or one was killed and left it"), "\(locked.stdout)")
-        #expect(locked.stdout.contains("rolled back to version 2"), "\(locked.stdout)")
+        #expect(locked.stdout.contains("rolled back to version 3"), "\(locked.stdout)")
         #expect(!locked.stdout.contains("is now in production"), "the rolled-back candidate is not announced as production")
         try FileManager.default.removeItem(atPath: lock)
         let retry = try run()

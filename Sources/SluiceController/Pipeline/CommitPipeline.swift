@@ -93,7 +93,7 @@ public struct CommitPipeline: Sendable {
 
         var refs: [String] = []
         if var outcome = gate {
-            for path in repository.removeStaleLocks(forRefs: Self.writtenRefs(work.spec)) {
+            for path in repository.removeAbandonedLocks(forRefs: Self.writtenRefs(work.spec)) {
                 warnings.append("removed \(path), a lock file a killed git writer left behind (it would have failed every write of that ref)")
             }
             if outcome.report.decision != .reportOnly {

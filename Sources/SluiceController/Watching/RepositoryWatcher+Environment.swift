@@ -29,7 +29,7 @@ extension RepositoryWatcher {
                 }
                 guard let deploy = spec.deploy else { return pass }
                 pass.environment = deploy.environment
-                for path in git.removeStaleLocks(forRefs: CommitPipeline.writtenRefs(spec)) {
+                for path in git.removeAbandonedLocks(forRefs: CommitPipeline.writtenRefs(spec)) {
                     log.warning("removed \(path), a lock file a killed git writer left behind")
                 }
                 let reconciler = EnvironmentReconciler(store: service.store, registry: registry, environment: environment)
