@@ -46,7 +46,7 @@ public struct DeploymentReport: Codable, Sendable, Hashable {
         return ReportRecord(runId: runID, stage: "deploy", kind: Self.kind, path: target, content: json)
     }
 
-    public static func decode(_ record: ReportRecord) -> DeploymentReport? {
-        try? JSONDecoder().decode(DeploymentReport.self, from: Data(record.content.utf8))
+    public static func decode(_ record: ReportRecord) throws -> DeploymentReport {
+        try JSONDecoder().decode(DeploymentReport.self, from: Data(record.content.utf8))
     }
 }

@@ -174,12 +174,17 @@ struct RunView {
         forgeProblems = reports.filter { $0.kind == ReportRecord.notificationsKind }.map(\.content)
         gate = report.map(Self.gate)
 
-        let deployment = reports.first { $0.kind == DeploymentReport.kind }.flatMap(DeploymentReport.decode)
+        var deployment: DeploymentReport?
+        var unreadable: String?
+        if let record = reports.first(where: { $0.kind == DeploymentReport.kind }) {
+            // A report this version cannot read is said on the page, not left out of it.
+            do { deployment = try DeploymentReport.decode(record) } catch { unreadable = "\(error)" }
+        }
         deploy = deployment.map { d in
             DeployView(summary: "\(d.model) version \(d.version) to \(d.environment) (\(d.target)\(d.commit.map { " at \($0.prefix(12))" } ?? ""), "
                        + "\(Format.seconds(d.startedAt, d.finishedAt)))",
                        result: d.succeeded ? Badge("deployed", .ok) : Badge("failed: \(d.failure ?? "")", .bad))
-        }
+        } ?? unreadable.map { DeployView(summary: "the stored deploy report could not be read (\($0))", result: Badge("unreadable", .bad)) }
         let changes = deployment.map { $0.changes + $0.pruned.map { "- \($0) (pruned)" } } ?? report?.deployChanges ?? []
         diffTitle = deployment != nil ? "What the deploy changed" : "What deploying would change"
         diff = changes.map { line in
