@@ -30,6 +30,10 @@ import SluiceYAML
         #expect(!profile("id", ["1", "2", "2"]).unique)
         #expect(!profile("id", ["1", nil, "3"]).unique, "a missing value is not an identifier")
         #expect(!profile("x", ["1.5", "2.5"]).unique, "measured numbers are distinct by chance")
+        // A few decimals and a marker are still categories; many measurements then text are free text.
+        #expect(profile("grade", ["1.5", "2.5", "1.5", "2.5", "n/a", "n/a"]).categories == ["1.5", "2.5", "n/a"])
+        let measured = profile("x", (0..<30).map { "\($0).5" } + ["n/a", "n/a"])
+        #expect(measured.type == .string && measured.categories == nil && !measured.unique)
     }
 
     @Test func rangesAreWidenedAndRounded() {

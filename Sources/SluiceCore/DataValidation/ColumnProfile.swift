@@ -40,7 +40,11 @@ public struct ColumnProfile: Sendable, Hashable {
         if var seen = distinct {
             distinct = nil  // no copy while inserting
             if !seen.insert(text).inserted { repeated = true }
-            distinct = seen.count > Self.distinctLimit ? nil : seen
+            // Measured numbers with more values than a category list are neither categories nor
+            // an identifier, whatever follows (a later text value makes them free text): stop
+            // remembering them (a float column would otherwise fill the set to its limit).
+            let measured = allNumber && !allInteger && seen.count > Self.categoryLimit
+            distinct = seen.count > Self.distinctLimit || measured ? nil : seen
         }
     }
 
