@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "SluicePrometheus", dependencies: ["SluiceHTTP"]),
 
         // Forges: merge-request comments and commit statuses (GitHub, GitLab, Gitea REST).
-        .target(name: "SluiceForge", dependencies: ["SluiceHTTP"]),
+        .target(name: "SluiceForge", dependencies: ["SluiceHTTP", "SluiceCore"]),
 
         // The model registry: embedded (run store) or MLflow over REST.
         .target(name: "SluiceRegistry", dependencies: ["SluiceCore", "SluiceStore", "SluiceHTTP", "SluiceYAML", .product(name: "Crypto", package: "swift-crypto")]),

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 public import SluiceHTTP
 
 /// What Sluice tells a forge about a merge request: one report comment (updated in place
@@ -45,14 +46,13 @@ public enum ForgeConfiguration {
             throw ForgeError("SLUICE_FORGE is \(kind) but SLUICE_FORGE_TOKEN is not set")
         }
         let api = env["SLUICE_FORGE_API"].flatMap { $0.isEmpty ? nil : $0 }
-        switch kind {
-        case "github": return GitHubForge(api: api ?? "https://api.github.com", project: project, token: token, client: client)
-        case "gitlab": return GitLabForge(api: api ?? "https://gitlab.com/api/v4", project: project, token: token, client: client)
-        case "gitea":
+        guard let forge = ForgeKind(rawValue: kind) else { throw ForgeError("unknown SLUICE_FORGE '\(kind)': use \(ForgeKind.spelled)") }
+        switch forge {
+        case .github: return GitHubForge(api: api ?? "https://api.github.com", project: project, token: token, client: client)
+        case .gitlab: return GitLabForge(api: api ?? "https://gitlab.com/api/v4", project: project, token: token, client: client)
+        case .gitea:
             guard let api else { throw ForgeError("SLUICE_FORGE is gitea: set SLUICE_FORGE_API to the server's API, e.g. https://gitea.example.com/api/v1") }
             return GiteaForge(api: api, project: project, token: token, client: client)
-        default:
-            throw ForgeError("unknown SLUICE_FORGE '\(kind)': use github, gitlab or gitea")
         }
     }
 }

@@ -17,7 +17,8 @@ import SluiceTestSupport
         try FileManager.default.createDirectory(atPath: repo.path + "/.git/refs/heads/sluice/env", withIntermediateDirectories: true)
 
         // Another process writing for Sluice holds the writer lock: a fresh ref lock may be its.
-        let writer = try BackgroundProcess("flock", [repo.path + "/.git/sluice-writer.lock", "sh", "-c", "echo held; exec sleep 600"],
+        // `-o`: only flock itself holds the lock (not the command it starts), so reaping it frees the lock.
+        let writer = try BackgroundProcess("flock", ["-o", repo.path + "/.git/sluice-writer.lock", "sh", "-c", "echo held; exec sleep 600"],
                                            readyPrefix: "held")
         FileManager.default.createFile(atPath: lock, contents: Data())
         #expect(git.removeAbandonedLocks(forRefs: [ref]).isEmpty, "a writer is at work")

@@ -37,8 +37,7 @@ public struct ControllerConfig: Hashable, Sendable {
 
     /// A repository's forge, for merge-request comments and commit statuses.
     public struct Forge: Hashable, Sendable {
-        public static let kinds = ["github", "gitlab", "gitea"]
-        public var kind: String
+        public var kind: ForgeKind
         /// `owner/name` (GitHub, Gitea), or a GitLab project path or id.
         public var project: String
         /// The API base (nil: GitHub's or GitLab's public API).
@@ -46,7 +45,7 @@ public struct ControllerConfig: Hashable, Sendable {
         /// The environment variable holding the forge token.
         public var tokenEnv: String = "SLUICE_FORGE_TOKEN"
 
-        public init(kind: String, project: String, api: String? = nil, tokenEnv: String = "SLUICE_FORGE_TOKEN") {
+        public init(kind: ForgeKind, project: String, api: String? = nil, tokenEnv: String = "SLUICE_FORGE_TOKEN") {
             self.kind = kind
             self.project = project
             self.api = api
@@ -66,8 +65,8 @@ public struct ControllerConfig: Hashable, Sendable {
             if path.hasSuffix(".git") { path.removeLast(4) }
             guard path.contains("/") else { return nil }
             switch host {
-            case "github.com", "github.com:443": return Forge(kind: "github", project: path)
-            case "gitlab.com", "gitlab.com:443": return Forge(kind: "gitlab", project: path)
+            case "github.com", "github.com:443": return Forge(kind: .github, project: path)
+            case "gitlab.com", "gitlab.com:443": return Forge(kind: .gitlab, project: path)
             default: return nil
             }
         }
@@ -75,7 +74,7 @@ public struct ControllerConfig: Hashable, Sendable {
         /// The settings as the forge adapter reads them (`SLUICE_FORGE*`), over `environment`.
         public func environment(over environment: [String: String]) -> [String: String] {
             var env = environment
-            env["SLUICE_FORGE"] = kind
+            env["SLUICE_FORGE"] = kind.rawValue
             env["SLUICE_FORGE_PROJECT"] = project
             env["SLUICE_FORGE_API"] = api
             env["SLUICE_FORGE_TOKEN"] = environment[tokenEnv]
@@ -247,17 +246,17 @@ public enum ControllerConfigDecoder {
                          hint: "e.g. { kind: github, project: acme/iris }")
             return nil
         }
-        guard let kind = reader.nonEmptyString(kindNode, what: "'forge.kind' of '\(name)'"),
+        guard let text = reader.nonEmptyString(kindNode, what: "'forge.kind' of '\(name)'"),
               let project = reader.nonEmptyString(projectNode, what: "'forge.project' of '\(name)'") else { return nil }
-        guard ControllerConfig.Forge.kinds.contains(kind) else {
-            reader.error(kindNode, "unknown forge '\(kind)'",
-                         hint: Suggestion.hint(for: kind, in: ControllerConfig.Forge.kinds) ?? "use github, gitlab or gitea")
+        guard let kind = ForgeKind(rawValue: text) else {
+            reader.error(kindNode, "unknown forge '\(text)'",
+                         hint: Suggestion.hint(for: text, in: ForgeKind.allCases.map(\.rawValue)) ?? "use \(ForgeKind.spelled)")
             return nil
         }
         var forge = ControllerConfig.Forge(kind: kind, project: project)
         if let api = f["api"] { forge.api = reader.nonEmptyString(api, what: "'forge.api' of '\(name)'") }
         if let t = f["token-env"], let env = reader.nonEmptyString(t, what: "'forge.token-env' of '\(name)'") { forge.tokenEnv = env }
-        if kind == "gitea" && forge.api == nil {
+        if kind == .gitea && forge.api == nil {
             reader.error(node, "'forge' of '\(name)': Gitea needs 'api'", hint: "e.g. api: https://gitea.example.com/api/v1")
         }
         return forge

@@ -6,16 +6,14 @@ import FoundationEssentials
 /// GitLab's `X-Gitlab-Token` (the shared secret itself). Comparisons are constant-time. Pure:
 /// the server hands it the body and headers.
 public enum WebhookVerifier {
-    public enum Forge: String, Sendable { case github, gitea, gitlab }
-
-    public static func forge(headers: (String) -> String?) -> Forge? {
+    public static func forge(headers: (String) -> String?) -> ForgeKind? {
         if headers("X-Gitea-Event") != nil { return .gitea }  // Gitea also sends X-GitHub-Event: test it first
         if headers("X-GitHub-Event") != nil { return .github }
         if headers("X-Gitlab-Event") != nil { return .gitlab }
         return nil
     }
 
-    public static func verify(_ forge: Forge, body: [UInt8], secret: String, headers: (String) -> String?) -> Bool {
+    public static func verify(_ forge: ForgeKind, body: [UInt8], secret: String, headers: (String) -> String?) -> Bool {
         switch forge {
         case .github:
             guard let signature = headers("X-Hub-Signature-256"), signature.hasPrefix("sha256=") else { return false }

@@ -12,7 +12,7 @@ public func webhook(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let split = rest.firstIndex(of: 0) ?? rest.count
     let header = String(decoding: rest[..<split], as: UTF8.self)
     let body = split < rest.count ? Array(rest[(split + 1)...]) : []
-    let forge: WebhookVerifier.Forge = [.github, .gitea, .gitlab][Int(first) % 3]
+    let forge = ForgeKind.allCases[Int(first) % ForgeKind.allCases.count]
     let names = ["X-Hub-Signature-256", "X-Gitea-Signature", "X-Gitlab-Token", "X-GitHub-Event", "X-Gitea-Event", "X-Gitlab-Event"]
     let headers: (String) -> String? = { names.contains($0) ? header : nil }
     _ = WebhookVerifier.forge(headers: headers)
