@@ -10,7 +10,7 @@ import Glibc
 /// one left behind was made by a writer that was killed (`kill -9` in the middle of a deploy)
 /// and would make every later write of that ref fail. Every write Sluice makes to a
 /// repository (commits on its environment branches and `refs/sluice/promotions`, notes, fetches
-/// into a mirror) holds an exclusive `flock` on `<git dir>/sluice-writer.lock`, which the kernel
+/// into a mirror) holds an exclusive `flock` on `<git dir>/sluice-writer.flock`, which the kernel
 /// drops when the process dies: while nobody holds it, no Sluice process is writing, and a lock
 /// file of a ref only Sluice writes is abandoned however young it is.
 extension GitRepository {
@@ -25,7 +25,7 @@ extension GitRepository {
     @discardableResult
     func withWriterLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         guard let directory = gitDirectory else { return try body() }
-        let fd = open(directory + "sluice-writer.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(directory + "sluice-writer.flock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         // A repository Sluice cannot create a file in cannot take its writes either: let the
         // write itself report that.
         guard fd >= 0 else { return try body() }
@@ -40,7 +40,7 @@ extension GitRepository {
     /// young lock while a Sluice writer is at work is left alone.
     public func removeAbandonedLocks(forRefs refs: [String], staleAfter: Double = 60) -> [String] {
         guard let base = gitDirectory else { return [] }
-        let writerFD = open(base + "sluice-writer.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let writerFD = open(base + "sluice-writer.flock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         let noWriter = writerFD >= 0 && flock(writerFD, LOCK_EX | LOCK_NB) == 0
         defer { if writerFD >= 0 { close(writerFD) } }
         let now = Date().timeIntervalSince1970

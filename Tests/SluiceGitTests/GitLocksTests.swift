@@ -18,7 +18,7 @@ import SluiceTestSupport
 
         // Another process writing for Sluice holds the writer lock: a fresh ref lock may be its.
         // `-o`: only flock itself holds the lock (not the command it starts), so reaping it frees the lock.
-        let writer = try BackgroundProcess("flock", ["-o", repo.path + "/.git/sluice-writer.lock", "sh", "-c", "echo held; exec sleep 600"],
+        let writer = try BackgroundProcess("flock", ["-o", repo.path + "/.git/sluice-writer.flock", "sh", "-c", "echo held; exec sleep 600"],
                                            readyPrefix: "held")
         FileManager.default.createFile(atPath: lock, contents: Data())
         #expect(git.removeAbandonedLocks(forRefs: [ref]).isEmpty, "a writer is at work")
