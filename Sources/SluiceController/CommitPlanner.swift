@@ -92,16 +92,6 @@ public struct CommitPlanner {
                        spec: spec, datasetVersions: now.versions, parameters: parameters)
     }
 
-    /// Plans a tracked ref's new head against what was last processed on it.
-    public func plan(_ update: RefTracker.Update, knownCacheKeys: Set<String> = []) throws(GitError) -> Outcome {
-        var outcome = try plan(revision: update.head, since: update.base, knownCacheKeys: { _ in knownCacheKeys })
-        if let note = Self.rewrittenNote(update) {
-            outcome.notes.insert(note, at: 0)
-            outcome.plan?.notes.insert(note, at: 0)
-        }
-        return outcome
-    }
-
     /// What a plan says when the ref's history was rewritten since it was last processed.
     public static func rewrittenNote(_ update: RefTracker.Update) -> String? {
         guard case .rewritten(let mergeBase) = update.kind, let previous = update.previous else { return nil }

@@ -284,3 +284,29 @@ extension ReconcilerTests {
         #expect(list.count == 2, "one run by the command line, one by the controller for the new commit: \(runs.stdout)")
     }
 }
+
+extension SharedStateFolderTests {
+    /// A force-push of the production branch is said in the controller's log and the run's plan
+    /// notes (the plan compares with the merge base, not the commit that vanished).
+    @Test func theControllerSaysWhenHistoryWasRewritten() throws {
+        let repo = try TestRepository()
+        let first = try repo.commit("pipeline", files: ["sluice.yaml": "version: 1\nstages:\n  hello: { run: \"echo hi\" }\n"])
+        try repo.commit("second", files: ["a.txt": "a\n"])
+        let dir = TemporaryDirectory(prefix: "sluice-controller")
+        let state = dir.path + "/state"
+        let log = dir.path + "/controller.log"
+        let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1s\nrepositories:\n  - { name: r, url: \(repo.path) }\n")
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state], readyPrefix: "sluice: listening on 127.0.0.1:",
+                                          stderrFile: log)
+        try waitUntil("the first run") {
+            try ProcessRunner.run(sluice, ["runs", "--repo", repo.path, "--state", state]).stdout.contains("succeeded")
+        }
+        // Rewrite main: drop "second", commit a sibling.
+        try repo.git(["reset", "-q", "--hard", first])
+        try repo.commit("sibling", files: ["b.txt": "b\n"])
+        try waitUntil("the rewritten history in the log") {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("history of refs/heads/main rewritten (force-push)")
+        }
+        withExtendedLifetime(watch) {}
+    }
+}

@@ -34,9 +34,9 @@ import SluiceTestSupport
         let rewritten = try #require(try tracker.updates(in: git, refs: ["refs/heads/main"]).first)
         #expect(rewritten.kind == .rewritten(mergeBase: a))
         #expect(rewritten.head == c)
-        let outcome = try CommitPlanner(repository: git).plan(rewritten)
+        let outcome = try CommitPlanner(repository: git).plan(revision: rewritten.head, since: rewritten.base)
         #expect(outcome.plan?.baseCommit == a)
-        #expect(outcome.notes.first?.contains("rewritten (force-push)") == true)
+        #expect(CommitPlanner.rewrittenNote(rewritten)?.contains("history of refs/heads/main rewritten (force-push)") == true)
         #expect(outcome.plan?.stages.first?.reasons == ["paths changed: src/y"])
     }
 

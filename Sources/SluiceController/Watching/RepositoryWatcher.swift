@@ -289,6 +289,10 @@ public actor RepositoryWatcher {
                 try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
             case .run(let record, var work):
                 work.apply(repo)
+                if let rewritten = CommitPlanner.rewrittenNote(update) {
+                    log.warning("\(rewritten)")
+                    work.plan.notes.insert(rewritten, at: 0)
+                }
                 if production { await setCondition(.valid, message: "\(CommitPlanner.specFile) at \(update.head.prefix(12)) is valid") }
                 guard try await execute(record, work: work, git: git, ref: update.ref) != .cancelled else { return }
                 try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
