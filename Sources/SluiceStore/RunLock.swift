@@ -14,13 +14,8 @@ public final class RunLock: Sendable {
 
     public init(stateDirectory: String, runID: Int64) throws(RunStore.StoreError) {
         self.runID = runID
-        try? FileManager.default.createDirectory(atPath: stateDirectory + "/locks", withIntermediateDirectories: true)
-        let p = Self.path(stateDirectory, runID)
         // Throw before `fd` is stored: a half-made lock must not run deinit and close it twice.
-        let descriptor = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw .init(description: "cannot create lock file \(p): \(String(cString: strerror(errno)))") }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            close(descriptor)
+        guard let descriptor = try LockFile.exclusive(Self.path(stateDirectory, runID)) else {
             throw .init(description: "run \(runID) is already being run by another process")
         }
         fd = descriptor
@@ -38,5 +33,25 @@ public final class RunLock: Sendable {
             return false
         }
         return true
+    }
+}
+
+/// The state folder's lock files (`<state>/locks/`): an exclusive `flock` taken at once or not
+/// at all, which the kernel drops when the process dies.
+enum LockFile {
+    /// The open descriptor holding the lock on `path` (creating the file and its folder), or nil
+    /// when another holder has it.
+    static func exclusive(_ path: String) throws(RunStore.StoreError) -> Int32? {
+        let folder = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw .init(description: "cannot create \(folder): \(error)")
+        }
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .init(description: "cannot create lock file \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
     }
 }

@@ -23,17 +23,7 @@ public final class StageKeyLock: Sendable {
 
     /// Takes the lock at once, or nil when another process (or run) holds it.
     public static func tryAcquire(stateDirectory: String, repository: String, cacheKey: String) throws(RunStore.StoreError) -> StageKeyLock? {
-        do { try FileManager.default.createDirectory(atPath: stateDirectory + "/locks", withIntermediateDirectories: true) } catch {
-            throw .init(description: "cannot create \(stateDirectory)/locks: \(error)")
-        }
-        let p = path(stateDirectory, repository: repository, cacheKey: cacheKey)
-        let descriptor = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw .init(description: "cannot create lock file \(p): \(String(cString: strerror(errno)))") }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            close(descriptor)
-            return nil
-        }
-        return StageKeyLock(fd: descriptor)
+        try LockFile.exclusive(path(stateDirectory, repository: repository, cacheKey: cacheKey)).map(StageKeyLock.init(fd:))
     }
 
     /// Waits for the lock, polling so that cancelling the task (a superseded run, Ctrl-C) stops

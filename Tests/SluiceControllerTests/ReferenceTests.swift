@@ -8,6 +8,11 @@ import SluiceTestSupport
 /// path, the controller configuration's entries are exactly the keys its decoder accepts, every
 /// condition type has its reasons, and no metric is reported outside the catalogue.
 @Suite struct ReferenceTests {
+    /// The Swift files under `folder`, relative to it.
+    static func swiftFiles(in folder: String) -> [String] {
+        FileManager.default.enumerator(atPath: folder)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
+    }
+
     @Test func everySchemaKeyIsFoundByItsPathAndByANamedPath() throws {
         let schema = try ReferenceDocs.schema()
         #expect(schema.entries.count > 100, "the schema has more keys than \(schema.entries.count): was it read whole?")
@@ -65,7 +70,7 @@ import SluiceTestSupport
     /// Code that reports a metric names it from `ControllerMetric`, so the reference lists it.
     @Test func noMetricIsNamedOutsideTheCatalogue() throws {
         let root = RepositoryLayout.root() + "/Sources"
-        let files = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
+        let files = Self.swiftFiles(in: root)
         #expect(files.count > 100)
         var offenders: [String] = []
         for file in files where !file.hasSuffix("ControllerMetric.swift") {
@@ -81,7 +86,7 @@ extension ReferenceTests {
     /// Every field the code puts on a log line is in `LogField`, so the log reference lists it.
     @Test func everyLoggedFieldIsCatalogued() throws {
         let root = RepositoryLayout.root() + "/Sources"
-        let files = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
+        let files = Self.swiftFiles(in: root)
         let known = Set(LogField.allCases.map(\.rawValue))
         var found: Set<String> = []
         for file in files where !file.hasPrefix("SluiceKube/") {  // Kubernetes object fields, not log fields
@@ -103,7 +108,7 @@ extension ReferenceTests {
         let root = RepositoryLayout.root()
         let page = try String(contentsOfFile: root + "/docs/content/reference/http.md", encoding: .utf8)
         let folder = root + "/Sources/SluiceServer"
-        let files = FileManager.default.enumerator(atPath: folder)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
+        let files = Self.swiftFiles(in: folder)
         var routes: [String] = []
         for file in files {
             let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)

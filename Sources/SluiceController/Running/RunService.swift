@@ -39,8 +39,8 @@ public struct RunService: Sendable {
         return { version, spec in runner.verifyPod(runner: spec.runner, repositoryKey: repositoryKey, runID: version.runID, commit: version.commit) }
     }
 
-    /// On start: marks runs whose controller died as interrupted, kills the stage
-    /// processes they left behind, and queues a retry of each.
+    /// On start: kills the stage processes of runs whose controller died and frees their
+    /// workspaces, then marks them interrupted and queues a retry of each.
     public func recover() throws(RunStore.StoreError) -> [RunStore.Interrupted] {
         // The workspaces of dead runs go first: when a full disk is what stopped a run, the space
         // they hold is what recording the interruption needs (their retries check out afresh).
@@ -48,10 +48,7 @@ public struct RunService: Sendable {
             LeftoverProcesses.kill(workspace: runner.workspace(of: run.id!))
             runner.removeWorkspace(of: run.id!)
         }
-        let recovered = try store.recoverInterrupted(isOwned: { RunLock.isHeld(stateDirectory: stateDirectory, runID: $0) },
-                                                     now: WallClock.now())
-        for r in recovered { LeftoverProcesses.kill(workspace: runner.workspace(of: r.run.id!)) }
-        return recovered
+        return try store.recoverInterrupted(isOwned: { RunLock.isHeld(stateDirectory: stateDirectory, runID: $0) }, now: WallClock.now())
     }
 
     public enum Prepared: Sendable {
