@@ -94,7 +94,7 @@ let package = Package(
             ]
         ),
 
-        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport", exclude: ["kube_emulator.py", "kube_kubelet.py", "browse.py"]),
+        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport", exclude: ["kube_emulator.py", "kube_kubelet.py", "browse.py", "notify_receiver.py"]),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML", "SluiceCore"]),
         .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceCore", "SluiceTestSupport"]),

@@ -22,6 +22,11 @@ public enum ControllerMetrics {
         Recorder(label: M.stageDuration.rawValue, aggregate: true).record(seconds)
     }
 
+    /// A notification delivery attempt's result (delivered, retried, failed) or a collapsed duplicate.
+    public static func notification(provider: String, result: String) {
+        Counter(label: M.notifications.rawValue, dimensions: M.notifications.dimensions(provider, result)).increment()
+    }
+
     public static func verdict(_ verdict: Verdict) {
         Counter(label: M.gateVerdicts.rawValue, dimensions: M.gateVerdicts.dimensions(verdict.rawValue)).increment()
     }

@@ -2,10 +2,12 @@ import GRDB
 public import SluiceCore
 
 extension RunStore {
-    public func appendStep(_ step: EnvironmentStepRecord) throws(StoreError) {
+    /// Appends `step`, with the events it causes in the same transaction.
+    public func appendStep(_ step: EnvironmentStepRecord, events: [NotificationEvent] = []) throws(StoreError) {
         try write { db in
             var s = step
             try s.insert(db)
+            try Self.record(events, in: db)
         }
     }
 

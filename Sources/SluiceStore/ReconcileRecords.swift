@@ -8,13 +8,29 @@ public import SluiceCore
 extension RunStore {
     /// Replaces the stored conditions of a repository (`environment` "") or one of its environments.
     public func saveConditions(_ conditions: Conditions, repository: String, environment: String = "") throws(StoreError) {
+        try saveConditions(conditions, environments: [:], repository: repository, only: environment)
+    }
+
+    /// Saves a repository's conditions and its environments' in one transaction, with the
+    /// events their changes cause.
+    public func saveConditions(_ conditions: Conditions, environments: [String: Conditions], repository: String,
+                               events: [NotificationEvent] = []) throws(StoreError) {
+        try saveConditions(conditions, environments: environments, repository: repository, only: nil, events: events)
+    }
+
+    private func saveConditions(_ conditions: Conditions, environments: [String: Conditions], repository: String, only: String?,
+                                events: [NotificationEvent] = []) throws(StoreError) {
         try write { db in
-            try db.execute(sql: "DELETE FROM conditions WHERE repository = ? AND environment = ?", arguments: [repository, environment])
-            for c in conditions.all {
-                try db.execute(sql: """
-                    INSERT INTO conditions (repository, environment, type, status, reason, message, transitionAt) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [repository, environment, c.kind.rawValue, c.status.rawValue, c.reason, c.message, c.transitionTime])
+            let all = [(only ?? "", conditions)] + environments.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            for (environment, conditions) in all {
+                try db.execute(sql: "DELETE FROM conditions WHERE repository = ? AND environment = ?", arguments: [repository, environment])
+                for c in conditions.all {
+                    try db.execute(sql: """
+                        INSERT INTO conditions (repository, environment, type, status, reason, message, transitionAt) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [repository, environment, c.kind.rawValue, c.status.rawValue, c.reason, c.message, c.transitionTime])
+                }
             }
+            try Self.record(events, in: db)
         }
     }
 
@@ -61,9 +77,11 @@ extension RunStore {
     }
 
     /// Stores a run's verdict (see `Verdict`).
-    public func setVerdict(_ runID: Int64, _ verdict: Verdict) throws(StoreError) {
+    /// Records a run's verdict, with the events it causes in the same transaction.
+    public func setVerdict(_ runID: Int64, _ verdict: Verdict, events: [NotificationEvent] = []) throws(StoreError) {
         try write { db in
             try db.execute(sql: "UPDATE runs SET verdict = ? WHERE id = ?", arguments: [verdict.rawValue, runID])
+            try Self.record(events, in: db)
         }
     }
 }

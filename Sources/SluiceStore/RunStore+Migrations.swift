@@ -199,6 +199,34 @@ extension RunStore {
                 t.column("updatedAt", .double).notNull()
             }
         }
+        m.registerMigration("v11: notification outbox") { db in
+            // Events, written in the transaction of their cause; the sender routes each to the
+            // configured providers (one delivery each) and records every attempt.
+            try db.create(table: "notification_events") { t in
+                t.primaryKey("id", .text)
+                t.column("kind", .text).notNull()
+                t.column("repository", .text).notNull()
+                t.column("body", .text).notNull()
+                t.column("createdAt", .double).notNull()
+                t.column("routed", .boolean).notNull().defaults(to: false)
+            }
+            try db.create(index: "notification_events_unrouted", on: "notification_events", columns: ["routed", "createdAt"])
+            try db.create(table: "notification_deliveries") { t in
+                t.column("eventId", .text).notNull()
+                t.column("provider", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("fingerprint", .text).notNull()
+                t.column("attempts", .integer).notNull()
+                t.column("nextAttemptAt", .double).notNull()
+                t.column("lastStatus", .integer)
+                t.column("lastError", .text)
+                t.column("createdAt", .double).notNull()
+                t.column("finishedAt", .double)
+                t.primaryKey(["eventId", "provider"])
+            }
+            try db.create(index: "notification_deliveries_due", on: "notification_deliveries", columns: ["state", "nextAttemptAt"])
+            try db.create(index: "notification_deliveries_fingerprint", on: "notification_deliveries", columns: ["provider", "fingerprint", "createdAt"])
+        }
         return m
     }
 }

@@ -88,8 +88,11 @@ public final class RunStore: Sendable {
         try read { db in try RunRecord.filter(Column("status") == RunStatus.running.rawValue).order(Column("id")).fetchAll(db) }
     }
 
-    public func setRunStatus(_ id: Int64, _ status: RunStatus, at time: Double, message: String? = nil) throws(StoreError) {
+    /// Records a run's status, with the events it causes (a failure) in the same transaction.
+    public func setRunStatus(_ id: Int64, _ status: RunStatus, at time: Double, message: String? = nil,
+                             events: [NotificationEvent] = []) throws(StoreError) {
         try write { db in
+            try Self.record(events, in: db)
             guard var run = try RunRecord.fetchOne(db, key: id) else { return }
             run.status = status
             if status == .running, run.startedAt == nil { run.startedAt = time }

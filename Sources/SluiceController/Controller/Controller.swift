@@ -19,6 +19,8 @@ public struct Controller: Sendable {
     public let service: RunService
     public let watchers: [String: RepositoryWatcher]
     public let server: ControllerServer
+    /// Delivers notification events (nil: no providers configured).
+    public let sender: NotificationSender?
     /// What stage pods of the Kubernetes runner talk to, on the controller's own listener.
     let exchange: PodExchange
     let election: LeaderElection?
@@ -50,7 +52,8 @@ public struct Controller: Sendable {
         var watchers: [String: RepositoryWatcher] = [:]
         for repo in config.repositories {
             watchers[repo.name] = RepositoryWatcher(repository: repo, service: service, environment: environment,
-                                                    mergeRequestParallelism: config.mergeRequestParallelism, slots: slots)
+                                                    mergeRequestParallelism: config.mergeRequestParallelism, slots: slots,
+                                                    notifications: !config.notifications.providers.isEmpty)
         }
         let leadership = ControllerServer.Leadership()
         if let lease = config.lease {
@@ -61,6 +64,9 @@ public struct Controller: Sendable {
         } else {
             election = nil
         }
+        sender = config.notifications.providers.isEmpty ? nil
+            : NotificationSender(store: service.store, settings: config.notifications, endpoints: settings.notificationEndpoints,
+                                 baseURL: config.notifications.url ?? "http://\(config.listen)")
         self.settings = settings
         self.service = service
         self.watchers = watchers
@@ -78,8 +84,8 @@ public struct Controller: Sendable {
         let listen = settings.config.listen
         let colon = listen.lastIndex(of: ":")!
         let host = String(listen[..<colon]), port = Int(listen[listen.index(after: colon)...])!
-        let (environment, election, exchange, count) = (environment, election, exchange, watchers.count)
-        let work = WatcherService(watchers: Array(watchers.values), grace: grace, election: election, leadership: server.leadership, say: say)
+        let (environment, election, exchange, count, sender) = (environment, election, exchange, watchers.count, sender)
+        let work = WatcherService(watchers: Array(watchers.values), sender: sender, grace: grace, election: election, leadership: server.leadership, say: say)
         try await server.serve(host: host, port: port, exchange: exchange, alongside: work) { bound in
             // Followers reach this replica's UI at SLUICE_ADVERTISE_URL, else http://$POD_IP:<port>.
             if let election, let url = environment["SLUICE_ADVERTISE_URL"]
@@ -89,6 +95,7 @@ public struct Controller: Sendable {
             // Stage pods reach the pod endpoint at SLUICE_POD_ENDPOINT_URL (the controller's Service).
             let address = "http://\(host == "0.0.0.0" || host == "::" ? environment["POD_IP"] ?? "127.0.0.1" : host):\(bound)"
             exchange.setAddress(environment["SLUICE_POD_ENDPOINT_URL"] ?? address)
+            sender?.listening(at: environment["SLUICE_ADVERTISE_URL"] ?? address)
             listening("sluice: listening on \(host):\(bound), watching \(count) repositories")
         }
     }

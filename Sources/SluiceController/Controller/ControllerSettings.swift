@@ -14,6 +14,9 @@ public struct ControllerSettings: Sendable {
     public let actionToken: String?
     /// What is worth saying but does not stop the controller (a forge token that is not set, …).
     public let warnings: [Diagnostic]
+    /// Each notification provider's URL and secret, read from the variables and files the
+    /// configuration names (kept in memory only).
+    public let notificationEndpoints: [String: NotificationEndpoint]
 
     /// Reads `path`; throws `DiagnosticsError` with every error (the file's, then the missing
     /// secrets) at once, or `LoadError` when the file cannot be read.
@@ -47,7 +50,47 @@ public struct ControllerSettings: Sendable {
                                       hint: "export \(name) with the bearer token for actions, or remove token-env to stay read-only"))
             }
         }
+        var endpoints: [String: NotificationEndpoint] = [:]
+        for provider in config.notifications.providers {
+            do throws(LoadError) {
+                let url = try NotificationEndpoint.read(provider.url, what: "the URL of notification provider '\(provider.name)'", environment: environment)
+                guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+                    throw LoadError(message: "the URL of notification provider '\(provider.name)' is not an http(s) URL")
+                }
+                var secret: String?
+                if let source = provider.secret {
+                    secret = try NotificationEndpoint.read(source, what: "the secret of notification provider '\(provider.name)'", environment: environment)
+                }
+                endpoints[provider.name] = NotificationEndpoint(url: url, secret: secret)
+            } catch {
+                missing.append(.error(at: provider.location, error.message, hint: "export the variable, or mount the Secret's file, before starting"))
+            }
+        }
         if !missing.isEmpty { throw DiagnosticsError(warnings + missing) }
-        return ControllerSettings(config: config, path: path, webhookSecrets: secrets, actionToken: token, warnings: warnings)
+        return ControllerSettings(config: config, path: path, webhookSecrets: secrets, actionToken: token, warnings: warnings,
+                                  notificationEndpoints: endpoints)
+    }
+}
+
+/// Where one notification provider is reached: its URL (a credential: Slack's and Teams'
+/// webhook URLs carry their token) and, for `webhook`, the HMAC key.
+public struct NotificationEndpoint: Sendable {
+    public var url: String
+    public var secret: String?
+
+    /// The value of an environment variable or the content of a file, trimmed; never empty.
+    static func read(_ source: NotificationSettings.SecretSource, what: String, environment: [String: String]) throws(LoadError) -> String {
+        switch source {
+        case .environment(let name):
+            guard let value = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+                throw LoadError(message: "\(what): \(name) is not set in the environment")
+            }
+            return value
+        case .file(let path):
+            guard let data = FileManager.default.contents(atPath: path) else { throw LoadError(message: "\(what): \(path) cannot be read") }
+            let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !value.isEmpty else { throw LoadError(message: "\(what): \(path) is empty") }
+            return value
+        }
     }
 }

@@ -8,6 +8,8 @@ import SluiceServer
 /// graceful shutdown stops polling, drains pipelines and releases the lease.
 struct WatcherService: Service {
     let watchers: [RepositoryWatcher]
+    /// Delivers notifications while this replica leads (two senders would send twice).
+    let sender: NotificationSender?
     let grace: Double
     let election: LeaderElection?
     let leadership: ControllerServer.Leadership
@@ -44,13 +46,18 @@ struct WatcherService: Service {
     }
 
     private func runWatchers(until stop: @escaping @Sendable () async -> Void) async {
-        await withTaskGroup(of: Void.self) { group in
-            for w in watchers { group.addTask { await w.run() } }
-            await stop()
-            leadership.set(ready: false, leading: false, "draining: running pipelines have \(Int(grace)) s to finish")
-            group.cancelAll()
-            await group.waitForAll()
+        await withTaskGroup(of: Void.self) { delivering in
+            // The sender runs until the pipelines have drained, so what they record goes out now.
+            if let sender { delivering.addTask { await sender.run() } }
+            await withTaskGroup(of: Void.self) { group in
+                for w in watchers { group.addTask { await w.run() } }
+                await stop()
+                leadership.set(ready: false, leading: false, "draining: running pipelines have \(Int(grace)) s to finish")
+                group.cancelAll()
+                await group.waitForAll()
+            }
+            for w in watchers { await w.drain(grace: grace) }
+            delivering.cancelAll()
         }
-        for w in watchers { await w.drain(grace: grace) }
     }
 }

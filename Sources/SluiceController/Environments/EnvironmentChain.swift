@@ -21,6 +21,8 @@ public struct EnvironmentChain: Sendable {
     public let stateDirectory: String
     /// Runs command checks as Kubernetes Jobs, given the version (see `PipelineRunner.verifyPod`); nil: here.
     public var pod: (@Sendable (RegisteredVersion, PipelineSpec) -> (@Sendable (StageSpec, String) async -> (passed: Bool, detail: String))?)?
+    /// Records each step's notification event with it (nil: none; the controller sets it).
+    public var events: EventSource?
 
     public init(store: RunStore, registry: any ModelRegistry, environment: [String: String], stateDirectory: String) {
         self.store = store
@@ -53,10 +55,11 @@ public struct EnvironmentChain: Sendable {
         func last(_ env: String, _ state: EnvironmentStepRecord.State) -> EnvironmentStepRecord? {
             steps.last { $0.environment == env && $0.state == state }
         }
-        func record(_ env: String, _ state: EnvironmentStepRecord.State, _ detail: String, reason: String? = nil) throws {
+        func record(_ env: String, _ state: EnvironmentStepRecord.State, _ detail: String, reason: String? = nil, canary: Bool = false) throws {
             let step = EnvironmentStepRecord(model: model, version: version.version, environment: env, state: state, detail: detail,
                                              actor: actor, reason: reason, runId: version.runID, createdAt: now())
-            try store.appendStep(step)
+            let event = events?.step(step, isLast: environments.last?.name == env, canary: canary)
+            try store.appendStep(step, events: event.map { [$0] } ?? [])
             steps.append(step)
             ControllerMetrics.environmentStep(environment: env, state: state.rawValue)
             say("\(model) version \(version.version): \(env): \(state.rawValue)\(detail.isEmpty ? "" : " (\(detail))")")
@@ -96,7 +99,7 @@ public struct EnvironmentChain: Sendable {
                     let canaryRollout = CanaryRollout(environments: Environments(registry: registry, store: store, environment: environment),
                                                       version: version, environment: env, repository: repository)
                     if let waiting = try await stepCanary(canary, rollout: canaryRollout, env: env, version: version, commit: commit,
-                                                          steps: steps, now: now, record: { try record($0, $1, $2, reason: $3) }, say: say) {
+                                                          steps: steps, now: now, record: { try record($0, $1, $2, reason: $3, canary: true) }, say: say) {
                         progress.position = waiting.position
                         progress.dueAt = waiting.dueAt
                         progress.failure = waiting.failure

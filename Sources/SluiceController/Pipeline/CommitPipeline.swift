@@ -19,6 +19,9 @@ public struct CommitPipeline: Sendable {
     public var publisher: Publisher?
     /// Deploy progress (waiting for a rollout, ...).
     public var progress: @Sendable (String) -> Void
+    /// Records the run's notification events with their causes (the controller sets it for
+    /// production-branch runs when notifications are configured).
+    public var eventSource: EventSource?
 
     public init(service: RunService, repository: GitRepository, notifier: MergeRequestNotifier? = nil, productionBranch: String? = nil,
                 publisher: Publisher? = nil, progress: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -86,7 +89,11 @@ public struct CommitPipeline: Sendable {
                                        message: "the gate could not be evaluated: \(error) (nothing was promoted; fix it and re-run)")
             }
             if let verdict {
-                try store.setVerdict(runID, verdict)
+                let model = GateService.modelName(work.spec, repositoryKey: work.repositoryKey)
+                let recorded = eventSource?.gate(run: runID, commit: record.commit, model: model, report: gate?.report, version: gate?.version,
+                                            promoted: gate?.promoted ?? false, entered: gate?.chained == nil ? nil : work.spec.environments.first?.name,
+                                            error: gateError, time: WallClock.now()) ?? []
+                try store.setVerdict(runID, verdict, events: recorded)
                 ControllerMetrics.verdict(verdict)
             }
         }
@@ -162,6 +169,7 @@ public struct CommitPipeline: Sendable {
         var chain = EnvironmentChain(store: service.store, registry: try service.registry(for: work.spec),
                                      environment: service.runner.options.environment, stateDirectory: service.stateDirectory)
         chain.pod = service.verifyPods(repositoryKey: work.repositoryKey)
+        chain.events = eventSource
         let progress = try await chain.advance(version, spec: work.spec, repository: repository, actor: "sluice run \(run.id!)",
                                                now: { WallClock.now() }, say: self.progress)
         outcome.chain = progress
@@ -217,13 +225,21 @@ public struct CommitPipeline: Sendable {
         if result.healthy == false {
             let reason = "rollout of version \(facts.version) failed: \(result.failure ?? "not healthy")"
             let promotion = Promotion(store: store, registry: registry, environment: service.runner.options.environment)
+            var event: NotificationEvent?
             do {
                 let back = try promotion.rollback(model: facts.model, to: nil, actor: "sluice run \(run.id!)", reason: reason, repository: repository)
                 outcome.rolledBackTo = back.entry.version
                 outcome.report.notes.append("\(reason); rolled back to version \(back.entry.version)" + (back.deployProblem.map { " (but: \($0))" } ?? ""))
                 refs += back.refs
+                event = eventSource?.rolledBack(run: run.id!, commit: run.commit, model: facts.model, version: facts.version, to: back.entry.version,
+                                                environment: deploy.environment, failure: reason, time: WallClock.now())
             } catch {
                 outcome.report.notes.append("\(reason); no rollback: \(error)")
+                event = eventSource?.deployFailed(run: run.id!, commit: run.commit, model: facts.model, version: facts.version,
+                                                  environment: deploy.environment, failure: "\(reason); no rollback: \(error)", time: WallClock.now())
+            }
+            if let event {
+                do { try store.recordEvents([event]) } catch { outcome.report.notes.append("the \(event.kind.rawValue) notification was not recorded: \(error)") }
             }
             try GateService(store: store, registry: registry).save(outcome.report, runID: run.id!)
             outcome.markdown = GateReportMarkdown.render(outcome.report)

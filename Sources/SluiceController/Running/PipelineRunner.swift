@@ -57,6 +57,9 @@ public struct PipelineRunner: Sendable {
         /// Data files of the production model's commit, for drift (nil: none yet).
         /// The production model's version of a data file, given the run's workspace (nil: no production model).
         public var referenceData: (@Sendable (_ path: String, _ workspace: String) -> ReferenceData?)?
+        /// Records `run.failed` with the run's failure (the controller sets it for production-branch runs
+        /// when notifications are configured).
+        public var events: EventSource?
 
         /// Takes the repository's merge-request secrets and sandbox settings from the controller's configuration.
         public mutating func apply(_ repository: ControllerConfig.Repository) {
@@ -116,7 +119,8 @@ public struct PipelineRunner: Sendable {
         do {
             try commit.checkout(to: workspace)
         } catch {
-            try store.setRunStatus(runID, .failed, at: WallClock.now(), message: "\(error)")
+            try store.setRunStatus(runID, .failed, at: WallClock.now(), message: "\(error)",
+                                   events: failureEvents(run, work: work, message: "\(error)", results: []))
             events(.runFinished(runID: runID, status: .failed))
             return .failed
         }
@@ -192,7 +196,9 @@ public struct PipelineRunner: Sendable {
             let status: RunStatus = statuses.contains(.cancelled) ? .cancelled
                 : statuses.allSatisfy(\.isSuccess) ? .succeeded : .failed
             let problems = [StageOutcomes.unsuccessful(results.values.map { ($0.stage, $0.status) }), await removeRunSecrets(run, work: work)].compactMap { $0 }
-            try store.setRunStatus(runID, status, at: WallClock.now(), message: problems.isEmpty ? nil : problems.joined(separator: "; "))
+            let message = problems.isEmpty ? nil : problems.joined(separator: "; ")
+            try store.setRunStatus(runID, status, at: WallClock.now(), message: message,
+                                   events: status == .failed ? failureEvents(run, work: work, message: message, results: Array(results.values)) : [])
             if !options.keepWorkspace { removeWorkspace(of: runID) }
             events(.runFinished(runID: runID, status: status))
             return status
@@ -200,7 +206,8 @@ public struct PipelineRunner: Sendable {
             // A full disk is the usual reason a run cannot continue: free its workspace before recording it.
             if !options.keepWorkspace { removeWorkspace(of: runID) }
             do {
-                try store.setRunStatus(runID, .failed, at: WallClock.now(), message: "the run could not continue: \(error)")
+                try store.setRunStatus(runID, .failed, at: WallClock.now(), message: "the run could not continue: \(error)",
+                                       events: failureEvents(run, work: work, message: "the run could not continue: \(error)", results: []))
             } catch let unrecorded {
                 throw LoadError(message: "run \(runID) could not continue (\(error)), and that could not be recorded (\(unrecorded)); the next start marks it interrupted")
             }
@@ -322,40 +329,6 @@ public struct PipelineRunner: Sendable {
             say("\(error)")
             return finish(&r, .failed, message: "\(error)", started: started, events: events)
         }
-    }
-
-    func validateData(_ spec: StageSpec, workspace: String, work: Work, say: @escaping @Sendable (String) -> Void) async throws -> ValidationReport {
-        let with = Dictionary(spec.with.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-        let data = with["data"] ?? "", schema = with["schema"] ?? ""
-        var referencePath: String?, referenceName: String?, referenceProblem: String?
-        if let named = with["reference"] {
-            referencePath = try WorkspaceFile.resolve(named, in: workspace)
-            referenceName = named
-        } else if let resolve = work.referenceData, let found = await Offload.run({ resolve(data, workspace) }) {
-            switch found {
-            case .file(let path, let name):
-                referencePath = path
-                referenceName = name
-            case .unavailable(let reason):
-                referenceProblem = reason
-            }
-        }
-        var input = DataSetValidation.Input(dataPath: try WorkspaceFile.resolve(data, in: workspace), dataName: data,
-                                            schemaPath: try WorkspaceFile.resolve(schema, in: workspace),
-                                            schemaName: schema, referencePath: referencePath, referenceName: referenceName)
-        input.referenceProblem = referenceProblem
-        let prepared = input
-        let report = try await Offload.run { try DataSetValidation.run(prepared) }
-        for check in report.checks where check.verdict != .pass {
-            say("\(check.verdict.rawValue): \(check.column.map { "column '\($0)' " } ?? "")\(check.check): \(check.message)"
-                + (check.examples.isEmpty ? "" : " (lines \(check.examples.map { String($0.line) }.joined(separator: ", ")))"))
-        }
-        for d in report.drift where d.verdict != .pass {
-            say("\(d.verdict.rawValue): drift in '\(d.column)': \(d.test) = \(d.statistic) (\(d.thresholdOn) warn \(d.warn), fail \(d.fail))")
-        }
-        for note in report.notes { say("note: \(note)") }
-        say("\(report.rows) rows, \(report.checks.count) checks, \(report.drift.count) drift tests: \(report.verdict.rawValue)")
-        return report
     }
 
     static let encoder: JSONEncoder = {

@@ -18,6 +18,7 @@ extension RepositoryWatcher {
             let registry = try service.registry(for: headSpec)
             var chain = EnvironmentChain(store: service.store, registry: registry, environment: environment, stateDirectory: service.stateDirectory)
             chain.pod = service.verifyPods(repositoryKey: repo.url)
+            chain.events = eventSource
             let publisher = RepositorySource.isRemote(repo.url) ? Publisher(url: repo.url, environment: environment) : nil
             for name in try service.store.openVersions(model: model) {
                 guard let version = try registry.version(model: model, version: name),
@@ -75,6 +76,7 @@ extension RepositoryWatcher {
             }
             var chain = EnvironmentChain(store: store, registry: registry, environment: env, stateDirectory: service.stateDirectory)
             chain.pod = service.verifyPods(repositoryKey: repo.url)
+            chain.events = eventSource
             do {
                 try chain.approve(registered, into: environment, spec: spec, actor: actor, reason: reason, now: WallClock.now())
             } catch let refused as LoadError {

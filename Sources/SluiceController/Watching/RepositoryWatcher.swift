@@ -53,10 +53,17 @@ public actor RepositoryWatcher {
     var closedNoted: Set<String> = []
     /// Where each merge request's head lives, by number, once the forge said (it does not change).
     var forkOrigins: [Int: ForkAdmission.Origin] = [:]
+    /// Makes this repository's notification events (nil: notifications are not configured).
+    nonisolated let eventSource: EventSource?
+    /// Events of condition changes not yet written (they go with the conditions' next write).
+    private var pendingEvents: [NotificationEvent] = []
+    /// The conditions the store held when this process started, by environment ("": the repository's).
+    private var persisted: [String: Conditions]?
 
     public init(repository: ControllerConfig.Repository, service: RunService, environment: [String: String], mergeRequestParallelism: Int,
-                slots: ControllerSlots, logger: Logger = Logger(label: "sluice.controller")) {
+                slots: ControllerSlots, notifications: Bool = false, logger: Logger = Logger(label: "sluice.controller")) {
         self.repository = repository
+        eventSource = notifications ? EventSource(repository: repository.name, repositoryURL: repository.url) : nil
         self.slots = slots
         self.service = service
         self.environment = environment
@@ -116,9 +123,25 @@ public actor RepositoryWatcher {
             var metadata: Logger.Metadata = ["condition": .string(kind.rawValue), "status": .string(changed.status.rawValue), "reason": .string(reason.rawValue)]
             if let name { metadata["environment"] = .string(name) }
             log.log(level: status == .false ? .warning : .info, "condition \(kind.rawValue)=\(status.rawValue): \(message)", metadata: metadata)
+            if let event = eventSource?.condition(reason, message: message, environment: name, since: changed.transitionTime),
+               before != nil || persistedReason(kind, environment: name) != reason.rawValue {
+                pendingEvents.append(event)
+            }
         }
         if let name { health.environments[name] = conditions } else { health.conditions = conditions }
         updateReady(now: now)
+    }
+
+    /// A condition's reason as the last process stored it: a condition first observed after a
+    /// restart with the reason it had is no change, and sends no event again.
+    private func persistedReason(_ kind: Condition.Kind, environment: String?) -> String? {
+        if persisted == nil {
+            do { persisted = try service.store.conditions(repository: repository.url)[repository.url] ?? [:] } catch {
+                log.error("the stored conditions could not be read: \(error); a condition that persists across the restart may be notified again")
+                persisted = [:]
+            }
+        }
+        return persisted?[environment ?? ""]?[kind]?.reason
     }
 
     private func updateReady(now: Double) {
@@ -139,11 +162,12 @@ public actor RepositoryWatcher {
         ControllerMetrics.poll(repository: repository.name, healthy: health.healthy, consecutiveFailures: health.consecutiveFailures,
                                lastSuccess: health.lastSuccessfulPoll)
         // Written when something changed, not on every poll (each write is a durable SQLite commit).
-        guard stored?.repository != health.conditions || stored?.environments != health.environments else { return }
+        guard stored?.repository != health.conditions || stored?.environments != health.environments || !pendingEvents.isEmpty else { return }
         do {
-            try service.store.saveConditions(health.conditions, repository: repository.url)
-            for (name, env) in health.environments { try service.store.saveConditions(env, repository: repository.url, environment: name) }
+            // The events of these changes are written with them: a crash loses neither or both.
+            try service.store.saveConditions(health.conditions, environments: health.environments, repository: repository.url, events: pendingEvents)
             stored = (health.conditions, health.environments)
+            pendingEvents = []
         } catch {
             log.error("conditions not stored: \(error)")
         }
@@ -318,9 +342,12 @@ public actor RepositoryWatcher {
                                                                                           defaultBranch: git.defaultBranch))
         log.info("run started", metadata: ["stages": .string(work.plan.stagesToRun.map(\.name).joined(separator: ","))])
         let runLog = log
-        let pipeline = CommitPipeline(service: service, repository: git, notifier: notifier(for: ref, log: log), productionBranch: repository.branch,
+        var work = work
+        if isProduction { work.events = eventSource }
+        var pipeline = CommitPipeline(service: service, repository: git, notifier: notifier(for: ref, log: log), productionBranch: repository.branch,
                                       publisher: RepositorySource.isRemote(repository.url) ? Publisher(url: repository.url, environment: environment) : nil,
                                       progress: { runLog.info("deploy: \($0)") })
+        if isProduction { pipeline.eventSource = eventSource }
         let outcome = try await pipeline.execute(record, work: work, events: { event in
             if case .stageFinished(_, let status, _, let seconds) = event {
                 ControllerMetrics.stageFinished(status: status.rawValue, seconds: seconds, cached: status == .cached)

@@ -102,18 +102,21 @@ public struct ControllerConfig: Hashable, Sendable {
     public var repositories: [Repository] = []
     /// Leader election between replicas: the Lease `namespace/name` (nil: a single replica).
     public var lease: (namespace: String, name: String)?
+    /// Where events go (`notifications:`); empty: nowhere.
+    public var notifications = NotificationSettings()
 
     public init(file: String) { self.file = file }
 
     public static func == (a: ControllerConfig, b: ControllerConfig) -> Bool {
         a.file == b.file && a.repositories == b.repositories && a.listen == b.listen && a.lease?.namespace == b.lease?.namespace && a.lease?.name == b.lease?.name
+            && a.notifications == b.notifications
     }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(file) }
 }
 
 public enum ControllerConfigDecoder {
-    public static let topLevelKeys = ["state", "interval", "listen", "token-env", "merge-request-parallelism", "fetch-parallelism", "run-parallelism", "queue-limit", "repositories", "lease"]
+    public static let topLevelKeys = ["state", "interval", "listen", "token-env", "merge-request-parallelism", "fetch-parallelism", "run-parallelism", "queue-limit", "repositories", "lease", "notifications"]
     public static let repositoryKeys = ["name", "url", "branch", "merge-requests", "merge-request-secrets", "interval", "webhook-secret-env", "forge", "sandbox"]
     public static let mergeRequestKeys = ["forks", "secrets", "allow-unsandboxed"]
     public static let forgeKeys = ["kind", "project", "api", "token-env"]
@@ -159,6 +162,8 @@ public enum ControllerConfigDecoder {
                     continue
                 }
                 config.lease = (ns, name)
+            case "notifications":
+                if let settings = NotificationSettingsDecoder.decode(value, &reader) { config.notifications = settings }
             case "repositories":
                 sawRepositories = true
                 guard let items = value.sequence else {

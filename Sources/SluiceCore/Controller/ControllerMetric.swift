@@ -21,12 +21,13 @@ public enum ControllerMetric: String, CaseIterable, Sendable {
     case condition = "sluice_condition"
     case forgeErrors = "sluice_forge_errors_total"
     case webhooks = "sluice_webhooks_total"
+    case notifications = "sluice_notifications_total"
 
     public enum Kind: String, Sendable { case counter, gauge, histogram }
 
     public var kind: Kind {
         switch self {
-        case .pipelineRuns, .cacheHits, .gateVerdicts, .promotions, .environmentSteps, .canary, .deploys, .forgeErrors, .webhooks: .counter
+        case .pipelineRuns, .cacheHits, .gateVerdicts, .promotions, .environmentSteps, .canary, .deploys, .forgeErrors, .webhooks, .notifications: .counter
         case .stageDuration, .deployDuration, .commitToDeployed: .histogram
         case .slotsInUse, .slotsWaiting, .repositoryHealthy, .reconcileErrors, .lastSuccessfulPoll, .condition: .gauge
         }
@@ -44,6 +45,7 @@ public enum ControllerMetric: String, CaseIterable, Sendable {
         case .condition: ["repository", "environment", "type", "status", "reason"]
         case .forgeErrors: ["repository", "forge", "code"]
         case .webhooks: ["result"]
+        case .notifications: ["provider", "result"]
         case .stageDuration, .cacheHits, .deployDuration, .commitToDeployed: []
         }
     }
@@ -68,6 +70,7 @@ public enum ControllerMetric: String, CaseIterable, Sendable {
         case .condition: "1 for a condition's current status and reason, 0 for the one it replaced (as kube-state-metrics reports conditions)."
         case .forgeErrors: "Forge answers other than success while reporting on a merge request, by HTTP code (or unreachable)."
         case .webhooks: "Webhook deliveries, by result (accepted, unauthorized, malformed, replayed, throttled, too_large, unknown_repository)."
+        case .notifications: "Notification deliveries, by provider and result (delivered, retried, failed, collapsed)."
         }
     }
 

@@ -14,6 +14,18 @@ public struct GateReport: Hashable, Sendable, Codable {
         public var rule: String
         public var passed: Bool
         public var reason: String
+
+        public init(metric: String, slice: String?, candidate: Double?, production: Double?, delta: Double?, rule: String, passed: Bool,
+                    reason: String) {
+            self.metric = metric
+            self.slice = slice
+            self.candidate = candidate
+            self.production = production
+            self.delta = delta
+            self.rule = rule
+            self.passed = passed
+            self.reason = reason
+        }
     }
 
     public struct DataCheck: Hashable, Sendable, Codable {

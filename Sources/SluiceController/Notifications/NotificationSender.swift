@@ -1,0 +1,153 @@
+import FoundationEssentials
+public import Logging
+import Synchronization
+public import SluiceCore
+import SluiceHTTP
+import SluiceRunner
+public import SluiceStore
+
+/// Delivers the outbox: routes each recorded event to the providers its routes name, then
+/// posts each delivery, one provider at a time each (a slow or dead receiver holds up only its
+/// own deliveries, never a pipeline: pipelines only write the outbox). Every attempt is recorded
+/// before the next; a restart carries on where the last process stopped. Runs on the replica
+/// that leads. Receiver URLs stay in memory: logs and the store name the provider only.
+public actor NotificationSender {
+    let store: RunStore
+    let settings: NotificationSettings
+    let endpoints: [String: NotificationEndpoint]
+    /// The web UI's address, for links (`notifications.url`, else where the server listens, once it does).
+    private let links: Links
+    let log: Logger
+    /// How often the outbox is looked at for new or due deliveries.
+    let pollSeconds: Double
+
+    public init(store: RunStore, settings: NotificationSettings, endpoints: [String: NotificationEndpoint], baseURL: String,
+                pollSeconds: Double = 1, logger: Logger = Logger(label: "sluice.notifications")) {
+        self.store = store
+        self.settings = settings
+        self.endpoints = endpoints
+        self.links = Links(baseURL)
+        self.pollSeconds = pollSeconds
+        self.log = logger
+    }
+
+    final class Links: Sendable {
+        let base: Mutex<String>
+        init(_ base: String) { self.base = Mutex(base) }
+    }
+
+    /// Where links point when the configuration names no `notifications.url`: the address the
+    /// server bound (known once it listens).
+    public nonisolated func listening(at url: String) {
+        guard settings.url == nil else { return }
+        links.base.withLock { $0 = url }
+    }
+
+    /// Routes and delivers until the task is cancelled.
+    public nonisolated func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.loop { await self.routeNew() } }
+            for provider in settings.providers {
+                group.addTask { await self.loop { await self.deliverDue(provider: provider) } }
+            }
+        }
+    }
+
+    private nonisolated func loop(_ pass: @escaping @Sendable () async -> Void) async {
+        while !Task.isCancelled {
+            await pass()
+            do { try await Task.sleep(for: .seconds(pollSeconds)) } catch { return }  // cancelled: stop
+        }
+    }
+
+    /// Gives each unrouted event its deliveries (an identical event sent to a provider within
+    /// `rate-limit` is collapsed for that provider).
+    func routeNew() async {
+        do {
+            for event in try store.unroutedEvents() {
+                let providers = settings.providers(for: event)
+                let now = WallClock.now()
+                let collapsed = try store.route(event, to: providers, fingerprint: NotificationSettings.fingerprint(event),
+                                                collapseSince: now - Double(settings.rateLimitSeconds), now: now)
+                for provider in collapsed {
+                    log.info("notification \(event.kind.rawValue) to \(provider) collapsed: an identical one was sent in the last \(DurationText.format(seconds: settings.rateLimitSeconds))")
+                    ControllerMetrics.notification(provider: provider, result: "collapsed")
+                }
+            }
+        } catch {
+            log.error("notifications could not be routed: \(error) (tried again in \(pollSeconds) s)")
+        }
+    }
+
+    /// Posts `provider`'s due deliveries, oldest first, recording each attempt.
+    func deliverDue(provider: NotificationSettings.Provider) async {
+        let due: [RunStore.Delivery]
+        do { due = try store.dueDeliveries(provider: provider.name, now: WallClock.now()) } catch {
+            log.error("the notification outbox could not be read: \(error)")
+            return
+        }
+        guard !due.isEmpty else { return }
+        let client = HTTPClient()
+        for delivery in due where !Task.isCancelled {
+            await attempt(delivery, provider: provider, client: client)
+        }
+    }
+
+    private func attempt(_ delivery: RunStore.Delivery, provider: NotificationSettings.Provider, client: HTTPClient) async {
+        let event = delivery.event
+        let attempts = delivery.attempts + 1
+        var status: Int?
+        var retryAfter: String?
+        var problem: String?
+        if let endpoint = endpoints[provider.name] {
+            let message = NotificationMessage.render(event, for: provider.kind, structured: provider.structured, baseURL: links.base.withLock { $0 },
+                                                     delivery: "\(event.id)-\(provider.name)", secret: endpoint.secret)
+            let request = HTTPRequest(method: "POST", url: endpoint.url, headers: message.headers + [("User-Agent", "sluice/\(SluiceVersion.current)")],
+                                      body: message.body, timeout: 10)
+            let answer: Result<HTTPResponse, HTTPError> = await Offload.run {
+                do throws(HTTPError) { return .success(try client.send(request)) } catch { return .failure(error) }
+            }
+            switch answer {
+            case .success(let response):
+                status = response.status
+                retryAfter = response.header("retry-after")
+                if !(200..<300).contains(response.status) {
+                    problem = "answered \(response.status): " + SecretMasker().mask(String(response.text.prefix(200)))
+                }
+            case .failure(let error):
+                // libcurl's words without the URL (it is a credential).
+                problem = "no answer (\(error.kind)): " + error.message.replacingOccurrences(of: endpoint.url, with: "<\(provider.name)>")
+            }
+        } else {
+            problem = "provider \(provider.name) has no URL"
+        }
+        let now = WallClock.now()
+        let decision = DeliveryRetry.decide(status: status, retryAfter: retryAfter, attempts: attempts, createdAt: delivery.createdAt,
+                                            windowSeconds: settings.retrySeconds, now: now)
+        let metadata: Logger.Metadata = ["provider": .string(provider.name), "event": .string(event.kind.rawValue), "id": .string(event.id)]
+        let state: RunStore.Delivery.State
+        var retryAt: Double?
+        switch decision {
+        case .delivered:
+            state = .delivered
+            log.info("notification \(event.kind.rawValue) delivered to \(provider.name)", metadata: metadata)
+            ControllerMetrics.notification(provider: provider.name, result: "delivered")
+        case .retry(let at):
+            state = .pending
+            retryAt = at
+            log.warning("notification \(event.kind.rawValue) to \(provider.name) \(problem ?? ""); retried in \(Int(at - now)) s", metadata: metadata)
+            ControllerMetrics.notification(provider: provider.name, result: "retried")
+        case .failed(let why):
+            state = .failed
+            problem = [problem, why].compactMap { $0 }.joined(separator: "; ")
+            log.error("notification \(event.kind.rawValue) to \(provider.name) failed: \(problem ?? why)", metadata: metadata)
+            ControllerMetrics.notification(provider: provider.name, result: "failed")
+        }
+        do {
+            try store.recordAttempt(eventID: event.id, provider: provider.name, state: state, status: status, error: problem, retryAt: retryAt, now: now)
+        } catch {
+            // Not recorded: the delivery stays pending and is tried again (a receiver may see it twice; X-Sluice-Delivery tells).
+            log.error("the notification attempt could not be recorded: \(error)", metadata: metadata)
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import FoundationEssentials
+import GRDB
+public import SluiceCore
+
+/// The notification outbox: events recorded with their cause, then one delivery per provider a
+/// route names, each attempt recorded. A delivery is `pending` until a provider accepts it
+/// (`delivered`), gives up after the retry window (`failed`), or repeats an identical event
+/// sent within the rate-limit window (`collapsed`). Events and deliveries are keyed by the
+/// event's id: recording one twice, or a restart, never sends it twice.
+extension RunStore {
+    public typealias Delivery = NotificationDelivery
+
+    static func record(_ events: [NotificationEvent], in db: Database) throws {
+        for event in events {
+            try db.execute(sql: "INSERT OR IGNORE INTO notification_events (id, kind, repository, body, createdAt) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [event.id, event.kind.rawValue, event.repository, try Self.json(event), event.time])
+        }
+    }
+
+    /// Records events that have no stored cause of their own.
+    public func recordEvents(_ events: [NotificationEvent]) throws(StoreError) {
+        try write { db in try Self.record(events, in: db) }
+    }
+
+    private static func json(_ event: NotificationEvent) throws -> String {
+        String(decoding: try JSONEncoder().encode(event), as: UTF8.self)
+    }
+
+    private static func event(_ row: Row) throws -> NotificationEvent {
+        try JSONDecoder().decode(NotificationEvent.self, from: Data((row["body"] as String).utf8))
+    }
+
+    /// Events no route has looked at yet, oldest first.
+    public func unroutedEvents(limit: Int = 100) throws(StoreError) -> [NotificationEvent] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT body FROM notification_events WHERE routed = 0 ORDER BY createdAt, id LIMIT ?", arguments: [limit])
+                .map(Self.event)
+        }
+    }
+
+    /// Routes `event`: a delivery for each provider (collapsed when the provider was sent an
+    /// identical event, same fingerprint, since `collapseSince`), and the event marked routed.
+    /// Returns the providers it was collapsed for.
+    @discardableResult
+    public func route(_ event: NotificationEvent, to providers: [String], fingerprint: String, collapseSince: Double,
+                      now: Double) throws(StoreError) -> [String] {
+        try write { db in
+            var collapsed: [String] = []
+            for provider in providers {
+                let recent = try Bool.fetchOne(db, sql: """
+                    SELECT EXISTS (SELECT 1 FROM notification_deliveries WHERE provider = ? AND fingerprint = ? AND createdAt >= ? AND state != 'collapsed')
+                    """, arguments: [provider, fingerprint, collapseSince]) ?? false
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO notification_deliveries (eventId, provider, state, fingerprint, attempts, nextAttemptAt, createdAt, finishedAt)
+                    VALUES (?, ?, ?, ?, 0, ?, ?, ?)
+                    """, arguments: [event.id, provider, recent ? Delivery.State.collapsed.rawValue : Delivery.State.pending.rawValue, fingerprint,
+                                     now, now, recent ? now : nil])
+                if recent, db.changesCount > 0 { collapsed.append(provider) }
+            }
+            try db.execute(sql: "UPDATE notification_events SET routed = 1 WHERE id = ?", arguments: [event.id])
+            return collapsed
+        }
+    }
+
+    /// `provider`'s pending deliveries whose next attempt is due, oldest first.
+    public func dueDeliveries(provider: String, now: Double, limit: Int = 50) throws(StoreError) -> [Delivery] {
+        try deliveries(where: "d.provider = ? AND d.state = 'pending' AND d.nextAttemptAt <= ?", arguments: [provider, now],
+                       order: "d.nextAttemptAt, d.createdAt", limit: limit)
+    }
+
+    /// When the next pending delivery is due (nil: none pending).
+    public func nextDeliveryDue() throws(StoreError) -> Double? {
+        try read { db in try Double.fetchOne(db, sql: "SELECT min(nextAttemptAt) FROM notification_deliveries WHERE state = 'pending'") }
+    }
+
+    /// The latest deliveries, newest first (`sluice notifications`, the UI).
+    public func recentDeliveries(limit: Int = 50) throws(StoreError) -> [Delivery] {
+        try deliveries(where: "1", arguments: [], order: "d.createdAt DESC, d.eventId", limit: limit)
+    }
+
+    private func deliveries(where condition: String, arguments: StatementArguments, order: String, limit: Int) throws(StoreError) -> [Delivery] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT d.*, e.body FROM notification_deliveries d JOIN notification_events e ON e.id = d.eventId
+                WHERE \(condition) ORDER BY \(order) LIMIT \(limit)
+                """, arguments: arguments).map { row in
+                Delivery(event: try Self.event(row), provider: row["provider"], state: Delivery.State(rawValue: row["state"]) ?? .pending,
+                         attempts: row["attempts"], nextAttemptAt: row["nextAttemptAt"], lastStatus: row["lastStatus"], lastError: row["lastError"],
+                         createdAt: row["createdAt"], finishedAt: row["finishedAt"])
+            }
+        }
+    }
+
+    /// Records one attempt: `state` delivered or failed (finished), or pending again at `retryAt`.
+    public func recordAttempt(eventID: String, provider: String, state: Delivery.State, status: Int?, error: String?,
+                              retryAt: Double?, now: Double) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE notification_deliveries SET attempts = attempts + 1, state = ?, lastStatus = ?, lastError = ?,
+                    nextAttemptAt = coalesce(?, nextAttemptAt), finishedAt = ?
+                WHERE eventId = ? AND provider = ?
+                """, arguments: [state.rawValue, status, error, retryAt, state == .pending ? nil : now, eventID, provider])
+        }
+    }
+
+    /// Deliveries by provider and state (for `/metrics` after a restart and the UI).
+    public func deliveryCounts() throws(StoreError) -> [(provider: String, state: String, count: Int)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT provider, state, count(*) AS n FROM notification_deliveries GROUP BY provider, state ORDER BY provider, state")
+                .map { (provider: $0["provider"], state: $0["state"], count: $0["n"]) }
+        }
+    }
+}
