@@ -78,6 +78,25 @@ public struct NotificationEndpoint: Sendable {
     public var url: String
     public var secret: String?
 
+    public init(url: String, secret: String?) {
+        self.url = url
+        self.secret = secret
+    }
+
+    /// `text` (a receiver's answer, libcurl's error) without the URL or any part of it that
+    /// may be its token: the path, and each path segment or query value of 8 characters or more.
+    public func redact(_ text: String, as name: String) -> String {
+        var parts = [url]
+        if let scheme = url.range(of: "://"), let slash = url[scheme.upperBound...].firstIndex(of: "/") {
+            let path = url[slash...]
+            parts.append(String(path))
+            parts += path.split(whereSeparator: { "/?&=#".contains($0) }).map(String.init).filter { $0.count >= 8 }
+        }
+        var out = text
+        for part in parts.sorted(by: { $0.count > $1.count }) { out = out.replacingOccurrences(of: part, with: "<\(name)>") }
+        return SecretMasker().mask(out)
+    }
+
     /// The value of an environment variable or the content of a file, trimmed; never empty.
     static func read(_ source: NotificationSettings.SecretSource, what: String, environment: [String: String]) throws(LoadError) -> String {
         switch source {

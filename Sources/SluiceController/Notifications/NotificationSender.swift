@@ -112,11 +112,11 @@ public actor NotificationSender {
                 status = response.status
                 retryAfter = response.header("retry-after")
                 if !(200..<300).contains(response.status) {
-                    problem = "answered \(response.status): " + SecretMasker().mask(String(response.text.prefix(200)))
+                    problem = "answered \(response.status): " + endpoint.redact(String(response.text.prefix(200)), as: provider.name)
                 }
             case .failure(let error):
                 // libcurl's words without the URL (it is a credential).
-                problem = "no answer (\(error.kind)): " + error.message.replacingOccurrences(of: endpoint.url, with: "<\(provider.name)>")
+                problem = "no answer (\(error.kind)): " + endpoint.redact(error.message, as: provider.name)
             }
         } else {
             problem = "provider \(provider.name) has no URL"

@@ -44,9 +44,9 @@ public enum NotificationOperations {
         let request = HTTPRequest(method: "POST", url: endpoint.url, headers: message.headers, body: message.body, timeout: 10)
         do throws(HTTPError) {
             let response = try HTTPClient().send(request)
-            return TestAnswer(status: response.status, body: SecretMasker().mask(String(response.text.prefix(2000))))
+            return TestAnswer(status: response.status, body: endpoint.redact(String(response.text.prefix(2000)), as: name))
         } catch {
-            throw LoadError(message: "provider '\(name)' did not answer (\(error.kind)): " + error.message.replacingOccurrences(of: endpoint.url, with: "<\(name)>"))
+            throw LoadError(message: "provider '\(name)' did not answer (\(error.kind)): " + endpoint.redact(error.message, as: name))
         }
     }
 }
