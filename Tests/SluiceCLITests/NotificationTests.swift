@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+import SluiceTestSupport
+
+/// `sluice watch` with `notifications:`: what reaches Slack-, Teams-, webhook- and
+/// CloudEvents-shaped receivers (each checking its format) as commits are gated and versions
+/// wait for approval, delivery across a `kill -9`, and no receiver URL in the log or the state.
+@Suite struct NotificationTests {
+    let sluice = RepositoryLayout.sluiceBinary
+    let helper = WatchTests()
+
+    func config(_ dir: TemporaryDirectory, repo: TestRepository, interval: String = "1s") -> String {
+        dir.write("controller.yaml", """
+            listen: 127.0.0.1:0
+            interval: \(interval)
+            token-env: SLUICE_TEST_API_TOKEN
+            repositories:
+              - { name: demo-repo, url: \(repo.path) }
+            notifications:
+              providers:
+                - { name: team-slack, type: slack, url-env: SLACK_WEBHOOK_URL }
+                - { name: teams, type: msteams, url-env: TEAMS_URL }
+                - { name: hook, type: webhook, url-env: HOOK_URL, secret-env: HOOK_SECRET }
+                - { name: bus, type: cloudevents, url-env: EVENTS_URL }
+              routes:
+                - { providers: [team-slack], events: [gate.rejected, gate.promoted, environment.waiting-for-approval, environment.promoted] }
+                - { providers: [teams], events: [gate.rejected] }
+                - { providers: [hook, bus], events: ["*"], severity: warning, repositories: ["demo*"] }
+            """)
+    }
+
+    func environment(_ receiver: NotificationReceiver) -> [String: String] {
+        ["SLUICE_TEST_API_TOKEN": "t0ken", "SLACK_WEBHOOK_URL": receiver.url("slack"), "TEAMS_URL": receiver.url("msteams"),
+         "HOOK_URL": receiver.url("webhook"), "HOOK_SECRET": "hmac-k3y", "EVENTS_URL": receiver.url("cloudevents")]
+    }
+
+    func kinds(_ receiver: NotificationReceiver, _ path: String) throws -> [String] {
+        try receiver.deliveries().filter { $0.path == path && $0.answered == 200 }.compactMap { $0.json["type"] as? String ?? ($0.json["text"] as? String) }
+    }
+
+    @Test func promotedRejectedPromotedReachEachRouteWithTheRules() throws {
+        let receiver = try NotificationReceiver(secret: "hmac-k3y")
+        let repo = try TestRepository()
+        try repo.commit("first model", files: ["sluice.yaml": GateFlowTests.spec, "policies/p.yaml": GateFlowTests.policy,
+                                               "data/d.csv": GateFlowTests.data(0), "quality.json": GateFlowTests.quality(0.9),
+                                               "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\n"])
+        let dir = TemporaryDirectory()
+        let state = dir.path + "/state"
+        let log = dir.path + "/watch.log"
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config(dir, repo: repo), "--state", state],
+                                          readyPrefix: "sluice: listening on 127.0.0.1:", environment: environment(receiver), stderrFile: log)
+        let port = watch.readyLine.split(separator: ",")[0]
+        func slack() throws -> [String] {
+            try receiver.deliveries().filter { $0.path == "/slack" && $0.answered == 200 }.compactMap { $0.json["text"] as? String }
+        }
+        try waitUntil("the first promotion notified") { try slack().count == 1 }
+        try repo.commit("worse", files: ["quality.json": GateFlowTests.quality(0.7)])
+        try waitUntil("the rejection notified") { try slack().count == 2 }
+        try repo.commit("better", files: ["quality.json": GateFlowTests.quality(0.95)])
+        try waitUntil("the second promotion notified") { try slack().count == 3 }
+        try waitUntil("teams got its one event") { try receiver.deliveries().contains { $0.path == "/msteams" } }
+
+        let texts = try slack()
+        #expect(texts[0].hasPrefix("demo version 1 promoted to production (run 1)"), "\(texts[0])")
+        #expect(texts[1].hasPrefix("demo: the candidate of run 2 was rejected: accuracy = 0.7"), "\(texts[1])")
+        #expect(texts[1].contains("below the minimum 0.8"), "the failing rule with candidate and production values: \(texts[1])")
+        #expect(texts[1].contains("http://127.0.0.1:\(port)/runs/2"), "a link to the run's page: \(texts[1])")
+        #expect(texts[2].hasPrefix("demo version 3 promoted to production (run 3)"), "\(texts[2])")
+        let all = try receiver.deliveries()
+        for d in all { #expect(d.valid == true, "\(d.path): \(d.problem ?? "")") }
+        #expect(all.filter { $0.path == "/msteams" }.count == 1, "teams' route takes only rejections")
+        // The warning-or-worse route: the rejection, to the webhook and the bus, once each.
+        #expect(all.filter { $0.path == "/webhook" }.compactMap { $0.json["type"] as? String } == ["gate.rejected"])
+        #expect(all.filter { $0.path == "/cloudevents" }.compactMap { $0.json["type"] as? String } == ["gate.rejected"])
+        // The run page the link names answers.
+        let page = try helper.curl(["-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/runs/2"]).stdout
+        #expect(page == "200")
+
+        let listed = try ProcessRunner.run(sluice, ["notifications", "--state", state])
+        #expect(listed.status == 0 && listed.stdout.contains("gate.rejected") && listed.stdout.contains("delivered"), "\(listed.stdout)")
+        watch.stop()
+        // No receiver URL (Slack's and Teams' carry their token) in the log or the state folder.
+        let logged = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(!logged.contains(receiver.url("")) && logged.contains("notification gate.rejected delivered to team-slack"), "\(logged.suffix(2000))")
+        let grep = try ProcessRunner.run("grep", ["-r", "-l", "-a", "127.0.0.1:\(receiver.server.port)", state])
+        #expect(grep.stdout.isEmpty, "the state folder holds a receiver URL: \(grep.stdout)")
+    }
+
+    @Test func aVersionWaitingForApprovalIsAnnouncedOnceWithAWorkingLink() throws {
+        let receiver = try NotificationReceiver(secret: "hmac-k3y")
+        let repo = try EnvironmentChainTests().repository(EnvironmentChainTests.spec(production: "    promote: manual\n"))
+        let dir = TemporaryDirectory()
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config(dir, repo: repo), "--state", dir.path + "/state"],
+                                          readyPrefix: "sluice: listening on 127.0.0.1:", environment: environment(receiver))
+        let base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
+        func slack() throws -> [NotificationReceiver.Delivery] { try receiver.deliveries().filter { $0.path == "/slack" && $0.answered == 200 } }
+        try waitUntil("waiting for approval announced") { try slack().contains { ($0.json["text"] as? String)?.contains("waits for approval") == true } }
+        try waitForPolls(base, count: 3)
+        let waiting = try slack().filter { ($0.json["text"] as? String)?.contains("waits for approval into production") == true }
+        #expect(waiting.count == 1, "announced once, not at every poll")
+        let text = waiting.first?.json["text"] as? String ?? ""
+        #expect(text.contains("sluice approve demo 1 --to production"), "\(text)")
+        let link = try #require(text.split(separator: "\n").last.map(String.init))
+        #expect(link == base + "/models/demo")
+        let page = try helper.curl([link]).stdout
+        #expect(page.contains("Approve"), "the linked page has the approve button")
+
+        let approved = try WatchActionTests().post(base + "/api/models/demo/versions/1/approve", token: "t0ken",
+                                                   "{\"to\": \"production\", \"reason\": \"dashboards look fine\"}")
+        #expect(approved.status == "200", "\(approved)")
+        try waitUntil("production announced") { try slack().contains { ($0.json["text"] as? String)?.contains("reached production") == true } }
+    }
+
+    @Test func anEventRecordedBeforeAKillIsDeliveredOnceAfterTheRestart() throws {
+        // The receiver refuses the first two deliveries (503, Retry-After: 1); the controller is
+        // killed after the first refusal, with the event recorded and not yet delivered.
+        let receiver = try NotificationReceiver(failFirst: 2, secret: "hmac-k3y")
+        let repo = try TestRepository()
+        try repo.commit("first model", files: ["sluice.yaml": GateFlowTests.spec, "policies/p.yaml": GateFlowTests.policy,
+                                               "data/d.csv": GateFlowTests.data(0), "quality.json": GateFlowTests.quality(0.9),
+                                               "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\n"])
+        let dir = TemporaryDirectory()
+        let config = config(dir, repo: repo, interval: "10m")
+        let arguments = ["watch", "--config", config, "--state", dir.path + "/state"]
+        let first = try BackgroundProcess(sluice, arguments, readyPrefix: "sluice: listening on 127.0.0.1:", environment: environment(receiver))
+        try waitUntil("the first refusal") { try receiver.deliveries().contains { $0.path == "/slack" } }
+        kill(first.pid, SIGKILL)
+        first.stop()
+        #expect(try receiver.deliveries().filter { $0.path == "/slack" }.map(\.answered) == [503])
+
+        let second = try BackgroundProcess(sluice, arguments, readyPrefix: "sluice: listening on 127.0.0.1:", environment: environment(receiver))
+        try waitUntil("delivered after the restart") { try receiver.deliveries().contains { $0.path == "/slack" && $0.answered == 200 } }
+        // Recorded as delivered: nothing sends it again (the store, not a wait, says so).
+        try waitUntil("the delivery recorded") {
+            try ProcessRunner.run(sluice, ["notifications", "--state", dir.path + "/state", "--format", "json"]).stdout
+                .contains("\"state\" : \"delivered\"")
+        }
+        let listed = try ProcessRunner.run(sluice, ["notifications", "--state", dir.path + "/state", "--format", "json"]).stdout
+        #expect(listed.contains("\"attempts\" : 3"), "\(listed)")
+        withExtendedLifetime(second) {}
+        let slack = try receiver.deliveries().filter { $0.path == "/slack" }
+        #expect(slack.map(\.answered) == [503, 503, 200], "\(slack.map(\.answered))")
+        #expect(slack.compactMap { $0.json["text"] as? String }.filter { $0.contains("promoted") }.count == 1)
+    }
+}
