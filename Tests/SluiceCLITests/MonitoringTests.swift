@@ -40,7 +40,7 @@ import SluiceTestSupport
         let rules = dir.write("rules.yaml", String(decoding: try JSONSerialization.data(withJSONObject: spec), as: UTF8.self))
         let check = try ProcessRunner.run("promtool", ["check", "rules", rules])
         #expect(check.status == 0, "\(check.stdout)\n\(check.stderr)")
-        #expect(check.stdout.contains("SUCCESS: 5 rules found"), "\(check.stdout)")
+        #expect(check.stdout.contains("SUCCESS: 6 rules found"), "\(check.stdout)")
         let tests = dir.write("tests.yaml", """
             rule_files: [rules.yaml]
             evaluation_interval: 1m
@@ -53,6 +53,10 @@ import SluiceTestSupport
                     values: '0 0 1 1 1'
                   - series: 'sluice_condition{repository="iris",environment="prod",type="InSync",status="False",reason="Drifted"}'
                     values: '1x10'
+                  - series: 'sluice_notifications_total{provider="team-slack",result="failed"}'
+                    values: '0 0 0 1 1'
+                  - series: 'sluice_notifications_total{provider="bus",result="delivered"}'
+                    values: '0 5 10 15 20'
                 alert_rule_test:
                   - eval_time: 10m
                     alertname: SluiceRepositoryNotReady
@@ -74,6 +78,16 @@ import SluiceTestSupport
                   - eval_time: 10m
                     alertname: SluiceEnvironmentDrifted
                     exp_alerts: []
+                  - eval_time: 2m
+                    alertname: SluiceNotificationsFailing
+                    exp_alerts: []
+                  - eval_time: 4m
+                    alertname: SluiceNotificationsFailing
+                    exp_alerts:
+                      - exp_labels: { severity: warning, provider: team-slack }
+                        exp_annotations:
+                          summary: "Notifications to team-slack failed"
+                          description: "The receiver refused them, or did not accept them within notifications.retry-for. `sluice notifications` lists each with the receiver's answer."
             """)
         let unit = try ProcessRunner.run("promtool", ["test", "rules", tests], cwd: dir.path)
         #expect(unit.status == 0, "\(unit.stdout)\n\(unit.stderr)")

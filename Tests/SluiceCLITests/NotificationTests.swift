@@ -142,4 +142,55 @@ import SluiceTestSupport
         #expect(slack.map(\.answered) == [503, 503, 200], "\(slack.map(\.answered))")
         #expect(slack.compactMap { $0.json["text"] as? String }.filter { $0.contains("promoted") }.count == 1)
     }
+
+    @Test func notificationSettingsWithErrorsAreRefusedEachAtItsPlace() throws {
+        let dir = TemporaryDirectory()
+        let config = dir.write("c.yaml", """
+            repositories:
+              - { name: a, url: /tmp/a }
+            notifications:
+              retry-for: soon
+              providers:
+                - { name: chat, type: slak, url-env: CHAT_URL }
+                - { name: hook, type: webhook, url-env: HOOK_URL }
+                - { name: bus, type: cloudevents, url-env: BUS_URL, mode: structural }
+              routes:
+                - { providers: [chat, hooks], events: [gate.reject], severity: critical }
+            """)
+        let r = try ProcessRunner.run(sluice, ["watch", "--config", config, "--check"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("c.yaml:4:14: error: 'notifications.retry-for': 'soon' is not a duration"), "\(r.stderr)")
+        #expect(r.stderr.contains("c.yaml:6:27: error: unknown provider type 'slak' for 'chat'") && r.stderr.contains("did you mean 'slack'"), "\(r.stderr)")
+        #expect(r.stderr.contains("c.yaml:7:7: error: webhook provider 'hook' needs 'secret-env' or 'secret-file'"), "\(r.stderr)")
+        #expect(r.stderr.contains("c.yaml:8:63: error: 'mode' of provider 'bus' must be binary or structured, found 'structural'"), "\(r.stderr)")
+        #expect(r.stderr.contains("c.yaml:10:27: error: route names provider 'hooks', which notifications.providers does not define"), "\(r.stderr)")
+        #expect(r.stderr.contains("c.yaml:10:44: error: unknown event 'gate.reject'") && r.stderr.contains("did you mean 'gate.rejected'"), "\(r.stderr)")
+        #expect(!r.stderr.contains("provider 'chat', which"), "a provider with a wrong type is still known to routes: \(r.stderr)")
+        #expect(r.stderr.contains("c.yaml:10:68: error: 'severity' must be info, warning or error, found 'critical'"), "\(r.stderr)")
+
+        // The example configuration is valid once its URL is set, and says which variable is missing otherwise.
+        let example = RepositoryLayout.root() + "/examples/controller.yaml"
+        let unset = try ProcessRunner.run(sluice, ["watch", "--config", example, "--check"])
+        #expect(unset.status == 2 && unset.stderr.contains("the URL of notification provider 'team-slack': SLACK_WEBHOOK_URL is not set in the environment"),
+                "\(unset.stderr)")
+        let set = try ProcessRunner.run(sluice, ["watch", "--config", example, "--check"], environment: ["SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/x"])
+        #expect(set.status == 0, "\(set.stderr)")
+    }
+
+    @Test func notifyTestSendsASampleAndSaysWhatTheReceiverAnswered() throws {
+        let receiver = try NotificationReceiver(secret: "hmac-k3y")
+        let repo = try TestRepository()
+        let dir = TemporaryDirectory()
+        let config = config(dir, repo: repo)
+        let ok = try ProcessRunner.run(sluice, ["notify", "test", "--config", config, "--provider", "hook"], environment: environment(receiver))
+        #expect(ok.status == 0 && ok.stdout.contains("hook: HTTP 200"), "\(ok.stdout)\(ok.stderr)")
+        #expect(try receiver.deliveries().first?.valid == true)
+        var wrong = environment(receiver)
+        wrong["HOOK_SECRET"] = "not-the-key"
+        let refused = try ProcessRunner.run(sluice, ["notify", "test", "--config", config, "--provider", "hook"], environment: wrong)
+        #expect(refused.status == 1 && refused.stdout.contains("hook: HTTP 400") && refused.stdout.contains("X-Sluice-Signature-256"), "\(refused.stdout)")
+        let unknown = try ProcessRunner.run(sluice, ["notify", "test", "--config", config, "--provider", "slack"], environment: environment(receiver))
+        #expect(unknown.status != 0 && unknown.stderr.contains("defines no notification provider 'slack'") && unknown.stderr.contains("team-slack"),
+                "\(unknown.stderr)")
+    }
 }

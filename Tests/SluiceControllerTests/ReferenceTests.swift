@@ -122,3 +122,24 @@ extension ReferenceTests {
         #expect(missing.isEmpty, "routes not on docs/content/reference/http.md: \(missing)")
     }
 }
+
+extension ReferenceTests {
+    /// The README's table of notification events is the code's, row for row.
+    @Test func theReadmeListsEveryNotificationEvent() throws {
+        let readme = try String(contentsOfFile: RepositoryLayout.root() + "/README.md", encoding: .utf8)
+        let table = NotificationEvents.tableHeader + "\n" + NotificationEvents.tableRows.joined(separator: "\n") + "\n"
+        #expect(readme.contains(table), "README.md's event table differs from NotificationEvent.Kind; copy it from docs/content/reference/events.md")
+        #expect(NotificationEvents.tableRows.count == NotificationEvent.Kind.allCases.count)
+    }
+
+    /// Every event kind some code records is one the README, the reference and the routes know:
+    /// and every kind is recorded somewhere (none documented but never sent).
+    @Test func everyEventKindIsRecordedSomewhere() throws {
+        let source = try String(contentsOfFile: RepositoryLayout.root() + "/Sources/SluiceCore/Notifications/EventSource.swift", encoding: .utf8)
+        let unused = NotificationEvent.Kind.allCases.filter { kind in
+            let name = "\(kind)"
+            return !source.contains("." + name + ",") && !source.contains("." + name + ")") && !source.contains("(." + name)
+        }
+        #expect(unused.isEmpty, "event kinds no EventSource function makes: \(unused)")
+    }
+}

@@ -22,6 +22,7 @@ public enum ReferenceDocs {
             "conditions.md": ReferencePages.conditionsPage(),
             "metrics.md": ReferencePages.metricsPage(),
             "logs.md": LogField.page(),
+            "events.md": NotificationEvents.page(),
             "commands.md": commands,
         ]
     }

@@ -8,6 +8,7 @@ public enum NotificationSettingsDecoder {
         guard let fields = reader.mapping(node, what: "'notifications'", allowed: keys) else { return nil }
         var settings = NotificationSettings()
         var routeNodes: [Node] = []
+        var named: [String] = []
         for (key, _, value) in fields {
             switch key {
             case "url":
@@ -30,6 +31,8 @@ public enum NotificationSettingsDecoder {
                     continue
                 }
                 for item in items {
+                    // A provider with an error is still a name routes may use (one error, not two).
+                    if let name = item.mapping?.first(where: { $0.key.string == "name" })?.value.string { named.append(name) }
                     guard let provider = decodeProvider(item, &reader) else { continue }
                     if let first = settings.providers.first(where: { $0.name == provider.name }) {
                         reader.error(item, "notification provider '\(provider.name)' is defined twice", hint: "first at \(first.location.line):\(first.location.column)")
@@ -45,9 +48,8 @@ public enum NotificationSettingsDecoder {
             default: break
             }
         }
-        let names = settings.providers.map(\.name)
         for item in routeNodes {
-            if let route = decodeRoute(item, providers: names, &reader) { settings.routes.append(route) }
+            if let route = decodeRoute(item, providers: named, &reader) { settings.routes.append(route) }
         }
         return settings
     }

@@ -49,6 +49,36 @@ public enum ControllerConfigReference {
         Entry(path: "repositories.forge.token-env", type: "environment variable name", defaultValue: "SLUICE_FORGE_TOKEN", description: "The variable holding this repository's forge token."),
         Entry(path: "repositories.sandbox", type: "one of: merge-requests, all", defaultValue: "merge-requests",
               description: "all: sandbox the production branch's stages too."),
+        Entry(path: "notifications", type: "mapping", defaultValue: nil,
+              description: "Where events go ([events](events.md)): providers (Slack, Teams, Google Chat, a signed webhook, CloudEvents) and routes. Delivered from an outbox in the run store, retried, never twice."),
+        Entry(path: "notifications.url", type: "URL", defaultValue: "where the server listens",
+              description: "The web UI's address as people open it: the links in messages (run, model and repository pages)."),
+        Entry(path: "notifications.retry-for", type: "duration", defaultValue: "6h",
+              description: "How long a delivery is retried (exponential backoff from 2 s to 10 min; `Retry-After` of a 429 or 503 honoured) before it is recorded as failed."),
+        Entry(path: "notifications.rate-limit", type: "duration", defaultValue: "5m",
+              description: "An event identical to one sent to the same provider within this window (kind, place and words) is collapsed, not sent."),
+        Entry(path: "notifications.providers", type: "list of providers", defaultValue: nil, description: "The receivers, each with a unique name."),
+        Entry(path: "notifications.providers.name", type: "string", defaultValue: nil, description: "The name routes use."),
+        Entry(path: "notifications.providers.type", type: "one of: " + NotificationSettings.ProviderKind.allCases.map(\.rawValue).joined(separator: ", "),
+              defaultValue: nil,
+              description: "slack: an incoming webhook (Block Kit); msteams: a Workflows webhook (Adaptive Card); googlechat: a space webhook (cardsV2); webhook: the event as JSON, signed; cloudevents: CloudEvents 1.0 over HTTP."),
+        Entry(path: "notifications.providers.url-env", type: "environment variable name", defaultValue: nil,
+              description: "The variable holding the receiver's URL (a credential: it is never logged or stored)."),
+        Entry(path: "notifications.providers.url-file", type: "path", defaultValue: nil, description: "Or a file holding it (a mounted Secret)."),
+        Entry(path: "notifications.providers.secret-env", type: "environment variable name", defaultValue: nil,
+              description: "webhook: the variable holding the HMAC key of `X-Sluice-Signature-256: sha256=<HMAC-SHA256 of the body>` (required)."),
+        Entry(path: "notifications.providers.secret-file", type: "path", defaultValue: nil, description: "Or a file holding it."),
+        Entry(path: "notifications.providers.mode", type: "one of: binary, structured", defaultValue: "binary",
+              description: "cloudevents: attributes as `ce-` headers (binary) or one `application/cloudevents+json` document (structured)."),
+        Entry(path: "notifications.routes", type: "list of routes", defaultValue: nil,
+              description: "Which events go where; an event goes to every provider of every route it matches, once each."),
+        Entry(path: "notifications.routes.providers", type: "list of provider names", defaultValue: nil, description: "Where the route's events go."),
+        Entry(path: "notifications.routes.events", type: "list of event types, or \"*\"", defaultValue: "\"*\"", description: "The event types it takes."),
+        Entry(path: "notifications.routes.severity", type: "one of: info, warning, error", defaultValue: "info", description: "The lowest severity it takes."),
+        Entry(path: "notifications.routes.repositories", type: "list of globs", defaultValue: "all", description: "Repository names (`iris*`)."),
+        Entry(path: "notifications.routes.models", type: "list of globs", defaultValue: "all", description: "Model names; an event without a model does not match a route that names models."),
+        Entry(path: "notifications.routes.environments", type: "list of globs", defaultValue: "all",
+              description: "Environment names; an event without an environment does not match a route that names environments."),
     ]
 
     /// The paths `ControllerConfigDecoder` accepts, from its key lists.
@@ -59,6 +89,9 @@ public enum ControllerConfigReference {
         paths += under("repositories", ControllerConfigDecoder.repositoryKeys)
         paths += under("repositories.merge-requests", ControllerConfigDecoder.mergeRequestKeys)
         paths += under("repositories.forge", ControllerConfigDecoder.forgeKeys)
+        paths += under("notifications", NotificationSettingsDecoder.keys)
+        paths += under("notifications.providers", NotificationSettingsDecoder.providerKeys)
+        paths += under("notifications.routes", NotificationSettingsDecoder.routeKeys)
         return paths
     }
 

@@ -2,7 +2,7 @@
 /// what a log collector can filter on. A test checks the code logs no field missing here, and
 /// the log reference page (`sluice reference`) is generated from this list.
 public enum LogField: String, CaseIterable, Sendable {
-    case repository, ref, commit, run, stages, status, verdict, model, environment, condition, reason, url, failures, forge, code
+    case repository, ref, commit, run, stages, status, verdict, model, environment, condition, reason, url, failures, forge, code, provider, event, id
 
     public var meaning: String {
         switch self {
@@ -21,6 +21,9 @@ public enum LogField: String, CaseIterable, Sendable {
         case .failures: "Consecutive failed fetches of the repository."
         case .forge: "The forge a merge-request report went to: github, gitlab, gitea."
         case .code: "The forge's HTTP status code, or unreachable."
+        case .provider: "The notification provider a delivery went to (its name in `notifications.providers`)."
+        case .event: "A notification event's type: gate.rejected, environment.waiting-for-approval, ..."
+        case .id: "A notification event's id (the CloudEvents `id`; what receivers de-duplicate on)."
         }
     }
 
