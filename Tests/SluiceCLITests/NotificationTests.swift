@@ -38,10 +38,18 @@ import SluiceTestSupport
         try receiver.deliveries().filter { $0.path == path && $0.answered == 200 }.compactMap { $0.json["type"] as? String ?? ($0.json["text"] as? String) }
     }
 
+    /// The repository adds routes of its own (`notify:`) to providers the controller defines.
+    static let spec = GateFlowTests.spec + """
+
+        notify:
+          - { providers: [teams], events: [gate.promoted] }
+          - { providers: [nowhere], events: ["*"] }
+        """
+
     @Test func promotedRejectedPromotedReachEachRouteWithTheRules() throws {
         let receiver = try NotificationReceiver(secret: "hmac-k3y")
         let repo = try TestRepository()
-        try repo.commit("first model", files: ["sluice.yaml": GateFlowTests.spec, "policies/p.yaml": GateFlowTests.policy,
+        try repo.commit("first model", files: ["sluice.yaml": Self.spec, "policies/p.yaml": GateFlowTests.policy,
                                                "data/d.csv": GateFlowTests.data(0), "quality.json": GateFlowTests.quality(0.9),
                                                "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\n"])
         let dir = TemporaryDirectory()
@@ -58,7 +66,7 @@ import SluiceTestSupport
         try waitUntil("the rejection notified") { try slack().count == 2 }
         try repo.commit("better", files: ["quality.json": GateFlowTests.quality(0.95)])
         try waitUntil("the second promotion notified") { try slack().count == 3 }
-        try waitUntil("teams got its one event") { try receiver.deliveries().contains { $0.path == "/msteams" } }
+        try waitUntil("teams got its three events") { try receiver.deliveries().filter { $0.path == "/msteams" }.count == 3 }
 
         let texts = try slack()
         #expect(texts[0].hasPrefix("demo version 1 promoted to production (run 1)"), "\(texts[0])")
@@ -68,7 +76,9 @@ import SluiceTestSupport
         #expect(texts[2].hasPrefix("demo version 3 promoted to production (run 3)"), "\(texts[2])")
         let all = try receiver.deliveries()
         for d in all { #expect(d.valid == true, "\(d.path): \(d.problem ?? "")") }
-        #expect(all.filter { $0.path == "/msteams" }.count == 1, "teams' route takes only rejections")
+        // Teams: rejections by the controller's route, promotions by the repository's notify:.
+        let teams = all.filter { $0.path == "/msteams" }.compactMap { (($0.json["attachments"] as? [Any])?.first as? [String: Any]) }
+        #expect(teams.count == 3)
         // The warning-or-worse route: the rejection, to the webhook and the bus, once each.
         #expect(all.filter { $0.path == "/webhook" }.compactMap { $0.json["type"] as? String } == ["gate.rejected"])
         #expect(all.filter { $0.path == "/cloudevents" }.compactMap { $0.json["type"] as? String } == ["gate.rejected"])
@@ -82,6 +92,7 @@ import SluiceTestSupport
         // No receiver URL (Slack's and Teams' carry their token) in the log or the state folder.
         let logged = try String(contentsOfFile: log, encoding: .utf8)
         #expect(!logged.contains(receiver.url("")) && logged.contains("notification gate.rejected delivered to team-slack"), "\(logged.suffix(2000))")
+        #expect(logged.contains("demo-repo's notify: names provider 'nowhere', which the controller's notifications.providers does not define"))
         let grep = try ProcessRunner.run("grep", ["-r", "-l", "-a", "127.0.0.1:\(receiver.server.port)", state])
         #expect(grep.stdout.isEmpty, "the state folder holds a receiver URL: \(grep.stdout)")
     }

@@ -142,4 +142,11 @@ extension ReferenceTests {
         }
         #expect(unused.isEmpty, "event kinds no EventSource function makes: \(unused)")
     }
+
+    /// `notify:` in the schema lists exactly the event types the code sends.
+    @Test func theSchemaKnowsEveryEventType() throws {
+        let entry = try ReferenceDocs.schema().entry(for: "notify.events").get()
+        let expected = NotificationEvent.Kind.allCases.map(\.rawValue) + ["*"]
+        #expect(entry.type == "list of one of: " + expected.joined(separator: ", "), "the schema's notify.events differs from the code's: \(entry.type)")
+    }
 }

@@ -65,7 +65,14 @@ public actor NotificationSender {
     func routeNew() async {
         do {
             for event in try store.unroutedEvents() {
-                let providers = settings.providers(for: event)
+                var providers = settings.providers(for: event)
+                let defined = Set(settings.providers.map(\.name))
+                for name in event.repositoryProviders where !providers.contains(name) {
+                    if defined.contains(name) { providers.append(name) } else {
+                        log.warning("\(event.repository)'s notify: names provider '\(name)', which the controller's notifications.providers does not define: \(event.kind.rawValue) not sent there",
+                                    metadata: ["event": .string(event.kind.rawValue), "id": .string(event.id)])
+                    }
+                }
                 let now = WallClock.now()
                 let collapsed = try store.route(event, to: providers, fingerprint: NotificationSettings.fingerprint(event),
                                                 collapseSince: now - Double(settings.rateLimitSeconds), now: now)

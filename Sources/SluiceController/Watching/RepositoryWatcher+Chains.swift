@@ -18,11 +18,11 @@ extension RepositoryWatcher {
             let registry = try service.registry(for: headSpec)
             var chain = EnvironmentChain(store: service.store, registry: registry, environment: environment, stateDirectory: service.stateDirectory)
             chain.pod = service.verifyPods(repositoryKey: repo.url)
-            chain.events = eventSource
             let publisher = RepositorySource.isRemote(repo.url) ? Publisher(url: repo.url, environment: environment) : nil
             for name in try service.store.openVersions(model: model) {
                 guard let version = try registry.version(model: model, version: name),
                       let spec = try CommittedSpec.load(repository: git, commit: version.commit), spec.environments.count > 1 else { continue }
+                chain.events = eventSource?.routing(spec)
                 let progress = try await chain.advance(version, spec: spec, repository: git, actor: "sluice watch", now: { WallClock.now() },
                                                        say: { log.info("\($0)", metadata: ["model": .string(model)]) })
                 if let failure = progress.failure {
@@ -76,7 +76,7 @@ extension RepositoryWatcher {
             }
             var chain = EnvironmentChain(store: store, registry: registry, environment: env, stateDirectory: service.stateDirectory)
             chain.pod = service.verifyPods(repositoryKey: repo.url)
-            chain.events = eventSource
+            chain.events = eventSource?.routing(spec)
             do {
                 try chain.approve(registered, into: environment, spec: spec, actor: actor, reason: reason, now: WallClock.now())
             } catch let refused as LoadError {

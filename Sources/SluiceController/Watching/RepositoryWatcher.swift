@@ -343,11 +343,11 @@ public actor RepositoryWatcher {
         log.info("run started", metadata: ["stages": .string(work.plan.stagesToRun.map(\.name).joined(separator: ","))])
         let runLog = log
         var work = work
-        if isProduction { work.events = eventSource }
+        if isProduction { work.events = eventSource?.routing(work.spec) }
         var pipeline = CommitPipeline(service: service, repository: git, notifier: notifier(for: ref, log: log), productionBranch: repository.branch,
                                       publisher: RepositorySource.isRemote(repository.url) ? Publisher(url: repository.url, environment: environment) : nil,
                                       progress: { runLog.info("deploy: \($0)") })
-        if isProduction { pipeline.eventSource = eventSource }
+        if isProduction { pipeline.eventSource = eventSource?.routing(work.spec) }
         let outcome = try await pipeline.execute(record, work: work, events: { event in
             if case .stageFinished(_, let status, _, let seconds) = event {
                 ControllerMetrics.stageFinished(status: status.rawValue, seconds: seconds, cached: status == .cached)

@@ -4,17 +4,30 @@ public struct EventSource: Hashable, Sendable {
     /// The repository's `name` in the controller configuration.
     public var repository: String
     public var repositoryURL: String
+    /// The repository's `notify:` routes (of the commit whose events these are).
+    public var routes: [NotificationSettings.Route] = []
 
     public init(repository: String, repositoryURL: String) {
         self.repository = repository
         self.repositoryURL = repositoryURL
     }
 
+    /// The same source with `spec`'s `notify:` routes.
+    public func routing(_ spec: PipelineSpec) -> EventSource {
+        var source = self
+        source.routes = spec.notify
+        return source
+    }
+
     func event(_ kind: NotificationEvent.Kind, cause: [String], time: Double, model: String? = nil, version: String? = nil,
                environment: String? = nil, run: Int64? = nil, commit: String? = nil, link: String, title: String,
                details: [String] = []) -> NotificationEvent {
-        NotificationEvent(kind: kind, cause: cause, time: time, repository: repository, repositoryURL: repositoryURL, model: model,
-                          version: version, environment: environment, run: run, commit: commit, link: link, title: title, details: details)
+        var event = NotificationEvent(kind: kind, cause: cause, time: time, repository: repository, repositoryURL: repositoryURL, model: model,
+                                      version: version, environment: environment, run: run, commit: commit, link: link, title: title, details: details)
+        var chosen = NotificationSettings()
+        chosen.routes = routes
+        event.repositoryProviders = chosen.providers(for: event)
+        return event
     }
 
     /// A production-branch run's stages failed: which, and the last lines each logged.

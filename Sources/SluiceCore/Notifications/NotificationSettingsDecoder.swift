@@ -108,8 +108,11 @@ public enum NotificationSettingsDecoder {
         }
     }
 
-    private static func decodeRoute(_ node: Node, providers known: [String], _ reader: inout NodeReader) -> NotificationSettings.Route? {
-        guard let fields = reader.mapping(node, what: "a notification route", allowed: routeKeys) else { return nil }
+    /// One route. `known`: the provider names it may use (nil: not checked here, as in a
+    /// repository's `notify:`, whose providers the controller defines).
+    static func decodeRoute(_ node: Node, providers known: [String]?, allowed: [String] = routeKeys,
+                            _ reader: inout NodeReader) -> NotificationSettings.Route? {
+        guard let fields = reader.mapping(node, what: "a notification route", allowed: allowed) else { return nil }
         let f = Fields(fields)
         guard let providersNode = f["providers"], let names = reader.stringList(providersNode, what: "'providers' of a route"), !names.isEmpty else {
             if f["providers"] == nil { reader.error(node, "a notification route needs 'providers'", hint: "the names of providers under notifications.providers") }
@@ -117,6 +120,7 @@ public enum NotificationSettingsDecoder {
         }
         var route = NotificationSettings.Route(providers: [])
         for (name, at) in names {
+            guard let known else { route.providers.append(name); continue }
             if known.contains(name) { route.providers.append(name); continue }
             reader.error(at, "route names provider '\(name)', which notifications.providers does not define",
                          hint: Suggestion.hint(for: name, in: known) ?? (known.isEmpty ? "define it under notifications.providers" : "defined: " + known.joined(separator: ", ")))
@@ -142,6 +146,17 @@ public enum NotificationSettingsDecoder {
         route.environments = globs(f["environments"], "environments", &reader)
         return route
     }
+
+    /// A repository's `notify:`: routes of its own events to providers the controller defines.
+    public static func decodeRepositoryRoutes(_ node: Node, _ reader: inout NodeReader) -> [NotificationSettings.Route] {
+        guard let items = node.sequence else {
+            reader.error(node, "'notify' must be a list of routes, found \(node.kindName)", hint: "e.g. - { providers: [team-slack], events: [gate.rejected] }")
+            return []
+        }
+        return items.compactMap { decodeRoute($0, providers: nil, allowed: repositoryRouteKeys, &reader) }
+    }
+
+    public static let repositoryRouteKeys = ["providers", "events", "severity", "models", "environments"]
 
     private static func globs(_ node: Node?, _ what: String, _ reader: inout NodeReader) -> [Glob] {
         guard let node, let items = reader.stringList(node, what: "'\(what)' of a route") else { return [] }

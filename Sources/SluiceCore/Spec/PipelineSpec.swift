@@ -16,6 +16,8 @@ public struct PipelineSpec: Hashable, Sendable {
     /// `environments:` in order, the last being production (whose deploy settings are also
     /// `deploy`); empty when the file uses the one-environment `deploy:`.
     public var environments: [EnvironmentSpec] = []
+    /// `notify:`: routes of this repository's events to providers the controller defines.
+    public var notify: [NotificationSettings.Route] = []
 
     /// The environments a version passes through before production (none with `deploy:`).
     public var preProduction: [EnvironmentSpec] { Array(environments.dropLast()) }

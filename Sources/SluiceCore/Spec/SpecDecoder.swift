@@ -64,6 +64,7 @@ public struct SpecDecoder {
         var spec = PipelineSpec(file: file, version: version, datasets: datasets, stages: stages, gate: gate, deploy: deploy, sync: sync)
         spec.runner = runner
         spec.environments = environments
+        if let notify = byKey["notify"] { spec.notify = NotificationSettingsDecoder.decodeRepositoryRoutes(notify.value, &reader) }
         if let gateNode = byKey["gate"]?.value { checkModelOutput(spec, gateNode: gateNode) }
         return spec
     }

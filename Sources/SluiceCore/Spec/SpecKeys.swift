@@ -1,7 +1,7 @@
 /// Every key `sluice.yaml` accepts, per section. The JSON Schema shipped in
 /// `Spec/sluice.schema.json` must list the same keys (a test checks they agree).
 public enum SpecKeys {
-    public static let topLevel = ["version", "datasets", "stages", "gate", "deploy", "sync", "runner", "environments"]
+    public static let topLevel = ["version", "datasets", "stages", "gate", "deploy", "sync", "runner", "environments", "notify"]
     public static let sync = ["interval", "selfHeal"]
     public static let dataset = ["path", "dvc", "out"]
     public static let stage = ["run", "uses", "with", "needs", "when", "env", "timeout", "outputs", "metrics", "params", "cache", "secrets",
