@@ -104,7 +104,8 @@ extension ControllerServer {
                                   since: Format.timestamp(m.since), approve: m.awaitingApproval && actionToken != nil))
             }
         }
-        return IndexView(repositories: repositories, held: held, runs: runRows(try store.runs(limit: 30)), models: try store.modelNames())
+        return IndexView(repositories: repositories, held: held, runs: runRows(try store.runs(limit: 30)), models: try store.modelNames(),
+                         notifications: try store.recentDeliveries(limit: 10).map(IndexView.Notification.init))
     }
 
     func repositoryView(_ watcher: any WatchedRepository) async throws -> RepositoryView {

@@ -86,6 +86,9 @@ import SluiceTestSupport
         let page = try helper.curl(["-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/runs/2"]).stdout
         #expect(page == "200")
 
+        // The front page lists the latest deliveries and how each went.
+        let front = try helper.curl(["http://127.0.0.1:\(port)/"]).stdout
+        #expect(front.contains("<h2>Notifications</h2>") && front.contains("gate.rejected") && front.contains("team-slack"), "\(front.suffix(1500))")
         let listed = try ProcessRunner.run(sluice, ["notifications", "--state", state])
         #expect(listed.status == 0 && listed.stdout.contains("gate.rejected") && listed.stdout.contains("delivered"), "\(listed.stdout)")
         watch.stop()

@@ -23,10 +23,32 @@ struct IndexView {
         let approve: Bool
     }
 
+    /// A notification delivery: the latest ones, so a receiver that refuses them is seen.
+    struct Notification {
+        let when: String
+        let event: String
+        let title: String
+        let link: String
+        let provider: String
+        let state: Badge
+        let answer: String
+
+        init(_ d: NotificationDelivery) {
+            when = Format.timestamp(d.createdAt)
+            event = d.event.kind.rawValue
+            title = d.event.title
+            link = d.event.link
+            provider = d.provider
+            state = Badge(d.state.rawValue, d.state == .delivered ? .ok : d.state == .failed ? .bad : d.state == .pending ? .warn : .idle)
+            answer = d.lastError ?? d.lastStatus.map { "HTTP \($0)" } ?? ""
+        }
+    }
+
     let repositories: [Repository]
     let held: [Held]
     let runs: [RunRow]
     let models: [String]
+    let notifications: [Notification]
 }
 
 /// A condition as the UI lists it.

@@ -51,6 +51,10 @@ enum Templates {
             {{> runRows}}
             <h2>Models</h2>
             <p>{{#models}}<a href="/models/{{.}}">{{.}}</a> {{/models}}{{^models}}<span class="muted">None promoted yet.</span>{{/models}}</p>
+            {{^empty(notifications)}}<h2>Notifications</h2>
+            <table><thead><tr><th>When</th><th class="wide">Event</th><th>Provider</th><th>State</th><th class="wide">Answer</th></tr></thead><tbody>
+            {{#notifications}}<tr><td>{{when}}</td><td class="wide"><a href="{{link}}" title="{{title}}">{{event}}</a></td><td>{{provider}}</td>
+            <td>{{#state}}{{> badge}}{{/state}}</td><td class="wide">{{answer}}</td></tr>{{/notifications}}</tbody></table>{{/empty(notifications)}}
             """,
 
         "repository": """
