@@ -114,6 +114,7 @@ import SluiceTestSupport
         #expect(waiting.count == 1, "announced once, not at every poll")
         let text = waiting.first?.json["text"] as? String ?? ""
         #expect(text.contains("sluice approve demo 1 --to production"), "\(text)")
+        #expect(text.contains("verified in staging: smoke passed"), "how the version fared before: \(text)")
         let link = try #require(text.split(separator: "\n").last.map(String.init))
         #expect(link == base + "/models/demo")
         let page = try helper.curl([link]).stdout

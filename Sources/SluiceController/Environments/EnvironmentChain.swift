@@ -88,7 +88,14 @@ public struct EnvironmentChain: Sendable {
                 }
                 if env.promote == .manual, last(env.name, .approved) == nil {
                     if last(env.name, .awaitingApproval) == nil {
-                        try record(env.name, .awaitingApproval, "promote: manual")
+                        // What the approver needs: how the version fared where it was.
+                        var detail = "promote: manual"
+                        if index > 0, let verified = last(environments[index - 1].name, .verified) {
+                            let previous = environments[index - 1]
+                            detail += "; verified in \(previous.name): \(verified.detail)"
+                            if previous.soakSeconds > 0 { detail += ", then soaked \(DurationText.format(seconds: previous.soakSeconds))" }
+                        }
+                        try record(env.name, .awaitingApproval, detail)
                     }
                     progress.position = "waiting for approval to enter \(env.name): sluice approve \(model) \(version.version) --to \(env.name) --reason \"...\""
                     return progress
