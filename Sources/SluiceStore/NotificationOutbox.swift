@@ -30,11 +30,43 @@ extension RunStore {
         try JSONDecoder().decode(NotificationEvent.self, from: Data((row["body"] as String).utf8))
     }
 
-    /// Events no route has looked at yet, oldest first.
-    public func unroutedEvents(limit: Int = 100) throws(StoreError) -> [NotificationEvent] {
+    /// Events no route has looked at yet, oldest first, and the ids of those that cannot be
+    /// read (written by another version, or damaged).
+    public func unroutedEvents(limit: Int = 100) throws(StoreError) -> (events: [NotificationEvent], unreadable: [String]) {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT body FROM notification_events WHERE routed = 0 ORDER BY createdAt, id LIMIT ?", arguments: [limit])
-                .map(Self.event)
+            var events: [NotificationEvent] = [], unreadable: [String] = []
+            for row in try Row.fetchAll(db, sql: "SELECT id, body FROM notification_events WHERE routed = 0 ORDER BY createdAt, id LIMIT ?",
+                                        arguments: [limit]) {
+                do { events.append(try Self.event(row)) } catch { unreadable.append(row["id"]) }
+            }
+            return (events, unreadable)
+        }
+    }
+
+    public func markRouted(_ eventID: String) throws(StoreError) {
+        try write { db in try db.execute(sql: "UPDATE notification_events SET routed = 1 WHERE id = ?", arguments: [eventID]) }
+    }
+
+    /// Pending deliveries to providers not in `providers` fail with `reason`; returns how many.
+    public func failDeliveries(toProvidersNotIn providers: [String], reason: String, now: Double) throws(StoreError) -> Int {
+        try write { db in
+            let marks = providers.map { _ in "?" }.joined(separator: ", ")
+            try db.execute(sql: """
+                UPDATE notification_deliveries SET state = 'failed', lastError = ?, finishedAt = ?
+                WHERE state = 'pending'\(providers.isEmpty ? "" : " AND provider NOT IN (\(marks))")
+                """, arguments: StatementArguments([reason, now] as [any DatabaseValueConvertible] + providers))
+            return db.changesCount
+        }
+    }
+
+    /// Forgets deliveries that finished before `time`, and the events left with none pending.
+    public func pruneNotifications(finishedBefore time: Double) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM notification_deliveries WHERE state != 'pending' AND finishedAt < ?", arguments: [time])
+            try db.execute(sql: """
+                DELETE FROM notification_events WHERE routed = 1 AND createdAt < ?
+                  AND NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.eventId = notification_events.id)
+                """, arguments: [time])
         }
     }
 
@@ -83,10 +115,13 @@ extension RunStore {
             try Row.fetchAll(db, sql: """
                 SELECT d.*, e.body FROM notification_deliveries d JOIN notification_events e ON e.id = d.eventId
                 WHERE \(condition) ORDER BY \(order) LIMIT \(limit)
-                """, arguments: arguments).map { row in
-                Delivery(event: try Self.event(row), provider: row["provider"], state: Delivery.State(rawValue: row["state"]) ?? .pending,
-                         attempts: row["attempts"], nextAttemptAt: row["nextAttemptAt"], lastStatus: row["lastStatus"], lastError: row["lastError"],
-                         createdAt: row["createdAt"], finishedAt: row["finishedAt"])
+                """, arguments: arguments).compactMap { row in
+                // An event that cannot be read was never routed (see unroutedEvents): no delivery names one.
+                let event: NotificationEvent
+                do { event = try Self.event(row) } catch { return nil }
+                return Delivery(event: event, provider: row["provider"], state: Delivery.State(rawValue: row["state"]) ?? .pending,
+                                attempts: row["attempts"], nextAttemptAt: row["nextAttemptAt"], lastStatus: row["lastStatus"], lastError: row["lastError"],
+                                createdAt: row["createdAt"], finishedAt: row["finishedAt"])
             }
         }
     }

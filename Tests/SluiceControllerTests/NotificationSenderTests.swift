@@ -101,4 +101,27 @@ import SluiceTestSupport
             #expect(bytes.range(of: Data("s3cr3tw3bh00k".utf8)) == nil, "\(file) holds the receiver URL")
         }
     }
+
+    @Test func unreadableEventsAndRemovedProvidersDoNotStopTheRest() async throws {
+        let receiver = try NotificationReceiver()
+        let state = TemporaryDirectory()
+        let store = try RunStore(stateDirectory: state.path)
+        // A delivery pending for a provider that the configuration has since dropped.
+        let old = rejected(run: 1)
+        try store.recordEvents([old])
+        try store.route(old, to: ["retired"], fingerprint: "f", collapseSince: 0, now: WallClock.now())
+        // An event row another version wrote, or a damaged one.
+        let insert = "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO notification_events (id, kind, repository, body, createdAt) VALUES ('bad', 'x', 'r', '{not json', 0)\"); c.commit()"
+        let r = try ProcessRunner.run("python3", ["-c", insert, state.path + "/" + RunStore.fileName])
+        #expect(r.status == 0, "\(r.stderr)")
+        try store.recordEvents([rejected(run: 2)])
+        try await deliver(store, providers: [(provider("s", .slack), receiver.url("slack"))]) {
+            try store.recentDeliveries().contains { $0.provider == "s" && $0.state == .delivered }
+        }
+        let all = try store.recentDeliveries()
+        #expect(all.first { $0.provider == "retired" }?.state == .failed)
+        #expect(all.first { $0.provider == "retired" }?.lastError == "the provider is no longer in notifications.providers")
+        #expect(try store.unroutedEvents().events.isEmpty && store.unroutedEvents().unreadable.isEmpty, "the unreadable one is set aside")
+        #expect(try receiver.deliveries().count == 1, "the readable new event reached the provider")
+    }
 }

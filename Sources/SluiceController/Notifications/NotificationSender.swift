@@ -43,8 +43,12 @@ public actor NotificationSender {
         links.base.withLock { $0 = url }
     }
 
+    /// How long finished deliveries (and their events) are kept for `sluice notifications` and the UI.
+    public static let keepSeconds = 30.0 * 24 * 3600
+
     /// Routes and delivers until the task is cancelled.
     public nonisolated func run() async {
+        await tidy()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.loop { await self.routeNew() } }
             for provider in settings.providers {
@@ -60,14 +64,32 @@ public actor NotificationSender {
         }
     }
 
+    /// At start: deliveries to a provider the configuration no longer has fail (nothing would
+    /// send them), and what finished more than `keepSeconds` ago is forgotten.
+    func tidy() async {
+        do {
+            let names = settings.providers.map(\.name)
+            let orphaned = try store.failDeliveries(toProvidersNotIn: names, reason: "the provider is no longer in notifications.providers", now: WallClock.now())
+            if orphaned > 0 { log.warning("\(orphaned) pending notification(s) to providers no longer configured: recorded as failed") }
+            try store.pruneNotifications(finishedBefore: WallClock.now() - Self.keepSeconds)
+        } catch {
+            log.error("the notification outbox could not be tidied: \(error)")
+        }
+    }
+
     /// Gives each unrouted event its deliveries (an identical event sent to a provider within
     /// `rate-limit` is collapsed for that provider).
     func routeNew() async {
         do {
-            for event in try store.unroutedEvents() {
+            let (events, unreadable) = try store.unroutedEvents()
+            for id in unreadable {
+                log.error("notification event \(id) in the run store cannot be read: it is not sent", metadata: ["id": .string(id)])
+                try store.markRouted(id)
+            }
+            for event in events {
                 var providers = settings.providers(for: event)
                 let defined = Set(settings.providers.map(\.name))
-                for name in event.repositoryProviders where !providers.contains(name) {
+                for name in event.repositoryProviders ?? [] where !providers.contains(name) {
                     if defined.contains(name) { providers.append(name) } else {
                         log.warning("\(event.repository)'s notify: names provider '\(name)', which the controller's notifications.providers does not define: \(event.kind.rawValue) not sent there",
                                     metadata: ["event": .string(event.kind.rawValue), "id": .string(event.id)])

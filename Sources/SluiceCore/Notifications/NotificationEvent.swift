@@ -85,8 +85,9 @@ public struct NotificationEvent: Hashable, Sendable, Codable {
     public var title: String
     /// What a reader needs next (failing rules, drifted columns, a stage's last lines); masked and bounded.
     public var details: [String]
-    /// Providers the repository's own `notify:` routes chose for it (besides the controller's routes).
-    public var repositoryProviders: [String] = []
+    /// Providers the repository's own `notify:` routes chose for it (besides the controller's
+    /// routes); optional so that an event stored without it still reads.
+    public var repositoryProviders: [String]?
 
     public init(kind: Kind, cause: [String], time: Double, repository: String, repositoryURL: String, model: String? = nil,
                 version: String? = nil, environment: String? = nil, run: Int64? = nil, commit: String? = nil,
