@@ -206,4 +206,42 @@ import SluiceTestSupport
         #expect(unknown.status != 0 && unknown.stderr.contains("defines no notification provider 'slack'") && unknown.stderr.contains("team-slack"),
                 "\(unknown.stderr)")
     }
+
+    /// The iris demo's three commits through the controller: promoted (into staging, then
+    /// production), rejected with the rule that failed, promoted again.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: ProcessRunner.has("prometheus")), "prometheus is not installed: SKIPPED"))
+    func theIrisDemosThreeCommitsAreAnnouncedWithTheirRules() throws {
+        let staging = try IrisStagingPrometheus()
+        let receiver = try NotificationReceiver(secret: "hmac-k3y")
+        let repo = try TestRepository()
+        try ProcessRunner.run("cp", ["-R", RepositoryLayout.root() + "/examples/iris/.", repo.path])
+        repo.write("sluice.yaml", staging.adapt(try String(contentsOfFile: repo.path + "/sluice.yaml", encoding: .utf8)))
+        try repo.commit("iris: first model")
+        let dir = TemporaryDirectory()
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config(dir, repo: repo), "--state", dir.path + "/state"],
+                                          readyPrefix: "sluice: listening on 127.0.0.1:",
+                                          environment: environment(receiver).merging(staging.environment) { a, _ in a })
+        func slack() throws -> [String] {
+            try receiver.deliveries().filter { $0.path == "/slack" && $0.answered == 200 }.compactMap { $0.json["text"] as? String }
+        }
+        func reached(_ count: Int) throws -> Bool { try slack().filter { $0.contains("reached production") }.count == count }
+        try waitUntil("version 1 in production", timeout: 180) { try reached(1) }
+        try ProcessRunner.run("python3", [RepositoryLayout.root() + "/examples/demo_data.py", "mislabel", repo.path + "/data/iris.csv"])
+        try repo.commit("data: import annotation batch 2")
+        try waitUntil("the rejection", timeout: 180) { try slack().contains { $0.contains("was rejected") } }
+        try ProcessRunner.run("python3", [RepositoryLayout.root() + "/examples/demo_data.py", "fix", repo.path + "/data/iris.csv",
+                                          RepositoryLayout.root() + "/examples/iris/data/iris.csv"])
+        try repo.commit("data: relabel batch 2, add 30 flowers")
+        try waitUntil("the second version in production", timeout: 180) { try reached(2) }
+
+        let gate = try slack().filter { $0.contains("the gate") || $0.contains("rejected") }
+        #expect(gate.count == 3, "\(gate)")
+        #expect(gate.first?.hasPrefix("iris version 1 passed the gate and enters staging (run 1)") == true, "\(gate)")
+        let rejected = gate.dropFirst().first ?? ""
+        #expect(rejected.hasPrefix("iris: the candidate of run 2 was rejected: accuracy = "), "\(rejected)")
+        #expect(rejected.contains("below the minimum 0.85") || rejected.contains("than production"), "the failing rule: \(rejected)")
+        #expect(gate.last?.hasPrefix("iris version 3 passed the gate and enters staging (run 3)") == true, "\(gate)")
+        for d in try receiver.deliveries() { #expect(d.valid == true, "\(d.path): \(d.problem ?? "")") }
+        withExtendedLifetime(watch) {}
+    }
 }
