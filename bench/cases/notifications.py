@@ -34,6 +34,7 @@ SECRET = "bench-secret"
 def receiver(delay):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are two writes: without it each answer waits for a delayed ACK
 
         def log_message(self, *args):
             pass

@@ -57,9 +57,10 @@ public actor NotificationSender {
         }
     }
 
-    private nonisolated func loop(_ pass: @escaping @Sendable () async -> Void) async {
+    /// Runs `pass` again at once while it says there may be more (a full batch), else after `pollSeconds`.
+    private nonisolated func loop(_ pass: @escaping @Sendable () async -> Bool) async {
         while !Task.isCancelled {
-            await pass()
+            if await pass() { continue }
             do { try await Task.sleep(for: .seconds(pollSeconds)) } catch { return }  // cancelled: stop
         }
     }
@@ -79,9 +80,11 @@ public actor NotificationSender {
 
     /// Gives each unrouted event its deliveries (an identical event sent to a provider within
     /// `rate-limit` is collapsed for that provider).
-    func routeNew() async {
+    /// Returns whether a full batch was routed (more may wait).
+    @discardableResult
+    func routeNew() async -> Bool {
         do {
-            let (events, unreadable) = try store.unroutedEvents()
+            let (events, unreadable) = try store.unroutedEvents(limit: Self.batch)
             for id in unreadable {
                 log.error("notification event \(id) in the run store cannot be read: it is not sent", metadata: ["id": .string(id)])
                 try store.markRouted(id)
@@ -103,26 +106,36 @@ public actor NotificationSender {
                     ControllerMetrics.notification(provider: provider, result: "collapsed")
                 }
             }
+            return events.count + unreadable.count == Self.batch
         } catch {
             log.error("notifications could not be routed: \(error) (tried again in \(pollSeconds) s)")
+            return false
         }
     }
 
-    /// Posts `provider`'s due deliveries, oldest first, recording each attempt.
-    func deliverDue(provider: NotificationSettings.Provider) async {
+    /// Events routed, or deliveries attempted, per pass.
+    static let batch = 100
+
+    /// Posts `provider`'s due deliveries, oldest first, recording each attempt. Returns whether
+    /// a full batch was due (more may be).
+    @discardableResult
+    func deliverDue(provider: NotificationSettings.Provider) async -> Bool {
         let due: [RunStore.Delivery]
-        do { due = try store.dueDeliveries(provider: provider.name, now: WallClock.now()) } catch {
+        do { due = try store.dueDeliveries(provider: provider.name, now: WallClock.now(), limit: Self.batch) } catch {
             log.error("the notification outbox could not be read: \(error)")
-            return
+            return false
         }
-        guard !due.isEmpty else { return }
+        guard !due.isEmpty else { return false }
         let client = HTTPClient()
+        var recorded = true
         for delivery in due where !Task.isCancelled {
-            await attempt(delivery, provider: provider, client: client)
+            recorded = await attempt(delivery, provider: provider, client: client) && recorded
         }
+        return due.count == Self.batch && recorded  // an unrecorded attempt waits for the next poll, not a tight loop
     }
 
-    private func attempt(_ delivery: RunStore.Delivery, provider: NotificationSettings.Provider, client: HTTPClient) async {
+    /// Returns whether the attempt was recorded.
+    private func attempt(_ delivery: RunStore.Delivery, provider: NotificationSettings.Provider, client: HTTPClient) async -> Bool {
         let event = delivery.event
         let attempts = delivery.attempts + 1
         var status: Int?
@@ -174,9 +187,11 @@ public actor NotificationSender {
         }
         do {
             try store.recordAttempt(eventID: event.id, provider: provider.name, state: state, status: status, error: problem, retryAt: retryAt, now: now)
+            return true
         } catch {
             // Not recorded: the delivery stays pending and is tried again (a receiver may see it twice; X-Sluice-Delivery tells).
             log.error("the notification attempt could not be recorded: \(error)", metadata: metadata)
+            return false
         }
     }
 }
