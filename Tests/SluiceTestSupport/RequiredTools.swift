@@ -10,5 +10,5 @@ public enum RequiredTools {
     public static func run(whenPresent present: Bool) -> Bool { present || underCI }
 
     /// Every command-line tool some test starts.
-    public static let commands = ["git", "curl", "openssl", "python3", "kubectl", "prometheus", "promtool", "mlflow", "moto_server", "dvc", "ssh-keygen"]
+    public static let commands = ["git", "curl", "openssl", "python3", "kubectl", "prometheus", "promtool", "mlflow", "moto_server", "dvc", "ssh-keygen", "gpg", "gpgv"]
 }

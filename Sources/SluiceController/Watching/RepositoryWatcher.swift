@@ -35,8 +35,11 @@ public actor RepositoryWatcher {
     private var production: (commit: String, task: Task<Void, Never>)?
     /// Each merge request's pipeline (a queue of one: a newer head supersedes it), by ref.
     var mergeRequestsRunning: [String: (head: String, task: Task<Void, Never>)] = [:]
-    /// Heads whose `sluice.yaml` was found invalid (and reported): not planned again until they move.
+    /// Heads whose `sluice.yaml` was found invalid, or whose signature was refused (and reported):
+    /// not planned again until they move.
     var invalidHeads: [String: String] = [:]
+    /// Heads whose commits `verify:` accepted, by ref.
+    var verifiedHeads: [String: String] = [:]
     /// The production tip last read, and whether its spec deploys (gate and deploy).
     private var deployingHead: (head: String, deploys: Bool)?
     /// The conditions as last written to the run store.
@@ -215,6 +218,7 @@ public actor RepositoryWatcher {
         let ordered = updates.filter { !closed.contains($0.ref) }.sorted { (MergeRequestRef.number(of: $0.ref) ?? 0, $0.ref) < (MergeRequestRef.number(of: $1.ref) ?? 0, $1.ref) }
         for update in ordered where invalidHeads[update.ref] != update.head {
             if quarantined(update, production: update.ref == productionRef) { continue }
+            guard await sourceVerified(update, production: update.ref == productionRef) else { continue }
             if update.ref == productionRef {
                 startProduction(update)
             } else if let running = mergeRequestsRunning[update.ref] {
@@ -231,7 +235,7 @@ public actor RepositoryWatcher {
         }
         let pending = Set(updates.map(\.ref))
         health.held = health.held.filter { pending.contains($0.key) }  // merged, closed or run since
-        if production == nil, deploys {
+        if production == nil, deploys, !productionUnverified {
             await reconcileEnvironment(productionRef: productionRef)
             await advanceEnvironmentChains(productionRef: productionRef)
         }

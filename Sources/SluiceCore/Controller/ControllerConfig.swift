@@ -22,6 +22,10 @@ public struct ControllerConfig: Hashable, Sendable {
         public var webhookSecretEnv: String?
         /// Where merge-request reports go (nil: inferred from a github.com or gitlab.com URL).
         public var forge: Forge?
+        /// Only signed commits run (`verify:`); nil: every commit runs.
+        public var verify: SourceVerification?
+        /// Whether merge-request heads are verified too (`merge-requests: { verify: ... }`; default: yes, when `verify` is set).
+        public var verifyMergeRequests = true
         public var location: SourceLocation
 
         /// The configured forge, else the one a github.com / gitlab.com URL names.
@@ -117,8 +121,9 @@ public struct ControllerConfig: Hashable, Sendable {
 
 public enum ControllerConfigDecoder {
     public static let topLevelKeys = ["state", "interval", "listen", "token-env", "merge-request-parallelism", "fetch-parallelism", "run-parallelism", "queue-limit", "repositories", "lease", "notifications"]
-    public static let repositoryKeys = ["name", "url", "branch", "merge-requests", "merge-request-secrets", "interval", "webhook-secret-env", "forge", "sandbox"]
-    public static let mergeRequestKeys = ["forks", "secrets", "allow-unsandboxed"]
+    public static let repositoryKeys = ["name", "url", "branch", "merge-requests", "merge-request-secrets", "interval", "webhook-secret-env", "forge", "sandbox", "verify"]
+    public static let mergeRequestKeys = ["forks", "secrets", "allow-unsandboxed", "verify"]
+    public static let verifyKeys = ["mode", "gpg-keys", "ssh-allowed-signers"]
     public static let forgeKeys = ["kind", "project", "api", "token-env"]
     public static let leaseKeys = ["namespace", "name"]
 
@@ -204,6 +209,7 @@ public enum ControllerConfigDecoder {
         if let i = f["interval"], let s = duration(i, "'interval' of '\(name)'", &reader) { repo.intervalSeconds = s }
         if let w = f["webhook-secret-env"] { repo.webhookSecretEnv = reader.nonEmptyString(w, what: "'webhook-secret-env' of '\(name)'") }
         if let forge = f["forge"] { repo.forge = decodeForge(forge, repository: name, &reader) }
+        if let verify = f["verify"] { repo.verify = decodeVerify(verify, repository: name, &reader) }
         if let node = f["sandbox"], let text = reader.string(node, what: "'sandbox' of '\(name)'") {
             switch text {
             case "merge-requests": repo.sandboxAllStages = false
@@ -238,6 +244,8 @@ public enum ControllerConfigDecoder {
                 if let v = reader.bool(value, what: "'merge-requests.secrets' of '\(name)'") { repo.mergeRequestSecrets = v }
             case "allow-unsandboxed":
                 if let v = reader.bool(value, what: "'merge-requests.allow-unsandboxed' of '\(name)'") { repo.allowUnsandboxed = v }
+            case "verify":
+                if let v = reader.bool(value, what: "'merge-requests.verify' of '\(name)'") { repo.verifyMergeRequests = v }
             default: break
             }
         }
@@ -265,6 +273,26 @@ public enum ControllerConfigDecoder {
             reader.error(node, "'forge' of '\(name)': Gitea needs 'api'", hint: "e.g. api: https://gitea.example.com/api/v1")
         }
         return forge
+    }
+
+    /// `verify: { mode: head | all, gpg-keys: PATH, ssh-allowed-signers: PATH }`.
+    private static func decodeVerify(_ node: Node, repository name: String, _ reader: inout NodeReader) -> SourceVerification? {
+        guard let fields = reader.mapping(node, what: "'verify' of '\(name)'", allowed: verifyKeys) else { return nil }
+        let f = Fields(fields)
+        var verify = SourceVerification()
+        if let m = f["mode"], let text = reader.string(m, what: "'verify.mode' of '\(name)'") {
+            if let mode = SourceVerification.Mode(rawValue: text) { verify.mode = mode } else {
+                reader.error(m, "'verify.mode' of '\(name)' must be head or all, found '\(text)'",
+                             hint: Suggestion.hint(for: text, in: SourceVerification.Mode.allCases.map(\.rawValue)) ?? "head: the tip; all: every new commit")
+            }
+        }
+        if let k = f["gpg-keys"] { verify.gpgKeys = reader.nonEmptyString(k, what: "'verify.gpg-keys' of '\(name)'") }
+        if let s = f["ssh-allowed-signers"] { verify.sshAllowedSigners = reader.nonEmptyString(s, what: "'verify.ssh-allowed-signers' of '\(name)'") }
+        if f["gpg-keys"] == nil, f["ssh-allowed-signers"] == nil {
+            reader.error(node, "'verify' of '\(name)' needs 'gpg-keys' (public keys: a file or a folder) or 'ssh-allowed-signers' (a file)",
+                         hint: "the keys whose signatures are trusted; nothing else is")
+        }
+        return verify
     }
 
     private static func duration(_ node: Node, _ what: String, _ reader: inout NodeReader) -> Int? {

@@ -127,6 +127,7 @@ public struct EventSource: Hashable, Sendable {
         case .selfHealed: (kind, title) = (.driftHealed, "\(repository): drift\(place) corrected")
         case .selfHealFailed: (kind, title) = (.deployFailed, "\(repository): drift\(place) re-applied, but the workloads are not healthy")
         case .quarantined: (kind, title) = (.repositoryQuarantined, "\(repository): a commit was quarantined")
+        case .unverified: (kind, title) = (.sourceUnverified, "\(repository): a commit on the production branch is not verified")
         default: return nil
         }
         return event(kind, cause: ["condition", reason.rawValue, environment ?? "", "\(since)"], time: since, environment: environment,

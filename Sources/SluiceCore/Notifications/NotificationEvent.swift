@@ -24,6 +24,7 @@ public struct NotificationEvent: Hashable, Sendable, Codable {
         case driftDetected = "drift.detected"
         case driftHealed = "drift.healed"
         case repositoryQuarantined = "repository.quarantined"
+        case sourceUnverified = "source.unverified"
         case dataDrift = "data.drift"
 
         public var severity: Severity {
@@ -31,7 +32,7 @@ public struct NotificationEvent: Hashable, Sendable, Codable {
             case .gatePromoted, .environmentEntered, .environmentVerified, .environmentPromoted, .canaryStep, .driftHealed: .info
             case .gateRejected, .environmentWaitingForApproval, .driftDetected, .dataDrift: .warning
             case .runFailed, .gateCouldNotEvaluate, .environmentCheckFailed, .canaryAborted, .deployFailed, .deployRolledBack,
-                 .repositoryQuarantined: .error
+                 .repositoryQuarantined, .sourceUnverified: .error
             }
         }
 
@@ -54,6 +55,7 @@ public struct NotificationEvent: Hashable, Sendable, Codable {
             case .driftDetected: "the live environment differs from the version's manifests"
             case .driftHealed: "drift was corrected (`sync.selfHeal`)"
             case .repositoryQuarantined: "a commit was quarantined: the controller stopped while running it too often"
+            case .sourceUnverified: "a commit on the production branch is not signed by a trusted key (`verify:`): nothing of it runs"
             case .dataDrift: "a production-branch run's data drifted beyond a warn or fail threshold"
             }
         }

@@ -6,6 +6,9 @@ public struct Condition: Hashable, Sendable, Codable {
     public enum Kind: String, Hashable, Sendable, Codable, CaseIterable {
         /// The repository could be fetched.
         case fetched = "Fetched"
+        /// The tip (or, with `verify: { mode: all }`, every new commit) is signed by a trusted key.
+        /// Set only for repositories with `verify:`.
+        case sourceVerified = "SourceVerified"
         /// The tip's `sluice.yaml` is valid.
         case specValid = "SpecValid"
         /// The tip's pipeline ran (stages, training) without failing.

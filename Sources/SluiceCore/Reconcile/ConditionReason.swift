@@ -6,6 +6,9 @@ public enum ConditionReason: String, CaseIterable, Sendable, Hashable {
     // Fetched
     case fetched = "Fetched"
     case fetchFailed = "FetchFailed"
+    // SourceVerified
+    case signatureVerified = "SignatureVerified"
+    case unverified = "Unverified"
     // SpecValid
     case valid = "Valid"
     case invalidSpec = "InvalidSpec"
@@ -59,6 +62,7 @@ public enum ConditionReason: String, CaseIterable, Sendable, Hashable {
     public var kind: Condition.Kind {
         switch self {
         case .fetched, .fetchFailed: .fetched
+        case .signatureVerified, .unverified: .sourceVerified
         case .valid, .invalidSpec, .noSpec: .specValid
         case .succeeded, .runFailed, .pipelineError, .quarantined: .trained
         case .promoted, .rejected, .nothingNew, .gateNotEvaluated: .gated
@@ -76,7 +80,7 @@ public enum ConditionReason: String, CaseIterable, Sendable, Hashable {
     /// The status the condition has with this reason.
     public var status: Condition.Status {
         switch self {
-        case .fetchFailed, .invalidSpec, .noSpec, .runFailed, .pipelineError, .quarantined, .gateNotEvaluated, .deployFailed, .drifted,
+        case .fetchFailed, .unverified, .invalidSpec, .noSpec, .runFailed, .pipelineError, .quarantined, .gateNotEvaluated, .deployFailed, .drifted,
              .selfHealFailed, .rolloutFailed, .sandboxUnavailable, .unsandboxed, .forgeUnauthorized, .forgeForbidden, .forgeError, .stopped,
              .registryMoveFailed: .false
         case .driftCheckFailed, .reconciling: .unknown
@@ -89,6 +93,8 @@ public enum ConditionReason: String, CaseIterable, Sendable, Hashable {
         switch self {
         case .fetched: "The last fetch of the repository's remote succeeded."
         case .fetchFailed: "The remote could not be fetched: unreachable, authentication refused, or the URL is wrong. The message has libgit2's error."
+        case .signatureVerified: "The tip (with `mode: all`, every commit since the last verified one) is signed by a key `verify:` trusts; the message names the signer."
+        case .unverified: "A commit is unsigned, signed by a key `verify:` does not trust, or its signature is bad: nothing of it runs, is promoted or deployed."
         case .valid: "The tip's `sluice.yaml` (and the policies and schemas it names) are valid."
         case .invalidSpec: "The tip's `sluice.yaml` has errors; the message lists each with file:line:col. Nothing of that commit runs."
         case .noSpec: "The production branch's tip has no `sluice.yaml`."
@@ -133,6 +139,7 @@ public enum ConditionReason: String, CaseIterable, Sendable, Hashable {
     public var action: String? {
         switch self {
         case .fetchFailed: "Check the URL, the controller's SLUICE_GIT_TOKEN or SLUICE_GIT_SSH_KEY, and `known_hosts` for SSH; `sluice status` shows the error."
+        case .unverified: "Sign the commit with a trusted key and push it (`git commit --amend -S`, or a new signed commit); or add the signer's public key to the keys `verify:` names."
         case .invalidSpec: "Run `sluice validate` in a checkout of that commit, fix the errors it locates and push."
         case .noSpec: "Commit a `sluice.yaml` (`sluice init` writes a starting one)."
         case .runFailed: "Read the stage's log (`sluice logs <run>` or the run page); push a fix or re-run it from the UI."
@@ -151,7 +158,7 @@ public enum ConditionReason: String, CaseIterable, Sendable, Hashable {
         case .waitingForApproval: "Approve it in the UI or with `sluice approve`."
         case .stopped: "Read the environment's step log (the model page): it says which check or analysis failed."
         case .registryMoveFailed: "Check the registry (MLflow) is reachable and the controller's token may set aliases."
-        case .fetched, .valid, .succeeded, .promoted, .nothingNew, .deployed, .upToDate, .inSync, .selfHealed, .rolloutComplete,
+        case .fetched, .signatureVerified, .valid, .succeeded, .promoted, .nothingNew, .deployed, .upToDate, .inSync, .selfHealed, .rolloutComplete,
              .landlock, .reported, .progressing, .canary, .superseded, .registryMoved, .reconciling, .reconciled: nil
         }
     }
@@ -162,6 +169,7 @@ extension Condition.Kind {
     public var summary: String {
         switch self {
         case .fetched: "The repository could be fetched."
+        case .sourceVerified: "The commits about to run are signed by keys `verify:` trusts (only for repositories with `verify:`)."
         case .specValid: "The tip's `sluice.yaml` is valid."
         case .trained: "The tip's pipeline ran (stages, training) without failing."
         case .gated: "The tip's candidate got a verdict (false: the gate could not be evaluated)."

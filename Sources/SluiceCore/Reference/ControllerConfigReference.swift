@@ -36,6 +36,8 @@ public enum ControllerConfigReference {
         Entry(path: "repositories.merge-requests.secrets", type: "boolean", defaultValue: "false", description: "Give merge-request stages the secrets their stages declare."),
         Entry(path: "repositories.merge-requests.allow-unsandboxed", type: "boolean", defaultValue: "false",
               description: "Where the kernel cannot sandbox: run merge-request stages anyway (default: refuse them)."),
+        Entry(path: "repositories.merge-requests.verify", type: "boolean", defaultValue: "true when `verify` is set",
+              description: "Verify merge-request heads' signatures too (`mode: head`); an unverified head gets a failing status and does not run."),
         Entry(path: "repositories.merge-request-secrets", type: "boolean", defaultValue: "false", description: "Older spelling of `merge-requests.secrets`."),
         Entry(path: "repositories.interval", type: "duration", defaultValue: "the top-level interval", description: "This repository's poll interval."),
         Entry(path: "repositories.webhook-secret-env", type: "environment variable name", defaultValue: nil,
@@ -49,6 +51,14 @@ public enum ControllerConfigReference {
         Entry(path: "repositories.forge.token-env", type: "environment variable name", defaultValue: "SLUICE_FORGE_TOKEN", description: "The variable holding this repository's forge token."),
         Entry(path: "repositories.sandbox", type: "one of: merge-requests, all", defaultValue: "merge-requests",
               description: "all: sandbox the production branch's stages too."),
+        Entry(path: "repositories.verify", type: "mapping", defaultValue: nil,
+              description: "Run only commits signed by trusted keys: an unsigned commit, or one signed by another key, runs nothing and is not promoted or deployed (`SourceVerified=False`, `source.unverified`)."),
+        Entry(path: "repositories.verify.mode", type: "one of: head, all", defaultValue: "head",
+              description: "head: the production branch's tip; all: every commit since the last verified one (a signed merge over unsigned commits is refused)."),
+        Entry(path: "repositories.verify.gpg-keys", type: "path", defaultValue: nil,
+              description: "OpenPGP public keys (armoured or binary), a file or a folder of them (a mounted Secret); checked with `gpgv` against these keys only."),
+        Entry(path: "repositories.verify.ssh-allowed-signers", type: "path", defaultValue: nil,
+              description: "An SSH allowed-signers file (as git's `gpg.ssh.allowedSignersFile`); checked with `ssh-keygen -Y verify`, namespace `git`."),
         Entry(path: "notifications", type: "mapping", defaultValue: nil,
               description: "Where events go ([events](events.md)): providers (Slack, Teams, Google Chat, a signed webhook, CloudEvents) and routes. Delivered from an outbox in the run store, retried, never twice."),
         Entry(path: "notifications.url", type: "URL", defaultValue: "where the server listens",
@@ -89,6 +99,7 @@ public enum ControllerConfigReference {
         paths += under("repositories", ControllerConfigDecoder.repositoryKeys)
         paths += under("repositories.merge-requests", ControllerConfigDecoder.mergeRequestKeys)
         paths += under("repositories.forge", ControllerConfigDecoder.forgeKeys)
+        paths += under("repositories.verify", ControllerConfigDecoder.verifyKeys)
         paths += under("notifications", NotificationSettingsDecoder.keys)
         paths += under("notifications.providers", NotificationSettingsDecoder.providerKeys)
         paths += under("notifications.routes", NotificationSettingsDecoder.routeKeys)
