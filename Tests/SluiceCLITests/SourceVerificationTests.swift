@@ -130,4 +130,18 @@ import SluiceTestSupport
         #expect(r.stderr.contains("c.yaml:2:45: error: 'verify.mode' of 'a' must be head or all, found 'every'"), "\(r.stderr)")
         #expect(r.stderr.contains("'verify' of 'a' needs 'gpg-keys' (public keys: a file or a folder) or 'ssh-allowed-signers' (a file)"), "\(r.stderr)")
     }
+
+    @Test func sluiceRunVerifiesWhenAskedTo() throws {
+        let ana = try Signer("ana")
+        let repo = try TestRepository()
+        try ana.commit(repo, "pipeline", ssh: true, files: ["sluice.yaml": Self.spec])
+        let dir = TemporaryDirectory()
+        dir.write("allowed_signers", try ana.allowedSigner())
+        let verify = ["--verify-ssh-allowed-signers", dir.path + "/allowed_signers"]
+        let signed = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", dir.path + "/state"] + verify)
+        #expect(signed.status == 0, "\(signed.stdout)\(signed.stderr)")
+        let unsigned = try repo.commit("unsigned")
+        let refused = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", dir.path + "/state"] + verify)
+        #expect(refused.status == 2 && refused.stderr.contains("not run: commit \(unsigned.prefix(12)) is not signed"), "\(refused.stderr)")
+    }
 }

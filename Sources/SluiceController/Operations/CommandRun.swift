@@ -20,6 +20,8 @@ public struct CommandRun: Sendable {
         /// Sandbox every stage, not only a merge request's.
         public var sandboxAllStages = false
         public var allowUnsandboxed = false
+        /// Run only if the commit (with `mode: all`, every commit since `since`) is signed by a trusted key.
+        public var verify: SourceVerification?
 
         public init(location: String, stateDirectory: String, environment: [String: String], revision: String, since: String?, ref: String?) {
             self.location = location
@@ -61,6 +63,13 @@ public struct CommandRun: Sendable {
         let repository = try RepositorySource.open(request.location, stateDirectory: request.stateDirectory,
                                                    credentials: GitCredentials.fromEnvironment(request.environment))
         let refName = request.ref.map { $0.hasPrefix("refs/") ? $0 : "refs/heads/" + $0 } ?? repository.headBranch.map { "refs/heads/" + $0 }
+        if let verify = request.verify {
+            let head = try repository.commit(request.revision).id
+            let base = try request.since.map { try repository.commit($0).id }
+            if case .refused(let why) = try CommitVerifier(settings: verify, environment: request.environment).verify(from: base, to: head, in: repository) {
+                throw LoadError(message: "not run: \(why)", hint: "sign it with a trusted key (git commit -S), or run without --verify-gpg-keys/--verify-ssh-allowed-signers")
+            }
+        }
         switch try service.prepare(repository: repository, repositoryKey: RepositorySource.stateLocation(request.location), revision: request.revision,
                                    since: request.since, ref: refName, trigger: "sluice run") {
         case .noSpec(let outcome):
