@@ -144,4 +144,35 @@ import SluiceTestSupport
         let refused = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", dir.path + "/state"] + verify)
         #expect(refused.status == 2 && refused.stderr.contains("not run: commit \(unsigned.prefix(12)) is not signed"), "\(refused.stderr)")
     }
+
+    @Test func anUnverifiedMergeRequestHeadGetsAFailingStatusAndDoesNotRun() throws {
+        let ana = try Signer("ana")
+        let fake = try ForgeFake()
+        let repo = try TestRepository()
+        try ana.commit(repo, "pipeline", ssh: true, files: ["sluice.yaml": Self.spec])
+        try repo.git(["checkout", "-q", "-b", "feature"])
+        let unsigned = try repo.commit("unsigned feature", files: ["f.txt": "x\n"])
+        try repo.git(["update-ref", "refs/pull/7/head", unsigned])
+        try repo.git(["checkout", "-q", "main"])
+        let dir = TemporaryDirectory()
+        dir.write("allowed_signers", try ana.allowedSigner())
+        let config = dir.write("controller.yaml", """
+            listen: 127.0.0.1:0
+            interval: 1s
+            repositories:
+              - name: signed
+                url: \(repo.path)
+                verify: { ssh-allowed-signers: \(dir.path)/allowed_signers }
+                forge: { kind: github, project: acme/iris, api: \(fake.api("github")), token-env: FORGE_TOKEN }
+            """)
+        let process = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", dir.path + "/state"], readyPrefix: "sluice: listening on 127.0.0.1:",
+                                            environment: ["FORGE_TOKEN": "t0ken"])
+        let base = "http://127.0.0.1:\(process.readyLine.split(separator: ",")[0])"
+        try waitUntil("a failing status on the unsigned head") { try fake.statuses("github", commit: unsigned).contains { $0["state"] as? String == "failure" } }
+        let status = try fake.statuses("github", commit: unsigned).last { $0["state"] as? String == "failure" }
+        #expect((status?["description"] as? String)?.contains("is not signed") == true, "\(status ?? [:])")
+        try waitForPolls(base, count: 2)
+        #expect(try metrics(base).contains("result=\"succeeded\"} 1"), "only the signed production commit ran")
+        #expect(try fake.violations().isEmpty)
+    }
 }
