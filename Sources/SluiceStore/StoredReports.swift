@@ -11,6 +11,8 @@ extension ReportRecord {
     public static let promotionEventKind = "promotion"
     /// Why a forge did not get the run's statuses or comment.
     public static let notificationsKind = "notifications"
+    /// The candidate's model files signed in the OpenSSF model-signing format (`gate.signing`): the bundle, JSON.
+    public static let modelSignatureKind = "model-signature"
 
     /// The record that stores `report` with run `runID`.
     public static func gate(_ report: GateReport, runID: Int64) throws -> ReportRecord {

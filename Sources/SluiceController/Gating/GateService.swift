@@ -138,6 +138,12 @@ public struct GateService: Sendable {
             let registration = try registry.register(c)
             version = registration.version
             registryNotes = params.problems + registration.notes
+            if let signing = spec.gate?.signing {
+                // Signed before anything can promote it; a key that cannot sign fails the gate closed.
+                let bundle = try ModelSigning.bundle(for: c.modelFiles, signing: signing, environment: environment)
+                try store.saveReport(ReportRecord(runId: runID, stage: "gate", kind: ReportRecord.modelSignatureKind, path: "model.sig", content: bundle))
+                registryNotes.append("model files signed (OpenSSF model signing" + (signing.keyID.isEmpty ? "" : ", key \(signing.keyID)") + ")")
+            }
         }
 
         // What deploying this candidate would change; a candidate whose manifests do not render,

@@ -79,7 +79,8 @@ struct NotificationText {
     }
 }
 
-/// A JSON value, encoded with sorted keys (the same event always gives the same bytes).
+/// A JSON value, encoded with sorted keys and unescaped slashes (the same value always gives the
+/// same bytes): notification bodies, signed statements and bundles.
 enum JSON: Encodable {
     case string(String), int(Int), bool(Bool), array([JSON]), object([String: JSON]), null
 

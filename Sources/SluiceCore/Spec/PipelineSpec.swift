@@ -167,7 +167,19 @@ public struct GateSpec: Hashable, Sendable {
     public var artifact: String?
     /// The MLflow experiment that holds the candidates' runs (default: the model's name).
     public var experiment: String?
+    /// Sign every registered candidate's model files (`gate.signing`).
+    public var signing: Signing?
     public var location: SourceLocation
+
+    /// The key that signs models: an ECDSA P-256 private key in PEM, from a file on the machine
+    /// that runs Sluice or an environment variable (never from the repository).
+    public struct Signing: Hashable, Sendable {
+        public var keyFile: String?
+        public var keyEnv: String?
+        /// Recorded with the signature (`keyid`), to tell keys apart when rotating.
+        public var keyID = ""
+        public init() {}
+    }
     public init(policy: String, baseline: String = "production", location: SourceLocation) {
         self.policy = policy
         self.baseline = baseline

@@ -29,6 +29,18 @@ extension SpecDecoder {
         }
         if let a = f["artifact"] { gate.artifact = relativePath(a, what: "'gate.artifact'") }
         if let e = f["experiment"], let name = reader.nonEmptyString(e, what: "'gate.experiment'") { gate.experiment = name }
+        if let s = f["signing"], let fields = reader.mapping(s, what: "'gate.signing'", allowed: SpecKeys.signing) {
+            let g = Fields(fields)
+            var signing = GateSpec.Signing()
+            if let k = g["key"] { signing.keyFile = reader.nonEmptyString(k, what: "'gate.signing.key'") }
+            if let k = g["key-env"] { signing.keyEnv = reader.nonEmptyString(k, what: "'gate.signing.key-env'") }
+            if let k = g["key-id"], let id = reader.nonEmptyString(k, what: "'gate.signing.key-id'") { signing.keyID = id }
+            if (g["key"] == nil) == (g["key-env"] == nil) {
+                reader.error(s, "'gate.signing' needs one of 'key' (a PEM file where Sluice runs) or 'key-env' (a variable holding the PEM)",
+                             hint: "an ECDSA P-256 private key: openssl ecparam -name prime256v1 -genkey -noout -out signing.pem")
+            }
+            gate.signing = signing
+        }
         return gate
     }
 

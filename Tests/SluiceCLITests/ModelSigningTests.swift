@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+import SluiceTestSupport
+
+/// `gate.signing`: every registered candidate's model files are signed in the OpenSSF
+/// model-signing format, and the real `model_signing verify key` (PyPI `model-signing`) accepts
+/// the bundle for the model's files, and rejects it once one byte of them changed.
+@Suite struct ModelSigningTests {
+    let sluice = RepositoryLayout.sluiceBinary
+
+    @Test(.enabled(if: RequiredTools.run(whenPresent: ProcessRunner.has("model_signing")), "model_signing is not installed (pip install model-signing): SKIPPED"))
+    func theModelSigningToolAcceptsTheBundleAndRejectsAChangedFile() throws {
+        let keys = TemporaryDirectory(prefix: "sluice-keys")
+        #expect(try ProcessRunner.run("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", keys.path + "/signing.pem"]).status == 0)
+        #expect(try ProcessRunner.run("openssl", ["ec", "-in", keys.path + "/signing.pem", "-pubout", "-out", keys.path + "/public.pem"]).status == 0)
+        let repo = try TestRepository()
+        let weights = (0..<4096).map { String(UnicodeScalar(UInt8(32 + $0 % 90))) }.joined()
+        try repo.commit("model", files: [
+            "sluice.yaml": """
+                version: 1
+                stages:
+                  train:
+                    run: [sh, -c, "mkdir -p model/tokenizer && cp weights/weights.bin weights/config.json model/ && cp weights/vocab.txt model/tokenizer/"]
+                    outputs: [model/]
+                  evaluate:
+                    run: [sh, -c, "echo '{\\"accuracy\\": 0.9}' > metrics.json"]
+                    needs: [train]
+                    metrics: metrics.json
+                gate:
+                  policy: policy.yaml
+                  model: signed
+                  signing: { key: \(keys.path)/signing.pem, key-id: test-2026 }
+                """,
+            "policy.yaml": "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n",
+            "weights/weights.bin": weights, "weights/config.json": "{\"layers\": 2}\n", "weights/vocab.txt": "a\nb\nc\n",
+        ])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let run = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+
+        let bundle = keys.path + "/model.sig"
+        let read = try ProcessRunner.run("python3", ["-c", """
+            import sqlite3, sys
+            (content,) = sqlite3.connect(sys.argv[1]).execute("select content from reports where kind = 'model-signature'").fetchone()
+            open(sys.argv[2], "w").write(content)
+            """, state.path + "/sluice.sqlite", bundle])
+        #expect(read.status == 0, "\(read.stderr)")
+
+        // The model as a consumer holds it: the same files, in a folder of its own.
+        let model = TemporaryDirectory(prefix: "sluice-model")
+        model.write("model/weights.bin", weights)
+        model.write("model/config.json", "{\"layers\": 2}\n")
+        model.write("model/tokenizer/vocab.txt", "a\nb\nc\n")
+        let verify = ["verify", "key", "--signature", bundle, "--public_key", keys.path + "/public.pem", model.path + "/model"]
+        let accepted = try ProcessRunner.run("model_signing", verify)
+        #expect(accepted.status == 0, "\(accepted.stdout)\n\(accepted.stderr)")
+        #expect(!accepted.stdout.contains("WARNING"), "the key hint matches the public key: \(accepted.stdout)")
+
+        model.write("model/weights.bin", "X" + String(weights.dropFirst()))
+        let rejected = try ProcessRunner.run("model_signing", verify)
+        #expect(rejected.status != 0 && (rejected.stdout + rejected.stderr).contains("weights.bin"), "\(rejected.stdout)\n\(rejected.stderr)")
+    }
+}
