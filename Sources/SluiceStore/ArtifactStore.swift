@@ -190,6 +190,24 @@ public struct ArtifactStore: Sendable {
         return (digest, size)
     }
 
+    /// The SHA-256 (hex) of a stored file's content as it is on disk now, not as recorded: what
+    /// checking a signature needs.
+    public func rehash(_ file: StoredFile) throws(ArtifactError) -> String {
+        let fd = open(file.blob, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ArtifactError(description: "\(file.path) (\(file.blob)) cannot be read: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            if n < 0 { throw ArtifactError(description: "\(file.path) (\(file.blob)) cannot be read: \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return ContentHash.hex(hasher.finalize())
+    }
+
     // MARK: restoring
 
     /// Puts a stored output back at `relative` in the workspace (cache hit).

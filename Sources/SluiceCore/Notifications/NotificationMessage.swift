@@ -24,7 +24,7 @@ public struct NotificationMessage: Sendable {
             message.headers += [("X-Sluice-Event", event.kind.rawValue), ("X-Sluice-Delivery", delivery)]
             if let secret {
                 let mac = HMAC<SHA256>.authenticationCode(for: message.body, using: SymmetricKey(data: Array(secret.utf8)))
-                message.headers.append(("X-Sluice-Signature-256", "sha256=" + Hex.string(Array(mac))))
+                message.headers.append(("X-Sluice-Signature-256", "sha256=" + ContentHash.hex(Array(mac))))
             }
             return message
         case .cloudevents:
@@ -103,11 +103,5 @@ enum JSON: Encodable {
             // Strings, integers and containers of them always encode; kept total all the same.
             return Array("{\"error\":\"the message could not be encoded\"}".utf8)
         }
-    }
-}
-
-enum Hex {
-    static func string(_ bytes: [UInt8]) -> String {
-        bytes.map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined()
     }
 }

@@ -120,7 +120,7 @@ public enum ModelSignature {
         return hex(Array(SHA256.hash(data: Array(pem.utf8))))
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { Hex.string(bytes) }
+    static func hex(_ bytes: [UInt8]) -> String { ContentHash.hex(bytes) }
 
     static func hexBytes(_ text: String) -> [UInt8] {
         var out: [UInt8] = []

@@ -1,0 +1,37 @@
+import Crypto
+import FoundationEssentials
+public import SluiceCore
+import SluiceStore
+
+/// `sluice verify-model`: re-hashes a version's model files as the artifact store holds them
+/// now and checks them against the signature the gate made (`gate.signing`) with a public key.
+public enum ModelVerification {
+    public struct Result: Sendable {
+        public var run: Int64
+        public var files: Int
+        /// nil: the signature holds for these files and this key.
+        public var problem: String?
+    }
+
+    public static func verify(model: String, version: String, publicKeyPEM: String, stateDirectory: String) throws -> Result {
+        let store = try RunHistory(stateDirectory: stateDirectory).store
+        guard let record = try store.modelVersions(model: model).first(where: { $0.version == version }) else {
+            throw LoadError(message: "\(model) has no version \(version) in \(stateDirectory)", hint: "sluice status lists the versions")
+        }
+        guard let run = record.runId, let digest = record.artifactDigest,
+              let artifact = try store.artifacts(of: run).first(where: { $0.digest == digest }) else {
+            throw LoadError(message: "\(model) version \(version) has no model files in the artifact store")
+        }
+        guard let bundle = try store.reports(of: run).last(where: { $0.kind == ReportRecord.modelSignatureKind })?.content else {
+            throw LoadError(message: "\(model) version \(version) (run \(run)) was not signed", hint: "set gate.signing in sluice.yaml to sign new versions")
+        }
+        let key: P256.Signing.PublicKey
+        do { key = try P256.Signing.PublicKey(pemRepresentation: publicKeyPEM) } catch {
+            throw LoadError(message: "the public key is not an ECDSA P-256 public key in PEM (\(error))", hint: "openssl ec -in signing.pem -pubout")
+        }
+        let artifacts = ArtifactStore(stateDirectory: stateDirectory)
+        let stored = try artifacts.files(of: digest, kind: artifact.kind, relative: artifact.path)
+        let files = try stored.map { ModelSignature.File(path: $0.path, sha256: try artifacts.rehash($0)) }
+        return Result(run: run, files: files.count, problem: ModelSignature.problem(bundle: bundle, key: key, files: files))
+    }
+}
