@@ -72,4 +72,48 @@ import SluiceTestSupport
         let swapped = try ProcessRunner.run(sluice, check)
         #expect(swapped.status == 1 && swapped.stdout.contains("NOT verified: weights.bin differs from what was signed"), "\(swapped.stdout)\(swapped.stderr)")
     }
+
+    @Test func anEnvironmentThatRequiresASignatureRefusesAnAlteredModel() throws {
+        let keys = TemporaryDirectory(prefix: "sluice-keys")
+        #expect(try ProcessRunner.run("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", keys.path + "/signing.pem"]).status == 0)
+        let repo = try TestRepository()
+        try repo.commit("model", files: [
+            "sluice.yaml": """
+                version: 1
+                stages:
+                  train:
+                    run: [sh, -c, "mkdir -p model && echo weights-1 > model/weights.bin"]
+                    outputs: [model/]
+                  evaluate:
+                    run: [sh, -c, "echo '{\\"accuracy\\": 0.9}' > metrics.json"]
+                    needs: [train]
+                    metrics: metrics.json
+                gate:
+                  policy: policy.yaml
+                  model: signed
+                  signing: { key-env: SIGNING_KEY }
+                environments:
+                  - { name: staging, manifests: manifests/, namespace: ml-staging }
+                  - { name: production, manifests: manifests/, namespace: ml, promote: manual, require: { signature: true } }
+                """,
+            "policy.yaml": "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n",
+            "manifests/config.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: model }\ndata: { version: \"{{model.version}}\" }\n",
+        ])
+        let env = ["SIGNING_KEY": try String(contentsOfFile: keys.path + "/signing.pem", encoding: .utf8)]
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let run = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: env)
+        #expect(run.status == 0 && run.stdout.contains("waiting for approval to enter production"), "\(run.stdout)\n\(run.stderr)")
+
+        // Someone swaps the stored model file while the version waits for approval.
+        let hex = SHA256.hash(data: Data("weights-1\n".utf8)).map { String(format: "%02x", $0) }.joined()
+        let blob = state.path + "/cas/sha256/\(hex.prefix(2))/\(hex)"
+        chmod(blob, 0o644)
+        try Data("weights-2\n".utf8).write(to: URL(fileURLWithPath: blob))
+        let approve = try ProcessRunner.run(sluice, ["approve", "signed", "1", "--to", "production", "--reason", "looks fine", "--repo", repo.path,
+                                                     "--state", state.path], environment: env)
+        #expect(approve.stdout.contains("failed in production") && approve.stdout.contains("its signature does not hold: weights.bin differs from what was signed"),
+                "\(approve.stdout)\n\(approve.stderr)")
+        let production = try repo.git(["branch", "--list", "sluice/env/ml/production"])
+        #expect(production.isEmpty, "nothing was deployed to production")
+    }
 }

@@ -56,6 +56,13 @@ public struct Environments: Sendable {
     public func write(_ objects: [ManifestObject], deploy: DeploySpec, facts: DeployFacts, repository: GitRepository, action: String,
                       dryRun: Bool, wait: Bool = true, progress: (String) -> Void = { _ in }) throws -> DeployService.Result {
         if dryRun { return try apply(objects, deploy: deploy, facts: facts, repository: repository, action: action, dryRun: true, wait: wait, progress: progress) }
+        if let signing = deploy.signatureKey {
+            // `require: { signature: true }`: the files as stored now, against the gate's signature; nothing is written otherwise.
+            let key = try ModelSigning.privateKey(signing, environment: environment).publicKey
+            if let problem = try ModelVerification.check(run: facts.run, digest: facts.digest, key: key, store: store).problem {
+                throw NotDeployable(description: "\(facts.model) version \(facts.version) is not deployed to \(deploy.environment): its signature does not hold: \(problem)")
+            }
+        }
         // Every deploy (promotion, rollback, self-heal, `sluice deploy`) is counted here.
         let started = WallClock.now()
         let committed = try repository.commit(facts.commit).time

@@ -18,20 +18,29 @@ public enum ModelVerification {
         guard let record = try store.modelVersions(model: model).first(where: { $0.version == version }) else {
             throw LoadError(message: "\(model) has no version \(version) in \(stateDirectory)", hint: "sluice status lists the versions")
         }
-        guard let run = record.runId, let digest = record.artifactDigest,
-              let artifact = try store.artifacts(of: run).first(where: { $0.digest == digest }) else {
+        guard let run = record.runId, let digest = record.artifactDigest else {
             throw LoadError(message: "\(model) version \(version) has no model files in the artifact store")
-        }
-        guard let bundle = try store.reports(of: run).last(where: { $0.kind == ReportRecord.modelSignatureKind })?.content else {
-            throw LoadError(message: "\(model) version \(version) (run \(run)) was not signed", hint: "set gate.signing in sluice.yaml to sign new versions")
         }
         let key: P256.Signing.PublicKey
         do { key = try P256.Signing.PublicKey(pemRepresentation: publicKeyPEM) } catch {
             throw LoadError(message: "the public key is not an ECDSA P-256 public key in PEM (\(error))", hint: "openssl ec -in signing.pem -pubout")
         }
-        let artifacts = ArtifactStore(stateDirectory: stateDirectory)
+        let (files, problem) = try check(run: run, digest: digest, key: key, store: store)
+        return Result(run: run, files: files, problem: problem)
+    }
+
+    /// Run `run`'s model output `digest`, hashed again from the artifact store, against the
+    /// signature stored with the run: how many files, and what does not hold (nil: it holds).
+    static func check(run: Int64, digest: String, key: P256.Signing.PublicKey, store: RunStore) throws -> (files: Int, problem: String?) {
+        guard let artifact = try store.artifacts(of: run).first(where: { $0.digest == digest }) else {
+            throw LoadError(message: "run \(run) stored no model output \(digest)")
+        }
+        guard let bundle = try store.reports(of: run).last(where: { $0.kind == ReportRecord.modelSignatureKind })?.content else {
+            return (0, "run \(run)'s model was not signed (gate.signing was not set when it was gated)")
+        }
+        let artifacts = ArtifactStore(stateDirectory: store.stateDirectory)
         let stored = try artifacts.files(of: digest, kind: artifact.kind, relative: artifact.path)
         let files = try stored.map { ModelSignature.File(path: $0.path, sha256: try artifacts.rehash($0)) }
-        return Result(run: run, files: files.count, problem: ModelSignature.problem(bundle: bundle, key: key, files: files))
+        return (files.count, ModelSignature.problem(bundle: bundle, key: key, files: files))
     }
 }

@@ -205,6 +205,10 @@ public struct DeploySpec: Hashable, Sendable {
     public var pruneNamespaces: Bool = false
     /// How long a rollout may take to become healthy before it is rolled back.
     public var timeoutSeconds: Int = 600
+    /// `require: { signature: true }`: a version is deployed here only when its model files, hashed
+    /// again, match the signature the gate made; the key is `gate.signing`'s (set after decoding).
+    public var requiresSignature = false
+    public var signatureKey: GateSpec.Signing?
     /// Template values of this environment (`{{values.<key>}}` in manifests; `environments:` only).
     public var values: [KeyValue] = []
     public var location: SourceLocation

@@ -107,7 +107,25 @@ extension SpecDecoder {
                 reader.error(t, "'\(text)' is not a duration", hint: "write e.g. 90s, 10m")
             }
         }
+        if let r = f["require"], let fields = reader.mapping(r, what: "'\(section).require'", allowed: SpecKeys.require) {
+            for (key, _, value) in fields where key == "signature" {
+                if let b = reader.bool(value, what: "'\(section).require.signature'") { spec.requiresSignature = b }
+            }
+        }
         return spec
+    }
+
+    /// A deploy that requires a signature checks it with the key the gate signs with.
+    mutating func linkSignatureKeys(_ spec: inout PipelineSpec, root: Node) {
+        func link(_ deploy: inout DeploySpec) {
+            guard deploy.requiresSignature else { return }
+            if let signing = spec.gate?.signing { deploy.signatureKey = signing } else {
+                reader.error(at: deploy.location, "'require: { signature: true }' of '\(deploy.environment)' needs 'gate.signing' (the key the gate signs models with)",
+                             hint: "add gate.signing, or remove the requirement")
+            }
+        }
+        if spec.deploy != nil { link(&spec.deploy!) }
+        for i in spec.environments.indices { link(&spec.environments[i].deploy) }
     }
 
     mutating func decodeSync(_ node: Node) -> SyncSpec? {

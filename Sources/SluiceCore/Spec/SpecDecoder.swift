@@ -65,6 +65,7 @@ public struct SpecDecoder {
         spec.runner = runner
         spec.environments = environments
         if let notify = byKey["notify"] { spec.notify = NotificationSettingsDecoder.decodeRepositoryRoutes(notify.value, &reader) }
+        linkSignatureKeys(&spec, root: root)
         if let gateNode = byKey["gate"]?.value { checkModelOutput(spec, gateNode: gateNode) }
         return spec
     }

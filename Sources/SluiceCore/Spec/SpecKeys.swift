@@ -12,10 +12,11 @@ public enum SpecKeys {
     public static let gate = ["policy", "baseline", "model", "registry", "alias", "branch", "artifact", "experiment", "signing"]
     public static let signing = ["key", "key-env", "key-id"]
     public static let registries = ["embedded", "mlflow"]
-    public static let deploy = ["manifests", "target", "environment", "namespace", "context", "force", "timeout", "prune"]
+    public static let deploy = ["manifests", "target", "environment", "namespace", "context", "force", "timeout", "prune", "require"]
+    public static let require = ["signature"]
     public static let prune = ["namespaces"]
     public static let environment = ["name", "manifests", "target", "namespace", "context", "force", "timeout", "prune",
-                                     "values", "verify", "promote", "soak", "strategy"]
+                                     "values", "verify", "promote", "soak", "strategy", "require"]
     public static let verify = ["name", "run", "timeout", "image", "prometheus"]
     public static let strategy = ["canary"]
     public static let canary = ["steps", "pause", "analysis"]
