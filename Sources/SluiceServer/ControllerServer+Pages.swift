@@ -54,6 +54,24 @@ extension ControllerServer {
                                  actions: self.actionToken != nil)
             return try await self.render(model, "model", view)
         }
+        // What a verifier needs without Sluice's database: the model-signing bundle and the signed
+        // provenance and gate statements (DSSE envelopes) of a version (`gate.signing`).
+        router.get("api/models/:model/versions/:version/attestations") { request, context -> Response in
+            if let relayed = await self.fromLeader(request) { return relayed }
+            let (model, version) = (context.parameters.get("model") ?? "", context.parameters.get("version") ?? "")
+            guard let run = try self.store.modelVersions(model: model).first(where: { $0.version == version })?.runId else {
+                return Self.json(.notFound, ["error": "\(model) has no version \(version)"])
+            }
+            let reports = try self.store.reports(of: run)
+            func parsed(_ kind: String) -> Any? {
+                reports.last { $0.kind == kind }.flatMap { try? JSONSerialization.jsonObject(with: Data($0.content.utf8)) }  // stored by Sluice as JSON
+            }
+            guard let signature = parsed(ReportRecord.modelSignatureKind) else {
+                return Self.json(.notFound, ["error": "\(model) version \(version) (run \(run)) was not signed (gate.signing)"])
+            }
+            return Self.json(.ok, ["model": model, "version": version, "run": run, "signature": signature,
+                                   "attestations": [parsed(ReportRecord.provenanceKind), parsed(ReportRecord.gateAttestationKind)].compactMap { $0 }])
+        }
     }
 
     struct Layout {

@@ -13,6 +13,9 @@ extension ReportRecord {
     public static let notificationsKind = "notifications"
     /// The candidate's model files signed in the OpenSSF model-signing format (`gate.signing`): the bundle, JSON.
     public static let modelSignatureKind = "model-signature"
+    /// The candidate's SLSA provenance and the gate's statement (`gate.signing`): DSSE envelopes, JSON.
+    public static let provenanceKind = "provenance"
+    public static let gateAttestationKind = "gate-attestation"
 
     /// The record that stores `report` with run `runID`.
     public static func gate(_ report: GateReport, runID: Int64) throws -> ReportRecord {

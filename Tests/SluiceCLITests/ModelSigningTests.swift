@@ -47,6 +47,33 @@ import SluiceTestSupport
             """, state.path + "/sluice.sqlite", bundle])
         #expect(read.status == 0, "\(read.stderr)")
 
+        // The provenance and gate statements verify with securesystemslib's DSSE and name the commit and the verdict.
+        let commit = try repo.git(["rev-parse", "HEAD"])
+        let attested = try ProcessRunner.run("python3", ["-c", """
+            import json, sqlite3, sys
+            from securesystemslib.dsse import Envelope
+            from securesystemslib.signer import SSlibKey
+            db, pem = sys.argv[1], open(sys.argv[2]).read()
+            key = SSlibKey("test-2026", "ecdsa", "ecdsa-sha2-nistp256", {"public": pem})
+            out = {}
+            for kind in ("provenance", "gate-attestation"):
+                (content,) = sqlite3.connect(db).execute("select content from reports where kind = ?", (kind,)).fetchone()
+                envelope = Envelope.from_dict(json.loads(content))
+                envelope.verify([key], 1)
+                out[kind] = json.loads(envelope.payload)
+            print(json.dumps(out))
+            """, state.path + "/sluice.sqlite", keys.path + "/public.pem"])
+        #expect(attested.status == 0, "\(attested.stderr)")
+        let statements = try JSONSerialization.jsonObject(with: Data(attested.stdout.utf8)) as? [String: Any] ?? [:]
+        let provenance = statements["provenance"] as? [String: Any] ?? [:]
+        #expect(provenance["predicateType"] as? String == "https://slsa.dev/provenance/v1")
+        let subjects = (provenance["subject"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(subjects == ["config.json", "tokenizer/vocab.txt", "weights.bin"])
+        let build = (provenance["predicate"] as? [String: Any])?["buildDefinition"] as? [String: Any] ?? [:]
+        #expect((build["externalParameters"] as? [String: Any])?["commit"] as? String == commit)
+        let gate = (statements["gate-attestation"] as? [String: Any])?["predicate"] as? [String: Any] ?? [:]
+        #expect(gate["verdict"] as? String == "promote" && (gate["rules"] as? [Any])?.count == 1, "\(gate)")
+
         // The model as a consumer holds it: the same files, in a folder of its own.
         let model = TemporaryDirectory(prefix: "sluice-model")
         model.write("model/weights.bin", weights)

@@ -126,6 +126,7 @@ public struct GateService: Sendable {
         // already (gated again under a changed policy) keeps its version.
         var version: RegisteredVersion?
         var registryNotes: [String] = []
+        var signed: ModelSigning.Signed?
         if productionRef, facts.hasMetrics, facts.sameAsProduction == nil, facts.alreadyGated == nil,
            let known = try CandidateModel.registered(model: model, digest: digest, metrics: candidate, store: store, registry: registry) {
             version = known
@@ -140,9 +141,9 @@ public struct GateService: Sendable {
             registryNotes = params.problems + registration.notes
             if let signing = spec.gate?.signing {
                 // Signed before anything can promote it; a key that cannot sign fails the gate closed.
-                let bundle = try ModelSigning.bundle(for: c.modelFiles, signing: signing, environment: environment)
-                try store.saveReport(ReportRecord(runId: runID, stage: "gate", kind: ReportRecord.modelSignatureKind, path: "model.sig", content: bundle))
-                registryNotes.append("model files signed (OpenSSF model signing" + (signing.keyID.isEmpty ? "" : ", key \(signing.keyID)") + ")")
+                let made = try ModelSigning.sign(c.modelFiles, signing: signing, environment: environment)
+                try store.saveReport(ReportRecord(runId: runID, stage: "gate", kind: ReportRecord.modelSignatureKind, path: "model.sig", content: made.bundle))
+                signed = made
             }
         }
 
@@ -197,6 +198,9 @@ public struct GateService: Sendable {
         report.overriding = decision.overriding
         if let p = production, let last = try store.promotions(model: model).last, last.version == p.version {
             report.production?.promotedAt = last.createdAt
+        }
+        if let signed {
+            report.notes.append(try ModelSigning.attest(signed, report: report, run: run, datasets: work.datasetVersions, store: store, environment: environment))
         }
 
         var promoted = false

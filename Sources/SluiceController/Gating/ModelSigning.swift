@@ -2,18 +2,43 @@ import Crypto
 import FoundationEssentials
 public import SluiceCore
 import SluiceRegistry
+import SluiceStore
 
 /// Signs a registered candidate's model files with the key `gate.signing` names (see
 /// `ModelSignature` for the format). The key is read where Sluice runs, never from the repository.
 enum ModelSigning {
+    struct Signed {
+        var bundle: String
+        var files: [ModelSignature.File]
+        var key: P256.Signing.PrivateKey
+        var keyID: String
+    }
+
     /// The bundle (JSON) for `files`; throws when the key cannot be read or there is nothing to sign.
-    static func bundle(for files: ModelFiles?, signing: GateSpec.Signing, environment: [String: String]) throws -> String {
+    static func sign(_ files: ModelFiles?, signing: GateSpec.Signing, environment: [String: String]) throws -> Signed {
         guard let files, !files.files.isEmpty else {
             throw LoadError(message: "gate.signing: the candidate has no model files to sign", hint: "declare the model's output (gate.artifact or the stage's outputs)")
         }
         let key = try privateKey(signing, environment: environment)
         let signed = files.files.map { ModelSignature.File(path: $0.path, sha256: String($0.digest.dropFirst("sha256:".count))) }
-        return try ModelSignature.bundle(model: files.name, files: signed, key: key, keyID: signing.keyID)
+        return Signed(bundle: try ModelSignature.bundle(model: files.name, files: signed, key: key, keyID: signing.keyID), files: signed,
+                      key: key, keyID: signing.keyID)
+    }
+
+    /// The provenance and gate statements of a signed candidate, signed, stored with the run.
+    /// Returns the gate report's summary line.
+    static func attest(_ signed: Signed, report: GateReport, run: RunRecord, datasets: [String: String], store: RunStore,
+                       environment: [String: String]) throws -> String {
+        let builder = "sluice \(SluiceVersion.current)" + (environment["POD_NAME"].map { " (\($0))" } ?? "")
+        let build = Attestations.Build(repository: run.repository, ref: run.ref, commit: run.commit, specFile: CommitPlanner.specFile, datasets: datasets,
+                                       builder: builder, run: run.id!, startedAt: run.startedAt, finishedAt: WallClock.now())
+        let provenance = try Attestations.envelope(Attestations.provenance(files: signed.files, build: build), key: signed.key, keyID: signed.keyID)
+        let gate = try Attestations.envelope(Attestations.gate(files: signed.files, report: report), key: signed.key, keyID: signed.keyID)
+        try store.saveReport(ReportRecord(runId: run.id!, stage: "gate", kind: ReportRecord.provenanceKind, path: "provenance.intoto.json", content: provenance))
+        try store.saveReport(ReportRecord(runId: run.id!, stage: "gate", kind: ReportRecord.gateAttestationKind, path: "gate.intoto.json", content: gate))
+        let data = datasets.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.prefix(12))" }.joined(separator: ", ")
+        return "signed" + (signed.keyID.isEmpty ? "" : " by key \(signed.keyID)") + ": \(signed.files.count) model file(s) (OpenSSF model signing); "
+            + "provenance: commit \(run.commit.prefix(12))" + (data.isEmpty ? "" : ", data \(data)") + "; the gate's statement of this verdict"
     }
 
     static func privateKey(_ signing: GateSpec.Signing, environment: [String: String]) throws -> P256.Signing.PrivateKey {

@@ -82,13 +82,14 @@ struct NotificationText {
 /// A JSON value, encoded with sorted keys and unescaped slashes (the same value always gives the
 /// same bytes): notification bodies, signed statements and bundles.
 enum JSON: Encodable {
-    case string(String), int(Int), bool(Bool), array([JSON]), object([String: JSON]), null
+    case string(String), int(Int), number(Double), bool(Bool), array([JSON]), object([String: JSON]), null
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
         case .string(let v): try c.encode(v)
         case .int(let v): try c.encode(v)
+        case .number(let v): if v.isFinite { try c.encode(v) } else { try c.encodeNil() }
         case .bool(let v): try c.encode(v)
         case .array(let v): try c.encode(v)
         case .object(let v): try c.encode(v)

@@ -1,0 +1,96 @@
+public import Crypto
+import FoundationEssentials
+
+/// What a third party can check about a model version without Sluice's database, as in-toto
+/// Statements (v1) in DSSE envelopes signed with the gate's key: SLSA provenance v1 (the model's
+/// files from the commit, the data versions and the run that built them), and the gate's own
+/// statement (`https://sluice.dev/gate/v1`: the policy, each rule's result, the verdict).
+public enum Attestations {
+    public static let provenanceType = "https://slsa.dev/provenance/v1"
+    public static let gateType = "https://sluice.dev/gate/v1"
+    public static let buildType = "https://sluice.dev/pipeline/v1"
+
+    public struct Build: Sendable {
+        public var repository: String
+        public var ref: String?
+        public var commit: String
+        public var specFile: String
+        /// Dataset name -> version (a git object id, or a DVC md5).
+        public var datasets: [String: String]
+        public var builder: String
+        public var run: Int64
+        public var startedAt: Double?
+        public var finishedAt: Double?
+
+        public init(repository: String, ref: String?, commit: String, specFile: String, datasets: [String: String], builder: String,
+                    run: Int64, startedAt: Double?, finishedAt: Double?) {
+            self.repository = RepositoryURL.withoutCredentials(repository)
+            self.ref = ref
+            self.commit = commit
+            self.specFile = specFile
+            self.datasets = datasets
+            self.builder = builder
+            self.run = run
+            self.startedAt = startedAt
+            self.finishedAt = finishedAt
+        }
+    }
+
+    static func subjects(_ files: [ModelSignature.File]) -> JSON {
+        .array(files.sorted { $0.path < $1.path }.map { .object(["name": .string($0.path), "digest": .object(["sha256": .string($0.sha256)])]) })
+    }
+
+    static func time(_ t: Double?) -> JSON { t.map { .string(Date(timeIntervalSince1970: $0).formatted(.iso8601)) } ?? .null }
+
+    /// The SLSA provenance statement of a model's files.
+    public static func provenance(files: [ModelSignature.File], build: Build) -> [UInt8] {
+        var dependencies: [JSON] = [.object(["uri": .string("git+\(build.repository)" + (build.ref.map { "@\($0)" } ?? "")),
+                                             "digest": .object(["gitCommit": .string(build.commit)])])]
+        for (name, version) in build.datasets.sorted(by: { $0.key < $1.key }) {
+            let algorithm = version.count == 40 ? "gitBlob" : version.count == 32 ? "md5" : "sluiceDatasetVersion"
+            dependencies.append(.object(["name": .string(name), "digest": .object([algorithm: .string(version)])]))
+        }
+        var external: [String: JSON] = ["repository": .string(build.repository), "commit": .string(build.commit), "spec": .string(build.specFile)]
+        external["ref"] = build.ref.map(JSON.string)
+        return JSON.object([
+            "_type": .string("https://in-toto.io/Statement/v1"),
+            "subject": subjects(files),
+            "predicateType": .string(provenanceType),
+            "predicate": .object([
+                "buildDefinition": .object(["buildType": .string(buildType), "externalParameters": .object(external),
+                                            "resolvedDependencies": .array(dependencies)]),
+                "runDetails": .object(["builder": .object(["id": .string(build.builder)]),
+                                       "metadata": .object(["invocationId": .string("run \(build.run)"), "startedOn": time(build.startedAt),
+                                                            "finishedOn": time(build.finishedAt)])]),
+            ]),
+        ]).encoded()
+    }
+
+    /// The gate's statement about the same files: the policy (path and digest), each rule with
+    /// the candidate's and production's values, and the verdict.
+    public static func gate(files: [ModelSignature.File], report: GateReport) -> [UInt8] {
+        func number(_ v: Double?) -> JSON { v.map(JSON.number) ?? .null }
+        let rules: [JSON] = report.metrics.map { row in
+            .object(["metric": .string(row.metric), "slice": row.slice.map(JSON.string) ?? .null, "candidate": number(row.candidate),
+                     "production": number(row.production), "rule": .string(row.rule), "passed": .bool(row.passed), "reason": .string(row.reason)])
+        }
+        var predicate: [String: JSON] = [
+            "model": .string(report.model), "run": .int(Int(clamping: report.run)), "commit": .string(report.commit),
+            "policy": .object(["path": .string(report.policy), "digest": report.policyDigest.map(JSON.string) ?? .null]),
+            "rules": .array(rules), "verdict": .string(report.decision.rawValue), "passed": .bool(report.passed),
+        ]
+        predicate["production"] = report.production.map { .object(["version": .string($0.version), "commit": .string($0.commit)]) }
+        return JSON.object(["_type": .string("https://in-toto.io/Statement/v1"), "subject": subjects(files),
+                            "predicateType": .string(gateType), "predicate": .object(predicate)]).encoded()
+    }
+
+    /// A DSSE envelope (JSON) around `statement`, signed with `key`.
+    public static func envelope(_ statement: [UInt8], key: P256.Signing.PrivateKey, keyID: String) throws -> String {
+        let signature = try key.signature(for: ModelSignature.pae(statement))
+        return String(decoding: JSON.object([
+            "payloadType": .string(ModelSignature.payloadType),
+            "payload": .string(Data(statement).base64EncodedString()),
+            "signatures": .array([.object(["keyid": .string(keyID), "sig": .string(signature.derRepresentation.base64EncodedString())])]),
+        ]).encoded(), as: UTF8.self)
+    }
+}
