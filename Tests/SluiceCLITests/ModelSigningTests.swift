@@ -143,4 +143,38 @@ import SluiceTestSupport
         let production = try repo.git(["branch", "--list", "sluice/env/ml/production"])
         #expect(production.isEmpty, "nothing was deployed to production")
     }
+
+    @Test func theControllerServesAVersionsSignatureAndAttestations() throws {
+        let keys = TemporaryDirectory(prefix: "sluice-keys")
+        #expect(try ProcessRunner.run("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", keys.path + "/signing.pem"]).status == 0)
+        let repo = try TestRepository()
+        try repo.commit("model", files: [
+            "sluice.yaml": """
+                version: 1
+                stages:
+                  train:
+                    run: [sh, -c, "mkdir -p model && echo weights > model/weights.bin && echo '{\\"accuracy\\": 0.9}' > metrics.json"]
+                    outputs: [model/]
+                    metrics: metrics.json
+                gate: { policy: policy.yaml, model: served, signing: { key: \(keys.path)/signing.pem } }
+                """,
+            "policy.yaml": "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n",
+        ])
+        let dir = TemporaryDirectory()
+        let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1s\nrepositories:\n  - { name: served, url: \(repo.path) }\n")
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", dir.path + "/state"], readyPrefix: "sluice: listening on 127.0.0.1:")
+        let base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
+        func get(_ path: String) throws -> (Int, [String: Any]) {
+            let r = try ProcessRunner.run("curl", ["-s", "-w", "\n%{http_code}", base + path]).stdout
+            let split = r.lastIndex(of: "\n") ?? r.endIndex
+            let body = (try? JSONSerialization.jsonObject(with: Data(r[..<split].utf8))) as? [String: Any] ?? [:]
+            return (Int(r[r.index(after: split)...]) ?? 0, body)
+        }
+        try waitUntil("version 1 signed and served") { try get("/api/models/served/versions/1/attestations").0 == 200 }
+        let (_, body) = try get("/api/models/served/versions/1/attestations")
+        #expect((body["signature"] as? [String: Any])?["mediaType"] as? String == "application/vnd.dev.sigstore.bundle.v0.3+json")
+        #expect((body["attestations"] as? [[String: Any]])?.map { $0["payloadType"] as? String } == ["application/vnd.in-toto+json", "application/vnd.in-toto+json"])
+        #expect(try get("/api/models/served/versions/9/attestations").0 == 404)
+        withExtendedLifetime(watch) {}
+    }
 }
