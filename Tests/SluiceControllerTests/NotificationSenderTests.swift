@@ -22,22 +22,26 @@ import SluiceTestSupport
         return p
     }
 
-    /// Runs a sender over `store` until `done` holds (or 30 s pass), then stops it.
+    /// Runs a sender's passes over `store` until `done` holds (or 120 s pass). The passes are
+    /// called in turn from the test (a thread sleep between them), not left to the sender's own
+    /// timers: in a test process whose other tests block the concurrency pool's threads, timers
+    /// fire late.
     func deliver(_ store: RunStore, providers: [(NotificationSettings.Provider, String)], secret: String? = nil,
                  until done: @escaping @Sendable () throws -> Bool) async throws {
         var settings = NotificationSettings()
         settings.providers = providers.map(\.0)
         settings.routes = [NotificationSettings.Route(providers: providers.map(\.0.name))]
         let endpoints = Dictionary(uniqueKeysWithValues: providers.map { ($0.0.name, NotificationEndpoint(url: $0.1, secret: secret)) })
-        let sender = NotificationSender(store: store, settings: settings, endpoints: endpoints, baseURL: "https://sluice.example.com", pollSeconds: 0.05)
-        let task = Task { await sender.run() }
-        defer { task.cancel() }
-        let deadline = Date().addingTimeInterval(30)
+        let sender = NotificationSender(store: store, settings: settings, endpoints: endpoints, baseURL: "https://sluice.example.com")
+        await sender.tidy()
+        let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
+            await sender.routeNew()
+            for provider in settings.providers { await sender.deliverDue(provider: provider) }
             if try done() { return }
-            try await Task.sleep(for: .milliseconds(50))
+            usleep(50_000)  // a thread sleep (see above)
         }
-        Issue.record("the deliveries did not finish in 30 s")
+        Issue.record("the deliveries did not finish in 120 s")
     }
 
     @Test func everyFormatIsAcceptedByAReceiverThatChecksIt() async throws {
