@@ -22,29 +22,28 @@ import SluiceTestSupport
         return p
     }
 
-    /// Runs a sender's passes over `store` until `done` holds (or 120 s pass). The passes are
-    /// called in turn from the test (a thread sleep between them), not left to the sender's own
-    /// timers: in a test process whose other tests block the concurrency pool's threads, timers
-    /// fire late.
+    /// Runs a sender's passes over `store` until `done` holds (or 120 s pass), called in turn
+    /// from the test's thread (the passes are blocking work), not left to the sender's timers:
+    /// in a test process whose other tests block the concurrency pool's threads, timers fire late.
     func deliver(_ store: RunStore, providers: [(NotificationSettings.Provider, String)], secret: String? = nil,
-                 until done: @escaping @Sendable () throws -> Bool) async throws {
+                 until done: @escaping @Sendable () throws -> Bool) throws {
         var settings = NotificationSettings()
         settings.providers = providers.map(\.0)
         settings.routes = [NotificationSettings.Route(providers: providers.map(\.0.name))]
         let endpoints = Dictionary(uniqueKeysWithValues: providers.map { ($0.0.name, NotificationEndpoint(url: $0.1, secret: secret)) })
         let sender = NotificationSender(store: store, settings: settings, endpoints: endpoints, baseURL: "https://sluice.example.com")
-        await sender.tidy()
+        sender.tidy()
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
-            await sender.routeNew()
-            for provider in settings.providers { await sender.deliverDue(provider: provider) }
+            sender.routeNew()
+            for provider in settings.providers { sender.deliverDue(provider: provider) }
             if try done() { return }
-            usleep(50_000)  // a thread sleep (see above)
+            Thread.sleep(forTimeInterval: 0.05)
         }
         Issue.record("the deliveries did not finish in 120 s")
     }
 
-    @Test func everyFormatIsAcceptedByAReceiverThatChecksIt() async throws {
+    @Test func everyFormatIsAcceptedByAReceiverThatChecksIt() throws {
         let receiver = try NotificationReceiver(secret: "hmac-key")
         let state = TemporaryDirectory()
         let store = try RunStore(stateDirectory: state.path)
@@ -53,7 +52,7 @@ import SluiceTestSupport
                          (provider("g", .googlechat), receiver.url("googlechat")), (provider("w", .webhook), receiver.url("webhook")),
                          (provider("cb", .cloudevents), receiver.url("cloudevents")),
                          (provider("cs", .cloudevents, structured: true), receiver.url("cloudevents"))]
-        try await deliver(store, providers: providers, secret: "hmac-key") {
+        try deliver(store, providers: providers, secret: "hmac-key") {
             try store.recentDeliveries().filter { $0.state == .delivered }.count == 6
         }
         let got = try receiver.deliveries()
@@ -64,13 +63,13 @@ import SluiceTestSupport
         #expect(ce.allSatisfy { ($0.json["type"] as? String) == "gate.could-not-evaluate" })
     }
 
-    @Test func aReceiverAnswering503ThreeTimesGetsTheEventExactlyOnce() async throws {
+    @Test func aReceiverAnswering503ThreeTimesGetsTheEventExactlyOnce() throws {
         let receiver = try NotificationReceiver(failFirst: 3)
         let state = TemporaryDirectory()
         let store = try RunStore(stateDirectory: state.path)
         try store.recordEvents([rejected(run: 2)])
         try store.recordEvents([rejected(run: 2)])  // the same cause recorded again: one event
-        try await deliver(store, providers: [(provider("s", .slack), receiver.url("slack"))]) {
+        try deliver(store, providers: [(provider("s", .slack), receiver.url("slack"))]) {
             try store.recentDeliveries().first?.state == .delivered
         }
         let delivery = try #require(try store.recentDeliveries().first)
@@ -79,7 +78,7 @@ import SluiceTestSupport
         #expect(got.map(\.answered) == [503, 503, 503, 200], "Retry-After: 1 honoured; delivered once")
     }
 
-    @Test func aRefusalIsNotRetriedAndIdenticalEventsAreCollapsed() async throws {
+    @Test func aRefusalIsNotRetriedAndIdenticalEventsAreCollapsed() throws {
         let receiver = try NotificationReceiver()
         let state = TemporaryDirectory()
         let store = try RunStore(stateDirectory: state.path)
@@ -89,7 +88,7 @@ import SluiceTestSupport
         #expect(first.id != second.id)
         try store.recordEvents([first, second])
         let secretPath = "/no-such-receiver/T0123/B0456/s3cr3tw3bh00k"
-        try await deliver(store, providers: [(provider("s", .slack), receiver.url("slack")),
+        try deliver(store, providers: [(provider("s", .slack), receiver.url("slack")),
                                              (provider("gone", .webhook), receiver.url(String(secretPath.dropFirst())))], secret: "k") {
             let all = try store.recentDeliveries()
             return all.count == 4 && all.allSatisfy { $0.state != .pending }
@@ -106,7 +105,7 @@ import SluiceTestSupport
         }
     }
 
-    @Test func unreadableEventsAndRemovedProvidersDoNotStopTheRest() async throws {
+    @Test func unreadableEventsAndRemovedProvidersDoNotStopTheRest() throws {
         let receiver = try NotificationReceiver()
         let state = TemporaryDirectory()
         let store = try RunStore(stateDirectory: state.path)
@@ -119,7 +118,7 @@ import SluiceTestSupport
         let r = try ProcessRunner.run("python3", ["-c", insert, state.path + "/" + RunStore.fileName])
         #expect(r.status == 0, "\(r.stderr)")
         try store.recordEvents([rejected(run: 2)])
-        try await deliver(store, providers: [(provider("s", .slack), receiver.url("slack"))]) {
+        try deliver(store, providers: [(provider("s", .slack), receiver.url("slack"))]) {
             try store.recentDeliveries().contains { $0.provider == "s" && $0.state == .delivered }
         }
         let all = try store.recentDeliveries()

@@ -11,7 +11,9 @@ public import SluiceStore
 /// own deliveries, never a pipeline: pipelines only write the outbox). Every attempt is recorded
 /// before the next; a restart carries on where the last process stopped. Runs on the replica
 /// that leads. Receiver URLs stay in memory: logs and the store name the provider only.
-public actor NotificationSender {
+/// Each pass is blocking work (SQLite, libcurl) and runs on its own thread (`Offload`), never on
+/// the concurrency pool; the sender holds no mutable state but the links' base.
+public final class NotificationSender: Sendable {
     let store: RunStore
     let settings: NotificationSettings
     let endpoints: [String: NotificationEndpoint]
@@ -38,7 +40,7 @@ public actor NotificationSender {
 
     /// Where links point when the configuration names no `notifications.url`: the address the
     /// server bound (known once it listens).
-    public nonisolated func listening(at url: String) {
+    public func listening(at url: String) {
         guard settings.url == nil else { return }
         links.base.withLock { $0 = url }
     }
@@ -47,18 +49,18 @@ public actor NotificationSender {
     public static let keepSeconds = 30.0 * 24 * 3600
 
     /// Routes and delivers until the task is cancelled.
-    public nonisolated func run() async {
-        await tidy()
+    public func run() async {
+        await Offload.run { self.tidy() }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.loop { await self.routeNew() } }
+            group.addTask { await self.loop { await Offload.run { self.routeNew() } } }
             for provider in settings.providers {
-                group.addTask { await self.loop { await self.deliverDue(provider: provider) } }
+                group.addTask { await self.loop { await Offload.run { self.deliverDue(provider: provider) } } }
             }
         }
     }
 
     /// Runs `pass` again at once while it says there may be more (a full batch), else after `pollSeconds`.
-    private nonisolated func loop(_ pass: @escaping @Sendable () async -> Bool) async {
+    private func loop(_ pass: @escaping @Sendable () async -> Bool) async {
         while !Task.isCancelled {
             if await pass() { continue }
             do { try await Task.sleep(for: .seconds(pollSeconds)) } catch { return }  // cancelled: stop
@@ -67,7 +69,7 @@ public actor NotificationSender {
 
     /// At start: deliveries to a provider the configuration no longer has fail (nothing would
     /// send them), and what finished more than `keepSeconds` ago is forgotten.
-    func tidy() async {
+    func tidy() {
         do {
             let names = settings.providers.map(\.name)
             let orphaned = try store.failDeliveries(toProvidersNotIn: names, reason: "the provider is no longer in notifications.providers", now: WallClock.now())
@@ -82,7 +84,7 @@ public actor NotificationSender {
     /// `rate-limit` is collapsed for that provider).
     /// Returns whether a full batch was routed (more may wait).
     @discardableResult
-    func routeNew() async -> Bool {
+    func routeNew() -> Bool {
         do {
             let (events, unreadable) = try store.unroutedEvents(limit: Self.batch)
             for id in unreadable {
@@ -119,7 +121,7 @@ public actor NotificationSender {
     /// Posts `provider`'s due deliveries, oldest first, recording each attempt. Returns whether
     /// a full batch was due (more may be).
     @discardableResult
-    func deliverDue(provider: NotificationSettings.Provider) async -> Bool {
+    func deliverDue(provider: NotificationSettings.Provider) -> Bool {
         let due: [RunStore.Delivery]
         do { due = try store.dueDeliveries(provider: provider.name, now: WallClock.now(), limit: Self.batch) } catch {
             log.error("the notification outbox could not be read: \(error)")
@@ -129,13 +131,13 @@ public actor NotificationSender {
         let client = HTTPClient()
         var recorded = true
         for delivery in due where !Task.isCancelled {
-            recorded = await attempt(delivery, provider: provider, client: client) && recorded
+            recorded = attempt(delivery, provider: provider, client: client) && recorded
         }
         return due.count == Self.batch && recorded  // an unrecorded attempt waits for the next poll, not a tight loop
     }
 
     /// Returns whether the attempt was recorded.
-    private func attempt(_ delivery: RunStore.Delivery, provider: NotificationSettings.Provider, client: HTTPClient) async -> Bool {
+    private func attempt(_ delivery: RunStore.Delivery, provider: NotificationSettings.Provider, client: HTTPClient) -> Bool {
         let event = delivery.event
         let attempts = delivery.attempts + 1
         var status: Int?
@@ -146,9 +148,8 @@ public actor NotificationSender {
                                                      delivery: "\(event.id)-\(provider.name)", secret: endpoint.secret)
             let request = HTTPRequest(method: "POST", url: endpoint.url, headers: message.headers + [("User-Agent", "sluice/\(SluiceVersion.current)")],
                                       body: message.body, timeout: 10)
-            let answer: Result<HTTPResponse, HTTPError> = await Offload.run {
-                do throws(HTTPError) { return .success(try client.send(request)) } catch { return .failure(error) }
-            }
+            let answer: Result<HTTPResponse, HTTPError>
+            do throws(HTTPError) { answer = .success(try client.send(request)) } catch { answer = .failure(error) }
             switch answer {
             case .success(let response):
                 status = response.status
