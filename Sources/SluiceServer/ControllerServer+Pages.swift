@@ -63,14 +63,18 @@ extension ControllerServer {
                 return Self.json(.notFound, ["error": "\(model) has no version \(version)"])
             }
             let reports = try self.store.reports(of: run)
-            func parsed(_ kind: String) -> Any? {
-                reports.last { $0.kind == kind }.flatMap { try? JSONSerialization.jsonObject(with: Data($0.content.utf8)) }  // stored by Sluice as JSON
+            func parsed(_ kind: String) throws -> Any? {
+                try reports.last { $0.kind == kind }.map { try JSONSerialization.jsonObject(with: Data($0.content.utf8)) }
             }
-            guard let signature = parsed(ReportRecord.modelSignatureKind) else {
-                return Self.json(.notFound, ["error": "\(model) version \(version) (run \(run)) was not signed (gate.signing)"])
+            do {
+                guard let signature = try parsed(ReportRecord.modelSignatureKind) else {
+                    return Self.json(.notFound, ["error": "\(model) version \(version) (run \(run)) was not signed (gate.signing)"])
+                }
+                return Self.json(.ok, ["model": model, "version": version, "run": run, "signature": signature,
+                                       "attestations": try [parsed(ReportRecord.provenanceKind), parsed(ReportRecord.gateAttestationKind)].compactMap { $0 }])
+            } catch {
+                return Self.json(.internalServerError, ["error": "the signature or attestations stored with run \(run) are not JSON: \(error)"])
             }
-            return Self.json(.ok, ["model": model, "version": version, "run": run, "signature": signature,
-                                   "attestations": [parsed(ReportRecord.provenanceKind), parsed(ReportRecord.gateAttestationKind)].compactMap { $0 }])
         }
     }
 

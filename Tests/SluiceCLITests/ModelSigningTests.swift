@@ -9,11 +9,17 @@ import SluiceTestSupport
 @Suite struct ModelSigningTests {
     let sluice = RepositoryLayout.sluiceBinary
 
-    @Test(.enabled(if: RequiredTools.run(whenPresent: ProcessRunner.has("model_signing")), "model_signing is not installed (pip install model-signing): SKIPPED"))
-    func theModelSigningToolAcceptsTheBundleAndRejectsAChangedFile() throws {
+    /// A folder with an ECDSA P-256 key made by openssl: `signing.pem` and `public.pem`.
+    static func signingKey() throws -> TemporaryDirectory {
         let keys = TemporaryDirectory(prefix: "sluice-keys")
         #expect(try ProcessRunner.run("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", keys.path + "/signing.pem"]).status == 0)
         #expect(try ProcessRunner.run("openssl", ["ec", "-in", keys.path + "/signing.pem", "-pubout", "-out", keys.path + "/public.pem"]).status == 0)
+        return keys
+    }
+
+    @Test(.enabled(if: RequiredTools.run(whenPresent: ProcessRunner.has("model_signing")), "model_signing is not installed (pip install model-signing): SKIPPED"))
+    func theModelSigningToolAcceptsTheBundleAndRejectsAChangedFile() throws {
+        let keys = try Self.signingKey()
         let repo = try TestRepository()
         let weights = (0..<4096).map { String(UnicodeScalar(UInt8(32 + $0 % 90))) }.joined()
         try repo.commit("model", files: [
@@ -101,8 +107,7 @@ import SluiceTestSupport
     }
 
     @Test func anEnvironmentThatRequiresASignatureRefusesAnAlteredModel() throws {
-        let keys = TemporaryDirectory(prefix: "sluice-keys")
-        #expect(try ProcessRunner.run("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", keys.path + "/signing.pem"]).status == 0)
+        let keys = try Self.signingKey()
         let repo = try TestRepository()
         try repo.commit("model", files: [
             "sluice.yaml": """
@@ -145,8 +150,7 @@ import SluiceTestSupport
     }
 
     @Test func theControllerServesAVersionsSignatureAndAttestations() throws {
-        let keys = TemporaryDirectory(prefix: "sluice-keys")
-        #expect(try ProcessRunner.run("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", keys.path + "/signing.pem"]).status == 0)
+        let keys = try Self.signingKey()
         let repo = try TestRepository()
         try repo.commit("model", files: [
             "sluice.yaml": """
