@@ -51,7 +51,8 @@ extension ControllerServer {
             }
             let view = ModelView(model: model, log: try self.store.promotions(model: model), versions: try self.store.modelVersions(model: model),
                                  deployedTo: deployedTo, metric: request.uri.queryParameters.get("metric"), steps: steps,
-                                 actions: self.actionToken != nil)
+                                 actions: self.actionToken != nil,
+                                 signedRuns: Set(try self.store.reports(kind: ReportRecord.modelSignatureKind).map(\.runId)))
             return try await self.render(model, "model", view)
         }
         // What a verifier needs without Sluice's database: the model-signing bundle and the signed

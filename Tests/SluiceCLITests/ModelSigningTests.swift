@@ -179,6 +179,8 @@ import SluiceTestSupport
         #expect((body["signature"] as? [String: Any])?["mediaType"] as? String == "application/vnd.dev.sigstore.bundle.v0.3+json")
         #expect((body["attestations"] as? [[String: Any]])?.map { $0["payloadType"] as? String } == ["application/vnd.in-toto+json", "application/vnd.in-toto+json"])
         #expect(try get("/api/models/served/versions/9/attestations").0 == 404)
+        let page = try ProcessRunner.run("curl", ["-s", base + "/models/served"]).stdout
+        #expect(page.contains("<a href=\"/api/models/served/versions/1/attestations\" title=\"signature and attestations\">signed</a>"), "the model page lists it as signed")
         withExtendedLifetime(watch) {}
     }
 }

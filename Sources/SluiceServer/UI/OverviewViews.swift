@@ -107,6 +107,8 @@ struct ModelView {
         let value: String
         let environments: [String]
         let created: String
+        /// Its model files carry a signature (`gate.signing`; the attestations route serves it).
+        let signed: Bool
     }
 
     struct Entry {
@@ -141,7 +143,7 @@ struct ModelView {
 
     /// - Parameter deployedTo: environment names by version.
     init(model: String, log: [PromotionRecord], versions: [ModelVersionRecord], deployedTo: [String: [String]], metric requested: String?,
-         steps: [EnvironmentStepRecord] = [], actions: Bool = false) {
+         steps: [EnvironmentStepRecord] = [], actions: Bool = false, signedRuns: Set<Int64> = []) {
         let metricsByVersion = Dictionary(versions.map { ($0.version, MetricsJSON.read($0.metrics, file: "model \(model) v\($0.version)")?.values ?? [:]) },
                                           uniquingKeysWith: { a, _ in a })
         let names = Set(metricsByVersion.values.flatMap(\.keys)).sorted()
@@ -153,7 +155,8 @@ struct ModelView {
         chart = Chart.svg(log.compactMap { e in metricsByVersion[e.version]?[metric].map { ($0, "v\(e.version) \(e.action.rawValue)") } }, metric: metric)
         self.versions = versions.reversed().map { v in
             Version(version: v.version, commit: String(v.commit.prefix(12)), run: v.runId, value: Format.number(metricsByVersion[v.version]?[metric]),
-                    environments: deployedTo[v.version] ?? [], created: Format.timestamp(v.createdAt))
+                    environments: deployedTo[v.version] ?? [], created: Format.timestamp(v.createdAt),
+                    signed: v.runId.map(signedRuns.contains) ?? false)
         }
         self.log = log.reversed().map { e in
             Entry(when: Format.timestamp(e.createdAt), action: e.action.rawValue, version: e.version, from: e.previousVersion ?? "–", actor: e.actor, reason: e.reason)

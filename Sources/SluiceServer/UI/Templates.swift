@@ -110,7 +110,7 @@ enum Templates {
             {{{chart}}}
             <h2>Versions</h2>
             <table><thead><tr><th class="w-id">Version</th><th class="wide">Commit</th><th class="w-id">Run</th><th class="num">{{metric}}</th><th>Deployed to</th><th class="wide">Registered (UTC)</th></tr></thead><tbody>
-            {{#versions}}<tr><td>{{version}}</td><td class="wide"><code>{{commit}}</code></td><td>{{#run}}<a href="/runs/{{.}}">{{.}}</a>{{/run}}</td>
+            {{#versions}}<tr><td>{{version}}{{#signed}} <a href="/api/models/{{model}}/versions/{{version}}/attestations" title="signature and attestations">signed</a>{{/signed}}</td><td class="wide"><code>{{commit}}</code></td><td>{{#run}}<a href="/runs/{{.}}">{{.}}</a>{{/run}}</td>
             <td class="num">{{value}}</td><td>{{#environments}}{{.}} {{/environments}}{{^environments}}–{{/environments}}</td><td class="wide">{{created}}</td></tr>{{/versions}}</tbody></table>
             <h2>Promotion log</h2>
             <table><thead><tr><th class="wide">When (UTC)</th><th>Action</th><th>Version</th><th class="wide">From</th><th>Who</th><th>Why</th></tr></thead><tbody>
