@@ -100,11 +100,6 @@ extension RunStore {
                        order: "d.nextAttemptAt, d.createdAt", limit: limit)
     }
 
-    /// When the next pending delivery is due (nil: none pending).
-    public func nextDeliveryDue() throws(StoreError) -> Double? {
-        try read { db in try Double.fetchOne(db, sql: "SELECT min(nextAttemptAt) FROM notification_deliveries WHERE state = 'pending'") }
-    }
-
     /// The latest deliveries, newest first (`sluice notifications`, the UI).
     public func recentDeliveries(limit: Int = 50) throws(StoreError) -> [Delivery] {
         try deliveries(where: "1", arguments: [], order: "d.createdAt DESC, d.eventId", limit: limit)
@@ -135,14 +130,6 @@ extension RunStore {
                     nextAttemptAt = coalesce(?, nextAttemptAt), finishedAt = ?
                 WHERE eventId = ? AND provider = ?
                 """, arguments: [state.rawValue, status, error, retryAt, state == .pending ? nil : now, eventID, provider])
-        }
-    }
-
-    /// Deliveries by provider and state (for `/metrics` after a restart and the UI).
-    public func deliveryCounts() throws(StoreError) -> [(provider: String, state: String, count: Int)] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT provider, state, count(*) AS n FROM notification_deliveries GROUP BY provider, state ORDER BY provider, state")
-                .map { (provider: $0["provider"], state: $0["state"], count: $0["n"]) }
         }
     }
 }
