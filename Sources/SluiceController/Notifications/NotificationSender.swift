@@ -33,6 +33,9 @@ public final class NotificationSender: Sendable {
         self.log = logger
     }
 
+    /// Set when `run` is cancelled (shutdown, lost leadership).
+    private let stopping = Mutex(false)
+
     final class Links: Sendable {
         let base: Mutex<String>
         init(_ base: String) { self.base = Mutex(base) }
@@ -50,12 +53,18 @@ public final class NotificationSender: Sendable {
 
     /// Routes and delivers until the task is cancelled.
     public func run() async {
+        stopping.withLock { $0 = false }  // leading again after losing the lease
         await Offload.run { self.tidy() }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.loop { await Offload.run { self.routeNew() } } }
-            for provider in settings.providers {
-                group.addTask { await self.loop { await Offload.run { self.deliverDue(provider: provider) } } }
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.loop { await Offload.run { self.routeNew() } } }
+                for provider in settings.providers {
+                    group.addTask { await self.loop { await Offload.run { self.deliverDue(provider: provider) } } }
+                }
             }
+        } onCancel: {
+            // The passes run on their own threads, outside the task: they stop at their next delivery.
+            stopping.withLock { $0 = true }
         }
     }
 
@@ -130,7 +139,7 @@ public final class NotificationSender: Sendable {
         guard !due.isEmpty else { return false }
         let client = HTTPClient()
         var recorded = true
-        for delivery in due where !Task.isCancelled {
+        for delivery in due where !stopping.withLock({ $0 }) {
             recorded = attempt(delivery, provider: provider, client: client) && recorded
         }
         return due.count == Self.batch && recorded  // an unrecorded attempt waits for the next poll, not a tight loop
