@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import SluiceCore
 import SluiceStore
@@ -22,25 +23,26 @@ import SluiceTestSupport
         return p
     }
 
-    /// Runs a sender's passes over `store` until `done` holds (or 120 s pass), called in turn
-    /// from the test's thread (the passes are blocking work), not left to the sender's timers:
-    /// in a test process whose other tests block the concurrency pool's threads, timers fire late.
+    /// Runs a sender's passes over `store` until `done` holds (at most 1,000 passes), called in
+    /// turn from the test's thread (the passes are blocking work), with the sender's clock stepped
+    /// a second between passes: a `Retry-After: 1` is due at the next pass, without waiting for it.
     func deliver(_ store: RunStore, providers: [(NotificationSettings.Provider, String)], secret: String? = nil,
                  until done: @escaping @Sendable () throws -> Bool) throws {
         var settings = NotificationSettings()
         settings.providers = providers.map(\.0)
         settings.routes = [NotificationSettings.Route(providers: providers.map(\.0.name))]
         let endpoints = Dictionary(uniqueKeysWithValues: providers.map { ($0.0.name, NotificationEndpoint(url: $0.1, secret: secret)) })
-        let sender = NotificationSender(store: store, settings: settings, endpoints: endpoints, baseURL: "https://sluice.example.com")
+        let now = Mutex(WallClock.now())
+        let sender = NotificationSender(store: store, settings: settings, endpoints: endpoints, baseURL: "https://sluice.example.com",
+                                        clock: { now.withLock { $0 } })
         sender.tidy()
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline {
+        for _ in 0..<1_000 {
             sender.routeNew()
             for provider in settings.providers { sender.deliverDue(provider: provider) }
             if try done() { return }
-            Thread.sleep(forTimeInterval: 0.05)
+            now.withLock { $0 += 1 }
         }
-        Issue.record("the deliveries did not finish in 120 s")
+        Issue.record("the deliveries did not finish in 1,000 passes")
     }
 
     @Test func everyFormatIsAcceptedByAReceiverThatChecksIt() throws {

@@ -22,10 +22,14 @@ public final class NotificationSender: Sendable {
     let log: Logger
     /// How often the outbox is looked at for new or due deliveries.
     let pollSeconds: Double
+    /// When deliveries are due and recorded (`WallClock`; tests step it instead of waiting).
+    let clock: @Sendable () -> Double
 
     public init(store: RunStore, settings: NotificationSettings, endpoints: [String: NotificationEndpoint], baseURL: String,
-                pollSeconds: Double = 1, logger: Logger = Logger(label: "sluice.notifications")) {
+                pollSeconds: Double = 1, clock: @escaping @Sendable () -> Double = { WallClock.now() },
+                logger: Logger = Logger(label: "sluice.notifications")) {
         self.store = store
+        self.clock = clock
         self.settings = settings
         self.endpoints = endpoints
         self.links = Links(baseURL)
@@ -81,9 +85,9 @@ public final class NotificationSender: Sendable {
     func tidy() {
         do {
             let names = settings.providers.map(\.name)
-            let orphaned = try store.failDeliveries(toProvidersNotIn: names, reason: "the provider is no longer in notifications.providers", now: WallClock.now())
+            let orphaned = try store.failDeliveries(toProvidersNotIn: names, reason: "the provider is no longer in notifications.providers", now: clock())
             if orphaned > 0 { log.warning("\(orphaned) pending notification(s) to providers no longer configured: recorded as failed") }
-            try store.pruneNotifications(finishedBefore: WallClock.now() - Self.keepSeconds)
+            try store.pruneNotifications(finishedBefore: clock() - Self.keepSeconds)
         } catch {
             log.error("the notification outbox could not be tidied: \(error)")
         }
@@ -109,7 +113,7 @@ public final class NotificationSender: Sendable {
                                     metadata: ["event": .string(event.kind.rawValue), "id": .string(event.id)])
                     }
                 }
-                let now = WallClock.now()
+                let now = clock()
                 let collapsed = try store.route(event, to: providers, fingerprint: NotificationSettings.fingerprint(event),
                                                 collapseSince: now - Double(settings.rateLimitSeconds), now: now)
                 for provider in collapsed {
@@ -132,7 +136,7 @@ public final class NotificationSender: Sendable {
     @discardableResult
     func deliverDue(provider: NotificationSettings.Provider) -> Bool {
         let due: [RunStore.Delivery]
-        do { due = try store.dueDeliveries(provider: provider.name, now: WallClock.now(), limit: Self.batch) } catch {
+        do { due = try store.dueDeliveries(provider: provider.name, now: clock(), limit: Self.batch) } catch {
             log.error("the notification outbox could not be read: \(error)")
             return false
         }
@@ -173,7 +177,7 @@ public final class NotificationSender: Sendable {
         } else {
             problem = "provider \(provider.name) has no URL"
         }
-        let now = WallClock.now()
+        let now = clock()
         let decision = DeliveryRetry.decide(status: status, retryAfter: retryAfter, attempts: attempts, createdAt: delivery.createdAt,
                                             windowSeconds: settings.retrySeconds, now: now)
         let metadata: Logger.Metadata = ["provider": .string(provider.name), "event": .string(event.kind.rawValue), "id": .string(event.id)]
