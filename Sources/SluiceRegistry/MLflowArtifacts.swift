@@ -72,6 +72,18 @@ extension MLflowClient {
         return run.artifactURI + "/" + model.name
     }
 
+    /// Uploads one small text file (the model's signature bundle) under `<run artifacts>/<name>`;
+    /// returns its URI.
+    func upload(text: String, name: String, run: TrackedRun) throws(RegistryError) -> String {
+        let destination = try Self.proxiedPath(of: run.artifactURI) + "/" + name
+        let response = try send(HTTPRequest(method: "PUT", url: url("/api/2.0/mlflow-artifacts/artifacts/" + Self.escaped(destination)),
+                                            headers: headers + [("Content-Type", "application/octet-stream")], body: Array(text.utf8),
+                                            timeout: Self.transferTimeout(Int64(text.utf8.count))),
+                                what: "upload of \(name)")
+        _ = try Self.decode(response, what: "upload of \(name)")
+        return run.artifactURI + "/" + name
+    }
+
     /// Reads the uploaded copy back through the proxy and compares its SHA-256 with the stored one.
     func verify(_ file: ArtifactStore.StoredFile, at destination: String, shownAs: String) throws(RegistryError) {
         var hasher = SHA256()

@@ -47,6 +47,11 @@ public struct MLflowRegistry: ModelRegistry {
             let source: String
             if let files = c.modelFiles {
                 source = try client.upload(files, run: run, options: uploads)
+                if let bundle = c.signature {
+                    // Where `model_signing verify` looks by default: `<model>.sig` beside the model's folder.
+                    let uri = try client.upload(text: bundle, name: Self.signatureName(files), run: run)
+                    notes.append("MLflow: the model's signature is at \(uri)")
+                }
                 if !files.isMLflowModel {
                     notes.append("MLflow: '\(files.output)' is not an MLflow model folder (no MLmodel file): MLflow clients get its files but cannot load it as a pyfunc model; save it with mlflow.<flavor>.save_model")
                 }
@@ -70,6 +75,9 @@ public struct MLflowRegistry: ModelRegistry {
         }
     }
 
+    /// The signature bundle's artifact name beside the model's files.
+    public static func signatureName(_ files: ModelFiles) -> String { files.name + ".sig" }
+
     /// Creates the model version; when the answer is lost, finds and deletes what the server
     /// may have created for this run, so a retry starts clean.
     private func createVersion(_ c: Candidate, source: String, run: MLflowClient.TrackedRun) throws(RegistryError) -> RegisteredVersion {
@@ -80,6 +88,7 @@ public struct MLflowRegistry: ModelRegistry {
         ]
         if let digest = c.artifactDigest { tags.append(["key": "sluice.artifact_digest", "value": digest]) }
         if let url = c.runURL { tags.append(["key": "sluice.run_url", "value": url]) }
+        if c.signature != nil, let files = c.modelFiles { tags.append(["key": "sluice.signature", "value": Self.signatureName(files)]) }
         for (name, version) in c.datasetVersions.sorted(by: { $0.key < $1.key }) {
             tags.append(["key": MLflowKeys.legal("sluice.dataset." + name), "value": MLflowKeys.tagValue(version)])
         }

@@ -76,6 +76,8 @@ public struct Candidate: Sendable {
     public var artifactDigest: String?
     /// The model's files (nil: the run stored no model output).
     public var modelFiles: ModelFiles?
+    /// The OpenSSF model-signing bundle of `modelFiles` (`gate.signing`), kept next to them.
+    public var signature: String?
     /// Where the candidate came from, for the registry's record of it.
     public var repository: String = ""
     public var ref: String?

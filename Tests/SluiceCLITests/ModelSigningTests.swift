@@ -25,6 +25,9 @@ import SluiceTestSupport
         try repo.commit("model", files: [
             "sluice.yaml": """
                 version: 1
+                datasets:
+                  weights: { path: weights/weights.bin }
+                  vocabulary: { path: weights }
                 stages:
                   train:
                     run: [sh, -c, "mkdir -p model/tokenizer && cp weights/weights.bin weights/config.json model/ && cp weights/vocab.txt model/tokenizer/"]
@@ -77,8 +80,20 @@ import SluiceTestSupport
         #expect(subjects == ["config.json", "tokenizer/vocab.txt", "weights.bin"])
         let build = (provenance["predicate"] as? [String: Any])?["buildDefinition"] as? [String: Any] ?? [:]
         #expect((build["externalParameters"] as? [String: Any])?["commit"] as? String == commit)
+        // The inputs: the source commit, then each dataset by its git object (a file's blob, a folder's tree).
+        let inputs = (build["resolvedDependencies"] as? [[String: Any]] ?? []).map { ($0["name"] as? String ?? "", $0["digest"] as? [String: String] ?? [:]) }
+        #expect(inputs.count == 3 && inputs.first?.1 == ["gitCommit": commit], "\(inputs)")
+        #expect(inputs.dropFirst().map(\.0) == ["vocabulary", "weights"])
+        #expect(inputs.dropFirst().map(\.1) == [["gitTree": try repo.git(["rev-parse", "HEAD:weights"])],
+                                                 ["gitBlob": try repo.git(["rev-parse", "HEAD:weights/weights.bin"])]], "\(inputs)")
         let gate = (statements["gate-attestation"] as? [String: Any])?["predicate"] as? [String: Any] ?? [:]
         #expect(gate["verdict"] as? String == "promote" && (gate["rules"] as? [Any])?.count == 1, "\(gate)")
+
+        // The bundle and both statements are recorded in the repository too, for verifiers without Sluice.
+        let recorded = try repo.git(["ls-tree", "-r", "--name-only", "refs/sluice/attestations"])
+        #expect(recorded.split(separator: "\n") == ["signed/1/gate.intoto.json", "signed/1/model.sig", "signed/1/provenance.intoto.json"], "\(recorded)")
+        #expect(try repo.git(["show", "refs/sluice/attestations:signed/1/model.sig"]) == String(contentsOfFile: bundle, encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines))
 
         // The model as a consumer holds it: the same files, in a folder of its own.
         let model = TemporaryDirectory(prefix: "sluice-model")
@@ -129,12 +144,22 @@ import SluiceTestSupport
                   - { name: production, manifests: manifests/, namespace: ml, promote: manual, require: { signature: true } }
                 """,
             "policy.yaml": "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n",
-            "manifests/config.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: model }\ndata: { version: \"{{model.version}}\" }\n",
+            "manifests/config.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: model }\ndata: { version: \"{{model.version}}\", signature: \"{{model.signature}}\" }\n",
         ])
         let env = ["SIGNING_KEY": try String(contentsOfFile: keys.path + "/signing.pem", encoding: .utf8)]
         let state = TemporaryDirectory(prefix: "sluice-state")
         let run = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path], environment: env)
         #expect(run.status == 0 && run.stdout.contains("waiting for approval to enter production"), "\(run.stdout)\n\(run.stderr)")
+
+        // Staging's manifests carry the digest of the bundle, for a server to check its files against.
+        let digest = try ProcessRunner.run("python3", ["-c", """
+            import hashlib, sqlite3, sys
+            (content,) = sqlite3.connect(sys.argv[1]).execute("select content from reports where kind = 'model-signature'").fetchone()
+            print("sha256:" + hashlib.sha256(content.encode()).hexdigest())
+            """, state.path + "/sluice.sqlite"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let staging = try repo.git(["for-each-ref", "--format=%(refname)", "refs/heads/sluice/env/"]).split(separator: "\n").first { $0.hasSuffix("staging") }
+        let config = try repo.git(["grep", "-h", "signature:", String(try #require(staging))])
+        #expect(digest.count == 71 && config.contains(digest), "\(config)")
 
         // Someone swaps the stored model file while the version waits for approval.
         let hex = SHA256.hash(data: Data("weights-1\n".utf8)).map { String(format: "%02x", $0) }.joined()

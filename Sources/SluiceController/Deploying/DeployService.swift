@@ -11,12 +11,14 @@ public struct DeployService: Sendable {
 
     public static func branch(for deploy: DeploySpec) -> String { "sluice/env/\(deploy.environment)" }
 
-    public static func facts(for version: RegisteredVersion, deploy: DeploySpec, registryKind: String) -> DeployFacts {
+    /// - Parameter signature: the version's model-signing bundle, when it was signed.
+    public static func facts(for version: RegisteredVersion, deploy: DeploySpec, registryKind: String, signature: String? = nil) -> DeployFacts {
         var facts = DeployFacts(model: version.model, version: version.version, digest: version.artifactDigest ?? "sha256:unknown",
                                 uri: registryKind == "mlflow" ? "models:/\(version.model)/\(version.version)" : "sluice:\(version.model)/\(version.version)",
                                 commit: version.commit, datasets: version.datasetVersions, environment: deploy.environment,
                                 namespace: deploy.namespace ?? "default", run: version.runID ?? 0)
         facts.values = Dictionary(deploy.values.map { ($0.key, $0.value) }) { a, _ in a }
+        facts.signature = signature.map { "sha256:" + ContentHash.sha256Hex(Array($0.utf8)) } ?? ""
         return facts
     }
 

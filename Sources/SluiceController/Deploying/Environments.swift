@@ -37,7 +37,7 @@ public struct Environments: Sendable {
             if let name { throw NotDeployable(description: "commit \(version.commit.prefix(12)) of \(version.model) version \(version.version) has no environment '\(name)'") }
             return nil
         }
-        let facts = DeployService.facts(for: version, deploy: deploy, registryKind: registry.kind)
+        let facts = try self.facts(for: version, deploy: deploy)
         return (deploy, try ManifestRenderer.render(commit: commit, deploy: deploy, facts: facts, environment: environment))
     }
 
@@ -47,8 +47,14 @@ public struct Environments: Sendable {
     public func deploy(_ version: RegisteredVersion, repository: GitRepository, action: String, dryRun: Bool, wait: Bool = true,
                        environment name: String? = nil, progress: (String) -> Void = { _ in }) throws -> DeployService.Result? {
         guard let (deploy, objects) = try render(version, repository: repository, environment: name) else { return nil }
-        return try write(objects, deploy: deploy, facts: DeployService.facts(for: version, deploy: deploy, registryKind: registry.kind),
+        return try write(objects, deploy: deploy, facts: try facts(for: version, deploy: deploy),
                          repository: repository, action: action, dryRun: dryRun, wait: wait, progress: progress)
+    }
+
+    /// What the version's manifests are rendered with, its signature bundle's digest included.
+    func facts(for version: RegisteredVersion, deploy: DeploySpec) throws -> DeployFacts {
+        DeployService.facts(for: version, deploy: deploy, registryKind: registry.kind,
+                            signature: try version.runID.flatMap { try ModelSigning.bundle(run: $0, store: store) })
     }
 
     /// Writes rendered objects to the deploy target.

@@ -38,6 +38,8 @@ public struct GateService: Sendable {
         public var deployment: DeployService.Result?
         /// The version put back after a failed rollout.
         public var rolledBackTo: String?
+        /// The candidate was signed and its statements recorded on `AttestationRecord.ref`.
+        public var attested = false
     }
 
     public static func modelName(_ spec: PipelineSpec, repositoryKey: String) -> String {
@@ -133,17 +135,19 @@ public struct GateService: Sendable {
             registryNotes = ["the model is registered already as version \(known.version) (the same artifact and metrics); gated again under the policy as committed now"]
         } else if productionRef, facts.hasMetrics, facts.sameAsProduction == nil, facts.alreadyGated == nil {
             let params = GitCommitContent(commit).parameterValues(spec.stages.flatMap(\.params))
-            let c = try CandidateModel.candidate(model: model, run: run, metrics: candidate, metricsJSON: metricReports.last!.content,
+            var c = try CandidateModel.candidate(model: model, run: run, metrics: candidate, metricsJSON: metricReports.last!.content,
                                                  datasetVersions: work.datasetVersions, parameters: params.values, spec: spec,
                                                  artifacts: artifacts, store: store, environment: environment)
+            if let signing = spec.gate?.signing {
+                // Signed before it is registered (MLflow keeps the bundle beside the files); a key that cannot sign fails the gate closed.
+                signed = try ModelSigning.sign(c.modelFiles, signing: signing, environment: environment)
+                c.signature = signed?.bundle
+            }
             let registration = try registry.register(c)
             version = registration.version
             registryNotes = params.problems + registration.notes
-            if let signing = spec.gate?.signing {
-                // Signed before anything can promote it; a key that cannot sign fails the gate closed.
-                let made = try ModelSigning.sign(c.modelFiles, signing: signing, environment: environment)
-                try store.saveReport(ReportRecord(runId: runID, stage: "gate", kind: ReportRecord.modelSignatureKind, path: "model.sig", content: made.bundle))
-                signed = made
+            if let signed {
+                try store.saveReport(ReportRecord(runId: runID, stage: "gate", kind: ReportRecord.modelSignatureKind, path: "model.sig", content: signed.bundle))
             }
         }
 
@@ -156,7 +160,7 @@ public struct GateService: Sendable {
         if let deploy = spec.deploy {
             let rendered = version ?? RegisteredVersion(model: model, version: "candidate", commit: run.commit, runID: runID,
                                                         metrics: candidate, datasetVersions: work.datasetVersions, artifactDigest: digest)
-            let renderedFacts = DeployService.facts(for: rendered, deploy: deploy, registryKind: registry.kind)
+            let renderedFacts = DeployService.facts(for: rendered, deploy: deploy, registryKind: registry.kind, signature: signed?.bundle)
             do {
                 let objects = try ManifestRenderer.render(commit: commit, deploy: deploy, facts: renderedFacts, environment: environment)
                 deployObjects = objects
@@ -199,8 +203,10 @@ public struct GateService: Sendable {
         if let p = production, let last = try store.promotions(model: model).last, last.version == p.version {
             report.production?.promotedAt = last.createdAt
         }
-        if let signed {
-            report.notes.append(try ModelSigning.attest(signed, report: report, run: run, datasets: work.datasetVersions, store: store, environment: environment))
+        if let signed, let version {
+            report.notes.append(try ModelSigning.attest(signed, report: report, run: run, version: version.version,
+                                                        inputs: ProvenanceInputs.datasets(spec, versions: work.datasetVersions, commit: commit, repository: run.repository),
+                                                        store: store, repository: repository, environment: environment))
         }
 
         var promoted = false
@@ -225,6 +231,7 @@ public struct GateService: Sendable {
         var outcome = Outcome(report: report, markdown: GateReportMarkdown.render(report), version: version?.version, promoted: promoted,
                               deployObjects: promoted ? deployObjects : nil, deployFacts: deployFacts)
         outcome.chained = chained
+        outcome.attested = signed != nil
         return outcome
     }
 

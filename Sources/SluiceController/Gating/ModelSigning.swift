@@ -1,6 +1,7 @@
 import Crypto
 import FoundationEssentials
 public import SluiceCore
+import SluiceGit
 import SluiceRegistry
 import SluiceStore
 
@@ -25,20 +26,27 @@ enum ModelSigning {
                       key: key, keyID: signing.keyID)
     }
 
-    /// The provenance and gate statements of a signed candidate, signed, stored with the run.
-    /// Returns the gate report's summary line.
-    static func attest(_ signed: Signed, report: GateReport, run: RunRecord, datasets: [String: String], store: RunStore,
-                       environment: [String: String]) throws -> String {
+    /// The provenance and gate statements of a signed candidate, signed, stored with the run and
+    /// recorded with the bundle in the repository (`AttestationRecord`). Returns the gate report's summary line.
+    static func attest(_ signed: Signed, report: GateReport, run: RunRecord, version: String, inputs: [Attestations.Dependency], store: RunStore,
+                       repository: GitRepository, environment: [String: String]) throws -> String {
         let builder = "sluice \(SluiceVersion.current)" + (environment["POD_NAME"].map { " (\($0))" } ?? "")
-        let build = Attestations.Build(repository: run.repository, ref: run.ref, commit: run.commit, specFile: CommitPlanner.specFile, datasets: datasets,
+        let build = Attestations.Build(repository: run.repository, ref: run.ref, commit: run.commit, specFile: CommitPlanner.specFile, dependencies: inputs,
                                        builder: builder, run: run.id!, startedAt: run.startedAt, finishedAt: WallClock.now())
         let provenance = try Attestations.envelope(Attestations.provenance(files: signed.files, build: build), key: signed.key, keyID: signed.keyID)
         let gate = try Attestations.envelope(Attestations.gate(files: signed.files, report: report), key: signed.key, keyID: signed.keyID)
         try store.saveReport(ReportRecord(runId: run.id!, stage: "gate", kind: ReportRecord.provenanceKind, path: "provenance.intoto.json", content: provenance))
         try store.saveReport(ReportRecord(runId: run.id!, stage: "gate", kind: ReportRecord.gateAttestationKind, path: "gate.intoto.json", content: gate))
-        let data = datasets.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.prefix(12))" }.joined(separator: ", ")
+        try AttestationRecord.write(model: report.model, version: version, files: [(AttestationRecord.signatureFile, signed.bundle),
+                                    (AttestationRecord.provenanceFile, provenance), (AttestationRecord.gateFile, gate)], repository: repository)
+        let data = inputs.map { "\($0.name) \($0.digest.values.first?.prefix(12) ?? "")" }.joined(separator: ", ")
         return "signed" + (signed.keyID.isEmpty ? "" : " by key \(signed.keyID)") + ": \(signed.files.count) model file(s) (OpenSSF model signing); "
             + "provenance: commit \(run.commit.prefix(12))" + (data.isEmpty ? "" : ", data \(data)") + "; the gate's statement of this verdict"
+    }
+
+    /// The signature bundle the gate stored for run `run`'s model, nil when it was not signed.
+    static func bundle(run: Int64, store: RunStore) throws -> String? {
+        try store.reports(of: run).last(where: { $0.kind == ReportRecord.modelSignatureKind })?.content
     }
 
     static func privateKey(_ signing: GateSpec.Signing, environment: [String: String]) throws -> P256.Signing.PrivateKey {

@@ -38,7 +38,7 @@ extension ModelOperations {
         if let production = try environments.registry.production(model: model), production.commit == target.id {
             version = production
         }
-        let facts = DeployService.facts(for: version, deploy: deploy, registryKind: environments.registry.kind)
+        let facts = try environments.facts(for: version, deploy: deploy)
         do {
             return try ManifestRenderer.render(commit: target, deploy: deploy, facts: facts, environment: environment)
         } catch {

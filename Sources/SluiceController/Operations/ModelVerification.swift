@@ -35,7 +35,7 @@ public enum ModelVerification {
         guard let artifact = try store.artifacts(of: run).first(where: { $0.digest == digest }) else {
             throw LoadError(message: "run \(run) stored no model output \(digest)")
         }
-        guard let bundle = try store.reports(of: run).last(where: { $0.kind == ReportRecord.modelSignatureKind })?.content else {
+        guard let bundle = try ModelSigning.bundle(run: run, store: store) else {
             return (0, "run \(run)'s model was not signed (gate.signing was not set when it was gated)")
         }
         let artifacts = ArtifactStore(stateDirectory: store.stateDirectory)

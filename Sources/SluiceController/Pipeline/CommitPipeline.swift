@@ -111,6 +111,7 @@ public struct CommitPipeline: Sendable {
                     warnings.append("the gate note was not written to commit \(record.commit.prefix(12)): \(error)")
                 }
             }
+            if outcome.attested { refs.append(AttestationRecord.ref) }
             if let version = outcome.chained {
                 refs += try await enterEnvironments(version, outcome: &outcome, run: record, work: work)
             } else if outcome.promoted {
@@ -190,7 +191,7 @@ public struct CommitPipeline: Sendable {
 
     /// The refs the pipeline writes in the repository: the notes, the promotion record, the environment branch.
     static func writtenRefs(_ spec: PipelineSpec) -> [String] {
-        [GitRepository.sluiceNotes, PromotionHistory.ref] + (spec.environments.isEmpty ? spec.deploy.map { [$0] } ?? [] : spec.environments.map(\.deploy))
+        [GitRepository.sluiceNotes, PromotionHistory.ref, AttestationRecord.ref] + (spec.environments.isEmpty ? spec.deploy.map { [$0] } ?? [] : spec.environments.map(\.deploy))
             .map { "refs/heads/" + DeployService.branch(for: $0) }
     }
 

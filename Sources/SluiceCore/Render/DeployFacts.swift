@@ -5,6 +5,7 @@
 /// | `model.name`, `model.version` | the promoted model |
 /// | `model.digest`, `artifact.digest` | `sha256:…` of the model's artifact |
 /// | `model.uri`, `artifact.uri` | where the model lives (`models:/name/version` for MLflow) |
+/// | `model.signature` | `sha256:…` of the model's signature bundle (`gate.signing`; empty when unsigned) |
 /// | `commit`, `commit_short` | the source commit (40 and 12 characters) |
 /// | `datasets.<name>` | each dataset's version |
 /// | `image.tag` | the image tag to deploy: the source commit's first 12 characters |
@@ -22,6 +23,8 @@ public struct DeployFacts: Hashable, Sendable {
     public var namespace: String
     public var run: Int64
     public var values: [String: String] = [:]
+    /// `sha256:…` of the OpenSSF model-signing bundle, "" when the version is not signed.
+    public var signature = ""
 
     public init(model: String, version: String, digest: String, uri: String, commit: String, datasets: [String: String],
                 environment: String, namespace: String, run: Int64) {
@@ -39,7 +42,7 @@ public struct DeployFacts: Hashable, Sendable {
     /// The Mustache context: nested dictionaries of strings.
     public var context: [String: Any] {
         [
-            "model": ["name": model, "version": version, "digest": digest, "uri": uri],
+            "model": ["name": model, "version": version, "digest": digest, "uri": uri, "signature": signature],
             "artifact": ["digest": digest, "uri": uri],
             "commit": commit,
             "commit_short": String(commit.prefix(12)),
@@ -54,7 +57,7 @@ public struct DeployFacts: Hashable, Sendable {
 
     /// Every name a template may use (for checking templates before rendering).
     public var names: Set<String> {
-        var names: Set<String> = ["model", "model.name", "model.version", "model.digest", "model.uri", "artifact", "artifact.digest",
+        var names: Set<String> = ["model", "model.name", "model.version", "model.digest", "model.uri", "model.signature", "artifact", "artifact.digest",
                                   "artifact.uri", "commit", "commit_short", "datasets", "image", "image.tag", "environment", "namespace", "run"]
         for name in datasets.keys { names.insert("datasets.\(name)") }
         names.insert("values")

@@ -10,25 +10,39 @@ public enum Attestations {
     public static let gateType = "https://sluice.dev/gate/v1"
     public static let buildType = "https://sluice.dev/pipeline/v1"
 
+    /// One input of the build other than the source commit: a dataset, a stage's image.
+    public struct Dependency: Sendable, Hashable {
+        public var name: String
+        /// Algorithm (`gitBlob`, `gitTree`, `md5`, `sha256`) -> value, as in-toto's DigestSet.
+        public var digest: [String: String]
+        public var uri: String?
+
+        public init(name: String, digest: [String: String], uri: String?) {
+            self.name = name
+            self.digest = digest
+            self.uri = uri.map(RepositoryURL.withoutCredentials)
+        }
+    }
+
     public struct Build: Sendable {
         public var repository: String
         public var ref: String?
         public var commit: String
         public var specFile: String
-        /// Dataset name -> version (a git object id, or a DVC md5).
-        public var datasets: [String: String]
+        /// The datasets with their versions, and the images stages ran in.
+        public var dependencies: [Dependency]
         public var builder: String
         public var run: Int64
         public var startedAt: Double?
         public var finishedAt: Double?
 
-        public init(repository: String, ref: String?, commit: String, specFile: String, datasets: [String: String], builder: String,
+        public init(repository: String, ref: String?, commit: String, specFile: String, dependencies: [Dependency], builder: String,
                     run: Int64, startedAt: Double?, finishedAt: Double?) {
             self.repository = RepositoryURL.withoutCredentials(repository)
             self.ref = ref
             self.commit = commit
             self.specFile = specFile
-            self.datasets = datasets
+            self.dependencies = dependencies
             self.builder = builder
             self.run = run
             self.startedAt = startedAt
@@ -46,9 +60,10 @@ public enum Attestations {
     public static func provenance(files: [ModelSignature.File], build: Build) -> [UInt8] {
         var dependencies: [JSON] = [.object(["uri": .string("git+\(build.repository)" + (build.ref.map { "@\($0)" } ?? "")),
                                              "digest": .object(["gitCommit": .string(build.commit)])])]
-        for (name, version) in build.datasets.sorted(by: { $0.key < $1.key }) {
-            let algorithm = version.count == 40 ? "gitBlob" : version.count == 32 ? "md5" : "sluiceDatasetVersion"
-            dependencies.append(.object(["name": .string(name), "digest": .object([algorithm: .string(version)])]))
+        for d in build.dependencies {
+            var entry: [String: JSON] = ["name": .string(d.name), "digest": .object(d.digest.mapValues(JSON.string))]
+            entry["uri"] = d.uri.map(JSON.string)
+            dependencies.append(.object(entry))
         }
         var external: [String: JSON] = ["repository": .string(build.repository), "commit": .string(build.commit), "spec": .string(build.specFile)]
         external["ref"] = build.ref.map(JSON.string)
