@@ -12,11 +12,13 @@ import SluiceTestSupport
 
     init() throws { staging = try IrisStagingPrometheus() }
 
-    func irisRepository() throws -> TestRepository {
+    /// - Parameter signed: sign each candidate with the key in `$SIGNING_KEY` (`gate.signing`).
+    func irisRepository(signed: Bool = false) throws -> TestRepository {
         let repo = try TestRepository()
         try ProcessRunner.run("cp", ["-R", RepositoryLayout.root() + "/examples/iris/.", repo.path])
         let spec = try String(contentsOfFile: repo.path + "/sluice.yaml", encoding: .utf8)
-        repo.write("sluice.yaml", staging.adapt(spec.replacingOccurrences(of: "  model: iris\n", with: "  model: iris\n  registry: mlflow\n")))
+        let gate = "  model: iris\n  registry: mlflow\n" + (signed ? "  signing: { key-env: SIGNING_KEY, key-id: iris-test }\n" : "")
+        repo.write("sluice.yaml", staging.adapt(spec.replacingOccurrences(of: "  model: iris\n", with: gate)))
         try repo.commit("iris: first model")
         return repo
     }
@@ -57,13 +59,16 @@ import SluiceTestSupport
         return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test(.enabled(if: RequiredTools.run(whenPresent: MLflowServer.isInstalled), "mlflow is not installed (pip install mlflow): SKIPPED"))
+    @Test(.enabled(if: RequiredTools.run(whenPresent: MLflowServer.isInstalled && ProcessRunner.has("model_signing")),
+                   "mlflow or model_signing is not installed (pip install mlflow model-signing): SKIPPED"))
     func promotedVersionsLoadWithMLflowClientsAndTheRunsHoldTheTraining() throws {
         let server = try MLflowServer()
-        let repo = try irisRepository()
+        let repo = try irisRepository(signed: true)
         let state = TemporaryDirectory(prefix: "sluice-state")
+        let keys = try ModelSigningTests.signingKey()
         let env = ["MLFLOW_TRACKING_URI": server.url, "MLFLOW_TRACKING_TOKEN": "tok-never-printed-4711",
-                   "SLUICE_REPORT_URL": "https://sluice.example.com/runs/{run}"]
+                   "SLUICE_REPORT_URL": "https://sluice.example.com/runs/{run}",
+                   "SIGNING_KEY": try String(contentsOfFile: keys.path + "/signing.pem", encoding: .utf8)]
 
         let first = try run(repo, state, env)
         #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
@@ -108,6 +113,27 @@ import SluiceTestSupport
             let files = try server.get("artifacts/list?run_id=\(runID)&path=model")["files"] as? [[String: Any]] ?? []
             #expect(Set(files.compactMap { $0["path"] as? String }).isSuperset(of: ["model/MLmodel", "model/model.pkl"]), "\(files)")
         }
+
+        // The bundle lies beside the model in MLflow: the real model_signing accepts the iris model
+        // as MLflow serves it, and rejects it once one byte of model/ changed.
+        let download = try ProcessRunner.run("python3", ["-c", """
+            import sys
+            from mlflow.artifacts import download_artifacts
+            from mlflow import MlflowClient
+            mv = MlflowClient().get_model_version("iris", "3")
+            download_artifacts(run_id=mv.run_id, artifact_path="model", dst_path=sys.argv[1])
+            download_artifacts(run_id=mv.run_id, artifact_path="model.sig", dst_path=sys.argv[1])
+            print(mv.tags.get("sluice.signature"))
+            """, keys.path], environment: ["MLFLOW_TRACKING_URI": server.url])
+        #expect(download.status == 0 && download.stdout.contains("model.sig"), "\(download.stdout)\(download.stderr)")
+        let verify = ["verify", "key", "--signature", keys.path + "/model.sig", "--public_key", keys.path + "/public.pem", keys.path + "/model"]
+        let accepted = try ProcessRunner.run("model_signing", verify)
+        #expect(accepted.status == 0, "\(accepted.stdout)\n\(accepted.stderr)")
+        var pickled = try Data(contentsOf: URL(fileURLWithPath: keys.path + "/model/model.pkl"))
+        pickled[pickled.count - 2] ^= 1
+        try pickled.write(to: URL(fileURLWithPath: keys.path + "/model/model.pkl"))
+        let rejected = try ProcessRunner.run("model_signing", verify)
+        #expect(rejected.status != 0 && (rejected.stdout + rejected.stderr).contains("model.pkl"), "\(rejected.stdout)\n\(rejected.stderr)")
 
         let back = try ProcessRunner.run(sluice, ["rollback", "--repo", repo.path, "--state", state.path, "--reason", "test"], environment: env)
         #expect(back.status == 0, "\(back.stdout)\n\(back.stderr)")

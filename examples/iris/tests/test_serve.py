@@ -8,7 +8,6 @@ import threading
 import urllib.request
 
 import pytest
-
 from sklearn.linear_model import LogisticRegression
 
 from features import FEATURES, load
