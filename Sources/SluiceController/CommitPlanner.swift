@@ -16,6 +16,8 @@ public struct CommitPlanner {
         public var datasetVersions: [String: String] = [:]
         /// Resolved values of every `params` entry, for artifact lineage.
         public var parameters: [String: String] = [:]
+        /// `sluice plan --verify-*`: whether the commits may run (nil: not checked).
+        public var source: SourceVerification.Outcome? = nil
     }
 
     public static let specFile = "sluice.yaml"

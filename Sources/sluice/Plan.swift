@@ -7,7 +7,10 @@ struct Plan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Show which stages a commit must run, and why.",
-        discussion: "Exit 0 with a plan (also when nothing needs to run), 1 when sluice.yaml is invalid, 2 when the repository or revision cannot be read."
+        discussion: """
+        Exit 0 with a plan (also when nothing needs to run), 1 when sluice.yaml is invalid or --verify-* refuses the commit \
+        (nothing would run), 2 when the repository or revision cannot be read.
+        """
     )
 
     @OptionGroup var global: GlobalOptions
@@ -21,11 +24,13 @@ struct Plan: AsyncParsableCommand {
     @Option(help: "Plan this ref's head against the last commit Sluice processed on it (e.g. main, refs/pull/7/head).")
     var ref: String?
 
+    @OptionGroup var verify: VerifyOptions
+
     func run() async throws {
         let outcome: CommitPlanner.Outcome
         do {
             switch try CommitPlanning.plan(location: global.repo, stateDirectory: global.stateDirectory, environment: ProcessInfo.processInfo.environment,
-                                           revision: commit, since: since, ref: ref, onRetry: { Output.err("sluice: \($0)") }) {
+                                           revision: commit, since: since, ref: ref, verify: verify.settings, onRetry: { Output.err("sluice: \($0)") }) {
             case .planned(let planned): outcome = planned
             case .nothingNew(let ref, let last):
                 Output.out("\(ref): nothing new since \(last)")
@@ -37,13 +42,19 @@ struct Plan: AsyncParsableCommand {
         switch global.format {
         case .json:
             try Output.json(PlanReport(commit: outcome.commit, plan: outcome.plan, notes: outcome.notes,
-                                       diagnostics: DiagnosticRenderer.sorted(outcome.diagnostics)))
+                                       diagnostics: DiagnosticRenderer.sorted(outcome.diagnostics), source: outcome.source.map(PlanReport.Source.init)))
         case .text:
             for d in DiagnosticRenderer.sorted(outcome.diagnostics) { Output.err(DiagnosticRenderer.line(d)) }
             for note in outcome.notes { Output.out("note: \(note)") }
+            switch outcome.source {
+            case .verified(let signer)?: Output.out("source: verified, signed by \(signer)")
+            case .refused(let why)?: Output.out("source: NOT verified: \(why); nothing would run")
+            case nil: break
+            }
             if let plan = outcome.plan { Output.out(Self.table(plan)) }
         }
         if outcome.plan == nil, outcome.diagnostics.hasErrors { throw ExitCode(1) }
+        if case .refused? = outcome.source { throw ExitCode(1) }
     }
 
     static func table(_ plan: SluiceCore.Plan) -> String {
@@ -65,4 +76,19 @@ struct PlanReport: Encodable {
     var plan: SluiceCore.Plan?
     var notes: [String]
     var diagnostics: [Diagnostic]
+    /// With --verify-*: whether the commits may run.
+    var source: Source?
+
+    struct Source: Encodable {
+        var verified: Bool
+        /// The signer, or why the commit may not run.
+        var detail: String
+
+        init(_ outcome: SourceVerification.Outcome) {
+            switch outcome {
+            case .verified(let signer): (verified, detail) = (true, signer)
+            case .refused(let why): (verified, detail) = (false, why)
+            }
+        }
+    }
 }

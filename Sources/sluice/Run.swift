@@ -47,19 +47,10 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Run the stages here (local) or as Kubernetes Jobs (kubernetes), whatever sluice.yaml's runner says.")
     var runner: RunnerSpec.Kind?
 
-
-    @Option(help: "Run only commits signed by one of these OpenPGP public keys (a file, or a folder of them), checked with gpgv.")
-    var verifyGpgKeys: String?
-
-    @Option(help: "Run only commits signed by an SSH key this allowed-signers file allows, checked with ssh-keygen -Y verify.")
-    var verifySshAllowedSigners: String?
-
-    @Option(help: "With --verify-*: check the commit (head) or every commit since --since (all).")
-    var verifyMode: String = "head"
+    @OptionGroup var verify: VerifyOptions
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more, got \(jobs)") }
-        if SourceVerification.Mode(rawValue: verifyMode) == nil { throw ValidationError("--verify-mode must be head or all, got '\(verifyMode)'") }
     }
 
     func run() async throws {
@@ -72,10 +63,7 @@ struct Run: AsyncParsableCommand {
             request.runner = runner
             request.sandboxAllStages = sandbox
             request.allowUnsandboxed = allowUnsandboxed
-            if verifyGpgKeys != nil || verifySshAllowedSigners != nil {
-                request.verify = SourceVerification(mode: SourceVerification.Mode(rawValue: verifyMode) ?? .head, gpgKeys: verifyGpgKeys,
-                                                    sshAllowedSigners: verifySshAllowedSigners)
-            }
+            request.verify = verify.settings
             prepared = try CommandRun.prepare(request, recovered: { Output.err("sluice: \($0)") })
         } catch {
             throw Output.fail(error)

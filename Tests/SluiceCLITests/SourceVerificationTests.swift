@@ -131,18 +131,25 @@ import SluiceTestSupport
         #expect(r.stderr.contains("'verify' of 'a' needs 'gpg-keys' (public keys: a file or a folder) or 'ssh-allowed-signers' (a file)"), "\(r.stderr)")
     }
 
-    @Test func sluiceRunVerifiesWhenAskedTo() throws {
+    /// `sluice run` and `sluice plan` with `--verify-*`: the plan says whether the commit would run.
+    @Test func sluiceRunAndPlanVerifyWhenAskedTo() throws {
         let ana = try Signer("ana")
         let repo = try TestRepository()
         try ana.commit(repo, "pipeline", ssh: true, files: ["sluice.yaml": Self.spec])
         let dir = TemporaryDirectory()
         dir.write("allowed_signers", try ana.allowedSigner())
         let verify = ["--verify-ssh-allowed-signers", dir.path + "/allowed_signers"]
+        let planned = try ProcessRunner.run(sluice, ["plan", "--repo", repo.path] + verify)
+        #expect(planned.status == 0 && planned.stdout.contains("source: verified, signed by ana@example.com"), "\(planned.stdout)\(planned.stderr)")
         let signed = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", dir.path + "/state"] + verify)
         #expect(signed.status == 0, "\(signed.stdout)\(signed.stderr)")
         let unsigned = try repo.commit("unsigned")
         let refused = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", dir.path + "/state"] + verify)
         #expect(refused.status == 2 && refused.stderr.contains("not run: commit \(unsigned.prefix(12)) is not signed"), "\(refused.stderr)")
+        let refusedPlan = try ProcessRunner.run(sluice, ["plan", "--repo", repo.path, "--format", "json"] + verify)
+        let source = (try JSONSerialization.jsonObject(with: Data(refusedPlan.stdout.utf8)) as? [String: Any])?["source"] as? [String: Any]
+        #expect(refusedPlan.status == 1 && source?["verified"] as? Bool == false
+                && source?["detail"] as? String == "commit \(unsigned.prefix(12)) is not signed", "\(refusedPlan.stdout)\(refusedPlan.stderr)")
     }
 
     @Test func anUnverifiedMergeRequestHeadGetsAFailingStatusAndDoesNotRun() throws {

@@ -14,9 +14,10 @@ public enum CommitPlanning {
 
     /// - Parameters:
     ///   - ref: a branch name or full ref; when given, `revision` and `since` are not used.
+    ///   - verify: check the commits' signatures as `sluice run` and the controller would (`Outcome.source`).
     ///   - onRetry: told of each retry of a remote that could not be reached.
     public static func plan(location: String, stateDirectory: String, environment: [String: String], revision: String, since: String?,
-                            ref: String?, onRetry: (String) -> Void) throws -> Result {
+                            ref: String?, verify: SourceVerification? = nil, onRetry: (String) -> Void) throws -> Result {
         let repository = try RepositorySource.open(location, stateDirectory: stateDirectory, credentials: GitCredentials.fromEnvironment(environment),
                                                    onRetry: { attempt, error, delay in
             onRetry("\(error); retrying in \((delay * 10).rounded() / 10)s (attempt \(attempt + 1))")
@@ -27,8 +28,14 @@ public enum CommitPlanning {
         let service = FileManager.default.fileExists(atPath: stateDirectory + "/" + RunStore.fileName)
             ? try RunService(stateDirectory: stateDirectory, options: PipelineRunner.Options(environment: environment)) : nil
         func plan(_ revision: String, since: String?, ref: String?) throws -> CommitPlanner.Outcome {
-            guard let service else { return try CommitPlanner(repository: repository).plan(revision: revision, since: since) }
-            return try service.plan(repository: repository, repositoryKey: repositoryKey, revision: revision, since: since, ref: ref, recover: false).outcome
+            var outcome = try service.map {
+                try $0.plan(repository: repository, repositoryKey: repositoryKey, revision: revision, since: since, ref: ref, recover: false).outcome
+            } ?? CommitPlanner(repository: repository).plan(revision: revision, since: since)
+            if let verify {
+                outcome.source = try CommitVerifier(settings: verify, environment: environment)
+                    .verify(from: try since.map { try repository.commit($0).id }, to: try repository.commit(revision).id, in: repository)
+            }
+            return outcome
         }
         guard let ref else { return .planned(try plan(revision, since: since, ref: nil)) }
         let refName = ref.hasPrefix("refs/") ? ref : "refs/heads/" + ref
