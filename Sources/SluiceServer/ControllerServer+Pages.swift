@@ -72,7 +72,10 @@ extension ControllerServer {
                     return Self.json(.notFound, ["error": "\(model) version \(version) (run \(run)) was not signed (gate.signing)"])
                 }
                 return Self.json(.ok, ["model": model, "version": version, "run": run, "signature": signature,
-                                       "attestations": try [parsed(ReportRecord.provenanceKind), parsed(ReportRecord.gateAttestationKind)].compactMap { $0 }])
+                                       "attestations": try [parsed(ReportRecord.provenanceKind), parsed(ReportRecord.gateAttestationKind)].compactMap { $0 }
+                                           + reports.filter { $0.kind == ReportRecord.approvalAttestationKind }.map {
+                                               try JSONSerialization.jsonObject(with: Data($0.content.utf8))
+                                           }])
             } catch {
                 return Self.json(.internalServerError, ["error": "the signature or attestations stored with run \(run) are not JSON: \(error)"])
             }

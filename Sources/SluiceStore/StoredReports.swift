@@ -16,6 +16,8 @@ extension ReportRecord {
     /// The candidate's SLSA provenance and the gate's statement (`gate.signing`): DSSE envelopes, JSON.
     public static let provenanceKind = "provenance"
     public static let gateAttestationKind = "gate-attestation"
+    /// A signed statement of who approved the version into an environment (one per approval).
+    public static let approvalAttestationKind = "approval-attestation"
 
     /// The record that stores `report` with run `runID`.
     public static func gate(_ report: GateReport, runID: Int64) throws -> ReportRecord {

@@ -172,6 +172,22 @@ import SluiceTestSupport
                 "\(approve.stdout)\n\(approve.stderr)")
         let production = try repo.git(["branch", "--list", "sluice/env/ml/production"])
         #expect(production.isEmpty, "nothing was deployed to production")
+
+        // The approval itself is a signed statement about the signed files, recorded beside the version's others.
+        let approval = try repo.git(["show", "refs/sluice/attestations:signed/1/approval-production.intoto.json"])
+        let checked = try ProcessRunner.run("python3", ["-c", """
+            import json, sys
+            from securesystemslib.dsse import Envelope
+            from securesystemslib.signer import SSlibKey
+            key = SSlibKey("", "ecdsa", "ecdsa-sha2-nistp256", {"public": open(sys.argv[1]).read()})
+            envelope = Envelope.from_dict(json.loads(sys.argv[2]))
+            envelope.verify([key], 1)
+            statement = json.loads(envelope.payload)
+            p = statement["predicate"]
+            print(statement["predicateType"], p["environment"], p["reason"], [s["name"] for s in statement["subject"]])
+            """, keys.path + "/public.pem", approval])
+        #expect(checked.status == 0 && checked.stdout.contains("https://sluice.dev/approval/v1 production looks fine ['weights.bin']"),
+                "\(checked.stdout)\(checked.stderr)")
     }
 
     @Test func theControllerServesAVersionsSignatureAndAttestations() throws {

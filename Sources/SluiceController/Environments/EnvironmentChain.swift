@@ -246,8 +246,11 @@ public struct EnvironmentChain: Sendable {
         return nil
     }
 
-    /// Records a manual approval of `version` into `environment`; the caller then advances it.
-    public func approve(_ version: RegisteredVersion, into environment: String, spec: PipelineSpec, actor: String, reason: String, now: Double) throws {
+    /// Records a manual approval of `version` into `environment` (with `gate.signing`, a signed
+    /// statement of it too); the caller then advances it and pushes the refs this returns.
+    @discardableResult
+    public func approve(_ version: RegisteredVersion, into environment: String, spec: PipelineSpec, actor: String, reason: String, now: Double,
+                        repository: GitRepository) throws -> [String] {
         guard let index = spec.environments.firstIndex(where: { $0.name == environment }) else {
             let names = spec.environments.map(\.name)
             throw LoadError(message: "\(version.model) version \(version.version) has no environment '\(environment)'",
@@ -266,6 +269,8 @@ public struct EnvironmentChain: Sendable {
         }
         try store.appendStep(EnvironmentStepRecord(model: version.model, version: version.version, environment: environment, state: .approved,
                                                    detail: "approved", actor: actor, reason: reason, runId: version.runID, createdAt: now))
+        let approval = Attestations.Approval(model: version.model, version: version.version, environment: environment, actor: actor, reason: reason, at: now)
+        return try ModelSigning.attest(approval, of: version, spec: spec, store: store, repository: repository, environment: self.environment)
     }
 
     /// Other versions that were in `environment` (their chain still open) stop: a newer one took it.

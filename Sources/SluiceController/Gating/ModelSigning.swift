@@ -44,6 +44,21 @@ enum ModelSigning {
             + "provenance: commit \(run.commit.prefix(12))" + (data.isEmpty ? "" : ", data \(data)") + "; the gate's statement of this verdict"
     }
 
+    /// With `gate.signing`, a signed statement of a manual approval into `approval.environment`,
+    /// stored with the version's run and recorded in the repository. Returns the refs written
+    /// ([] when the version was not signed: there are no files to make the statement about).
+    static func attest(_ approval: Attestations.Approval, of version: RegisteredVersion, spec: PipelineSpec, store: RunStore,
+                       repository: GitRepository, environment: [String: String]) throws -> [String] {
+        guard let signing = spec.gate?.signing, let run = version.runID, let bundle = try bundle(run: run, store: store) else { return [] }
+        let key = try privateKey(signing, environment: environment)
+        let envelope = try Attestations.envelope(Attestations.approval(files: try ModelSignature.files(inBundle: bundle), approval),
+                                                 key: key, keyID: signing.keyID)
+        let file = AttestationRecord.approvalFile(approval.environment)
+        try store.saveReport(ReportRecord(runId: run, stage: "gate", kind: ReportRecord.approvalAttestationKind, path: file, content: envelope))
+        try AttestationRecord.write(model: version.model, version: version.version, files: [(file, envelope)], repository: repository)
+        return [AttestationRecord.ref]
+    }
+
     /// The signature bundle the gate stored for run `run`'s model, nil when it was not signed.
     static func bundle(run: Int64, store: RunStore) throws -> String? {
         try store.reports(of: run).last(where: { $0.kind == ReportRecord.modelSignatureKind })?.content

@@ -12,10 +12,13 @@ extension ModelOperations {
     public func approve(version: String, into environment: String, actor: String, reason: String,
                         say: @escaping @Sendable (String) -> Void) async throws -> EnvironmentChain.Progress {
         let (chain, registered, spec) = try load(version: version)
-        try chain.approve(registered, into: environment, spec: spec, actor: actor, reason: reason, now: WallClock.now())
+        let attested = try chain.approve(registered, into: environment, spec: spec, actor: actor, reason: reason, now: WallClock.now(),
+                                         repository: repository)
         say("approved: \(model) version \(version) into \(environment) by \(actor)")
-        return try await chain.advance(registered, spec: spec, repository: repository, actor: actor,
-                                       now: { WallClock.now() }, say: { say("  " + $0) })
+        var progress = try await chain.advance(registered, spec: spec, repository: repository, actor: actor,
+                                               now: { WallClock.now() }, say: { say("  " + $0) })
+        progress.refs = attested + progress.refs
+        return progress
     }
 
     /// Moves on every version whose next step is due (a soak that ended, an approval).

@@ -5,7 +5,8 @@ public import SluiceGit
 /// A signed version's signature bundle and statements, recorded in the watched repository on
 /// `refs/sluice/attestations` (pushed with the notes and the promotion record): one commit per
 /// version, whose tree holds every version so far as `<model>/<version>/model.sig`,
-/// `provenance.intoto.json` and `gate.intoto.json`. A verifier needs a clone and the public key,
+/// `provenance.intoto.json`, `gate.intoto.json` and one `approval-<environment>.intoto.json` per
+/// manual approval. A verifier needs a clone and the public key,
 /// not Sluice or its database:
 ///
 ///     git fetch origin refs/sluice/attestations && git archive FETCH_HEAD iris/3 | tar -x
@@ -15,15 +16,17 @@ public enum AttestationRecord {
     public static let provenanceFile = "provenance.intoto.json"
     public static let gateFile = "gate.intoto.json"
 
+    public static func approvalFile(_ environment: String) -> String { "approval-\(environment).intoto.json" }
+
     /// Records (or replaces) `files` under `<model>/<version>/`. The ref moves only from the head
     /// that was read, so a writer that lost to another reads again.
     public static func write(model: String, version: String, files: [(name: String, content: String)], repository: GitRepository) throws {
-        let folder = "\(model)/\(version)/"
+        let written = Set(files.map { "\(model)/\(version)/\($0.name)" })
         for attempt in 1...3 {
-            let kept = try recorded(in: repository).filter { !$0.path.hasPrefix(folder) }
-            let all = kept + files.map { (path: folder + $0.name, content: $0.content) }
+            let kept = try recorded(in: repository).filter { !written.contains($0.path) }
+            let all = kept + files.map { (path: "\(model)/\(version)/\($0.name)", content: $0.content) }
             do {
-                _ = try repository.commitFiles(all, ref: ref, message: "attestations of \(model) version \(version)")
+                _ = try repository.commitFiles(all, ref: ref, message: "\(files.map(\.name).joined(separator: ", ")) of \(model) version \(version)")
                 return
             } catch {
                 if attempt == 3 { throw error }

@@ -77,15 +77,16 @@ extension RepositoryWatcher {
             var chain = EnvironmentChain(store: store, registry: registry, environment: env, stateDirectory: service.stateDirectory)
             chain.pod = service.verifyPods(repositoryKey: repo.url)
             chain.events = eventSource?.routing(spec)
+            let attested: [String]
             do {
-                try chain.approve(registered, into: environment, spec: spec, actor: actor, reason: reason, now: WallClock.now())
+                attested = try chain.approve(registered, into: environment, spec: spec, actor: actor, reason: reason, now: WallClock.now(), repository: git)
             } catch let refused as LoadError {
                 throw ActionError.conflict(refused.description)
             }
             let progress = try await chain.advance(registered, spec: spec, repository: git, actor: actor, now: { WallClock.now() },
                                                    say: { log.info("\($0)", metadata: ["model": .string(model)]) })
-            if RepositorySource.isRemote(repo.url), !progress.refs.isEmpty {
-                try Publisher(url: repo.url, environment: env).push(progress.refs, from: git)
+            if RepositorySource.isRemote(repo.url), !(attested + progress.refs).isEmpty {
+                try Publisher(url: repo.url, environment: env).push(attested + progress.refs, from: git)
             }
             return progress.position
         } catch let error as ActionError {

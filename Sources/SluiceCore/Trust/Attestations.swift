@@ -9,6 +9,26 @@ public enum Attestations {
     public static let provenanceType = "https://slsa.dev/provenance/v1"
     public static let gateType = "https://sluice.dev/gate/v1"
     public static let buildType = "https://sluice.dev/pipeline/v1"
+    public static let approvalType = "https://sluice.dev/approval/v1"
+
+    /// A person's approval of a version into an environment (`promote: manual`).
+    public struct Approval: Sendable {
+        public var model: String
+        public var version: String
+        public var environment: String
+        public var actor: String
+        public var reason: String
+        public var at: Double
+
+        public init(model: String, version: String, environment: String, actor: String, reason: String, at: Double) {
+            self.model = model
+            self.version = version
+            self.environment = environment
+            self.actor = actor
+            self.reason = reason
+            self.at = at
+        }
+    }
 
     /// One input of the build other than the source commit: a dataset, a stage's image.
     public struct Dependency: Sendable, Hashable {
@@ -97,6 +117,13 @@ public enum Attestations {
         predicate["production"] = report.production.map { .object(["version": .string($0.version), "commit": .string($0.commit)]) }
         return JSON.object(["_type": .string("https://in-toto.io/Statement/v1"), "subject": subjects(files),
                             "predicateType": .string(gateType), "predicate": .object(predicate)]).encoded()
+    }
+
+    /// Who let the same files into an environment, and why.
+    public static func approval(files: [ModelSignature.File], _ a: Approval) -> [UInt8] {
+        JSON.object(["_type": .string("https://in-toto.io/Statement/v1"), "subject": subjects(files), "predicateType": .string(approvalType),
+                     "predicate": .object(["model": .string(a.model), "version": .string(a.version), "environment": .string(a.environment),
+                                           "approvedBy": .string(a.actor), "reason": .string(a.reason), "approvedOn": time(a.at)])]).encoded()
     }
 
     /// A DSSE envelope (JSON) around `statement`, signed with `key`.

@@ -83,17 +83,9 @@ public enum ModelSignature {
         let signature: P256.Signing.ECDSASignature
         do { signature = try P256.Signing.ECDSASignature(derRepresentation: der) } catch { return "the bundle's signature is malformed" }
         guard key.isValidSignature(signature, for: pae(Array(payload))) else { return "the bundle is not signed by this key" }
-        struct Statement: Decodable {
-            struct Predicate: Decodable {
-                struct Resource: Decodable { var name: String; var digest: String }
-                var resources: [Resource]
-            }
-            var predicate: Predicate
-        }
         let signed: [String: String]
         do {
-            signed = Dictionary(try JSONDecoder().decode(Statement.self, from: payload).predicate.resources.map { ($0.name, $0.digest) },
-                                uniquingKeysWith: { a, _ in a })
+            signed = Dictionary(try resources(Array(payload)).map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
         } catch {
             return "the signed statement cannot be read: \(error)"
         }
@@ -104,6 +96,29 @@ public enum ModelSignature {
         }
         for path in now.keys.sorted() where signed[path] == nil { problems.append("\(path) was not signed") }
         return problems.isEmpty ? nil : problems.joined(separator: "; ")
+    }
+
+    /// The files a bundle's statement lists (its signature is not checked: see `problem`).
+    public static func files(inBundle text: String) throws -> [File] {
+        struct Bundle: Decodable {
+            struct Envelope: Decodable { var payload: String }
+            var dsseEnvelope: Envelope
+        }
+        guard let payload = Data(base64Encoded: try JSONDecoder().decode(Bundle.self, from: Data(text.utf8)).dsseEnvelope.payload) else {
+            throw LoadError(message: "the signature bundle's payload is not base64")
+        }
+        return try resources(Array(payload))
+    }
+
+    static func resources(_ statement: [UInt8]) throws -> [File] {
+        struct Statement: Decodable {
+            struct Predicate: Decodable {
+                struct Resource: Decodable { var name: String; var digest: String }
+                var resources: [Resource]
+            }
+            var predicate: Predicate
+        }
+        return try JSONDecoder().decode(Statement.self, from: Data(statement)).predicate.resources.map { File(path: $0.name, sha256: $0.digest) }
     }
 
     /// What model_signing records to find the key: SHA-256 (hex) of the public key's PEM
