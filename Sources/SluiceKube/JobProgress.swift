@@ -27,6 +27,8 @@ public struct JobProgress: Sendable, Equatable {
     public var initFailed: InitFailure?
     /// The pod was evicted or otherwise failed as a whole (the kubelet's reason and message).
     public var podFailure: String?
+    /// The image the stage container runs, as the kubelet resolved it (`imageID`: `repo@sha256:…`).
+    public var stageImage: String?
 
     public init() {}
 
@@ -60,7 +62,10 @@ public struct JobProgress: Sendable, Equatable {
         }
         for s in status["containerStatuses"] as? [[String: Any]] ?? [] {
             let state = container(s)
-            if s["name"] as? String == stageContainer { p.stage = state }
+            if s["name"] as? String == stageContainer {
+                p.stage = state
+                if let id = s["imageID"] as? String, !id.isEmpty { p.stageImage = id }
+            }
             if case .waiting(let reason?, let message) = state, reason != "PodInitializing", reason != "ContainerCreating" {
                 p.waiting = words(reason: reason, message: message, image: s["image"] as? String)
             }

@@ -227,6 +227,9 @@ extension RunStore {
             try db.create(index: "notification_deliveries_due", on: "notification_deliveries", columns: ["state", "nextAttemptAt"])
             try db.create(index: "notification_deliveries_fingerprint", on: "notification_deliveries", columns: ["provider", "fingerprint", "createdAt"])
         }
+        m.registerMigration("v12: the image a Kubernetes stage ran in") { db in
+            try db.alter(table: "stage_results") { t in t.add(column: "image", .text) }
+        }
         return m
     }
 }

@@ -48,7 +48,9 @@ import SluiceTestSupport
     @Test func stagesRunAsJobsWithOutputsMetricsAndMaskedSecrets() throws {
         let k = try Self.emulator()
         let repo = try TestRepository()
+        let keys = try ModelSigningTests.signingKey()
         try repo.commit("pipeline", files: [
+            "policy.yaml": "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n",
             "sluice.yaml": "version: 1\n" + Self.runner + """
                 stages:
                   prepare:
@@ -65,6 +67,7 @@ import SluiceTestSupport
                     outputs: [model/]
                     metrics: metrics.json
                     resources: { cpu: 500m, memory: 256Mi }
+                gate: { policy: policy.yaml, model: jobs, artifact: model/, signing: { key: \(keys.path)/signing.pem } }
                 """,
         ])
         let state = TemporaryDirectory(prefix: "sluice-state")
@@ -96,6 +99,20 @@ import SluiceTestSupport
         let kubectlLogs = try k.kubectl(["-n", "ml", "logs", pod, "-c", "stage"])
         #expect(kubectlLogs.stdout.contains("rows 3"), "\(kubectlLogs.stdout)\(kubectlLogs.stderr)")
         try Self.validate(k, ["jobs", "pods"])
+
+        // The provenance names the image each stage ran in by the digest the kubelet reported.
+        let imageID = try k.kubectl(["-n", "ml", "get", pod, "-o", "jsonpath={.status.containerStatuses[?(@.name=='stage')].imageID}"]).stdout
+        #expect(imageID.hasPrefix("docker.io/library/python@sha256:"), "\(imageID)")
+        let provenance = try ProcessRunner.run("python3", ["-c", """
+            import base64, json, sqlite3, sys
+            (content,) = sqlite3.connect(sys.argv[1]).execute("select content from reports where kind = 'provenance'").fetchone()
+            statement = json.loads(base64.b64decode(json.loads(content)["payload"]))
+            for d in statement["predicate"]["buildDefinition"]["resolvedDependencies"][1:]:
+                print(d["name"], d.get("uri"), d["digest"]["sha256"])
+            """, state.path + "/sluice.sqlite"])
+        let digest = String(imageID.split(separator: ":").last ?? "")
+        #expect(provenance.stdout == "image of stage prepare oci://docker.io/library/python \(digest)\nimage of stage train oci://docker.io/library/python \(digest)\n",
+                "\(provenance.stdout)\(provenance.stderr)")
     }
 
     @Test func aPodThatCannotRunSaysWhyInWords() throws {

@@ -25,6 +25,7 @@ Test hooks (POST, not Kubernetes API):
                                     is Failed with reason Evicted, as under node memory pressure
 """
 import base64
+import hashlib
 import copy
 import ctypes
 import json
@@ -311,7 +312,8 @@ class PodRun:
         def running(p):
             for s in p["status"].get(field, []):
                 if s["name"] == name:
-                    s.update({"state": {"running": {"startedAt": em.now()}}, "started": True, "ready": not init})
+                    s.update({"state": {"running": {"startedAt": em.now()}}, "started": True, "ready": not init,
+                              "imageID": image_id(c.get("image", ""))})
             if not init:
                 p["status"]["phase"] = "Running"
                 if all("running" in (s.get("state") or {}) for s in p["status"].get("containerStatuses", [])):
@@ -437,6 +439,17 @@ def set_condition(pod, kind, status, reason=None):
     conditions = [c for c in pod["status"].setdefault("conditions", []) if c["type"] != kind]
     conditions.append(condition(kind, status, reason))
     pod["status"]["conditions"] = conditions
+
+
+def image_id(image):
+    """What a kubelet reports once the image is pulled: the repository and the manifest's digest
+    (containerd's form). Emulated images have no manifest: the digest is the name's SHA-256."""
+    name = image.split("@", 1)[0]
+    if ":" in name.rsplit("/", 1)[-1]:
+        name = name.rsplit(":", 1)[0]
+    if "/" not in name:
+        name = "docker.io/library/" + name
+    return name + "@sha256:" + hashlib.sha256(image.encode()).hexdigest()
 
 
 def waiting(c, reason):

@@ -205,7 +205,8 @@ public struct GateService: Sendable {
         }
         if let signed, let version {
             report.notes.append(try ModelSigning.attest(signed, report: report, run: run, version: version.version,
-                                                        inputs: ProvenanceInputs.datasets(spec, versions: work.datasetVersions, commit: commit, repository: run.repository),
+                                                        inputs: ProvenanceInputs.datasets(spec, versions: work.datasetVersions, commit: commit, repository: run.repository)
+                                                            + ProvenanceInputs.images(stages),
                                                         store: store, repository: repository, environment: environment))
         }
 

@@ -303,6 +303,7 @@ public struct PipelineRunner: Sendable {
             }))
         r.exitCode = execution.exitCode ?? r.exitCode
         r.runnerJob = execution.job ?? r.runnerJob
+        r.image = execution.image
         var reports = execution.reports
         guard execution.succeeded else {
             return finish(&r, execution.cancelled ? .cancelled : .failed, message: execution.message ?? "failed", started: started, events: events,

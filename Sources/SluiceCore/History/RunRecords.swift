@@ -71,6 +71,8 @@ public struct StageResultRecord: Codable, Sendable, Hashable {
     /// The Kubernetes Job running the stage (`namespace/name`), so a restarted controller
     /// re-attaches to it instead of starting the stage again.
     public var runnerJob: String?
+    /// The image a Kubernetes stage ran in, by digest (`repo@sha256:…`), for provenance.
+    public var image: String?
     public var message: String?
     /// The run whose stored result this cached or skipped stage restored.
     public var cachedFrom: Int64?

@@ -18,6 +18,8 @@ struct KubernetesStage: Sendable {
         var summary: String
         /// `namespace/name` of the stage's Job, once there is one.
         var job: String?
+        /// The image the stage ran in, by digest (the container's `imageID`).
+        var image: String?
     }
 
     let client: KubeClient
@@ -195,7 +197,9 @@ struct KubernetesStage: Sendable {
             }
             if let finished = progress.finished {
                 await follower?.value
-                return settle(finished, progress: progress, token: token, inbox: inbox)
+                var outcome = settle(finished, progress: progress, token: token, inbox: inbox)
+                outcome.image = progress.stageImage
+                return outcome
             }
             if !stageStarted, started.duration(to: .now) > .seconds(runner.pendingTimeoutSeconds) {
                 await delete(name, ns, say: say)

@@ -9,6 +9,6 @@ struct KubernetesStageRunner: StageRunner {
                                                      commit: stage.commit, environment: stage.environment, say: stage.say, onLine: stage.line)
         stage.say(outcome.summary)
         return StageExecution(succeeded: outcome.succeeded, cancelled: outcome.cancelled, message: outcome.summary, exitCode: outcome.exitCode,
-                              job: outcome.job)
+                              job: outcome.job, image: outcome.image)
     }
 }

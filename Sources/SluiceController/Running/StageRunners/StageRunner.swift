@@ -31,8 +31,9 @@ struct StageExecution: Sendable {
     /// Why it did not succeed (or a summary, said already).
     var message: String?
     var exitCode: Int32?
-    /// The Kubernetes Job that ran it.
+    /// The Kubernetes Job that ran it, and the image by digest.
     var job: String?
+    var image: String?
     /// Reports the runner made itself (validate-data's).
     var reports: [ReportRecord] = []
 
