@@ -1,5 +1,5 @@
 import Foundation
-import SluiceCore
+public import SluiceCore
 public import SluiceHTTP
 import SluiceYAML
 
@@ -73,6 +73,11 @@ public struct MLflowRegistry: ModelRegistry {
             }
             throw RegistryError(message, code: error.code)
         }
+    }
+
+    public func servedFiles(of version: RegisteredVersion) throws(RegistryError) -> [ModelSignature.File]? {
+        guard let source = version.source else { throw RegistryError("MLflow names no source for \(version.model) version \(version.version)") }
+        return try client.servedFiles(source: source)
     }
 
     /// The signature bundle's artifact name beside the model's files.

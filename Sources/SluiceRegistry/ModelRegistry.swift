@@ -126,9 +126,14 @@ public protocol ModelRegistry: Sendable {
     func setProduction(model: String, version: String) throws(RegistryError)
     /// Records the gate's verdict on a registered candidate (MLflow: a tag on the version and its run).
     func record(verdict: String, of version: RegisteredVersion) throws(RegistryError)
+    /// The version's files as the registry serves them now, each hashed (nil: the registry
+    /// serves Sluice's own artifact store).
+    func servedFiles(of version: RegisteredVersion) throws(RegistryError) -> [ModelSignature.File]?
 }
 
 extension ModelRegistry {
+    public func servedFiles(of version: RegisteredVersion) throws(RegistryError) -> [ModelSignature.File]? { nil }
+
     /// The embedded registry keeps verdicts with the gate reports already.
     public func record(verdict: String, of version: RegisteredVersion) throws(RegistryError) {}
 }

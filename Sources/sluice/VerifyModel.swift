@@ -6,7 +6,7 @@ import SluiceCore
 struct VerifyModel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-model",
-        abstract: "Check a model version's files, as the artifact store holds them now, against the signature the gate made (gate.signing).",
+        abstract: "Check a model version's files, as the registry serves them now (MLflow, or the artifact store), against the signature the gate made (gate.signing).",
         discussion: "Every file is hashed again. Exit 0 when the signature holds for the files and the key, 1 when it does not, 2 when it cannot be checked.")
 
     @OptionGroup var global: GlobalOptions
@@ -24,8 +24,9 @@ struct VerifyModel: AsyncParsableCommand {
         let result: ModelVerification.Result
         do {
             guard let pem = FileManager.default.contents(atPath: publicKey) else { throw LoadError(message: "\(publicKey) cannot be read") }
-            result = try ModelVerification.verify(model: model, version: version, publicKeyPEM: String(decoding: pem, as: UTF8.self),
-                                                  stateDirectory: global.stateDirectory)
+            result = try ModelOperations(location: global.repo, stateDirectory: global.stateDirectory, model: model,
+                                         environment: ProcessInfo.processInfo.environment)
+                .verifyModel(version: version, publicKeyPEM: String(decoding: pem, as: UTF8.self))
         } catch {
             throw Output.fail(error)
         }
@@ -33,6 +34,6 @@ struct VerifyModel: AsyncParsableCommand {
             Output.out("\(model) version \(version) (run \(result.run)): NOT verified: \(problem)")
             throw ExitCode(1)
         }
-        Output.out("\(model) version \(version) (run \(result.run)): verified, \(Output.count(result.files, "file", "files")) as signed")
+        Output.out("\(model) version \(version) (run \(result.run)): verified, \(Output.count(result.files, "file", "files")) as signed (read from \(result.source))")
     }
 }

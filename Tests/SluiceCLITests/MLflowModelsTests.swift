@@ -135,6 +135,18 @@ import SluiceTestSupport
         let rejected = try ProcessRunner.run("model_signing", verify)
         #expect(rejected.status != 0 && (rejected.stdout + rejected.stderr).contains("model.pkl"), "\(rejected.stdout)\n\(rejected.stderr)")
 
+        // sluice verify-model reads what MLflow serves: it holds, until a file in MLflow's artifact store is swapped.
+        let check = ["verify-model", "iris", "3", "--public-key", keys.path + "/public.pem", "--repo", repo.path, "--state", state.path]
+        let held = try ProcessRunner.run(sluice, check, environment: env)
+        #expect(held.status == 0 && held.stdout.contains("iris version 3 (run 3): verified") && held.stdout.contains("(read from mlflow)"),
+                "\(held.stdout)\(held.stderr)")
+        let championRun = try #require(champion["run_id"] as? String)
+        let stored = try #require(FileManager.default.enumerator(atPath: server.directory.path + "/artifacts")?.compactMap { $0 as? String }
+            .first { $0.contains(championRun) && $0.hasSuffix("model/model.pkl") })
+        try pickled.write(to: URL(fileURLWithPath: server.directory.path + "/artifacts/" + stored))
+        let swapped = try ProcessRunner.run(sluice, check, environment: env)
+        #expect(swapped.status == 1 && swapped.stdout.contains("NOT verified: model.pkl differs from what was signed"), "\(swapped.stdout)\(swapped.stderr)")
+
         let back = try ProcessRunner.run(sluice, ["rollback", "--repo", repo.path, "--state", state.path, "--reason", "test"], environment: env)
         #expect(back.status == 0, "\(back.stdout)\n\(back.stderr)")
         let after = try server.get("registered-models/alias?name=iris&alias=champion")["model_version"] as? [String: Any] ?? [:]

@@ -110,9 +110,9 @@ import SluiceTestSupport
         #expect(rejected.status != 0 && (rejected.stdout + rejected.stderr).contains("weights.bin"), "\(rejected.stdout)\n\(rejected.stderr)")
 
         // sluice verify-model hashes the stored files again: a swapped byte in the artifact store is found.
-        let check = ["verify-model", "signed", "1", "--public-key", keys.path + "/public.pem", "--state", state.path]
+        let check = ["verify-model", "signed", "1", "--public-key", keys.path + "/public.pem", "--repo", repo.path, "--state", state.path]
         let ok = try ProcessRunner.run(sluice, check)
-        #expect(ok.status == 0 && ok.stdout.contains("signed version 1 (run 1): verified, 3 files as signed"), "\(ok.stdout)\(ok.stderr)")
+        #expect(ok.status == 0 && ok.stdout.contains("signed version 1 (run 1): verified, 3 files as signed (read from the artifact store)"), "\(ok.stdout)\(ok.stderr)")
         let hex = SHA256.hash(data: Data(weights.utf8)).map { String(format: "%02x", $0) }.joined()
         let blob = state.path + "/cas/sha256/\(hex.prefix(2))/\(hex)"
         chmod(blob, 0o644)

@@ -1,32 +1,49 @@
 import Crypto
 import FoundationEssentials
 public import SluiceCore
+import SluiceRegistry
 import SluiceStore
 
-/// `sluice verify-model`: re-hashes a version's model files as the artifact store holds them
-/// now and checks them against the signature the gate made (`gate.signing`) with a public key.
+extension ModelOperations {
+    /// Checks `version` of the model against its signature, with the files the registry
+    /// `sluice.yaml` names serves now.
+    public func verifyModel(version: String, publicKeyPEM: String) throws -> ModelVerification.Result {
+        let key = try ModelVerification.publicKey(publicKeyPEM)
+        let registry = try promotion.registry
+        guard let registered = try registry.version(model: model, version: version) else {
+            throw LoadError(message: "\(model) has no version \(version) in the \(registry.kind) registry", hint: "sluice status lists the versions")
+        }
+        guard let run = registered.runID else { throw LoadError(message: "\(model) version \(version) was not made by a Sluice run: nothing signed it") }
+        if let served = try registry.servedFiles(of: registered) {
+            guard let bundle = try ModelSigning.bundle(run: run, store: store) else {
+                return ModelVerification.Result(run: run, files: 0, source: registry.kind, problem: "run \(run)'s model was not signed (gate.signing was not set when it was gated)")
+            }
+            return ModelVerification.Result(run: run, files: served.count, source: registry.kind,
+                                            problem: ModelSignature.problem(bundle: bundle, key: key, files: served))
+        }
+        guard let digest = registered.artifactDigest else { throw LoadError(message: "\(model) version \(version) has no model files in the artifact store") }
+        let (files, problem) = try ModelVerification.check(run: run, digest: digest, key: key, store: store)
+        return ModelVerification.Result(run: run, files: files, source: "the artifact store", problem: problem)
+    }
+}
+
+/// `sluice verify-model`: re-hashes a version's model files as the registry serves them now
+/// (MLflow's artifacts, or Sluice's artifact store) and checks them against the signature the
+/// gate made (`gate.signing`) with a public key.
 public enum ModelVerification {
     public struct Result: Sendable {
         public var run: Int64
         public var files: Int
+        /// Where the files were read: `the artifact store` or `MLflow`.
+        public var source: String
         /// nil: the signature holds for these files and this key.
         public var problem: String?
     }
 
-    public static func verify(model: String, version: String, publicKeyPEM: String, stateDirectory: String) throws -> Result {
-        let store = try RunHistory(stateDirectory: stateDirectory).store
-        guard let record = try store.modelVersions(model: model).first(where: { $0.version == version }) else {
-            throw LoadError(message: "\(model) has no version \(version) in \(stateDirectory)", hint: "sluice status lists the versions")
-        }
-        guard let run = record.runId, let digest = record.artifactDigest else {
-            throw LoadError(message: "\(model) version \(version) has no model files in the artifact store")
-        }
-        let key: P256.Signing.PublicKey
-        do { key = try P256.Signing.PublicKey(pemRepresentation: publicKeyPEM) } catch {
+    static func publicKey(_ pem: String) throws -> P256.Signing.PublicKey {
+        do { return try P256.Signing.PublicKey(pemRepresentation: pem) } catch {
             throw LoadError(message: "the public key is not an ECDSA P-256 public key in PEM (\(error))", hint: "openssl ec -in signing.pem -pubout")
         }
-        let (files, problem) = try check(run: run, digest: digest, key: key, store: store)
-        return Result(run: run, files: files, problem: problem)
     }
 
     /// Run `run`'s model output `digest`, hashed again from the artifact store, against the
