@@ -73,7 +73,7 @@ extension ControllerServer {
                 }
                 return Self.json(.ok, ["model": model, "version": version, "run": run, "signature": signature,
                                        "attestations": try [parsed(ReportRecord.provenanceKind), parsed(ReportRecord.gateAttestationKind)].compactMap { $0 }
-                                           + reports.filter { $0.kind == ReportRecord.approvalAttestationKind }.map {
+                                           + reports.filter { ReportRecord.isApprovalAttestation($0.kind) }.map {
                                                try JSONSerialization.jsonObject(with: Data($0.content.utf8))
                                            }])
             } catch {

@@ -16,8 +16,10 @@ extension ReportRecord {
     /// The candidate's SLSA provenance and the gate's statement (`gate.signing`): DSSE envelopes, JSON.
     public static let provenanceKind = "provenance"
     public static let gateAttestationKind = "gate-attestation"
-    /// A signed statement of who approved the version into an environment (one per approval).
-    public static let approvalAttestationKind = "approval-attestation"
+    /// A signed statement of who approved the version into an environment: kind
+    /// `approval-attestation:<environment>` (a run's reports are keyed by stage and kind).
+    public static func approvalAttestationKind(environment: String) -> String { "approval-attestation:" + environment }
+    public static func isApprovalAttestation(_ kind: String) -> Bool { kind.hasPrefix("approval-attestation:") }
 
     /// The record that stores `report` with run `runID`.
     public static func gate(_ report: GateReport, runID: Int64) throws -> ReportRecord {

@@ -54,7 +54,7 @@ enum ModelSigning {
         let envelope = try Attestations.envelope(Attestations.approval(files: try ModelSignature.files(inBundle: bundle), approval),
                                                  key: key, keyID: signing.keyID)
         let file = AttestationRecord.approvalFile(approval.environment)
-        try store.saveReport(ReportRecord(runId: run, stage: "gate", kind: ReportRecord.approvalAttestationKind, path: file, content: envelope))
+        try store.saveReport(ReportRecord(runId: run, stage: "gate", kind: ReportRecord.approvalAttestationKind(environment: approval.environment), path: file, content: envelope))
         try AttestationRecord.write(model: version.model, version: version.version, files: [(file, envelope)], repository: repository)
         return [AttestationRecord.ref]
     }
