@@ -38,6 +38,15 @@ public struct RunHistory: Sendable {
         try store.stages(of: run).sorted { ($0.startedAt ?? .infinity, $0.stage) < ($1.startedAt ?? .infinity, $1.stage) }
     }
 
+    /// Writes the run's charts (`RunCharts`) into `folder` as SVG files; returns their names.
+    public func writeCharts(of run: Int64, to folder: String) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return try RunCharts.charts(run: run, store: store).map { chart in
+            try Data(chart.svg.utf8).write(to: URL(fileURLWithPath: folder + "/" + chart.file))
+            return chart.file
+        }
+    }
+
     /// The run's gate report: nil when it has none, an error when the stored one cannot be read.
     public func gateReport(of run: Int64) throws -> GateReport? {
         try ReportRecord.gateReport(in: try store.reports(of: run))

@@ -325,6 +325,9 @@ public struct PipelineRunner: Sendable {
                 let json = try MetricsFile.json(metrics, in: workspace, masker: env.masker)
                 reports.append(ReportRecord(runId: r.runId, stage: r.stage, kind: "metrics", path: metrics, content: json))
             }
+            let plots = PlotFiles.reports(spec, runID: r.runId, workspace: workspace, masker: env.masker)
+            for warning in plots.warnings { say("warning: \(warning)") }
+            reports += plots.reports
             return complete(&r, .succeeded, artifacts: stored, reports: reports, message: nil, started: started, events: events)
         } catch {
             say("\(error)")

@@ -72,7 +72,11 @@ public enum Gate {
         let prod = production?[rule.metric]
         let delta = prod.map { value - $0 }
         func result(_ passed: Bool, _ reason: String) -> GateReport.MetricRow {
-            .init(metric: rule.metric, slice: slice, candidate: value, production: prod, delta: delta, rule: text, passed: passed, reason: reason)
+            var row = GateReport.MetricRow(metric: rule.metric, slice: slice, candidate: value, production: prod, delta: delta, rule: text,
+                                           passed: passed, reason: reason)
+            (row.min, row.max) = (rule.min, rule.max)
+            row.productionBound = productionBound(rule, production: prod)
+            return row
         }
         if value.isNaN { return result(false, "NaN") }
         // Every way the rule fails is said, not only the first (below the minimum and worse than production).
@@ -117,6 +121,18 @@ public enum Gate {
             break
         }
         return bounded(better > 0 ? "better than production by \(format(better))" : better == 0 ? "same as production" : "within tolerance of production")
+    }
+
+    /// The value a change bound asks of the candidate, by its first amount (nil without one).
+    static func productionBound(_ rule: Policy.Rule, production p: Double?) -> Double? {
+        guard let bound = rule.vsProduction, let p, p.isFinite, let amount = bound.amounts.first else { return nil }
+        let size: Double
+        switch amount {
+        case .absolute(let a): size = a
+        case .relative(let r): size = r * abs(p)
+        }
+        let better = bound.kind == .improvement ? size : -size
+        return rule.direction == .higher ? p + better : p - better
     }
 
     /// a >= b, allowing for floating-point rounding of the inputs.

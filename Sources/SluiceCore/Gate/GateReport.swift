@@ -14,6 +14,11 @@ public struct GateReport: Hashable, Sendable, Codable {
         public var rule: String
         public var passed: Bool
         public var reason: String
+        /// The rule's fixed bounds, and the value production's change bound asked for (its
+        /// first amount: production − tolerance, or production + improvement), for charts.
+        public var min: Double?
+        public var max: Double?
+        public var productionBound: Double?
 
         public init(metric: String, slice: String?, candidate: Double?, production: Double?, delta: Double?, rule: String, passed: Bool,
                     reason: String) {

@@ -26,6 +26,10 @@ public enum CacheKey {
         for kv in stage.env.sorted(by: { $0.key < $1.key }) { lines.append("env \(escape(kv.key))=\(escape(kv.value))") }
         for out in stage.outputs.sorted() { lines.append("output \(escape(out))") }
         if let metrics = stage.metrics { lines.append("metrics \(escape(metrics))") }
+        // A declared plot is read from the stage's files: a cached result must have been made with it.
+        for p in stage.plots {
+            lines.append("plot \(escape(p.file)) \(p.template.rawValue) \(escape(p.x ?? "")) \(escape(p.y ?? "")) \(escape(p.title ?? ""))")
+        }
 
         if let when = stage.when {
             for glob in when.paths { lines += inputLines(glob, content) }

@@ -86,6 +86,11 @@ public struct StageSpec: Hashable, Sendable {
     public var timeoutSeconds: Int?
     public var outputs: [String]
     public var metrics: String?
+    /// Plots the stage writes the data of (`plots:`).
+    public var plots: [PlotSpec] = []
+
+    /// The files a stage's run hands back besides its outputs: its metrics and plot data.
+    public var reportFiles: [String] { (metrics.map { [$0] } ?? []) + plots.map(\.file) }
     /// Parameter files (or `file:key.path` entries) whose resolved values feed the cache key.
     public var params: [ParamRef]
     public var cache: Bool

@@ -169,6 +169,7 @@ public struct SpecDecoder {
                 stage.outputs = list.compactMap { relativePath($0.1, what: "output of stage '\(name)'") }
             }
             if let m = f["metrics"] { stage.metrics = relativePath(m, what: "'metrics' of stage '\(name)'") }
+            if let p = f["plots"] { stage.plots = decodePlots(p, stage: name) }
             if let p = f["params"], let list = reader.stringList(p, what: "'params' of stage '\(name)'") {
                 stage.params = list.compactMap { decodeParam($0.0, $0.1, stage: name) }
             }

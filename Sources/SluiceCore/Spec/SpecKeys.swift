@@ -4,8 +4,9 @@ public enum SpecKeys {
     public static let topLevel = ["version", "datasets", "stages", "gate", "deploy", "sync", "runner", "environments", "notify"]
     public static let sync = ["interval", "selfHeal"]
     public static let dataset = ["path", "dvc", "out"]
-    public static let stage = ["run", "uses", "with", "needs", "when", "env", "timeout", "outputs", "metrics", "params", "cache", "secrets",
+    public static let stage = ["run", "uses", "with", "needs", "when", "env", "timeout", "outputs", "metrics", "plots", "params", "cache", "secrets",
                                      "image", "resources", "nodeSelector", "tolerations"]
+    public static let plot = ["file", "x", "y", "template", "title"]
     public static let when = ["paths", "datasets", "schedule", "prometheus"]
     public static let prometheus = ["query", "above", "below", "url"]
     public static let validateDataWith = ["data", "schema", "reference"]

@@ -187,7 +187,7 @@ struct KubernetesStage: Sendable {
                 follower = Task { await Offload.run { log.run() }; wake.set() }
             }
             if case .terminated(let code, _, _) = progress.stage, !notified {
-                exchange.stageEnded(token: token, collect: code == 0 ? stage.outputs + (stage.metrics.map { [$0] } ?? []) : [])
+                exchange.stageEnded(token: token, collect: code == 0 ? stage.outputs + stage.reportFiles : [])
                 notified = true
             }
             // An evicted pod also fails its Job; say why the pod went (a deadline is the Job's to tell).
@@ -231,7 +231,7 @@ struct KubernetesStage: Sendable {
         guard finished.succeeded else {
             return Outcome(exitCode: code, summary: "the stage exited with code 0 but its outputs were not collected (\(finished.reason ?? "Failed"): \(finished.message ?? ""))")
         }
-        let wanted = stage.outputs + (stage.metrics.map { [$0] } ?? [])
+        let wanted = stage.outputs + stage.reportFiles
         guard !wanted.isEmpty else { return Outcome(exitCode: 0, succeeded: true, summary: "exited with code 0") }
         guard exchange.hasReceived(token: token) else {
             return Outcome(exitCode: 0, summary: "the stage exited with code 0 but the pod sent no outputs back")
