@@ -113,7 +113,7 @@ let package = Package(
         // The controller's routes in process (HummingbirdTesting), with a controller built in the test.
         .testTarget(
             name: "SluiceServerTests",
-            dependencies: ["SluiceServer", "SluiceController", "SluiceCore", "SluiceYAML", "SluiceTestSupport",
+            dependencies: ["SluiceServer", "SluiceController", "SluiceCore", "SluiceStore", "SluiceYAML", "SluiceTestSupport",
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Prometheus", package: "swift-prometheus")]
         ),

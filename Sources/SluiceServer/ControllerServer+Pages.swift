@@ -29,9 +29,20 @@ extension ControllerServer {
             // Where each cache hit came from (a run's scope: the production branch, a merge request).
             var origins: [Int64: String] = [:]
             for source in Set(stages.compactMap(\.cachedFrom)) { origins[source] = try self.store.run(source)?.cacheScope }
-            let view = try RunView(run: run, repositoryName: self.repositoryNames[run.repository], stages: stages, reports: try self.store.reports(of: id), cacheOrigins: origins,
+            var view = try RunView(run: run, repositoryName: self.repositoryNames[run.repository], stages: stages, reports: try self.store.reports(of: id), cacheOrigins: origins,
                                    actions: self.actionToken != nil)
+            view.charts = try RunCharts.charts(run: id, store: self.store).map { RunView.ChartView($0, run: id) }
             return Self.document(Templates.render("layout", Layout(title: view.heading, live: view.liveURL != nil, body: Templates.render("run", view))))
+        }
+        // Each chart of a run as an image of its own, at a stable address (merge-request comments link it).
+        router.get("runs/:id/charts/:file") { request, context -> Response in
+            if let relayed = await self.fromLeader(request) { return relayed }
+            guard let id = context.parameters.get("id").flatMap(Int64.init), let file = context.parameters.get("file"),
+                  let chart = try RunCharts.charts(run: id, store: self.store).first(where: { $0.file == file }) else {
+                return Self.text(.notFound, "no such chart\n")
+            }
+            return Response(status: .ok, headers: [.contentType: "image/svg+xml; charset=utf-8", .cacheControl: "no-cache"],
+                            body: .init(byteBuffer: ByteBuffer(string: chart.svg)))
         }
         router.get("runs/:id/events") { request, context -> Response in
             if let relayed = await self.fromLeader(request) { return relayed }
@@ -50,7 +61,8 @@ extension ControllerServer {
                 if let deployed = try self.store.deployedVersion(model: model, environment: environment) { deployedTo[deployed.version, default: []].append(environment) }
             }
             let view = ModelView(model: model, log: try self.store.promotions(model: model), versions: try self.store.modelVersions(model: model),
-                                 deployedTo: deployedTo, metric: request.uri.queryParameters.get("metric"), steps: steps,
+                                 deployedTo: deployedTo, metric: request.uri.queryParameters.get("metric"),
+                                 history: try RunCharts.gateHistory(model: model, store: self.store), steps: steps,
                                  actions: self.actionToken != nil,
                                  signedRuns: Set(try self.store.reports(kind: ReportRecord.modelSignatureKind).map(\.runId)))
             return try await self.render(model, "model", view)
@@ -149,7 +161,8 @@ extension ControllerServer {
                                       detail: state.map { $0.isTrue ? "" : $0.message } ?? ""))
         }
         let chart = try model.map { name -> RepositoryView.Model in
-            let view = ModelView(model: name, log: try store.promotions(model: name), versions: try store.modelVersions(model: name), deployedTo: [:], metric: nil)
+            let view = ModelView(model: name, log: try store.promotions(model: name), versions: try store.modelVersions(model: name), deployedTo: [:], metric: nil,
+                                 history: try RunCharts.gateHistory(model: name, store: store))
             return RepositoryView.Model(name: name, chart: view.chart)
         }
         return RepositoryView(name: watcher.repository.name, url: url, conditions: health.conditions.all.map { ConditionRow($0) },

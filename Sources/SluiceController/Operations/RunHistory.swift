@@ -1,5 +1,6 @@
 import FoundationEssentials
 public import SluiceCore
+import SluiceServer
 import SluiceStore
 
 /// The run store as the commands read it (`sluice runs`, `logs`, `report`): runs, their stages

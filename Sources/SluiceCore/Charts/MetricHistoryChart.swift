@@ -51,5 +51,5 @@ public enum MetricHistoryChart {
         }
     }
 
-    static func key(_ row: GateReport.MetricRow) -> String { row.slice.map { "\(row.metric) [\($0)]" } ?? row.metric }
+    public static func key(_ row: GateReport.MetricRow) -> String { row.slice.map { "\(row.metric) [\($0)]" } ?? row.metric }
 }

@@ -11,8 +11,9 @@ struct SVGWriter {
         self.height = height
         text.reserveCapacity(4096)
         text += "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" "
-        text += "role=\"img\" aria-labelledby=\"chart-title chart-desc\" font-family=\"system-ui, sans-serif\">"
-        text += "<title id=\"chart-title\">\(Self.escape(title))</title><desc id=\"chart-desc\">\(Self.escape(description))</desc>"
+        // The <title> and <desc> children name and describe the image (no ids: several charts share a page).
+        text += "role=\"img\" font-family=\"system-ui, sans-serif\">"
+        text += "<title>\(Self.escape(title))</title><desc>\(Self.escape(description))</desc>"
         text += "<rect x=\"0.5\" y=\"0.5\" width=\"\(width - 1)\" height=\"\(height - 1)\" fill=\"#fff\" stroke=\"#d9dee7\"/>"
     }
 

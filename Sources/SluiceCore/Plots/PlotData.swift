@@ -13,6 +13,17 @@ public struct PlotData: Codable, Sendable, Hashable {
     /// Rows left out and why, or why there is nothing to draw.
     public var warnings: [String] = []
 
+    public init(stage: String, name: String, file: String, template: String, x: String, y: String, points: [[String]], warnings: [String] = []) {
+        self.stage = stage
+        self.name = name
+        self.file = file
+        self.template = template
+        self.x = x
+        self.y = y
+        self.points = points
+        self.warnings = warnings
+    }
+
     public static func reportKind(file: String) -> String { "plot:" + file }
     public static func isReportKind(_ kind: String) -> Bool { kind.hasPrefix("plot:") }
     /// At most this many rows are named in the warnings; the rest are counted.

@@ -120,11 +120,20 @@ struct ModelView {
         let reason: String
     }
 
+    /// One gated candidate's value of the chart's metric, for the table beside the picture.
+    struct Candidate {
+        let run: Int64
+        let verdict: String
+        let value: String
+        let production: String
+    }
+
     let model: String
     let production: String?
     let metric: String
     let metrics: [Metric]
     let chart: String
+    let candidates: [Candidate]
     let versions: [Version]
     let log: [Entry]
     /// The environment chain's steps, newest first (`environments:`).
@@ -141,18 +150,26 @@ struct ModelView {
         let approve: Bool
     }
 
-    /// - Parameter deployedTo: environment names by version.
+    /// - Parameters:
+    ///   - deployedTo: environment names by version.
+    ///   - history: the model's gated candidates, oldest first (`RunCharts.gateHistory`).
     init(model: String, log: [PromotionRecord], versions: [ModelVersionRecord], deployedTo: [String: [String]], metric requested: String?,
-         steps: [EnvironmentStepRecord] = [], actions: Bool = false, signedRuns: Set<Int64> = []) {
+         history: [GateReport] = [], steps: [EnvironmentStepRecord] = [], actions: Bool = false, signedRuns: Set<Int64> = []) {
         let metricsByVersion = Dictionary(versions.map { ($0.version, MetricsJSON.read($0.metrics, file: "model \(model) v\($0.version)")?.values ?? [:]) },
                                           uniquingKeysWith: { a, _ in a })
-        let names = Set(metricsByVersion.values.flatMap(\.keys)).sorted()
-        let metric = requested ?? names.first ?? "accuracy"
+        let charts = MetricHistoryChart.charts(history)
+        let names = charts.isEmpty ? Set(metricsByVersion.values.flatMap(\.keys)).sorted() : charts.map(\.name)
+        let metric = requested.flatMap { names.contains($0) ? $0 : nil } ?? names.first ?? "accuracy"
         self.model = model
         production = log.last?.version
         self.metric = metric
         metrics = names.map { Metric(name: $0, current: $0 == metric) }
-        chart = Chart.svg(log.compactMap { e in metricsByVersion[e.version]?[metric].map { ($0, "v\(e.version) \(e.action.rawValue)") } }, metric: metric)
+        chart = charts.first { $0.name == metric }?.svg ?? "<p class=\"muted\">No gated candidates yet.</p>"
+        candidates = history.suffix(MetricHistoryChart.candidateLimit).reversed().compactMap { report in
+            report.metrics.first { MetricHistoryChart.key($0) == metric }.map { row in
+                Candidate(run: report.run, verdict: report.decision.rawValue, value: Format.number(row.candidate), production: Format.number(row.production))
+            }
+        }
         self.versions = versions.reversed().map { v in
             Version(version: v.version, commit: String(v.commit.prefix(12)), run: v.runId, value: Format.number(metricsByVersion[v.version]?[metric]),
                     environments: deployedTo[v.version] ?? [], created: Format.timestamp(v.createdAt),
@@ -168,35 +185,5 @@ struct ModelView {
                         detail: s.detail, actor: s.actor + (s.reason.map { ": \($0)" } ?? ""),
                         approve: actions && s.state == .awaitingApproval && latest[s.version] == s.id)
         }
-    }
-}
-
-/// A line chart of one metric, one step per promotion or rollback, as inline SVG that scales
-/// to its box (times are in the tables: promotions can be minutes or months apart).
-enum Chart {
-    static func svg(_ points: [(value: Double, label: String)], metric: String) -> String {
-        guard !points.isEmpty else { return "<p class=\"muted\">No promotions yet.</p>" }
-        let w = 640.0, h = 240.0, left = 70.0, right = 24.0, top = 34.0, bottom = 34.0
-        let ys = points.map(\.value)
-        var (y0, y1) = (ys.min()!, ys.max()!)
-        if y1 - y0 < 1e-9 { y0 -= 0.5; y1 += 0.5 }
-        let span = Double(max(1, points.count - 1))
-        func px(_ i: Int) -> Double { points.count == 1 ? (left + w - right) / 2 : left + Double(i) / span * (w - left - right) }
-        func py(_ y: Double) -> Double { h - bottom - (y - y0) / (y1 - y0) * (h - top - bottom) }
-        let line = points.indices.map { String(format: "%.1f,%.1f", px($0), py(points[$0].value)) }.joined(separator: " ")
-        var svg = "<svg class=\"chart\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" role=\"img\" aria-label=\"\(HTML.escape(metric)) of the production model, per promotion\">"
-        svg += "<rect x=\"0.5\" y=\"0.5\" width=\"\(Int(w) - 1)\" height=\"\(Int(h) - 1)\" fill=\"#fff\" stroke=\"#d9dee7\"/>"
-        svg += "<text x=\"\(Int(left))\" y=\"22\" font-size=\"13\" fill=\"#1d2330\">\(HTML.escape(metric)) of the production model</text>"
-        // The axis labels sit left of the plot area, clear of the first point.
-        for value in [y1, y0] {
-            svg += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eef0f4\"/>", left, w - right, py(value), py(value))
-            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\" fill=\"#5b6475\">%@</text>", left - 8, py(value) + 4, Format.number(value))
-        }
-        svg += "<polyline fill=\"none\" stroke=\"#0b57b0\" stroke-width=\"2\" points=\"\(line)\"/>"
-        for (i, p) in points.enumerated() {
-            svg += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#0b57b0\"><title>%@: %@</title></circle>", px(i), py(p.value), HTML.escape(p.label), Format.number(p.value))
-            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5b6475\">%@</text>", px(i), h - 12, HTML.escape(String(p.label.split(separator: " ").first ?? "")))
-        }
-        return svg + "</svg>"
     }
 }

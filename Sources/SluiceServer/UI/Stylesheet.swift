@@ -34,6 +34,7 @@ enum Stylesheet {
     ul.conditions{list-style:none;padding:0;margin:.3em 0}ul.conditions li{margin:.15em 0}
     .diff .add{color:var(--ok)}.diff .del{color:var(--bad)}.diff .chg{color:var(--warn)}
     svg.chart{width:100%;height:auto;max-width:720px;display:block}
+    figure.chart{margin:0 0 1.2em}figure.chart figcaption{color:#5b6475;font-size:.9em}
     form.inline{display:flex;flex-wrap:wrap;gap:.4em}
     input,button{font:inherit;max-width:100%}
     @media (max-width:640px){

@@ -90,6 +90,7 @@ enum Templates {
             {{^empty(notes)}}<h3>Notes</h3><ul>{{#notes}}<li>{{.}}</li>{{/notes}}</ul>{{/empty(notes)}}
             <h3>Lineage</h3><table><tbody>{{#lineage}}<tr><th class="w-key">{{name}}</th><td><code>{{value}}</code></td></tr>{{/lineage}}</tbody></table>
             {{/gate}}
+            {{^empty(charts)}}<h2>Charts</h2>{{#charts}}<figure class="chart">{{{svg}}}<figcaption>{{caption}} · <a href="{{url}}">image</a></figcaption></figure>{{/charts}}{{/empty(charts)}}
             {{#deploy}}<h2>Deploy</h2><p>{{summary}} {{#result}}{{> badge}}{{/result}}</p>{{/deploy}}
             {{^empty(diff)}}<h3>{{diffTitle}}</h3><pre class="diff">{{#diff}}<span class="{{tone}}">{{text}}</span>
             {{/diff}}</pre>{{/empty(diff)}}
@@ -105,9 +106,13 @@ enum Templates {
         "model": """
             <h1>{{model}}</h1>
             <p>{{#production}}In production: version {{.}}.{{/production}}{{^production}}Nothing in production yet.{{/production}}</p>
-            <h2>Metric of the production model</h2>
+            <h2>Metrics of every candidate</h2>
             <p>{{#metrics}}{{#current}}<b>{{name}}</b>{{/current}}{{^current}}<a href="?metric={{name}}">{{name}}</a>{{/current}} {{/metrics}}</p>
             {{{chart}}}
+            {{^empty(candidates)}}<details><summary>{{metric}} of each candidate, as a table</summary>
+            <table><thead><tr><th class="w-id">Run</th><th>Verdict</th><th class="num">{{metric}}</th><th class="num">Production then</th></tr></thead><tbody>
+            {{#candidates}}<tr><td><a href="/runs/{{run}}">{{run}}</a></td><td>{{verdict}}</td><td class="num">{{value}}</td><td class="num">{{production}}</td></tr>{{/candidates}}
+            </tbody></table></details>{{/empty(candidates)}}
             <h2>Versions</h2>
             <table><thead><tr><th class="w-id">Version</th><th class="wide">Commit</th><th class="w-id">Run</th><th class="num">{{metric}}</th><th>Deployed to</th><th class="wide">Registered (UTC)</th></tr></thead><tbody>
             {{#versions}}<tr><td>{{version}}{{#signed}} <a href="/api/models/{{model}}/versions/{{version}}/attestations" title="signature and attestations">signed</a>{{/signed}}</td><td class="wide"><code>{{commit}}</code></td><td>{{#run}}<a href="/runs/{{.}}">{{.}}</a>{{/run}}</td>

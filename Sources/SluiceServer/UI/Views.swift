@@ -97,6 +97,22 @@ struct RunView {
     let logs: [LogView]
     let liveURL: String?
     let actions: String?
+    /// Declared plots over production's, and each gated metric over the candidates (`RunCharts`).
+    var charts: [ChartView] = []
+
+    struct ChartView {
+        let name: String
+        let caption: String
+        let svg: String
+        let url: String
+
+        init(_ chart: RunCharts.Chart, run: Int64) {
+            name = chart.name
+            caption = chart.caption
+            svg = chart.svg
+            url = "/runs/\(run)/charts/\(chart.file)"
+        }
+    }
 
     struct GateView {
         let model: String

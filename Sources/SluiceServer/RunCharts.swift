@@ -32,16 +32,23 @@ public enum RunCharts {
                                 caption: "\(plot.name) of stage \(plot.stage), run \(runID)" + (before == nil ? "" : " over production's run \(baseline!)")))
         }
         if let gate {
-            let history = try store.reports(kind: ReportRecord.gateKind, repository: gate.repository).compactMap { r -> GateReport? in
-                let report = try JSONDecoder().decode(GateReport.self, from: Data(r.content.utf8))
-                return report.model == gate.model && report.run <= runID && (report.decision == .promote || report.decision == .reject || report.run == runID) ? report : nil
-            }
-            for chart in MetricHistoryChart.charts(history.sorted { $0.run < $1.run }) {
+            let history = try gateHistory(model: gate.model, store: store, upTo: runID)
+            for chart in MetricHistoryChart.charts(history) {
                 charts.append(Chart(name: chart.name, file: PlotChart.fileName(stage: "metric", plot: chart.name), svg: chart.svg,
                                     caption: "\(chart.name) of every candidate of \(gate.model) up to run \(runID), with production and the policy's bounds"))
             }
         }
         return charts
+    }
+
+    /// The gated candidates of `model` (promoted or rejected), oldest first; with `upTo`, those
+    /// up to that run, which is included whatever its verdict (a merge request's report).
+    public static func gateHistory(model: String, store: RunStore, upTo run: Int64? = nil) throws -> [GateReport] {
+        try store.reports(kind: ReportRecord.gateKind).compactMap { r -> GateReport? in
+            if let run, r.runId > run { return nil }
+            let report = try JSONDecoder().decode(GateReport.self, from: Data(r.content.utf8))
+            return report.model == model && (report.decision == .promote || report.decision == .reject || report.run == run) ? report : nil
+        }.sorted { $0.run < $1.run }
     }
 
     /// The run of the version production held when `report` was gated (nil: none yet).
