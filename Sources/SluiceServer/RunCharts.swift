@@ -14,6 +14,8 @@ public enum RunCharts {
         public var svg: String
         /// What it shows in a sentence (the alt text of an image).
         public var caption: String
+        /// The gated metric it draws over the candidates (`accuracy`, `f1 [class=a]`); nil for a declared plot.
+        public var metric: String? = nil
     }
 
     public static func charts(run runID: Int64, store: RunStore) throws -> [Chart] {
@@ -22,8 +24,10 @@ public enum RunCharts {
         let baseline = try gate.flatMap { try baselineRun(of: $0, store: store) }
         let baselineReports = try baseline.map { try store.reports(of: $0) } ?? []
         var charts: [Chart] = []
-        for record in reports where PlotData.isReportKind(record.kind) {
-            let plot = try JSONDecoder().decode(PlotData.self, from: Data(record.content.utf8))
+        let plots = try reports.filter { PlotData.isReportKind($0.kind) }
+            .map { ($0, try JSONDecoder().decode(PlotData.self, from: Data($0.content.utf8))) }
+            .sorted { ($0.1.stage, $0.1.position) < ($1.1.stage, $1.1.position) }
+        for (record, plot) in plots {
             guard !plot.points.isEmpty else { continue }
             let before = try baselineReports.first { $0.kind == record.kind && $0.stage == record.stage }
                 .map { try JSONDecoder().decode(PlotData.self, from: Data($0.content.utf8)) }
@@ -35,7 +39,8 @@ public enum RunCharts {
             let history = try gateHistory(model: gate.model, store: store, upTo: runID)
             for chart in MetricHistoryChart.charts(history) {
                 charts.append(Chart(name: chart.name, file: PlotChart.fileName(stage: "metric", plot: chart.name), svg: chart.svg,
-                                    caption: "\(chart.name) of every candidate of \(gate.model) up to run \(runID), with production and the policy's bounds"))
+                                    caption: "\(chart.name) of every candidate of \(gate.model) up to run \(runID), with production and the policy's bounds",
+                                    metric: chart.name))
             }
         }
         return charts
@@ -49,6 +54,14 @@ public enum RunCharts {
             let report = try JSONDecoder().decode(GateReport.self, from: Data(r.content.utf8))
             return report.model == model && (report.decision == .promote || report.decision == .reject || report.run == run) ? report : nil
         }.sorted { $0.run < $1.run }
+    }
+
+    /// The two or three pictures that tell most, for a merge-request comment: the chart of the
+    /// first rule that failed (else of the first rule), then the first two declared plots.
+    public static func telling(_ charts: [Chart], report: GateReport?) -> [Chart] {
+        let failing = report?.decidingRows().first { !$0.passed }.map(MetricHistoryChart.key)
+        let metric = charts.first { $0.metric != nil && $0.metric == failing } ?? charts.first { $0.metric != nil }
+        return (metric.map { [$0] } ?? []) + charts.filter { $0.metric == nil }.prefix(2)
     }
 
     /// The run of the version production held when `report` was gated (nil: none yet).

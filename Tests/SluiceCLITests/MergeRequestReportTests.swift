@@ -35,6 +35,38 @@ import SluiceTestSupport
         #expect(status?["target_url"] as? String == "https://sluice.example.com/runs/1")
     }
 
+    /// The comment shows the most telling pictures (the gated metric over the candidates, the
+    /// declared plots) as images at the controller's advertised address, and the controller
+    /// serves each of them as SVG.
+    @Test func theCommentShowsPicturesTheControllerServes() throws {
+        let fake = try ForgeFake()
+        let repo = try TestRepository()
+        try repo.commit("plots", files: [
+            "sluice.yaml": PlotTests.spec(), "policy.yaml": "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n",
+            "data/confusion.csv": "actual,predicted\ncat,cat\ndog,cat\n", "data/roc.csv": "fpr,tpr\n0,0\n1,1\n", "data/broken.csv": "a,b\n1,2\n",
+        ])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        #expect(try run(repo, state, fake).status == 0)
+        let body = try comment(fake)
+        let links = body.split(separator: "\n").filter { $0.hasPrefix("![") }.compactMap { line in
+            line.split(separator: "(").last.map { String($0.dropLast()) }
+        }
+        #expect(links == ["https://sluice.example.com/runs/1/charts/metric-accuracy.svg", "https://sluice.example.com/runs/1/charts/evaluate-Confusion.svg",
+                          "https://sluice.example.com/runs/1/charts/evaluate-ROC.svg"], "\(body)")
+
+        let dir = TemporaryDirectory()
+        let config = dir.write("controller.yaml", "listen: 127.0.0.1:0\ninterval: 1h\nrepositories:\n  - { name: plotted, url: \(repo.path) }\n")
+        let watch = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", state.path], readyPrefix: "sluice: listening on 127.0.0.1:")
+        let base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
+        for link in links {
+            let path = String(link.dropFirst("https://sluice.example.com".count))
+            let fetched = try ProcessRunner.run("curl", ["-s", "-o", dir.path + "/chart.svg", "-w", "%{http_code} %{content_type}", base + path])
+            #expect(fetched.stdout == "200 image/svg+xml; charset=utf-8", "\(path): \(fetched.stdout)")
+            let parsed = try ProcessRunner.run("python3", ["-c", "import sys, xml.etree.ElementTree as ET; print(ET.parse(sys.argv[1]).getroot().tag)", dir.path + "/chart.svg"])
+            #expect(parsed.stdout == "{http://www.w3.org/2000/svg}svg\n", "\(path): \(parsed.stdout)\(parsed.stderr)")
+        }
+    }
+
     /// A policy that cannot be read is a "could not evaluate" comment with the located error and
     /// a failing status, not a pending status for ever.
     @Test func aPolicyErrorIsSaidInTheCommentAndTheStatusFails() throws {

@@ -1,6 +1,7 @@
 import FoundationEssentials
 public import SluiceCore
 public import SluiceForge
+public import SluiceServer
 
 /// A forge answer other than success while reporting on a merge request.
 public struct NotificationProblem: Sendable, Hashable, CustomStringConvertible {
@@ -36,11 +37,21 @@ public struct MergeRequestNotifier: Sendable {
     /// `SLUICE_REPORT_URL` (e.g. `https://sluice.example.com/runs/{run}`), else
     /// `SLUICE_ADVERTISE_URL` + `/runs/{run}`: the run page that statuses and comments link to.
     public let reportURLTemplate: String?
+    /// `SLUICE_ADVERTISE_URL`: where the controller serves each run's charts as images
+    /// (`/runs/<n>/charts/<file>`); without it the comment has no pictures.
+    public var chartBase: String?
 
     public init(forge: any Forge, mergeRequest: Int, reportURLTemplate: String?) {
         self.forge = forge
         self.mergeRequest = mergeRequest
         self.reportURLTemplate = reportURLTemplate
+    }
+
+    /// The chosen charts as Markdown images linking the controller's copies ("" without an address).
+    func pictures(_ charts: [RunCharts.Chart], run: Int64) -> String {
+        guard let base = chartBase.map({ $0.hasSuffix("/") ? String($0.dropLast()) : $0 }), !charts.isEmpty else { return "" }
+        return "\n### Pictures\n\n" + charts.map { "![\($0.caption.replacing("]", with: ")"))](\(base)/runs/\(run)/charts/\($0.file))" }
+            .joined(separator: "\n") + "\n"
     }
 
     func url(_ run: Int64) -> String? { RunPageLink(template: reportURLTemplate).url(run) }
@@ -58,8 +69,9 @@ public struct MergeRequestNotifier: Sendable {
     /// - Parameters:
     ///   - gateError: the gate could not be evaluated (a policy or metrics error): said as such.
     ///   - failures: the stages that did not succeed, for a failed pipeline's comment.
+    ///   - charts: the run's charts (`RunCharts`); the most telling are shown as images.
     public func finished(commit: String, run: Int64, report: GateReport?, runSucceeded: Bool, runMessage: String?,
-                         gateError: String? = nil, failures: [FailedStage] = []) -> [NotificationProblem] {
+                         gateError: String? = nil, failures: [FailedStage] = [], charts: [RunCharts.Chart] = []) -> [NotificationProblem] {
         let passed = RunPassed.decide(stagesSucceeded: runSucceeded, gateEvaluated: gateError == nil, candidatePassed: report?.passed)
         let body: String
         let description: String
@@ -67,7 +79,8 @@ public struct MergeRequestNotifier: Sendable {
             body = Self.gateErrorComment(run: runLink(run), commit: commit, error: gateError)
             description = "Gate could not be evaluated: \(gateError)"
         } else if let report {
-            body = GateReportMarkdown.render(report, limit: forge.commentLimit, fullReport: url(run))
+            let pictures = pictures(RunCharts.telling(charts, report: report), run: run)
+            body = GateReportMarkdown.render(report, limit: forge.commentLimit - pictures.count, fullReport: url(run)) + pictures
                 + (url(run).map { "\n[The run's page](\($0))\n" } ?? "")
             let failed = report.metrics.filter { !$0.passed }.count
             description = report.passed ? "Gate passed: would promote \(report.model)" : "Gate failed: \(failed) rule\(failed == 1 ? "" : "s") not met"
@@ -144,7 +157,9 @@ extension MergeRequestNotifier {
         guard let ref, let mergeRequest = MergeRequestRef.number(of: ref) else { return nil }
         do {
             guard let forge = try ForgeConfiguration.fromEnvironment(environment) else { return nil }
-            return MergeRequestNotifier(forge: forge, mergeRequest: mergeRequest, reportURLTemplate: RunPageLink(environment: environment).template)
+            var notifier = MergeRequestNotifier(forge: forge, mergeRequest: mergeRequest, reportURLTemplate: RunPageLink(environment: environment).template)
+            notifier.chartBase = environment["SLUICE_ADVERTISE_URL"]
+            return notifier
         } catch {
             warn("merge request \(mergeRequest) gets no comment or status: \(error)")
             return nil

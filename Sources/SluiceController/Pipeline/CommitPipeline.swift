@@ -2,6 +2,7 @@ import FoundationEssentials
 public import SluiceCore
 public import SluiceGit
 import SluiceRegistry
+import SluiceServer
 import SluiceStore
 
 /// The one pipeline for one commit, used by `sluice run`, the controller and the HTTP re-run:
@@ -143,8 +144,12 @@ public struct CommitPipeline: Sendable {
         }
         let finished = try store.run(runID) ?? record
         if let notifier {
+            var charts: [RunCharts.Chart] = []
+            do { charts = try RunCharts.charts(run: runID, store: store) } catch {
+                warnings.append("the run's charts could not be drawn for the merge request: \(error)")
+            }
             problems += notifier.finished(commit: record.commit, run: runID, report: gate?.report, runSucceeded: finished.status == .succeeded,
-                                          runMessage: finished.message, gateError: gateError, failures: try failedStages(runID))
+                                          runMessage: finished.message, gateError: gateError, failures: try failedStages(runID), charts: charts)
             if !problems.isEmpty {
                 let text = problems.map(\.description).joined(separator: "\n")
                 do {

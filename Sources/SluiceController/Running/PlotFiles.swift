@@ -10,13 +10,14 @@ enum PlotFiles {
     static func reports(_ stage: StageSpec, runID: Int64, workspace: String, masker: SecretMasker) -> (reports: [ReportRecord], warnings: [String]) {
         var reports: [ReportRecord] = []
         var warnings: [String] = []
-        for plot in stage.plots {
+        for (position, plot) in stage.plots.enumerated() {
             var data: PlotData
             do {
                 data = try read(plot, stage: stage.name, workspace: workspace)
             } catch {
                 data = PlotData.failed(plot, stage: stage.name, "\(error)")
             }
+            data.position = position
             // Labels of a confusion matrix come from the stage: masked like its log.
             data.points = data.points.map { $0.map(masker.mask) }
             data.warnings = data.warnings.map(masker.mask)

@@ -12,6 +12,8 @@ public struct PlotData: Codable, Sendable, Hashable {
     public var points: [[String]]
     /// Rows left out and why, or why there is nothing to draw.
     public var warnings: [String] = []
+    /// Its place among the stage's `plots:` (charts are shown in that order).
+    public var position = 0
 
     public init(stage: String, name: String, file: String, template: String, x: String, y: String, points: [[String]], warnings: [String] = []) {
         self.stage = stage
