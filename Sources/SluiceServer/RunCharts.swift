@@ -14,9 +14,20 @@ public enum RunCharts {
         public var svg: String
         /// What it shows in a sentence (the alt text of an image).
         public var caption: String
-        /// The gated metric it draws over the candidates (`accuracy`, `f1 [class=a]`); nil for a declared plot.
-        public var metric: String? = nil
+        public var kind: Kind
+
+        public enum Kind: Sendable, Equatable {
+            /// A stage's declared plot.
+            case plot
+            /// A gated metric over the candidates (`accuracy`, `f1 [class=a]`).
+            case metric(String)
+            /// A column's distributions against the reference data, with the drift verdict.
+            case drift(ValidationReport.Verdict)
+        }
     }
+
+    /// The most drift charts a run shows (the most drifted columns).
+    static let driftLimit = 12
 
     public static func charts(run runID: Int64, store: RunStore) throws -> [Chart] {
         let reports = try store.reports(of: runID)
@@ -33,14 +44,16 @@ public enum RunCharts {
                 .map { try JSONDecoder().decode(PlotData.self, from: Data($0.content.utf8)) }
             charts.append(Chart(name: plot.name, file: PlotChart.fileName(stage: plot.stage, plot: plot.name),
                                 svg: PlotChart.svg(plot, candidateName: "run \(runID)", baseline: before, baselineName: "production (run \(baseline ?? 0))"),
-                                caption: "\(plot.name) of stage \(plot.stage), run \(runID)" + (before == nil ? "" : " over production's run \(baseline!)")))
+                                caption: "\(plot.name) of stage \(plot.stage), run \(runID)" + (before == nil ? "" : " over production's run \(baseline!)"),
+                                kind: .plot))
         }
+        charts += try drift(reports)
         if let gate {
             let history = try gateHistory(model: gate.model, store: store, upTo: runID)
             for chart in MetricHistoryChart.charts(history) {
                 charts.append(Chart(name: chart.name, file: PlotChart.fileName(stage: "metric", plot: chart.name), svg: chart.svg,
                                     caption: "\(chart.name) of every candidate of \(gate.model) up to run \(runID), with production and the policy's bounds",
-                                    metric: chart.name))
+                                    kind: .metric(chart.name)))
             }
         }
         return charts
@@ -56,12 +69,34 @@ public enum RunCharts {
         }.sorted { $0.run < $1.run }
     }
 
+    /// Each validate-data stage's columns as distributions, those over a threshold first.
+    static func drift(_ reports: [ReportRecord]) throws -> [Chart] {
+        let severity: [ValidationReport.Verdict: Int] = [.fail: 0, .warn: 1, .pass: 2]
+        var rows: [(stage: String, drift: ValidationReport.Drift)] = []
+        for record in reports where record.kind == "validation" {
+            let report = try JSONDecoder().decode(ValidationReport.self, from: Data(record.content.utf8))
+            rows += report.drift.filter { $0.distribution != nil }.map { (record.stage, $0) }
+        }
+        return rows.sorted { (severity[$0.drift.verdict] ?? 3, -$0.drift.statistic) < (severity[$1.drift.verdict] ?? 3, -$1.drift.statistic) }
+            .prefix(driftLimit).compactMap { row in
+                DriftChart.svg(row.drift).map { svg in
+                    Chart(name: "drift of \(row.drift.column)", file: PlotChart.fileName(stage: "drift-" + row.stage, plot: row.drift.column), svg: svg,
+                          caption: "\(row.drift.column) against the reference data (stage \(row.stage)): \(DriftChart.title(row.drift))",
+                          kind: .drift(row.drift.verdict))
+                }
+            }
+    }
+
     /// The two or three pictures that tell most, for a merge-request comment: the chart of the
-    /// first rule that failed (else of the first rule), then the first two declared plots.
+    /// first rule that failed (else of the first rule), the most drifted column when it is over
+    /// a threshold, then declared plots.
     public static func telling(_ charts: [Chart], report: GateReport?) -> [Chart] {
         let failing = report?.decidingRows().first { !$0.passed }.map(MetricHistoryChart.key)
-        let metric = charts.first { $0.metric != nil && $0.metric == failing } ?? charts.first { $0.metric != nil }
-        return (metric.map { [$0] } ?? []) + charts.filter { $0.metric == nil }.prefix(2)
+        func metric(_ c: Chart) -> String? { if case .metric(let m) = c.kind { return m } else { return nil } }
+        let chosen = charts.first { metric($0) != nil && metric($0) == failing } ?? charts.first { metric($0) != nil }
+        let drifted = charts.first { if case .drift(let v) = $0.kind { return v != .pass } else { return false } }
+        let picked = (chosen.map { [$0] } ?? []) + (drifted.map { [$0] } ?? [])
+        return picked + charts.filter { $0.kind == .plot }.prefix(3 - picked.count)
     }
 
     /// The run of the version production held when `report` was gated (nil: none yet).

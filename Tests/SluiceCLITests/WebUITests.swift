@@ -41,15 +41,32 @@ import SluiceTestSupport
         for fifo in [first, second] { try ProcessRunner.run("mkfifo", [fifo]) }
         let repo = try TestRepository()
         let deploy = "\ndeploy: { manifests: manifests/, target: branch, environment: staging, namespace: ml }\n"
+        // The evaluate stage also writes a confusion matrix and a ROC curve (declared plots).
+        let spec = GateFlowTests.spec
+            .replacingOccurrences(of: "cp quality.json metrics.json", with: "cp quality.json metrics.json && mkdir -p plots && cp plot-data/*.csv plots/")
+            .replacingOccurrences(of: "    metrics: metrics.json\n", with: """
+                    metrics: metrics.json
+                    plots:
+                      - { file: plots/confusion.csv, x: actual, y: predicted, template: confusion, title: Confusion matrix }
+                      - { file: plots/roc.csv, x: fpr, y: tpr, title: ROC }
+
+                """)
         try repo.commit("first model", files: [
-            "sluice.yaml": GateFlowTests.spec + deploy,
+            "sluice.yaml": spec + deploy,
+            "plot-data/confusion.csv": "actual,predicted\ncat,cat\ncat,cat\ndog,dog\ndog,cat\n", "plot-data/roc.csv": "fpr,tpr\n0,0\n0.1,0.8\n1,1\n",
             "manifests/app.yaml": DeployTests.manifest, "policies/p.yaml": GateFlowTests.policy, "data/d.csv": GateFlowTests.data(0),
-            "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\n", "quality.json": GateFlowTests.quality(0.9),
+            // Drift warns (and is drawn) but does not fail the run: the rejection below is the metric's.
+            "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\ndrift:\n  psi: { warn: 0.1, fail: 100 }\n  ks: { warn: 0.1, fail: 2 }\n",
+            "quality.json": GateFlowTests.quality(0.9),
         ])
         let state = TemporaryDirectory(prefix: "sluice-state")
         func run() throws { _ = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path]) }
         try run()  // 1: promoted
-        try repo.commit("worse", files: ["data/d.csv": GateFlowTests.data(40), "quality.json": GateFlowTests.quality(0.85)])
+        // Worse, on data whose x piles up at the low end (drift against the production model's data).
+        let skewed = "x,kind\n" + (0..<200).map { "\(($0 * 7) % 100 / ($0 % 2 == 0 ? 4 : 1)),\($0 % 3 == 0 ? "a" : "b")" }.joined(separator: "\n") + "\n"
+        try repo.commit("worse", files: ["data/d.csv": skewed, "quality.json": GateFlowTests.quality(0.85),
+                                         "plot-data/confusion.csv": "actual,predicted\ncat,dog\ncat,cat\ndog,cat\ndog,cat\n",
+                                         "plot-data/roc.csv": "fpr,tpr\n0,0\n0.4,0.6\n1,1\n"])
         try run()  // 2: rejected
         try repo.commit("better, two replicas", files: ["quality.json": GateFlowTests.quality(0.95),
                                                         "manifests/app.yaml": DeployTests.manifest.replacingOccurrences(of: "spec:\n  template:", with: "spec:\n  replicas: 2\n  template:")])
@@ -63,7 +80,7 @@ import SluiceTestSupport
             try ProcessRunner.run("curl", ["-s", base + "/repositories/demo"]).stdout.contains("<td>staging</td>")
         }
         // A new stage under the controller: it prints, waits for the test, prints again.
-        let live = GateFlowTests.spec.replacingOccurrences(of: "stages:\n", with: """
+        let live = spec.replacingOccurrences(of: "stages:\n", with: """
             stages:
               live:
                 run: [sh, -c, "echo 'epoch 1: loss 0.91'; cat \(first) > /dev/null; echo 'epoch 2: loss 0.42'; cat \(second) > /dev/null; echo done"]
@@ -124,6 +141,16 @@ import SluiceTestSupport
         #expect(repository.text.contains("staging") && repository.text.contains("demo v3"), "environments with the version each runs: \(repository.text)")
         let model = try #require(layouts["model at 1280 px"])
         #expect(model.text.contains("In production: version 3.") && model.text.contains("Promotion log"))
+        #expect(model.text.contains("Metrics of every candidate"), "\(model.text.prefix(400))")
+
+        // The pictures: the rejected candidate marked as such on the model page, the rejected
+        // run's plots over production's and its drifted column.
+        let modelPage = try ProcessRunner.run("curl", ["-s", base + "/models/demo"]).stdout
+        #expect(modelPage.contains("data-x=\"1.0\" data-y=\"0.85\" data-marker=\"cross\""), "run 2 is a cross at 0.85")
+        let rejectedPage = try ProcessRunner.run("curl", ["-s", base + "/runs/2"]).stdout
+        #expect(rejectedPage.contains("data-panel=\"production (run 1)\" data-actual=\"dog\" data-predicted=\"cat\" data-count=\"1\""))
+        #expect(rejectedPage.contains("data-panel=\"run 2\" data-actual=\"dog\" data-predicted=\"cat\" data-count=\"2\""))
+        #expect(rejectedPage.contains("<title>x: PSI "), "the drifted column's distributions are drawn")
 
         // The stage goes on: the run finishes, its page stops streaming.
         try ProcessRunner.run("sh", ["-c", "echo go > \(second)"])

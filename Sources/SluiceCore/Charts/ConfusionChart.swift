@@ -38,7 +38,9 @@ public struct ConfusionChart: Sendable {
         let n = max(labels.count, 1)
         let cell = max(18.0, min(56.0, 360.0 / Double(n)))
         let labelWidth = min(140.0, Double(labels.map(\.count).max() ?? 4) * 7 + 12)
-        let panelWidth = labelWidth + cell * Double(n) + 24
+        // Wide enough for its header ("production (run 12) (predicted →)") as well as its cells.
+        let header = panels.map { "\($0.name) (predicted →)".count }.max() ?? 0
+        let panelWidth = max(labelWidth + cell * Double(n), Double(header) * 6.6) + 24
         let width = Int(panelWidth * Double(max(panels.count, 1)) + 16)
         let height = Int(60 + labelWidth + cell * Double(n) + 8)
         let correct = panels.map { p in (0..<min(n, p.counts.count)).reduce(0) { $0 + (p.counts[$1].indices.contains($1) ? p.counts[$1][$1] : 0) } }
@@ -49,7 +51,7 @@ public struct ConfusionChart: Sendable {
         for (k, panel) in panels.enumerated() {
             let x0 = 12 + Double(k) * panelWidth + labelWidth
             let y0 = 48.0 + labelWidth
-            svg.label("\(panel.name) (predicted →)", x: x0, y: 40, color: "#1d2330")
+            svg.label("\(panel.name) (predicted →)", x: x0 - labelWidth, y: 40, color: "#1d2330")
             for (j, name) in labels.enumerated() {
                 svg.label(name, x: x0 + cell * (Double(j) + 0.5) + 4, y: y0 - 6, anchor: "start", rotate: true)
                 svg.label(name, x: x0 - 6, y: y0 + cell * (Double(j) + 0.5) + 4, anchor: "end")

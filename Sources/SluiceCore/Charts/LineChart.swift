@@ -78,7 +78,9 @@ public struct LineChart: Sendable {
         let count = allPoints.count
         var svg = SVGWriter(width: width, height: height, title: title, description: description(count: count))
         let (left, right, top, bottom) = (64.0, 16.0, 34.0, 58.0)
-        let x = ChartScale(values: allPoints.map(\.x), bounded: false, pixels: (left, Double(width) - right))
+        // Candidates by position get half a step of room on each side, clear of the axes.
+        let xs = allPoints.map(\.x) + (xNames == nil ? [] : [(allPoints.map(\.x).min() ?? 0) - 0.5, (allPoints.map(\.x).max() ?? 0) + 0.5])
+        let x = ChartScale(values: xs, bounded: false, pixels: (left, Double(width) - right))
         let y = ChartScale(values: allPoints.map(\.y) + rules.map(\.value), bounded: bounded, pixels: (Double(height) - bottom, top))
         svg.label(title, x: left, y: 22, size: 13, color: "#1d2330", weight: "600")
         for t in y.ticks {

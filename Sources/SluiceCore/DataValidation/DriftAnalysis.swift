@@ -24,7 +24,8 @@ public enum DriftAnalysis {
         // PSI on bins cut at the reference's quantiles.
         let psiEdges = ref.isExact ? NumericSample.quantileEdges(ref.values, bins: s.bins)
                                    : thin(ref.edges ?? [], to: s.bins)
-        let psi = DriftStatistics.psi(reference: binCounts(ref, psiEdges), current: binCounts(cur, psiEdges))
+        let (refBins, curBins) = (binCounts(ref, psiEdges), binCounts(cur, psiEdges))
+        let psi = DriftStatistics.psi(reference: refBins, current: curBins)
 
         let d: Double
         let method: String
@@ -42,7 +43,8 @@ public enum DriftAnalysis {
         return [
             .init(column: name, test: "psi", statistic: psi, pValue: nil, thresholdOn: "statistic", warn: s.psi.warn, fail: s.psi.fail,
                   verdict: verdict(psi, s.psi, largerIsWorse: true), method: "\(psiEdges.count + 1) bins at reference quantiles",
-                  referenceCount: ref.count, currentCount: cur.count),
+                  referenceCount: ref.count, currentCount: cur.count,
+                  distribution: .init(bins: ValidationReport.Distribution.labels(edges: psiEdges), reference: refBins, current: curBins)),
             .init(column: name, test: "ks", statistic: d, pValue: p, thresholdOn: "statistic", warn: s.ks.warn, fail: s.ks.fail,
                   verdict: verdict(d, s.ks, largerIsWorse: true), method: method + "; asymptotic p-value",
                   referenceCount: ref.count, currentCount: cur.count),
@@ -60,7 +62,8 @@ public enum DriftAnalysis {
         return [
             .init(column: name, test: "psi", statistic: psi, pValue: nil, thresholdOn: "statistic", warn: s.psi.warn, fail: s.psi.fail,
                   verdict: verdict(psi, s.psi, largerIsWorse: true), method: "\(categories.count) categories",
-                  referenceCount: ref.total, currentCount: cur.total),
+                  referenceCount: ref.total, currentCount: cur.total,
+                  distribution: .init(bins: categories, reference: refCounts, current: curCounts)),
             .init(column: name, test: "chi2", statistic: chi.statistic, pValue: categories.count < 2 ? nil : chi.pValue,
                   thresholdOn: "p-value", warn: s.chiSquaredPValue.warn, fail: s.chiSquaredPValue.fail, verdict: chiVerdict,
                   method: categories.count < 2 ? "one category: no test" : "\(categories.count - 1) degrees of freedom",

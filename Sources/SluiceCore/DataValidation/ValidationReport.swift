@@ -38,6 +38,41 @@ public struct ValidationReport: Hashable, Sendable, Codable {
         public var method: String
         public var referenceCount: Int
         public var currentCount: Int
+        /// The two distributions the PSI compared, bin by bin (PSI rows only), for a picture.
+        public var distribution: Distribution?
+    }
+
+    /// Reference and current counts per bin (numbers: bins cut at the reference's quantiles;
+    /// categories: the most frequent ones, the rest as `other`).
+    public struct Distribution: Hashable, Sendable, Codable {
+        public var bins: [String]
+        public var reference: [Int]
+        public var current: [Int]
+
+        /// The most bins kept (categories beyond it are summed as `other`).
+        public static let binLimit = 30
+
+        public init(bins: [String], reference: [Int], current: [Int]) {
+            if bins.count > Self.binLimit {
+                let order = bins.indices.sorted { reference[$0] + current[$0] > reference[$1] + current[$1] }
+                let kept = Array(order.prefix(Self.binLimit - 1)).sorted()
+                let rest = order.dropFirst(Self.binLimit - 1)
+                self.bins = kept.map { bins[$0] } + ["other"]
+                self.reference = kept.map { reference[$0] } + [rest.reduce(0) { $0 + reference[$1] }]
+                self.current = kept.map { current[$0] } + [rest.reduce(0) { $0 + current[$1] }]
+            } else {
+                self.bins = bins
+                self.reference = reference
+                self.current = current
+            }
+        }
+
+        /// Names for the bins between `edges`: `≤ a`, `a–b`, …, `> z`.
+        public static func labels(edges: [Double]) -> [String] {
+            guard let first = edges.first, let last = edges.last else { return ["all"] }
+            return ["≤ \(NumberText.short(first))"] + zip(edges, edges.dropFirst()).map { "\(NumberText.short($0))–\(NumberText.short($1))" }
+                + ["> \(NumberText.short(last))"]
+        }
     }
 
     public var data: String
