@@ -1,5 +1,6 @@
 public import SluiceCore
 public import SluiceGit
+import SluiceYAML
 
 /// Plans one commit of a repository: reads `sluice.yaml` from the commit, works out
 /// the base to compare against, the changed paths and data versions, and asks the
@@ -56,6 +57,17 @@ public struct CommitPlanner {
         guard var spec = loaded.spec else {
             return Outcome(plan: nil, commit: commit.id, diagnostics: loaded.diagnostics, notes: notes)
         }
+        var diagnostics = loaded.diagnostics
+        if let dvc = commit.contents(at: DVCPlots.file) {
+            // A DVC project's plots show without configuring them again; a dvc.yaml Sluice cannot read only loses them.
+            do throws(YAMLError) {
+                let read = DVCPlots.decode(try YAMLParser.parseDocument(dvc, file: DVCPlots.file))
+                spec.dvcPlots = read.plots
+                diagnostics += read.diagnostics
+            } catch {
+                diagnostics.append(.warning(at: error.diagnostic.location, "dvc.yaml cannot be read, so its plots are not drawn: \(error.diagnostic.message)"))
+            }
+        }
         if let runnerOverride { spec.runner.kind = runnerOverride }
         if spec.runner.image == nil { spec.runner.image = defaultImage }
 
@@ -90,7 +102,7 @@ public struct CommitPlanner {
         for ref in spec.stages.flatMap(\.params) {
             parameters[ref.keyPath.map { "\(ref.file):\($0)" } ?? ref.file] = content.parameter(ref) ?? "missing"
         }
-        return Outcome(plan: plan, commit: commit.id, diagnostics: loaded.diagnostics + now.problems, notes: notes,
+        return Outcome(plan: plan, commit: commit.id, diagnostics: diagnostics + now.problems, notes: notes,
                        spec: spec, datasetVersions: now.versions, parameters: parameters)
     }
 

@@ -44,7 +44,8 @@ public enum RunCharts {
                 .map { try JSONDecoder().decode(PlotData.self, from: Data($0.content.utf8)) }
             charts.append(Chart(name: plot.name, file: PlotChart.fileName(stage: plot.stage, plot: plot.name),
                                 svg: PlotChart.svg(plot, candidateName: "run \(runID)", baseline: before, baselineName: "production (run \(baseline ?? 0))"),
-                                caption: "\(plot.name) of stage \(plot.stage), run \(runID)" + (before == nil ? "" : " over production's run \(baseline!)"),
+                                caption: "\(plot.name) of stage \(plot.stage), run \(runID)" + (before == nil ? "" : " over production's run \(baseline!)")
+                                    + (plot.warnings.first.map { "; \($0)" + (plot.warnings.count > 1 ? " (and \(plot.warnings.count - 1) more)" : "") } ?? ""),
                                 kind: .plot))
         }
         charts += try drift(reports)

@@ -73,6 +73,43 @@ import SluiceTestSupport
         #expect(accuracy.filter { $0.hasPrefix("candidates ") } == ["candidates 0.0 0.9", "candidates 1.0 0.9"], "\(accuracy)")
     }
 
+    /// A DVC project's `dvc.yaml` plots are drawn with no Sluice configuration, in DVC's forms.
+    @Test func aDVCProjectsPlotsAreDrawnWithoutConfiguration() throws {
+        let repo = try TestRepository()
+        try repo.commit("a DVC project", files: [
+            "sluice.yaml": "version: 1\nstages:\n  evaluate:\n    run: [sh, -c, \"mkdir -p eval && cp data/*.csv eval/\"]\n",
+            "dvc.yaml": """
+                stages:
+                  evaluate: { cmd: python evaluate.py }
+                plots:
+                  - eval/loss.csv:
+                      x: step
+                      y: loss
+                      template: smooth
+                  - confusion:
+                      template: confusion_normalized
+                      x: actual
+                      y:
+                        eval/confusion.csv: predicted
+                  - eval/other.csv:
+                      template: sparkles
+                """,
+            "data/loss.csv": "step,loss\n1,0.9\n2,0.5\n3,0.4\n", "data/confusion.csv": "actual,predicted\na,a\nb,a\n", "data/other.csv": "a,b\n1,2\n",
+        ])
+        let state = TemporaryDirectory(prefix: "sluice-state")
+        let r = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let plan = try ProcessRunner.run(sluice, ["plan", "--repo", repo.path])
+        #expect(plan.stderr.contains("dvc.yaml:14:17: warning: plot 'eval/other.csv' of dvc.yaml uses template 'sparkles': Sluice draws it as a line"),
+                "\(plan.stdout)\(plan.stderr)")
+        let charts = TemporaryDirectory(prefix: "sluice-charts")
+        let written = try ProcessRunner.run(sluice, ["report", "1", "--charts", charts.path, "--state", state.path])
+        #expect(written.stderr.contains("wrote 3 charts to \(charts.path): dvc_yaml-eval_loss_csv.svg, dvc_yaml-confusion.svg, dvc_yaml-eval_other_csv.svg"),
+                "\(written.stdout)\(written.stderr)")
+        #expect(try points(charts.path + "/dvc_yaml-confusion.svg") == ["run 1 a a 1", "run 1 a b 0", "run 1 b a 1", "run 1 b b 0"])
+        #expect(try points(charts.path + "/dvc_yaml-eval_loss_csv.svg").contains("polyline run 1 3"))
+    }
+
     @Test func aPlotWithAnUnknownTemplateIsRefusedWithItsPlace() throws {
         let repo = try TestRepository()
         try repo.commit("plots", files: [

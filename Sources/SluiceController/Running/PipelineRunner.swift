@@ -195,6 +195,12 @@ public struct PipelineRunner: Sendable {
             let statuses = results.values.map(\.status)
             let status: RunStatus = statuses.contains(.cancelled) ? .cancelled
                 : statuses.allSatisfy(\.isSuccess) ? .succeeded : .failed
+            if status == .succeeded, !work.spec.dvcPlots.isEmpty {
+                // Their warnings are stored with each plot and shown beside its chart.
+                let plots = PlotFiles.reports(work.spec.dvcPlots, stage: PlotFiles.dvcStage, runID: runID, workspace: workspace,
+                                              masker: StageEnvironment.masker(for: work.spec, controller: options.environment))
+                for report in plots.reports { try store.saveReport(report) }
+            }
             let problems = [StageOutcomes.unsuccessful(results.values.map { ($0.stage, $0.status) }), await removeRunSecrets(run, work: work)].compactMap { $0 }
             let message = problems.isEmpty ? nil : problems.joined(separator: "; ")
             try store.setRunStatus(runID, status, at: WallClock.now(), message: message,
@@ -325,7 +331,7 @@ public struct PipelineRunner: Sendable {
                 let json = try MetricsFile.json(metrics, in: workspace, masker: env.masker)
                 reports.append(ReportRecord(runId: r.runId, stage: r.stage, kind: "metrics", path: metrics, content: json))
             }
-            let plots = PlotFiles.reports(spec, runID: r.runId, workspace: workspace, masker: env.masker)
+            let plots = PlotFiles.reports(spec.plots, stage: spec.name, runID: r.runId, workspace: workspace, masker: env.masker)
             for warning in plots.warnings { say("warning: \(warning)") }
             reports += plots.reports
             return complete(&r, .succeeded, artifacts: stored, reports: reports, message: nil, started: started, events: events)

@@ -6,16 +6,19 @@ import SluiceYAML
 /// A missing, malformed or oversized file is a located warning on the stage and in the stored
 /// plot, never a failed run.
 enum PlotFiles {
+    /// The stage name `dvc.yaml`'s plots are stored under.
+    static let dvcStage = DVCPlots.file
+
     /// One report per declared plot (kind `plot:<file>`), and the warnings to show on the stage.
-    static func reports(_ stage: StageSpec, runID: Int64, workspace: String, masker: SecretMasker) -> (reports: [ReportRecord], warnings: [String]) {
+    static func reports(_ plots: [PlotSpec], stage: String, runID: Int64, workspace: String, masker: SecretMasker) -> (reports: [ReportRecord], warnings: [String]) {
         var reports: [ReportRecord] = []
         var warnings: [String] = []
-        for (position, plot) in stage.plots.enumerated() {
+        for (position, plot) in plots.enumerated() {
             var data: PlotData
             do {
-                data = try read(plot, stage: stage.name, workspace: workspace)
+                data = try read(plot, stage: stage, workspace: workspace)
             } catch {
-                data = PlotData.failed(plot, stage: stage.name, "\(error)")
+                data = PlotData.failed(plot, stage: stage, "\(error)")
             }
             data.position = position
             // Labels of a confusion matrix come from the stage: masked like its log.
@@ -25,7 +28,7 @@ enum PlotFiles {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             do {
-                reports.append(ReportRecord(runId: runID, stage: stage.name, kind: PlotData.reportKind(file: plot.file), path: plot.file,
+                reports.append(ReportRecord(runId: runID, stage: stage, kind: PlotData.reportKind(file: plot.file), path: plot.file,
                                             content: String(decoding: try encoder.encode(data), as: UTF8.self)))
             } catch {
                 warnings.append("plot '\(plot.name)' could not be stored: \(error)")

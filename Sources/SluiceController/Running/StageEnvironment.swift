@@ -51,6 +51,13 @@ public struct StageEnvironment: Sendable {
         self.withheld = withheld
     }
 
+    /// What is masked in what the whole pipeline wrote: every stage's declared secrets and the
+    /// controller's variables that look like secrets.
+    static func masker(for spec: PipelineSpec, controller: [String: String]) -> SecretMasker {
+        let declared = Set(spec.stages.flatMap(\.secrets)).compactMap { controller[$0] }
+        return SecretMasker(secrets: declared + controller.filter { kv in secretSuffixes.contains { kv.key.uppercased().hasSuffix($0) } }.map(\.value))
+    }
+
     /// Whether a ref's pipeline may see declared secrets: not a merge request's, unless allowed.
     public static func secretsAllowed(ref: String?, mergeRequestSecrets: Bool) -> Bool {
         guard let ref, MergeRequestRef.number(of: ref) != nil else { return true }

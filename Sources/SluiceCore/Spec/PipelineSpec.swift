@@ -18,6 +18,9 @@ public struct PipelineSpec: Hashable, Sendable {
     public var environments: [EnvironmentSpec] = []
     /// `notify:`: routes of this repository's events to providers the controller defines.
     public var notify: [NotificationSettings.Route] = []
+    /// The top-level `plots:` of the commit's `dvc.yaml` (`DVCPlots`): read from the workspace
+    /// once every stage succeeded, stored as stage `dvc.yaml`'s plots.
+    public var dvcPlots: [PlotSpec] = []
 
     /// The environments a version passes through before production (none with `deploy:`).
     public var preProduction: [EnvironmentSpec] { Array(environments.dropLast()) }
