@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import SluiceCore
+import SluiceRunner
 import SluiceStore
 
 /// The web UI: server-rendered pages from the templates in `UI/`, one stylesheet, and one
@@ -34,15 +35,27 @@ extension ControllerServer {
             view.charts = try RunCharts.charts(run: id, store: self.store).map { RunView.ChartView($0, run: id) }
             return Self.document(Templates.render("layout", Layout(title: view.heading, live: view.liveURL != nil, body: Templates.render("run", view))))
         }
-        // Each chart of a run as an image of its own, at a stable address (merge-request comments link it).
+        // Each chart of a run as an image of its own, at a stable address (merge-request comments
+        // link it): `<file>.svg`, or `<file>.png` drawn from it for viewers that will not show SVG.
         router.get("runs/:id/charts/:file") { request, context -> Response in
             if let relayed = await self.fromLeader(request) { return relayed }
-            guard let id = context.parameters.get("id").flatMap(Int64.init), let file = context.parameters.get("file"),
-                  let chart = try RunCharts.charts(run: id, store: self.store).first(where: { $0.file == file }) else {
+            let file = context.parameters.get("file") ?? ""
+            let png = file.hasSuffix(".png")
+            let svgFile = png ? String(file.dropLast(4)) + ".svg" : file
+            guard let id = context.parameters.get("id").flatMap(Int64.init),
+                  let chart = try RunCharts.charts(run: id, store: self.store).first(where: { $0.file == svgFile }) else {
                 return Self.text(.notFound, "no such chart\n")
             }
-            return Response(status: .ok, headers: [.contentType: "image/svg+xml; charset=utf-8", .cacheControl: "no-cache"],
-                            body: .init(byteBuffer: ByteBuffer(string: chart.svg)))
+            guard png else {
+                return Response(status: .ok, headers: [.contentType: "image/svg+xml; charset=utf-8", .cacheControl: "no-cache"],
+                                body: .init(byteBuffer: ByteBuffer(string: chart.svg)))
+            }
+            do {
+                let bytes = try await Offload.run { try ChartPNG.render(chart.svg, environment: ProcessInfo.processInfo.environment) }
+                return Response(status: .ok, headers: [.contentType: "image/png", .cacheControl: "no-cache"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            } catch {
+                return Self.text(.notImplemented, "\(error)\n")
+            }
         }
         router.get("runs/:id/events") { request, context -> Response in
             if let relayed = await self.fromLeader(request) { return relayed }

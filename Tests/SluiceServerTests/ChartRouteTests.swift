@@ -57,6 +57,11 @@ import SluiceTestSupport
                 let svg = String(buffer: response.body)
                 #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\"") && svg.contains("data-marker=\"cross\""), "\(svg.prefix(200))")
             }
+            try await client.execute(uri: "/runs/2/charts/metric-accuracy.png", method: .get) { response in
+                // rsvg-convert (librsvg2-bin) draws it; .ci/apt-packages.txt installs it.
+                #expect(response.status == .ok && response.headers[.contentType] == "image/png", "\(String(buffer: response.body))")
+                #expect(Array(response.body.readableBytesView.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+            }
             try await client.execute(uri: "/runs/2/charts/nothing.svg", method: .get) { response in
                 #expect(response.status == .notFound)
             }

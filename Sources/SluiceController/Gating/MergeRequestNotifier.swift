@@ -40,6 +40,8 @@ public struct MergeRequestNotifier: Sendable {
     /// `SLUICE_ADVERTISE_URL`: where the controller serves each run's charts as images
     /// (`/runs/<n>/charts/<file>`); without it the comment has no pictures.
     public var chartBase: String?
+    /// `SLUICE_CHART_FORMAT=png`: link PNG copies (for a forge that will not show SVG images).
+    public var chartsAsPNG = false
 
     public init(forge: any Forge, mergeRequest: Int, reportURLTemplate: String?) {
         self.forge = forge
@@ -50,7 +52,10 @@ public struct MergeRequestNotifier: Sendable {
     /// The chosen charts as Markdown images linking the controller's copies ("" without an address).
     func pictures(_ charts: [RunCharts.Chart], run: Int64) -> String {
         guard let base = chartBase.map({ $0.hasSuffix("/") ? String($0.dropLast()) : $0 }), !charts.isEmpty else { return "" }
-        return "\n### Pictures\n\n" + charts.map { "![\($0.caption.replacing("]", with: ")"))](\(base)/runs/\(run)/charts/\($0.file))" }
+        return "\n### Pictures\n\n" + charts.map { chart in
+            let file = chartsAsPNG ? String(chart.file.dropLast(4)) + ".png" : chart.file
+            return "![\(chart.caption.replacing("]", with: ")"))](\(base)/runs/\(run)/charts/\(file))"
+        }
             .joined(separator: "\n") + "\n"
     }
 
@@ -159,6 +164,7 @@ extension MergeRequestNotifier {
             guard let forge = try ForgeConfiguration.fromEnvironment(environment) else { return nil }
             var notifier = MergeRequestNotifier(forge: forge, mergeRequest: mergeRequest, reportURLTemplate: RunPageLink(environment: environment).template)
             notifier.chartBase = environment["SLUICE_ADVERTISE_URL"]
+            notifier.chartsAsPNG = environment["SLUICE_CHART_FORMAT"] == "png"
             return notifier
         } catch {
             warn("merge request \(mergeRequest) gets no comment or status: \(error)")
