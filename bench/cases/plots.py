@@ -4,6 +4,7 @@ confusion matrix of 10,000 predictions, each gated metric) against `dvc plots sh
 the same two files from a DVC project (its HTML with the Vega-Lite specs and the data)."""
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,16 +30,23 @@ with tempfile.TemporaryDirectory() as folder:
         "      - { file: plots/confusion.csv, x: actual, y: predicted, template: confusion, title: Confusion }\n"
         "gate: { policy: policy.yaml, model: bench }\n")
     open(os.path.join(src, "policy.yaml"), "w").write("rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n")
-    open(os.path.join(src, "dvc.yaml"), "w").write(
-        "plots:\n  - data/loss.csv:\n      x: step\n      y: loss\n  - data/confusion.csv:\n      template: confusion\n      x: actual\n      y: predicted\n")
     git("init", "-q", "-b", "main", cwd=src)
-    subprocess.run(["dvc", "init", "-q"], cwd=src, check=True)
     git("add", "-A", cwd=src)
     git("commit", "-q", "-m", "plots", cwd=src)
+    # The peer's project: the same two files, declared in dvc.yaml (a copy, so Sluice draws each plot once).
+    project = os.path.join(folder, "dvc-project")
+    shutil.copytree(os.path.join(src, "data"), os.path.join(project, "data"))
+    open(os.path.join(project, "dvc.yaml"), "w").write(
+        "plots:\n  - data/loss.csv:\n      x: step\n      y: loss\n  - data/confusion.csv:\n      template: confusion\n      x: actual\n      y: predicted\n")
+    git("init", "-q", "-b", "main", cwd=project)
+    subprocess.run(["dvc", "init", "-q"], cwd=project, check=True)
     state = os.path.join(folder, "state")
     subprocess.run([SLUICE, "run", "--repo", src, "--state", state], check=True, capture_output=True)
-    sluice = median_seconds([SLUICE, "report", "1", "--charts", os.path.join(folder, "charts"), "--state", state])
-    dvc = median_seconds(["dvc", "plots", "show", "-o", os.path.join(folder, "dvc_plots")], cwd=src, repeat=5)
+    sluice = median_seconds([SLUICE, "report", "1", "--charts", os.path.join(folder, "charts"), "--state", state], repeat=11)
+    # The same command without --charts: what drawing adds to it (reading and decoding the stored
+    # rows, drawing, writing the files), without the process start both share.
+    plain = median_seconds([SLUICE, "report", "1", "--state", state], repeat=11)
+    dvc = median_seconds(["dvc", "plots", "show", "-o", os.path.join(folder, "dvc_plots")], cwd=project, repeat=5)
     print(f"| a declared plot of {ROWS:,} rows drawn as SVG (a loss curve and a confusion matrix of {ROWS:,} rows each, "
-          f"plus the metric chart; the whole command, target < 100 ms) | {sluice * 1000:.0f} ms | {dvc * 1000:.0f} ms "
-          f"| dvc plots show (Vega-Lite HTML) | {dvc / sluice:.1f}x |")
+          f"plus the metric chart; the whole command {sluice * 1000:.0f} ms, of which drawing, target < 100 ms) | {(sluice - plain) * 1000:.0f} ms "
+          f"| {dvc * 1000:.0f} ms | dvc plots show (Vega-Lite HTML), the whole command | {dvc / sluice:.1f}x (whole commands) |")
