@@ -44,18 +44,20 @@ public struct StageEnvironment: Sendable {
             env["SLUICE_DATASET_\(Self.variableName(name))_VERSION"] = version
         }
         if env["PATH"] == nil { env["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
-        var secrets = stage.secrets.compactMap { controller[$0] }
-        secrets += controller.filter { kv in Self.secretSuffixes.contains { kv.key.uppercased().hasSuffix($0) } }.map(\.value)
         variables = env
-        masker = SecretMasker(secrets: secrets)
+        masker = SecretMasker(secrets: stage.secrets.compactMap { controller[$0] } + Self.secretLooking(controller))
         self.withheld = withheld
     }
 
     /// What is masked in what the whole pipeline wrote: every stage's declared secrets and the
     /// controller's variables that look like secrets.
     static func masker(for spec: PipelineSpec, controller: [String: String]) -> SecretMasker {
-        let declared = Set(spec.stages.flatMap(\.secrets)).compactMap { controller[$0] }
-        return SecretMasker(secrets: declared + controller.filter { kv in secretSuffixes.contains { kv.key.uppercased().hasSuffix($0) } }.map(\.value))
+        SecretMasker(secrets: Set(spec.stages.flatMap(\.secrets)).compactMap { controller[$0] } + secretLooking(controller))
+    }
+
+    /// Values of the controller's variables whose names say they are secrets (`*_TOKEN`, `*_KEY`, ...).
+    static func secretLooking(_ controller: [String: String]) -> [String] {
+        controller.filter { kv in secretSuffixes.contains { kv.key.uppercased().hasSuffix($0) } }.map(\.value)
     }
 
     /// Whether a ref's pipeline may see declared secrets: not a merge request's, unless allowed.
