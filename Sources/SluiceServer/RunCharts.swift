@@ -23,6 +23,8 @@ public enum RunCharts {
             case metric(String)
             /// A column's distributions against the reference data, with the drift verdict.
             case drift(ValidationReport.Verdict)
+            /// An environment check's measurements against its bounds.
+            case analysis
         }
     }
 
@@ -49,6 +51,12 @@ public enum RunCharts {
                                 kind: .plot))
         }
         charts += try drift(reports)
+        for record in reports where AnalysisSeries.isReportKind(record.kind) {
+            let series = try JSONDecoder().decode(AnalysisSeries.self, from: Data(record.content.utf8))
+            charts.append(Chart(name: "\(series.check) in \(series.environment)", file: PlotChart.fileName(stage: record.stage, plot: series.check),
+                                svg: series.svg(), caption: "check \(series.check) of this run's version in \(series.environment): \(series.query), "
+                                    + "\(series.values.count) measurement(s), \(series.verdict.rawValue)", kind: .analysis))
+        }
         if let gate {
             let history = try gateHistory(model: gate.model, store: store, upTo: runID)
             for chart in MetricHistoryChart.charts(history) {

@@ -215,6 +215,12 @@ extension EnvironmentChainTests {
         #expect(second.stdout.contains("failed in staging: check error-rate failed") && second.stdout.contains("0.15 (> max 0.01), 0.15 (> max 0.01)")
                 && second.stdout.contains("2 failed, limit 1"), "\(second.stdout)")
         #expect(try branch(repo, "production").contains("version: '1'"), "production keeps version 1")
+        // The measurements are a chart of the run: each one against the bound that judged it.
+        let charts = TemporaryDirectory(prefix: "sluice-charts")
+        _ = try run(repo, state, ["report", "2", "--charts", charts.path])
+        let svg = try String(contentsOfFile: charts.path + "/environment_staging-error-rate.svg", encoding: .utf8)
+        #expect(svg.contains("<title>error-rate in staging: failed</title>") && svg.contains("max 0.01"), "\(svg.prefix(600))")
+        #expect(svg.components(separatedBy: "data-y=\"0.15\" data-marker=\"cross\"").count == 3, "two measurements over the bound: \(svg)")
 
         // Version 3 has no series at all: inconclusive, and it does not move on.
         try repo.commit("model 3", files: ["quality.json": GateFlowTests.quality(0.96), "data/d.csv": GateFlowTests.data(2)])

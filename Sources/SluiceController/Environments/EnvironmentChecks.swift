@@ -14,6 +14,8 @@ public struct EnvironmentChecks: Sendable {
         public var verdict: CheckVerdict
         /// What was seen: the command's exit and last lines, the analysis's measured values.
         public var detail: String
+        /// An analysis's measurements, for its chart.
+        public var series: AnalysisSeries? = nil
     }
 
     /// Sluice's environment (commands get its allow-listed part; `PROMETHEUS_URL`).
@@ -56,6 +58,16 @@ public struct EnvironmentChecks: Sendable {
                 result = await analyse(check.name, analysis, model: model, version: version, environment: deploy.environment, say: say)
             }
             say("\(deploy.environment): check \(check.name) \(result.verdict.rawValue): \(result.detail)")
+            if let series = result.series, let runID, let store {
+                // Kept with the version's run for its chart; the verdict does not depend on it.
+                do {
+                    try store.saveReport(ReportRecord(runId: runID, stage: AnalysisSeries.stage(environment: deploy.environment),
+                                                      kind: AnalysisSeries.reportKind(check: check.name), path: series.query,
+                                                      content: String(decoding: try JSONEncoder().encode(series), as: UTF8.self)))
+                } catch {
+                    say("\(deploy.environment): the measurements of check \(check.name) were not stored for its chart: \(error)")
+                }
+            }
             results.append(result)
             if result.verdict != .passed { break }
         }
@@ -129,7 +141,8 @@ public struct EnvironmentChecks: Sendable {
             if let verdict = AnalysisJudge.decide(measurements, analysis) {
                 let failures = measurements.filter { AnalysisJudge.verdict(of: $0, analysis) == .failed }.count
                 return Result(check: name, verdict: verdict,
-                              detail: "\(query): \(AnalysisJudge.describe(measurements, analysis)) (\(measurements.count) of \(analysis.count) measurements, \(failures) failed, limit \(analysis.failureLimit))")
+                              detail: "\(query): \(AnalysisJudge.describe(measurements, analysis)) (\(measurements.count) of \(analysis.count) measurements, \(failures) failed, limit \(analysis.failureLimit))",
+                              series: AnalysisSeries(check: name, environment: name2, query: query, analysis: analysis, measurements: measurements, verdict: verdict))
             }
             do { try await Task.sleep(for: .seconds(analysis.intervalSeconds)) } catch {
                 return Result(check: name, verdict: .inconclusive, detail: "stopped after \(measurements.count) measurements (cancelled)")
