@@ -297,8 +297,16 @@ extension KubernetesRunnerTests {
         // The smoke test ran as a Job too (the pipeline's runner), on the version's own model files.
         #expect(result.stdout.contains("check smoke passed: Job ml/sluice-r1-verify-staging-smoke-") && result.stdout.contains("answered 150 flowers"),
                 "\(result.stdout)")
-        let report = try ProcessRunner.run(sluice, ["report", "--repo", repo.path, "--state", state.path, "1"])
+        let charts = TemporaryDirectory(prefix: "sluice-charts")
+        let report = try ProcessRunner.run(sluice, ["report", "--repo", repo.path, "--state", state.path, "1", "--charts", charts.path])
         #expect(report.stdout.contains("accuracy"), "\(report.stdout)")
+        // The evaluate pod sent its plot files back with the metrics: a confusion matrix of the 45
+        // test flowers and a ROC curve, drawn with the staging analysis's measurements.
+        let confusion = try String(contentsOfFile: charts.path + "/evaluate-Confusion_matrix.svg", encoding: .utf8)
+        let counts = confusion.components(separatedBy: "data-count=\"").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
+        #expect(counts.count == 9 && counts.reduce(0, +) == 45, "\(counts)")
+        #expect(FileManager.default.fileExists(atPath: charts.path + "/evaluate-ROC_of_virginica_against_the_rest.svg"))
+        #expect(FileManager.default.fileExists(atPath: charts.path + "/environment_staging-error-rate.svg"), "\(report.stderr)")
         try Self.validate(k, ["jobs", "pods"])
     }
 }
