@@ -99,3 +99,4 @@ fi
 echo
 echo "Demo repository: $WORK/repo   state: $STATE"
 echo "Try: $SLUICE runs --state $STATE    $SLUICE logs 3 evaluate --state $STATE    git -C $WORK/repo log --notes=sluice"
+echo "     $SLUICE report 3 --charts $WORK/charts --state $STATE   (the confusion matrix and ROC curve over production's, each metric over the candidates)"
