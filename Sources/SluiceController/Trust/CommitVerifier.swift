@@ -33,9 +33,10 @@ public struct CommitVerifier: Sendable {
     public func verify(_ commit: String, in git: GitRepository) throws -> SourceVerification.Outcome {
         let short = String(commit.prefix(12))
         guard let signature = try git.signature(of: commit) else { return .refused("commit \(short) is not signed") }
-        let folder = FileManager.default.temporaryDirectory.path + "/sluice-verify-\(UUID().uuidString.prefix(8))"
+        let temporary = TemporaryFolder(under: FileManager.default.temporaryDirectory.path, prefix: "sluice-verify")
+        let folder = temporary.path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        defer { try? FileManager.default.removeItem(atPath: folder) }  // a temporary folder; nothing decided on it
+        defer { temporary.remove() }  // one that cannot be removed is said on stderr
         try Data(signature.signature).write(to: URL(fileURLWithPath: folder + "/signature"))
         try Data(signature.signedData).write(to: URL(fileURLWithPath: folder + "/signed"))
         switch signature.format {
