@@ -99,6 +99,7 @@ import SluiceTestSupport
         let state = TemporaryDirectory(prefix: "sluice-state")
         let r = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", state.path])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("note: dvc.yaml:14:17: warning: plot 'eval/other.csv' of dvc.yaml uses template 'sparkles'"), "sluice run says it too: \(r.stdout)")
         let plan = try ProcessRunner.run(sluice, ["plan", "--repo", repo.path])
         #expect(plan.stderr.contains("dvc.yaml:14:17: warning: plot 'eval/other.csv' of dvc.yaml uses template 'sparkles': Sluice draws it as a line"),
                 "\(plan.stdout)\(plan.stderr)")

@@ -118,6 +118,8 @@ public struct RunService: Sendable {
         var work = PipelineRunner.Work(repositoryKey: repositoryKey, spec: spec, plan: plan, ref: ref,
                                        datasetVersions: outcome.datasetVersions, parameters: outcome.parameters)
         work.cacheScope = scope
+        // Warnings about the spec and dvc.yaml (a plot Sluice cannot draw) go with the run's notes.
+        work.plan.notes += outcome.diagnostics.filter { $0.severity == .warning }.map(DiagnosticRenderer.line)
         do {
             work.referenceData = try productionData(spec: spec, repository: repository, repositoryKey: repositoryKey)
         } catch {
