@@ -80,12 +80,16 @@ public enum RunCharts {
 
     /// Each validate-data stage's columns as distributions, those over a threshold first.
     static func drift(_ reports: [ReportRecord]) throws -> [Chart] {
+        try drift(reports.filter { $0.kind == "validation" }.map { record in
+            (record.stage, try JSONDecoder().decode(ValidationReport.self, from: Data(record.content.utf8)))
+        })
+    }
+
+    /// The drift charts of validation reports (by the stage that made each; `sluice validate-data`
+    /// names its data file), the most drifted columns first.
+    public static func drift(_ reports: [(stage: String, report: ValidationReport)]) -> [Chart] {
         let severity: [ValidationReport.Verdict: Int] = [.fail: 0, .warn: 1, .pass: 2]
-        var rows: [(stage: String, drift: ValidationReport.Drift)] = []
-        for record in reports where record.kind == "validation" {
-            let report = try JSONDecoder().decode(ValidationReport.self, from: Data(record.content.utf8))
-            rows += report.drift.filter { $0.distribution != nil }.map { (record.stage, $0) }
-        }
+        let rows = reports.flatMap { r in r.report.drift.filter { $0.distribution != nil }.map { (stage: r.stage, drift: $0) } }
         return rows.sorted { (severity[$0.drift.verdict] ?? 3, -$0.drift.statistic) < (severity[$1.drift.verdict] ?? 3, -$1.drift.statistic) }
             .prefix(driftLimit).compactMap { row in
                 DriftChart.svg(row.drift).map { svg in

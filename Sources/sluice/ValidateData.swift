@@ -25,11 +25,18 @@ struct ValidateData: AsyncParsableCommand {
     @Option(help: "Reference data to measure drift against (e.g. the data the production model was trained on).")
     var reference: String?
 
+    @Option(help: "With --reference: write each column's reference and current distributions here as SVG, the most drifted first.")
+    var charts: String?
+
     func run() async throws {
         let report: SluiceCore.ValidationReport
         do {
             report = try DataSetValidation.run(.init(dataPath: data, dataName: data, schemaPath: schema, schemaName: schema,
                                                      referencePath: reference, referenceName: reference))
+            if let charts {
+                let written = try DataSetValidation.writeCharts(report, to: charts)
+                Output.err("wrote \(Output.count(written.count, "chart", "charts")) to \(charts)")
+            }
         } catch {
             throw Output.fail(error)
         }

@@ -111,6 +111,24 @@ import SluiceTestSupport
         #expect(try points(charts.path + "/dvc_yaml-eval_loss_csv.svg").contains("polyline run 1 3"))
     }
 
+    /// `sluice validate-data --charts`: each column's reference and current distributions, as shares per bin.
+    @Test func validateDataDrawsTheDistributionsItCompared() throws {
+        let dir = TemporaryDirectory(prefix: "sluice-drift")
+        let reference = dir.write("reference.csv", "x,kind\n" + (0..<400).map { "\($0 % 100),\($0 % 2 == 0 ? "a" : "b")" }.joined(separator: "\n") + "\n")
+        let current = dir.write("current.csv", "x,kind\n" + (0..<400).map { "\($0 % 100 / 3),\($0 % 2 == 0 ? "a" : "b")" }.joined(separator: "\n") + "\n")
+        let schema = dir.write("schema.yaml", "columns:\n  x: { type: integer }\n  kind: { type: string }\n")
+        let r = try ProcessRunner.run(sluice, ["validate-data", current, "--schema", schema, "--reference", reference, "--charts", dir.path + "/charts"])
+        #expect(r.status == 1 && r.stderr.contains("wrote 2 charts to"), "x drifted: \(r.stdout)\(r.stderr)")
+        let svg = try String(contentsOfFile: dir.path + "/charts/drift-data-x.svg", encoding: .utf8)
+        #expect(svg.contains("<title>x: PSI ") && svg.contains(", fail (warn above"), "\(svg.prefix(400))")
+        func shares(_ series: String) -> Double {
+            svg.components(separatedBy: "data-series=\"\(series)\"").dropFirst().compactMap { part in
+                part.range(of: "data-value=\"").flatMap { Double(part[$0.upperBound...].prefix { $0 != "\"" }) }
+            }.reduce(0, +)
+        }
+        #expect(abs(shares("reference (400 rows)") - 100) < 0.6 && abs(shares("current (400 rows)") - 100) < 0.6, "shares per bin add up to 100 %")
+    }
+
     @Test func aPlotWithAnUnknownTemplateIsRefusedWithItsPlace() throws {
         let repo = try TestRepository()
         try repo.commit("plots", files: [

@@ -1,6 +1,7 @@
 import Dispatch
 import FoundationEssentials
 public import SluiceCore
+import SluiceServer
 import SluiceYAML
 
 /// The `validate-data` action: checks a data file against its schema and, given a
@@ -51,6 +52,16 @@ public enum DataSetValidation {
         let decoded = DataSchemaDecoder.decode(node, file: name)
         guard let schema = decoded.schema else { throw DiagnosticsError(decoded.diagnostics) }
         return schema
+    }
+
+    /// Writes the report's drift charts (each column's reference and current distributions, the
+    /// most drifted first) into `folder` as `drift-data-<column>.svg`; returns their names.
+    public static func writeCharts(_ report: ValidationReport, to folder: String) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return try RunCharts.drift([(stage: "data", report: report)]).map { chart in
+            try Data(chart.svg.utf8).write(to: URL(fileURLWithPath: folder + "/" + chart.file))
+            return chart.file
+        }
     }
 
     public static func run(_ input: Input) throws -> ValidationReport {
