@@ -3,9 +3,10 @@ public import SluiceCore
 public import SluiceStore
 
 /// The pictures of a run: each declared plot drawn over the same plot of production's run (the
-/// run that made the version production held when this run was gated), and each gated metric
-/// over every candidate of the model up to this run. The web UI, merge-request comments and
-/// `sluice report --charts` all draw them here.
+/// run that made the version production held when this run was gated), each drifted column's
+/// distributions, each environment analysis of the run's version against its bounds, and each
+/// gated metric over every candidate of the model up to this run. The web UI, merge-request
+/// comments and `sluice report --charts` all draw them here.
 public enum RunCharts {
     public struct Chart: Sendable {
         public var name: String
