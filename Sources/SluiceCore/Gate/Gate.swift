@@ -105,11 +105,7 @@ public enum Gate {
             }
         }
         for amount in amounts {
-            let size: Double
-            switch amount {
-            case .absolute(let a): size = a
-            case .relative(let r): size = r * abs(p)
-            }
+            let size = amount.size(relativeTo: p)
             switch bound.kind {
             case .tolerance where !atLeast(better, -size):
                 failures.append("worse than production by \(format(-better)), more than the tolerance \(amount)")
@@ -126,11 +122,7 @@ public enum Gate {
     /// The value a change bound asks of the candidate, by its first amount (nil without one).
     static func productionBound(_ rule: Policy.Rule, production p: Double?) -> Double? {
         guard let bound = rule.vsProduction, let p, p.isFinite, let amount = bound.amounts.first else { return nil }
-        let size: Double
-        switch amount {
-        case .absolute(let a): size = a
-        case .relative(let r): size = r * abs(p)
-        }
+        let size = amount.size(relativeTo: p)
         let better = bound.kind == .improvement ? size : -size
         return rule.direction == .higher ? p + better : p - better
     }

@@ -31,6 +31,14 @@ public struct Policy: Hashable, Sendable {
         static func format(_ v: Double) -> String {
             MetricRange.text(v)
         }
+
+        /// The amount in the metric's units, for a production value of `production`.
+        public func size(relativeTo production: Double) -> Double {
+            switch self {
+            case .absolute(let a): return a
+            case .relative(let r): return r * abs(production)
+            }
+        }
     }
 
     /// How a candidate must compare with production. `tolerance`: it may be worse by at
