@@ -69,6 +69,15 @@ public enum RunCharts {
         return charts
     }
 
+    /// Writes `charts` into `folder` (made when missing) as their files; returns the file names.
+    public static func write(_ charts: [Chart], to folder: String) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return try charts.map { chart in
+            try Data(chart.svg.utf8).write(to: URL(fileURLWithPath: folder + "/" + chart.file))
+            return chart.file
+        }
+    }
+
     /// The gated candidates of `model` (promoted or rejected), oldest first; with `upTo`, those
     /// up to that run, which is included whatever its verdict (a merge request's report).
     public static func gateHistory(model: String, store: RunStore, upTo run: Int64? = nil) throws -> [GateReport] {

@@ -41,11 +41,7 @@ public struct RunHistory: Sendable {
 
     /// Writes the run's charts (`RunCharts`) into `folder` as SVG files; returns their names.
     public func writeCharts(of run: Int64, to folder: String) throws -> [String] {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        return try RunCharts.charts(run: run, store: store).map { chart in
-            try Data(chart.svg.utf8).write(to: URL(fileURLWithPath: folder + "/" + chart.file))
-            return chart.file
-        }
+        try RunCharts.write(try RunCharts.charts(run: run, store: store), to: folder)
     }
 
     /// The run's gate report: nil when it has none, an error when the stored one cannot be read.

@@ -57,11 +57,7 @@ public enum DataSetValidation {
     /// Writes the report's drift charts (each column's reference and current distributions, the
     /// most drifted first) into `folder` as `drift-data-<column>.svg`; returns their names.
     public static func writeCharts(_ report: ValidationReport, to folder: String) throws -> [String] {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        return try RunCharts.drift([(stage: "data", report: report)]).map { chart in
-            try Data(chart.svg.utf8).write(to: URL(fileURLWithPath: folder + "/" + chart.file))
-            return chart.file
-        }
+        try RunCharts.write(RunCharts.drift([(stage: "data", report: report)]), to: folder)
     }
 
     public static func run(_ input: Input) throws -> ValidationReport {
