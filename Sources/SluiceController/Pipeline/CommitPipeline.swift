@@ -144,9 +144,12 @@ public struct CommitPipeline: Sendable {
         }
         let finished = try store.run(runID) ?? record
         if let notifier {
+            // Drawn only when the comment can show them: a gate report, and an address to link.
             var charts: [RunCharts.Chart] = []
-            do { charts = try RunCharts.charts(run: runID, store: store) } catch {
-                warnings.append("the run's charts could not be drawn for the merge request: \(error)")
+            if notifier.chartBase != nil, gate != nil, gateError == nil {
+                do { charts = try RunCharts.charts(run: runID, store: store) } catch {
+                    warnings.append("the run's charts could not be drawn for the merge request: \(error)")
+                }
             }
             problems += notifier.finished(commit: record.commit, run: runID, report: gate?.report, runSucceeded: finished.status == .succeeded,
                                           runMessage: finished.message, gateError: gateError, failures: try failedStages(runID), charts: charts)
