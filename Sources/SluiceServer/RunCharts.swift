@@ -12,7 +12,10 @@ public enum RunCharts {
         public var name: String
         /// A file name for it (`<stage>-<plot>.svg`, `metric-<name>.svg`).
         public var file: String
-        public var svg: String
+        /// Draws it: a chart is drawn when it is shown, not when the run's charts are listed (a
+        /// merge-request comment needs their names, the image route one of them).
+        let draw: @Sendable () -> String
+        public var svg: String { draw() }
         /// What it shows in a sentence (the alt text of an image).
         public var caption: String
         public var kind: Kind
@@ -46,7 +49,7 @@ public enum RunCharts {
             let before = try baselineReports.first { $0.kind == record.kind && $0.stage == record.stage }
                 .map { try JSONDecoder().decode(PlotData.self, from: Data($0.content.utf8)) }
             charts.append(Chart(name: plot.name, file: PlotChart.fileName(stage: plot.stage, plot: plot.name),
-                                svg: PlotChart.svg(plot, candidateName: "run \(runID)", baseline: before, baselineName: "production (run \(baseline ?? 0))"),
+                                draw: { PlotChart.svg(plot, candidateName: "run \(runID)", baseline: before, baselineName: "production (run \(baseline ?? 0))") },
                                 caption: "\(plot.name) of stage \(plot.stage), run \(runID)" + (before == nil ? "" : " over production's run \(baseline!)")
                                     + (plot.warnings.first.map { "; \($0)" + (plot.warnings.count > 1 ? " (and \(plot.warnings.count - 1) more)" : "") } ?? ""),
                                 kind: .plot))
@@ -55,13 +58,13 @@ public enum RunCharts {
         for record in reports where AnalysisSeries.isReportKind(record.kind) {
             let series = try JSONDecoder().decode(AnalysisSeries.self, from: Data(record.content.utf8))
             charts.append(Chart(name: "\(series.check) in \(series.environment)", file: PlotChart.fileName(stage: record.stage, plot: series.check),
-                                svg: series.svg(), caption: "check \(series.check) of this run's version in \(series.environment): \(series.query), "
+                                draw: { series.svg() }, caption: "check \(series.check) of this run's version in \(series.environment): \(series.query), "
                                     + "\(series.values.count) measurement(s), \(series.verdict.rawValue)", kind: .analysis))
         }
         if let gate {
             let history = try gateHistory(model: gate.model, store: store, upTo: runID)
             for chart in MetricHistoryChart.charts(history) {
-                charts.append(Chart(name: chart.name, file: PlotChart.fileName(stage: "metric", plot: chart.name), svg: chart.svg,
+                charts.append(Chart(name: chart.name, file: PlotChart.fileName(stage: "metric", plot: chart.name), draw: { chart.svg },
                                     caption: "\(chart.name) of every candidate of \(gate.model) up to run \(runID), with production and the policy's bounds",
                                     kind: .metric(chart.name)))
             }
@@ -99,14 +102,13 @@ public enum RunCharts {
     /// names its data file), the most drifted columns first.
     public static func drift(_ reports: [(stage: String, report: ValidationReport)]) -> [Chart] {
         let severity: [ValidationReport.Verdict: Int] = [.fail: 0, .warn: 1, .pass: 2]
-        let rows = reports.flatMap { r in r.report.drift.filter { $0.distribution != nil }.map { (stage: r.stage, drift: $0) } }
+        let rows = reports.flatMap { r in r.report.drift.filter { !($0.distribution?.bins.isEmpty ?? true) }.map { (stage: r.stage, drift: $0) } }
         return rows.sorted { (severity[$0.drift.verdict] ?? 3, -$0.drift.statistic) < (severity[$1.drift.verdict] ?? 3, -$1.drift.statistic) }
-            .prefix(driftLimit).compactMap { row in
-                DriftChart.svg(row.drift).map { svg in
-                    Chart(name: "drift of \(row.drift.column)", file: PlotChart.fileName(stage: "drift-" + row.stage, plot: row.drift.column), svg: svg,
-                          caption: "\(row.drift.column) against the reference data (stage \(row.stage)): \(DriftChart.title(row.drift))",
-                          kind: .drift(row.drift.verdict))
-                }
+            .prefix(driftLimit).map { row in
+                Chart(name: "drift of \(row.drift.column)", file: PlotChart.fileName(stage: "drift-" + row.stage, plot: row.drift.column),
+                      draw: { DriftChart.svg(row.drift) ?? "" },
+                      caption: "\(row.drift.column) against the reference data (stage \(row.stage)): \(DriftChart.title(row.drift))",
+                      kind: .drift(row.drift.verdict))
             }
     }
 
