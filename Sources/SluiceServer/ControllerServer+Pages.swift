@@ -77,7 +77,7 @@ extension ControllerServer {
                                  deployedTo: deployedTo, metric: request.uri.queryParameters.get("metric"),
                                  history: try RunCharts.gateHistory(model: model, store: self.store), steps: steps,
                                  actions: self.actionToken != nil,
-                                 signedRuns: Set(try self.store.reports(kind: ReportRecord.modelSignatureKind).map(\.runId)))
+                                 signedRuns: try self.store.runIDs(withReport: ReportRecord.modelSignatureKind))
             return try await self.render(model, "model", view)
         }
         // What a verifier needs without Sluice's database: the model-signing bundle and the signed

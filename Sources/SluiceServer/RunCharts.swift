@@ -62,7 +62,7 @@ public enum RunCharts {
                                     + "\(series.values.count) measurement(s), \(series.verdict.rawValue)", kind: .analysis))
         }
         if let gate {
-            let history = try gateHistory(model: gate.model, store: store, upTo: runID)
+            let history = try gateHistory(model: gate.model, repository: gate.repository, store: store, upTo: runID)
             for chart in MetricHistoryChart.charts(history) {
                 charts.append(Chart(name: chart.name, file: PlotChart.fileName(stage: "metric", plot: chart.name), draw: { chart.svg },
                                     caption: "\(chart.name) of every candidate of \(gate.model) up to run \(runID), with production and the policy's bounds",
@@ -81,10 +81,12 @@ public enum RunCharts {
         }
     }
 
-    /// The gated candidates of `model` (promoted or rejected), oldest first; with `upTo`, those
-    /// up to that run, which is included whatever its verdict (a merge request's report).
-    public static func gateHistory(model: String, store: RunStore, upTo run: Int64? = nil) throws -> [GateReport] {
-        try store.reports(kind: ReportRecord.gateKind).compactMap { r -> GateReport? in
+    /// The gated candidates of `model` (promoted or rejected), oldest first; of one repository
+    /// when given (a run's history), else of every repository (the model page); with `upTo`,
+    /// those up to that run, which is included whatever its verdict (a merge request's report).
+    public static func gateHistory(model: String, repository: String? = nil, store: RunStore, upTo run: Int64? = nil) throws -> [GateReport] {
+        let records = try repository.map { try store.reports(kind: ReportRecord.gateKind, repository: $0) } ?? store.reports(kind: ReportRecord.gateKind)
+        return try records.compactMap { r -> GateReport? in
             if let run, r.runId > run { return nil }
             let report = try JSONDecoder().decode(GateReport.self, from: Data(r.content.utf8))
             return report.model == model && (report.decision == .promote || report.decision == .reject || report.run == run) ? report : nil

@@ -278,6 +278,16 @@ public final class RunStore: Sendable {
         try read { db in try ReportRecord.filter(Column("runId") == runID).fetchAll(db) }
     }
 
+    /// One kind of a run's reports (a run's plot data can be large: read only what is asked).
+    public func reports(of runID: Int64, kind: String) throws(StoreError) -> [ReportRecord] {
+        try read { db in try ReportRecord.filter(Column("runId") == runID && Column("kind") == kind).fetchAll(db) }
+    }
+
+    /// The runs that have a report of `kind`, without reading the reports.
+    public func runIDs(withReport kind: String) throws(StoreError) -> Set<Int64> {
+        try read { db in Set(try Int64.fetchAll(db, ReportRecord.select(Column("runId")).filter(Column("kind") == kind))) }
+    }
+
     // MARK: recovery
 
     /// A run left `queued` or `running` by a controller that is gone.

@@ -61,7 +61,7 @@ enum ModelSigning {
 
     /// The signature bundle the gate stored for run `run`'s model, nil when it was not signed.
     static func bundle(run: Int64, store: RunStore) throws -> String? {
-        try store.reports(of: run).last(where: { $0.kind == ReportRecord.modelSignatureKind })?.content
+        try store.reports(of: run, kind: ReportRecord.modelSignatureKind).last?.content
     }
 
     static func privateKey(_ signing: GateSpec.Signing, environment: [String: String]) throws -> P256.Signing.PrivateKey {
