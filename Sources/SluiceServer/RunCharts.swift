@@ -27,7 +27,7 @@ public enum RunCharts {
             case metric(String)
             /// A column's distributions against the reference data, with the drift verdict.
             case drift(ValidationReport.Verdict)
-            /// An environment check's measurements against its bounds.
+            /// An environment check's measurements against its bounds, or against a baseline version's.
             case analysis
         }
     }
@@ -60,6 +60,12 @@ public enum RunCharts {
             charts.append(Chart(name: "\(series.check) in \(series.environment)", file: PlotChart.fileName(stage: record.stage, plot: series.check),
                                 draw: { series.svg() }, caption: "check \(series.check) of this run's version in \(series.environment): \(series.query), "
                                     + "\(series.values.count) measurement(s), \(series.verdict.rawValue)", kind: .analysis))
+        }
+        for record in reports where ComparisonSeries.isReportKind(record.kind) {
+            let series = try JSONDecoder().decode(ComparisonSeries.self, from: Data(record.content.utf8))
+            charts.append(Chart(name: "\(series.check) in \(series.environment)", file: PlotChart.fileName(stage: record.stage, plot: series.check),
+                                draw: { series.svg() }, caption: "check \(series.check) of version \(series.version) in \(series.environment) against "
+                                    + "\(series.baselineKind) version \(series.baseline): \(series.judgement.reason)", kind: .analysis))
         }
         if let gate {
             let history = try gateHistory(model: gate.model, repository: gate.repository, store: store, upTo: runID)

@@ -106,7 +106,8 @@ public struct EnvironmentChain: Sendable {
                     let canaryRollout = CanaryRollout(environments: Environments(registry: registry, store: store, environment: environment),
                                                       version: version, environment: env, repository: repository)
                     if let waiting = try await stepCanary(canary, rollout: canaryRollout, env: env, version: version, commit: commit,
-                                                          steps: steps, now: now, record: { try record($0, $1, $2, reason: $3, canary: true) }, say: say) {
+                                                          steps: steps, baselines: try baselines(model: model, in: env.name, spec: spec), now: now,
+                                                          record: { try record($0, $1, $2, reason: $3, canary: true) }, say: say) {
                         progress.position = waiting.position
                         progress.dueAt = waiting.dueAt
                         progress.failure = waiting.failure
@@ -171,7 +172,8 @@ public struct EnvironmentChain: Sendable {
                 var checks = EnvironmentChecks(environment: environment, stateDirectory: stateDirectory, store: store)
                 checks.pod = pod?(version, spec)
                 let results = await checks.run(env.verify, model: model, version: version.version, commit: commit, deploy: env.deploy,
-                                               modelDigest: version.artifactDigest, runID: version.runID, say: say)
+                                               modelDigest: version.artifactDigest, runID: version.runID,
+                                               baselines: try baselines(model: model, in: env.name, spec: spec), say: say)
                 if let bad = results.first(where: { $0.verdict != .passed }) {
                     let detail = "check \(bad.check) \(bad.verdict.rawValue): \(bad.detail)"
                     try record(env.name, .failed, detail)
@@ -195,6 +197,19 @@ public struct EnvironmentChain: Sendable {
         return progress
     }
 
+    /// What a comparison in `environment` may be measured against: the version the environment
+    /// runs (beside a canary, the stable one) and production's, which runs in the last environment.
+    private func baselines(model: String, in environment: String, spec: PipelineSpec) throws -> Baselines {
+        var baselines = Baselines()
+        if let stable = try store.deployedVersion(model: model, environment: environment) {
+            baselines.stable = .init(version: stable.version, environment: environment)
+        }
+        if let production = try store.productionVersion(model: model), let last = spec.environments.last {
+            baselines.production = .init(version: production, environment: last.name)
+        }
+        return baselines
+    }
+
     struct Waiting {
         var position: String
         var dueAt: Double?
@@ -205,7 +220,7 @@ public struct EnvironmentChain: Sendable {
     /// analysis, then the next step, or an abort (the canary removed, the stable version kept).
     /// nil: the last step before 100 % passed its analysis: the environment takes the version.
     private func stepCanary(_ canary: CanaryStrategy, rollout: CanaryRollout, env: EnvironmentSpec, version: RegisteredVersion, commit: GitCommit,
-                            steps: [EnvironmentStepRecord], now: @Sendable () -> Double,
+                            steps: [EnvironmentStepRecord], baselines: Baselines, now: @Sendable () -> Double,
                             record: (String, EnvironmentStepRecord.State, String, String?) throws -> Void,
                             say: @escaping @Sendable (String) -> Void) async throws -> Waiting? {
         let done = steps.filter { $0.environment == env.name && $0.state == .canary }
@@ -234,7 +249,7 @@ public struct EnvironmentChain: Sendable {
         if now() < due { return Waiting(position: "canary at \(weight) % in \(env.name), analysed after \(Self.time(due))", dueAt: due) }
         let results = await EnvironmentChecks(environment: environment, stateDirectory: stateDirectory, store: store)
             .run(canary.analysis, model: version.model, version: version.version, commit: commit, deploy: env.deploy,
-                 modelDigest: version.artifactDigest, runID: version.runID, say: say)
+                 modelDigest: version.artifactDigest, runID: version.runID, baselines: baselines, say: say)
         if let bad = results.first(where: { $0.verdict != .passed }) {
             do { try rollout.remove() } catch { say("\(env.name): the canary Deployments were not removed: \(error)") }
             let why = "canary aborted at \(weight) %: check \(bad.check) \(bad.verdict.rawValue): \(bad.detail); the stable version keeps serving"

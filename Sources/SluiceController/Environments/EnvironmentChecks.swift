@@ -16,6 +16,8 @@ public struct EnvironmentChecks: Sendable {
         public var detail: String
         /// An analysis's measurements, for its chart.
         public var series: AnalysisSeries? = nil
+        /// A comparison's samples of both versions and its judgement.
+        public var comparison: ComparisonSeries? = nil
     }
 
     /// Sluice's environment (commands get its allow-listed part; `PROMETHEUS_URL`).
@@ -45,8 +47,10 @@ public struct EnvironmentChecks: Sendable {
     /// - Parameters:
     ///   - modelDigest, runID: the version's model output, restored at its declared path in a
     ///     command's checkout, so a smoke test can serve the very files that were gated.
+    ///   - baselines: the versions a comparison may be measured against.
     public func run(_ checks: [VerifyCheck], model: String, version: String, commit: GitCommit, deploy: DeploySpec,
-                    modelDigest: String? = nil, runID: Int64? = nil, say: @escaping @Sendable (String) -> Void) async -> [Result] {
+                    modelDigest: String? = nil, runID: Int64? = nil, baselines: Baselines = Baselines(),
+                    say: @escaping @Sendable (String) -> Void) async -> [Result] {
         var results: [Result] = []
         for check in checks {
             let result: Result
@@ -56,22 +60,35 @@ public struct EnvironmentChecks: Sendable {
                                           modelDigest: modelDigest, runID: runID, say: say)
             case .analysis(let analysis):
                 result = await analyse(check.name, analysis, model: model, version: version, environment: deploy.environment, say: say)
+            case .comparison(let comparison):
+                result = await ComparisonCheck(name: check.name, comparison: comparison, model: model, version: version, environment: deploy.environment,
+                                               prometheusURL: environment["PROMETHEUS_URL"]).run(against: baselines)
             }
             say("\(deploy.environment): check \(check.name) \(result.verdict.rawValue): \(result.detail)")
-            if let series = result.series, let runID, let store {
-                // Kept with the version's run for its chart; the verdict does not depend on it.
-                do {
-                    try store.saveReport(ReportRecord(runId: runID, stage: AnalysisSeries.stage(environment: deploy.environment),
-                                                      kind: AnalysisSeries.reportKind(check: check.name), path: series.query,
-                                                      content: String(decoding: try JSONEncoder().encode(series), as: UTF8.self)))
-                } catch {
-                    say("\(deploy.environment): the measurements of check \(check.name) were not stored for its chart: \(error)")
-                }
-            }
+            if let runID, let store { keep(result, of: check, runID: runID, environment: deploy.environment, store: store, say: say) }
             results.append(result)
             if result.verdict != .passed { break }
         }
         return results
+    }
+
+    /// Keeps an analysis's measurements or a comparison's samples with the version's run, for
+    /// its chart and report; the verdict does not depend on it.
+    private func keep(_ result: Result, of check: VerifyCheck, runID: Int64, environment: String, store: RunStore, say: @Sendable (String) -> Void) {
+        let record: (kind: String, query: String, content: Data)
+        do {
+            if let series = result.series {
+                record = (AnalysisSeries.reportKind(check: check.name), series.query, try JSONEncoder().encode(series))
+            } else if let series = result.comparison {
+                record = (ComparisonSeries.reportKind(check: check.name), series.query, try JSONEncoder().encode(series))
+            } else {
+                return
+            }
+            try store.saveReport(ReportRecord(runId: runID, stage: AnalysisSeries.stage(environment: environment), kind: record.kind, path: record.query,
+                                              content: String(decoding: record.content, as: UTF8.self)))
+        } catch {
+            say("\(environment): the measurements of check \(check.name) were not stored for its chart: \(error)")
+        }
     }
 
     private func runCommand(_ check: VerifyCheck, _ command: StageSpec.Command, timeout: Int, model: String, version: String,

@@ -30,12 +30,14 @@ public struct EnvironmentSpec: Hashable, Sendable {
 }
 
 /// A check of a deployed environment: a command (smoke tests, replaying traffic against the
-/// deployed model), run as a Kubernetes Job when the pipeline's runner is `kubernetes`, or an
-/// analysis of live metrics.
+/// deployed model), run as a Kubernetes Job when the pipeline's runner is `kubernetes`, an
+/// analysis of live metrics against bounds, or a comparison of them with a baseline version's.
 public struct VerifyCheck: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
         case command(StageSpec.Command, timeoutSeconds: Int)
         case analysis(Analysis)
+        /// The version against a baseline version (`compare:`).
+        case comparison(Comparison)
     }
 
     public var name: String

@@ -48,7 +48,8 @@ extension SpecDecoder {
                     reader.error(s, "'\(text)' is not a duration", hint: "write e.g. 10m, 1h or 0s")
                 }
             }
-            if let v = f["verify"] { environment.verify = decodeVerify(v, section: section) }
+            let place: ComparisonPlace = index == items.count - 1 ? .production : .verify
+            if let v = f["verify"] { environment.verify = decodeVerify(v, section: section, place: place) }
             if let s = f["strategy"] {
                 environment.canary = decodeStrategy(s, section: section)
                 if environment.canary != nil, deploy.target != .kubernetes {
@@ -90,11 +91,11 @@ extension SpecDecoder {
                 reader.error(p, "'\(text)' is not a duration", hint: "write e.g. 5m or 30s")
             }
         }
-        if let a = f["analysis"] { strategy.analysis = decodeVerify(a, section: "\(section).strategy.canary.analysis") }
+        if let a = f["analysis"] { strategy.analysis = decodeVerify(a, section: "\(section).strategy.canary.analysis", place: .canary) }
         return strategy
     }
 
-    private mutating func decodeVerify(_ node: Node, section: String) -> [VerifyCheck] {
+    private mutating func decodeVerify(_ node: Node, section: String, place: ComparisonPlace) -> [VerifyCheck] {
         guard let items = node.sequence else {
             reader.error(node, "'\(section).verify' must be a list of checks, found \(node.kindName)")
             return []
@@ -107,6 +108,17 @@ extension SpecDecoder {
             let name = f["name"].flatMap { reader.nonEmptyString($0, what: "'name' of a check in '\(section).verify'") } ?? "check-\(index + 1)"
             if !names.insert(name).inserted { reader.error(f["name"] ?? item, "two checks of '\(section).verify' are named '\(name)'") }
             let what = "check '\(name)' of '\(section).verify'"
+            if let c = f["compare"] {
+                if f["run"] != nil || f["prometheus"] != nil {
+                    reader.error(item, "\(what) sets 'compare' and also 'run' or 'prometheus'", hint: "one check does one thing: split it")
+                } else {
+                    for key in ["timeout", "image"] { if let n = f[key] { reader.error(n, "'\(key)' is for command checks; a comparison asks Prometheus") } }
+                    if let comparison = decodeComparison(c, what: what, place: place) {
+                        checks.append(VerifyCheck(name: name, kind: .comparison(comparison), location: item.location))
+                    }
+                }
+                continue
+            }
             switch (f["run"], f["prometheus"]) {
             case (let run?, nil):
                 guard let command = decodeCommand(run, stage: name) else { continue }
@@ -128,7 +140,7 @@ extension SpecDecoder {
             case (_?, _?):
                 reader.error(item, "\(what) sets both 'run' and 'prometheus'", hint: "one check does one thing: split it in two")
             case (nil, nil):
-                reader.error(item, "\(what) needs 'run' (a command) or 'prometheus' (an analysis)")
+                reader.error(item, "\(what) needs 'run' (a command), 'prometheus' (an analysis) or 'compare' (a comparison with a baseline version)")
             }
         }
         return checks

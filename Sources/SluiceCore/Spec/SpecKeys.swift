@@ -18,10 +18,12 @@ public enum SpecKeys {
     public static let prune = ["namespaces"]
     public static let environment = ["name", "manifests", "target", "namespace", "context", "force", "timeout", "prune",
                                      "values", "verify", "promote", "soak", "strategy", "require"]
-    public static let verify = ["name", "run", "timeout", "image", "prometheus"]
+    public static let verify = ["name", "run", "timeout", "image", "prometheus", "compare"]
     public static let strategy = ["canary"]
     public static let canary = ["steps", "pause", "analysis"]
     public static let analysis = ["query", "min", "max", "interval", "count", "failureLimit", "url"]
+    public static let comparison = ["baseline", "query", "direction", "test", "confidence", "max-relative-change", "interval", "count", "step",
+                                    "min-samples", "url"]
     public static let runner = ["kind", "namespace", "serviceAccount", "image", "imagePullSecrets", "ttlSecondsAfterFinished",
                                 "pendingTimeout", "context"]
     public static let runnerKinds = ["local", "kubernetes"]
