@@ -230,6 +230,23 @@ extension RunStore {
         m.registerMigration("v12: the image a Kubernetes stage ran in") { db in
             try db.alter(table: "stage_results") { t in t.add(column: "image", .text) }
         }
+        m.registerMigration("v13: merge-request previews") { db in
+            try db.create(table: "previews") { t in
+                t.column("repository", .text).notNull()
+                t.column("number", .integer).notNull()
+                t.column("ref", .text).notNull()
+                t.column("commit", .text).notNull()
+                t.column("runId", .integer)
+                t.column("target", .text).notNull()
+                t.column("place", .text).notNull()
+                t.column("environment", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("detail", .text).notNull()
+                t.column("createdAt", .double).notNull()
+                t.column("updatedAt", .double).notNull()
+                t.primaryKey(["repository", "number"])
+            }
+        }
         return m
     }
 }

@@ -9,7 +9,7 @@ public import SluiceRegistry
 public struct DeployService: Sendable {
     public init() {}
 
-    public static func branch(for deploy: DeploySpec) -> String { "sluice/env/\(deploy.environment)" }
+    public static func branch(for deploy: DeploySpec) -> String { deploy.branch ?? "sluice/env/\(deploy.environment)" }
 
     /// - Parameter signature: the version's model-signing bundle, when it was signed.
     public static func facts(for version: RegisteredVersion, deploy: DeploySpec, registryKind: String, signature: String? = nil) -> DeployFacts {

@@ -12,6 +12,7 @@
 /// | `environment`, `namespace` | from `deploy` in `sluice.yaml` |
 /// | `run` | the Sluice run that produced the model |
 /// | `values.<key>` | the environment's `values` (`environments:`) |
+/// | `preview.number`, `preview.url` | a merge-request preview's number and address (empty outside previews) |
 public struct DeployFacts: Hashable, Sendable {
     public var model: String
     public var version: String
@@ -25,6 +26,17 @@ public struct DeployFacts: Hashable, Sendable {
     public var values: [String: String] = [:]
     /// `sha256:…` of the OpenSSF model-signing bundle, "" when the version is not signed.
     public var signature = ""
+    /// A merge-request preview's number and address; nil outside previews.
+    public var preview: Preview?
+
+    public struct Preview: Hashable, Sendable {
+        public var number: Int
+        public var url: String?
+        public init(number: Int, url: String?) {
+            self.number = number
+            self.url = url
+        }
+    }
 
     public init(model: String, version: String, digest: String, uri: String, commit: String, datasets: [String: String],
                 environment: String, namespace: String, run: Int64) {
@@ -52,6 +64,7 @@ public struct DeployFacts: Hashable, Sendable {
             "namespace": namespace,
             "run": String(run),
             "values": values,
+            "preview": ["number": preview.map { String($0.number) } ?? "", "url": preview?.url ?? ""],
         ]
     }
 
@@ -60,7 +73,7 @@ public struct DeployFacts: Hashable, Sendable {
         var names: Set<String> = ["model", "model.name", "model.version", "model.digest", "model.uri", "model.signature", "artifact", "artifact.digest",
                                   "artifact.uri", "commit", "commit_short", "datasets", "image", "image.tag", "environment", "namespace", "run"]
         for name in datasets.keys { names.insert("datasets.\(name)") }
-        names.insert("values")
+        names.formUnion(["values", "preview", "preview.number", "preview.url"])
         for key in values.keys { names.insert("values.\(key)") }
         return names
     }

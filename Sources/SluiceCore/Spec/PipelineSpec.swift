@@ -16,6 +16,8 @@ public struct PipelineSpec: Hashable, Sendable {
     /// `environments:` in order, the last being production (whose deploy settings are also
     /// `deploy`); empty when the file uses the one-environment `deploy:`.
     public var environments: [EnvironmentSpec] = []
+    /// `preview:`: merge requests' candidates deployed for review (nil: none).
+    public var preview: PreviewSpec?
     /// `notify:`: routes of this repository's events to providers the controller defines.
     public var notify: [NotificationSettings.Route] = []
     /// The top-level `plots:` of the commit's `dvc.yaml` (`DVCPlots`): read from the workspace
@@ -219,6 +221,8 @@ public struct DeploySpec: Hashable, Sendable {
     public var signatureKey: GateSpec.Signing?
     /// Template values of this environment (`{{values.<key>}}` in manifests; `environments:` only).
     public var values: [KeyValue] = []
+    /// The branch of the `branch` target (nil: `sluice/env/<environment>`); a preview's is its own.
+    public var branch: String?
     public var location: SourceLocation
 
     public init(manifests: String, target: Target = .branch, environment: String = "production",

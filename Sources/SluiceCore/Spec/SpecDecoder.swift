@@ -64,6 +64,10 @@ public struct SpecDecoder {
         var spec = PipelineSpec(file: file, version: version, datasets: datasets, stages: stages, gate: gate, deploy: deploy, sync: sync)
         spec.runner = runner
         spec.environments = environments
+        if let preview = byKey["preview"] {
+            spec.preview = decodePreview(preview.value, environments: environments, deploy: deploy)
+            if gate == nil { reader.error(preview.keyNode, "'preview' deploys the gate's candidate, and there is no 'gate'", hint: "add a 'gate' or remove 'preview'") }
+        }
         if let notify = byKey["notify"] { spec.notify = NotificationSettingsDecoder.decodeRepositoryRoutes(notify.value, &reader) }
         linkSignatureKeys(&spec, root: root)
         if let gateNode = byKey["gate"]?.value { checkModelOutput(spec, gateNode: gateNode) }

@@ -1,7 +1,7 @@
 /// Every key `sluice.yaml` accepts, per section. The JSON Schema shipped in
 /// `Spec/sluice.schema.json` must list the same keys (a test checks they agree).
 public enum SpecKeys {
-    public static let topLevel = ["version", "datasets", "stages", "gate", "deploy", "sync", "runner", "environments", "notify"]
+    public static let topLevel = ["version", "datasets", "stages", "gate", "deploy", "sync", "runner", "environments", "notify", "preview"]
     public static let sync = ["interval", "selfHeal"]
     public static let dataset = ["path", "dvc", "out"]
     public static let stage = ["run", "uses", "with", "needs", "when", "env", "timeout", "outputs", "metrics", "plots", "params", "cache", "secrets",
@@ -22,6 +22,7 @@ public enum SpecKeys {
     public static let strategy = ["canary"]
     public static let canary = ["steps", "pause", "analysis"]
     public static let analysis = ["query", "min", "max", "interval", "count", "failureLimit", "url"]
+    public static let preview = ["environment", "on", "ttl", "max", "namespace", "url", "quota", "egress"]
     public static let comparison = ["baseline", "query", "direction", "test", "confidence", "max-relative-change", "interval", "count", "step",
                                     "min-samples", "url"]
     public static let runner = ["kind", "namespace", "serviceAccount", "image", "imagePullSecrets", "ttlSecondsAfterFinished",
