@@ -37,8 +37,9 @@ extension GitRepository {
 
 extension GitMirror {
     /// Pushes refs of a mirror back to its origin under the same names (e.g.
-    /// `refs/notes/sluice`), with the same credentials and host-key checks as fetching.
-    public static func push(_ repository: GitRepository, refs: [String], url: String, credentials: GitCredentials) throws(GitError) {
+    /// `refs/notes/sluice`), with the same credentials and host-key checks as fetching;
+    /// `deleting` refs are deleted there.
+    public static func push(_ repository: GitRepository, refs: [String], deleting: [String] = [], url: String, credentials: GitCredentials) throws(GitError) {
         LibGit2.initialized
         let remote = try GitMirror.inMemoryRemote(url, in: repository)
         defer { git_remote_free(remote) }
@@ -48,7 +49,7 @@ extension GitMirror {
         var options = git_push_options()
         git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION))
         options.callbacks = callbacks(unmanaged)
-        let code = GitMirror.withStrArray(refs.map { "\($0):\($0)" }) { git_remote_push(remote, $0, &options) }
-        if code < 0 { throw GitError.last("push \(refs.joined(separator: ", ")) to \(url)", code: code) }
+        let code = GitMirror.withStrArray(refs.map { "\($0):\($0)" } + deleting.map { ":\($0)" }) { git_remote_push(remote, $0, &options) }
+        if code < 0 { throw GitError.last("push \((refs + deleting.map { "(delete) " + $0 }).joined(separator: ", ")) to \(url)", code: code) }
     }
 }

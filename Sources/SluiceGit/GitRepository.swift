@@ -128,3 +128,13 @@ public final class GitRepository: @unchecked Sendable {
         return out
     }
 }
+
+extension GitRepository {
+    /// Deletes a reference (e.g. `refs/heads/sluice/preview/3`); one that does not exist is fine.
+    public func deleteReference(_ name: String) throws(GitError) {
+        try withWriterLock { () throws(GitError) in
+            let code = git_reference_remove(pointer, name)
+            if code < 0, code != GIT_ENOTFOUND.rawValue { throw GitError.last("delete \(name)", code: code) }
+        }
+    }
+}

@@ -23,20 +23,24 @@ extension RunStore {
         public var target: String
         /// The namespace, or the branch.
         public var place: String
+        /// The kubeconfig context of a namespace (nil: the current one).
+        public var context: String?
         /// The environment whose settings it copies.
         public var environment: String
         public var state: State
         /// Each check's result, or why it failed, in words.
         public var detail: String
         public var createdAt: Double
-        /// The last push deployed (the ttl counts from here).
+        /// The last push deployed.
         public var updatedAt: Double
+        /// `updatedAt` + the ttl: the reconciler deletes it from then on.
+        public var expiresAt: Double
 
-        public init(repository: String, number: Int, ref: String, commit: String, runId: Int64?, target: String, place: String,
-                    environment: String, state: State, detail: String, createdAt: Double, updatedAt: Double) {
+        public init(repository: String, number: Int, ref: String, commit: String, runId: Int64?, target: String, place: String, context: String?,
+                    environment: String, state: State, detail: String, createdAt: Double, updatedAt: Double, expiresAt: Double) {
             (self.repository, self.number, self.ref, self.commit, self.runId) = (repository, number, ref, commit, runId)
-            (self.target, self.place, self.environment, self.state, self.detail) = (target, place, environment, state, detail)
-            (self.createdAt, self.updatedAt) = (createdAt, updatedAt)
+            (self.target, self.place, self.context, self.environment, self.state, self.detail) = (target, place, context, environment, state, detail)
+            (self.createdAt, self.updatedAt, self.expiresAt) = (createdAt, updatedAt, expiresAt)
         }
 
         /// The inventory scope's environment name: each preview's objects are an inventory of their own.
@@ -46,10 +50,11 @@ extension RunStore {
     public func savePreview(_ p: Preview) throws(StoreError) {
         try write { db in
             try db.execute(sql: """
-                INSERT OR REPLACE INTO previews (repository, number, ref, "commit", runId, target, place, environment, state, detail, createdAt, updatedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [p.repository, p.number, p.ref, p.commit, p.runId, p.target, p.place, p.environment, p.state.rawValue,
-                                 p.detail, p.createdAt, p.updatedAt])
+                INSERT OR REPLACE INTO previews (repository, number, ref, "commit", runId, target, place, context, environment, state, detail,
+                                                 createdAt, updatedAt, expiresAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [p.repository, p.number, p.ref, p.commit, p.runId, p.target, p.place, p.context, p.environment, p.state.rawValue,
+                                 p.detail, p.createdAt, p.updatedAt, p.expiresAt])
         }
     }
 
@@ -72,7 +77,7 @@ extension RunStore {
 
     private static func preview(_ row: Row) -> Preview {
         Preview(repository: row["repository"], number: row["number"], ref: row["ref"], commit: row["commit"], runId: row["runId"], target: row["target"],
-                place: row["place"], environment: row["environment"], state: Preview.State(rawValue: row["state"]) ?? .failed, detail: row["detail"],
-                createdAt: row["createdAt"], updatedAt: row["updatedAt"])
+                place: row["place"], context: row["context"], environment: row["environment"], state: Preview.State(rawValue: row["state"]) ?? .failed,
+                detail: row["detail"], createdAt: row["createdAt"], updatedAt: row["updatedAt"], expiresAt: row["expiresAt"])
     }
 }

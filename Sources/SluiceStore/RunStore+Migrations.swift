@@ -239,11 +239,13 @@ extension RunStore {
                 t.column("runId", .integer)
                 t.column("target", .text).notNull()
                 t.column("place", .text).notNull()
+                t.column("context", .text)
                 t.column("environment", .text).notNull()
                 t.column("state", .text).notNull()
                 t.column("detail", .text).notNull()
                 t.column("createdAt", .double).notNull()
                 t.column("updatedAt", .double).notNull()
+                t.column("expiresAt", .double).notNull()
                 t.primaryKey(["repository", "number"])
             }
         }

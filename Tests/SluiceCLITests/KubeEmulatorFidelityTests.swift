@@ -97,7 +97,7 @@ import SluiceTestSupport
         }
         #expect(try k.kubectl(["apply", "--server-side", "-f", dir.write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: { name: team }\n")]).status == 0)
         let applied = try k.kubectl(["apply", "--server-side", "-f", file])
-        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(applied.status == 0, "\(applied.stdout) \(applied.stderr)")
         let deleted = try k.kubectl(["delete", "namespace", "team"])
         #expect(deleted.status == 0, "\(deleted.stderr)")
         let gone = try k.kubectl(["get", "configmap", "cfg", "-n", "team"])
@@ -315,5 +315,62 @@ extension KubeEmulatorFidelityTests {
         #expect(try k.kubectl(["delete", "job", "slow", "--cascade=foreground"]).status == 0)
         #expect(try k.kubectl(["get", "pods", "-l", "job-name=slow", "-o", "name"]).stdout.isEmpty)
         try waitUntil("the deleted pod's process to end", timeout: 10) { kill(pid, 0) != 0 }
+    }
+}
+
+extension KubeEmulatorFidelityTests {
+    /// What a preview puts around itself — a Namespace, a ResourceQuota, a LimitRange and an
+    /// egress NetworkPolicy, the fields `PreviewGuards` writes — is applied by the real kubectl
+    /// against the published schemas, read back, and deleted with its namespace (everything in it goes too).
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"), arguments: [27, 30, 33])
+    func previewGuardsApplyReadBackAndGoWithTheirNamespace(minor: Int) throws {
+        let k = try KubeEmulator(minor: minor)
+        let dir = TemporaryDirectory()
+        let guards = """
+            apiVersion: v1
+            kind: Namespace
+            metadata: { name: sluice-preview-demo-3, labels: { sluice.dev/preview: "3" } }
+            ---
+            apiVersion: v1
+            kind: ResourceQuota
+            metadata: { name: sluice-preview, namespace: sluice-preview-demo-3 }
+            spec: { hard: { requests.cpu: "2", limits.memory: "8Gi", pods: "20" } }
+            ---
+            apiVersion: v1
+            kind: LimitRange
+            metadata: { name: sluice-preview, namespace: sluice-preview-demo-3 }
+            spec: { limits: [ { type: Container, defaultRequest: { cpu: "100m", memory: "128Mi" }, default: { cpu: "500m", memory: "512Mi" } } ] }
+            ---
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: { name: sluice-preview-egress, namespace: sluice-preview-demo-3 }
+            spec:
+              podSelector: {}
+              policyTypes: [Egress]
+              egress:
+                - to: [ { podSelector: {} } ]
+                - ports: [ { protocol: UDP, port: 53 }, { protocol: TCP, port: 53 } ]
+                - to: [ { ipBlock: { cidr: 10.20.0.0/16 } } ]
+            """
+        let applied = try k.kubectl(["apply", "--server-side", "--field-manager=sluice", "-f", dir.write("guards.yaml", guards)])
+        #expect(applied.status == 0, "\(applied.stdout) \(applied.stderr)")
+        #expect(applied.stdout.contains("resourcequota/sluice-preview serverside-applied") && applied.stdout.contains("networkpolicy.networking.k8s.io/sluice-preview-egress serverside-applied"),
+                "\(applied.stdout)")
+        let read = try k.kubectl(["-n", "sluice-preview-demo-3", "get", "quota,limits,netpol", "-o", "name"]).stdout
+        #expect(read.split(separator: "\n").sorted() == ["limitrange/sluice-preview", "networkpolicy.networking.k8s.io/sluice-preview-egress", "resourcequota/sluice-preview"],
+                "\(read)")
+        let cidr = try k.kubectl(["-n", "sluice-preview-demo-3", "get", "netpol", "sluice-preview-egress", "-o", "jsonpath={.spec.egress[2].to[0].ipBlock.cidr}"]).stdout
+        #expect(cidr == "10.20.0.0/16")
+        // A field the published NetworkPolicy schema does not declare is refused, as by a real server.
+        let typo = try k.kubectl(["apply", "--server-side", "-f", dir.write("typo.yaml", """
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: { name: x, namespace: sluice-preview-demo-3 }
+            spec: { podSelector: {}, egres: [] }
+            """)])
+        #expect(typo.status != 0 && typo.stderr.contains(".spec.egres: field not declared in schema"), "\(typo.stderr)")
+        #expect(try k.kubectl(["delete", "namespace", "sluice-preview-demo-3"]).status == 0)
+        let gone = try k.kubectl(["-n", "sluice-preview-demo-3", "get", "quota,limits,netpol", "-o", "name"])
+        #expect(gone.stdout.isEmpty, "\(gone.stdout)")
     }
 }

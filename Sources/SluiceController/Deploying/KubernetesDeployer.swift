@@ -26,8 +26,9 @@ public struct KubernetesDeployer: Sendable {
         scope = RunStore.InventoryScope(repository: repository, cluster: client.config.server, environment: deploy.environment)
     }
 
-    /// Kinds applied first, so what others refer to exists (namespaces, config, accounts).
-    static let order = ["Namespace", "CustomResourceDefinition", "ServiceAccount", "Secret", "ConfigMap", "Service"]
+    /// Kinds applied first, so what others refer to exists (namespaces and their guards, as in
+    /// Helm's order: a ResourceQuota and a LimitRange exist before any pod; config, accounts).
+    static let order = ["Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "CustomResourceDefinition", "ServiceAccount", "Secret", "ConfigMap", "Service"]
 
     static func json(_ object: ManifestObject) throws -> [String: Any] { try json(NodeJSON.render(object.node), object.displayName) }
 

@@ -100,6 +100,13 @@ public struct MergeRequestNotifier: Sendable {
         }
     }
 
+    /// Creates or updates the merge request's preview comment.
+    func preview(_ body: String) -> [NotificationProblem] {
+        attempt { () throws(ForgeError) in
+            try forge.upsertComment(mergeRequest: mergeRequest, body: String(body.prefix(forge.commentLimit)), marker: PreviewComment.marker)
+        }
+    }
+
     /// The head's `sluice.yaml` is invalid: a failing status and a comment listing every error.
     public func specInvalid(commit: String, errors: [String]) -> [NotificationProblem] {
         let body = ([GateReport.commentMarker, "## Sluice: sluice.yaml is invalid", "",

@@ -23,6 +23,8 @@ public struct CommitPipeline: Sendable {
     /// Records the run's notification events with their causes (the controller sets it for
     /// production-branch runs when notifications are configured).
     public var eventSource: EventSource?
+    /// Deploys a merge request's candidate as its preview (the controller sets it; nil: no previews).
+    public var previews: PreviewContext?
 
     public init(service: RunService, repository: GitRepository, notifier: MergeRequestNotifier? = nil, productionBranch: String? = nil,
                 publisher: Publisher? = nil, progress: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -153,6 +155,13 @@ public struct CommitPipeline: Sendable {
             }
             problems += notifier.finished(commit: record.commit, run: runID, report: gate?.report, runSucceeded: finished.status == .succeeded,
                                           runMessage: finished.message, gateError: gateError, failures: try failedStages(runID), charts: charts)
+        }
+        if let previews, let gate, gateError == nil {
+            let (told, previewWarnings) = await preview(gate.report, run: finished, work: work, context: previews)
+            problems += told
+            warnings += previewWarnings
+        }
+        if let notifier {
             if !problems.isEmpty {
                 let text = problems.map(\.description).joined(separator: "\n")
                 do {

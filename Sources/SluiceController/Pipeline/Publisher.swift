@@ -12,8 +12,8 @@ public struct Publisher: Sendable {
     }
 
     /// The repository Sluice reads `url` from (the mirror) must be passed: it holds the refs.
-    public func push(_ refs: [String], from repository: GitRepository) throws {
-        guard !refs.isEmpty else { return }
-        try GitMirror.push(repository, refs: refs, url: url, credentials: credentials)
+    public func push(_ refs: [String], deleting: [String] = [], from repository: GitRepository) throws {
+        guard !refs.isEmpty || !deleting.isEmpty else { return }
+        try GitMirror.push(repository, refs: refs, deleting: deleting, url: url, credentials: credentials)
     }
 }

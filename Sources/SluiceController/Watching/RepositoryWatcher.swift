@@ -235,6 +235,7 @@ public actor RepositoryWatcher {
         }
         let pending = Set(updates.map(\.ref))
         health.held = health.held.filter { pending.contains($0.key) }  // merged, closed or run since
+        await reconcilePreviews()
         if production == nil, deploys, !productionUnverified {
             await reconcileEnvironment(productionRef: productionRef)
             await advanceEnvironmentChains(productionRef: productionRef)
@@ -352,6 +353,7 @@ public actor RepositoryWatcher {
                                       publisher: RepositorySource.isRemote(repository.url) ? Publisher(url: repository.url, environment: environment) : nil,
                                       progress: { runLog.info("deploy: \($0)") })
         if isProduction { pipeline.eventSource = eventSource?.routing(work.spec) }
+        pipeline.previews = await previewContext(ref: ref, run: record, spec: work.spec)
         let outcome = try await pipeline.execute(record, work: work, events: { event in
             if case .stageFinished(_, let status, _, let seconds) = event {
                 ControllerMetrics.stageFinished(status: status.rawValue, seconds: seconds, cached: status == .cached)
