@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+import SluiceTestSupport
+
+/// Merge-request previews under `sluice watch`, on the emulator, with the forge fake: a merge
+/// request's candidate runs in a namespace of its own (quota, limit range, egress policy), is
+/// checked there, and the comment says so; a push replaces it; beyond `max` the oldest goes;
+/// closing the merge request deletes everything; so does the ttl.
+@Suite struct PreviewTests {
+    let sluice = RepositoryLayout.sluiceBinary
+
+    static let manifests = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: server
+          namespace: ml-staging
+          annotations: { sluice.dev/commit: "{{commit_short}}", sluice.dev/preview: "{{preview.number}}" }
+        spec:
+          replicas: 1
+          selector: { matchLabels: { app: server } }
+          template:
+            metadata: { labels: { app: server }, annotations: { sluice.dev/version: "{{model.version}}" } }
+            spec: { containers: [ { name: c, image: "registry.example.com/server:{{image.tag}}" } ] }
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: { name: server }
+        spec: { selector: { app: server }, ports: [ { port: 80 } ] }
+        """
+
+    /// The staging check: it sees the preview's namespace and address, as a smoke test against it would.
+    static let smoke = #"echo "smoke against $SLUICE_ENV_URL in $SLUICE_NAMESPACE""#
+
+    static func spec(ttl: String = "72h", max: Int = 2) -> String {
+        GateFlowTests.spec + """
+
+            environments:
+              - name: staging
+                target: kubernetes
+                manifests: manifests/
+                namespace: ml-staging
+                timeout: 30s
+                values: { url: "http://server.ml-staging.svc" }
+                verify:
+                  - { name: smoke, run: '\(smoke)' }
+              - name: production
+                manifests: manifests/
+            preview:
+              environment: staging
+              ttl: \(ttl)
+              max: \(max)
+              url: "http://pr-{{number}}.preview.example.com"
+              egress: [10.20.0.0/16]
+            """
+    }
+
+    func controller(_ repo: TestRepository, _ fake: ForgeFake, _ k: KubeEmulator, in dir: TemporaryDirectory) throws -> BackgroundProcess {
+        let config = dir.write("controller.yaml", """
+            listen: 127.0.0.1:0
+            interval: 1s
+            repositories:
+              - name: iris
+                url: \(repo.path)
+                forge: { kind: github, project: acme/iris, api: \(fake.api("github")), token-env: SLUICE_TEST_FORGE_TOKEN }
+
+            """)
+        return try BackgroundProcess(sluice, ["watch", "--config", config, "--state", dir.path + "/state"], readyPrefix: "sluice: listening on 127.0.0.1:",
+                                     environment: ["SLUICE_TEST_FORGE_TOKEN": "forge-token", "KUBECONFIG": k.kubeconfig], stderrFile: dir.path + "/controller.log")
+    }
+
+    static func previewComment(_ fake: ForgeFake, _ number: Int) throws -> String {
+        try fake.comments("github", mergeRequest: number).compactMap { $0["body"] as? String }.first { $0.contains("<!-- sluice-preview -->") } ?? ""
+    }
+
+    @Test func aMergeRequestsCandidateIsPreviewedReplacedEvictedAndDeleted() throws {
+        let k = try KubeEmulator(namespace: "ml-staging")
+        let fake = try ForgeFake()
+        let repo = try TestRepository()
+        try repo.commit("first model", files: ["sluice.yaml": Self.spec(ttl: "40s"), "policies/p.yaml": GateFlowTests.policy, "data/d.csv": GateFlowTests.data(0),
+                                               "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\n",
+                                               "quality.json": GateFlowTests.quality(0.9), "manifests/app.yaml": Self.manifests])
+        func pushMergeRequest(_ number: Int, accuracy: Double) throws -> String {
+            // Committed on a detached HEAD: the production branch never moves (the controller polls it meanwhile).
+            try repo.git(["checkout", "-q", "--detach", "main"])
+            let head = try repo.commit("merge request \(number) at \(accuracy)", files: ["quality.json": GateFlowTests.quality(accuracy)])
+            try repo.git(["update-ref", "refs/pull/\(number)/head", head])
+            try repo.git(["checkout", "-q", "main"])
+            return head
+        }
+        func namespace(_ n: Int) throws -> String {
+            try k.kubectl(["-n", "sluice-preview-iris-\(n)", "get", "deploy,svc,quota,limits,netpol", "-o", "name"]).stdout
+        }
+        func annotation(_ n: Int, _ key: String) throws -> String {
+            try k.kubectl(["-n", "sluice-preview-iris-\(n)", "get", "deploy", "server", "-o", "jsonpath={.metadata.annotations.sluice\\.dev/\(key)}"]).stdout
+        }
+        let dir = TemporaryDirectory(prefix: "sluice-controller")
+        let watch = try controller(repo, fake, k, in: dir)
+        let state = dir.path + "/state"
+        try waitUntil("staging runs version 1") {
+            try k.kubectl(["-n", "ml-staging", "get", "deploy", "server", "-o", "jsonpath={.spec.template.metadata.annotations.sluice\\.dev/version}"]).stdout == "1"
+        }
+
+        // Merge request 7: its candidate passes the gate and runs in its own namespace, with its guards, and its check passes there.
+        let first = try pushMergeRequest(7, accuracy: 0.95)
+        try waitUntil("merge request 7's preview", timeout: 60) { try Self.previewComment(fake, 7).contains("ready") }
+        let objects = try namespace(7)
+        #expect(objects.split(separator: "\n").sorted() == ["deployment.apps/server", "limitrange/sluice-preview", "networkpolicy.networking.k8s.io/sluice-preview-egress",
+                                                           "resourcequota/sluice-preview", "service/server"], "\(objects)")
+        #expect(try annotation(7, "preview") == "7" && annotation(7, "commit") == String(first.prefix(12)))
+        let comment = try Self.previewComment(fake, 7)
+        #expect(comment.contains("## Sluice preview: ✅ ready") && comment.contains("runs in namespace `sluice-preview-iris-7` with `staging`'s settings")
+                && comment.contains("It answers at http://pr-7.preview.example.com.") && comment.contains("| smoke | ✅ passed |")
+                && comment.contains("smoke against http://pr-7.preview.example.com in sluice-preview-iris-7"), "\(comment)")
+        // Staging and production are not touched: staging still runs version 1, nothing new was registered.
+        let environments = try ProcessRunner.run(sluice, ["environments", "--repo", repo.path, "--state", state]).stdout
+        #expect(!environments.contains("pr-7") && !environments.contains("version 2"), "\(environments)")
+
+        // A push replaces it in place.
+        let second = try pushMergeRequest(7, accuracy: 0.96)
+        try waitUntil("the preview follows the push") { try annotation(7, "commit") == String(second.prefix(12)) }
+
+        // Two more merge requests with max 2: the oldest preview (7) goes, and its merge request is told.
+        _ = try pushMergeRequest(8, accuracy: 0.95)
+        try waitUntil("merge request 8's preview") { try Self.previewComment(fake, 8).contains("ready") }
+        _ = try pushMergeRequest(9, accuracy: 0.95)
+        try waitUntil("merge request 9's preview") { try Self.previewComment(fake, 9).contains("ready") }
+        #expect(try namespace(7).isEmpty, "the oldest preview was removed")
+        #expect(try Self.previewComment(fake, 7).contains("deleted: more than 2 previews ran (preview.max): the oldest goes"))
+
+        // Closing merge request 8 deletes every object Sluice applied there, the namespace last.
+        try fake.close("github", mergeRequest: 8)
+        try waitUntil("merge request 8's preview is deleted") { try Self.previewComment(fake, 8).contains("deleted: the merge request was closed or merged") }
+        #expect(try namespace(8).isEmpty)
+        #expect(try k.kubectl(["get", "namespace", "sluice-preview-iris-8"]).status != 0, "the namespace is gone")
+
+        // Merge request 9 gets no push for its ttl (40 s): the reconciler deletes its preview.
+        try waitUntil("merge request 9's preview outlives its ttl", timeout: 90) { try Self.previewComment(fake, 9).contains("deleted: it outlived its ttl") }
+        #expect(try k.kubectl(["get", "namespace", "sluice-preview-iris-9"]).status != 0)
+        #expect(try k.kubectl(["-n", "ml-staging", "get", "deploy", "server", "-o", "jsonpath={.spec.template.metadata.annotations.sluice\\.dev/version}"]).stdout == "1",
+                "staging was never touched")
+        withExtendedLifetime(watch) {}
+    }
+}
