@@ -142,3 +142,78 @@ import SluiceTestSupport
         withExtendedLifetime(watch) {}
     }
 }
+
+extension PreviewTests {
+    /// A fork's merge request gets no preview until its head is approved; a controller killed
+    /// (`kill -9`) in the middle of a preview's deploy leaves nothing behind: after the restart
+    /// the preview is deployed again, and closing the merge requests deletes every namespace.
+    @Test func aForksPreviewWaitsForApprovalAndAKilledDeployLeavesNothingBehind() throws {
+        let k = try KubeEmulator(namespace: "ml-staging")
+        let fake = try ForgeFake()
+        try fake.markFork("github", mergeRequest: 5)
+        let repo = try ServedRepository()
+        try repo.commit("first model", files: ["sluice.yaml": Self.spec(max: 3), "policies/p.yaml": GateFlowTests.policy, "data/d.csv": GateFlowTests.data(0),
+                                               "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\n",
+                                               "quality.json": GateFlowTests.quality(0.9), "manifests/app.yaml": Self.manifests])
+        func pushMergeRequest(_ number: Int) throws -> String {
+            try repo.work.git(["checkout", "-q", "--detach", "main"])
+            let head = try repo.work.commit("merge request \(number)", files: ["quality.json": GateFlowTests.quality(0.95)])
+            try repo.work.git(["push", "-q", "-f", repo.bare, "HEAD:refs/pull/\(number)/head"])
+            try repo.work.git(["checkout", "-q", "main"])
+            return head
+        }
+        func previewNamespaces() throws -> [String] {
+            try k.kubectl(["get", "namespaces", "-o", "name"]).stdout.split(separator: "\n").map(String.init).filter { $0.contains("sluice-preview-") }
+        }
+        let dir = TemporaryDirectory(prefix: "sluice-controller")
+        let config = dir.write("controller.yaml", """
+            listen: 127.0.0.1:0
+            interval: 1s
+            token-env: SLUICE_TEST_API_TOKEN
+            repositories:
+              - name: iris
+                url: \(repo.url)
+                forge: { kind: github, project: acme/iris, api: \(fake.api("github")), token-env: SLUICE_TEST_FORGE_TOKEN }
+
+            """)
+        func start() throws -> BackgroundProcess {
+            try BackgroundProcess(sluice, ["watch", "--config", config, "--state", dir.path + "/state"], readyPrefix: "sluice: listening on 127.0.0.1:",
+                                  environment: ["SLUICE_TEST_FORGE_TOKEN": "forge-token", "SLUICE_TEST_API_TOKEN": "api-token", "KUBECONFIG": k.kubeconfig],
+                                  stderrFile: dir.path + "/controller.log")
+        }
+        var watch = try start()
+        var base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
+        try waitUntil("staging runs version 1") {
+            try k.kubectl(["-n", "ml-staging", "get", "deploy", "server", "-o", "jsonpath={.spec.template.metadata.annotations.sluice\\.dev/version}"]).stdout == "1"
+        }
+
+        // The fork's merge request waits for approval: no run, so no preview.
+        let forked = try pushMergeRequest(5)
+        try waitForPolls(base, count: 3)
+        #expect(try previewNamespaces().isEmpty && Self.previewComment(fake, 5).isEmpty)
+        let approved = try ProcessRunner.run("curl", ["-s", "-X", "POST", "-H", "Authorization: Bearer api-token", "-d",
+                                                      "{\"ref\": \"refs/pull/5/head\", \"commit\": \"\(forked)\", \"actor\": \"maintainer\"}",
+                                                      base + "/api/repositories/iris/approve"]).stdout
+        #expect(approved.contains("\"commit\":\"\(forked)\""), "\(approved)")
+        try waitUntil("the approved fork's preview", timeout: 60) { try Self.previewComment(fake, 5).contains("ready") }
+        #expect(try previewNamespaces() == ["namespace/sluice-preview-iris-5"])
+
+        // Killed while the preview of merge request 6 is being applied (the API server holds the apply).
+        try k.hook("stall")
+        _ = try pushMergeRequest(6)
+        try waitUntil("the preview's apply to be under way") { (try k.stats()["stalled"] as? Int ?? 0) >= 1 }
+        kill(watch.pid, SIGKILL)
+        watch.stop()
+        try k.hook("release")
+        watch = try start()
+        base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
+        try waitUntil("merge request 6's preview after the restart", timeout: 60) { try Self.previewComment(fake, 6).contains("ready") }
+        let objects = try k.kubectl(["-n", "sluice-preview-iris-6", "get", "deploy,svc,quota,limits,netpol", "-o", "name"]).stdout
+        #expect(objects.split(separator: "\n").count == 5, "\(objects)")
+
+        for n in [5, 6] { try fake.close("github", mergeRequest: n) }
+        try waitUntil("both previews deleted") { try previewNamespaces().isEmpty }
+        for n in [5, 6] { #expect(try Self.previewComment(fake, n).contains("deleted: the merge request was closed or merged")) }
+        withExtendedLifetime(watch) {}
+    }
+}

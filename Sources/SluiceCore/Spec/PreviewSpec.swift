@@ -57,8 +57,13 @@ public struct PreviewSpec: Hashable, Sendable {
         }
         if out.count > 63 {
             // Keep the end (the number) and as much of the start as fits.
-            let tail = String(out.suffix(20))
-            out = String(out.prefix(42)) + "-" + tail
+            func trimmed(_ part: Substring) -> String {
+                var t = String(part)
+                while t.hasPrefix("-") { t.removeFirst() }
+                while t.hasSuffix("-") { t.removeLast() }
+                return t
+            }
+            out = trimmed(out.prefix(42)) + "-" + trimmed(out.suffix(20))
         }
         while out.hasSuffix("-") { out.removeLast() }
         return out.isEmpty ? "preview" : out
