@@ -55,7 +55,7 @@ import SluiceTestSupport
             """
     }
 
-    func controller(_ repo: TestRepository, _ fake: ForgeFake, _ k: KubeEmulator, in dir: TemporaryDirectory) throws -> BackgroundProcess {
+    func controller(_ repo: TestRepository, _ fake: ForgeFake, _ k: KubeEmulator?, in dir: TemporaryDirectory) throws -> BackgroundProcess {
         let config = dir.write("controller.yaml", """
             listen: 127.0.0.1:0
             interval: 1s
@@ -66,7 +66,8 @@ import SluiceTestSupport
 
             """)
         return try BackgroundProcess(sluice, ["watch", "--config", config, "--state", dir.path + "/state"], readyPrefix: "sluice: listening on 127.0.0.1:",
-                                     environment: ["SLUICE_TEST_FORGE_TOKEN": "forge-token", "KUBECONFIG": k.kubeconfig], stderrFile: dir.path + "/controller.log")
+                                     environment: ["SLUICE_TEST_FORGE_TOKEN": "forge-token", "KUBECONFIG": k?.kubeconfig ?? "/nonexistent"],
+                                     stderrFile: dir.path + "/controller.log")
     }
 
     static func previewComment(_ fake: ForgeFake, _ number: Int) throws -> String {
@@ -214,6 +215,44 @@ extension PreviewTests {
         for n in [5, 6] { try fake.close("github", mergeRequest: n) }
         try waitUntil("both previews deleted") { try previewNamespaces().isEmpty }
         for n in [5, 6] { #expect(try Self.previewComment(fake, n).contains("deleted: the merge request was closed or merged")) }
+        withExtendedLifetime(watch) {}
+    }
+}
+
+extension PreviewTests {
+    /// With a `branch` environment, a preview is the branch `sluice/preview/<number>` (for Argo CD
+    /// or Flux to sync), rendered with the preview's facts; a merge request whose ref is gone loses it.
+    @Test func aBranchEnvironmentsPreviewIsABranchOfItsOwn() throws {
+        let fake = try ForgeFake()
+        let repo = try TestRepository()
+        let spec = GateFlowTests.spec + """
+
+            environments:
+              - { name: staging, manifests: manifests/, values: { url: "http://staging.example.com" } }
+              - { name: production, manifests: manifests/, values: { url: "http://example.com" } }
+            preview: { environment: staging, url: "http://pr-{{number}}.example.com" }
+            """
+        try repo.commit("first model", files: ["sluice.yaml": spec, "policies/p.yaml": GateFlowTests.policy, "data/d.csv": GateFlowTests.data(0),
+                                               "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\n",
+                                               "quality.json": GateFlowTests.quality(0.9),
+                                               "manifests/config.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: cfg }\ndata: { url: \"{{values.url}}\", pr: \"{{preview.number}}\" }\n"])
+        try repo.git(["checkout", "-q", "--detach", "main"])
+        let head = try repo.commit("merge request 4", files: ["quality.json": GateFlowTests.quality(0.95)])
+        try repo.git(["update-ref", "refs/pull/4/head", head])
+        try repo.git(["checkout", "-q", "main"])
+        let dir = TemporaryDirectory(prefix: "sluice-controller")
+        let watch = try controller(repo, fake, nil, in: dir)
+        try waitUntil("merge request 4's preview branch") { try Self.previewComment(fake, 4).contains("ready") }
+        let files = try repo.git(["ls-tree", "-r", "--name-only", "sluice/preview/4"]).split(separator: "\n")
+        let config = try repo.git(["show", "sluice/preview/4:" + String(try #require(files.first { $0.hasSuffix("configmap-cfg.yaml") }))])
+        #expect(config.contains("url: 'http://pr-4.example.com'") && config.contains("pr: '4'"), "\(config)")
+        #expect(try Self.previewComment(fake, 4).contains("runs on branch `sluice/preview/4` with `staging`'s settings"))
+        let staging = try repo.git(["show", "sluice/env/staging:" + String(try #require(files.first { $0.hasSuffix("configmap-cfg.yaml") }))])
+        #expect(staging.contains("pr: ''") && staging.contains("url: 'http://staging.example.com'"), "staging renders without a preview: \(staging)")
+
+        try repo.git(["update-ref", "-d", "refs/pull/4/head"])
+        try waitUntil("the preview branch is deleted") { try Self.previewComment(fake, 4).contains("deleted: the merge request's ref is gone") }
+        #expect(try repo.git(["for-each-ref", "refs/heads/sluice/preview/"]).isEmpty)
         withExtendedLifetime(watch) {}
     }
 }

@@ -64,3 +64,47 @@ import Testing
         #expect(!bare.contains("ResourceQuota") && !bare.contains("NetworkPolicy") && bare.contains(#""kind": "Namespace""#))
     }
 }
+
+extension PreviewRulesTests {
+    func errors(_ preview: String, environments: Bool = true, gate: Bool = true) -> [String] {
+        let text = """
+            version: 1
+            stages:
+              train: { run: "python train.py", outputs: [model.pkl], metrics: metrics.json }
+            \(gate ? "gate: { model: model.pkl, policy: policies/p.yaml }" : "")
+            \(environments ? "environments:\n  - { name: staging, manifests: manifests/ }\n  - { name: production, manifests: manifests/ }" : "deploy: { manifests: manifests/ }")
+            preview: \(preview)
+            """
+        return DiagnosticRenderer.sorted(SpecLoader.load(bytes: Array(text.utf8), file: "sluice.yaml", paths: nil).diagnostics)
+            .filter { $0.severity == .error }.map(DiagnosticRenderer.line)
+    }
+
+    @Test func aPreviewSpecDecodesAndBadOnesAreLocated() throws {
+        let text = """
+            version: 1
+            stages:
+              train: { run: "python train.py", outputs: [model.pkl], metrics: metrics.json }
+            gate: { model: model.pkl, policy: policies/p.yaml }
+            environments:
+              - { name: staging, manifests: manifests/ }
+              - { name: production, manifests: manifests/ }
+            preview: { environment: staging, on: always, ttl: 24h, max: 5, namespace: "pr-{{number}}", url: "https://pr-{{number}}.example.com",
+                       quota: { pods: 4 }, egress: all }
+            """
+        let preview = try #require(SpecLoader.load(bytes: Array(text.utf8), file: "sluice.yaml", paths: nil).spec?.preview)
+        #expect(preview.environment == "staging" && preview.on == .always && preview.ttlSeconds == 86400 && preview.max == 5)
+        #expect(preview.namespace(repository: "iris", number: 3) == "pr-3" && preview.url(number: 3) == "https://pr-3.example.com")
+        #expect(preview.quota == [KeyValue("pods", "4")] && preview.egress == nil)
+
+        #expect(errors("{ environment: stagin }") == ["sluice.yaml:8:25: error: 'preview.environment' names 'stagin', which is not an environment of this file; did you mean 'staging'?"])
+        #expect(errors("{ environment: production }", environments: false) == [], "the deploy: shorthand's environment")
+        #expect(errors("{ environment: staging }", gate: false).first?.contains("'preview' deploys the gate's candidate, and there is no 'gate'") == true)
+        #expect(errors("{ environment: staging, on: merged }").first?.contains("unknown 'preview.on' 'merged'") == true)
+        #expect(errors("{ environment: staging, namespace: previews }").first?.contains("must contain {{number}}") == true)
+        #expect(errors("{ environment: staging, egress: [10.0.0.0/33] }").first?.contains("'10.0.0.0/33' in 'preview.egress' is not a CIDR") == true)
+        #expect(errors("{ environment: staging, ttl: soon }").first?.contains("'soon' is not a duration") == true)
+        #expect(errors("{ environment: staging, max: 0 }").first?.contains("'preview.max' must be between 1 and 100") == true)
+        let unknown = errors("{ environment: staging, namespaces: x }")
+        #expect(unknown.first?.contains("unknown key 'namespaces'") == true, "\(unknown)")
+    }
+}
