@@ -76,5 +76,7 @@ import SluiceTestSupport
         _ = try run(["run"])
         try waitUntil("the canary to reach 100 %", timeout: 60) { try run(["environments", "--advance"]).stdout.contains("version 3: in production") }
         #expect(try version(of: "server") == "3")
+        let promoted = try run(["environments"]).stdout
+        #expect(promoted.contains("version 3  production  entered  verified in staging (canary reached 100 % after latency passed (mean "), "\(promoted)")
     }
 }

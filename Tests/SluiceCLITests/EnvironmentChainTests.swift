@@ -364,6 +364,6 @@ extension EnvironmentChainTests {
         let steps = try run(repo, state, ["environments"]).stdout
         #expect(steps.contains("version 3  production  canary  25 %: server-canary: 1 pod next to 3 stable (25 %)")
                 && steps.contains("version 3  production  canary  50 %: server-canary: 3 pods next to 3 stable (50 %)")
-                && steps.contains("version 3  production  entered  verified in staging (canary reached 100 %)"), "\(steps)")
+                && steps.contains("version 3  production  entered  verified in staging (canary reached 100 % after error-rate passed)"), "\(steps)")
     }
 }

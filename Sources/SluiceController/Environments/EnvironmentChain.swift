@@ -101,13 +101,14 @@ public struct EnvironmentChain: Sendable {
                     return progress
                 }
                 var rollout: CanaryRollout?
+                var analysed: [EnvironmentChecks.Result] = []
                 // The first version an environment runs has nothing to be compared with: it goes in at once.
                 if let canary = env.canary, try store.deployedVersion(model: model, environment: env.name) != nil {
                     let canaryRollout = CanaryRollout(environments: Environments(registry: registry, store: store, environment: environment),
                                                       version: version, environment: env, repository: repository)
                     if let waiting = try await stepCanary(canary, rollout: canaryRollout, env: env, version: version, commit: commit,
                                                           steps: steps, baselines: try baselines(model: model, in: env.name, spec: spec), now: now,
-                                                          record: { try record($0, $1, $2, reason: $3, canary: true) }, say: say) {
+                                                          analysed: &analysed, record: { try record($0, $1, $2, reason: $3, canary: true) }, say: say) {
                         progress.position = waiting.position
                         progress.dueAt = waiting.dueAt
                         progress.failure = waiting.failure
@@ -165,7 +166,8 @@ public struct EnvironmentChain: Sendable {
                     do { try rollout.remove() } catch { say("\(env.name): the canary Deployments were not removed: \(error)") }
                     ControllerMetrics.canary(environment: env.name, result: "promoted")
                 }
-                try record(env.name, .entered, why + (rollout == nil ? "" : " (canary reached 100 %)"))
+                let through = analysed.isEmpty ? "" : " after " + analysed.map(\.said).joined(separator: ", ")
+                try record(env.name, .entered, why + (rollout == nil ? "" : " (canary reached 100 %\(through))"))
                 try supersede(model: model, keeping: version.version, in: env.name, say: say)
             }
             if last(env.name, .verified) == nil {
@@ -185,7 +187,7 @@ public struct EnvironmentChain: Sendable {
                     progress.position = "failed in \(env.name): \(detail)"
                     return progress
                 }
-                try record(env.name, .verified, results.isEmpty ? "no checks" : results.map { "\($0.check) passed" }.joined(separator: ", "))
+                try record(env.name, .verified, results.isEmpty ? "no checks" : results.map(\.said).joined(separator: ", "))
             }
             if isProduction {
                 progress.reachedProduction = true
@@ -218,16 +220,18 @@ public struct EnvironmentChain: Sendable {
 
     /// Moves a canary one step when it is due: its first step, then after each pause the
     /// analysis, then the next step, or an abort (the canary removed, the stable version kept).
-    /// nil: the last step before 100 % passed its analysis: the environment takes the version.
+    /// nil: the last step before 100 % passed its analysis (`analysed` says how): the environment takes the version.
     private func stepCanary(_ canary: CanaryStrategy, rollout: CanaryRollout, env: EnvironmentSpec, version: RegisteredVersion, commit: GitCommit,
                             steps: [EnvironmentStepRecord], baselines: Baselines, now: @Sendable () -> Double,
+                            analysed: inout [EnvironmentChecks.Result],
                             record: (String, EnvironmentStepRecord.State, String, String?) throws -> Void,
                             say: @escaping @Sendable (String) -> Void) async throws -> Waiting? {
         let done = steps.filter { $0.environment == env.name && $0.state == .canary }
-        func setNext(_ weight: Int) throws -> Waiting {
+        /// - Parameter analysed: the analysis that let the canary through to this step.
+        func setNext(_ weight: Int, analysed: [EnvironmentChecks.Result] = []) throws -> Waiting {
             do {
                 let detail = try rollout.set(weight: weight)
-                try record(env.name, .canary, "\(weight) %: \(detail)", nil)
+                try record(env.name, .canary, "\(weight) %: \(detail)" + (analysed.isEmpty ? "" : "; after " + analysed.map(\.said).joined(separator: ", ")), nil)
                 ControllerMetrics.canary(environment: env.name, result: "step")
             } catch {
                 do { try rollout.remove() } catch { say("\(env.name): the canary Deployments were not removed: \(error)") }
@@ -257,7 +261,8 @@ public struct EnvironmentChain: Sendable {
             ControllerMetrics.canary(environment: env.name, result: "aborted")
             return Waiting(position: "failed in \(env.name): \(why)", failure: why)
         }
-        if done.count < canary.steps.count, canary.steps[done.count] < 100 { return try setNext(canary.steps[done.count]) }
+        if done.count < canary.steps.count, canary.steps[done.count] < 100 { return try setNext(canary.steps[done.count], analysed: results) }
+        analysed = results
         return nil
     }
 

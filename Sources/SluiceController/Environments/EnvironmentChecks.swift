@@ -18,6 +18,11 @@ public struct EnvironmentChecks: Sendable {
         public var series: AnalysisSeries? = nil
         /// A comparison's samples of both versions and its judgement.
         public var comparison: ComparisonSeries? = nil
+
+        /// `smoke passed`, `latency passed (mean +2.1 %, p = 0.38)`: what a step it let through records.
+        public var said: String {
+            "\(check) \(verdict.rawValue)" + (comparison.map { " (\($0.judgement.brief))" } ?? "")
+        }
     }
 
     /// Sluice's environment (commands get its allow-listed part; `PROMETHEUS_URL`).

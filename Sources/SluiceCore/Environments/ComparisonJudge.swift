@@ -16,6 +16,12 @@ public enum ComparisonJudge {
         public var p: Double?
         /// Why, in one sentence.
         public var reason: String
+
+        /// The numbers in a few words, for the log of a step it let through: `mean +3.2 %, p = 0.41`.
+        public var brief: String {
+            let parts = [relativeChange.map { "mean \(ComparisonJudge.percent($0))" }, p.map { "p = \(ComparisonJudge.scientific($0))" }]
+            return parts.compactMap { $0 }.joined(separator: ", ")
+        }
     }
 
     public static func judge(_ samples: [Double], baseline: [Double], _ c: Comparison) -> Judgement {
