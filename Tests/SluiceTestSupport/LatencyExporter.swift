@@ -73,23 +73,3 @@ public final class LatencyExporter: @unchecked Sendable {
 
     deinit { try? FileManager.default.removeItem(atPath: file) }
 }
-
-extension PrometheusServer {
-    /// Waits until `query`'s first value is at least `minimum` (e.g. enough scrapes are stored).
-    public func waitUntil(_ query: String, isAtLeast minimum: Double, timeout: TimeInterval = 60) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        let q = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query
-        var last = ""
-        while Date() < deadline {
-            let r = try ProcessRunner.run("curl", ["-s", "\(url)/api/v1/query?query=\(q)"])
-            last = r.stdout
-            if let json = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
-               let result = (json["data"] as? [String: Any])?["result"] as? [[String: Any]],
-               let value = (result.first?["value"] as? [Any])?.last as? String, let number = Double(value), number >= minimum {
-                return
-            }
-            Thread.sleep(forTimeInterval: 0.3)
-        }
-        throw NSError(domain: "PrometheusServer", code: 2, userInfo: [NSLocalizedDescriptionKey: "\(query) never reached \(minimum): \(last)"])
-    }
-}

@@ -58,13 +58,32 @@ public final class PrometheusServer: @unchecked Sendable {
 
     /// Waits until an instant query answers with `expected` (the scrape has happened).
     public func waitFor(_ query: String, value expected: String, timeout: TimeInterval = 30) throws {
+        try poll(query, until: "became \(expected)", timeout: timeout) { $0.contains("\"\(expected)\"") }
+    }
+
+    /// Waits until `query`'s first value is at least `minimum` (e.g. enough scrapes are stored).
+    public func waitUntil(_ query: String, isAtLeast minimum: Double, timeout: TimeInterval = 60) throws {
+        try poll(query, until: "reached \(minimum)", timeout: timeout) { answer in
+            guard let json = (try? JSONSerialization.jsonObject(with: Data(answer.utf8))) as? [String: Any],
+                  let result = (json["data"] as? [String: Any])?["result"] as? [[String: Any]],
+                  let value = (result.first?["value"] as? [Any])?.last as? String, let number = Double(value) else { return false }
+            return number >= minimum
+        }
+    }
+
+    /// Asks `query` until `accept` takes the answer (Prometheus scrapes on its own clock: nothing to wait on but the answer).
+    private func poll(_ query: String, until what: String, timeout: TimeInterval, accept: (String) -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
         let q = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query
+        var last = ""
         while Date() < deadline {
-            if let r = try? ProcessRunner.run("curl", ["-s", "\(url)/api/v1/query?query=\(q)"]), r.stdout.contains("\"\(expected)\"") { return }
+            if let r = try? ProcessRunner.run("curl", ["-s", "\(url)/api/v1/query?query=\(q)"]) {
+                last = r.stdout
+                if accept(r.stdout) { return }
+            }
             Thread.sleep(forTimeInterval: 0.3)
         }
-        throw NSError(domain: "PrometheusServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(query) never became \(expected)"])
+        throw NSError(domain: "PrometheusServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(query) never \(what): \(last)"])
     }
 
     deinit { process.stop() }
