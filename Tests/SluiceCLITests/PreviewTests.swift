@@ -32,7 +32,7 @@ import SluiceTestSupport
     /// The staging check: it sees the preview's namespace and address, as a smoke test against it would.
     static let smoke = #"echo "smoke against $SLUICE_ENV_URL in $SLUICE_NAMESPACE""#
 
-    static func spec(ttl: String = "72h", max: Int = 2) -> String {
+    static func spec(ttl: String = "72h", max: Int = 3) -> String {
         GateFlowTests.spec + """
 
             environments:
@@ -121,13 +121,16 @@ import SluiceTestSupport
         let second = try pushMergeRequest(7, accuracy: 0.96)
         try waitUntil("the preview follows the push") { try annotation(7, "commit") == String(second.prefix(12)) }
 
-        // Two more merge requests with max 2: the oldest preview (7) goes, and its merge request is told.
-        _ = try pushMergeRequest(8, accuracy: 0.95)
-        try waitUntil("merge request 8's preview") { try Self.previewComment(fake, 8).contains("ready") }
-        _ = try pushMergeRequest(9, accuracy: 0.95)
-        try waitUntil("merge request 9's preview") { try Self.previewComment(fake, 9).contains("ready") }
+        // Three more merge requests with max 3: at the fourth, the oldest preview (7) goes, and its merge request is told.
+        for n in [8, 9] {
+            _ = try pushMergeRequest(n, accuracy: 0.95)
+            try waitUntil("merge request \(n)'s preview") { try Self.previewComment(fake, n).contains("ready") }
+        }
+        #expect(try !namespace(7).isEmpty, "three previews fit")
+        _ = try pushMergeRequest(10, accuracy: 0.95)
+        try waitUntil("merge request 10's preview") { try Self.previewComment(fake, 10).contains("ready") }
         #expect(try namespace(7).isEmpty, "the oldest preview was removed")
-        #expect(try Self.previewComment(fake, 7).contains("deleted: more than 2 previews ran (preview.max): the oldest goes"))
+        #expect(try Self.previewComment(fake, 7).contains("deleted: more than 3 previews ran (preview.max): the oldest goes"))
 
         // Closing merge request 8 deletes every object Sluice applied there, the namespace last.
         try fake.close("github", mergeRequest: 8)
@@ -135,9 +138,11 @@ import SluiceTestSupport
         #expect(try namespace(8).isEmpty)
         #expect(try k.kubectl(["get", "namespace", "sluice-preview-iris-8"]).status != 0, "the namespace is gone")
 
-        // Merge request 9 gets no push for its ttl (40 s): the reconciler deletes its preview.
-        try waitUntil("merge request 9's preview outlives its ttl", timeout: 90) { try Self.previewComment(fake, 9).contains("deleted: it outlived its ttl") }
-        #expect(try k.kubectl(["get", "namespace", "sluice-preview-iris-9"]).status != 0)
+        // Merge requests 9 and 10 get no push for their ttl (40 s): the reconciler deletes their previews.
+        for n in [9, 10] {
+            try waitUntil("merge request \(n)'s preview outlives its ttl", timeout: 90) { try Self.previewComment(fake, n).contains("deleted: it outlived its ttl") }
+            #expect(try k.kubectl(["get", "namespace", "sluice-preview-iris-\(n)"]).status != 0)
+        }
         #expect(try k.kubectl(["-n", "ml-staging", "get", "deploy", "server", "-o", "jsonpath={.spec.template.metadata.annotations.sluice\\.dev/version}"]).stdout == "1",
                 "staging was never touched")
         withExtendedLifetime(watch) {}
