@@ -21,6 +21,13 @@ extension ControllerServer {
             guard let name = context.parameters.get("name"), let watcher = self.watchers[name] else { return Self.text(.notFound, "no such repository\n") }
             return try await self.render(name, "repository", self.repositoryView(watcher))
         }
+        router.get("api/repositories/:name/previews") { request, context -> Response in
+            if let relayed = await self.fromLeader(request) { return relayed }
+            guard let name = context.parameters.get("name"), let watcher = self.watchers[name] else { return Self.json(.notFound, ["error": "no such repository"]) }
+            let previews = try self.store.previews(repository: watcher.repository.url)
+            let body = try JSONEncoder().encode(PreviewList(repository: name, previews: previews)) + Data("\n".utf8)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
         router.get("runs/:id") { request, context -> Response in
             if let relayed = await self.fromLeader(request) { return relayed }
             guard let id = context.parameters.get("id").flatMap(Int64.init), let run = try self.store.run(id) else {
@@ -179,7 +186,8 @@ extension ControllerServer {
             return RepositoryView.Model(name: name, chart: view.chart)
         }
         return RepositoryView(name: watcher.repository.name, url: url, conditions: health.conditions.all.map { ConditionRow($0) },
-                              environments: environments, model: chart, runs: runRows(try store.runs(repository: url, limit: 20)))
+                              environments: environments, previews: try store.previews(repository: url).map(RepositoryView.Preview.init),
+                              model: chart, runs: runRows(try store.runs(repository: url, limit: 20)))
     }
 
     static func document(_ html: String) -> Response {
@@ -189,4 +197,10 @@ extension ControllerServer {
     static func asset(_ text: String, type: String) -> Response {
         Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=300"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
+}
+
+/// `GET /api/repositories/<name>/previews`: the repository's merge-request previews, oldest push first.
+struct PreviewList: Encodable {
+    let repository: String
+    let previews: [RunStore.Preview]
 }

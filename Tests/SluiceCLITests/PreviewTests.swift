@@ -113,6 +113,14 @@ import SluiceTestSupport
         #expect(comment.contains("## Sluice preview: ✅ ready") && comment.contains("runs in namespace `sluice-preview-iris-7` with `staging`'s settings")
                 && comment.contains("It answers at http://pr-7.preview.example.com.") && comment.contains("| smoke | ✅ passed |")
                 && comment.contains("smoke against http://pr-7.preview.example.com in sluice-preview-iris-7"), "\(comment)")
+        // The repository's page and the API list it.
+        let base = "http://127.0.0.1:\(watch.readyLine.split(separator: ",")[0])"
+        let page = try ProcessRunner.run("curl", ["-s", base + "/repositories/iris"]).stdout
+        #expect(page.contains("<h2>Previews</h2>") && page.contains("namespace sluice-preview-iris-7") && page.contains("smoke passed"), "\(page)")
+        let listed = try ProcessRunner.run("curl", ["-s", base + "/api/repositories/iris/previews"]).stdout
+        let previews = try #require((try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [String: Any])?["previews"] as? [[String: Any]], "\(listed)")
+        #expect(previews.count == 1 && previews[0]["number"] as? Int == 7 && previews[0]["state"] as? String == "ready"
+                && previews[0]["place"] as? String == "sluice-preview-iris-7" && previews[0]["commit"] as? String == first, "\(listed)")
         // Staging and production are not touched: staging still runs version 1, nothing new was registered.
         let environments = try ProcessRunner.run(sluice, ["environments", "--repo", repo.path, "--state", state]).stdout
         #expect(!environments.contains("pr-7") && !environments.contains("version 2"), "\(environments)")

@@ -84,10 +84,32 @@ struct RepositoryView {
         let chart: String
     }
 
+    /// A merge request's preview: where it runs, how its checks went, until when.
+    struct Preview {
+        let mergeRequest: Int
+        let place: String
+        let run: Int64?
+        let commit: String
+        let state: Badge
+        let detail: String
+        let until: String
+
+        init(_ p: RunStore.Preview) {
+            mergeRequest = p.number
+            place = (p.target == "branch" ? "branch " : "namespace ") + p.place
+            run = p.runId
+            commit = String(p.commit.prefix(12))
+            state = Badge(p.state.rawValue, p.state == .ready ? .ok : p.state == .failed ? .bad : .warn)
+            detail = p.detail
+            until = Format.timestamp(p.expiresAt)
+        }
+    }
+
     let name: String
     let url: String
     let conditions: [ConditionRow]
     let environments: [Environment]
+    let previews: [Preview]
     let model: Model?
     let runs: [RunRow]
 }

@@ -68,6 +68,10 @@ enum Templates {
             {{#environments}}<tr><td>{{name}}</td><td>{{#version}}{{model}} <a href="/models/{{model}}">v{{version}}</a>{{/version}}{{^version}}–{{/version}}</td>
             <td class="wide">{{since}}</td><td>{{#state}}{{> badge}}{{/state}} {{detail}}</td></tr>{{/environments}}
             {{^environments}}<tr><td colspan="4" class="muted">No environment deployed yet.</td></tr>{{/environments}}</tbody></table>
+            {{^empty(previews)}}<h2>Previews</h2>
+            <table><thead><tr><th>Merge request</th><th>Where</th><th>Run</th><th>State</th><th class="wide">Until (UTC)</th></tr></thead><tbody>
+            {{#previews}}<tr><td>{{mergeRequest}}</td><td>{{place}}</td><td>{{#run}}<a href="/runs/{{.}}">run {{.}}</a>{{/run}} <code>{{commit}}</code></td>
+            <td>{{#state}}{{> badge}}{{/state}} {{detail}}</td><td class="wide">{{until}}</td></tr>{{/previews}}</tbody></table>{{/empty(previews)}}
             {{#model}}<h2>Production model: <a href="/models/{{name}}">{{name}}</a></h2>{{{chart}}}{{/model}}
             <h2>Recent runs</h2>
             {{> runRows}}
