@@ -126,24 +126,19 @@ public struct PreviewDeployer: Sendable {
     /// Returns the branch to delete on the remote, if any.
     @discardableResult
     public func delete(_ preview: RunStore.Preview, repository: GitRepository, say: (String) -> Void) throws -> [String] {
-        var deleted: [String] = []
-        if preview.target == DeploySpec.Target.kubernetes.rawValue {
-            var deploy = DeploySpec(manifests: "", target: .kubernetes, environment: RunStore.Preview.scope(number: preview.number),
-                                    location: SourceLocation(file: "", line: 0, column: 0))
-            deploy.context = preview.context
-            deploy.pruneNamespaces = true
-            let deployer = try Environments(registry: EmbeddedRegistry(store: store), store: store, environment: environment)
-                .kubernetes(deploy, repository: repository)
-            let (pruned, kept) = try deployer.prune(keeping: [], progress: say)
-            say("preview of merge request \(preview.number): deleted \(pruned.count) object(s) in \(preview.place)"
-                + (kept.isEmpty ? "" : "; left in place: " + kept.joined(separator: "; ")))
-        } else {
-            try repository.deleteReference("refs/heads/" + preview.place)
-            deleted.append("refs/heads/" + preview.place)
-            say("preview of merge request \(preview.number): deleted branch \(preview.place)")
+        guard let target = DeploySpec.Target(rawValue: preview.target) else {
+            throw LoadError(message: "the preview of merge request \(preview.number) names an unknown target '\(preview.target)'")
         }
+        // The preview's own scope, without a namespace of its own to keep: its Namespace goes too.
+        var deploy = DeploySpec(manifests: "", target: target, environment: RunStore.Preview.scope(number: preview.number),
+                                location: SourceLocation(file: CommitPlanner.specFile, line: 0, column: 0))
+        deploy.context = preview.context
+        deploy.pruneNamespaces = true
+        deploy.branch = target == .branch ? preview.place : nil
+        let removed = try DeployTargets.make(deploy, repository: repository, store: store, environment: environment).removeAll(progress: say)
+        say("preview of merge request \(preview.number) in \(preview.place): \(removed.said)")
         try store.deletePreview(repository: preview.repository, number: preview.number)
-        return deleted
+        return removed.deletedRefs
     }
 
     /// The deploy settings and checks of the environment a preview copies.

@@ -32,4 +32,9 @@ struct BranchTarget: DeployTarget {
                                     + "\(repository.files(onBranch: branch).count) objects, "
                                     + (changes.isEmpty ? "in sync with production" : "OUT OF SYNC (\(changes.count) changes; `sluice diff`)"))
     }
+
+    func removeAll(progress: (String) -> Void) throws -> (said: String, deletedRefs: [String]) {
+        try repository.deleteReference("refs/heads/" + branch)
+        return ("deleted branch \(branch)", ["refs/heads/" + branch])
+    }
 }

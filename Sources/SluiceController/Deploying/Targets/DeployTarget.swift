@@ -15,6 +15,9 @@ public protocol DeployTarget: Sendable {
     func write(_ objects: [ManifestObject], facts: DeployFacts, action: String, wait: Bool, progress: (String) -> Void) throws -> DeployService.Result
     /// Where the environment stands against `objects` (`sluice status`).
     func status(_ objects: [ManifestObject]) throws -> EnvironmentStatus
+    /// Removes everything written for the environment (a merge-request preview that goes):
+    /// what it says it removed, and the refs deleted (to delete on a remote too).
+    func removeAll(progress: (String) -> Void) throws -> (said: String, deletedRefs: [String])
 }
 
 /// Where one environment stands against the production version's manifests.

@@ -62,4 +62,11 @@ struct KubernetesTarget: DeployTarget {
             return EnvironmentStatus(name: deploy.environment, target: name, inSync: nil, changes: 0, detail: where_ + "not compared: \(error)", workloads: states)
         }
     }
+
+    /// Deletes every object of the environment's inventory, workloads first and Namespaces last
+    /// (one that holds objects Sluice did not apply is left, and said).
+    func removeAll(progress: (String) -> Void) throws -> (said: String, deletedRefs: [String]) {
+        let (pruned, kept) = try deployer.prune(keeping: [], progress: progress)
+        return ("deleted \(pruned.count) object(s)" + (kept.isEmpty ? "" : "; left in place: " + kept.joined(separator: "; ")), [])
+    }
 }
