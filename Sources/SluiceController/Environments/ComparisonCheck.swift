@@ -77,6 +77,11 @@ struct ComparisonCheck {
             case .success(let (mine, theirs)):
                 samples += mine
                 baselineSamples += theirs
+                // Bounded: a query of many series would make every series' points samples.
+                if max(samples.count, baselineSamples.count) > Comparison.maxSamples {
+                    return .init(check: name, verdict: .inconclusive,
+                                 detail: "\(query) gives more than \(Comparison.maxSamples) samples per version by window \(window + 1): aggregate it to one series (sum, avg, histogram_quantile)")
+                }
             case .failure(let error):
                 return .init(check: name, verdict: .inconclusive, detail: "window \(window + 1) of \(c.count): \(error)")
             }
