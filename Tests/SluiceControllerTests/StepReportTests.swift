@@ -100,4 +100,17 @@ extension StepReportTests {
         failed.rolloutFailed = false
         #expect(failed.report.conditions.map(\.reason) == [.deployFailed], "a render error says nothing about the workloads")
     }
+
+    @Test func eachEnvironmentStepStateIsAPromotingCondition() {
+        func step(_ state: EnvironmentStepRecord.State) -> EnvironmentStepRecord {
+            EnvironmentStepRecord(model: "m", version: "4", environment: "production", state: state, detail: "", actor: "sluice watch", reason: nil,
+                                  runId: 1, createdAt: 0)
+        }
+        let waiting = ChainStep.promoting(step(.awaitingApproval), position: "waiting for approval to enter production")
+        #expect(waiting == .init(reason: .waitingForApproval, message: "version 4: waiting for approval to enter production", environment: "production"))
+        #expect(ChainStep.promoting(step(.failed), position: "x").reason == .stopped)
+        #expect(ChainStep.promoting(step(.canary), position: "x").reason == .canary)
+        #expect(ChainStep.promoting(step(.verified), position: "x").reason == .progressing)
+        #expect(ChainStep.promoting(step(.superseded), position: "x").reason == .superseded)
+    }
 }

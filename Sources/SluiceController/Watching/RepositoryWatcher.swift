@@ -17,10 +17,12 @@ import SluiceStore
 ///
 /// Each pass is a list of steps, each owning its conditions: the source (`SourceReconciler`:
 /// `Fetched`), the pipelines of the production branch (this file: `SpecValid`, `Trained`,
-/// `Gated`, quarantine), merge requests (`+MergeRequests`: admission, forks, `Reported`), the
-/// environment (`+Environment` with `EnvironmentReconciler`: `RegistryInSync`, `Deployed`,
-/// `InSync`), the environment chains (`+Chains`: `Promoting`), the operator's actions (`+Actions`),
-/// and what keeps a head from running (`+Admission`: quarantine, `Sandboxed`).
+/// `Gated`, quarantine), merge requests (`+MergeRequests`: admission, forks, `Reported`), their
+/// previews (`PreviewReconciler`: closed, expired, interrupted), the environment
+/// (`EnvironmentStep` with `EnvironmentReconciler`: `RegistryInSync`, `Deployed`, `InSync`), the
+/// environment chains (`ChainStep`: `Promoting`), the operator's actions (`+Actions`,
+/// `+Approvals`), and what keeps a head from running (`+Admission`: quarantine, `Sandboxed`). The
+/// steps that are types run off the actor and return what they concluded (`StepReport`).
 public actor RepositoryWatcher {
     nonisolated public let repository: ControllerConfig.Repository
     public let service: RunService
@@ -238,7 +240,8 @@ public actor RepositoryWatcher {
         await reconcilePreviews()
         if production == nil, deploys, !productionUnverified {
             await reconcileEnvironment(productionRef: productionRef)
-            await advanceEnvironmentChains(productionRef: productionRef)
+            apply(await ChainStep(repository: repository, service: service, environment: environment, eventSource: eventSource, log: log)
+                .advance(productionRef: productionRef))
         }
     }
 

@@ -5,53 +5,9 @@ import SluiceGit
 import SluiceRunner
 import SluiceStore
 
-/// Versions on their way down `environments:` move on at each poll once their next step is
-/// due (a soak that ended, an approval given through the API or `sluice approve`).
+/// The operator's actions on the environment chain (the UI's and API's approvals into a
+/// `promote: manual` environment).
 extension RepositoryWatcher {
-    func advanceEnvironmentChains(productionRef: String) async {
-        let (repo, service, environment, log) = (repository, service, environment, self.log)
-        do {
-            let git = try await Offload.run { try Self.localRepository(repo, service: service) }
-            guard let head = git.resolveReference(productionRef), let headSpec = try CommittedSpec.load(repository: git, commit: head),
-                  headSpec.gate != nil else { return }
-            let model = GateService.modelName(headSpec, repositoryKey: repo.url)
-            let registry = try service.registry(for: headSpec)
-            var chain = EnvironmentChain(store: service.store, registry: registry, environment: environment, stateDirectory: service.stateDirectory)
-            chain.pod = service.verifyPods(repositoryKey: repo.url)
-            let publisher = RepositorySource.isRemote(repo.url) ? Publisher(url: repo.url, environment: environment) : nil
-            for name in try service.store.openVersions(model: model) {
-                guard let version = try registry.version(model: model, version: name),
-                      let spec = try CommittedSpec.load(repository: git, commit: version.commit), spec.environments.count > 1 else { continue }
-                chain.events = eventSource?.routing(spec)
-                let progress = try await chain.advance(version, spec: spec, repository: git, actor: "sluice watch", now: { WallClock.now() },
-                                                       say: { log.info("\($0)", metadata: ["model": .string(model)]) })
-                if let failure = progress.failure {
-                    log.warning("\(model) version \(name) stopped: \(failure)")
-                }
-                if let latest = try service.store.steps(model: model, version: name).last {
-                    reportProgress(latest, position: progress.position)
-                }
-                if let publisher, !progress.refs.isEmpty { try publisher.push(progress.refs, from: git) }
-            }
-        } catch {
-            log.error("the environment chain could not move on: \(error)")
-        }
-    }
-}
-
-extension RepositoryWatcher {
-    /// The `Promoting` condition of the environment a version stands at.
-    func reportProgress(_ step: EnvironmentStepRecord, position: String) {
-        let message = "version \(step.version): \(position)"
-        switch step.state {
-        case .failed: setCondition(.stopped, message: message, environment: step.environment)
-        case .canary: setCondition(.canary, message: message, environment: step.environment)
-        case .awaitingApproval: setCondition(.waitingForApproval, message: message, environment: step.environment)
-        case .entered, .verified, .approved: setCondition(.progressing, message: message, environment: step.environment)
-        case .superseded: setCondition(.superseded, message: message, environment: step.environment)
-        }
-    }
-
     /// Whether a version of `model` built from this repository is on its way down `environments:`.
     public func chains(model: String) throws -> Bool {
         guard let run = try service.store.steps(model: model).last?.runId, let record = try service.store.run(run) else { return false }
