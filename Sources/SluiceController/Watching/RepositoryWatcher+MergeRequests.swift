@@ -13,7 +13,10 @@ extension RepositoryWatcher {
     func closedMergeRequests(among updates: [RefTracker.Update]) async -> Set<String> {
         var closed: Set<String> = []
         let mergeRequestRefs = Set(updates.map(\.ref).filter { MergeRequestRef.number(of: $0) != nil }).union(mergeRequestsRunning.keys)
-        guard !mergeRequestRefs.isEmpty, let open = await openMergeRequests() else { return closed }
+        guard !mergeRequestRefs.isEmpty else { return closed }
+        let asked = await openMergeRequests()
+        openThisPass = .some(asked)
+        guard let open = asked else { return closed }
         closed = mergeRequestRefs.filter { MergeRequestRef.number(of: $0).map { !open.contains($0) } ?? false }
         for ref in closed {
             if let running = mergeRequestsRunning[ref] {

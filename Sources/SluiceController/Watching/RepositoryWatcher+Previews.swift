@@ -39,7 +39,9 @@ extension RepositoryWatcher {
             return
         }
         guard any else { return }
-        let open = await openMergeRequests()
+        // Asked once per pass: the merge-request step may have asked already.
+        let open: Set<Int>?
+        if let said = openThisPass { open = said } else { open = await openMergeRequests() }
         await PreviewReconciler(repository: repository, service: service, environment: environment, forgeEnvironment: forgeEnvironment, log: log)
             .reconcile(open: open, running: Set(mergeRequestsRunning.keys), now: WallClock.now())
     }

@@ -64,6 +64,8 @@ public actor RepositoryWatcher {
     private var pendingEvents: [NotificationEvent] = []
     /// The conditions the store held when this process started, by environment ("": the repository's).
     private var persisted: [String: Conditions]?
+    /// The open merge requests as the forge said during this pass (nil: not asked yet; .some(nil): it could not say).
+    var openThisPass: Set<Int>??
 
     public init(repository: ControllerConfig.Repository, service: RunService, environment: [String: String], mergeRequestParallelism: Int,
                 slots: ControllerSlots, notifications: Bool = false, logger: Logger = Logger(label: "sluice.controller")) {
@@ -184,6 +186,7 @@ public actor RepositoryWatcher {
     /// production version (when no production pipeline is running).
     public func reconcileOnce() async {
         if health.conditions[.sandboxed] == nil { reportSandbox() }
+        openThisPass = nil
         let now = WallClock.now()
         health.lastPoll = now
         let repo = repository
