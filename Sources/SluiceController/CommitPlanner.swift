@@ -50,7 +50,7 @@ public struct CommitPlanner {
         if repository.isShallow { notes.append("shallow clone: history before the shallow boundary is not visible") }
 
         guard let bytes = commit.contents(at: Self.specFile) else {
-            notes.append("commit \(commit.id.prefix(12)) has no \(Self.specFile): nothing to run")
+            notes.append("commit \(CommitID(commit.id).short) has no \(Self.specFile): nothing to run")
             return Outcome(plan: nil, commit: commit.id, diagnostics: [], notes: notes)
         }
         let loaded = SpecLoader.load(bytes: bytes, file: Self.specFile, paths: CommitPathLookup(commit))
@@ -77,14 +77,14 @@ public struct CommitPlanner {
             if try repository.isAncestor(requested.id, of: commit.id) {
                 base = requested
             } else if let mergeBase = try repository.mergeBase(requested.id, commit.id) {
-                notes.append("history rewritten: \(requested.id.prefix(12)) is not an ancestor of \(commit.id.prefix(12)) (force-push?); planning against merge base \(mergeBase.prefix(12))")
+                notes.append("history rewritten: \(CommitID(requested.id).short) is not an ancestor of \(CommitID(commit.id).short) (force-push?); planning against merge base \(CommitID(mergeBase).short)")
                 base = try repository.commit(mergeBase)
             } else {
-                notes.append("history rewritten: \(requested.id.prefix(12)) shares no history with \(commit.id.prefix(12)); planning as a first commit")
+                notes.append("history rewritten: \(CommitID(requested.id).short) shares no history with \(CommitID(commit.id).short); planning as a first commit")
             }
         } else if let parent = commit.parentIDs.first {
             base = try? repository.commit(parent)
-            if base == nil { notes.append("parent \(parent.prefix(12)) is not available (shallow clone?); planning as a first commit") }
+            if base == nil { notes.append("parent \(CommitID(parent).short) is not available (shallow clone?); planning as a first commit") }
         }
 
         let changes = try commit.changedPaths(since: base)
@@ -109,7 +109,7 @@ public struct CommitPlanner {
     /// What a plan says when the ref's history was rewritten since it was last processed.
     public static func rewrittenNote(_ update: RefTracker.Update) -> String? {
         guard case .rewritten(let mergeBase) = update.kind, let previous = update.previous else { return nil }
-        return mergeBase.map { "history of \(update.ref) rewritten (force-push): last processed \(previous.prefix(12)) is not an ancestor of \(update.head.prefix(12)); planning against merge base \($0.prefix(12))" }
-            ?? "history of \(update.ref) rewritten (force-push): last processed \(previous.prefix(12)) shares no history with \(update.head.prefix(12)); planning as a first commit"
+        return mergeBase.map { "history of \(update.ref) rewritten (force-push): last processed \(CommitID(previous).short) is not an ancestor of \(CommitID(update.head).short); planning against merge base \(CommitID($0).short)" }
+            ?? "history of \(update.ref) rewritten (force-push): last processed \(CommitID(previous).short) shares no history with \(CommitID(update.head).short); planning as a first commit"
     }
 }

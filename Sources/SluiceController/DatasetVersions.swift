@@ -13,7 +13,7 @@ public enum DatasetVersions {
                 switch dataset.source {
                 case .path(let path):
                     guard let id = commit.objectID(at: path) else {
-                        throw .error(at: dataset.location, "dataset '\(dataset.name)': '\(path)' is not in commit \(commit.id.prefix(12))")
+                        throw .error(at: dataset.location, "dataset '\(dataset.name)': '\(path)' is not in commit \(CommitID(commit.id).short)")
                     }
                     versions[dataset.name] = id
                 case .dvcPointer(let file):
@@ -30,7 +30,7 @@ public enum DatasetVersions {
 
     private static func document(_ file: String, _ commit: GitCommit, _ dataset: DatasetSpec) throws(Diagnostic) -> Node? {
         guard let bytes = commit.contents(at: file) else {
-            throw .error(at: dataset.location, "dataset '\(dataset.name)': '\(file)' is not in commit \(commit.id.prefix(12))")
+            throw .error(at: dataset.location, "dataset '\(dataset.name)': '\(file)' is not in commit \(CommitID(commit.id).short)")
         }
         do throws(YAMLError) {
             return try YAMLParser.parseDocument(bytes, file: file)

@@ -35,7 +35,7 @@ extension GitCommitContent {
         let files = Set(refs.map(\.file))
         for ref in refs {
             guard let bytes = commit.contents(at: ref.file) else {
-                problems.append("params file '\(ref.file)' is not in commit \(commit.id.prefix(12))")
+                problems.append("params file '\(ref.file)' is not in commit \(CommitID(commit.id).short)")
                 continue
             }
             var node: Node

@@ -158,7 +158,7 @@ extension ControllerServer {
             repositories.append(.init(name: name, health: badge,
                                       lastRun: last.map { RunRow($0, repositoryName: name) }, problems: problems))
             for m in health.held.values.sorted(by: { $0.ref < $1.ref }) {
-                held.append(.init(repository: name, ref: m.ref, head: String(m.head.prefix(12)), fullHead: m.head, reason: m.reason,
+                held.append(.init(repository: name, ref: m.ref, head: CommitID(m.head).short, fullHead: m.head, reason: m.reason,
                                   since: Format.timestamp(m.since), approve: m.awaitingApproval && actionToken != nil))
             }
         }

@@ -28,13 +28,13 @@ public struct Environments: Sendable {
     public func render(_ version: RegisteredVersion, repository: GitRepository, environment name: String? = nil) throws -> (deploy: DeploySpec, objects: [ManifestObject])? {
         let commit = try repository.commit(version.commit)
         guard let bytes = commit.contents(at: CommitPlanner.specFile) else {
-            throw NotDeployable(description: "commit \(version.commit.prefix(12)) of \(version.model) version \(version.version) has no \(CommitPlanner.specFile)")
+            throw NotDeployable(description: "commit \(CommitID(version.commit).short) of \(version.model) version \(version.version) has no \(CommitPlanner.specFile)")
         }
         let loaded = SpecLoader.load(bytes: bytes, file: CommitPlanner.specFile, paths: CommitPathLookup(commit))
         guard let spec = loaded.spec else { throw DiagnosticsError(loaded.diagnostics) }
         let chosen = name.map { n in spec.environments.first { $0.name == n }?.deploy } ?? spec.deploy
         guard let deploy = chosen else {
-            if let name { throw NotDeployable(description: "commit \(version.commit.prefix(12)) of \(version.model) version \(version.version) has no environment '\(name)'") }
+            if let name { throw NotDeployable(description: "commit \(CommitID(version.commit).short) of \(version.model) version \(version.version) has no environment '\(name)'") }
             return nil
         }
         let facts = try self.facts(for: version, deploy: deploy)

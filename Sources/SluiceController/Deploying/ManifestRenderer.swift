@@ -14,7 +14,7 @@ public enum ManifestRenderer {
         }
         let files = commit.files(under: deploy.manifests).map(\.path).filter { p in extensions.contains { p.hasSuffix($0) } }.sorted()
         if files.isEmpty {
-            throw DiagnosticsError([.error(at: deploy.location, "no manifest templates (*.yaml, *.yml, *.json, *.mustache) under '\(deploy.manifests)' in commit \(commit.id.prefix(12))")])
+            throw DiagnosticsError([.error(at: deploy.location, "no manifest templates (*.yaml, *.yml, *.json, *.mustache) under '\(deploy.manifests)' in commit \(CommitID(commit.id).short)")])
         }
         var objects: [ManifestObject] = []
         var problems: [Diagnostic] = []

@@ -78,7 +78,7 @@ public struct GateService: Sendable {
 
         // The policy as committed, the candidate's metrics as the run stored them.
         guard let policyBytes = commit.contents(at: gateSpec.policy) else {
-            throw LoadError(message: "policy file '\(gateSpec.policy)' is not in commit \(commit.id.prefix(12))")
+            throw LoadError(message: "policy file '\(gateSpec.policy)' is not in commit \(CommitID(commit.id).short)")
         }
         let policy = try PolicyLoader.policy(bytes: policyBytes, file: gateSpec.policy)
         let policyDigest = "sha256:" + ContentHash.sha256Hex(policyBytes)
@@ -120,7 +120,7 @@ public struct GateService: Sendable {
             facts.alreadyGated = "run \(earlier.run) already gated this model (\(digest.prefix(19))…) under this policy: \(earlier.decision.rawValue)"
         }
         if productionRef, let p = production, p.commit != run.commit, try repository.isAncestor(run.commit, of: p.commit) {
-            facts.supersededBy = "production already holds version \(p.version) from the newer commit \(p.commit.prefix(12))"
+            facts.supersededBy = "production already holds version \(p.version) from the newer commit \(CommitID(p.commit).short)"
         }
 
         // A new production-branch candidate is registered whatever the verdict: the registry

@@ -110,7 +110,7 @@ public struct MergeRequestNotifier: Sendable {
     /// The head's `sluice.yaml` is invalid: a failing status and a comment listing every error.
     public func specInvalid(commit: String, errors: [String]) -> [NotificationProblem] {
         let body = ([GateReport.commentMarker, "## Sluice: sluice.yaml is invalid", "",
-                     "Commit `\(commit.prefix(12))` was not run. Fix these and push again:", ""] + Self.fenced(errors)).joined(separator: "\n") + "\n"
+                     "Commit `\(CommitID(commit).short)` was not run. Fix these and push again:", ""] + Self.fenced(errors)).joined(separator: "\n") + "\n"
         return attempt { () throws(ForgeError) in
             try forge.upsertComment(mergeRequest: mergeRequest, body: body, marker: GateReport.commentMarker)
         } + attempt { () throws(ForgeError) in
@@ -129,13 +129,13 @@ public struct MergeRequestNotifier: Sendable {
 
     static func gateErrorComment(run: String, commit: String, error: String) -> String {
         ([GateReport.commentMarker, "## Sluice gate: ⚠️ could not evaluate", "",
-          "Commit `\(commit.prefix(12))`, \(run). The pipeline ran, but the gate could not decide, so nothing was promoted:", ""]
+          "Commit `\(CommitID(commit).short)`, \(run). The pipeline ran, but the gate could not decide, so nothing was promoted:", ""]
          + fenced([error]) + ["", "Fix it and push again (or re-run the run once the cause is fixed elsewhere)."]).joined(separator: "\n") + "\n"
     }
 
     static func runOnlyComment(run: String, commit: String, succeeded: Bool, message: String?, failures: [FailedStage] = []) -> String {
         var lines = [GateReport.commentMarker, "## Sluice: \(succeeded ? "✅ pipeline succeeded" : "❌ pipeline failed")", "",
-                     "Commit `\(commit.prefix(12))`, \(run)." + (failures.isEmpty ? message.map { " \($0)" } ?? "" : "")]
+                     "Commit `\(CommitID(commit).short)`, \(run)." + (failures.isEmpty ? message.map { " \($0)" } ?? "" : "")]
         for f in failures {
             lines += ["", "**Stage `\(f.stage.replacing("`", with: "'"))` \(f.reason)**"]
             if !f.logTail.isEmpty { lines += ["", "The last lines of its log:", ""] + fenced(f.logTail) }

@@ -41,7 +41,7 @@ enum ModelSigning {
                                     (AttestationRecord.provenanceFile, provenance), (AttestationRecord.gateFile, gate)], repository: repository)
         let data = inputs.map { "\($0.name) \($0.digest.values.first?.prefix(12) ?? "")" }.joined(separator: ", ")
         return "signed" + (signed.keyID.isEmpty ? "" : " by key \(signed.keyID)") + ": \(signed.files.count) model file(s) (OpenSSF model signing); "
-            + "provenance: commit \(run.commit.prefix(12))" + (data.isEmpty ? "" : ", data \(data)") + "; the gate's statement of this verdict"
+            + "provenance: commit \(CommitID(run.commit).short)" + (data.isEmpty ? "" : ", data \(data)") + "; the gate's statement of this verdict"
     }
 
     /// With `gate.signing`, a signed statement of a manual approval into `approval.environment`,

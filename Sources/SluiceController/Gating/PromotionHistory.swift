@@ -115,7 +115,7 @@ public enum PromotionHistory {
             }
             current = e.version
         }
-        return "production of \(model) recovered from \(ref): version \(last.version) (commit \(last.commit.prefix(12)), \(entries.count) entries)"
+        return "production of \(model) recovered from \(ref): version \(last.version) (commit \(CommitID(last.commit).short), \(entries.count) entries)"
     }
 
     /// A metrics file's JSON for a metric set (flattened keys stay flattened, slices under `slices`).

@@ -42,7 +42,7 @@ public enum CommitPlanning {
         let tracker = try RefTracker(stateDirectory: stateDirectory, repository: repositoryKey)
         guard let update = try tracker.updates(in: repository, refs: [refName]).first else {
             if repository.resolveReference(refName) == nil { throw LoadError(message: "no ref '\(refName)' in \(location)") }
-            return .nothingNew(ref: refName, last: tracker.lastProcessed(refName).map { String($0.prefix(12)) } ?? "?")
+            return .nothingNew(ref: refName, last: tracker.lastProcessed(refName).map { CommitID($0).short } ?? "?")
         }
         var outcome = try plan(update.head, since: update.base, ref: refName)
         if let note = CommitPlanner.rewrittenNote(update) {

@@ -24,7 +24,7 @@ public enum MergeRequestApproval {
             switch self {
             case .noMergeRequest(let m): return m
             case .headMoved(let ref, let head, let reviewed):
-                return "\(ref) is now at \(head.prefix(12)), not \(reviewed): review that commit, then approve it"
+                return "\(ref) is now at \(CommitID(head).short), not \(reviewed): review that commit, then approve it"
             }
         }
     }

@@ -30,7 +30,7 @@ extension ModelOperations {
         let environments = try environments
         let target = try repository.commit(revision)
         guard let spec = try CommittedSpec.load(repository: repository, commit: target.id) else {
-            throw LoadError(message: "commit \(target.id.prefix(12)) has no valid \(CommitPlanner.specFile)", hint: "run `sluice validate`")
+            throw LoadError(message: "commit \(CommitID(target.id).short) has no valid \(CommitPlanner.specFile)", hint: "run `sluice validate`")
         }
         guard let deploy = spec.deploy else { throw LoadError(message: "\(CommitPlanner.specFile) has no 'deploy' section: nothing to render") }
         var version = RegisteredVersion(model: model, version: "unreleased", commit: target.id, runID: nil,

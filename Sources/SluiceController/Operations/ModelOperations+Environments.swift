@@ -54,7 +54,7 @@ extension ModelOperations {
             throw LoadError(message: "\(model) has no version \(version)", hint: "see sluice environments --model \(model)")
         }
         guard let spec = try CommittedSpec.load(repository: repository, commit: registered.commit) else {
-            throw LoadError(message: "the commit of \(model) version \(version) (\(registered.commit.prefix(12))) has no valid \(CommitPlanner.specFile)")
+            throw LoadError(message: "the commit of \(model) version \(version) (\(CommitID(registered.commit).short)) has no valid \(CommitPlanner.specFile)")
         }
         guard spec.environments.count > 1 else {
             throw LoadError(message: "\(model) version \(version) was built by a sluice.yaml without environments: it goes straight to production")

@@ -27,7 +27,7 @@ public enum UncommittedFiles {
                 continue
             }
             if committed != [UInt8](disk) {
-                notes.append("\(relative) has changes that are not committed: plan and run read the commit (\(head.prefix(12))), not these")
+                notes.append("\(relative) has changes that are not committed: plan and run read the commit (\(CommitID(head).short)), not these")
             }
         }
         return notes

@@ -111,7 +111,7 @@ public struct CommitPipeline: Sendable {
                     try repository.appendNote(GateService.note(for: outcome.report, version: outcome.version), to: record.commit)
                     refs.append(GitRepository.sluiceNotes)
                 } catch {
-                    warnings.append("the gate note was not written to commit \(record.commit.prefix(12)): \(error)")
+                    warnings.append("the gate note was not written to commit \(CommitID(record.commit).short): \(error)")
                 }
             }
             if outcome.attested { refs.append(AttestationRecord.ref) }

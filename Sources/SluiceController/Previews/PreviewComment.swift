@@ -13,7 +13,7 @@ enum PreviewComment {
         let p = outcome.record
         let heading = p.state == .ready ? "✅ ready" : "❌ " + (outcome.checks.isEmpty ? "not healthy" : "a check did not pass")
         var lines = [marker, "## Sluice preview: \(heading)", "",
-                     "\(model) as built by \(run) (commit `\(p.commit.prefix(12))`) runs \(where_(p))."
+                     "\(model) as built by \(run) (commit `\(CommitID(p.commit).short)`) runs \(where_(p))."
                         + (outcome.url.map { " It answers at \($0)." } ?? "")]
         if outcome.checks.isEmpty {
             lines.append(p.state == .ready ? "The environment `\(p.environment)` declares no checks." : p.detail)
@@ -30,7 +30,7 @@ enum PreviewComment {
     }
 
     static func deleted(_ p: RunStore.Preview, why: String) -> String {
-        [marker, "## Sluice preview: deleted", "", "The preview that ran \(where_(p)) (commit `\(p.commit.prefix(12))`) was deleted: \(why)."]
+        [marker, "## Sluice preview: deleted", "", "The preview that ran \(where_(p)) (commit `\(CommitID(p.commit).short)`) was deleted: \(why)."]
             .joined(separator: "\n") + "\n"
     }
 

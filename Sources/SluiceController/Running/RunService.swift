@@ -167,7 +167,7 @@ public struct RunService: Sendable {
         guard let production = try Promotion(store: store, registry: try registry(for: spec)).production(model: model).version else { return nil }
         let commit: GitCommit
         do { commit = try repository.commit(production.commit) } catch {
-            let reason = "the production model's commit \(production.commit.prefix(12)) is not in the repository (\(error))"
+            let reason = "the production model's commit \(CommitID(production.commit).short) is not in the repository (\(error))"
             return { _, _ in .unavailable(reason: reason) }
         }
         let finder = ReferenceDataFinder(stateDirectory: stateDirectory, spec: spec, commit: commit, version: production.version,

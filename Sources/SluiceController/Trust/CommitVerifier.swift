@@ -31,7 +31,7 @@ public struct CommitVerifier: Sendable {
     }
 
     public func verify(_ commit: String, in git: GitRepository) throws -> SourceVerification.Outcome {
-        let short = String(commit.prefix(12))
+        let short = CommitID(commit).short
         guard let signature = try git.signature(of: commit) else { return .refused("commit \(short) is not signed") }
         let temporary = TemporaryFolder(under: FileManager.default.temporaryDirectory.path, prefix: "sluice-verify")
         let folder = temporary.path

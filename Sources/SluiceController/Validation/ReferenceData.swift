@@ -40,7 +40,7 @@ struct ReferenceDataFinder: Sendable {
                 ?? .file(path: target, name: "\(data) of the production model (version \(version))")
         }
         guard let (pointer, output) = dvcOutput(containing: data) else {
-            return .unavailable(reason: "\(data) is neither in the production model's commit \(commit.id.prefix(12)) nor tracked by a DVC dataset of sluice.yaml")
+            return .unavailable(reason: "\(data) is neither in the production model's commit \(CommitID(commit.id).short) nor tracked by a DVC dataset of sluice.yaml")
         }
         let wanted = "\(data) of the production model (version \(version), DVC md5 \(output.md5.prefix(8))…)"
         do {

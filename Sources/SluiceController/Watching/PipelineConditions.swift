@@ -5,7 +5,7 @@ extension CommitPipeline.Outcome {
     /// could not be evaluated still trained; a cancelled run decides nothing (the caller skips it).
     func productionReport(runID: Int64, commit: String) -> StepReport {
         var report = StepReport()
-        let short = commit.prefix(12)
+        let short = CommitID(commit).short
         if status == .succeeded || gateError != nil {
             report.set(.succeeded, message: "run \(runID) of \(short) succeeded")
         } else {

@@ -23,7 +23,7 @@ extension RepositoryWatcher: WatchedRepository {
                 let git = try Self.localRepository(repo, service: service)
                 guard case .run(let record, var work) = try service.prepare(repository: git, repositoryKey: repo.url, revision: old.commit, since: nil,
                                                                              ref: old.ref, trigger: "re-run of run \(runID) by \(actor)", productionBranch: repo.branch) else {
-                    throw ActionError.failed("commit \(old.commit.prefix(12)) no longer has a usable sluice.yaml")
+                    throw ActionError.failed("commit \(CommitID(old.commit).short) no longer has a usable sluice.yaml")
                 }
                 work.apply(repo)
                 return (record, work, git)

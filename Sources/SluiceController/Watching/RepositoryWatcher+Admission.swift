@@ -15,12 +15,12 @@ extension RepositoryWatcher {
         }
         guard count >= RunStore.crashLoopLimit else { return false }
         if invalidHeads[update.ref] != update.head {
-            log.error("quarantined \(update.head.prefix(12)) on \(update.ref): the controller stopped \(count) times while running it; not run again until a new commit or a re-run",
-                      metadata: ["ref": .string(update.ref), "commit": .string(String(update.head.prefix(12)))])
+            log.error("quarantined \(CommitID(update.head).short) on \(update.ref): the controller stopped \(count) times while running it; not run again until a new commit or a re-run",
+                      metadata: ["ref": .string(update.ref), "commit": .string(CommitID(update.head).short)])
             invalidHeads[update.ref] = update.head
         }
         if production {
-            setCondition(.quarantined, message: "\(update.head.prefix(12)) was interrupted \(count) times (the controller crashed or was killed while running it); push a fix or re-run it")
+            setCondition(.quarantined, message: "\(CommitID(update.head).short) was interrupted \(count) times (the controller crashed or was killed while running it); push a fix or re-run it")
         }
         return true
     }

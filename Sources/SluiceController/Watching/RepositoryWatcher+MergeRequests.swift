@@ -72,8 +72,8 @@ extension RepositoryWatcher {
         guard health.held[update.ref]?.head != update.head else { return }
         health.held[update.ref] = HeldMergeRequest(ref: update.ref, head: update.head, reason: reason, awaitingApproval: awaitingApproval,
                                                    since: WallClock.now())
-        log.warning("merge request \(number) at \(update.head.prefix(12)): \(reason)",
-                    metadata: ["ref": .string(update.ref), "commit": .string(String(update.head.prefix(12)))])
+        log.warning("merge request \(number) at \(CommitID(update.head).short): \(reason)",
+                    metadata: ["ref": .string(update.ref), "commit": .string(CommitID(update.head).short)])
         if let notifier = notifier(for: update.ref, log: log) {
             reported(notifier.held(commit: update.head, reason: reason, awaitingApproval: awaitingApproval))
         }
@@ -152,7 +152,7 @@ extension RepositoryWatcher {
             throw .notFound("no merge request waits for approval at \(ref) in \(repository.name)")
         }
         if let commit, !held.head.hasPrefix(commit.lowercased()) || commit.count < 7 {
-            throw .conflict("\(ref) is now at \(held.head.prefix(12)), not \(commit): review that commit, then approve it")
+            throw .conflict("\(ref) is now at \(CommitID(held.head).short), not \(commit): review that commit, then approve it")
         }
         guard held.awaitingApproval else { throw .conflict(held.reason) }
         do {
@@ -160,7 +160,7 @@ extension RepositoryWatcher {
         } catch {
             throw .failed("the approval could not be recorded: \(error)")
         }
-        log.info("merge request \(ref) at \(held.head.prefix(12)) approved by \(actor)", metadata: ["ref": .string(ref)])
+        log.info("merge request \(ref) at \(CommitID(held.head).short) approved by \(actor)", metadata: ["ref": .string(ref)])
         wake()
         return held.head
     }

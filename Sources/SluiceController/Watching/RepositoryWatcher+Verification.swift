@@ -16,7 +16,7 @@ extension RepositoryWatcher {
                 return try CommitVerifier(settings: settings, environment: environment).verify(from: update.base, to: update.head, in: git)
             }
         }
-        let short = String(update.head.prefix(12))
+        let short = CommitID(update.head).short
         let metadata: Logger.Metadata = ["ref": .string(update.ref), "commit": .string(short)]
         switch found {
         case .success(.verified(let signer)):

@@ -212,9 +212,9 @@ public actor RepositoryWatcher {
         // by `sluice run` on the same state folder) still has its spec checked.
         if let tip = observed.tipSpec, production == nil, !updates.contains(where: { $0.ref == productionRef }) {
             switch tip {
-            case .valid(let head): setCondition(.valid, message: "\(CommitPlanner.specFile) at \(head.prefix(12)) is valid")
-            case .invalid(let head, let errors): setCondition(.invalidSpec, message: "\(CommitPlanner.specFile) at \(head.prefix(12)): " + errors.joined(separator: "; "))
-            case .missing(let head): setCondition(.noSpec, message: "commit \(head.prefix(12)) has no \(CommitPlanner.specFile)")
+            case .valid(let head): setCondition(.valid, message: "\(CommitPlanner.specFile) at \(CommitID(head).short) is valid")
+            case .invalid(let head, let errors): setCondition(.invalidSpec, message: "\(CommitPlanner.specFile) at \(CommitID(head).short): " + errors.joined(separator: "; "))
+            case .missing(let head): setCondition(.noSpec, message: "commit \(CommitID(head).short) has no \(CommitPlanner.specFile)")
             }
         }
         // Merge requests beyond the parallelism wait, oldest (lowest number) first, and start as
@@ -231,7 +231,7 @@ public actor RepositoryWatcher {
                     // A push to the merge request supersedes its run in progress.
                     running.task.cancel()
                     health.superseded += 1
-                    log.info("superseded by \(update.head.prefix(12)): cancelling the run of \(running.head.prefix(12))", metadata: ["ref": .string(update.ref)])
+                    log.info("superseded by \(CommitID(update.head).short): cancelling the run of \(CommitID(running.head).short)", metadata: ["ref": .string(update.ref)])
                     startMergeRequest(update, after: running.task)
                 }
             } else if mergeRequestsRunning.count < mergeRequestParallelism, await admit(update) {
@@ -254,13 +254,13 @@ public actor RepositoryWatcher {
             // A newer commit supersedes the run in progress.
             running.task.cancel()
             health.superseded += 1
-            log.info("superseded by \(update.head.prefix(12)): cancelling the run of \(running.commit.prefix(12))", metadata: ["ref": .string(update.ref)])
+            log.info("superseded by \(CommitID(update.head).short): cancelling the run of \(CommitID(running.commit).short)", metadata: ["ref": .string(update.ref)])
         }
         let previous = production?.task
         health.runsStarted += 1
         let task = Task {
             await previous?.value
-            await self.runPipeline(update: update, trigger: "watch: \(update.ref) at \(update.head.prefix(12))", production: true)
+            await self.runPipeline(update: update, trigger: "watch: \(update.ref) at \(CommitID(update.head).short)", production: true)
             self.finishedProduction(update.head)
         }
         production = (update.head, task)
@@ -305,7 +305,7 @@ public actor RepositoryWatcher {
         let repo = repository
         var log = self.log
         log[metadataKey: "ref"] = .string(update.ref)
-        log[metadataKey: "commit"] = .string(String(update.head.prefix(12)))
+        log[metadataKey: "commit"] = .string(CommitID(update.head).short)
         do {
             let git = try Self.localRepository(repo, service: service)
             switch try service.prepare(repository: git, repositoryKey: repo.url, revision: update.head, since: update.base, ref: update.ref, trigger: trigger,
@@ -315,7 +315,7 @@ public actor RepositoryWatcher {
                 for e in errors { log.error("invalid sluice.yaml: \(e)") }
                 await markInvalid(update.ref, head: update.head)
                 if production {
-                    await setCondition(.invalidSpec, message: "\(CommitPlanner.specFile) at \(update.head.prefix(12)): " + errors.joined(separator: "; "))
+                    await setCondition(.invalidSpec, message: "\(CommitPlanner.specFile) at \(CommitID(update.head).short): " + errors.joined(separator: "; "))
                 }
                 if let notifier = notifier(for: update.ref, log: log) { await reported(notifier.specInvalid(commit: update.head, errors: errors)) }
             case .noSpec(let outcome):
@@ -328,7 +328,7 @@ public actor RepositoryWatcher {
                     log.warning("\(rewritten)")
                     work.plan.notes.insert(rewritten, at: 0)
                 }
-                if production { await setCondition(.valid, message: "\(CommitPlanner.specFile) at \(update.head.prefix(12)) is valid") }
+                if production { await setCondition(.valid, message: "\(CommitPlanner.specFile) at \(CommitID(update.head).short) is valid") }
                 guard try await execute(record, work: work, git: git, ref: update.ref) != .cancelled else { return }
                 try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
             }
@@ -347,7 +347,7 @@ public actor RepositoryWatcher {
     nonisolated func execute(_ record: RunRecord, work: PipelineRunner.Work, git: GitRepository, ref: String) async throws -> RunStatus {
         var log = self.log
         log[metadataKey: "run"] = .stringConvertible(record.id!)
-        log[metadataKey: "commit"] = .string(String(record.commit.prefix(12)))
+        log[metadataKey: "commit"] = .string(CommitID(record.commit).short)
         log[metadataKey: "ref"] = .string(ref)
         let isProduction = ProductionBranch.promotes(ref: ref, branch: ProductionBranch.name(configured: repository.branch, gateBranch: work.spec.gate?.branch,
                                                                                           defaultBranch: git.defaultBranch))

@@ -53,11 +53,11 @@ public enum GateReportMarkdown {
         if !failedChecks.isEmpty { out.append("- **failed** data check\(failedChecks.count == 1 ? "" : "s"): \(failedChecks.map(cell).joined(separator: ", "))") }
         for reason in r.notes.prefix(r.decision == .couldNotEvaluate ? 2 : 0) { out.append("- \(cell(reason))") }
         if out.last != "" { out.append("") }
-        let origin = r.run == 0 ? "" : ", commit `\(r.commit.prefix(12))`" + (r.ref.map { " on \(code(short($0)))" } ?? "") + ", run \(r.run)"
+        let origin = r.run == 0 ? "" : ", commit `\(CommitID(r.commit).short)`" + (r.ref.map { " on \(code(short($0)))" } ?? "") + ", run \(r.run)"
         // `sluice gate` without --model judges metrics, not a registered model: no model line.
         out.append(r.model.isEmpty ? "Candidate metrics judged under policy \(code(r.policy))." : "Model **\(cell(r.model))**\(origin), policy \(code(r.policy)).")
         if let p = r.production {
-            out.append(p.commit.isEmpty ? "Production: \(cell(p.version))." : "Production: version \(cell(p.version)) from commit `\(p.commit.prefix(12))`.")
+            out.append(p.commit.isEmpty ? "Production: \(cell(p.version))." : "Production: version \(cell(p.version)) from commit `\(CommitID(p.commit).short)`.")
         } else {
             out.append("No model in production yet: only absolute bounds apply.")
         }

@@ -41,7 +41,7 @@ public struct EventSource: Hashable, Sendable {
             details += failure.lastLines.suffix(5).map { "  " + $0 }
         }
         return event(.runFailed, cause: ["\(run)"], time: time, run: run, commit: commit, link: "/runs/\(run)",
-                     title: "\(repository): run \(run) of \(commit.prefix(12)) failed: \(what)", details: details)
+                     title: "\(repository): run \(run) of \(CommitID(commit).short) failed: \(what)", details: details)
     }
 
     /// The gate's verdict on a production-branch run, and the data drift its checks found.

@@ -53,7 +53,7 @@ struct NotificationText {
     /// Label and value pairs: repository, model, version, environment, run, commit, severity.
     var facts: [(String, String)] {
         [("Repository", event.repository), ("Model", event.model), ("Version", event.version), ("Environment", event.environment),
-         ("Run", event.run.map(String.init)), ("Commit", event.commit.map { String($0.prefix(12)) }), ("Severity", event.severity.rawValue)]
+         ("Run", event.run.map(String.init)), ("Commit", event.commit.map { CommitID($0).short }), ("Severity", event.severity.rawValue)]
             .compactMap { label, value in value.map { (label, $0) } }
     }
 

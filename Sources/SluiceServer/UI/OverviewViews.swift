@@ -98,7 +98,7 @@ struct RepositoryView {
             mergeRequest = p.number
             place = (p.target == "branch" ? "branch " : "namespace ") + p.place
             run = p.runId
-            commit = String(p.commit.prefix(12))
+            commit = CommitID(p.commit).short
             state = Badge(p.state.rawValue, p.state == .ready ? .ok : p.state == .failed ? .bad : .warn)
             detail = p.detail
             until = Format.timestamp(p.expiresAt)
@@ -193,7 +193,7 @@ struct ModelView {
             }
         }
         self.versions = versions.reversed().map { v in
-            Version(version: v.version, commit: String(v.commit.prefix(12)), run: v.runId, value: Format.number(metricsByVersion[v.version]?[metric]),
+            Version(version: v.version, commit: CommitID(v.commit).short, run: v.runId, value: Format.number(metricsByVersion[v.version]?[metric]),
                     environments: deployedTo[v.version] ?? [], created: Format.timestamp(v.createdAt),
                     signed: v.runId.map(signedRuns.contains) ?? false)
         }

@@ -40,7 +40,7 @@ struct RunRow {
         repository = repositoryName ?? r.repository
         link = repositoryName
         ref = Format.ref(r.ref)
-        commit = String(r.commit.prefix(12))
+        commit = CommitID(r.commit).short
         status = .status(r.status.rawValue)
         verdict = r.verdict.map(Badge.verdict)
         started = Format.timestamp(r.startedAt ?? r.createdAt)
@@ -183,7 +183,7 @@ struct RunView {
         repository = repositoryName ?? run.repository
         link = repositoryName
         ref = Format.ref(run.ref)
-        commit = String(run.commit.prefix(12))
+        commit = CommitID(run.commit).short
         trigger = run.trigger
         took = Format.seconds(run.startedAt, run.finishedAt)
         message = run.verdict == "could-not-evaluate" ? nil : run.message  // shown as the verdict's reason already
@@ -197,7 +197,7 @@ struct RunView {
             do { deployment = try DeploymentReport.decode(record) } catch { unreadable = "\(error)" }
         }
         deploy = deployment.map { d in
-            DeployView(summary: "\(d.model) version \(d.version) to \(d.environment) (\(d.target)\(d.commit.map { " at \($0.prefix(12))" } ?? ""), "
+            DeployView(summary: "\(d.model) version \(d.version) to \(d.environment) (\(d.target)\(d.commit.map { " at \(CommitID($0).short)" } ?? ""), "
                        + "\(Format.seconds(d.startedAt, d.finishedAt)))",
                        result: d.succeeded ? Badge("deployed", .ok) : Badge("failed: \(d.failure ?? "")", .bad))
         } ?? unreadable.map { DeployView(summary: "the stored deploy report could not be read (\($0))", result: Badge("unreadable", .bad)) }
@@ -269,7 +269,7 @@ struct RunView {
         lineage += r.datasetVersions.sorted { $0.key < $1.key }.map { Pair(name: "Dataset \($0.key)", value: $0.value) }
         lineage += r.parameters.sorted { $0.key < $1.key }.map { Pair(name: "Parameters \($0.key)", value: String($0.value.prefix(80))) }
         lineage += r.artifacts.map { Pair(name: "Artifact \($0.path) (\($0.stage))", value: "\($0.digest) (\($0.size) bytes)") }
-        let production = r.production.map { $0.commit.isEmpty ? "Production: \($0.version)." : "Production: version \($0.version) from commit \($0.commit.prefix(12))." }
+        let production = r.production.map { $0.commit.isEmpty ? "Production: \($0.version)." : "Production: version \($0.version) from commit \(CommitID($0.commit).short)." }
             ?? "No model in production yet: only absolute bounds apply."
         return GateView(model: r.model, policy: r.policy, production: production, rows: rows, checks: checks, notes: r.notes, lineage: lineage)
     }
