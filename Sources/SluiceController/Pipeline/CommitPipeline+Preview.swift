@@ -38,8 +38,9 @@ extension CommitPipeline {
         if let skip {
             do {
                 if let old = try deployer.store.preview(repository: work.repositoryKey, number: number) {
-                    try publish(deleting: try deployer.delete(old, repository: repository, say: say))
-                    tell(PreviewComment.deleted(old, why: "the new head gets none: \(skip)"))
+                    let removal = try deployer.delete(old, repository: repository, say: say)
+                    try publish(deleting: removal.deletedRefs)
+                    tell(PreviewComment.deleted(old, why: "the new head gets none: \(skip)", removed: removal.said))
                 } else {
                     tell(PreviewComment.failed("No preview: \(skip)."))
                 }
@@ -52,8 +53,11 @@ extension CommitPipeline {
                                               run: run, spec: work.spec, preview: settings, model: report.model, datasetVersions: work.datasetVersions)
         do {
             let outcome = try await deployer.deploy(request, repository: repository, say: say)
-            for old in outcome.evicted { tell(PreviewComment.deleted(old, why: "more than \(settings.max) previews ran (preview.max): the oldest goes"), on: old.number) }
-            if outcome.record.target == DeploySpec.Target.branch.rawValue { try publish(["refs/heads/" + outcome.record.place]) }
+            for (old, removal) in outcome.evicted {
+                tell(PreviewComment.deleted(old, why: "more than \(settings.max) previews ran (preview.max): the oldest goes", removed: removal.said), on: old.number)
+            }
+            let branch = outcome.record.target == DeploySpec.Target.branch.rawValue ? ["refs/heads/" + outcome.record.place] : []
+            try publish(branch, deleting: outcome.deletedRefs)
             tell(PreviewComment.ready(outcome, model: report.model, run: "run \(run.id!)"))
         } catch {
             warnings.append("the preview of merge request \(number) was not deployed: \(error)")

@@ -29,8 +29,10 @@ enum PreviewComment {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func deleted(_ p: RunStore.Preview, why: String) -> String {
-        [marker, "## Sluice preview: deleted", "", "The preview that ran \(where_(p)) (commit `\(CommitID(p.commit).short)`) was deleted: \(why)."]
+    /// - Parameter removed: what its target removed, in words (`deleted 5 object(s)`, and what it left in place).
+    static func deleted(_ p: RunStore.Preview, why: String, removed: String) -> String {
+        [marker, "## Sluice preview: deleted", "", "The preview that ran \(where_(p)) (commit `\(CommitID(p.commit).short)`) was deleted: \(why).",
+         "", "Sluice \(removed)."]
             .joined(separator: "\n") + "\n"
     }
 

@@ -47,7 +47,15 @@ public struct PreviewDeployer: Sendable {
         public var url: String?
         public var checks: [EnvironmentChecks.Result] = []
         /// Previews removed to stay within `preview.max` (the oldest first), each to be told.
-        public var evicted: [RunStore.Preview] = []
+        public var evicted: [(preview: RunStore.Preview, removal: Removal)] = []
+        /// Refs deleted on the way (an evicted or moved preview's branch), to delete on a remote too.
+        public var deletedRefs: [String] = []
+    }
+
+    /// What deleting a preview removed, in words, and the refs it deleted.
+    public struct Removal: Sendable {
+        public var said: String
+        public var deletedRefs: [String]
     }
 
     /// Deploys (or replaces) the preview, waits for it to be healthy and runs the environment's checks there.
@@ -82,16 +90,19 @@ public struct PreviewDeployer: Sendable {
         }
 
         let now = WallClock.now()
-        var evicted: [RunStore.Preview] = []
+        var evicted: [(preview: RunStore.Preview, removal: Removal)] = []
+        var deletedRefs: [String] = []
         let others = try store.previews(repository: r.repositoryKey).filter { $0.number != r.number }
         for old in others.prefix(max(0, others.count - r.preview.max + 1)) {
             say("preview of merge request \(old.number) removed: at most \(r.preview.max) previews run at once (preview.max)")
-            try delete(old, repository: repository, say: say)
-            evicted.append(old)
+            let removal = try delete(old, repository: repository, say: say)
+            evicted.append((old, removal))
+            deletedRefs += removal.deletedRefs
         }
         let existing = try store.preview(repository: r.repositoryKey, number: r.number)
         if let existing, existing.place != place || existing.target != deploy.target.rawValue {
-            try delete(existing, repository: repository, say: say)  // the pattern or target changed: the old one goes
+            // The pattern or target changed: the old one goes.
+            deletedRefs += try delete(existing, repository: repository, say: say).deletedRefs
         }
         var record = RunStore.Preview(repository: r.repositoryKey, number: r.number, ref: r.ref, commit: r.run.commit, runId: r.run.id,
                                       target: deploy.target.rawValue, place: place, context: deploy.context, environment: settings.environment,
@@ -101,7 +112,7 @@ public struct PreviewDeployer: Sendable {
         try store.savePreview(record)
         let target = try DeployTargets.make(deploy, repository: repository, store: store, environment: environment)
         let written = try target.write(objects, facts: facts, action: "Preview", wait: true, progress: say)
-        var outcome = Outcome(record: record, url: url, evicted: evicted)
+        var outcome = Outcome(record: record, url: url, evicted: evicted, deletedRefs: deletedRefs)
         if written.healthy == false {
             record.state = .failed
             record.detail = "not healthy: \(written.failure ?? "the rollout did not complete")"
@@ -123,9 +134,7 @@ public struct PreviewDeployer: Sendable {
     }
 
     /// Deletes everything the preview applied (the namespace last) or its branch, and its record.
-    /// Returns the branch to delete on the remote, if any.
-    @discardableResult
-    public func delete(_ preview: RunStore.Preview, repository: GitRepository, say: (String) -> Void) throws -> [String] {
+    public func delete(_ preview: RunStore.Preview, repository: GitRepository, say: (String) -> Void) throws -> Removal {
         guard let target = DeploySpec.Target(rawValue: preview.target) else {
             throw LoadError(message: "the preview of merge request \(preview.number) names an unknown target '\(preview.target)'")
         }
@@ -138,7 +147,7 @@ public struct PreviewDeployer: Sendable {
         let removed = try DeployTargets.make(deploy, repository: repository, store: store, environment: environment).removeAll(progress: say)
         say("preview of merge request \(preview.number) in \(preview.place): \(removed.said)")
         try store.deletePreview(repository: preview.repository, number: preview.number)
-        return removed.deletedRefs
+        return Removal(said: removed.said, deletedRefs: removed.deletedRefs)
     }
 
     /// The deploy settings and checks of the environment a preview copies.

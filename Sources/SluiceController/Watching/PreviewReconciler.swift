@@ -40,17 +40,18 @@ struct PreviewReconciler: Sendable {
                     guard let why = Self.expiry(of: p, open: open, refExists: git.resolveReference(p.ref) != nil,
                                                 running: running.contains(p.ref), now: now) else { continue }
                     log.info("deleting the preview of merge request \(p.number) in \(p.place): \(why)", metadata: ["ref": .string(p.ref)])
+                    let removal: PreviewDeployer.Removal
                     do {
-                        let deleted = try deployer.delete(p, repository: git, say: { log.info("\($0)") })
-                        if RepositorySource.isRemote(repo.url), !deleted.isEmpty {
-                            try Publisher(url: repo.url, environment: environment).push([], deleting: deleted, from: git)
+                        removal = try deployer.delete(p, repository: git, say: { log.info("\($0)") })
+                        if RepositorySource.isRemote(repo.url), !removal.deletedRefs.isEmpty {
+                            try Publisher(url: repo.url, environment: environment).push([], deleting: removal.deletedRefs, from: git)
                         }
                     } catch {
                         log.error("the preview of merge request \(p.number) could not be deleted: \(error) (tried again at the next poll)")
                         continue
                     }
                     let notifier = MergeRequestNotifier.forRef(p.ref, environment: forgeEnvironment, warn: { log.warning("\($0)") })
-                    for problem in notifier?.preview(PreviewComment.deleted(p, why: why)) ?? [] { log.warning("\(problem.message)") }
+                    for problem in notifier?.preview(PreviewComment.deleted(p, why: why, removed: removal.said)) ?? [] { log.warning("\(problem.message)") }
                 }
             }
         } catch {
