@@ -23,43 +23,31 @@ public final class LatencyExporter: @unchecked Sendable {
     public init(_ versions: [String: Version], spikeFactor: Double = 4, spikePeriod: Double = 6) throws {
         file = NSTemporaryDirectory() + "sluice-latency-\(UUID().uuidString.prefix(8)).json"
         try Self.write(versions, to: file)
-        server = try PythonScriptServer(script: #"""
-            import json, random, sys, threading, time
-            from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        server = try PythonScriptServer(script: MetricsExporter.script(metrics: #"""
             BUCKETS = [0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2]
             SPIKE_FACTOR, SPIKE_PERIOD = float(sys.argv[2]), float(sys.argv[3])
             state, lock, rng = {}, threading.Lock(), random.Random(7)
-            class H(BaseHTTPRequestHandler):
-                def log_message(self, *a): pass
-                def do_GET(self):
-                    versions = json.load(open(sys.argv[1]))
-                    spiking = (time.time() % SPIKE_PERIOD) < SPIKE_PERIOD / 2
-                    lines = ["# TYPE http_duration_seconds histogram"]
-                    with lock:
-                        for version, v in sorted(versions.items()):
-                            s = state.setdefault(version, {"buckets": [0] * len(BUCKETS), "sum": 0.0, "count": 0})
-                            mean = v["mean"] * (SPIKE_FACTOR if v.get("spiky") and spiking else 1)
-                            for _ in range(50):
-                                x = rng.expovariate(1 / mean)
-                                s["sum"] += x
-                                s["count"] += 1
-                                for i, le in enumerate(BUCKETS):
-                                    if x <= le: s["buckets"][i] += 1
-                            for le, n in zip(BUCKETS, s["buckets"]):
-                                lines.append('http_duration_seconds_bucket{version="%s",le="%s"} %d' % (version, le, n))
-                            lines.append('http_duration_seconds_bucket{version="%s",le="+Inf"} %d' % (version, s["count"]))
-                            lines.append('http_duration_seconds_sum{version="%s"} %f' % (version, s["sum"]))
-                            lines.append('http_duration_seconds_count{version="%s"} %d' % (version, s["count"]))
-                    data = ("\n".join(lines) + "\n").encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "text/plain; version=0.0.4")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-            s = ThreadingHTTPServer(("127.0.0.1", 0), H)
-            print("PORT", s.server_address[1], flush=True)
-            s.serve_forever()
-            """#, arguments: [file, String(spikeFactor), String(spikePeriod)])
+            def metrics():
+                versions = json.load(open(sys.argv[1]))
+                spiking = (time.time() % SPIKE_PERIOD) < SPIKE_PERIOD / 2
+                lines = ["# TYPE http_duration_seconds histogram"]
+                with lock:
+                    for version, v in sorted(versions.items()):
+                        s = state.setdefault(version, {"buckets": [0] * len(BUCKETS), "sum": 0.0, "count": 0})
+                        mean = v["mean"] * (SPIKE_FACTOR if v.get("spiky") and spiking else 1)
+                        for _ in range(50):
+                            x = rng.expovariate(1 / mean)
+                            s["sum"] += x
+                            s["count"] += 1
+                            for i, le in enumerate(BUCKETS):
+                                if x <= le: s["buckets"][i] += 1
+                        for le, n in zip(BUCKETS, s["buckets"]):
+                            lines.append('http_duration_seconds_bucket{version="%s",le="%s"} %d' % (version, le, n))
+                        lines.append('http_duration_seconds_bucket{version="%s",le="+Inf"} %d' % (version, s["count"]))
+                        lines.append('http_duration_seconds_sum{version="%s"} %f' % (version, s["sum"]))
+                        lines.append('http_duration_seconds_count{version="%s"} %d' % (version, s["count"]))
+                return ("\n".join(lines) + "\n").encode()
+            """#), arguments: [file, String(spikeFactor), String(spikePeriod)])
     }
 
     public func set(_ versions: [String: Version]) throws { try Self.write(versions, to: file) }

@@ -9,22 +9,32 @@ public final class MetricsExporter: @unchecked Sendable {
     public init(_ text: String) throws {
         file = NSTemporaryDirectory() + "sluice-exporter-\(UUID().uuidString.prefix(8)).prom"
         try text.write(toFile: file, atomically: true, encoding: .utf8)
-        server = try PythonScriptServer(script: #"""
-            import sys
-            from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-            class H(BaseHTTPRequestHandler):
-                def log_message(self, *a): pass
-                def do_GET(self):
-                    data = open(sys.argv[1], "rb").read()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "text/plain; version=0.0.4")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-            s = ThreadingHTTPServer(("127.0.0.1", 0), H)
-            print("PORT", s.server_address[1], flush=True)
-            s.serve_forever()
-            """#, arguments: [file])
+        server = try PythonScriptServer(script: Self.script(metrics: #"""
+            def metrics():
+                return open(sys.argv[1], "rb").read()
+            """#), arguments: [file])
+    }
+
+    /// A Prometheus exporter in Python: `metrics` defines `metrics()`, the bytes of each scrape
+    /// (it may use `sys`, `json`, `random`, `threading`, `time`).
+    static func script(metrics: String) -> String {
+        #"""
+        import json, random, sys, threading, time
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        \#(metrics)
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a): pass
+            def do_GET(self):
+                data = metrics()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+        s = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        print("PORT", s.server_address[1], flush=True)
+        s.serve_forever()
+        """#
     }
 
     public func set(_ text: String) throws { try text.write(toFile: file, atomically: true, encoding: .utf8) }
