@@ -108,3 +108,16 @@ extension PreviewRulesTests {
         #expect(unknown.first?.contains("unknown key 'namespaces'") == true, "\(unknown)")
     }
 }
+
+extension PreviewRulesTests {
+    /// The same manifests serve every environment: `{{^preview.number}}` renders only outside
+    /// previews (where a cluster-scoped object belongs), `{{#preview.number}}` only in them.
+    @Test func sectionsTellPreviewsFromEnvironments() throws {
+        var facts = DeployFacts(model: "m", version: "3", digest: "d", uri: "u", commit: String(repeating: "a", count: 40), datasets: [:],
+                                environment: "staging", namespace: "ml", run: 1)
+        let template = "{{^preview.number}}outside{{/preview.number}}{{#preview.number}}preview {{preview.number}} at {{preview.url}}{{/preview.number}}"
+        #expect(try ManifestTemplate.render(template, file: "m.yaml", facts: facts) == "outside")
+        facts.preview = DeployFacts.Preview(number: 7, url: "http://pr-7.example.com")
+        #expect(try ManifestTemplate.render(template, file: "m.yaml", facts: facts) == "preview 7 at http://pr-7.example.com")
+    }
+}

@@ -64,7 +64,8 @@ public struct DeployFacts: Hashable, Sendable {
             "namespace": namespace,
             "run": String(run),
             "values": values,
-            "preview": ["number": preview.map { String($0.number) } ?? "", "url": preview?.url ?? ""],
+            // Outside previews neither is set: `{{^preview.number}}` sections render there, and the names render empty.
+            "preview": preview.map { p in ["number": String(p.number)].merging(p.url.map { ["url": $0] } ?? [:]) { a, _ in a } } ?? [String: String](),
         ]
     }
 
