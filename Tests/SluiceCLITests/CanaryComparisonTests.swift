@@ -35,7 +35,7 @@ import SluiceTestSupport
                           baseline: stable
                           query: '\(LatencyExporter.p90)'
                           test: mann-whitney
-                          max-relative-change: 0.2
+                          max-relative-change: 0.5
                           interval: 12s
                           step: 1s
             """

@@ -2,7 +2,7 @@ import Foundation
 
 /// A model server's request-latency histogram (`http_duration_seconds`, per `version` label) in
 /// the Prometheus format, as a real server would export it: on every scrape each version has
-/// served 50 more requests whose latencies are drawn from an exponential distribution of that
+/// served 200 more requests whose latencies are drawn from an exponential distribution of that
 /// version's mean. A version marked `spiky` is `spikeFactor` times slower during the first half
 /// of every `spikePeriod` seconds of wall time — all spiky versions at once, as when a traffic
 /// spike hits the stable version and the canary alike. Versions are set by writing the file.
@@ -24,7 +24,7 @@ public final class LatencyExporter: @unchecked Sendable {
         file = NSTemporaryDirectory() + "sluice-latency-\(UUID().uuidString.prefix(8)).json"
         try Self.write(versions, to: file)
         server = try PythonScriptServer(script: MetricsExporter.script(metrics: #"""
-            BUCKETS = [0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2]
+            BUCKETS = [0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.8, 1.2, 1.6, 3.2]
             SPIKE_FACTOR, SPIKE_PERIOD = float(sys.argv[2]), float(sys.argv[3])
             state, lock, rng = {}, threading.Lock(), random.Random(7)
             def metrics():
@@ -35,7 +35,7 @@ public final class LatencyExporter: @unchecked Sendable {
                     for version, v in sorted(versions.items()):
                         s = state.setdefault(version, {"buckets": [0] * len(BUCKETS), "sum": 0.0, "count": 0})
                         mean = v["mean"] * (SPIKE_FACTOR if v.get("spiky") and spiking else 1)
-                        for _ in range(50):
+                        for _ in range(200):
                             x = rng.expovariate(1 / mean)
                             s["sum"] += x
                             s["count"] += 1
