@@ -2,6 +2,7 @@ import FoundationEssentials
 public import SluiceCore
 import SluicePrometheus
 import SluiceRunner
+import SluiceStore
 
 /// The versions a comparison may take as its baseline, as the environment chain knows them.
 public struct Baselines: Sendable, Hashable {
@@ -23,6 +24,13 @@ public struct Baselines: Sendable, Hashable {
     public init(stable: Running? = nil, production: Running? = nil) {
         self.stable = stable
         self.production = production
+    }
+
+    /// The registry's production version of `model`, running where `spec` deploys production
+    /// (its last environment); nil when nothing is in production.
+    static func production(model: String, spec: PipelineSpec, store: RunStore) throws -> Running? {
+        guard let version = try store.productionVersion(model: model), let deploy = spec.deploy else { return nil }
+        return Running(version: version, environment: deploy.environment)
     }
 
     subscript(_ kind: Comparison.Baseline) -> Running? {

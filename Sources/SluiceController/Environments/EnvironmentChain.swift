@@ -206,9 +206,7 @@ public struct EnvironmentChain: Sendable {
         if let stable = try store.deployedVersion(model: model, environment: environment) {
             baselines.stable = .init(version: stable.version, environment: environment)
         }
-        if let production = try store.productionVersion(model: model), let last = spec.environments.last {
-            baselines.production = .init(version: production, environment: last.name)
-        }
+        baselines.production = try Baselines.production(model: model, spec: spec, store: store)
         return baselines
     }
 

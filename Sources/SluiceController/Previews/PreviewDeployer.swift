@@ -119,9 +119,7 @@ public struct PreviewDeployer: Sendable {
         } else {
             var runner = EnvironmentChecks(environment: environment, stateDirectory: stateDirectory, store: store)
             runner.pod = pod
-            let production = try store.productionVersion(model: r.model).map { version in
-                Baselines.Running(version: version, environment: r.spec.environments.last?.name ?? r.spec.deploy?.environment ?? "production")
-            }
+            let production = try Baselines.production(model: r.model, spec: r.spec, store: store)
             outcome.checks = await runner.run(checks, model: r.model, version: candidate.version, commit: commit, deploy: deploy,
                                               modelDigest: candidate.artifactDigest, runID: r.run.id, baselines: Baselines(production: production), say: say)
             let bad = outcome.checks.first { $0.verdict != .passed }
