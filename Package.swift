@@ -51,6 +51,8 @@ let package = Package(
 
         // The Kubernetes API: kubeconfig, discovery, server-side apply, health.
         .target(name: "SluiceKube", dependencies: ["SluiceCore", "SluiceHTTP", "SluiceYAML"]),
+        // S3-compatible object storage for the artifact store (libcurl's SigV4 through SluiceHTTP).
+        .target(name: "SluiceObjectStore", dependencies: ["SluiceCore", "SluiceHTTP", "SluiceStore", .product(name: "Crypto", package: "swift-crypto")]),
 
         // Prometheus HTTP API: live metrics that trigger retraining.
         .target(name: "SluicePrometheus", dependencies: ["SluiceHTTP"]),
@@ -75,7 +77,7 @@ let package = Package(
         // Connects adapters to the core: load a spec, plan a commit, run it, gate and promote it.
         .target(
             name: "SluiceController",
-            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceForge", "SluicePrometheus", "SluiceKube", "SluiceHTTP", "SluiceServer",
+            dependencies: ["SluiceCore", "SluiceYAML", "SluiceGit", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceForge", "SluicePrometheus", "SluiceKube", "SluiceHTTP", "SluiceServer", "SluiceObjectStore",
                            .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
                            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -109,6 +111,7 @@ let package = Package(
         ),
         .testTarget(name: "SluiceRunnerTests", dependencies: ["SluiceRunner", "SluiceCore", "SluiceTestSupport"]),
         .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceCore", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceObjectStoreTests", dependencies: ["SluiceObjectStore", "SluiceStore", "SluiceCore", "SluiceTestSupport"]),
         .testTarget(name: "SluiceKubeTests", dependencies: ["SluiceKube", "SluiceTestSupport"]),
         // The controller's routes in process (HummingbirdTesting), with a controller built in the test.
         .testTarget(

@@ -51,8 +51,10 @@ final class EasyHandle: @unchecked Sendable {
         var receive: ((UnsafeRawBufferPointer) -> Void)?
         /// The status line's code of the response being received.
         var status = 0
-        /// The file an upload streams from.
+        /// The file an upload streams from, where the next byte is read and how many are left.
         var upload: Int32 = -1
+        var uploadOffset: Int64 = 0
+        var uploadRemaining: Int64 = 0
     }
 
     func perform(_ request: HTTPRequest, tls: TLSOptions, receive: ((UnsafeRawBufferPointer) -> Void)?) throws(HTTPError) -> HTTPResponse {
@@ -87,14 +89,23 @@ final class EasyHandle: @unchecked Sendable {
                 if sink.upload >= 0 {
                     var info = stat()
                     fstat(sink.upload, &info)
+                    let range = request.bodyFileRange ?? 0..<Int64(info.st_size)
+                    sink.uploadOffset = range.lowerBound
+                    sink.uploadRemaining = range.upperBound - range.lowerBound
                     sluice_curl_setopt_long(curl, CURLOPT_UPLOAD, 1)
-                    sluice_curl_setopt_offset(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(info.st_size))
+                    sluice_curl_setopt_offset(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(range.upperBound - range.lowerBound))
                     sluice_curl_setopt_write_cb(curl, CURLOPT_READFUNCTION) { ptr, size, count, data in
                         let sink = Unmanaged<Sink>.fromOpaque(data!).takeUnretainedValue()
+                        let wanted = Int(min(Int64(size * count), sink.uploadRemaining))
+                        if wanted == 0 { return 0 }
                         while true {
-                            let n = read(sink.upload, ptr, size * count)
+                            let n = pread(sink.upload, ptr, wanted, off_t(sink.uploadOffset))
                             if n < 0, errno == EINTR { continue }
-                            return n < 0 ? Int(CURL_READFUNC_ABORT) : n
+                            // A file that shrank under the upload ends it short: abort rather than send less than announced.
+                            if n <= 0 { return Int(CURL_READFUNC_ABORT) }
+                            sink.uploadOffset += Int64(n)
+                            sink.uploadRemaining -= Int64(n)
+                            return n
                         }
                     }
                     sluice_curl_setopt_pointer(curl, CURLOPT_READDATA, Unmanaged.passUnretained(sink).toOpaque())
@@ -110,10 +121,13 @@ final class EasyHandle: @unchecked Sendable {
                     }
                 }
                 var headers = request.headers
-                if request.body != nil || request.bodyFile != nil, !headers.contains(where: { $0.name.lowercased() == "expect" }) {
+                // libcurl 7.88 signs a header-removing `Name:` line as if it were sent, so a signed
+                // request keeps libcurl's own Expect and Content-Type (which it does not sign).
+                let removals = request.awsSigning == nil
+                if removals, request.body != nil || request.bodyFile != nil, !headers.contains(where: { $0.name.lowercased() == "expect" }) {
                     headers.append(("Expect", ""))  // no 100-continue round trip
                 }
-                if request.body != nil, !headers.contains(where: { $0.name.lowercased() == "content-type" }) {
+                if removals, request.body != nil, !headers.contains(where: { $0.name.lowercased() == "content-type" }) {
                     // libcurl would label a body form data, which servers then parse as fields.
                     headers.append(("Content-Type", ""))
                 }
@@ -121,6 +135,11 @@ final class EasyHandle: @unchecked Sendable {
                     headerList = curl_slist_append(headerList, value.isEmpty ? "\(name):" : "\(name): \(value)")
                 }
                 sluice_curl_setopt_slist(curl, CURLOPT_HTTPHEADER, headerList)
+                if let signing = request.awsSigning {
+                    sluice_curl_setopt_string(curl, CURLOPT_AWS_SIGV4, signing.provider)
+                    sluice_curl_setopt_string(curl, CURLOPT_USERNAME, signing.accessKeyID)
+                    sluice_curl_setopt_string(curl, CURLOPT_PASSWORD, signing.secretAccessKey)
+                }
                 applyTLS(tls)
 
                 let userdata = Unmanaged.passUnretained(sink).toOpaque()

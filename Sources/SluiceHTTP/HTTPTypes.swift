@@ -6,6 +6,10 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]?
     /// A file streamed as the body (with its length), for uploads too large to hold in memory.
     public var bodyFile: String?
+    /// Only these bytes of `bodyFile` are sent (one part of a multipart upload).
+    public var bodyFileRange: Range<Int64>?
+    /// Signs the request with AWS Signature Version 4 (libcurl's `CURLOPT_AWS_SIGV4`).
+    public var awsSigning: AWSSigning?
     /// Whole-transfer timeout in seconds.
     public var timeout: Double
 
@@ -32,6 +36,26 @@ public struct HTTPResponse: Sendable {
     }
 
     public var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// What AWS Signature Version 4 needs: libcurl computes the signature, over the method, the
+/// path, the query, the `host` and `x-amz-*` headers; the caller sends `x-amz-content-sha256`
+/// (the payload's SHA-256, which the signature then covers and S3 checks against the body).
+public struct AWSSigning: Sendable, Hashable {
+    public var region: String
+    public var service: String
+    public var accessKeyID: String
+    public var secretAccessKey: String
+
+    public init(region: String, service: String = "s3", accessKeyID: String, secretAccessKey: String) {
+        self.region = region
+        self.service = service
+        self.accessKeyID = accessKeyID
+        self.secretAccessKey = secretAccessKey
+    }
+
+    /// `CURLOPT_AWS_SIGV4`'s provider string.
+    var provider: String { "aws:amz:\(region):\(service)" }
 }
 
 /// TLS settings. Verification is on unless `insecureSkipVerify` is set explicitly

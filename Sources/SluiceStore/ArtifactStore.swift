@@ -10,11 +10,19 @@ import Glibc
 /// blob either exists whole or not at all (a full disk leaves nothing behind).
 /// A folder is stored as its files plus a manifest (one `digest size path` line per
 /// file, sorted); the folder's digest is the manifest's.
+///
+/// With a `remote` (an S3 bucket), every blob is copied there before `store` returns, and a
+/// blob the folder lacks is fetched from there and checked against its digest before use.
 public struct ArtifactStore: Sendable {
     public let root: String
+    public let remote: (any RemoteBlobStore)?
 
     public struct ArtifactError: Error, Sendable, CustomStringConvertible {
         public var description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     public struct Stored: Sendable, Hashable {
@@ -24,8 +32,9 @@ public struct ArtifactStore: Sendable {
         public var size: Int64
     }
 
-    public init(stateDirectory: String) {
+    public init(stateDirectory: String, remote: (any RemoteBlobStore)? = nil) {
         root = stateDirectory + "/cas"
+        self.remote = remote
     }
 
     func blobPath(_ digest: String) -> String {
@@ -33,7 +42,22 @@ public struct ArtifactStore: Sendable {
         return "\(root)/sha256/\(hex.prefix(2))/\(hex)"
     }
 
-    public func contains(_ digest: String) -> Bool { access(blobPath(digest), F_OK) == 0 }
+    /// The local path of a blob, fetched from the remote store first when the folder lacks it.
+    func localBlob(_ digest: String, shownAs: String) throws(ArtifactError) -> String {
+        let path = blobPath(digest)
+        if access(path, F_OK) == 0 { return path }
+        guard let remote else {
+            throw ArtifactError(description: "artifact \(digest) of output '\(shownAs)' is missing from the store")
+        }
+        do throws(ArtifactError) {
+            _ = try write(shownAs: shownAs, expecting: digest, copyToRemote: false) { (sink: (UnsafeRawBufferPointer) throws(ArtifactError) -> Void) throws(ArtifactError) in
+                try remote.download(digest, receive: sink)
+            }
+        } catch {
+            throw ArtifactError(description: "artifact \(digest) of output '\(shownAs)' is not in this state folder and could not be fetched from \(remote.location): \(error)")
+        }
+        return path
+    }
 
     // MARK: storing
 
@@ -145,8 +169,10 @@ public struct ArtifactStore: Sendable {
     }
 
     /// Streams bytes into a temporary file while hashing, then moves it to its digest's path.
+    /// With `expecting`, bytes of another digest are refused (nothing is stored); with a remote
+    /// store and `copyToRemote`, the blob is there too before this returns.
     private func write(
-        shownAs: String,
+        shownAs: String, expecting: String? = nil, copyToRemote: Bool = true,
         _ produce: ((UnsafeRawBufferPointer) throws(ArtifactError) -> Void) throws(ArtifactError) -> Void
     ) throws(ArtifactError) -> (String, Int64) {
         let tmpDir = root + "/tmp"
@@ -180,13 +206,25 @@ public struct ArtifactStore: Sendable {
         }
         close(fd)
         let digest = "sha256:" + ContentHash.hex(hasher.finalize())
-        let target = blobPath(digest)
-        if access(target, F_OK) == 0 { return (digest, size) }  // already stored: the temp file is dropped
-        try? FileManager.default.createDirectory(atPath: String(target.prefix(upTo: target.lastIndex(of: "/")!)), withIntermediateDirectories: true)
-        guard rename(tmpPath, target) == 0 else {
-            throw ArtifactError(description: "storing output '\(shownAs)' failed: \(String(cString: strerror(errno)))")
+        if let expecting, digest != expecting {
+            throw ArtifactError(description: "the copy of \(expecting) holds other bytes (\(size) bytes hashing to \(digest)); it was not stored")
         }
-        done = true
+        let target = blobPath(digest)
+        if access(target, F_OK) != 0 {  // else already stored: the temp file is dropped
+            try? FileManager.default.createDirectory(atPath: String(target.prefix(upTo: target.lastIndex(of: "/")!)), withIntermediateDirectories: true)
+            guard rename(tmpPath, target) == 0 else {
+                throw ArtifactError(description: "storing output '\(shownAs)' failed: \(String(cString: strerror(errno)))")
+            }
+            done = true
+        }
+        if copyToRemote, let remote {
+            do throws(ArtifactError) {
+                if try !remote.contains(digest, size: size) { try remote.upload(target, digest: digest, size: size) }
+            } catch {
+                throw ArtifactError(description: "output '\(shownAs)' is stored in this state folder but could not be copied to \(remote.location): \(error); "
+                                    + "the stage fails rather than leave an output only this node has")
+            }
+        }
         return (digest, size)
     }
 
@@ -217,7 +255,7 @@ public struct ArtifactStore: Sendable {
         case .file:
             try copyBlob(digest, to: full, shownAs: relative)
         case .directory:
-            guard let data = FileManager.default.contents(atPath: blobPath(digest)) else {
+            guard let data = FileManager.default.contents(atPath: try localBlob(digest, shownAs: relative)) else {
                 throw ArtifactError(description: "artifact \(digest) of output '\(relative)' is missing from the store")
             }
             try? FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
@@ -250,9 +288,10 @@ public struct ArtifactStore: Sendable {
         switch kind {
         case .file:
             let name = relative.split(separator: "/").last.map(String.init) ?? relative
-            return [StoredFile(path: name, blob: blobPath(digest), digest: digest, size: try size(blobPath(digest)))]
+            let blob = try localBlob(digest, shownAs: relative)
+            return [StoredFile(path: name, blob: blob, digest: digest, size: try size(blob))]
         case .directory:
-            guard let data = FileManager.default.contents(atPath: blobPath(digest)) else {
+            guard let data = FileManager.default.contents(atPath: try localBlob(digest, shownAs: relative)) else {
                 throw ArtifactError(description: "artifact \(digest) of output '\(relative)' is missing from the store")
             }
             var result: [StoredFile] = []
@@ -261,7 +300,7 @@ public struct ArtifactStore: Sendable {
                 guard parts.count == 3, let bytes = Int64(parts[1]), !parts[2].split(separator: "/").contains("..") else {
                     throw ArtifactError(description: "corrupt manifest \(digest) of output '\(relative)'")
                 }
-                let blob = blobPath(String(parts[0]))
+                let blob = try localBlob(String(parts[0]), shownAs: relative + "/" + parts[2])
                 guard try size(blob) == bytes else { throw ArtifactError(description: "artifact \(parts[0]) of output '\(relative)/\(parts[2])' has the wrong size in the store") }
                 result.append(StoredFile(path: String(parts[2]), blob: blob, digest: String(parts[0]), size: bytes))
             }
@@ -270,10 +309,7 @@ public struct ArtifactStore: Sendable {
     }
 
     private func copyBlob(_ digest: String, to path: String, shownAs: String) throws(ArtifactError) {
-        let source = blobPath(digest)
-        guard access(source, R_OK) == 0 else {
-            throw ArtifactError(description: "artifact \(digest) of output '\(shownAs)' is missing from the store")
-        }
+        let source = try localBlob(digest, shownAs: shownAs)
         let parent = String(path.prefix(upTo: path.lastIndex(of: "/")!))
         try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: path)

@@ -11,15 +11,22 @@ public final class RunStore: Sendable {
     public let path: String
     /// The folder the store lives in (its artifacts are under `cas/`).
     public let stateDirectory: String
+    /// The stage outputs the runs name, by digest (`cas/`, and a bucket when configured).
+    public let artifactStore: ArtifactStore
     let pool: DatabasePool
 
     public struct StoreError: Error, Sendable, CustomStringConvertible {
         public var description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
-    public init(stateDirectory: String) throws(StoreError) {
+    public init(stateDirectory: String, remoteArtifacts: (any RemoteBlobStore)? = nil) throws(StoreError) {
         path = stateDirectory + "/" + Self.fileName
         self.stateDirectory = stateDirectory
+        artifactStore = ArtifactStore(stateDirectory: stateDirectory, remote: remoteArtifacts)
         do {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
             var configuration = Configuration()

@@ -2,8 +2,9 @@ import Foundation
 
 /// An HTTP proxy on 127.0.0.1 in front of a real server that, while armed, cuts artifact
 /// uploads halfway: it forwards the request line, the headers and half the body of a `PUT`
-/// to `/mlflow-artifacts/artifacts/`, then resets both connections, as a network failure
-/// mid-upload would. Every other request passes through (one request per connection).
+/// whose path contains `cutting` (MLflow's artifact uploads by default), then resets both
+/// connections, as a network failure mid-upload would. Every other request passes through (one
+/// request per connection).
 public final class CuttingProxy: @unchecked Sendable {
     // @unchecked: immutable after init; the server is stopped once, in deinit.
     let server: PythonScriptServer
@@ -11,8 +12,8 @@ public final class CuttingProxy: @unchecked Sendable {
     public var url: String { "http://127.0.0.1:\(server.port)" }
     var flag: String { directory.path + "/armed" }
 
-    public init(upstreamPort: Int) throws {
-        server = try PythonScriptServer(script: Self.script, arguments: [String(upstreamPort), directory.path + "/armed"])
+    public init(upstreamPort: Int, cutting: String = "/mlflow-artifacts/artifacts/") throws {
+        server = try PythonScriptServer(script: Self.script, arguments: [String(upstreamPort), directory.path + "/armed", cutting])
     }
 
     /// Cuts uploads from now on (`true`) or lets them through.
@@ -28,7 +29,7 @@ public final class CuttingProxy: @unchecked Sendable {
     static let script = #"""
 import os, socket, struct, sys, threading
 
-upstream_port, flag = int(sys.argv[1]), sys.argv[2]
+upstream_port, flag, cutting = int(sys.argv[1]), sys.argv[2], sys.argv[3].encode()
 
 def read_head(conn):
     data = b""
@@ -62,7 +63,7 @@ def handle(client):
             body += chunk
         upstream = socket.create_connection(("127.0.0.1", upstream_port))
         request = b"\r\n".join([lines[0]] + headers + [b"Connection: close"]) + b"\r\n\r\n"
-        if os.path.exists(flag) and method == b"PUT" and b"/mlflow-artifacts/artifacts/" in path and length > 1:
+        if os.path.exists(flag) and method == b"PUT" and cutting in path and length > 1:
             upstream.sendall(request + body[: length // 2])
             with open(flag + ".cuts", "a") as log:
                 log.write(path.decode() + "\n")

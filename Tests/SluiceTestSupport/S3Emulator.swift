@@ -17,24 +17,75 @@ public final class S3Emulator: @unchecked Sendable {
         ["MLFLOW_S3_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"]
     }
 
+    /// The key that may use the bucket, when the emulator checks signatures (else nil).
+    public let credentials: (accessKeyID: String, secretAccessKey: String)?
+    let scratch = TemporaryDirectory(prefix: "sluice-s3")
+
     /// Starts moto in-process on a free port and creates the bucket before saying it is ready.
-    public init(bucket: String = "sluice-models") throws {
+    /// `checkingSignatures`: moto then verifies every request's AWS Signature V4 against an IAM
+    /// user's key made at start (`credentials`), as S3 does, and refuses unsigned ones.
+    public init(bucket: String = "sluice-models", checkingSignatures: Bool = false) throws {
         self.bucket = bucket
+        let keyFile = scratch.path + "/key"
         server = try PythonScriptServer(script: """
-            import sys, threading, urllib.request
+            import json, os, sys, threading, urllib.request
+            checking = sys.argv[2] == "1"
+            if checking:
+                # The first four requests (the IAM user, its policy and key, the bucket) are let in
+                # unsigned; every later one must be signed with the user's key.
+                os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "4"
+                os.environ["AWS_ACCESS_KEY_ID"] = os.environ["AWS_SECRET_ACCESS_KEY"] = "bootstrap"
             from moto.server import ThreadedMotoServer
             server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             server.start()
             port = server.get_host_and_port()[1]
-            urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/{sys.argv[1]}", method="PUT"))
+            url = f"http://127.0.0.1:{port}"
+            if checking:
+                import boto3
+                iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1")
+                iam.create_user(UserName="sluice")
+                iam.put_user_policy(UserName="sluice", PolicyName="all", PolicyDocument=json.dumps(
+                    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+                key = iam.create_access_key(UserName="sluice")["AccessKey"]
+                with open(sys.argv[3], "w") as f:
+                    f.write(key["AccessKeyId"] + " " + key["SecretAccessKey"])
+            urllib.request.urlopen(urllib.request.Request(f"{url}/{sys.argv[1]}", method="PUT"))
             print("PORT", port, flush=True)
             threading.Event().wait()
-            """, arguments: [bucket])
+            """, arguments: [bucket, checkingSignatures ? "1" : "0", keyFile])
+        if checkingSignatures {
+            let parts = try String(contentsOfFile: keyFile, encoding: .utf8).split(separator: " ").map(String.init)
+            credentials = (parts[0], parts[1])
+        } else {
+            credentials = nil
+        }
+    }
+
+    /// curl's arguments that sign a request with the emulator's key, for a payload of that
+    /// SHA-256 (none when it checks no signatures).
+    func signing(payload hash: String = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") -> [String] {
+        guard let credentials else { return [] }
+        return ["--aws-sigv4", "aws:amz:us-east-1:s3", "--user", "\(credentials.accessKeyID):\(credentials.secretAccessKey)",
+                "-H", "x-amz-content-sha256: \(hash)"]
+    }
+
+    /// Replaces an object's bytes (signed, as a third party with the key would).
+    public func put(_ key: String, bytes: [UInt8]) throws {
+        let file = scratch.path + "/put"
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let hash = String(try ProcessRunner.run("sha256sum", [file]).stdout.prefix(64))
+        let status = try ProcessRunner.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}"] + signing(payload: hash) + ["-T", file, "\(url)/\(bucket)/\(key)"]).stdout
+        guard status == "200" else { throw NSError(domain: "S3Emulator", code: 1, userInfo: [NSLocalizedDescriptionKey: "PUT \(key): HTTP \(status)"]) }
+    }
+
+    /// The multipart uploads begun and neither completed nor aborted.
+    public func unfinishedUploads() throws -> Int {
+        try ProcessRunner.run("curl", ["-s"] + signing() + ["\(url)/\(bucket)?uploads="]).stdout.components(separatedBy: "<Upload>").count - 1
     }
 
     /// The bucket's objects: key, size and ETag (a multipart object's ETag ends in `-<parts>`).
     public func objects() throws -> [(key: String, size: Int, etag: String)] {
-        let xml = try ProcessRunner.run("curl", ["-s", "\(url)/\(bucket)?list-type=2"]).stdout
+        let xml = try ProcessRunner.run("curl", ["-s"] + signing() + ["\(url)/\(bucket)?list-type=2"]).stdout
         return xml.components(separatedBy: "<Contents>").dropFirst().map { entry in
             func field(_ name: String) -> String {
                 guard let start = entry.range(of: "<\(name)>"), let end = entry.range(of: "</\(name)>", range: start.upperBound..<entry.endIndex) else { return "" }

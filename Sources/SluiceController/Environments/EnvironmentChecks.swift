@@ -111,7 +111,7 @@ public struct EnvironmentChecks: Sendable {
         do {
             if let store, let modelDigest, let runID,
                let output = try store.artifacts(of: runID).first(where: { $0.digest == modelDigest }) {
-                try ArtifactStore(stateDirectory: stateDirectory).restore(output.digest, kind: output.kind, to: output.path, workspace: folder)
+                try store.artifactStore.restore(output.digest, kind: output.kind, to: output.path, workspace: folder)
             }
         } catch {
             return Result(check: name, verdict: .failed, detail: "the version's model files could not be restored for the check: \(error)")

@@ -27,7 +27,7 @@ public enum CandidateModel {
     /// The model output's files, or nil when the run stored none.
     public static func files(spec: PipelineSpec?, artifacts: [ArtifactRecord], store: RunStore) throws -> ModelFiles? {
         guard spec?.modelOutput != nil, let record = artifact(spec: spec, in: artifacts) else { return nil }
-        let files = try ArtifactStore(stateDirectory: store.stateDirectory).files(of: record.digest, kind: record.kind, relative: record.path)
+        let files = try store.artifactStore.files(of: record.digest, kind: record.kind, relative: record.path)
         return ModelFiles(output: ModelOutput(stage: record.stage, declared: record.path).path, digest: record.digest,
                           isDirectory: record.kind == .directory, files: files)
     }

@@ -18,7 +18,7 @@ public struct ModelOperations {
     public let model: String
 
     public init(location: String, stateDirectory: String, model: String?, environment: [String: String]) throws {
-        store = try RunStore(stateDirectory: stateDirectory)
+        store = try RunStores.open(stateDirectory: stateDirectory, environment: environment)
         repository = try RepositorySource.open(location, stateDirectory: stateDirectory, credentials: GitCredentials.fromEnvironment(environment))
         self.location = location
         self.environment = environment

@@ -55,7 +55,7 @@ public enum ModelVerification {
         guard let bundle = try ModelSigning.bundle(run: run, store: store) else {
             return (0, "run \(run)'s model was not signed (gate.signing was not set when it was gated)")
         }
-        let artifacts = ArtifactStore(stateDirectory: store.stateDirectory)
+        let artifacts = store.artifactStore
         let stored = try artifacts.files(of: digest, kind: artifact.kind, relative: artifact.path)
         let files = try stored.map { ModelSignature.File(path: $0.path, sha256: try artifacts.rehash($0)) }
         return (files.count, ModelSignature.problem(bundle: bundle, key: key, files: files))

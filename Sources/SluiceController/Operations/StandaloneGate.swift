@@ -33,7 +33,7 @@ public enum StandaloneGate {
             }
             var gate = GateSpec(policy: policy, location: SourceLocation(file: "", line: 1, column: 1))
             gate.registry = registry
-            let store = try RunStore(stateDirectory: stateDirectory)
+            let store = try RunStores.open(stateDirectory: stateDirectory, environment: environment)
             let source = try RunService.registry(for: gate, store: store, environment: environment)
             baseline = try Promotion(store: store, registry: source).production(model: name).version
                 .map { Gate.Baseline(version: "version \($0.version)", metrics: $0.metrics) }

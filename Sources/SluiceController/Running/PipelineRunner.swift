@@ -89,7 +89,7 @@ public struct PipelineRunner: Sendable {
     public init(stateDirectory: String, store: RunStore, options: Options) {
         self.stateDirectory = stateDirectory
         self.store = store
-        self.artifacts = ArtifactStore(stateDirectory: stateDirectory)
+        self.artifacts = store.artifactStore
         self.options = options
     }
 

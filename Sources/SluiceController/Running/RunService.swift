@@ -14,7 +14,7 @@ public struct RunService: Sendable {
 
     public init(stateDirectory: String, options: PipelineRunner.Options) throws(RunStore.StoreError) {
         self.stateDirectory = stateDirectory
-        store = try RunStore(stateDirectory: stateDirectory)
+        store = try RunStores.open(stateDirectory: stateDirectory, environment: options.environment)
         runner = PipelineRunner(stateDirectory: stateDirectory, store: store, options: options)
     }
 
