@@ -1,4 +1,4 @@
-import SluiceCore
+public import SluiceCore
 import SluiceObjectStore
 public import SluiceStore
 
@@ -10,6 +10,11 @@ public enum RunStores {
         do { settings = try ArtifactStorageSettings.from(environment: environment) } catch {
             throw RunStore.StoreError(description: error.description)
         }
-        return try RunStore(stateDirectory: stateDirectory, remoteArtifacts: settings.map { S3BlobStore(settings: $0) })
+        return try open(stateDirectory: stateDirectory, artifacts: settings)
+    }
+
+    /// The run store with the artifacts in `artifacts`' bucket (nil: the state folder only).
+    public static func open(stateDirectory: String, artifacts: ArtifactStorageSettings?) throws(RunStore.StoreError) -> RunStore {
+        try RunStore(stateDirectory: stateDirectory, remoteArtifacts: artifacts.map { S3BlobStore(settings: $0) })
     }
 }

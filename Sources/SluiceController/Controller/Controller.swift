@@ -43,7 +43,9 @@ public struct Controller: Sendable {
         if case .unavailable(let reason) = options.sandboxSupport {
             say("sluice: warning: stages cannot be sandboxed here (\(reason)); merge-request stages are refused unless a repository sets merge-requests: { allow-unsandboxed: true }")
         }
-        let service = try RunService(stateDirectory: config.stateDirectory.map(RepositorySource.stateLocation) ?? stateDirectory, options: options)
+        let service = try RunService(stateDirectory: config.stateDirectory.map(RepositorySource.stateLocation) ?? stateDirectory, options: options,
+                                     artifacts: settings.artifactStorage)
+        if let bucket = settings.artifactStorage { say("sluice: artifacts are kept in \(bucket.description), the state folder caches them") }
         for r in try service.recover() {
             say("sluice: run \(r.run.id!) was interrupted by a crash; queued again as run \(r.retry.id!)")
         }

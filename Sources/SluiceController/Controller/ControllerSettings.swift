@@ -17,6 +17,9 @@ public struct ControllerSettings: Sendable {
     /// Each notification provider's URL and secret, read from the variables and files the
     /// configuration names (kept in memory only).
     public let notificationEndpoints: [String: NotificationEndpoint]
+    /// The bucket behind the artifact store: the configuration's `artifacts:`, else
+    /// `SLUICE_ARTIFACTS_URL`'s; nil: the state folder only.
+    public let artifactStorage: ArtifactStorageSettings?
 
     /// Reads `path`; throws `DiagnosticsError` with every error (the file's, then the missing
     /// secrets) at once, or `LoadError` when the file cannot be read.
@@ -66,9 +69,19 @@ public struct ControllerSettings: Sendable {
                 missing.append(.error(at: provider.location, error.message, hint: "export the variable, or mount the Secret's file, before starting"))
             }
         }
+        var artifactStorage: ArtifactStorageSettings?
+        do throws(LoadError) {
+            if let bucket = config.artifacts {
+                artifactStorage = try ArtifactStorageSettings.resolve(bucket, environment: environment)
+            } else {
+                artifactStorage = try ArtifactStorageSettings.from(environment: environment)
+            }
+        } catch {
+            missing.append(.error(at: config.artifactsLocation ?? SourceLocation(file: path, line: 1, column: 1), error.message, hint: error.hint))
+        }
         if !missing.isEmpty { throw DiagnosticsError(warnings + missing) }
         return ControllerSettings(config: config, path: path, webhookSecrets: secrets, actionToken: token, warnings: warnings,
-                                  notificationEndpoints: endpoints)
+                                  notificationEndpoints: endpoints, artifactStorage: artifactStorage)
     }
 }
 

@@ -12,9 +12,19 @@ public struct RunService: Sendable {
     public let store: RunStore
     public let runner: PipelineRunner
 
+    /// With the artifact bucket the options' environment names, if any.
     public init(stateDirectory: String, options: PipelineRunner.Options) throws(RunStore.StoreError) {
+        try self.init(stateDirectory: stateDirectory, options: options, store: RunStores.open(stateDirectory: stateDirectory, environment: options.environment))
+    }
+
+    /// With the artifacts in `artifacts`' bucket (nil: the state folder only).
+    public init(stateDirectory: String, options: PipelineRunner.Options, artifacts: ArtifactStorageSettings?) throws(RunStore.StoreError) {
+        try self.init(stateDirectory: stateDirectory, options: options, store: RunStores.open(stateDirectory: stateDirectory, artifacts: artifacts))
+    }
+
+    init(stateDirectory: String, options: PipelineRunner.Options, store: RunStore) {
         self.stateDirectory = stateDirectory
-        store = try RunStores.open(stateDirectory: stateDirectory, environment: options.environment)
+        self.store = store
         runner = PipelineRunner(stateDirectory: stateDirectory, store: store, options: options)
     }
 

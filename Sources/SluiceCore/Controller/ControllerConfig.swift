@@ -108,19 +108,22 @@ public struct ControllerConfig: Hashable, Sendable {
     public var lease: (namespace: String, name: String)?
     /// Where events go (`notifications:`); empty: nowhere.
     public var notifications = NotificationSettings()
+    /// The bucket behind the artifact store (`artifacts: { s3: … }`); nil: `SLUICE_ARTIFACTS_URL`, if set.
+    public var artifacts: ArtifactBucket?
+    public var artifactsLocation: SourceLocation?
 
     public init(file: String) { self.file = file }
 
     public static func == (a: ControllerConfig, b: ControllerConfig) -> Bool {
         a.file == b.file && a.repositories == b.repositories && a.listen == b.listen && a.lease?.namespace == b.lease?.namespace && a.lease?.name == b.lease?.name
-            && a.notifications == b.notifications
+            && a.notifications == b.notifications && a.artifacts == b.artifacts
     }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(file) }
 }
 
 public enum ControllerConfigDecoder {
-    public static let topLevelKeys = ["state", "interval", "listen", "token-env", "merge-request-parallelism", "fetch-parallelism", "run-parallelism", "queue-limit", "repositories", "lease", "notifications"]
+    public static let topLevelKeys = ["state", "interval", "listen", "token-env", "merge-request-parallelism", "fetch-parallelism", "run-parallelism", "queue-limit", "repositories", "lease", "notifications", "artifacts"]
     public static let repositoryKeys = ["name", "url", "branch", "merge-requests", "merge-request-secrets", "interval", "webhook-secret-env", "forge", "sandbox", "verify"]
     public static let mergeRequestKeys = ["forks", "secrets", "allow-unsandboxed", "verify"]
     public static let verifyKeys = ["mode", "gpg-keys", "ssh-allowed-signers"]
@@ -169,6 +172,9 @@ public enum ControllerConfigDecoder {
                 config.lease = (ns, name)
             case "notifications":
                 if let settings = NotificationSettingsDecoder.decode(value, &reader) { config.notifications = settings }
+            case "artifacts":
+                config.artifacts = decodeArtifacts(value, &reader)
+                config.artifactsLocation = value.location
             case "repositories":
                 sawRepositories = true
                 guard let items = value.sequence else {

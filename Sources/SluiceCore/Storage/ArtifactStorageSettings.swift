@@ -45,36 +45,44 @@ public struct ArtifactStorageSettings: Sendable, Hashable {
     /// Throws a message naming the variable and what to set when they are incomplete or malformed.
     public static func from(environment: [String: String]) throws(LoadError) -> ArtifactStorageSettings? {
         guard let url = nonEmpty(environment["SLUICE_ARTIFACTS_URL"]) else { return nil }
+        let bucket = ArtifactBucket(url: url, what: "SLUICE_ARTIFACTS_URL",
+                                    endpoint: nonEmpty(environment["SLUICE_S3_ENDPOINT_URL"]) ?? nonEmpty(environment["AWS_ENDPOINT_URL_S3"])
+                                        ?? nonEmpty(environment["AWS_ENDPOINT_URL"]),
+                                    region: nonEmpty(environment["AWS_REGION"]) ?? nonEmpty(environment["AWS_DEFAULT_REGION"]))
+        return try resolve(bucket, environment: environment)
+    }
+
+    /// The settings of a bucket a configuration names, with the key its variables hold.
+    public static func resolve(_ bucket: ArtifactBucket, environment: [String: String]) throws(LoadError) -> ArtifactStorageSettings {
+        let url = bucket.url
         guard url.hasPrefix("s3://") else {
-            throw LoadError(message: "SLUICE_ARTIFACTS_URL is '\(url)', which is not an s3:// URL",
+            throw LoadError(message: "\(bucket.what) is '\(url)', which is not an s3:// URL",
                             hint: "set it to s3://<bucket>/<prefix>, or unset it to keep artifacts in the state folder only")
         }
         let rest = url.dropFirst(5)
-        let bucket = String(rest.prefix { $0 != "/" })
-        var prefix = String(rest.dropFirst(bucket.count).drop { $0 == "/" })
+        let name = String(rest.prefix { $0 != "/" })
+        var prefix = String(rest.dropFirst(name.count).drop { $0 == "/" })
         while prefix.hasSuffix("/") { prefix.removeLast() }
         if !prefix.isEmpty { prefix += "/" }
-        guard isBucketName(bucket) else {
-            throw LoadError(message: "SLUICE_ARTIFACTS_URL names the bucket '\(bucket)', which is not a valid S3 bucket name",
+        guard isBucketName(name) else {
+            throw LoadError(message: "\(bucket.what) names the bucket '\(name)', which is not a valid S3 bucket name",
                             hint: "bucket names are 3 to 63 lower-case letters, digits, '.' and '-', starting and ending with a letter or digit")
         }
         guard prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "/._-".contains($0)) }), !prefix.contains("//"),
               !prefix.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) else {
-            throw LoadError(message: "SLUICE_ARTIFACTS_URL's prefix '\(prefix)' may hold only letters, digits, '/', '.', '_' and '-' (no empty, '.' or '..' segments)",
+            throw LoadError(message: "\(bucket.what): the prefix '\(prefix)' may hold only letters, digits, '/', '.', '_' and '-' (no empty, '.' or '..' segments)",
                             hint: "choose a prefix such as sluice/production")
         }
-        let endpoint = nonEmpty(environment["SLUICE_S3_ENDPOINT_URL"]) ?? nonEmpty(environment["AWS_ENDPOINT_URL_S3"]) ?? nonEmpty(environment["AWS_ENDPOINT_URL"])
-        if let endpoint, !(endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://")) {
-            throw LoadError(message: "the S3 endpoint '\(endpoint)' is not an http(s) URL", hint: "set SLUICE_S3_ENDPOINT_URL to, for example, https://minio.example.com:9000")
+        if let endpoint = bucket.endpoint, !(endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://")) {
+            throw LoadError(message: "the S3 endpoint '\(endpoint)' is not an http(s) URL", hint: "set it to, for example, https://minio.example.com:9000")
         }
-        guard let key = nonEmpty(environment["AWS_ACCESS_KEY_ID"]), let secret = nonEmpty(environment["AWS_SECRET_ACCESS_KEY"]) else {
-            throw LoadError(message: "SLUICE_ARTIFACTS_URL is set but AWS_ACCESS_KEY_ID or AWS_SECRET_ACCESS_KEY is not",
+        guard let key = nonEmpty(environment[bucket.accessKeyIDEnv]), let secret = nonEmpty(environment[bucket.secretAccessKeyEnv]) else {
+            throw LoadError(message: "\(bucket.what) is set but \(bucket.accessKeyIDEnv) or \(bucket.secretAccessKeyEnv) is not",
                             hint: "export both with a key that may read and write \(url)")
         }
-        let region = nonEmpty(environment["AWS_REGION"]) ?? nonEmpty(environment["AWS_DEFAULT_REGION"]) ?? "us-east-1"
-        var settings = ArtifactStorageSettings(bucket: bucket, prefix: prefix, endpoint: endpoint.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
-                                               region: region, accessKeyID: key, secretAccessKey: secret,
-                                               sessionToken: nonEmpty(environment["AWS_SESSION_TOKEN"]))
+        var settings = ArtifactStorageSettings(bucket: name, prefix: prefix, endpoint: bucket.endpoint.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
+                                               region: bucket.region ?? "us-east-1", accessKeyID: key, secretAccessKey: secret,
+                                               sessionToken: nonEmpty(environment[bucket.sessionTokenEnv]))
         settings.caBundle = nonEmpty(environment["AWS_CA_BUNDLE"])
         if let text = nonEmpty(environment["SLUICE_S3_PART_SIZE_MB"]) {
             // S3 refuses parts under 5 MiB (but the last) and uploads of more than 10,000 parts.
@@ -97,5 +105,25 @@ public struct ArtifactStorageSettings: Sendable, Hashable {
         guard (3...63).contains(name.count), let first = name.first, let last = name.last,
               first.isASCII && (first.isLowercase || first.isNumber), last.isASCII && (last.isLowercase || last.isNumber) else { return false }
         return name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "." || $0 == "-") } && !name.contains("..")
+    }
+}
+
+/// A bucket as a configuration names it: its `s3://bucket/prefix` URL, where its API is, and
+/// which environment variables hold its key (the key itself is never in a file).
+public struct ArtifactBucket: Hashable, Sendable {
+    public var url: String
+    /// What named it, for messages (`SLUICE_ARTIFACTS_URL`, `artifacts.s3 at file:line:col`).
+    public var what: String
+    public var endpoint: String?
+    public var region: String?
+    public var accessKeyIDEnv = "AWS_ACCESS_KEY_ID"
+    public var secretAccessKeyEnv = "AWS_SECRET_ACCESS_KEY"
+    public var sessionTokenEnv = "AWS_SESSION_TOKEN"
+
+    public init(url: String, what: String, endpoint: String? = nil, region: String? = nil) {
+        self.url = url
+        self.what = what
+        self.endpoint = endpoint
+        self.region = region
     }
 }
