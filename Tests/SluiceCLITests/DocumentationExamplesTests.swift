@@ -104,6 +104,7 @@ import SluiceTestSupport
                 // Every secret the example names is set (watch --check also checks they are).
                 var secrets = ["SLUICE_FORGE_TOKEN": "x"]
                 for match in text.matches(of: /-env: *([A-Z_][A-Z0-9_]*)/) { secrets[String(match.1)] = "x" }
+                for match in text.matches(of: /(?:access-key-id|secret-access-key|session-token): *([A-Z_][A-Z0-9_]*)/) { secrets[String(match.1)] = "x" }
                 for match in text.matches(of: /url-env: *([A-Z_][A-Z0-9_]*)/) { secrets[String(match.1)] = "https://receiver.example.com/hook" }
                 let r = try ProcessRunner.run(sluice, ["watch", "--config", file, "--check"], environment: secrets)
                 #expect(r.status == 0, "\(line): \(r.stderr)")

@@ -89,6 +89,17 @@ public enum ControllerConfigReference {
         Entry(path: "notifications.routes.models", type: "list of globs", defaultValue: "all", description: "Model names; an event without a model does not match a route that names models."),
         Entry(path: "notifications.routes.environments", type: "list of globs", defaultValue: "all",
               description: "Environment names; an event without an environment does not match a route that names environments."),
+        Entry(path: "artifacts", type: "mapping", defaultValue: "SLUICE_ARTIFACTS_URL's bucket, else none",
+              description: "Where stage outputs and model files are kept beyond the state folder: every output is in the bucket before its stage succeeds, and a blob the state folder lacks is fetched from it and checked against its digest."),
+        Entry(path: "artifacts.s3", type: "mapping", defaultValue: nil,
+              description: "An S3-compatible bucket (AWS S3, MinIO, Ceph); requests are signed with AWS Signature V4, files above 16 MiB go up in parts (`SLUICE_S3_PART_SIZE_MB`)."),
+        Entry(path: "artifacts.s3.bucket", type: "string", defaultValue: nil, description: "The bucket's name (it must exist)."),
+        Entry(path: "artifacts.s3.prefix", type: "string", defaultValue: "\"\"", description: "Keys start with it: `<prefix>/sha256/<ab>/<digest>`."),
+        Entry(path: "artifacts.s3.endpoint", type: "URL", defaultValue: "AWS: https://<bucket>.s3.<region>.amazonaws.com",
+              description: "The S3 API of another store (path-style requests); TLS is verified, `AWS_CA_BUNDLE` names extra authorities."),
+        Entry(path: "artifacts.s3.region", type: "string", defaultValue: "us-east-1", description: "The region requests are signed for."),
+        Entry(path: "artifacts.s3.credentials-env", type: "mapping", defaultValue: nil,
+              description: "The variables holding the key: `access-key-id` (default `AWS_ACCESS_KEY_ID`), `secret-access-key` (`AWS_SECRET_ACCESS_KEY`), `session-token` (`AWS_SESSION_TOKEN`, optional)."),
     ]
 
     /// The paths `ControllerConfigDecoder` accepts, from its key lists.
@@ -103,6 +114,8 @@ public enum ControllerConfigReference {
         paths += under("notifications", NotificationSettingsDecoder.keys)
         paths += under("notifications.providers", NotificationSettingsDecoder.providerKeys)
         paths += under("notifications.routes", NotificationSettingsDecoder.routeKeys)
+        paths += under("artifacts", ControllerConfigDecoder.artifactsKeys)
+        paths += under("artifacts.s3", ControllerConfigDecoder.s3Keys)
         return paths
     }
 
