@@ -148,15 +148,20 @@ public struct ArtifactStore: Sendable {
         guard input >= 0 else { throw ArtifactError(description: "cannot read output '\(shownAs)': \(String(cString: strerror(errno)))") }
         defer { close(input) }
         return try write(shownAs: shownAs) { (sink: (UnsafeRawBufferPointer) throws(ArtifactError) -> Void) throws(ArtifactError) in
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-            defer { buffer.deallocate() }
-            while true {
-                let n = read(input, buffer.baseAddress, buffer.count)
-                if n < 0, errno == EINTR { continue }
-                if n < 0 { throw ArtifactError(description: "reading output '\(shownAs)' failed: \(String(cString: strerror(errno)))") }
-                if n == 0 { return }
-                try sink(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            }
+            try Self.stream(input, shownAs: "output '\(shownAs)'", into: sink)
+        }
+    }
+
+    /// Hands the bytes of `fd` to `sink`, a MiB at a time.
+    private static func stream(_ fd: Int32, shownAs: String, into sink: (UnsafeRawBufferPointer) throws(ArtifactError) -> Void) throws(ArtifactError) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0, errno == EINTR { continue }
+            if n < 0 { throw ArtifactError(description: "reading \(shownAs) failed: \(String(cString: strerror(errno)))") }
+            if n == 0 { return }
+            try sink(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
     }
 
@@ -226,6 +231,27 @@ public struct ArtifactStore: Sendable {
             }
         }
         return (digest, size)
+    }
+
+    /// Takes in the blob `digest` from the file `path` (another state folder's blob), checked
+    /// against the digest, and copied to the bucket too when there is one.
+    public func adopt(_ path: String, digest: String) throws(ArtifactError) {
+        if access(blobPath(digest), F_OK) == 0, remote == nil { return }
+        let input = open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw ArtifactError(description: "cannot read \(path) (blob \(digest)): \(String(cString: strerror(errno)))") }
+        defer { close(input) }
+        _ = try write(shownAs: path, expecting: digest) { (sink: (UnsafeRawBufferPointer) throws(ArtifactError) -> Void) throws(ArtifactError) in
+            try Self.stream(input, shownAs: path, into: sink)
+        }
+    }
+
+    /// Copies a stored output (a folder: its manifest and every file) from another artifact
+    /// store, each blob checked against its digest.
+    public func copy(_ digest: String, kind: ArtifactKind, relative: String, from other: ArtifactStore) throws(ArtifactError) {
+        if kind == .directory {
+            for file in try other.files(of: digest, kind: .directory, relative: relative) { try adopt(file.blob, digest: file.digest) }
+        }
+        try adopt(try other.localBlob(digest, shownAs: relative), digest: digest)
     }
 
     /// The SHA-256 (hex) of a stored file's content as it is on disk now, not as recorded: what

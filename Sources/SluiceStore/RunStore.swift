@@ -277,6 +277,11 @@ public final class RunStore: Sendable {
         try write { db in try report.insert(db, onConflict: .replace) }
     }
 
+    /// Each stored output once (by digest), whichever runs name it.
+    public func distinctArtifacts() throws(StoreError) -> [ArtifactRecord] {
+        try read { db in try ArtifactRecord.fetchAll(db, sql: "SELECT * FROM artifacts GROUP BY digest ORDER BY min(rowid)") }
+    }
+
     public func artifacts(of runID: Int64) throws(StoreError) -> [ArtifactRecord] {
         try read { db in try ArtifactRecord.filter(Column("runId") == runID).order(Column("stage"), Column("path")).fetchAll(db) }
     }

@@ -10,7 +10,7 @@ struct Sluice: AsyncParsableCommand {
         commandName: "sluice",
         abstract: "GitOps CI/CT/CD for machine-learning repositories.",
         version: SluiceVersion.current,
-        subcommands: [Init.self, Explain.self, Validate.self, ValidateData.self, Plan.self, Run.self, Logs.self, Runs.self, GateCommand.self, Report.self, Promote.self, Rollback.self, ApproveRun.self, Approve.self, EnvironmentsCommand.self, Pod.self, Render.self, DiffCommand.self, Deploy.self, Status.self, Watch.self, Notifications.self, Notify.self, VerifyModel.self, ReferenceCommand.self]
+        subcommands: [Init.self, Explain.self, Validate.self, ValidateData.self, Plan.self, Run.self, Logs.self, Runs.self, GateCommand.self, Report.self, Promote.self, Rollback.self, ApproveRun.self, Approve.self, EnvironmentsCommand.self, Pod.self, Render.self, DiffCommand.self, Deploy.self, Status.self, Watch.self, Notifications.self, Notify.self, VerifyModel.self, StoreCommand.self, ReferenceCommand.self]
     )
 
     /// Sluice's exit codes are 0, 1 and 2: a usage error is "could not do the work" (2), not

@@ -1,0 +1,56 @@
+import FoundationEssentials
+import SluiceCore
+import SluiceStore
+
+/// `sluice store export` and `import`: the run store as JSON lines, to move a state folder, to
+/// back it up as text, or to change what keeps it.
+public enum StoreTransfer {
+    /// Writes the store of `stateDirectory` to `emit`, line by line (one consistent moment of it,
+    /// even while a controller writes).
+    public static func export(stateDirectory: String, emit: (String) throws -> Void) throws {
+        let path = stateDirectory + "/" + RunStore.fileName
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LoadError(message: "\(stateDirectory) holds no run store (\(RunStore.fileName))", hint: "name the state folder with --state or SLUICE_STATE")
+        }
+        try RunStore(stateDirectory: stateDirectory).export(emit)
+    }
+
+    public struct Imported: Sendable {
+        public var rows: [String: Int]
+        /// Artifact blobs copied from `--from` (outputs, and each file of a folder output).
+        public var outputs = 0
+        /// Run log folders copied from `--from`.
+        public var logFolders = 0
+    }
+
+    /// Builds the store of an empty `stateDirectory` from `next`'s lines; with `from` (the
+    /// exported state folder), copies the artifacts the store names (checked by digest, and into
+    /// the bucket when one is configured) and the stage logs too.
+    public static func importStore(stateDirectory: String, source: String, from: String?, environment: [String: String],
+                                   next: () throws -> String?) throws -> Imported {
+        let imported = try RunStore.importDump(into: stateDirectory, source: source, next: next)
+        var result = Imported(rows: imported.rows)
+        guard let from else { return result }
+        let store = try RunStores.open(stateDirectory: stateDirectory, environment: environment)
+        let old = ArtifactStore(stateDirectory: from)
+        for artifact in try store.distinctArtifacts() {
+            do throws(ArtifactStore.ArtifactError) {
+                try store.artifactStore.copy(artifact.digest, kind: artifact.kind, relative: artifact.path, from: old)
+            } catch {
+                throw LoadError(message: "output '\(artifact.path)' of run \(artifact.runId) (\(artifact.digest)) could not be copied from \(from): \(error)",
+                                hint: "the store is imported; copy \(from)/cas by hand or run the import again into an empty folder")
+            }
+            result.outputs += 1
+        }
+        let fm = FileManager.default
+        let logs = from + "/logs"
+        if fm.fileExists(atPath: logs) {
+            try fm.createDirectory(atPath: stateDirectory + "/logs", withIntermediateDirectories: true)
+            for folder in try fm.contentsOfDirectory(atPath: logs).sorted() where !fm.fileExists(atPath: stateDirectory + "/logs/" + folder) {
+                try fm.copyItem(atPath: logs + "/" + folder, toPath: stateDirectory + "/logs/" + folder)
+                result.logFolders += 1
+            }
+        }
+        return result
+    }
+}
