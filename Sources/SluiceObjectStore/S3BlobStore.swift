@@ -1,6 +1,8 @@
+import Dispatch
 import SluiceCore
 import SluiceHTTP
 public import SluiceStore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,23 +65,9 @@ public struct S3BlobStore: RemoteBlobStore {
             throw S3Client.Failure(description: "POST \(s3.shown(key))?uploads answered without an UploadId: \(created.text.prefix(200))", transient: false)
         }
         do throws(S3Client.Failure) {
-            var parts: [String] = []
-            var offset: Int64 = 0
-            var number = 1
-            while offset < size {
-                let range = offset..<min(size, offset + partSize)
-                let hash = try S3Client.sha256(fd, offset: range.lowerBound, count: Int64(range.count))
-                let query = [("partNumber", String(number)), ("uploadId", uploadID)]
-                let response = try S3Client.retrying { () throws(S3Client.Failure) in
-                    try s3.send(http, "PUT", key, query: query, payloadHash: hash, bodyFile: path, range: range)
-                }
-                guard let etag = response.header("etag") else {
-                    throw S3Client.Failure(description: "PUT part \(number) of \(s3.shown(key)) answered without an ETag", transient: false)
-                }
-                parts.append("<Part><PartNumber>\(number)</PartNumber><ETag>\(S3XML.escape(etag))</ETag></Part>")
-                offset = range.upperBound
-                number += 1
-            }
+            let ranges = stride(from: Int64(0), to: size, by: Int(partSize)).map { $0..<min(size, $0 + partSize) }
+            let etags = try uploadParts(ranges, fd: fd, path: path, key: key, uploadID: uploadID)
+            let parts = etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(S3XML.escape($0.element))</ETag></Part>" }
             let body = Array(("<CompleteMultipartUpload>" + parts.joined() + "</CompleteMultipartUpload>").utf8)
             let hash = ContentHash.sha256Hex(body)
             _ = try S3Client.retrying { () throws(S3Client.Failure) in
@@ -94,6 +82,41 @@ public struct S3BlobStore: RemoteBlobStore {
             }
             throw error
         }
+    }
+
+    /// Parts at once, each on its own connection: S3 (and what emulates it) takes parts in
+    /// parallel, and hashing a part (its payload hash) overlaps another's transfer.
+    static let partWorkers = 4
+
+    /// Uploads every part (its number is its index + 1), `partWorkers` at a time; returns their
+    /// ETags in order. The first failure stops the workers from starting more parts.
+    func uploadParts(_ ranges: [Range<Int64>], fd: Int32, path: String, key: String, uploadID: String) throws(S3Client.Failure) -> [String] {
+        let results = Mutex<(etags: [String?], failure: S3Client.Failure?)>((Array(repeating: nil, count: ranges.count), nil))
+        let s3 = self.s3
+        DispatchQueue.concurrentPerform(iterations: min(Self.partWorkers, ranges.count)) { worker in
+            let http = s3.client()
+            for index in stride(from: worker, to: ranges.count, by: Self.partWorkers) {
+                if results.withLock({ $0.failure != nil }) { return }
+                let range = ranges[index]
+                do throws(S3Client.Failure) {
+                    let hash = try S3Client.sha256(fd, offset: range.lowerBound, count: Int64(range.count))
+                    let query = [("partNumber", String(index + 1)), ("uploadId", uploadID)]
+                    let response = try S3Client.retrying { () throws(S3Client.Failure) in
+                        try s3.send(http, "PUT", key, query: query, payloadHash: hash, bodyFile: path, range: range)
+                    }
+                    guard let etag = response.header("etag") else {
+                        throw S3Client.Failure(description: "PUT part \(index + 1) of \(s3.shown(key)) answered without an ETag", transient: false)
+                    }
+                    results.withLock { $0.etags[index] = etag }
+                } catch {
+                    results.withLock { if $0.failure == nil { $0.failure = error } }
+                    return
+                }
+            }
+        }
+        let (etags, failure) = results.withLock { $0 }
+        if let failure { throw failure }
+        return etags.map { $0 ?? "" }
     }
 
     public func download(_ digest: String, receive: (UnsafeRawBufferPointer) throws(ArtifactStore.ArtifactError) -> Void) throws(ArtifactStore.ArtifactError) {
