@@ -216,7 +216,10 @@ public struct ArtifactStore: Sendable {
         }
         let target = blobPath(digest)
         if access(target, F_OK) != 0 {  // else already stored: the temp file is dropped
-            try? FileManager.default.createDirectory(atPath: String(target.prefix(upTo: target.lastIndex(of: "/")!)), withIntermediateDirectories: true)
+            let folder = String(target.prefix(upTo: target.lastIndex(of: "/")!))
+            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+                throw ArtifactError(description: "storing output '\(shownAs)' failed: cannot create \(folder): \(error)")
+            }
             guard rename(tmpPath, target) == 0 else {
                 throw ArtifactError(description: "storing output '\(shownAs)' failed: \(String(cString: strerror(errno)))")
             }
@@ -226,8 +229,7 @@ public struct ArtifactStore: Sendable {
             do throws(ArtifactError) {
                 if try !remote.contains(digest, size: size) { try remote.upload(target, digest: digest, size: size) }
             } catch {
-                throw ArtifactError(description: "output '\(shownAs)' is stored in this state folder but could not be copied to \(remote.location): \(error); "
-                                    + "the stage fails rather than leave an output only this node has")
+                throw ArtifactError(description: "output '\(shownAs)' is stored in this state folder but could not be copied to \(remote.location): \(error)")
             }
         }
         return (digest, size)
