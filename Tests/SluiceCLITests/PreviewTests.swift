@@ -132,17 +132,17 @@ import SluiceTestSupport
         // Three more merge requests with max 3: at the fourth, the oldest preview (7) goes, and its merge request is told.
         for n in [8, 9] {
             _ = try pushMergeRequest(n, accuracy: 0.95)
-            try waitUntil("merge request \(n)'s preview") { try Self.previewComment(fake, n).contains("ready") }
+            try waitUntil("merge request \(n)'s preview", timeout: 60) { try Self.previewComment(fake, n).contains("ready") }
         }
         #expect(try !namespace(7).isEmpty, "three previews fit")
         _ = try pushMergeRequest(10, accuracy: 0.95)
-        try waitUntil("merge request 10's preview") { try Self.previewComment(fake, 10).contains("ready") }
+        try waitUntil("merge request 10's preview", timeout: 60) { try Self.previewComment(fake, 10).contains("ready") }
         #expect(try namespace(7).isEmpty, "the oldest preview was removed")
         #expect(try Self.previewComment(fake, 7).contains("deleted: more than 3 previews ran (preview.max): the oldest goes"))
 
         // Closing merge request 8 deletes every object Sluice applied there, the namespace last.
         try fake.close("github", mergeRequest: 8)
-        try waitUntil("merge request 8's preview is deleted") { try Self.previewComment(fake, 8).contains("deleted: the merge request was closed or merged") }
+        try waitUntil("merge request 8's preview is deleted", timeout: 60) { try Self.previewComment(fake, 8).contains("deleted: the merge request was closed or merged") }
         #expect(try namespace(8).isEmpty)
         #expect(try k.kubectl(["get", "namespace", "sluice-preview-iris-8"]).status != 0, "the namespace is gone")
 
