@@ -55,7 +55,8 @@ import SluiceTestSupport
 
         let first = try run(["run"])
         #expect(first.status == 0 && first.stdout.contains("environments: in production"), "\(first.stdout)\n\(first.stderr)")
-        try prometheus.waitUntil(#"count_over_time(http_duration_seconds_count{version="1"}[30s])"#, isAtLeast: 16)
+        // Enough history for the rate windows; a loaded machine may miss scrapes for a while, so the wait is long.
+        try prometheus.waitUntil(#"count_over_time(http_duration_seconds_count{version="1"}[60s])"#, isAtLeast: 16, timeout: 120)
 
         try repo.commit("model 2", files: ["quality.json": GateFlowTests.quality(0.95), "data/d.csv": GateFlowTests.data(1)])
         let second = try run(["run"])

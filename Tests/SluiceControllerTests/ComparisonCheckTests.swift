@@ -21,7 +21,8 @@ import Testing
         let exporter = try LatencyExporter(["1": .init(mean: 0.1), "2": .init(mean: 0.2), "3": .init(mean: 0.1),
                                             "4": .init(mean: 0.1, spiky: true), "5": .init(mean: 0.1, spiky: true)])
         let prometheus = try PrometheusServer(scraping: exporter.target)
-        try prometheus.waitUntil(#"count_over_time(http_duration_seconds_count{version="1"}[30s])"#, isAtLeast: 16)
+        // Enough history for the rate windows; a loaded machine may miss scrapes for a while, so the wait is long.
+        try prometheus.waitUntil(#"count_over_time(http_duration_seconds_count{version="1"}[60s])"#, isAtLeast: 16, timeout: 120)
 
         let doubled = await check("2", against: "1", prometheus)
         #expect(doubled.verdict == .failed, "\(doubled.detail)")
