@@ -96,7 +96,7 @@ let package = Package(
             ]
         ),
 
-        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport", exclude: ["kube_emulator.py", "kube_kubelet.py", "browse.py", "notify_receiver.py"]),
+        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport", exclude: ["kube_emulator.py", "kube_kubelet.py", "browse.py", "notify_receiver.py", "s3_emulator.py"]),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML", "SluiceCore"]),
         .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceCore", "SluiceTestSupport"]),

@@ -122,7 +122,8 @@ public struct S3BlobStore: RemoteBlobStore {
     public func download(_ digest: String, receive: (UnsafeRawBufferPointer) throws(ArtifactStore.ArtifactError) -> Void) throws(ArtifactStore.ArtifactError) {
         let key = key(digest)
         let http = s3.client()
-        // libcurl's callback cannot throw: the first error of `receive` stops the copy and is rethrown.
+        // libcurl's callback cannot throw: after the first error of `receive` the rest of the body is
+        // read and dropped, and that error is rethrown.
         var failed: ArtifactStore.ArtifactError?
         let collect: (UnsafeRawBufferPointer) -> Void = { bytes in
             guard failed == nil else { return }

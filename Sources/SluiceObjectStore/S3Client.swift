@@ -91,16 +91,11 @@ struct S3Client: Sendable {
     /// A minute, plus a second for every 4 MiB (a 2 GiB part gets ~10 minutes).
     static func timeout(_ bytes: Int64) -> Double { 60 + Double(bytes) / Double(4 << 20) }
 
-    /// Runs `body` up to three times while its failures are transient (0.5 s, then 2 s apart).
+    /// Three attempts in all while failures are transient, about 0.5 s and then 2 s apart.
+    static let backoff = Backoff(initial: 0.5, multiplier: 4, maximum: 2, attempts: 3)
+
     static func retrying<T>(_ body: () throws(Failure) -> T) throws(Failure) -> T {
-        var attempt = 0
-        while true {
-            do { return try body() } catch {
-                attempt += 1
-                guard error.transient, attempt < 3 else { throw error }
-                usleep(attempt == 1 ? 500_000 : 2_000_000)
-            }
-        }
+        try SluiceCore.retrying(backoff, isTransient: { $0.transient }, sleep: { usleep(UInt32($0 * 1e6)) }, body)
     }
 
     /// The hex SHA-256 of `count` bytes of `fd` from `offset` (a part's payload hash).

@@ -27,32 +27,8 @@ public final class S3Emulator: @unchecked Sendable {
     public init(bucket: String = "sluice-models", checkingSignatures: Bool = false) throws {
         self.bucket = bucket
         let keyFile = scratch.path + "/key"
-        server = try PythonScriptServer(script: """
-            import json, os, sys, threading, urllib.request
-            checking = sys.argv[2] == "1"
-            if checking:
-                # The first four requests (the IAM user, its policy and key, the bucket) are let in
-                # unsigned; every later one must be signed with the user's key.
-                os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "4"
-                os.environ["AWS_ACCESS_KEY_ID"] = os.environ["AWS_SECRET_ACCESS_KEY"] = "bootstrap"
-            from moto.server import ThreadedMotoServer
-            server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-            server.start()
-            port = server.get_host_and_port()[1]
-            url = f"http://127.0.0.1:{port}"
-            if checking:
-                import boto3
-                iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1")
-                iam.create_user(UserName="sluice")
-                iam.put_user_policy(UserName="sluice", PolicyName="all", PolicyDocument=json.dumps(
-                    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-                key = iam.create_access_key(UserName="sluice")["AccessKey"]
-                with open(sys.argv[3], "w") as f:
-                    f.write(key["AccessKeyId"] + " " + key["SecretAccessKey"])
-            urllib.request.urlopen(urllib.request.Request(f"{url}/{sys.argv[1]}", method="PUT"))
-            print("PORT", port, flush=True)
-            threading.Event().wait()
-            """, arguments: [bucket, checkingSignatures ? "1" : "0", keyFile])
+        server = try PythonScriptServer(path: RepositoryLayout.root() + "/Tests/SluiceTestSupport/s3_emulator.py",
+                                        arguments: [bucket, checkingSignatures ? "1" : "0", keyFile])
         if checkingSignatures {
             let parts = try String(contentsOfFile: keyFile, encoding: .utf8).split(separator: " ").map(String.init)
             credentials = (parts[0], parts[1])

@@ -4,7 +4,6 @@ checking signatures; parts of 16 MiB, each with its SHA-256). Sluice's figure is
 the bucket minus the same run without one (fresh state folders both times, alternating, the median of REPEAT differences).
 The peer puts the same file in the same emulator with boto3's `upload_file` (multipart, 8 MiB
 parts, ten threads), what `aws s3 cp` does."""
-import json
 import os
 import shutil
 import statistics
@@ -19,25 +18,7 @@ from benchlib import GIT_ENV, SLUICE, git  # noqa: E402
 SIZE_MB = int(os.environ.get("SLUICE_BENCH_ARTIFACT_MB", "256"))
 REPEAT = 5
 
-MOTO = """
-import json, os, sys, threading
-os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "4"
-os.environ["AWS_ACCESS_KEY_ID"] = os.environ["AWS_SECRET_ACCESS_KEY"] = "bootstrap"
-from moto.server import ThreadedMotoServer
-import boto3
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-server.start()
-port = server.get_host_and_port()[1]
-url = f"http://127.0.0.1:{port}"
-iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1")
-iam.create_user(UserName="bench")
-iam.put_user_policy(UserName="bench", PolicyName="all", PolicyDocument=json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-key = iam.create_access_key(UserName="bench")["AccessKey"]
-boto3.client("s3", endpoint_url=url, region_name="us-east-1").create_bucket(Bucket="bench-artifacts")
-print(port, key["AccessKeyId"], key["SecretAccessKey"], flush=True)
-threading.Event().wait()
-"""
+EMULATOR = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "SluiceTestSupport", "s3_emulator.py")
 
 
 def timed(argv, cwd, env):
@@ -49,9 +30,11 @@ def timed(argv, cwd, env):
 
 
 with tempfile.TemporaryDirectory() as folder:
-    moto = subprocess.Popen([sys.executable, "-c", MOTO], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    key_file = os.path.join(folder, "key")
+    moto = subprocess.Popen([sys.executable, EMULATOR, "bench-artifacts", "1", key_file], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        port, key, secret = moto.stdout.readline().split()
+        port = moto.stdout.readline().split()[1]
+        key, secret = open(key_file).read().split()
         url = f"http://127.0.0.1:{port}"
         repo = os.path.join(folder, "repo")
         os.makedirs(repo)

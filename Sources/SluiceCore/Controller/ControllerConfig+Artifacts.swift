@@ -33,10 +33,8 @@ extension ControllerConfigDecoder {
                 }
             }
         }
-        // The names and the URL are checked now, with the file's location; the key when the controller starts.
-        do throws(LoadError) {
-            _ = try ArtifactStorageSettings.resolve(bucket, environment: [bucket.accessKeyIDEnv: "-", bucket.secretAccessKeyEnv: "-"])
-        } catch {
+        // The URL, prefix and endpoint are checked now, with the file's location; the key when the controller starts.
+        do throws(LoadError) { _ = try bucket.checked() } catch {
             reader.error(s3Node, error.message, hint: error.hint)
             return nil
         }

@@ -54,31 +54,10 @@ public struct ArtifactStorageSettings: Sendable, Hashable {
 
     /// The settings of a bucket a configuration names, with the key its variables hold.
     public static func resolve(_ bucket: ArtifactBucket, environment: [String: String]) throws(LoadError) -> ArtifactStorageSettings {
-        let url = bucket.url
-        guard url.hasPrefix("s3://") else {
-            throw LoadError(message: "\(bucket.what) is '\(url)', which is not an s3:// URL",
-                            hint: "set it to s3://<bucket>/<prefix>, or unset it to keep artifacts in the state folder only")
-        }
-        let rest = url.dropFirst(5)
-        let name = String(rest.prefix { $0 != "/" })
-        var prefix = String(rest.dropFirst(name.count).drop { $0 == "/" })
-        while prefix.hasSuffix("/") { prefix.removeLast() }
-        if !prefix.isEmpty { prefix += "/" }
-        guard isBucketName(name) else {
-            throw LoadError(message: "\(bucket.what) names the bucket '\(name)', which is not a valid S3 bucket name",
-                            hint: "bucket names are 3 to 63 lower-case letters, digits, '.' and '-', starting and ending with a letter or digit")
-        }
-        guard prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "/._-".contains($0)) }), !prefix.contains("//"),
-              !prefix.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) else {
-            throw LoadError(message: "\(bucket.what): the prefix '\(prefix)' may hold only letters, digits, '/', '.', '_' and '-' (no empty, '.' or '..' segments)",
-                            hint: "choose a prefix such as sluice/production")
-        }
-        if let endpoint = bucket.endpoint, !(endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://")) {
-            throw LoadError(message: "the S3 endpoint '\(endpoint)' is not an http(s) URL", hint: "set it to, for example, https://minio.example.com:9000")
-        }
+        let (name, prefix) = try bucket.checked()
         guard let key = nonEmpty(environment[bucket.accessKeyIDEnv]), let secret = nonEmpty(environment[bucket.secretAccessKeyEnv]) else {
             throw LoadError(message: "\(bucket.what) is set but \(bucket.accessKeyIDEnv) or \(bucket.secretAccessKeyEnv) is not",
-                            hint: "export both with a key that may read and write \(url)")
+                            hint: "export both with a key that may read and write \(bucket.url)")
         }
         var settings = ArtifactStorageSettings(bucket: name, prefix: prefix, endpoint: bucket.endpoint.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
                                                region: bucket.region ?? "us-east-1", accessKeyID: key, secretAccessKey: secret,
@@ -125,5 +104,32 @@ public struct ArtifactBucket: Hashable, Sendable {
         self.what = what
         self.endpoint = endpoint
         self.region = region
+    }
+
+    /// The bucket's name and its key prefix (empty or ending in `/`), once the URL, the prefix
+    /// and the endpoint are ones S3 accepts; otherwise what is wrong and what to set.
+    public func checked() throws(LoadError) -> (name: String, prefix: String) {
+        guard url.hasPrefix("s3://") else {
+            throw LoadError(message: "\(what) is '\(url)', which is not an s3:// URL",
+                            hint: "set it to s3://<bucket>/<prefix>, or unset it to keep artifacts in the state folder only")
+        }
+        let rest = url.dropFirst(5)
+        let name = String(rest.prefix { $0 != "/" })
+        var prefix = String(rest.dropFirst(name.count).drop { $0 == "/" })
+        while prefix.hasSuffix("/") { prefix.removeLast() }
+        if !prefix.isEmpty { prefix += "/" }
+        guard ArtifactStorageSettings.isBucketName(name) else {
+            throw LoadError(message: "\(what) names the bucket '\(name)', which is not a valid S3 bucket name",
+                            hint: "bucket names are 3 to 63 lower-case letters, digits, '.' and '-', starting and ending with a letter or digit")
+        }
+        guard prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "/._-".contains($0)) }), !prefix.contains("//"),
+              !prefix.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) else {
+            throw LoadError(message: "\(what): the prefix '\(prefix)' may hold only letters, digits, '/', '.', '_' and '-' (no empty, '.' or '..' segments)",
+                            hint: "choose a prefix such as sluice/production")
+        }
+        if let endpoint, !(endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://")) {
+            throw LoadError(message: "the S3 endpoint '\(endpoint)' is not an http(s) URL", hint: "set it to, for example, https://minio.example.com:9000")
+        }
+        return (name, prefix)
     }
 }

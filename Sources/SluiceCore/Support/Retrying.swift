@@ -1,5 +1,3 @@
-public import SluiceCore
-
 /// Runs `operation`, retrying failures that `isTransient` accepts with `backoff`
 /// between attempts; the last error is rethrown with how many attempts were made.
 public func retrying<T, E: Error>(
