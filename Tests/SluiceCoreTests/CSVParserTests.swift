@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 @testable import SluiceCore
 
 @Suite struct CSVParserTests {
@@ -99,4 +100,90 @@ import Testing
         }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
     }
+
+    /// Exponents, long decimals, leading zeros and every sign: the byte loop's exact path
+    /// (15 significant digits, a power of ten up to 22) and its strtod fallback agree with the
+    /// standard library on random text of those characters.
+    @Test func scientificAndLongDecimalsParseAsTheStandardLibraryDoes() {
+        var state: UInt64 = 11
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(state >> 33) % n
+        }
+        let alphabet = Array("0123456789012345678900000.e-+E".utf8)
+        var mismatches: [String] = []
+        for _ in 0..<200_000 {
+            let bytes = (0..<next(26)).map { _ in alphabet[next(alphabet.count)] }
+            let text = String(decoding: bytes, as: UTF8.self)
+            if bytes.withUnsafeBufferPointer({ FieldParsing.double($0) }) != Double(text) { mismatches.append(text) }
+        }
+        // The shapes numeric writers produce: printf's %.6e and %.9f, and the shortest round trip.
+        for _ in 0..<50_000 {
+            let x = Double(bitPattern: UInt64(truncatingIfNeeded: next(1 << 30)) << 34 | UInt64(next(1 << 30)))
+            guard x.isFinite else { continue }
+            for text in [String(x), "\(x.magnitude < 1e15 ? String(Int64(x)) : "1")", String(x / 1e300)] {
+                if Array(text.utf8).withUnsafeBufferPointer({ FieldParsing.double($0) }) != Double(text) { mismatches.append(text) }
+            }
+        }
+        for text in ["-1.234567e-05", "9.999999e+22", "1e22", "1e23", "1.5e-22", "0.000000000000000000000001234", "00012.5",
+                     "123456789012345.6", "1234567890123456.7", "-0.85634732165438451", "1e400", "1e-400", "4.9e-324", "1E5"] {
+            if Array(text.utf8).withUnsafeBufferPointer({ FieldParsing.double($0) }) != Double(text) { mismatches.append(text) }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
+    }
+
+    /// Records with quoted fields (delimiters, doubled quotes and newlines inside) parse back
+    /// to the fields they were written from, at every chunk size, with their first lines.
+    @Test func quotedRecordsRoundTrip() {
+        var state: UInt64 = 3
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(state >> 33) % n
+        }
+        let alphabet = Array("ab,\"\n x".utf8)
+        for round in 0..<200 {
+            var text = ""
+            var expected: [(Int, [String])] = []
+            var line = 1
+            for _ in 0..<(1 + next(8)) {
+                var fields: [String] = []
+                var written: [String] = []
+                for _ in 0..<(1 + next(6)) {
+                    let field = String(decoding: (0..<next(12)).map { _ in alphabet[next(alphabet.count)] }, as: UTF8.self)
+                    let mustQuote = field.contains(",") || field.contains("\"") || field.contains("\n") || field.isEmpty || next(3) == 0
+                    fields.append(field)
+                    written.append(mustQuote ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field)
+                }
+                expected.append((line, fields))
+                let record = written.joined(separator: ",")
+                line += record.filter { $0 == "\n" }.count + 1
+                text += record + (next(4) == 0 ? "\r\n" : "\n")
+            }
+            let got = parse(text, chunk: 1 + next(50))
+            #expect(got.errors.isEmpty, "round \(round)")
+            #expect(got.records.map(\.0) == expected.map(\.0), "round \(round): \(text)")
+            #expect(got.records.map(\.1) == expected.map(\.1), "round \(round): \(text)")
+        }
+    }
+
+    /// Integer columns read their text in one pass: the same value as the decimal parser for
+    /// every integer text, and nil for everything that is not one.
+    @Test func integersParseAsDecimalsDo() {
+        var state: UInt64 = 29
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(state >> 33) % n
+        }
+        let alphabet = Array("0123456789012345678901234567890123456789-+.e ".utf8)
+        var mismatches: [String] = []
+        for _ in 0..<100_000 {
+            let bytes = (0..<next(24)).map { _ in alphabet[next(alphabet.count)] }
+            let text = String(decoding: bytes, as: UTF8.self)
+            let expected = bytes.withUnsafeBufferPointer { FieldParsing.isInteger($0) ? FieldParsing.double($0) : nil }
+            let got = bytes.withUnsafeBufferPointer { FieldParsing.integer($0) }
+            if got != expected || got?.sign != expected?.sign { mismatches.append(text) }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
+    }
 }
+

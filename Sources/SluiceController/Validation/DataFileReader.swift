@@ -64,35 +64,38 @@ public enum DataFileReader {
     /// One JSON object per line; values must be scalars (numbers, strings, booleans, null).
     private static func readJSONLines(_ fd: Int32, _ name: String, _ validator: inout DataValidator) throws(ReadError) {
         validator.useSchemaColumns()
-        let columns = validator.schema.columns.map(\.name)
-        let decoder = JSONDecoder()
+        var scanner = JSONLineScanner(columns: validator.schema.columns.map(\.name))
         var line = 0
-        func handle(_ bytes: ArraySlice<UInt8>) {
+        try lines(fd, name) { bytes in
             line += 1
             if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { return }
-            do {
-                let object = try decoder.decode([String: JSONScalar].self, from: Data(bytes))
-                validator.record(aligned: columns.map { object[$0]?.text }, line: line)
-            } catch {
-                validator.malformed(line: line, message: "not a JSON object of scalar values")
+            if let problem = scanner.scan(bytes) {
+                validator.malformed(line: line, message: problem.message)
+            } else {
+                validator.record(aligned: scanner, line: line)
             }
         }
-        try lines(fd, name, handle)
     }
 
-    /// Each line of the file (without its newline), the last one also when it has none.
-    static func lines(_ fd: Int32, _ name: String, _ handle: (ArraySlice<UInt8>) -> Void) throws(ReadError) {
+    /// Each line of the file (without its newline), the last one also when it has none; the
+    /// bytes may be changed in place and are valid only during the call.
+    static func lines(_ fd: Int32, _ name: String, _ handle: (UnsafeMutableBufferPointer<UInt8>) -> Void) throws(ReadError) {
         var pending: [UInt8] = []
         try chunks(fd, name) { chunk in
             pending.append(contentsOf: chunk)
-            var start = pending.startIndex
-            while let nl = pending[start...].firstIndex(of: 10) {
-                handle(pending[start..<nl])
-                start = nl + 1
+            let consumed = pending.withUnsafeMutableBufferPointer { all -> Int in
+                guard let base = all.baseAddress else { return 0 }
+                var start = 0
+                while start < all.count,
+                      let nl = memchr(base + start, 10, all.count - start).map({ UnsafeMutablePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base }) {
+                    handle(UnsafeMutableBufferPointer(rebasing: all[start..<nl]))
+                    start = nl + 1
+                }
+                return start
             }
-            pending.removeFirst(start)
+            pending.removeFirst(consumed)
         }
-        if !pending.isEmpty { handle(pending[...]) }
+        if !pending.isEmpty { pending.withUnsafeMutableBufferPointer { handle($0) } }
     }
 }
 

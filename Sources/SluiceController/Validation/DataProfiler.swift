@@ -52,11 +52,11 @@ enum DataProfiler {
         var line = 0
         var problem: String?
         let decoder = JSONDecoder()
-        func handle(_ bytes: ArraySlice<UInt8>) {
+        func handle(_ bytes: UnsafeMutableBufferPointer<UInt8>) {
             line += 1
             guard objects.count < rowLimit, !bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) else { return }
             do {
-                let object = try decoder.decode([String: JSONScalar].self, from: Data(bytes))
+                let object = try decoder.decode([String: JSONScalar].self, from: Data(buffer: bytes))
                 for key in object.keys.sorted() where known.insert(key).inserted { order.append(key) }
                 objects.append(object.mapValues(\.text))
             } catch {

@@ -78,7 +78,7 @@ public struct CSVParser {
             while recordStart < n {
                 // Find the record's end first (a newline outside quotes), so a record cut
                 // by the chunk boundary is left untouched until its bytes arrive.
-                var limit = recordStart
+                var limit: Int
                 var inQuotes = false
                 var newlines = 0
                 // Fast path (memchr, vectorised by libc): the next newline, with no quote before it.
@@ -87,14 +87,7 @@ public struct CSVParser {
                 if !hasQuote {
                     limit = nl
                 } else {
-                    while limit < n {
-                        let b = p[limit]
-                        if b == Self.quote { inQuotes.toggle() } else if b == Self.lf {
-                            if !inQuotes { break }
-                            newlines += 1
-                        }
-                        limit += 1
-                    }
+                    (limit, inQuotes, newlines) = Self.quotedRecordEnd(p, from: recordStart, newline: nl, count: n)
                 }
                 if limit == n, !final { break }
                 let next = limit < n ? limit + 1 : n
@@ -165,7 +158,36 @@ public struct CSVParser {
         return fields + 1
     }
 
-    /// Splits a line with quotes: quoted fields are unescaped ("" -> ") in place.
+    /// Where a record with quotes ends: the first newline outside quotes, found by jumping
+    /// from quote to quote with memchr (a doubled quote is two toggles). Returns the end (`n`
+    /// when the data ends first), whether it ends inside quotes, and the newlines inside quotes.
+    private static func quotedRecordEnd(_ p: UnsafeMutablePointer<UInt8>, from start: Int, newline: Int,
+                                        count n: Int) -> (Int, Bool, Int) {
+        func find(_ byte: UInt8, _ from: Int, _ to: Int) -> Int {
+            memchr(p + from, Int32(byte), to - from).map { UnsafeMutablePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - p } ?? to
+        }
+        var at = start
+        var nl = newline
+        var newlines = 0
+        while true {
+            // Outside quotes: the record ends at the next newline unless a quote comes first.
+            if nl < at { nl = find(lf, at, n) }
+            let open = find(quote, at, nl)
+            if open == nl { return (nl, false, newlines) }
+            // Inside quotes: newlines are part of the field, up to the closing quote.
+            let close = find(quote, open + 1, n)
+            var k = find(lf, open + 1, close)
+            while k < close {
+                newlines += 1
+                k = find(lf, k + 1, close)
+            }
+            if close == n { return (n, true, newlines) }
+            at = close + 1
+        }
+    }
+
+    /// Splits a line with quotes: quoted fields are unescaped ("" -> ") in place, each
+    /// stretch between quotes moved at once.
     private static func splitQuoted(_ p: UnsafeMutablePointer<UInt8>, _ start: Int, _ end: Int, _ delimiter: UInt8,
                                     into b: UnsafeMutablePointer<Int>) -> (Int, String?) {
         var fields = 0
@@ -177,12 +199,14 @@ public struct CSVParser {
                 let fieldStart = i
                 var write = i
                 while i < end {
-                    if p[i] == Self.quote {
-                        if i + 1 < end, p[i + 1] == Self.quote { i += 1 } else { break }
-                    }
-                    p[write] = p[i]
+                    let q = memchr(p + i, Int32(Self.quote), end - i).map { UnsafeMutablePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - p } ?? end
+                    if write != i { memmove(p + write, p + i, q - i) }
+                    write += q - i
+                    i = q
+                    guard i + 1 < end, p[i + 1] == Self.quote else { break }
+                    p[write] = Self.quote  // a doubled quote is one quote
                     write += 1
-                    i += 1
+                    i += 2
                 }
                 i += 1  // the closing quote
                 b[2 * fields] = fieldStart

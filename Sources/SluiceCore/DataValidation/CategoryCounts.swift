@@ -18,10 +18,14 @@ public struct CategoryCounts: Sendable {
     /// Every distinct value's bytes, back to back; value i is bytes[offsets[i]..<offsets[i + 1]].
     private var bytes: [UInt8] = []
     private var offsets: [Int] = [0]
-    /// Values of up to eight bytes as one word each (compared without memcmp), else 0.
-    private var words: [UInt64] = []
+    /// Per value: its hash, and its bytes as two words (see `ByteKey`), so a lookup compares
+    /// numbers and calls memcmp only for a value longer than sixteen bytes that matches.
+    private var hashes: [UInt64] = []
+    private var keys: [ByteKey] = []
     /// Slots hold index + 1 of a value (0: empty); the table is kept at most half full.
     private var slots = [Int32](repeating: 0, count: 16)
+    /// Seeded: a file crafted to collide in a fixed hash would make counting quadratic.
+    private let hasher = ByteHasher()
 
     public init() {}
 
@@ -31,14 +35,14 @@ public struct CategoryCounts: Sendable {
     @discardableResult
     public mutating func add(_ value: UnsafeBufferPointer<UInt8>) -> Int {
         let mask = slots.count - 1
-        let word = Self.word(value)
-        var slot = Self.hash(value, word) & mask
+        let key = ByteKey(value)
+        let h = hasher.hash(value, key)
+        var slot = Int(truncatingIfNeeded: h) & mask
         while true {
             let entry = Int(slots[slot])
             if entry == 0 { break }
             let i = entry - 1
-            let start = offsets[i], length = offsets[i + 1] - start
-            if length == value.count, length <= 8 ? words[i] == word : same(value, at: start) {
+            if hashes[i] == h, keys[i] == key, value.count <= 16 || same(value, at: offsets[i]) {
                 counts[i] += 1
                 return i
             }
@@ -53,7 +57,8 @@ public struct CategoryCounts: Sendable {
         counts.append(1)
         bytes.append(contentsOf: value)
         offsets.append(bytes.count)
-        words.append(word)
+        hashes.append(h)
+        keys.append(key)
         slots[slot] = Int32(index + 1)
         if names.count * 2 > slots.count { grow() }
         return index
@@ -62,10 +67,12 @@ public struct CategoryCounts: Sendable {
     public func count(of name: String) -> Int {
         var text = name
         return text.withUTF8 { value in
-            var slot = Self.hash(value, Self.word(value)) & (slots.count - 1)
+            let key = ByteKey(value)
+            let h = hasher.hash(value, key)
+            var slot = Int(truncatingIfNeeded: h) & (slots.count - 1)
             while slots[slot] != 0 {
                 let i = Int(slots[slot]) - 1
-                if offsets[i + 1] - offsets[i] == value.count, same(value, at: offsets[i]) { return counts[i] }
+                if hashes[i] == h, keys[i] == key, value.count <= 16 || same(value, at: offsets[i]) { return counts[i] }
                 slot = (slot + 1) & (slots.count - 1)
             }
             return 0
@@ -80,48 +87,11 @@ public struct CategoryCounts: Sendable {
     private mutating func grow() {
         var table = [Int32](repeating: 0, count: slots.count * 2)
         let mask = table.count - 1
-        bytes.withUnsafeBufferPointer { all in
-            for i in names.indices {
-                let value = UnsafeBufferPointer(rebasing: all[offsets[i]..<offsets[i + 1]])
-                var slot = Self.hash(value, words[i]) & mask
-                while table[slot] != 0 { slot = (slot + 1) & mask }
-                table[slot] = Int32(i + 1)
-            }
+        for i in names.indices {
+            var slot = Int(truncatingIfNeeded: hashes[i]) & mask
+            while table[slot] != 0 { slot = (slot + 1) & mask }
+            table[slot] = Int32(i + 1)
         }
         slots = table
-    }
-
-    /// A value of up to eight bytes packed into a word (0 for longer ones): short values
-    /// are compared and hashed as this one number.
-    @inline(__always)
-    static func word(_ value: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        guard let p = value.baseAddress, value.count <= 8 else { return 0 }
-        let raw = UnsafeRawPointer(p)
-        switch value.count {
-        case 4...8:
-            let low = UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
-            let high = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: value.count - 4, as: UInt32.self)))
-            return low | high << (8 * (value.count - 4))
-        default:
-            var w: UInt64 = 0
-            for k in 0..<value.count { w |= UInt64(p[k]) << (8 * k) }
-            return w
-        }
-    }
-
-    /// A multiplicative hash: of the packed word for short values, else eight bytes at a time.
-    @inline(__always)
-    static func hash(_ value: UnsafeBufferPointer<UInt8>, _ word: UInt64) -> Int {
-        var h = (UInt64(truncatingIfNeeded: value.count) &* 0x9E37_79B9_7F4A_7C15 ^ word) &* 0xFF51_AFD7_ED55_8CCD
-        if value.count > 8, let p = value.baseAddress {
-            let raw = UnsafeRawPointer(p)
-            var i = 0
-            while i + 8 <= value.count {
-                h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-                i += 8
-            }
-            h = (h ^ raw.loadUnaligned(fromByteOffset: value.count - 8, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-        }
-        return Int(truncatingIfNeeded: (h ^ (h >> 29)) >> 1)
     }
 }

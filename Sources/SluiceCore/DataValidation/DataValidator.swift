@@ -25,6 +25,8 @@ public struct DataValidator {
         var kind: DataSchema.ColumnType
         var nullable: Bool
         var tracksNumeric: Bool
+        /// Text measured for drift: its categories are counted until there are too many.
+        var countsCategories: Bool
         var checksAllowed: Bool
         /// A pattern or uniqueness (which need the value as a String).
         var checksText: Bool
@@ -35,8 +37,8 @@ public struct DataValidator {
     private let allowed: [Set<String>]
     private var patterns: [Regex<AnyRegexOutput>?]
     private let hasPattern: [Bool]
-    private let checksUnique: [Bool]
-    private var seen: [Set<String>]
+    /// The values seen so far of each `unique` column (nil for the others).
+    private let seen: [DistinctValues?]
     private let nulls: NullTexts
 
     private var numericSamples: [NumericSample]
@@ -59,14 +61,14 @@ public struct DataValidator {
         self.profileOnly = profileOnly
         let columns = schema.columns
         rules = columns.map {
-            Rule(kind: $0.type, nullable: $0.nullable, tracksNumeric: $0.type.isNumeric && $0.drift, checksAllowed: $0.allowed != nil,
+            Rule(kind: $0.type, nullable: $0.nullable, tracksNumeric: $0.type.isNumeric && $0.drift,
+                 countsCategories: !$0.type.isNumeric && $0.drift, checksAllowed: $0.allowed != nil,
                  checksText: $0.pattern != nil || $0.unique, lower: $0.min ?? -.infinity, upper: $0.max ?? .infinity)
         }
         allowed = columns.map { Set($0.allowed ?? []) }
         patterns = columns.map { c in c.pattern.flatMap { try? Regex($0) } }
         hasPattern = columns.map { $0.pattern != nil }
-        checksUnique = columns.map(\.unique)
-        seen = columns.map { _ in [] }
+        seen = columns.map { $0.unique ? DistinctValues() : nil }
         nulls = NullTexts(schema.nullValues)
         numericSamples = columns.map { _ in NumericSample(limit: schema.drift.exactLimit) }
         batch = NumericBatch(columns: columns.count)
@@ -112,15 +114,11 @@ public struct DataValidator {
         endOfRow()
     }
 
-    /// A record whose fields are already aligned with the schema's columns (JSON lines).
-    public mutating func record(aligned fields: [String?], line: Int) {
+    /// A record whose fields are already aligned with the schema's columns (a JSON line).
+    public mutating func record(aligned fields: borrowing JSONLineScanner, line: Int) {
         rows += 1
-        for c in 0..<min(fields.count, schema.columns.count) {
-            if var text = fields[c] {
-                text.withUTF8 { field(c, $0, line: line) }
-            } else {
-                field(c, nil, line: line)
-            }
+        for c in 0..<min(fields.columnCount, schema.columns.count) {
+            field(c, fields.value(c), line: line)
         }
         endOfRow()
     }
@@ -157,7 +155,7 @@ public struct DataValidator {
         }
         switch rule.kind {
         case .integer, .number:
-            guard let x = FieldParsing.double(b), rule.kind == .number || FieldParsing.isInteger(b) else {
+            guard let x = rule.kind == .number ? FieldParsing.double(b) : FieldParsing.integer(b) else {
                 if !profileOnly { fail(c, "type", line: line, value: String(decoding: b, as: UTF8.self)) }
                 return
             }
@@ -173,9 +171,12 @@ public struct DataValidator {
                 if !profileOnly { fail(c, "type", line: line, value: String(decoding: b, as: UTF8.self)) }
                 return
             }
-            let index = categories[c].add(b)
-            if rule.checksAllowed, !profileOnly, !isAllowed(c, index, b) {
-                fail(c, "allowed", line: line, value: String(decoding: b, as: UTF8.self))
+            // Free text (no drift, or past the category limit) is not counted: nothing reads it.
+            if rule.checksAllowed || (rule.countsCategories && !categories[c].overflowed) {
+                let index = categories[c].add(b)
+                if rule.checksAllowed, !profileOnly, !isAllowed(c, index, b) {
+                    fail(c, "allowed", line: line, value: String(decoding: b, as: UTF8.self))
+                }
             }
         }
         if rule.checksText, !profileOnly { textChecks(c, b, line: line) }
@@ -190,13 +191,15 @@ public struct DataValidator {
         return allowedByCategory[c][index]
     }
 
-    /// Pattern and uniqueness, which need the value as a String. Kept out of `field`: the
+    /// Pattern (on the value as a String) and uniqueness (on its bytes). Kept out of `field`: the
     /// regex's generic output type made every call of `field` set up room for it.
     @inline(never)
     private mutating func textChecks(_ c: Int, _ b: UnsafeBufferPointer<UInt8>, line: Int) {
-        let text = String(decoding: b, as: UTF8.self)
-        if hasPattern[c], !matchesPattern(c, text) { fail(c, "pattern", line: line, value: text) }
-        if checksUnique[c], !seen[c].insert(text).inserted { fail(c, "unique", line: line, value: text) }
+        if hasPattern[c] {
+            let text = String(decoding: b, as: UTF8.self)
+            if !matchesPattern(c, text) { fail(c, "pattern", line: line, value: text) }
+        }
+        if let seen = seen[c], !seen.insert(b) { fail(c, "unique", line: line, value: String(decoding: b, as: UTF8.self)) }
     }
 
     private func matchesPattern(_ c: Int, _ text: String) -> Bool {
@@ -304,32 +307,42 @@ final class NumericBatch {
     }
 }
 
-/// The texts read as null, packed into one buffer; the length check rules most fields
-/// out at once. (A separate small type: calling a method of the large validator from
-/// its mutating per-field path made Swift copy the whole validator for each field.)
+/// The texts read as null. Most fields are ruled out by their length alone (a bit per length);
+/// a text of up to eight bytes is compared as one word. (A separate small type: calling a method
+/// of the large validator from its mutating per-field path made Swift copy the whole validator
+/// for each field.)
 struct NullTexts {
-    let bytes: [UInt8]
-    let ranges: [Range<Int>]
+    /// Bit n set: some null text has n bytes (n < 64; longer ones are checked one by one).
+    private let lengths: UInt64
+    private let short: [ByteKey]
+    private let long: [[UInt8]]
     let maxLength: Int
 
     init(_ texts: [String]) {
-        var b: [UInt8] = [], r: [Range<Int>] = []
+        var lengths: UInt64 = 0
+        var short: [ByteKey] = [], long: [[UInt8]] = []
         for text in texts {
-            r.append(b.count..<(b.count + text.utf8.count))
-            b += Array(text.utf8)
+            let bytes = Array(text.utf8)
+            if bytes.count < 64 { lengths |= 1 << UInt64(bytes.count) }
+            if bytes.count <= 16 {
+                short.append(bytes.withUnsafeBufferPointer { ByteKey($0) })
+            } else {
+                long.append(bytes)
+            }
         }
-        bytes = b
-        ranges = r
-        maxLength = r.map(\.count).max() ?? -1
+        self.lengths = lengths
+        self.short = short
+        self.long = long
+        maxLength = texts.map(\.utf8.count).max() ?? -1
     }
 
+    @inline(__always)
     func matches(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        if b.count > maxLength { return false }
-        for r in ranges where r.count == b.count {
-            var same = true
-            for i in 0..<r.count where bytes[r.lowerBound + i] != b[i] { same = false; break }
-            if same { return true }
+        if b.count < 64, lengths >> UInt64(b.count) & 1 == 0 { return false }
+        if b.count <= 16 {
+            let key = ByteKey(b)
+            return short.contains(key)
         }
-        return false
+        return long.contains { $0.count == b.count && $0.elementsEqual(b) }
     }
 }

@@ -42,9 +42,21 @@ public struct NumericSample: Sendable {
     /// own edges and counts, which then stay in cache.
     public mutating func add(contentsOf batch: UnsafeBufferPointer<Double>) {
         var k = 0
-        while k < batch.count, !gridded {
-            add(batch[k])
-            k += 1
+        if !gridded {
+            // Exact mode: up to one value past the limit (which switches to the grid) at once.
+            k = min(batch.count, limit + 1 - values.count)
+            let taken = UnsafeBufferPointer(rebasing: batch[0..<k])
+            if sorted, k > 0 {
+                if let last = values.last, taken[0] < last { sorted = false }
+                var i = 1
+                while sorted, i < k {
+                    if taken[i] < taken[i - 1] { sorted = false }
+                    i += 1
+                }
+            }
+            values.append(contentsOf: taken)
+            count += k
+            if values.count > limit { switchToGrid() }
         }
         guard k < batch.count else { return }
         count += batch.count - k
