@@ -63,6 +63,8 @@ struct ByteHasher: Sendable {
     /// eight bytes too.
     @inline(__always)
     func hash(_ value: UnsafeBufferPointer<UInt8>, _ key: ByteKey) -> UInt64 {
+        // Up to eight bytes are all in the head (most categories): one mix.
+        if key.count <= 8 { return mix(key.head ^ UInt64(truncatingIfNeeded: key.count) << 56) }
         var h = mix(key.head ^ mix(key.tail ^ UInt64(truncatingIfNeeded: key.count) << 56))
         if value.count > 16, let p = value.baseAddress {
             let raw = UnsafeRawPointer(p)

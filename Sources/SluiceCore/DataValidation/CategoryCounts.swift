@@ -42,7 +42,7 @@ public struct CategoryCounts: Sendable {
             let entry = Int(slots[slot])
             if entry == 0 { break }
             let i = entry - 1
-            if hashes[i] == h, keys[i] == key, value.count <= 16 || same(value, at: offsets[i]) {
+            if keys[i] == key, value.count <= 16 || hashes[i] == h && same(value, at: offsets[i]) {
                 counts[i] += 1
                 return i
             }
@@ -72,7 +72,7 @@ public struct CategoryCounts: Sendable {
             var slot = Int(truncatingIfNeeded: h) & (slots.count - 1)
             while slots[slot] != 0 {
                 let i = Int(slots[slot]) - 1
-                if hashes[i] == h, keys[i] == key, value.count <= 16 || same(value, at: offsets[i]) { return counts[i] }
+                if keys[i] == key, value.count <= 16 || hashes[i] == h && same(value, at: offsets[i]) { return counts[i] }
                 slot = (slot + 1) & (slots.count - 1)
             }
             return 0

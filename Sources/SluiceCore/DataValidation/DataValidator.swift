@@ -149,7 +149,7 @@ public struct DataValidator {
     @inline(__always)
     private mutating func field(_ c: Int, _ value: UnsafeBufferPointer<UInt8>?, line: Int) {
         let rule = rules[c]
-        guard let b = value, b.count > nulls.maxLength || !nulls.matches(b) else {
+        guard let b = value, !(nulls.mayMatch(b.count) && nulls.matches(b)) else {
             if !rule.nullable, !profileOnly { fail(c, "nullable", line: line, value: nil) }
             return
         }
@@ -316,7 +316,6 @@ struct NullTexts {
     private let lengths: UInt64
     private let short: [ByteKey]
     private let long: [[UInt8]]
-    let maxLength: Int
 
     init(_ texts: [String]) {
         var lengths: UInt64 = 0
@@ -333,12 +332,15 @@ struct NullTexts {
         self.lengths = lengths
         self.short = short
         self.long = long
-        maxLength = texts.map(\.utf8.count).max() ?? -1
     }
 
+    /// Whether some null text has this length (inlined into the per-field path: most fields stop here).
     @inline(__always)
+    func mayMatch(_ length: Int) -> Bool {
+        length < 64 ? lengths >> UInt64(length) & 1 != 0 : !long.isEmpty
+    }
+
     func matches(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        if b.count < 64, lengths >> UInt64(b.count) & 1 == 0 { return false }
         if b.count <= 16 {
             let key = ByteKey(b)
             return short.contains(key)

@@ -23,26 +23,15 @@ enum RadixSort {
         var scratch = [UInt64](repeating: 0, count: n)
         // Wide digits for big arrays (fewer passes), narrow ones for small (counts stay in L1).
         let mask = UInt64(1 << bits) - 1
-        // Every pass's counts in one read of the keys: a digit's counts do not depend on the order.
-        var counts = [Int](repeating: 0, count: passes << bits)
-        keys.withUnsafeBufferPointer { src in
-            counts.withUnsafeMutableBufferPointer { c in
-                for k in src {
-                    var rest = k
-                    for pass in 0..<passes {
-                        c[pass << bits | Int(rest & mask)] += 1
-                        rest >>= UInt64(bits)
-                    }
-                }
-            }
-        }
+        var counts = [Int](repeating: 0, count: 1 << bits)
         for pass in 0..<passes {
             let shift = UInt64(pass * bits)
             var trivial = false
             keys.withUnsafeBufferPointer { src in
                 scratch.withUnsafeMutableBufferPointer { dst in
-                    counts.withUnsafeMutableBufferPointer { all in
-                        let c = UnsafeMutableBufferPointer(rebasing: all[(pass << bits)..<((pass + 1) << bits)])
+                    counts.withUnsafeMutableBufferPointer { c in
+                        for i in 0..<c.count { c[i] = 0 }
+                        for k in src { c[Int((k >> shift) & mask)] += 1 }
                         if c[Int((src[0] >> shift) & mask)] == n { trivial = true; return }  // one digit: nothing moves
                         var total = 0
                         for i in 0..<c.count {
