@@ -65,13 +65,15 @@ public enum ControllerMetrics {
     }
 
     /// `sluice_condition{repository, environment, type, status, reason}`: 1 for the current
-    /// status and reason, 0 for the one it replaced (as kube-state-metrics reports conditions).
+    /// status and reason. The series it replaced is removed, not kept at 0: a repository
+    /// that went through many reasons would otherwise leave one series per reason for ever,
+    /// which ten thousand repositories multiply into every scrape.
     public static func condition(repository: String, environment: String, _ new: Condition, replacing old: Condition?) {
         func gauge(_ c: Condition) -> Gauge {
             Gauge(label: M.condition.rawValue,
                   dimensions: M.condition.dimensions(repository, environment, c.kind.rawValue, c.status.rawValue, c.reason))
         }
-        if let old, old.status != new.status || old.reason != new.reason { gauge(old).record(0) }
+        if let old, old.status != new.status || old.reason != new.reason { gauge(old).destroy() }
         gauge(new).record(1)
     }
 

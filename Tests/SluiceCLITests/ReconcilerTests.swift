@@ -132,6 +132,10 @@ import SluiceTestSupport
         try repo.commit("fix the typo", files: ["sluice.yaml": Self.spec])
         try waitUntil("the fix's verdict") { try runs(state, repo.url).count == 2 && runs(state, repo.url).first?["verdict"] != nil }
         try waitUntil("Ready=True") { try curl(base + "/readyz").contains("iris: Ready=True") }
+        // The replaced condition's series is gone, not left at 0 (one series per condition).
+        let fixed = try curl(base + "/metrics")
+        #expect(fixed.contains("sluice_condition{repository=\"iris\",environment=\"\",type=\"SpecValid\",status=\"True\""), "\(fixed)")
+        #expect(!fixed.contains("reason=\"InvalidSpec\""), "\(fixed)")
         let r = try report(2, state: state, repo: repo.url)
         #expect(stageStatus(r, "train") == "succeeded", "\(r["stages"] ?? "")")
         kill(watch.pid, SIGTERM)

@@ -67,7 +67,7 @@ public enum ControllerMetric: String, CaseIterable, Sendable {
         case .repositoryHealthy: "1 while the repository's last poll fetched it and its sluice.yaml was valid."
         case .reconcileErrors: "Consecutive failed polls of the repository (0 after a success)."
         case .lastSuccessfulPoll: "When the repository was last polled successfully, seconds since 1970."
-        case .condition: "1 for a condition's current status and reason, 0 for the one it replaced (as kube-state-metrics reports conditions)."
+        case .condition: "1 for a condition's current status and reason; the series of the status and reason it replaced is removed (so a repository leaves one series per condition, not one per reason it ever had)."
         case .forgeErrors: "Forge answers other than success while reporting on a merge request, by HTTP code (or unreachable)."
         case .webhooks: "Webhook deliveries, by result (accepted, unauthorized, malformed, replayed, throttled, too_large, unknown_repository)."
         case .notifications: "Notification deliveries, by provider and result (delivered, retried, failed, collapsed)."
