@@ -185,5 +185,34 @@ import Foundation
         }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
     }
+
+    /// Sixteen to nineteen significant digits with the point anywhere (the shortest round-trip
+    /// text of a Double, and longer) are rounded as strtod rounds them, halfway cases included.
+    @Test func longMantissasRoundAsStrtodDoes() {
+        var state: UInt64 = 31
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(state >> 33) % n
+        }
+        var mismatches: [String] = []
+        for round in 0..<200_000 {
+            let digits = 16 + next(4)
+            var text = String(1 + next(9)) + (0..<(digits - 1)).map { _ in String(next(10)) }.joined()
+            // Halfway cases: digits that end in 5 followed by zeros are the hard ones.
+            if round % 5 == 0 { text = String(text.prefix(digits - 4)) + "5000" }
+            let point = next(digits + 1)
+            text.insert(".", at: text.index(text.startIndex, offsetBy: point))
+            if next(3) == 0 { text += "e" + String(next(30) - 15) }
+            if next(2) == 0 { text = "-" + text }
+            if Array(text.utf8).withUnsafeBufferPointer({ FieldParsing.double($0) }) != Double(text) { mismatches.append(text) }
+        }
+        for _ in 0..<100_000 {
+            let x = Double(bitPattern: UInt64(truncatingIfNeeded: next(1 << 30)) << 34 | UInt64(next(1 << 30)) << 4 | UInt64(next(16)))
+            guard x.isFinite, x.magnitude > 1e-30, x.magnitude < 1e30 else { continue }
+            let text = "\(x)"
+            if Array(text.utf8).withUnsafeBufferPointer({ FieldParsing.double($0) }) != x { mismatches.append(text) }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
+    }
 }
 

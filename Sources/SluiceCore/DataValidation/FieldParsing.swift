@@ -31,8 +31,9 @@ enum FieldParsing {
     /// Every shape the eight-byte path does not take; `start` is past the sign. Up to 15
     /// significant digits with a power of ten up to 22 either way (long decimals, integers,
     /// scientific notation such as `-1.234567e-05`) are exact in one multiplication or
-    /// division (Clinger); longer mantissas and larger exponents take the C library's
-    /// correctly rounded `strtod`.
+    /// division (Clinger); up to 19 digits with a power up to 19 either way go through
+    /// `ExactDecimal`; longer mantissas and larger exponents take the C library's correctly
+    /// rounded `strtod`.
     @inline(never)
     private static func anyDecimal(_ b: UnsafeBufferPointer<UInt8>, from start: Int, negative: Bool) -> Double? {
         guard let p = b.baseAddress else { return nil }
@@ -89,6 +90,7 @@ enum FieldParsing {
             let value = power < 0 ? Double(mantissa) / exactPowerOfTen(-power) : Double(mantissa) * exactPowerOfTen(power)
             return negative ? -value : value
         }
+        if significant <= 19, let value = ExactDecimal.value(mantissa, power: power) { return negative ? -value : value }
         return slow(b)
     }
 
