@@ -45,6 +45,9 @@ public struct NumericSample: Sendable {
         if !gridded {
             // Exact mode: up to one value past the limit (which switches to the grid) at once.
             k = min(batch.count, limit + 1 - values.count)
+            // Room for the whole exact sample at once: growing by doubling copied every value
+            // about once more and touched twice the pages (only what is written is resident).
+            if values.capacity == 0 { values.reserveCapacity(limit + 1) }
             let taken = UnsafeBufferPointer(rebasing: batch[0..<k])
             if sorted, k > 0 {
                 if let last = values.last, taken[0] < last { sorted = false }
