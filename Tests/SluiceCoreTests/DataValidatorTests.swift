@@ -145,6 +145,38 @@ import Foundation
 }
 
 @Suite struct NumericSampleTests {
+    /// Few distinct values are sorted from their counts, many by the radix sort: both give what
+    /// the standard sort gives (-0.0 before 0.0, as the radix sort orders bit patterns), fed a
+    /// batch at a time or one by one, and a column that passes the distinct limit midway switches.
+    @Test(arguments: [12, 300, ValueCounts.limit, ValueCounts.limit + 1, 50_000])
+    func sortedExactSamplesWhateverTheirDistinctValues(distinct: Int) {
+        var state: UInt64 = UInt64(distinct)
+        func next() -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(state >> 33)
+        }
+        let values: [Double] = (0..<60_000).map { i in
+            let k = next() % distinct
+            return k == 0 ? (i % 2 == 0 ? -0.0 : 0.0) : Double(k - distinct / 2) / 8
+        }
+        var batched = NumericSample(limit: 100_000), single = NumericSample(limit: 100_000)
+        values.withUnsafeBufferPointer { all in
+            var start = 0
+            while start < all.count {
+                let end = min(all.count, start + 1 + next() % 2000)
+                batched.add(contentsOf: UnsafeBufferPointer(rebasing: all[start..<end]))
+                start = end
+            }
+        }
+        for x in values { single.add(x) }
+        batched.finish()
+        single.finish()
+        let expected = values.sorted { $0 < $1 || ($0 == $1 && $0.sign == .minus && $1.sign == .plus) }
+        #expect(batched.values.map(\.bitPattern) == expected.map(\.bitPattern))
+        #expect(single.values.map(\.bitPattern) == expected.map(\.bitPattern))
+        #expect(batched.count == values.count)
+    }
+
     @Test func gridCountsMatchBinarySearchBinning() {
         var state: UInt64 = 7
         func next() -> Double {

@@ -15,6 +15,8 @@ public struct NumericSample: Sendable {
     public private(set) var count = 0
     private var sorted = true
     private var gridded = false
+    /// While the column has few distinct values, their counts (see `ValueCounts`).
+    private var valueCounts = ValueCounts()
 
     public init(limit: Int) {
         self.limit = limit
@@ -30,12 +32,15 @@ public struct NumericSample: Sendable {
         }
         if sorted, let last = values.last, x < last { sorted = false }
         values.append(x)
+        _ = withUnsafePointer(to: x) { valueCounts.add(UnsafeBufferPointer(start: $0, count: 1)) }
         if values.count > limit { switchToGrid() }
     }
 
     /// Call after the last value, before reading counts or values.
     public mutating func finish() {
-        if !sorted { RadixSort.sort(&values); sorted = true }
+        guard !sorted else { return }
+        if gridded || !valueCounts.sort(&values) { RadixSort.sort(&values) }
+        sorted = true
     }
 
     /// Adds many values of this column at once: in grid mode one tight loop over the column's
@@ -58,6 +63,7 @@ public struct NumericSample: Sendable {
                 }
             }
             values.append(contentsOf: taken)
+            _ = valueCounts.add(taken)
             count += k
             if values.count > limit { switchToGrid() }
         }
@@ -73,7 +79,9 @@ public struct NumericSample: Sendable {
     public func gridEdges() -> [Double] {
         if let edges { return edges }
         var sortedValues = values
-        if !sorted { RadixSort.sort(&sortedValues) }
+        if !sorted {
+            if !valueCounts.sort(&sortedValues) { RadixSort.sort(&sortedValues) }
+        }
         return Self.quantileEdges(sortedValues, bins: Self.gridBins)
     }
 
