@@ -314,17 +314,18 @@ final class NumericBatch {
 struct NullTexts {
     /// Bit n set: some null text has n bytes (n < 64; longer ones are checked one by one).
     private let lengths: UInt64
-    private let short: [ByteKey]
+    /// Null texts of up to eight bytes, packed into a word each (with their length).
+    private let short: [(length: Int, word: UInt64)]
     private let long: [[UInt8]]
 
     init(_ texts: [String]) {
         var lengths: UInt64 = 0
-        var short: [ByteKey] = [], long: [[UInt8]] = []
+        var short: [(length: Int, word: UInt64)] = [], long: [[UInt8]] = []
         for text in texts {
             let bytes = Array(text.utf8)
             if bytes.count < 64 { lengths |= 1 << UInt64(bytes.count) }
-            if bytes.count <= 16 {
-                short.append(bytes.withUnsafeBufferPointer { ByteKey($0) })
+            if bytes.count <= 8 {
+                short.append((bytes.count, bytes.withUnsafeBufferPointer { $0.baseAddress.map { ByteKey.packed($0, bytes.count) } ?? 0 }))
             } else {
                 long.append(bytes)
             }
@@ -340,11 +341,11 @@ struct NullTexts {
         length < 64 ? lengths >> UInt64(length) & 1 != 0 : !long.isEmpty
     }
 
+    @inline(__always)
     func matches(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        if b.count <= 16 {
-            let key = ByteKey(b)
-            return short.contains(key)
-        }
-        return long.contains { $0.count == b.count && $0.elementsEqual(b) }
+        guard b.count <= 8 else { return long.contains { $0.count == b.count && $0.elementsEqual(b) } }
+        let word = b.baseAddress.map { ByteKey.packed($0, b.count) } ?? 0
+        for null in short where null.length == b.count && null.word == word { return true }
+        return false
     }
 }
