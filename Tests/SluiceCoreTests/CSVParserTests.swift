@@ -25,14 +25,10 @@ import Foundation
     /// length (delimiters at word edges, empty fields, CRLF, blank lines) and random chunk
     /// sizes, it agrees with splitting the text the obvious way.
     @Test func unquotedLinesSplitAsTheObviousSplitDoes() {
-        var state: UInt64 = 9
-        func next(_ n: Int) -> Int {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int(state >> 33) % n
-        }
+        var random = SeededRandom(seed: 9)
         let alphabet = Array("ab;,,,ab;,,,a,\r\n".utf8)
         for round in 0..<300 {
-            let bytes = (0..<next(300)).map { _ in alphabet[next(alphabet.count)] }
+            let bytes = (0..<random.next(300)).map { _ in alphabet[random.next(alphabet.count)] }
             let text = String(decoding: bytes, as: UTF8.self)
             var expected: [(Int, [String])] = []
             // On bytes: as Characters, "\r\n" is one and would not split at "\n".
@@ -42,7 +38,7 @@ import Foundation
                 if body.isEmpty { continue }
                 expected.append((i + 1, body.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }))
             }
-            let got = parse(text, chunk: 1 + next(40))
+            let got = parse(text, chunk: 1 + random.next(40))
             #expect(got.errors.isEmpty)
             #expect(got.records.map(\.0) == expected.map(\.0), "round \(round): \(Array(text.utf8))")
             #expect(got.records.map(\.1) == expected.map(\.1), "round \(round): \(Array(text.utf8))")
@@ -105,21 +101,17 @@ import Foundation
     /// (15 significant digits, a power of ten up to 22) and its strtod fallback agree with the
     /// standard library on random text of those characters.
     @Test func scientificAndLongDecimalsParseAsTheStandardLibraryDoes() {
-        var state: UInt64 = 11
-        func next(_ n: Int) -> Int {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int(state >> 33) % n
-        }
+        var random = SeededRandom(seed: 11)
         let alphabet = Array("0123456789012345678900000.e-+E".utf8)
         var mismatches: [String] = []
         for _ in 0..<200_000 {
-            let bytes = (0..<next(26)).map { _ in alphabet[next(alphabet.count)] }
+            let bytes = (0..<random.next(26)).map { _ in alphabet[random.next(alphabet.count)] }
             let text = String(decoding: bytes, as: UTF8.self)
             if bytes.withUnsafeBufferPointer({ FieldParsing.double($0) }) != Double(text) { mismatches.append(text) }
         }
         // The shapes numeric writers produce: printf's %.6e and %.9f, and the shortest round trip.
         for _ in 0..<50_000 {
-            let x = Double(bitPattern: UInt64(truncatingIfNeeded: next(1 << 30)) << 34 | UInt64(next(1 << 30)))
+            let x = Double(bitPattern: UInt64(truncatingIfNeeded: random.next(1 << 30)) << 34 | UInt64(random.next(1 << 30)))
             guard x.isFinite else { continue }
             for text in [String(x), "\(x.magnitude < 1e15 ? String(Int64(x)) : "1")", String(x / 1e300)] {
                 if Array(text.utf8).withUnsafeBufferPointer({ FieldParsing.double($0) }) != Double(text) { mismatches.append(text) }
@@ -135,31 +127,27 @@ import Foundation
     /// Records with quoted fields (delimiters, doubled quotes and newlines inside) parse back
     /// to the fields they were written from, at every chunk size, with their first lines.
     @Test func quotedRecordsRoundTrip() {
-        var state: UInt64 = 3
-        func next(_ n: Int) -> Int {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int(state >> 33) % n
-        }
+        var random = SeededRandom(seed: 3)
         let alphabet = Array("ab,\"\n x".utf8)
         for round in 0..<200 {
             var text = ""
             var expected: [(Int, [String])] = []
             var line = 1
-            for _ in 0..<(1 + next(8)) {
+            for _ in 0..<(1 + random.next(8)) {
                 var fields: [String] = []
                 var written: [String] = []
-                for _ in 0..<(1 + next(6)) {
-                    let field = String(decoding: (0..<next(12)).map { _ in alphabet[next(alphabet.count)] }, as: UTF8.self)
-                    let mustQuote = field.contains(",") || field.contains("\"") || field.contains("\n") || field.isEmpty || next(3) == 0
+                for _ in 0..<(1 + random.next(6)) {
+                    let field = String(decoding: (0..<random.next(12)).map { _ in alphabet[random.next(alphabet.count)] }, as: UTF8.self)
+                    let mustQuote = field.contains(",") || field.contains("\"") || field.contains("\n") || field.isEmpty || random.next(3) == 0
                     fields.append(field)
                     written.append(mustQuote ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field)
                 }
                 expected.append((line, fields))
                 let record = written.joined(separator: ",")
                 line += record.filter { $0 == "\n" }.count + 1
-                text += record + (next(4) == 0 ? "\r\n" : "\n")
+                text += record + (random.next(4) == 0 ? "\r\n" : "\n")
             }
-            let got = parse(text, chunk: 1 + next(50))
+            let got = parse(text, chunk: 1 + random.next(50))
             #expect(got.errors.isEmpty, "round \(round)")
             #expect(got.records.map(\.0) == expected.map(\.0), "round \(round): \(text)")
             #expect(got.records.map(\.1) == expected.map(\.1), "round \(round): \(text)")
@@ -169,15 +157,11 @@ import Foundation
     /// Integer columns read their text in one pass: the same value as the decimal parser for
     /// every integer text, and nil for everything that is not one.
     @Test func integersParseAsDecimalsDo() {
-        var state: UInt64 = 29
-        func next(_ n: Int) -> Int {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int(state >> 33) % n
-        }
+        var random = SeededRandom(seed: 29)
         let alphabet = Array("0123456789012345678901234567890123456789-+.e ".utf8)
         var mismatches: [String] = []
         for _ in 0..<100_000 {
-            let bytes = (0..<next(24)).map { _ in alphabet[next(alphabet.count)] }
+            let bytes = (0..<random.next(24)).map { _ in alphabet[random.next(alphabet.count)] }
             let text = String(decoding: bytes, as: UTF8.self)
             let expected = bytes.withUnsafeBufferPointer { FieldParsing.isInteger($0) ? FieldParsing.double($0) : nil }
             let got = bytes.withUnsafeBufferPointer { FieldParsing.integer($0) }
@@ -189,25 +173,21 @@ import Foundation
     /// Sixteen to nineteen significant digits with the point anywhere (the shortest round-trip
     /// text of a Double, and longer) are rounded as strtod rounds them, halfway cases included.
     @Test func longMantissasRoundAsStrtodDoes() {
-        var state: UInt64 = 31
-        func next(_ n: Int) -> Int {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int(state >> 33) % n
-        }
+        var random = SeededRandom(seed: 31)
         var mismatches: [String] = []
         for round in 0..<200_000 {
-            let digits = 16 + next(4)
-            var text = String(1 + next(9)) + (0..<(digits - 1)).map { _ in String(next(10)) }.joined()
+            let digits = 16 + random.next(4)
+            var text = String(1 + random.next(9)) + (0..<(digits - 1)).map { _ in String(random.next(10)) }.joined()
             // Halfway cases: digits that end in 5 followed by zeros are the hard ones.
             if round % 5 == 0 { text = String(text.prefix(digits - 4)) + "5000" }
-            let point = next(digits + 1)
+            let point = random.next(digits + 1)
             text.insert(".", at: text.index(text.startIndex, offsetBy: point))
-            if next(3) == 0 { text += "e" + String(next(30) - 15) }
-            if next(2) == 0 { text = "-" + text }
+            if random.next(3) == 0 { text += "e" + String(random.next(30) - 15) }
+            if random.next(2) == 0 { text = "-" + text }
             if Array(text.utf8).withUnsafeBufferPointer({ FieldParsing.double($0) }) != Double(text) { mismatches.append(text) }
         }
         for _ in 0..<100_000 {
-            let x = Double(bitPattern: UInt64(truncatingIfNeeded: next(1 << 30)) << 34 | UInt64(next(1 << 30)) << 4 | UInt64(next(16)))
+            let x = Double(bitPattern: UInt64(truncatingIfNeeded: random.next(1 << 30)) << 34 | UInt64(random.next(1 << 30)) << 4 | UInt64(random.next(16)))
             guard x.isFinite, x.magnitude > 1e-30, x.magnitude < 1e30 else { continue }
             let text = "\(x)"
             if Array(text.utf8).withUnsafeBufferPointer({ FieldParsing.double($0) }) != x { mismatches.append(text) }

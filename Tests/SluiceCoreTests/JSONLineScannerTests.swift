@@ -39,31 +39,27 @@ import Testing
     /// Objects written by Foundation's serializer, with random keys, text (escapes, control
     /// characters, astral scalars), numbers and nulls, read back as they were written.
     @Test func foundationsOutputReadsBack() throws {
-        var state: UInt64 = 17
-        func next(_ n: Int) -> Int {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int(state >> 33) % n
-        }
+        var random = SeededRandom(seed: 17)
         let pieces = ["a", "\"", "\\", "/", "\n", "\u{1}", "é", "😀", " ", ",", ":", "{", "}"]
         let columns = ["k0", "k1", "k2", "k3"]
         for round in 0..<500 {
             var object: [String: Any] = [:]
             var expected: [String?] = []
             for c in columns {
-                switch next(5) {
+                switch random.next(5) {
                 case 0: expected.append(nil)
                 case 1: object[c] = NSNull(); expected.append(nil)
                 case 2:
-                    let v = next(2_000_000) - 1_000_000
+                    let v = random.next(2_000_000) - 1_000_000
                     object[c] = v
                     expected.append(String(v))
                 default:
-                    let text = (0..<next(10)).map { _ in pieces[next(pieces.count)] }.joined()
+                    let text = (0..<random.next(10)).map { _ in pieces[random.next(pieces.count)] }.joined()
                     object[c] = text
                     expected.append(text)
                 }
             }
-            object["unused\(next(3))"] = "x"
+            object["unused\(random.next(3))"] = "x"
             let line = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
             #expect(scan(line, columns) == .success(expected), "round \(round): \(line)")
         }

@@ -21,6 +21,23 @@ def median_seconds(argv, repeat=7, cwd=None, expect=(0,)):
     return statistics.median(times)
 
 
+def measure(argv, expect=(0, 1)):
+    """Wall seconds, CPU seconds (user + sys) and peak RSS (MB) of one run of argv, which must
+    exit with one of `expect` (validate-data exits 1 when a check fails); output discarded."""
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.execv(argv[0], argv)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code not in expect:
+        raise SystemExit(f"{argv[:2]} exited {code}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
 GIT_ENV = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@e", GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@e")
 TICK = os.sysconf("SC_CLK_TCK")
 

@@ -7,17 +7,14 @@ SLUICE_BENCH_DATA_MB sets the size of each file (default 1000); the instruction 
 (callgrind) reads files of SLUICE_BENCH_CALLGRIND_MB (default 50).
 """
 import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(__file__))
-from benchlib import SLUICE, instruction_row  # noqa: E402
+from benchlib import SLUICE, instruction_row, measure  # noqa: E402
 
 SIZE_MB = int(os.environ.get("SLUICE_BENCH_DATA_MB", "1000"))
 # Instruction counts grow with the size; callgrind runs some 50x slower, so it reads smaller files.
@@ -85,22 +82,6 @@ print(json.dumps({"rows": len(d), "failures": failures, "drift": drift}))
 """
 
 
-def measure(argv):
-    """Wall seconds, CPU seconds (user + sys) and peak RSS (MB) of one run of argv."""
-    start = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.execv(argv[0], argv)
-    _, status, usage = os.wait4(pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        raise SystemExit(f"{argv[:2]} exited {code}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
-
-
 with tempfile.TemporaryDirectory() as folder:
     schema = os.path.join(folder, "schema.yaml")
     with open(schema, "w") as f:
@@ -114,7 +95,7 @@ with tempfile.TemporaryDirectory() as folder:
         ours = measure([SLUICE, "validate-data", cur, "--schema", schema, "--reference", ref, "--format", "json"])
         results[size] = (megabytes, ours)
         if size == SIZE_MB:
-            peer = measure([sys.executable, "-c", PEER, cur, ref])
+            peer = measure([sys.executable, "-c", PEER, cur, ref], expect=(0,))
         os.remove(ref)
         os.remove(cur)
     megabytes, (wall, cpu, rss) = results[SIZE_MB]

@@ -10,12 +10,11 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from benchlib import SLUICE  # noqa: E402
+from benchlib import SLUICE, measure  # noqa: E402
 
 SIZE_MB = int(os.environ.get("SLUICE_BENCH_SHAPE_MB", "200"))
 BLOCK_ROWS = 100_000
@@ -231,23 +230,6 @@ for name, c in columns.items():
         drift[name] = (psi(a, b), float(stats.chisquare(b, exp).statistic))
 print(json.dumps({"rows": len(d), "failures": failures, "drift": drift}))
 """
-
-
-def measure(argv, expect=(0, 1)):
-    """Wall seconds, CPU seconds (user + sys) and peak RSS (MB) of one run of argv, which must
-    exit with one of `expect` (validate-data exits 1 when a check fails)."""
-    start = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.execv(argv[0], argv)
-    _, status, usage = os.wait4(pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code not in expect:
-        raise SystemExit(f"{argv[:2]} exited {code}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def run_shape(folder, shape):
