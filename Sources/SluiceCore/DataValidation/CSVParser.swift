@@ -82,7 +82,7 @@ public struct CSVParser {
                 var inQuotes = false
                 var newlines = 0
                 // Fast path (memchr, vectorised by libc): the next newline, with no quote before it.
-                let nl = memchr(p + recordStart, Int32(Self.lf), n - recordStart).map { UnsafeMutablePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - p } ?? n
+                let nl = Self.index(of: Self.lf, in: p, from: recordStart, to: n)
                 let hasQuote = memchr(p + recordStart, Int32(Self.quote), nl - recordStart) != nil
                 if !hasQuote {
                     limit = nl
@@ -158,14 +158,18 @@ public struct CSVParser {
         return fields + 1
     }
 
+    /// The first `byte` in p[from..<to], or `to` (memchr, vectorised by libc).
+    @inline(__always)
+    private static func index(of byte: UInt8, in p: UnsafeMutablePointer<UInt8>, from: Int, to: Int) -> Int {
+        memchr(p + from, Int32(byte), to - from).map { UnsafeMutablePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - p } ?? to
+    }
+
     /// Where a record with quotes ends: the first newline outside quotes, found by jumping
     /// from quote to quote with memchr (a doubled quote is two toggles). Returns the end (`n`
     /// when the data ends first), whether it ends inside quotes, and the newlines inside quotes.
     private static func quotedRecordEnd(_ p: UnsafeMutablePointer<UInt8>, from start: Int, newline: Int,
                                         count n: Int) -> (Int, Bool, Int) {
-        func find(_ byte: UInt8, _ from: Int, _ to: Int) -> Int {
-            memchr(p + from, Int32(byte), to - from).map { UnsafeMutablePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - p } ?? to
-        }
+        func find(_ byte: UInt8, _ from: Int, _ to: Int) -> Int { index(of: byte, in: p, from: from, to: to) }
         var at = start
         var nl = newline
         var newlines = 0
@@ -199,7 +203,7 @@ public struct CSVParser {
                 let fieldStart = i
                 var write = i
                 while i < end {
-                    let q = memchr(p + i, Int32(Self.quote), end - i).map { UnsafeMutablePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - p } ?? end
+                    let q = index(of: Self.quote, in: p, from: i, to: end)
                     if write != i { memmove(p + write, p + i, q - i) }
                     write += q - i
                     i = q

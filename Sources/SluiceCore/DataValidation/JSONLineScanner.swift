@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Reads one line of a JSON-lines file, an object of scalar values (RFC 8259: strings with
 /// their escapes, numbers, true, false, null), into fields aligned with a schema's columns,
 /// without building a dictionary or a String per value. A number keeps the text it was written
