@@ -70,13 +70,18 @@ import Foundation
         #expect(errors[1].message.contains("unterminated"))
     }
 
+    /// The validator's reading of `text` as a number.
+    func parsed(_ text: String) -> Double? {
+        Array(text.utf8).withUnsafeBufferPointer { FieldParsing.double($0) }
+    }
+
     @Test func numbersParseExactlyAsTheStandardLibraryDoes() {
         for text in ["0", "-0.5", "3.14159", "1e-7", "123456789012345678", "0.1", "2.5E3", "+7", "1.7976931348623157e308", "5."] {
-            let fast = Array(text.utf8).withUnsafeBufferPointer { FieldParsing.double($0) }
+            let fast = parsed(text)
             #expect(fast == Double(text), "\(text)")
         }
         for text in ["abc", "1.2.3", "", "-", "0x1p3", "1,5"] {
-            #expect(Array(text.utf8).withUnsafeBufferPointer { FieldParsing.double($0) } == nil, "\(text)")
+            #expect(parsed(text) == nil, "\(text)")
         }
     }
 
@@ -105,21 +110,20 @@ import Foundation
         let alphabet = Array("0123456789012345678900000.e-+E".utf8)
         var mismatches: [String] = []
         for _ in 0..<200_000 {
-            let bytes = (0..<random.next(26)).map { _ in alphabet[random.next(alphabet.count)] }
-            let text = String(decoding: bytes, as: UTF8.self)
-            if bytes.withUnsafeBufferPointer({ FieldParsing.double($0) }) != Double(text) { mismatches.append(text) }
+            let text = random.text(of: alphabet, upTo: 25)
+            if parsed(text) != Double(text) { mismatches.append(text) }
         }
         // The shapes numeric writers produce: printf's %.6e and %.9f, and the shortest round trip.
         for _ in 0..<50_000 {
             let x = Double(bitPattern: UInt64(truncatingIfNeeded: random.next(1 << 30)) << 34 | UInt64(random.next(1 << 30)))
             guard x.isFinite else { continue }
             for text in [String(x), "\(x.magnitude < 1e15 ? String(Int64(x)) : "1")", String(x / 1e300)] {
-                if Array(text.utf8).withUnsafeBufferPointer({ FieldParsing.double($0) }) != Double(text) { mismatches.append(text) }
+                if parsed(text) != Double(text) { mismatches.append(text) }
             }
         }
         for text in ["-1.234567e-05", "9.999999e+22", "1e22", "1e23", "1.5e-22", "0.000000000000000000000001234", "00012.5",
                      "123456789012345.6", "1234567890123456.7", "-0.85634732165438451", "1e400", "1e-400", "4.9e-324", "1E5"] {
-            if Array(text.utf8).withUnsafeBufferPointer({ FieldParsing.double($0) }) != Double(text) { mismatches.append(text) }
+            if parsed(text) != Double(text) { mismatches.append(text) }
         }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
     }
@@ -161,7 +165,7 @@ import Foundation
         let alphabet = Array("0123456789012345678901234567890123456789-+.e ".utf8)
         var mismatches: [String] = []
         for _ in 0..<100_000 {
-            let bytes = (0..<random.next(24)).map { _ in alphabet[random.next(alphabet.count)] }
+            let bytes = Array(random.text(of: alphabet, upTo: 23).utf8)
             let text = String(decoding: bytes, as: UTF8.self)
             let expected = bytes.withUnsafeBufferPointer { FieldParsing.isInteger($0) ? FieldParsing.double($0) : nil }
             let got = bytes.withUnsafeBufferPointer { FieldParsing.integer($0) }
@@ -184,13 +188,13 @@ import Foundation
             text.insert(".", at: text.index(text.startIndex, offsetBy: point))
             if random.next(3) == 0 { text += "e" + String(random.next(30) - 15) }
             if random.next(2) == 0 { text = "-" + text }
-            if Array(text.utf8).withUnsafeBufferPointer({ FieldParsing.double($0) }) != Double(text) { mismatches.append(text) }
+            if parsed(text) != Double(text) { mismatches.append(text) }
         }
         for _ in 0..<100_000 {
             let x = Double(bitPattern: UInt64(truncatingIfNeeded: random.next(1 << 30)) << 34 | UInt64(random.next(1 << 30)) << 4 | UInt64(random.next(16)))
             guard x.isFinite, x.magnitude > 1e-30, x.magnitude < 1e30 else { continue }
             let text = "\(x)"
-            if Array(text.utf8).withUnsafeBufferPointer({ FieldParsing.double($0) }) != x { mismatches.append(text) }
+            if parsed(text) != x { mismatches.append(text) }
         }
         #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
     }
