@@ -25,15 +25,7 @@ public struct NumericSample: Sendable {
     public var isExact: Bool { !gridded }
 
     public mutating func add(_ x: Double) {
-        count += 1
-        if gridded {
-            gridCounts[grid.bin(of: x)] += 1
-            return
-        }
-        if sorted, let last = values.last, x < last { sorted = false }
-        values.append(x)
-        _ = withUnsafePointer(to: x) { valueCounts.add(UnsafeBufferPointer(start: $0, count: 1)) }
-        if values.count > limit { switchToGrid() }
+        withUnsafePointer(to: x) { add(contentsOf: UnsafeBufferPointer(start: $0, count: 1)) }
     }
 
     /// Call after the last value, before reading counts or values.
@@ -63,7 +55,7 @@ public struct NumericSample: Sendable {
                 }
             }
             values.append(contentsOf: taken)
-            _ = valueCounts.add(taken)
+            valueCounts.add(taken)
             count += k
             if values.count > limit { switchToGrid() }
         }

@@ -11,9 +11,9 @@ struct ValueCounts: Sendable {
     private var used = 0
     private(set) var overflowed = false
 
-    /// Counts `values`; false once there are more than `limit` distinct values.
-    mutating func add(_ values: UnsafeBufferPointer<Double>) -> Bool {
-        guard !overflowed else { return false }
+    /// Counts `values`, until there are more than `limit` distinct values (`overflowed`).
+    mutating func add(_ values: UnsafeBufferPointer<Double>) {
+        guard !overflowed else { return }
         for x in values {
             // Keys are stored plus one so that 0 marks an empty slot (the bit pattern of 0.0 is 0).
             let key = x.bitPattern &+ 1
@@ -24,7 +24,7 @@ struct ValueCounts: Sendable {
                     overflowed = true
                     keys = []
                     counts = []
-                    return false
+                    return
                 }
                 keys[slot] = key
                 used += 1
@@ -36,7 +36,6 @@ struct ValueCounts: Sendable {
             }
             counts[slot] += 1
         }
-        return true
     }
 
     /// Overwrites `values` (the values counted, in any order) with the same values in ascending
