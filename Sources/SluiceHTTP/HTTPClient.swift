@@ -27,10 +27,13 @@ public final class HTTPClient: Sendable {
 
     /// Sends `request` and hands a 2xx response's body to `receive` as it arrives instead of
     /// collecting it (downloads of any size); other responses' bodies are collected as usual,
-    /// for their error message.
-    public func send(_ request: HTTPRequest, receive: (UnsafeRawBufferPointer) -> Void) throws(HTTPError) -> HTTPResponse {
+    /// for their error message. `stopped` ends a stream the server keeps open (a watch): it is
+    /// asked after each chunk and about once a second while none comes, and when it says yes
+    /// the transfer ends and the response so far is returned.
+    public func send(_ request: HTTPRequest, receive: (UnsafeRawBufferPointer) -> Void,
+                     stopped: (() -> Bool)? = nil) throws(HTTPError) -> HTTPResponse {
         try withoutActuallyEscaping(receive) { (escaping: @escaping (UnsafeRawBufferPointer) -> Void) throws(HTTPError) -> HTTPResponse in
-            try handle.withLock { easy throws(HTTPError) in try easy.perform(request, tls: tls, receive: escaping) }
+            try handle.withLock { easy throws(HTTPError) in try easy.perform(request, tls: tls, receive: escaping, stopped: stopped) }
         }
     }
 }
@@ -49,6 +52,9 @@ final class EasyHandle: @unchecked Sendable {
         var headers: [(name: String, value: String)] = []
         /// Takes a successful response's body instead of `body`.
         var receive: ((UnsafeRawBufferPointer) -> Void)?
+        /// Says when the caller wants a stream to end; `stopping` records that it did.
+        var stopped: (() -> Bool)?
+        var stopping = false
         /// The status line's code of the response being received.
         var status = 0
         /// The file an upload streams from, where the next byte is read and how many are left.
@@ -57,10 +63,12 @@ final class EasyHandle: @unchecked Sendable {
         var uploadRemaining: Int64 = 0
     }
 
-    func perform(_ request: HTTPRequest, tls: TLSOptions, receive: ((UnsafeRawBufferPointer) -> Void)?) throws(HTTPError) -> HTTPResponse {
+    func perform(_ request: HTTPRequest, tls: TLSOptions, receive: ((UnsafeRawBufferPointer) -> Void)?,
+                 stopped: (() -> Bool)? = nil) throws(HTTPError) -> HTTPResponse {
         curl_easy_reset(curl)
         let sink = Sink()
         sink.receive = receive
+        sink.stopped = stopped
         if let path = request.bodyFile {
             sink.upload = open(path, O_RDONLY | O_CLOEXEC)
             guard sink.upload >= 0 else {
@@ -149,6 +157,10 @@ final class EasyHandle: @unchecked Sendable {
                     guard let ptr else { return n }
                     if let receive = sink.receive, (200..<300).contains(sink.status) {
                         receive(UnsafeRawBufferPointer(start: ptr, count: n))
+                        if sink.stopped?() == true {
+                            sink.stopping = true
+                            return 0  // anything but n ends the transfer
+                        }
                     } else {
                         ptr.withMemoryRebound(to: UInt8.self, capacity: n) { sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
                     }
@@ -172,10 +184,23 @@ final class EasyHandle: @unchecked Sendable {
                     return n
                 }
                 sluice_curl_setopt_pointer(curl, CURLOPT_HEADERDATA, userdata)
+                if sink.stopped != nil {
+                    // libcurl asks this about once a second while a stream is idle, and after each chunk.
+                    sluice_curl_setopt_xferinfo_cb(curl) { data, _, _, _, _ in
+                        let sink = Unmanaged<Sink>.fromOpaque(data!).takeUnretainedValue()
+                        guard sink.stopped?() == true else { return 0 }
+                        sink.stopping = true
+                        return 1
+                    }
+                    sluice_curl_setopt_pointer(curl, CURLOPT_XFERINFODATA, userdata)
+                    sluice_curl_setopt_long(curl, CURLOPT_NOPROGRESS, 0)
+                }
                 return curl_easy_perform(curl)
             }
         }
-        guard code == CURLE_OK else {
+        // Ended by the caller (a write that took nothing, or the progress callback): not an error.
+        let endedByCaller = sink.stopping && (code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK)
+        guard code == CURLE_OK || endedByCaller else {
             let detail = CStringBuffer.string(errorBuffer)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
             throw HTTPError(kind: Self.kind(of: code), url: request.url, message: message, curlCode: Int(code.rawValue))

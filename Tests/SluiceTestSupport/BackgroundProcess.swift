@@ -4,11 +4,15 @@ import Foundation
 /// process group with a clean signal mask, and stopping kills the whole group (so
 /// wrappers such as `git daemon`, which forks `git-daemon`, leave nothing behind).
 public final class BackgroundProcess: @unchecked Sendable {
-    // @unchecked: `pid` is immutable; stop() is idempotent and called from deinit.
+    // @unchecked: `pid` is immutable; stop() is idempotent and called from deinit; the output is
+    // read by the one test that waits on it.
     public let pid: pid_t
     private var stopped = false
     private let stdoutFD: Int32
     public private(set) var readyLine: String = ""
+    /// Its stdout so far, and where the line after the last one `waitForLine` found starts.
+    private var output: [UInt8] = []
+    private var consumed = 0
 
     /// Starts `executable`; when `readyPrefix` is given, waits (up to 20 s) for a
     /// stdout line starting with it and keeps the rest of that line in `readyLine`.
@@ -57,25 +61,27 @@ public final class BackgroundProcess: @unchecked Sendable {
         }
     }
 
-    private func waitForLine(prefix: String) throws -> String {
-        var buffer = [UInt8]()
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
+    /// Waits (up to `timeout` seconds) for a stdout line starting with `prefix`, after the line
+    /// the last wait found, and returns the rest of it.
+    public func waitForLine(prefix: String, timeout: Double = 20) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            // Only complete lines: a line still being written may be cut short.
+            while let end = output[consumed...].firstIndex(of: 10) {
+                let line = String(decoding: output[consumed..<end], as: UTF8.self)
+                consumed = end + 1
+                if line.hasPrefix(prefix) { return String(line.dropFirst(prefix.count)) }
+            }
+            guard Date() < deadline else { break }
             var p = pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)
             guard poll(&p, 1, 200) >= 0 else { break }
             if p.revents == 0 { continue }
             var chunk = [UInt8](repeating: 0, count: 4096)
             let n = read(stdoutFD, &chunk, chunk.count)
             if n <= 0 { break }
-            buffer += chunk[0..<n]
-            // Only complete lines: a line still being written may be cut short.
-            let text = String(decoding: buffer, as: UTF8.self)
-            let complete = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-            for line in complete where line.hasPrefix(prefix) {
-                return String(line.dropFirst(prefix.count))
-            }
+            output += chunk[0..<n]
         }
-        throw Self.error("server did not print '\(prefix)'; got: \(String(decoding: buffer, as: UTF8.self))")
+        throw Self.error("the process did not print '\(prefix)'; it printed: \(String(decoding: output, as: UTF8.self))")
     }
 
     public func stop() {

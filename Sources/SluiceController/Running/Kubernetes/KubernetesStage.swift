@@ -137,33 +137,37 @@ struct KubernetesStage: Sendable {
         let wake = Wakeup()
         var follower: Task<Void, Never>?
         var lastWaiting: String?
+        var lastProblem: String?
         var notified = false
-        var interval = 0.05
         var progress = JobProgress()
-        defer { follower?.cancel() }
+        // The Job and its pod, kept current by watches that wake this loop on every change; the
+        // loop itself asks the server nothing while it waits.
+        let job = WatchedObjects(client: client, apiVersion: "batch/v1", kind: "Job", namespace: ns,
+                                 fieldSelector: "metadata.name=\(name)", changed: { wake.set() })
+        let pods = WatchedObjects(client: client, apiVersion: "v1", kind: "Pod", namespace: ns,
+                                  labelSelector: "job-name=\(name)", changed: { wake.set() })
+        defer {
+            follower?.cancel()
+            job.stop()
+            pods.stop()
+        }
 
         while true {
             if Task.isCancelled {
                 await delete(name, ns, say: say)
                 return Outcome(cancelled: true, summary: "cancelled; the Job and its pod were deleted")
             }
-            do {
-                let read = try await Offload.run { () throws -> SendableJSON in
-                    let job = try client.get(apiVersion: "batch/v1", kind: "Job", namespace: ns, name: name)
-                    let pods = try client.list(apiVersion: "v1", kind: "Pod", namespace: ns, labelSelector: "job-name=\(name)")
-                    return SendableJSON(["job": job as Any, "pods": pods])
-                }
-                let job = read.value["job"] as? [String: Any]
-                guard job != nil else {
+            let (jobs, podList) = (job.snapshot, pods.snapshot)
+            if let problem = jobs.problem ?? podList.problem, problem != lastProblem {
+                // The API server may be briefly unreachable; the pod runs on regardless.
+                say("cannot watch Job \(ns)/\(name): \(problem); trying again")
+            }
+            lastProblem = jobs.problem ?? podList.problem
+            if jobs.synced, podList.synced {
+                guard let current = jobs.objects[name] else {
                     return Outcome(summary: "Job \(ns)/\(name) was deleted before the stage ended (by someone else, or its TTL)")
                 }
-                let next = JobProgress.read(job: job, pods: read.value["pods"] as? [[String: Any]] ?? [], stageContainer: StageJob.stageContainer)
-                if next != progress { interval = 0.05 }
-                progress = next
-            } catch {
-                // The API server may be briefly unreachable; the pod runs on regardless.
-                say("cannot read Job \(ns)/\(name): \(error); trying again")
-                interval = 2
+                progress = JobProgress.read(job: current, pods: Array(podList.objects.values), stageContainer: StageJob.stageContainer)
             }
 
             if let waiting = progress.waiting, waiting != lastWaiting {
@@ -206,8 +210,8 @@ struct KubernetesStage: Sendable {
                 return Outcome(summary: "the pod did not start within \(DurationText.format(seconds: runner.pendingTimeoutSeconds)): "
                                + (progress.waiting ?? "it stayed pending") + "; the Job was deleted")
             }
-            await wake.sleep(seconds: interval)
-            interval = min(1, interval * 1.5)
+            // Woken by a change; otherwise once a second, for the pending deadline.
+            await wake.sleep(seconds: 1)
         }
     }
 
@@ -263,17 +267,43 @@ struct KubernetesStage: Sendable {
     }
 }
 
-/// A flag the log follower sets when the stream ends (the container has most likely ended),
-/// so the watch loop looks at once instead of at its next tick.
+/// What wakes the watch loop: a change the watches saw, or the log follower's stream ending (the
+/// container has most likely ended), so the loop looks at once instead of at its next tick.
 final class Wakeup: Sendable {
-    private let flag = Atomic<Bool>(false)
-    func set() { flag.store(true, ordering: .relaxed) }
-    func sleep(seconds: Double) async {
-        var left = seconds
-        while left > 0, !flag.load(ordering: .relaxed), !Task.isCancelled {
-            do { try await Task.sleep(for: .milliseconds(20)) } catch { break }  // cancelled: the caller looks now
-            left -= 0.02
+    private struct State {
+        var pending = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private let state = Mutex(State())
+
+    func set() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            defer { s.waiter = nil }
+            if s.waiter == nil { s.pending = true }
+            return s.waiter
         }
-        flag.store(false, ordering: .relaxed)
+        waiter?.resume()
+    }
+
+    /// Returns after `set()` (at once if it was called since the last return), after `seconds`,
+    /// or when the task is cancelled.
+    func sleep(seconds: Double) async {
+        let timer = Task {
+            do { try await Task.sleep(for: .seconds(seconds)) } catch { return }  // cancelled: woken already
+            set()
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { s -> Bool in
+                    if s.pending { return true }
+                    s.waiter = c
+                    return false
+                }
+                if now { c.resume() }
+            }
+        } onCancel: { set() }
+        timer.cancel()
+        // A change after this line is seen by the caller's next look or wakes the next sleep.
+        state.withLock { $0.pending = false }
     }
 }

@@ -1,0 +1,78 @@
+import Foundation
+import Synchronization
+
+/// The objects of one kind that a selector matches, kept current by a watch on a thread of its
+/// own: a list, then a watch from the list's resourceVersion; when the server ends the stream,
+/// a new watch from the last version seen (bookmarks keep it fresh); when that version is gone
+/// (410), a new list. `changed` is called after every change and after every list, so a
+/// caller waiting on these objects wakes when they move instead of asking the server on a timer.
+public final class WatchedObjects: Sendable {
+    public struct Snapshot: @unchecked Sendable {
+        // @unchecked: decoded JSON, read only.
+        /// False until the first list has been read (then `objects` is what the server holds).
+        public var synced = false
+        public var objects: [String: [String: Any]] = [:]
+        /// The last error while listing or watching, until the next list succeeds.
+        public var problem: String?
+    }
+
+    /// What the watching thread and the callers share (the thread holds it, not the object, so
+    /// the object can go away while the thread ends its last request).
+    private final class Shared: Sendable {
+        let state = Mutex(Snapshot())
+        let finished = Atomic<Bool>(false)
+    }
+    private let shared = Shared()
+
+    /// Starts watching at once. `changed` runs on the watching thread: keep it short.
+    public init(client: KubeClient, apiVersion: String, kind: String, namespace: String,
+                labelSelector: String? = nil, fieldSelector: String? = nil, changed: @escaping @Sendable () -> Void) {
+        let thread = Thread { [shared] in
+            var version: String?
+            var failures = 0
+            while !shared.finished.load(ordering: .relaxed) {
+                do throws(KubeError) {
+                    if version == nil {
+                        let list = try client.list(apiVersion: apiVersion, kind: kind, namespace: namespace,
+                                                   labelSelector: labelSelector, fieldSelector: fieldSelector)
+                        var objects: [String: [String: Any]] = [:]
+                        for item in list.items { if let name = Self.name(item) { objects[name] = item } }
+                        shared.state.withLock { $0 = Snapshot(synced: true, objects: objects) }
+                        version = list.resourceVersion
+                        changed()
+                    }
+                    try client.watch(apiVersion: apiVersion, kind: kind, namespace: namespace, labelSelector: labelSelector,
+                                     fieldSelector: fieldSelector, resourceVersion: version ?? "",
+                                     stopped: { shared.finished.load(ordering: .relaxed) }) { event in
+                        if let v = event.resourceVersion { version = v }
+                        guard event.type != "BOOKMARK", let name = Self.name(event.object) else { return }
+                        shared.state.withLock { $0.objects[name] = event.type == "DELETED" ? nil : event.object }
+                        changed()
+                    }
+                    failures = 0
+                } catch {
+                    // 410: the version is older than the server keeps; anything else: list again too,
+                    // after a pause that grows, since events may have been missed.
+                    version = nil
+                    if error.status != 410 {
+                        failures += 1
+                        shared.state.withLock { $0.problem = error.message }
+                        changed()
+                        Thread.sleep(forTimeInterval: min(5, 0.2 * Double(failures)))
+                    }
+                }
+            }
+        }
+        thread.name = "sluice-watch-\(kind.lowercased())"
+        thread.start()
+    }
+
+    public var snapshot: Snapshot { shared.state.withLock { $0 } }
+
+    /// Ends the watch (within about a second; the thread then exits on its own).
+    public func stop() { shared.finished.store(true, ordering: .relaxed) }
+
+    deinit { stop() }
+
+    static func name(_ object: [String: Any]) -> String? { (object["metadata"] as? [String: Any])?["name"] as? String }
+}
