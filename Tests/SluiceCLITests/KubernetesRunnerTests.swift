@@ -45,6 +45,21 @@ import SluiceTestSupport
         #expect(checked.status == 0, "\(checked.stdout)\n\(checked.stderr)")
     }
 
+    /// Which of `access` ("verb resource group namespace", as the emulator records them) the
+    /// ClusterRole `role` in manifests/10-rbac.yaml does not allow.
+    static func notAllowed(_ access: [String], byRole role: String) throws -> [String] {
+        let r = try ProcessRunner.run("python3", ["-c", """
+            import sys, yaml
+            rules = next(d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "ClusterRole" and d["metadata"]["name"] == sys.argv[2])["rules"]
+            for line in sys.stdin.read().splitlines():
+                verb, resource, group, _ = line.split(" ")
+                if not any(group in r["apiGroups"] and resource in r["resources"] and verb in r["verbs"] for r in rules):
+                    print(line)
+            """, RepositoryLayout.root() + "/manifests/10-rbac.yaml", role], input: access.joined(separator: "\n") + "\n")
+        #expect(r.status == 0, "\(r.stderr)")
+        return r.stdout.split(separator: "\n").map(String.init)
+    }
+
     @Test func stagesRunAsJobsWithOutputsMetricsAndMaskedSecrets() throws {
         let k = try Self.emulator()
         let repo = try TestRepository()
@@ -74,6 +89,12 @@ import SluiceTestSupport
         let secret = "wandb-0123456789abcdef"
         let result = try run(repo, state, k, env: ["WANDB_API_KEY": secret])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        // Every request the runner made is one the role manifests/ gives it allows (a real API
+        // server would answer anything else 403; the emulator does not check roles).
+        let access = try #require(k.stats()["access"] as? [String: Any]).keys.filter { $0.hasSuffix(" ml") }.sorted()
+        #expect(access.contains("watch pods  ml") && access.contains("watch jobs batch ml"), "\(access)")
+        let refused = try Self.notAllowed(access, byRole: "sluice-stage-runner")
+        #expect(refused.isEmpty, "manifests/10-rbac.yaml's sluice-stage-runner does not allow \(refused)")
 
         // The stage read what the stage it needs produced, in its own pod; its outputs came back.
         let train = try logs(state, repo, "train")

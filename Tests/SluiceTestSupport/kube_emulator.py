@@ -10,7 +10,8 @@ metadata.generation bumped on spec (and Deployment annotation) changes only,
 resourceVersion on every write (not on a no-op apply), watch, and rollout simulators.
 
 Test hooks (not Kubernetes API):
-  GET  /_emulator/stats            request counts (`writes`: PATCH, DELETE, POST, PUT other than dry runs)
+  GET  /_emulator/stats            request counts (`writes`: PATCH, DELETE, POST, PUT other than dry runs;
+                                   `access`: "verb resource group namespace" as RBAC names them)
   POST /_emulator/fail/<ns>/<name> the next rollouts of that workload never become healthy
   POST /_emulator/deny/<verb>/<resource>   answer 403 for that verb
   POST /_emulator/flaky/<n>        answer the next n API requests 429 (Retry-After: 1) then 503, alternately
@@ -96,7 +97,7 @@ store = {}          # (group, resource, namespace, name) -> object
 owners = {}         # same key -> {manager: set(paths)}
 events = []         # (rv, type, group, resource, object)
 revision = [100]
-stats = {"requests": 0, "by_verb": {}}
+stats = {"requests": 0, "by_verb": {}, "access": {}}
 failing = set()     # (namespace, name)
 flaky = [0]         # API requests still to answer with 429/503
 applies_open = threading.Event()   # cleared by /_emulator/stall: applies wait for /_emulator/release
@@ -836,6 +837,14 @@ def openapi_v2_protobuf():
     return pb(1, "2.0") + pb(2, pb(1, "Kubernetes") + pb(2, f"v1.{MINOR}.0")) + pb(8, paths) + pb(9, definitions)
 
 
+def record_access(verb, resource, group, namespace):
+    """What a client asked, as RBAC names it ("verb resource[/sub] group namespace"): a test
+    checks that a role in manifests/ allows each."""
+    with lock:
+        key = f"{verb} {resource} {group} {namespace or ''}"
+        stats["access"][key] = stats["access"].get(key, 0) + 1
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -967,6 +976,7 @@ class Handler(BaseHTTPRequestHandler):
         resource, name = rest[0], (rest[1] if len(rest) > 1 else None)
         subresource = rest[2] if len(rest) > 2 else None
         if subresource == "log" and resource == "pods" and not group and self.command == "GET":
+            record_access("get", "pods/log", group, namespace)
             return kube_kubelet.logs(self, namespace, name, q)
         if subresource is not None and (subresource != "scale" or BY_PATH.get((group, version, resource), ("",))[0] not in SCALABLE):
             return self.send_json(*status(404, "NotFound", "the server could not find the requested resource"))
@@ -975,6 +985,7 @@ class Handler(BaseHTTPRequestHandler):
         kind, namespaced, _ = BY_PATH[(group, version, resource)]
         verb = {"GET": "watch" if q.get("watch") in ("true", "1") else ("get" if name else "list"),
                 "PATCH": "patch", "DELETE": "delete", "POST": "create", "PUT": "update"}[self.command]
+        record_access(verb, resource + ("/" + subresource if subresource else ""), group, namespace)
         if (verb, resource) in denied:
             who = "system:serviceaccount:default:sluice"
             scope = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
