@@ -4,8 +4,9 @@ import Synchronization
 /// The objects of one kind that a selector matches, kept current by a watch on a thread of its
 /// own: a list, then a watch from the list's resourceVersion; when the server ends the stream,
 /// a new watch from the last version seen (bookmarks keep it fresh); when that version is gone
-/// (410), a new list. `changed` is called after every change and after every list, so a
-/// caller waiting on these objects wakes when they move instead of asking the server on a timer.
+/// (410), a new list. `changed` is called with the object after every change, and with nil after
+/// every list and every failure (anything may have changed), so a caller waiting on these objects
+/// wakes when they move instead of asking the server on a timer.
 public final class WatchedObjects: Sendable {
     public struct Snapshot: @unchecked Sendable {
         // @unchecked: decoded JSON, read only.
@@ -26,7 +27,7 @@ public final class WatchedObjects: Sendable {
 
     /// Starts watching at once. `changed` runs on the watching thread: keep it short.
     public init(client: KubeClient, apiVersion: String, kind: String, namespace: String,
-                labelSelector: String? = nil, fieldSelector: String? = nil, changed: @escaping @Sendable () -> Void) {
+                labelSelector: String? = nil, fieldSelector: String? = nil, changed: @escaping @Sendable ([String: Any]?) -> Void) {
         let thread = Thread { [shared] in
             var version: String?
             var failures = 0
@@ -39,7 +40,7 @@ public final class WatchedObjects: Sendable {
                         for item in list.items { if let name = Self.name(item) { objects[name] = item } }
                         shared.state.withLock { $0 = Snapshot(synced: true, objects: objects) }
                         version = list.resourceVersion
-                        changed()
+                        changed(nil)
                     }
                     try client.watch(apiVersion: apiVersion, kind: kind, namespace: namespace, labelSelector: labelSelector,
                                      fieldSelector: fieldSelector, resourceVersion: version ?? "",
@@ -47,7 +48,7 @@ public final class WatchedObjects: Sendable {
                         if let v = event.resourceVersion { version = v }
                         guard event.type != "BOOKMARK", let name = Self.name(event.object) else { return }
                         shared.state.withLock { $0.objects[name] = event.type == "DELETED" ? nil : event.object }
-                        changed()
+                        changed(event.object)
                     }
                     failures = 0
                 } catch {
@@ -57,7 +58,7 @@ public final class WatchedObjects: Sendable {
                     if error.status != 410 {
                         failures += 1
                         shared.state.withLock { $0.problem = error.message }
-                        changed()
+                        changed(nil)
                         Thread.sleep(forTimeInterval: min(5, 0.2 * Double(failures)))
                     }
                 }
@@ -74,5 +75,5 @@ public final class WatchedObjects: Sendable {
 
     deinit { stop() }
 
-    static func name(_ object: [String: Any]) -> String? { (object["metadata"] as? [String: Any])?["name"] as? String }
+    public static func name(_ object: [String: Any]) -> String? { (object["metadata"] as? [String: Any])?["name"] as? String }
 }

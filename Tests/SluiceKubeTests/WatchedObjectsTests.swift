@@ -33,7 +33,7 @@ import SluiceTestSupport
         _ = try client.apply(configMap("other", "1", labels: ["app": "not-w"]))
         let changes = Changes()
         let watched = WatchedObjects(client: client, apiVersion: "v1", kind: "ConfigMap", namespace: "ml",
-                                     labelSelector: "app=w", changed: { changes.signal() })
+                                     labelSelector: "app=w", changed: { _ in changes.signal() })
         defer { watched.stop() }
         try waitFor(watched, changes, "the first list") { $0.synced && $0.objects.keys.sorted() == ["before"] }
 
@@ -53,7 +53,7 @@ import SluiceTestSupport
         let client = KubeClient(config: KubeConfig(server: k.url, token: "test-token", namespace: "ml"))
         let changes = Changes()
         let watched = WatchedObjects(client: client, apiVersion: "v1", kind: "ConfigMap", namespace: "ml",
-                                     fieldSelector: "metadata.name=one", changed: { changes.signal() })
+                                     fieldSelector: "metadata.name=one", changed: { _ in changes.signal() })
         defer { watched.stop() }
         try waitFor(watched, changes, "the first list") { $0.synced && $0.objects.isEmpty }
         _ = try client.apply(configMap("two", "1"))
@@ -65,7 +65,7 @@ import SluiceTestSupport
         let port = try FreePort.next()
         let client = KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)", namespace: "ml"))
         let changes = Changes()
-        let watched = WatchedObjects(client: client, apiVersion: "v1", kind: "ConfigMap", namespace: "ml", changed: { changes.signal() })
+        let watched = WatchedObjects(client: client, apiVersion: "v1", kind: "ConfigMap", namespace: "ml", changed: { _ in changes.signal() })
         defer { watched.stop() }
         try waitFor(watched, changes, "the problem") { $0.problem != nil }
         #expect(watched.snapshot.synced == false)

@@ -46,6 +46,7 @@ import json
 import os
 import re
 import signal
+import select
 import socket
 import sys
 import threading
@@ -837,6 +838,17 @@ def openapi_v2_protobuf():
     return pb(1, "2.0") + pb(2, pb(1, "Kubernetes") + pb(2, f"v1.{MINOR}.0")) + pb(8, paths) + pb(9, definitions)
 
 
+def client_gone(connection):
+    """Whether the client closed its end (readable, and nothing to read but the end)."""
+    readable, _, _ = select.select([connection], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
 def record_access(verb, resource, group, namespace):
     """What a client asked, as RBAC names it ("verb resource[/sub] group namespace"): a test
     checks that a role in manifests/ allows each."""
@@ -1080,6 +1092,8 @@ class Handler(BaseHTTPRequestHandler):
                                and (not namespace or e[4]["metadata"].get("namespace") == namespace) and matches(e[4], selector, fields)]
                     if not pending:
                         lock.wait(timeout=max(0.05, min(1.0, deadline - time.time())))
+                        if client_gone(self.connection):
+                            break   # as the API server does: a watch ends when its client goes away
                         continue
                 for rv, typ, _, _, obj in pending:
                     line = (json.dumps({"type": typ, "object": obj}) + "\n").encode()

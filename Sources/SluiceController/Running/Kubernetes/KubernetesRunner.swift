@@ -54,9 +54,10 @@ final class RunnerTokens: Sendable {
 
 /// The API clients of the Kubernetes runner, one per kubeconfig context, shared by the stages
 /// of every run (discovery and kept-alive connections are reused), and the stage tokens' key
-/// (read from the state folder once, not per stage).
+/// (read from the state folder once, not per stage), and the Job watches of the runs under way.
 final class KubeClients: Sendable {
     private let clients = Mutex<[String: KubeClient]>([:])
+    let watches = StageWatchRegistry()
     private let tokenKey = Mutex<RunnerTokens?>(nil)
 
     func tokens(stateDirectory: String) throws -> RunnerTokens {

@@ -23,6 +23,8 @@ struct KubernetesStage: Sendable {
     }
 
     let client: KubeClient
+    /// The runs' Job watches, shared by the stages of each run.
+    let kubeWatches: StageWatchRegistry
     let runner: RunnerSpec
     let namespace: String
     let options: KubernetesRunnerOptions
@@ -62,10 +64,19 @@ struct KubernetesStage: Sendable {
         exchange.register(token: token, pod)
         defer { exchange.unregister(token: token) }
 
+        // The run's Jobs and pods are watched by the labels its Jobs carry: ours, or those of the Job
+        // an earlier controller started (an interrupted run's).
+        var selector = StageWatches.selector(labels: labels) ?? StageWatches.everyStage
         do {
             // Listening before the pod asks (also when re-attaching: its collector is waiting).
             _ = try await exchange.address()
-            if attachTo != nil, try await Offload.run({ try client.get(apiVersion: "batch/v1", kind: "Job", namespace: ns, name: name) != nil }) {
+            let existing = try await Offload.run { () throws -> (found: Bool, selector: String?) in
+                guard attachTo != nil, let job = try client.get(apiVersion: "batch/v1", kind: "Job", namespace: ns, name: name) else { return (false, nil) }
+                let labels = (job["metadata"] as? [String: Any])?["labels"] as? [String: String] ?? [:]
+                return (true, StageWatches.selector(labels: labels))
+            }
+            if existing.found {
+                selector = existing.selector ?? selector
                 say("re-attached to Job \(ns)/\(name), started by an earlier controller")
             } else {
                 // Recorded first: a controller killed right after creating it re-attaches to it.
@@ -76,12 +87,20 @@ struct KubernetesStage: Sendable {
         } catch {
             return Outcome(summary: "\(error)")
         }
-        var outcome = await watch(name: name, namespace: ns, token: token, inbox: inbox, say: say, onLine: onLine)
+        let watches = kubeWatches.acquire(client: client, namespace: ns, selector: selector)
+        defer { kubeWatches.release(client: client, namespace: ns, selector: selector) }
+        var outcome = await watch(name: name, namespace: ns, watches: watches, token: token, inbox: inbox, say: say, onLine: onLine)
         outcome.job = "\(ns)/\(name)"
         return outcome
     }
 
     var image: String? { stage.pod.image ?? runner.image }
+
+    /// The labels of the stage's Job and pod. Labels and annotations are readable by anyone who
+    /// may list Jobs: no credentials in a URL.
+    var labels: [String: String] {
+        StageJob.labels(repository: environment.masker.mask(repository), run: runID, stage: stage.name, commit: commit)
+    }
 
     // MARK: creating
 
@@ -95,9 +114,7 @@ struct KubernetesStage: Sendable {
         let tokenKey = StageJob.tokenKey(stage: stage.name)
         var data = [tokenKey: Self.base64(token)]
         for secret in secrets { if let value = controllerEnvironment[secret] { data[secret] = Self.base64(value) } }
-        // Labels and annotations are readable by anyone who may list Jobs: no credentials in a URL.
         let shownRepository = environment.masker.mask(repository)
-        let labels = StageJob.labels(repository: shownRepository, run: runID, stage: stage.name, commit: commit)
         let secret: [String: Any] = [
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "data": data,
             "metadata": ["name": secretName, "namespace": ns,
@@ -131,7 +148,7 @@ struct KubernetesStage: Sendable {
 
     // MARK: watching
 
-    private func watch(name: String, namespace ns: String, token: String, inbox: String,
+    private func watch(name: String, namespace ns: String, watches: StageWatches, token: String, inbox: String,
                        say: @escaping @Sendable (String) -> Void, onLine: @escaping @Sendable (LogLine) -> Void) async -> Outcome {
         let started = ContinuousClock.now
         let wake = Wakeup()
@@ -140,16 +157,13 @@ struct KubernetesStage: Sendable {
         var lastProblem: String?
         var notified = false
         var progress = JobProgress()
-        // The Job and its pod, kept current by watches that wake this loop on every change; the
-        // loop itself asks the server nothing while it waits.
-        let job = WatchedObjects(client: client, apiVersion: "batch/v1", kind: "Job", namespace: ns,
-                                 fieldSelector: "metadata.name=\(name)", changed: { wake.set() })
-        let pods = WatchedObjects(client: client, apiVersion: "v1", kind: "Pod", namespace: ns,
-                                  labelSelector: "job-name=\(name)", changed: { wake.set() })
+        // The Job and its pod, kept current by the run's watches, which wake this loop when they
+        // change; the loop itself asks the server nothing while it waits.
+        var seen = false
+        watches.wait(for: name, wake)
         defer {
             follower?.cancel()
-            job.stop()
-            pods.stop()
+            watches.stopWaiting(for: name)
         }
 
         while true {
@@ -157,17 +171,20 @@ struct KubernetesStage: Sendable {
                 await delete(name, ns, say: say)
                 return Outcome(cancelled: true, summary: "cancelled; the Job and its pod were deleted")
             }
-            let (jobs, podList) = (job.snapshot, pods.snapshot)
-            if let problem = jobs.problem ?? podList.problem, problem != lastProblem {
+            let look = watches.look(at: name)
+            if let problem = look.problem, problem != lastProblem {
                 // The API server may be briefly unreachable; the pod runs on regardless.
                 say("cannot watch Job \(ns)/\(name): \(problem); trying again")
             }
-            lastProblem = jobs.problem ?? podList.problem
-            if jobs.synced, podList.synced {
-                guard let current = jobs.objects[name] else {
+            lastProblem = look.problem
+            if look.synced {
+                // Not there yet: the watch has not brought the Job just created. Gone after being seen: deleted.
+                if let job = look.job {
+                    seen = true
+                    progress = JobProgress.read(job: job, pods: look.pods, stageContainer: StageJob.stageContainer)
+                } else if seen {
                     return Outcome(summary: "Job \(ns)/\(name) was deleted before the stage ended (by someone else, or its TTL)")
                 }
-                progress = JobProgress.read(job: current, pods: Array(podList.objects.values), stageContainer: StageJob.stageContainer)
             }
 
             if let waiting = progress.waiting, waiting != lastWaiting {
