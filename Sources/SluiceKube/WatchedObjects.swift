@@ -25,9 +25,12 @@ public final class WatchedObjects: Sendable {
     }
     private let shared = Shared()
 
-    /// Starts watching at once. `changed` runs on the watching thread: keep it short.
+    /// Starts watching at once. `changed` runs on the watching thread: keep it short. `keep`
+    /// chooses what of each object is held (by default all of it but `metadata.managedFields`).
     public init(client: KubeClient, apiVersion: String, kind: String, namespace: String,
-                labelSelector: String? = nil, fieldSelector: String? = nil, changed: @escaping @Sendable ([String: Any]?) -> Void) {
+                labelSelector: String? = nil, fieldSelector: String? = nil,
+                keep: @escaping @Sendable ([String: Any]) -> [String: Any] = WatchedObjects.withoutManagedFields,
+                changed: @escaping @Sendable ([String: Any]?) -> Void) {
         let thread = Thread { [shared] in
             var version: String?
             var failures = 0
@@ -37,7 +40,7 @@ public final class WatchedObjects: Sendable {
                         let list = try client.list(apiVersion: apiVersion, kind: kind, namespace: namespace,
                                                    labelSelector: labelSelector, fieldSelector: fieldSelector)
                         var objects: [String: [String: Any]] = [:]
-                        for item in list.items { if let name = Self.name(item) { objects[name] = item } }
+                        for item in list.items { if let name = Self.name(item) { objects[name] = keep(item) } }
                         shared.state.withLock { $0 = Snapshot(synced: true, objects: objects) }
                         version = list.resourceVersion
                         changed(nil)
@@ -47,7 +50,8 @@ public final class WatchedObjects: Sendable {
                                      stopped: { shared.finished.load(ordering: .relaxed) }) { event in
                         if let v = event.resourceVersion { version = v }
                         guard event.type != "BOOKMARK", let name = Self.name(event.object) else { return }
-                        shared.state.withLock { $0.objects[name] = event.type == "DELETED" ? nil : event.object }
+                        let kept = event.type == "DELETED" ? nil : keep(event.object)
+                        shared.state.withLock { $0.objects[name] = kept }
                         changed(event.object)
                     }
                     failures = 0
@@ -74,6 +78,15 @@ public final class WatchedObjects: Sendable {
     public func stop() { shared.finished.store(true, ordering: .relaxed) }
 
     deinit { stop() }
+
+    /// The object without `metadata.managedFields` (often the largest part, and of no use to a watcher).
+    @Sendable public static func withoutManagedFields(_ object: [String: Any]) -> [String: Any] {
+        guard var metadata = object["metadata"] as? [String: Any], metadata["managedFields"] != nil else { return object }
+        var kept = object
+        metadata["managedFields"] = nil
+        kept["metadata"] = metadata
+        return kept
+    }
 
     public static func name(_ object: [String: Any]) -> String? { (object["metadata"] as? [String: Any])?["name"] as? String }
 }

@@ -182,6 +182,18 @@ struct KubernetesStage: Sendable {
                 if let job = look.job {
                     seen = true
                     progress = JobProgress.read(job: job, pods: look.pods, stageContainer: StageJob.stageContainer)
+                    if progress.finished != nil {
+                        // The Job has ended. Its pods come on a stream of their own, which may not yet
+                        // have brought what happened just before (an eviction): read them once more.
+                        do {
+                            let pods = try await Offload.run {
+                                SendableJSON(["items": try client.list(apiVersion: "v1", kind: "Pod", namespace: ns, labelSelector: "job-name=\(name)")])
+                            }
+                            progress = JobProgress.read(job: job, pods: pods.value["items"] as? [[String: Any]] ?? [], stageContainer: StageJob.stageContainer)
+                        } catch {
+                            say("cannot read the pods of Job \(ns)/\(name) once more (\(error)); going by what the watch saw")
+                        }
+                    }
                 } else if seen {
                     return Outcome(summary: "Job \(ns)/\(name) was deleted before the stage ended (by someone else, or its TTL)")
                 }

@@ -34,9 +34,9 @@ final class StageWatches: Sendable {
         let waiting = Waiting()
         self.waiting = waiting
         jobs = WatchedObjects(client: client, apiVersion: "batch/v1", kind: "Job", namespace: namespace, labelSelector: selector,
-                              changed: { object in waiting.wake(object.map { WatchedObjects.name($0) ?? "" }) })
+                              keep: Self.progressFields, changed: { object in waiting.wake(object.map { WatchedObjects.name($0) ?? "" }) })
         pods = WatchedObjects(client: client, apiVersion: "v1", kind: "Pod", namespace: namespace, labelSelector: selector,
-                              changed: { object in waiting.wake(object.map { Self.job(ofPod: $0) ?? "" }) })
+                              keep: Self.progressFields, changed: { object in waiting.wake(object.map { Self.job(ofPod: $0) ?? "" }) })
     }
 
     func wait(for job: String, _ wake: Wakeup) { waiting.byJob.withLock { $0[job] = wake } }
@@ -51,6 +51,15 @@ final class StageWatches: Sendable {
     func stop() {
         jobs.stop()
         pods.stop()
+    }
+
+    /// What `JobProgress` reads of a Job or pod: its name, labels, creation time and status (not
+    /// the spec, which the stage wrote, nor the managed fields): fifty stages' worth stays small.
+    @Sendable static func progressFields(_ object: [String: Any]) -> [String: Any] {
+        let metadata = object["metadata"] as? [String: Any] ?? [:]
+        var kept: [String: Any] = ["metadata": metadata.filter { ["name", "labels", "creationTimestamp"].contains($0.key) }]
+        if let status = object["status"] { kept["status"] = status }
+        return kept
     }
 
     static func job(ofPod pod: [String: Any]) -> String? {
