@@ -17,7 +17,8 @@ extension PipelineRunner {
         do {
             let client = try kubeClients.client(context: runner.context, environment: options.environment)
             let secretsAllowed = StageEnvironment.secretsAllowed(ref: work.ref, mergeRequestSecrets: work.mergeRequestSecrets)
-            stage = KubernetesStage(client: client, kubeWatches: kubeClients.watches, runner: runner, namespace: runner.namespace ?? client.config.namespace, options: kubernetes,
+            stage = KubernetesStage(client: client, kubeWatches: kubeClients.watches, runner: runner,
+                                    namespace: runner.namespace ?? client.config.namespace, options: kubernetes,
                                     tokens: try kubeClients.tokens(stateDirectory: stateDirectory), repository: work.repositoryKey, runID: record.runId,
                                     commit: commit, stage: spec, untrusted: work.cacheScope.isMergeRequest, workspace: workspace,
                                     scratch: StageSandbox.scratch(stateDirectory: stateDirectory, runID: record.runId, stage: spec.name),
@@ -72,7 +73,8 @@ extension PipelineRunner {
                 let namespace = runner.namespace ?? client.config.namespace
                 let environment = StageEnvironment(stage: stage, controller: options.environment, commit: commit, ref: nil, runID: runID,
                                                    workspace: workspace, datasetVersions: [:], secretsAllowed: false)
-                let pod = KubernetesStage(client: client, kubeWatches: kubeClients.watches, runner: runner, namespace: namespace, options: kubernetes, tokens: tokens,
+                let pod = KubernetesStage(client: client, kubeWatches: kubeClients.watches, runner: runner, namespace: namespace,
+                                          options: kubernetes, tokens: tokens,
                                           repository: repositoryKey, runID: runID, commit: commit, stage: stage, untrusted: false,
                                           workspace: workspace, scratch: "\(stateDirectory)/scratch/\(stage.name)-\(runID)",
                                           environment: environment, secrets: [], controllerEnvironment: options.environment,
