@@ -106,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceControllerTests",
-            dependencies: ["SluiceController", "SluiceCore", "SluiceGit", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceYAML", "SluiceTestSupport"],
+            dependencies: ["SluiceController", "SluiceCore", "SluiceGit", "SluiceKube", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceYAML", "SluiceTestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "SluiceRunnerTests", dependencies: ["SluiceRunner", "SluiceCore", "SluiceTestSupport"]),
