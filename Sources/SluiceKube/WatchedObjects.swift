@@ -35,8 +35,10 @@ public final class WatchedObjects: Sendable {
             var version: String?
             var failures = 0
             while !shared.finished.load(ordering: .relaxed) {
+                var listed = false
                 do throws(KubeError) {
                     if version == nil {
+                        listed = true
                         let list = try client.list(apiVersion: apiVersion, kind: kind, namespace: namespace,
                                                    labelSelector: labelSelector, fieldSelector: fieldSelector)
                         var objects: [String: [String: Any]] = [:]
@@ -45,6 +47,7 @@ public final class WatchedObjects: Sendable {
                         version = list.resourceVersion
                         changed(nil)
                     }
+                    let began = ContinuousClock.now
                     try client.watch(apiVersion: apiVersion, kind: kind, namespace: namespace, labelSelector: labelSelector,
                                      fieldSelector: fieldSelector, resourceVersion: version ?? "",
                                      stopped: { shared.finished.load(ordering: .relaxed) }) { event in
@@ -55,16 +58,18 @@ public final class WatchedObjects: Sendable {
                         changed(event.object)
                     }
                     failures = 0
+                    // A stream that a proxy or server ends at once must not become a busy loop.
+                    if began.duration(to: .now) < .seconds(1) { Thread.sleep(forTimeInterval: 0.5) }
                 } catch {
-                    // 410: the version is older than the server keeps; anything else: list again too,
-                    // after a pause that grows, since events may have been missed.
+                    // 410 on resuming: the version is older than the server keeps; list again at once.
+                    // Anything else (or 410 right after a list): list again too, after a pause that
+                    // grows, since events may have been missed.
                     version = nil
-                    if error.status != 410 {
-                        failures += 1
-                        shared.state.withLock { $0.problem = error.message }
-                        changed(nil)
-                        Thread.sleep(forTimeInterval: min(5, 0.2 * Double(failures)))
-                    }
+                    if error.status == 410, !listed { continue }
+                    failures += 1
+                    shared.state.withLock { $0.problem = error.message }
+                    changed(nil)
+                    Thread.sleep(forTimeInterval: min(5, 0.2 * Double(failures)))
                 }
             }
         }

@@ -61,6 +61,31 @@ import SluiceTestSupport
         try waitFor(watched, changes, "the named object") { $0.objects.keys.sorted() == ["one"] }
     }
 
+    /// A watch resumed from a version the server no longer keeps (etcd compacts every few
+    /// minutes) gets 410 Expired; the objects are listed again, without a problem to report.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: ProcessRunner.has("python3")), "python3 is not installed: SKIPPED"))
+    func aVersionTheServerNoLongerKeepsIsListedAgain() throws {
+        let k = try KubeEmulator(namespace: "ml")
+        let client = KubeClient(config: KubeConfig(server: k.url, token: "test-token", namespace: "ml"))
+        _ = try client.apply(configMap("before", "1"))
+        let changes = Changes()
+        let watched = WatchedObjects(client: client, apiVersion: "v1", kind: "ConfigMap", namespace: "ml",
+                                     labelSelector: "app=w", changed: { _ in changes.signal() })
+        defer { watched.stop() }
+        try waitFor(watched, changes, "the first list") { $0.synced && $0.objects.keys.sorted() == ["before"] }
+        func lists() throws -> Int { try (k.stats()["access"] as? [String: Any])?["list configmaps  ml"] as? Int ?? 0 }
+        #expect(try lists() == 1)
+
+        // Writes the watch does not select move the server past the version it last saw.
+        for i in 1...3 { _ = try client.apply(configMap("other", "\(i)", labels: ["app": "not-w"])) }
+        try k.hook("compact")
+        // A new list signals a change when it is read.
+        try waitFor(watched, changes, "the objects to be listed again") { _ in (try? lists()) == 2 }
+        _ = try client.apply(configMap("after", "1"))
+        try waitFor(watched, changes, "a change after the new list") { $0.objects.keys.sorted() == ["after", "before"] }
+        #expect(watched.snapshot.problem == nil, "410 is the server's way to say 'list again', not a problem")
+    }
+
     @Test func anUnreachableServerIsAProblemNotACrash() throws {
         let port = try FreePort.next()
         let client = KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)", namespace: "ml"))

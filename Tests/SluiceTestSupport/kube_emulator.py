@@ -14,6 +14,8 @@ Test hooks (not Kubernetes API):
                                    `access`: "verb resource group namespace" as RBAC names them)
   POST /_emulator/fail/<ns>/<name> the next rollouts of that workload never become healthy
   POST /_emulator/deny/<verb>/<resource>   answer 403 for that verb
+  POST /_emulator/compact          forget every event so far (a watch from an older resourceVersion gets
+                                   410 Expired) and end the open watches
   POST /_emulator/flaky/<n>        answer the next n API requests 429 (Retry-After: 1) then 503, alternately
   POST /_emulator/stall            hold every non-dry-run PATCH (apply) until /_emulator/release: a deploy
                                    caught mid-way, for kill -9 tests
@@ -98,6 +100,8 @@ store = {}          # (group, resource, namespace, name) -> object
 owners = {}         # same key -> {manager: set(paths)}
 events = []         # (rv, type, group, resource, object)
 revision = [100]
+compacted = [0]     # events at or below this resourceVersion are gone (as etcd compacts them)
+watch_epoch = [0]   # bumped to end every open watch (the server restarting, as far as clients can tell)
 stats = {"requests": 0, "by_verb": {}, "access": {}}
 failing = set()     # (namespace, name)
 flaky = [0]         # API requests still to answer with 429/503
@@ -909,6 +913,12 @@ class Handler(BaseHTTPRequestHandler):
             if parts[1] == "release":
                 applies_open.set()
                 return self.send_json(200, {})
+            if parts[1] == "compact":
+                with lock:
+                    compacted[0] = revision[0]
+                    watch_epoch[0] += 1
+                    lock.notify_all()
+                return self.send_json(200, {})
             if kube_kubelet.hook(parts):
                 return self.send_json(200, {})
         if self.command == "PATCH" and q.get("dryRun") != "All" and not applies_open.is_set():
@@ -1085,8 +1095,15 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         sent = since
+        epoch = watch_epoch[0]
         try:
-            while time.time() < deadline:
+            if since and since < compacted[0]:
+                # As the API server answers a watch from a compacted version: one ERROR event, 410.
+                gone = status(410, "Expired", f"too old resource version: {since} ({compacted[0]})")[1]
+                line = (json.dumps({"type": "ERROR", "object": gone}) + "\n").encode()
+                self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(line), line))
+                return
+            while time.time() < deadline and watch_epoch[0] == epoch:
                 with lock:
                     pending = [e for e in events if e[0] > sent and e[2] == group and e[3] == resource
                                and (not namespace or e[4]["metadata"].get("namespace") == namespace) and matches(e[4], selector, fields)]
