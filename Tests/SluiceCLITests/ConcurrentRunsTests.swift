@@ -39,7 +39,11 @@ import SluiceTestSupport
         for run in runs { #expect(run.status == 0, "\(run.stdout)") }
         let executed = try String(contentsOfFile: executions, encoding: .utf8).split(separator: "\n")
         #expect(executed.sorted() == ["prepare", "train"], "each stage executed once, not once per run: \(executed)")
-        let restored = runs.filter { $0.stdout.contains("prepare: cached") && $0.stdout.contains("train: cached") }
-        #expect(restored.count == 2, "two runs restored both stages: \(runs.map(\.stdout))")
+        // Which run executes which stage is the scheduler's choice (one may take prepare and
+        // another train); across the three, each stage starts once and is restored twice.
+        for stage in ["prepare", "train"] {
+            #expect(runs.filter { $0.stdout.contains("\(stage): started") }.count == 1, "\(stage) started once: \(runs.map(\.stdout))")
+            #expect(runs.filter { $0.stdout.contains("\(stage): cached") }.count == 2, "\(stage) restored twice: \(runs.map(\.stdout))")
+        }
     }
 }
