@@ -5,9 +5,7 @@ import SluiceHTTP
 extension KubeClient {
     /// The objects of a kind in `namespace` whose labels match `labelSelector` (e.g. `job-name=x`).
     public func list(apiVersion: String, kind: String, namespace: String, labelSelector: String) throws(KubeError) -> [[String: Any]] {
-        let r = try resource(apiVersion: apiVersion, kind: kind)
-        let page = try send("GET", objectPath(r, namespace: namespace, name: nil), query: [("labelSelector", labelSelector)]).json
-        return (page as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        try list(apiVersion: apiVersion, kind: kind, namespace: namespace, labelSelector: labelSelector, fieldSelector: nil).items
     }
 
     /// Streams one container's log (`follow=true`, each line prefixed by its RFC 3339 time) into
@@ -16,12 +14,9 @@ extension KubeClient {
     /// over a connection of its own.
     public func followLog(namespace: String, pod: String, container: String, since: String?,
                           receive: (UnsafeRawBufferPointer) -> Void) throws(KubeError) {
-        var url = config.server
-        while url.hasSuffix("/") { url.removeLast() }
-        url += "/api/v1/namespaces/\(namespace)/pods/\(pod)/log?container=\(URLEncoding.component(container))&follow=true&timestamps=true"
-        if let since { url += "&sinceTime=\(URLEncoding.component(since))" }
-        var headers: [(name: String, value: String)] = [("Accept", "text/plain"), ("User-Agent", "sluice")]
-        if let token = config.token { headers.append(("Authorization", "Bearer \(token)")) }
+        let url = url("/api/v1/namespaces/\(namespace)/pods/\(pod)/log",
+                      query: [("container", container), ("follow", "true"), ("timestamps", "true")] + (since.map { [("sinceTime", $0)] } ?? []))
+        let headers = headers(accept: "text/plain")
         let response: HTTPResponse
         do {
             // A day: a stage's log may stream that long; the server ends it with the container.

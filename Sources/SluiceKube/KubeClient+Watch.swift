@@ -39,14 +39,10 @@ extension KubeClient {
                       resourceVersion: String, timeoutSeconds: Int = 300, stopped: @escaping () -> Bool,
                       onEvent: (WatchEvent) -> Void) throws(KubeError) {
         let r = try resource(apiVersion: apiVersion, kind: kind)
-        var url = config.server
-        while url.hasSuffix("/") { url.removeLast() }
-        let query = Self.selectors(labelSelector, fieldSelector) + [
+        let url = url(objectPath(r, namespace: namespace, name: nil), query: Self.selectors(labelSelector, fieldSelector) + [
             ("watch", "true"), ("allowWatchBookmarks", "true"), ("resourceVersion", resourceVersion), ("timeoutSeconds", String(timeoutSeconds)),
-        ]
-        url += objectPath(r, namespace: namespace, name: nil) + "?" + query.map { "\($0.0)=\(URLEncoding.component($0.1))" }.joined(separator: "&")
-        var headers: [(name: String, value: String)] = [("Accept", "application/json"), ("User-Agent", "sluice")]
-        if let token = config.token { headers.append(("Authorization", "Bearer \(token)")) }
+        ])
+        let headers = headers(accept: "application/json")
 
         var line: [UInt8] = []
         var failure: KubeError?

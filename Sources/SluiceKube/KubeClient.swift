@@ -36,14 +36,26 @@ public final class KubeClient: Sendable {
 
     // MARK: transport
 
-    func send(_ method: String, _ path: String, query: [(String, String)] = [], body: [UInt8]? = nil,
-              contentType: String? = nil, accept: String = "application/json") throws(KubeError) -> (status: Int, json: Any?) {
+    /// The server's URL of `path` with `query` (each value percent-encoded).
+    func url(_ path: String, query: [(String, String)] = []) -> String {
         var url = config.server
         while url.hasSuffix("/") { url.removeLast() }
         url += path
         if !query.isEmpty { url += "?" + query.map { "\($0.0)=\(URLEncoding.component($0.1))" }.joined(separator: "&") }
+        return url
+    }
+
+    /// What every request carries: what it accepts, who sends it, the bearer token.
+    func headers(accept: String) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = [("Accept", accept), ("User-Agent", "sluice")]
         if let token = config.token { headers.append(("Authorization", "Bearer \(token)")) }
+        return headers
+    }
+
+    func send(_ method: String, _ path: String, query: [(String, String)] = [], body: [UInt8]? = nil,
+              contentType: String? = nil, accept: String = "application/json") throws(KubeError) -> (status: Int, json: Any?) {
+        let url = url(path, query: query)
+        var headers = headers(accept: accept)
         if let contentType { headers.append(("Content-Type", contentType)) }
         var attempt = 0
         while true {
