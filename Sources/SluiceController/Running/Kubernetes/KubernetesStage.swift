@@ -76,7 +76,8 @@ struct KubernetesStage: Sendable {
                 return (true, StageWatches.selector(labels: labels))
             }
             if existing.found {
-                selector = existing.selector ?? selector
+                // A Job without a run's labels is still one of Sluice's: watch all of those.
+                selector = existing.selector ?? StageWatches.everyStage
                 say("re-attached to Job \(ns)/\(name), started by an earlier controller")
             } else {
                 // Recorded first: a controller killed right after creating it re-attaches to it.
