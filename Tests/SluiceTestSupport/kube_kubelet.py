@@ -45,7 +45,8 @@ CAPACITY = {"cpu": 8.0, "memory": 32 * 2**30, "nvidia.com/gpu": 0.0}
 NODE_LABELS = {"kubernetes.io/hostname": "emulator", "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
 pods = {}          # (namespace, name) -> PodRun
 cuts = [0]         # bumped by /_emulator/cut-logs: followers started before it end
-counts = {"pods_created": 0}
+counts = {"pods_created": 0, "jobs_finished": 0, "job_seconds": 0.0}
+job_started = {}   # Job key -> time.monotonic() when it was created (what a benchmark subtracts as the cluster's share)
 
 SUFFIXES = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
 
@@ -103,6 +104,7 @@ def job_created(key):
     if not runs_for_real(job):
         return False
     job["status"] = {"startTime": em.now(), "active": 1, "ready": 0, "terminating": 0, "uncountedTerminatedPods": {}}
+    job_started[key] = time.monotonic()
     template = copy.deepcopy(job["spec"]["template"])
     name = f"{key[3]}-{uuid.uuid4().hex[:5]}"
     uid = job["metadata"]["uid"]
@@ -427,6 +429,10 @@ def finish_job(job_key, succeeded, reason, message):
             st["failed"] = 1
             st["conditions"] = [condition("FailureTarget", "True", reason, message), condition("Failed", "True", reason, message)]
     job = update(job_key, settle)
+    started = job_started.pop(job_key, None)
+    if started is not None:
+        counts["jobs_finished"] += 1
+        counts["job_seconds"] += time.monotonic() - started
     ttl = (job or {}).get("spec", {}).get("ttlSecondsAfterFinished")
     if isinstance(ttl, int):
         timer = threading.Timer(ttl, lambda: em.delete_object(job_key, "Background"))
