@@ -1,13 +1,8 @@
 import Foundation
 import SluiceHTTP
 
-/// Listing by label, and a pod's log as a live stream.
+/// A pod's log as a live stream.
 extension KubeClient {
-    /// The objects of a kind in `namespace` whose labels match `labelSelector` (e.g. `job-name=x`).
-    public func list(apiVersion: String, kind: String, namespace: String, labelSelector: String) throws(KubeError) -> [[String: Any]] {
-        try list(apiVersion: apiVersion, kind: kind, namespace: namespace, labelSelector: labelSelector, fieldSelector: nil).items
-    }
-
     /// Streams one container's log (`follow=true`, each line prefixed by its RFC 3339 time) into
     /// `receive` until the server ends it: when the container has ended, or the connection drops
     /// (the caller reconnects with `since`, the last time it saw). Runs on the calling thread,
@@ -24,13 +19,17 @@ extension KubeClient {
         } catch {
             throw KubeError(status: 0, reason: "Unreachable", message: "the log of pod \(pod) could not be read from \(config.server): \(error.message)")
         }
-        guard (200..<300).contains(response.status) else {
-            // The API server answers errors with a Status object; anything else is quoted as it came.
-            let json: Any
-            do { json = try JSONSerialization.jsonObject(with: Data(response.body)) } catch {
-                throw KubeError(status: response.status, reason: "HTTP \(response.status)", message: "the log of pod \(pod): \(response.text.prefix(300))")
-            }
-            throw KubeError(status: response.status, json: json, method: "GET", path: "pods/\(pod)/log", server: config.server)
+        guard (200..<300).contains(response.status) else { throw refusal(response, path: "pods/\(pod)/log", what: "the log of pod \(pod)") }
+    }
+
+    /// The error of a streamed request the server refused: its Status object, or the answer as it
+    /// came when it is not one.
+    func refusal(_ response: HTTPResponse, path: String, what: String) -> KubeError {
+        do {
+            let json = try JSONSerialization.jsonObject(with: Data(response.body))
+            return KubeError(status: response.status, json: json, method: "GET", path: path, server: config.server)
+        } catch {
+            return KubeError(status: response.status, reason: "HTTP \(response.status)", message: "\(what): \(response.text.prefix(300))")
         }
     }
 }

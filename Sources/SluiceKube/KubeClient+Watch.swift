@@ -17,11 +17,11 @@ public struct VersionedList: @unchecked Sendable {
     public var resourceVersion: String
 }
 
-/// Listing and watching by selector: what an informer does, for one selector.
+/// Listing and watching by selector (`job-name=x`, `metadata.name=x`): what an informer does, for one selector.
 extension KubeClient {
     /// The objects of a kind in `namespace` that the selectors match, and the list's resourceVersion.
     public func list(apiVersion: String, kind: String, namespace: String, labelSelector: String?,
-                     fieldSelector: String?) throws(KubeError) -> VersionedList {
+                     fieldSelector: String? = nil) throws(KubeError) -> VersionedList {
         let r = try resource(apiVersion: apiVersion, kind: kind)
         let query = Self.selectors(labelSelector, fieldSelector)
         let page = try send("GET", objectPath(r, namespace: namespace, name: nil), query: query).json as? [String: Any]
@@ -81,11 +81,7 @@ extension KubeClient {
             throw KubeError(status: 0, reason: "Unreachable", message: "a watch of \(r.name) at \(config.server) failed: \(error.message)")
         }
         if let failure { throw failure }
-        guard (200..<300).contains(response.status) else {
-            let json: Any?
-            do { json = try JSONSerialization.jsonObject(with: Data(response.body)) } catch { json = nil }
-            throw KubeError(status: response.status, json: json, method: "GET", path: "\(r.name)?watch=true", server: config.server)
-        }
+        guard (200..<300).contains(response.status) else { throw refusal(response, path: "\(r.name)?watch=true", what: "a watch of \(r.name)") }
     }
 
     /// An event larger than this (an object of 16 MiB; etcd's limit is 1.5 MiB) is cut, and then

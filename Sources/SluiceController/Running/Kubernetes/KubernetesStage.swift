@@ -188,7 +188,7 @@ struct KubernetesStage: Sendable {
                         // have brought what happened just before (an eviction): read them once more.
                         do {
                             let pods = try await Offload.run {
-                                SendableJSON(["items": try client.list(apiVersion: "v1", kind: "Pod", namespace: ns, labelSelector: "job-name=\(name)")])
+                                SendableJSON(["items": try client.list(apiVersion: "v1", kind: "Pod", namespace: ns, labelSelector: "job-name=\(name)").items])
                             }
                             progress = JobProgress.read(job: job, pods: pods.value["items"] as? [[String: Any]] ?? [], stageContainer: StageJob.stageContainer)
                         } catch {

@@ -88,7 +88,7 @@ final class StageWatchRegistry: Sendable {
     /// The watches of the run `selector` names in `namespace` (started on first use); call
     /// `release` with the same arguments when done.
     func acquire(client: KubeClient, namespace: String, selector: String) -> StageWatches {
-        let key = "\(client.config.server) \(namespace) \(selector)"
+        let key = Self.key(client, namespace, selector)
         return entries.withLock { entries in
             if let known = entries[key] {
                 entries[key]?.users += 1
@@ -100,8 +100,12 @@ final class StageWatchRegistry: Sendable {
         }
     }
 
+    private static func key(_ client: KubeClient, _ namespace: String, _ selector: String) -> String {
+        "\(client.config.server) \(namespace) \(selector)"
+    }
+
     func release(client: KubeClient, namespace: String, selector: String) {
-        let key = "\(client.config.server) \(namespace) \(selector)"
+        let key = Self.key(client, namespace, selector)
         let unused = entries.withLock { entries -> StageWatches? in
             guard var entry = entries[key] else { return nil }
             entry.users -= 1
