@@ -12,8 +12,11 @@ public enum ControllerMetrics {
     /// Commit to deployed: minutes to days.
     public static let latencyBuckets: [Double] = [60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600]
 
+    /// The series kept once per repository, which `/metrics` writes after the registry's.
+    public static let repositories = RepositorySeries()
+
     public static func runFinished(repository: String, status: String) {
-        Counter(label: M.pipelineRuns.rawValue, dimensions: M.pipelineRuns.dimensions(repository, status)).increment()
+        repositories.runFinished(repository: repository, result: status)
     }
 
     public static func stageFinished(status: String, seconds: Double, cached: Bool) {
@@ -59,22 +62,15 @@ public enum ControllerMetrics {
     }
 
     public static func poll(repository: String, healthy: Bool, consecutiveFailures: Int, lastSuccess: Double?) {
-        Gauge(label: M.repositoryHealthy.rawValue, dimensions: M.repositoryHealthy.dimensions(repository)).record(healthy ? 1 : 0)
-        Gauge(label: M.reconcileErrors.rawValue, dimensions: M.reconcileErrors.dimensions(repository)).record(consecutiveFailures)
-        if let lastSuccess { Gauge(label: M.lastSuccessfulPoll.rawValue, dimensions: M.lastSuccessfulPoll.dimensions(repository)).record(lastSuccess) }
+        repositories.poll(repository: repository, healthy: healthy, consecutiveFailures: consecutiveFailures, lastSuccess: lastSuccess)
     }
 
     /// `sluice_condition{repository, environment, type, status, reason}`: 1 for the current
     /// status and reason. The series it replaced is removed, not kept at 0: a repository
     /// that went through many reasons would otherwise leave one series per reason for ever,
     /// which ten thousand repositories multiply into every scrape.
-    public static func condition(repository: String, environment: String, _ new: Condition, replacing old: Condition?) {
-        func gauge(_ c: Condition) -> Gauge {
-            Gauge(label: M.condition.rawValue,
-                  dimensions: M.condition.dimensions(repository, environment, c.kind.rawValue, c.status.rawValue, c.reason))
-        }
-        if let old, old.status != new.status || old.reason != new.reason { gauge(old).destroy() }
-        gauge(new).record(1)
+    public static func condition(repository: String, environment: String, _ new: Condition) {
+        repositories.condition(repository: repository, environment: environment, new)
     }
 
     /// A forge answered other than success while Sluice reported on a merge request.

@@ -71,16 +71,20 @@ public struct ControllerServer: Sendable {
     public let actionToken: String?
     /// Where swift-metrics reports to (the Prometheus backend `/metrics` renders).
     public let metrics: PrometheusCollectorRegistry
+    /// The per-repository series, which `/metrics` writes after the registry's.
+    public let repositorySeries: RepositorySeries
 
     /// - Parameters:
     ///   - secrets: repository name -> webhook secret (from the configured environment variables).
     ///   - clock: seconds since 1970, for the webhook flood guard's one-second window.
     public init(watchers: [String: any WatchedRepository], secrets: [String: String], store: RunStore, queueLimit: Int,
                 leadership: Leadership = Leadership(), actionToken: String? = nil, metrics: PrometheusCollectorRegistry,
+                repositorySeries: RepositorySeries = RepositorySeries(),
                 clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         webhookCounts = WebhookCounts(clock: clock)
         self.actionToken = actionToken
         self.metrics = metrics
+        self.repositorySeries = repositorySeries
         self.leadership = leadership
         self.watchers = watchers
         self.secrets = secrets
@@ -109,6 +113,7 @@ public struct ControllerServer: Sendable {
         router.get("metrics") { _, _ -> Response in
             var bytes: [UInt8] = []
             self.metrics.emit(into: &bytes)
+            self.repositorySeries.emit(into: &bytes)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         router.post("webhooks/:repository") { request, context -> Response in

@@ -76,7 +76,8 @@ public struct Controller: Sendable {
         self.environment = environment
         self.say = say
         server = ControllerServer(watchers: watchers, secrets: settings.webhookSecrets, store: service.store, queueLimit: config.queueLimit,
-                                  leadership: leadership, actionToken: settings.actionToken, metrics: metrics)
+                                  leadership: leadership, actionToken: settings.actionToken, metrics: metrics,
+                                  repositorySeries: ControllerMetrics.repositories)
     }
 
     /// Reconciles and serves until SIGTERM or SIGINT; then stops polling, lets running pipelines

@@ -123,7 +123,7 @@ public actor RepositoryWatcher {
         var conditions = name.map { health.environments[$0] ?? Conditions() } ?? health.conditions
         let before = conditions[kind]
         if let changed = conditions.set(reason, message: message, at: now) {
-            ControllerMetrics.condition(repository: repository.name, environment: name ?? "", changed, replacing: before)
+            ControllerMetrics.condition(repository: repository.name, environment: name ?? "", changed)
             var metadata: Logger.Metadata = ["condition": .string(kind.rawValue), "status": .string(changed.status.rawValue), "reason": .string(reason.rawValue)]
             if let name { metadata["environment"] = .string(name) }
             log.log(level: status == .false ? .warning : .info, "condition \(kind.rawValue)=\(status.rawValue): \(message)", metadata: metadata)
@@ -153,9 +153,8 @@ public actor RepositoryWatcher {
         for (_, env) in health.environments { for c in env.all where c.kind != .ready { all.set(c) } }
         let ready = all.updateReady(at: now, required: [.fetched, .specValid])
         if let ready = ready ?? all[.ready] {
-            let before = health.conditions[.ready]
             if let changed = health.conditions.set(Condition(.ready, ready.status, reason: ready.reason, message: ready.message, at: now)) {
-                ControllerMetrics.condition(repository: repository.name, environment: "", changed, replacing: before)
+                ControllerMetrics.condition(repository: repository.name, environment: "", changed)
                 log.log(level: ready.status == .true ? .info : .warning, "condition Ready=\(ready.status.rawValue): \(ready.message)",
                         metadata: ["condition": "Ready", "status": .string(ready.status.rawValue), "reason": .string(ready.reason)])
             }
