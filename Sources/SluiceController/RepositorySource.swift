@@ -34,26 +34,17 @@ public enum RepositorySource {
 
     /// Opens a local repository, or syncs the mirror of a remote one. A remote that
     /// cannot be reached is retried with `backoff`; refused credentials are not retried.
+    /// A mirror is opened for this call and closed when the caller lets it go: a watcher keeps
+    /// none open between polls, since each open repository holds its pack files open and its
+    /// caches in memory (ten thousand watched repositories held ten thousand descriptors, which
+    /// every stage's process then had to close, and most of the controller's memory).
     public static func open(_ location: String, stateDirectory: String, credentials: GitCredentials,
                             mergeRequests: Bool = false, backoff: Backoff = Backoff(attempts: 3),
                             onRetry: (Int, GitError, Double) -> Void = { _, _, _ in }) throws(GitError) -> GitRepository {
-        var mirror: GitMirror.Handle?
-        return try open(location, stateDirectory: stateDirectory, credentials: credentials, mergeRequests: mergeRequests,
-                        reusing: &mirror, backoff: backoff, onRetry: onRetry)
-    }
-
-    /// As `open`, for a poller: a remote's mirror is opened once, kept in `mirror`, and only
-    /// fetched on later calls (see GitMirror.Handle for why it stays open).
-    public static func open(_ location: String, stateDirectory: String, credentials: GitCredentials, mergeRequests: Bool = false,
-                            reusing mirror: inout GitMirror.Handle?, backoff: Backoff = Backoff(attempts: 3),
-                            onRetry: (Int, GitError, Double) -> Void = { _, _, _ in }) throws(GitError) -> GitRepository {
         guard isRemote(location) else { return try GitRepository(path: location) }
-        if mirror == nil {
-            mirror = try GitMirror.Handle(url: location, path: mirrorPath(for: location, stateDirectory: stateDirectory), mergeRequests: mergeRequests)
-        }
-        let handle = mirror!
-        try fetch(handle, credentials: credentials, backoff: backoff, onRetry: onRetry)
-        return handle.repository
+        let mirror = try GitMirror.Handle(url: location, path: mirrorPath(for: location, stateDirectory: stateDirectory), mergeRequests: mergeRequests)
+        try fetch(mirror, credentials: credentials, backoff: backoff, onRetry: onRetry)
+        return mirror.repository
     }
 
     /// Fetches a mirror, retrying a remote that cannot be reached (not refused credentials).

@@ -23,7 +23,7 @@ public enum GitMirror {
         return handle.repository
     }
 
-    /// A mirror kept open between fetches, which go through in-memory remotes. libgit2 1.5
+    /// An open mirror, whose fetches go through in-memory remotes. libgit2 1.5
     /// with PCRE2 >= 10.41 leaks about 100 KB in every lookup of a configured remote and in
     /// every url.insteadOf rewrite (its config regex search never frees the match data): a
     /// controller that opened its mirrors by looking `origin` up grew by half a megabyte per

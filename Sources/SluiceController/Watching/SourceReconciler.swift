@@ -18,8 +18,6 @@ struct SourceReconciler: Sendable {
         var productionRef: String
         /// Tracked refs whose heads moved (the production branch, merge requests).
         var updates: [RefTracker.Update]
-        /// The mirror to keep open until the next poll.
-        var mirror: GitMirror.Handle?
         /// The production branch's tip, and whether its spec deploys (gate and deploy).
         var deployingHead: (head: String, deploys: Bool)?
         /// The tip's `sluice.yaml` as checked, when the tip moved since the last fetch.
@@ -35,12 +33,10 @@ struct SourceReconciler: Sendable {
 
     /// Fetches; nil when cancelled while waiting for a slot. `known` is the tip read last time
     /// (its spec is read again only when the tip moved).
-    func fetch(reusing kept: GitMirror.Handle?, known: (head: String, deploys: Bool)?) async throws -> Observation? {
+    func fetch(known: (head: String, deploys: Bool)?) async throws -> Observation? {
         let (repo, state, credentials) = (repository, stateDirectory, credentials)
         return try await slots.fetches.run({ try await Offload.run { () throws -> Observation in
-            var handle = kept
-            let git = try RepositorySource.open(repo.url, stateDirectory: state, credentials: credentials, mergeRequests: repo.mergeRequests,
-                                                reusing: &handle)
+            let git = try RepositorySource.open(repo.url, stateDirectory: state, credentials: credentials, mergeRequests: repo.mergeRequests)
             let branch = try ProductionBranch.resolve(configured: repo.branch, repository: git)
             let refs = try RefTracker.trackedRefs(in: git, branches: [branch], mergeRequests: repo.mergeRequests)
             let tracker = try RefTracker(stateDirectory: state, repository: repo.url)
@@ -63,7 +59,7 @@ struct SourceReconciler: Sendable {
                     tipSpec = .missing(head: head)
                 }
             }
-            return Observation(productionRef: ProductionBranch.ref(branch), updates: try tracker.updates(in: git, refs: refs), mirror: handle,
+            return Observation(productionRef: ProductionBranch.ref(branch), updates: try tracker.updates(in: git, refs: refs),
                                deployingHead: head.map { ($0, deploys) }, tipSpec: tipSpec)
         } })
     }
