@@ -47,8 +47,8 @@ public actor RepositoryWatcher {
     var lastSyncCheck: [String: Double] = [:]
     /// Set by drain(): pipelines cancelled from now on were stopped, not superseded.
     private var draining = false
-    /// A remote repository's mirror, kept open between polls (see GitMirror.Handle).
-    private var mirror: GitMirror.Handle?
+    /// Test hook: runs after a pass's fetch, before it acts on what the fetch saw.
+    private var afterFetch: (@Sendable () async -> Void)?
     /// Runs started by hand (re-run), by run id.
     var manualRuns: [Int64: Task<Void, Never>] = [:]
     /// Closed merge requests already logged as not run.
@@ -101,7 +101,9 @@ public actor RepositoryWatcher {
     private func sleep(seconds: Double) async {
         if pendingWake { pendingWake = false; return }
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: .seconds(seconds))  // cancelled when woken earlier: nothing to report
+            // Cancelled when woken earlier: then it must not wake the next sleep too (every
+            // webhook used to cost a second reconcile right after the first).
+            do { try await Task.sleep(for: .seconds(seconds)) } catch { return }
             await self?.wake()
         }
         await withTaskCancellationHandler {
@@ -190,9 +192,9 @@ public actor RepositoryWatcher {
                                       credentials: GitCredentials.fromEnvironment(environment), slots: slots)
         let observed: SourceReconciler.Observation
         do {
-            guard let fetched = try await source.fetch(reusing: mirror, known: deployingHead) else { return }
+            guard let fetched = try await source.fetch(known: deployingHead) else { return }
+            await afterFetch?()
             observed = fetched
-            mirror = fetched.mirror
             deployingHead = fetched.deployingHead
             health.consecutiveFailures = 0
             health.lastSuccessfulPoll = now
@@ -203,7 +205,7 @@ public actor RepositoryWatcher {
             setCondition(.fetchFailed, message: "\(error)")
             return
         }
-        let (productionRef, updates, deploys) = (observed.productionRef, observed.updates, observed.deployingHead?.deploys ?? false)
+        let (productionRef, updates, deploys) = (observed.productionRef, stillPending(observed.updates), observed.deployingHead?.deploys ?? false)
         // A tip that is not run again (already processed, by this controller before a restart or
         // by `sluice run` on the same state folder) still has its spec checked.
         if let tip = observed.tipSpec, production == nil, !updates.contains(where: { $0.ref == productionRef }) {
@@ -244,6 +246,20 @@ public actor RepositoryWatcher {
         }
     }
 
+    /// The updates no run has recorded since the fetch read the tracker: a pipeline that
+    /// finished while this pass waited for its fetch recorded its head, and starting that update
+    /// would run the commit a second time.
+    private func stillPending(_ updates: [RefTracker.Update]) -> [RefTracker.Update] {
+        guard !updates.isEmpty else { return updates }
+        do {
+            let tracker = try RefTracker(stateDirectory: service.stateDirectory, repository: repository.url)
+            return updates.filter { tracker.lastProcessed($0.ref) != $0.head }
+        } catch {
+            log.error("the processed refs could not be read again: \(error); acting on what the fetch read")
+            return updates
+        }
+    }
+
     private func startProduction(_ update: RefTracker.Update) {
         if let running = production {
             if running.commit == update.head { return }
@@ -271,7 +287,7 @@ public actor RepositoryWatcher {
     /// killed, the runs recorded as cancelled; the refs stay unprocessed, so a restart redoes them).
     public func drain(grace: Double) async {
         draining = true
-        let tasks = [production?.task].compactMap { $0 } + mergeRequestsRunning.values.map(\.task) + Array(manualRuns.values)
+        let tasks = runningPipelines
         if !tasks.isEmpty { log.info("draining \(tasks.count) running pipeline(s) for up to \(Int(grace)) s") }
         let timer = Task {
             try? await Task.sleep(for: .seconds(grace))  // cancelled when the pipelines finish first
@@ -288,4 +304,11 @@ public actor RepositoryWatcher {
     }
 
     var isDraining: Bool { draining }
+
+    /// The pipelines running now: production's, merge requests', operators' re-runs.
+    var runningPipelines: [Task<Void, Never>] {
+        [production?.task].compactMap { $0 } + mergeRequestsRunning.values.map(\.task) + Array(manualRuns.values)
+    }
+
+    func setAfterFetch(_ hook: (@Sendable () async -> Void)?) { afterFetch = hook }
 }
