@@ -135,8 +135,11 @@ def run(repos, interval, changed, webhooks, idle_seconds):
                 if not os.path.exists(db):
                     return 0
                 try:
-                    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as c:
+                    c = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+                    try:
                         return c.execute(sql, args).fetchone()[0]
+                    finally:
+                        c.close()  # `with` commits, it does not close
                 except sqlite3.OperationalError:  # the store is being created
                     return 0
 
