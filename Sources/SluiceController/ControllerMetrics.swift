@@ -2,7 +2,9 @@ import CoreMetrics
 public import SluiceCore
 
 /// The controller's metrics, reported through swift-metrics as things happen (the
-/// `sluice watch` process bootstraps the Prometheus backend; elsewhere they go nowhere).
+/// `sluice watch` process bootstraps the Prometheus backend; elsewhere they go nowhere),
+/// except the series each repository has once, which `repositories` keeps and `/metrics`
+/// writes at scrape time.
 /// Counters count what this process did since it started, as Prometheus counters do;
 /// `rate()` and `increase()` handle restarts. Names, labels and meanings are `ControllerMetric`'s.
 public enum ControllerMetrics {
