@@ -43,16 +43,10 @@ public enum RepositorySource {
                             onRetry: (Int, GitError, Double) -> Void = { _, _, _ in }) throws(GitError) -> GitRepository {
         guard isRemote(location) else { return try GitRepository(path: location) }
         let mirror = try GitMirror.Handle(url: location, path: mirrorPath(for: location, stateDirectory: stateDirectory), mergeRequests: mergeRequests)
-        try fetch(mirror, credentials: credentials, backoff: backoff, onRetry: onRetry)
-        return mirror.repository
-    }
-
-    /// Fetches a mirror, retrying a remote that cannot be reached (not refused credentials).
-    private static func fetch(_ mirror: GitMirror.Handle, credentials: GitCredentials, backoff: Backoff = Backoff(attempts: 3),
-                             onRetry: (Int, GitError, Double) -> Void = { _, _, _ in }) throws(GitError) {
         try retrying(backoff, isTransient: { !$0.isAuthentication }, sleep: sleepSeconds, onRetry: onRetry) { () throws(GitError) in
             try mirror.fetch(credentials: credentials)
         }
+        return mirror.repository
     }
 
     private static func sleepSeconds(_ seconds: Double) {

@@ -30,9 +30,11 @@ public final class RepositorySeries: Sendable {
 
     public func poll(repository: String, healthy: Bool, consecutiveFailures: Int, lastSuccess: Double?) {
         state.withLock { all in
-            all[repository, default: Series()].healthy = healthy
-            all[repository, default: Series()].consecutiveFailures = consecutiveFailures
-            if let lastSuccess { all[repository, default: Series()].lastSuccessfulPoll = lastSuccess }
+            var series = all[repository] ?? Series()
+            series.healthy = healthy
+            series.consecutiveFailures = consecutiveFailures
+            series.lastSuccessfulPoll = lastSuccess ?? series.lastSuccessfulPoll
+            all[repository] = series
         }
     }
 
