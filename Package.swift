@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
@@ -43,10 +44,12 @@ let package = Package(
         // Stage processes: spawn in their own process group, capture, time out, kill.
         .target(name: "CProcess"),
         .target(name: "SluiceRunner", dependencies: ["SluiceCore", "CProcess"]),
-        // The run store (SQLite via GRDB, WAL) and the content-addressed artifact store.
+        // The run store (SQLite via GRDB, WAL, or PostgreSQL via postgres-nio) and the
+        // content-addressed artifact store.
         .target(
             name: "SluiceStore",
-            dependencies: ["SluiceCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["SluiceCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]
         ),
 
         // The Kubernetes API: kubeconfig, discovery, server-side apply, health.
@@ -96,7 +99,7 @@ let package = Package(
             ]
         ),
 
-        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport", exclude: ["kube_emulator.py", "kube_kubelet.py", "browse.py", "notify_receiver.py", "s3_emulator.py"]),
+        .target(name: "SluiceTestSupport", dependencies: ["SluiceCore", "CProcess"], path: "Tests/SluiceTestSupport", exclude: ["kube_emulator.py", "kube_kubelet.py", "browse.py", "notify_receiver.py", "s3_emulator.py"]),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML", "SluiceCore"]),
         .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceCore", "SluiceTestSupport"]),

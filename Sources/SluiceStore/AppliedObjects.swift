@@ -16,10 +16,10 @@ extension RunStore {
     public func applied(_ scope: InventoryScope) throws(StoreError) -> [InventoryItem: Applied] {
         try read { db in
             var result: [InventoryItem: Applied] = [:]
-            for row in try Row.fetchAll(db, sql: """
+            for row in try db.rows("""
                 SELECT apiVersion, kind, namespace, name, appliedHash, resourceVersion FROM deploy_inventory
                 WHERE repository = ? AND cluster = ? AND environment = ? AND appliedHash IS NOT NULL AND resourceVersion IS NOT NULL
-                """, arguments: [scope.repository, scope.cluster, scope.environment]) {
+                """, [scope.repository, scope.cluster, scope.environment]) {
                 let item = InventoryItem(apiVersion: row["apiVersion"], kind: row["kind"], namespace: row["namespace"], name: row["name"])
                 result[item] = Applied(hash: row["appliedHash"], resourceVersion: row["resourceVersion"])
             }
@@ -31,10 +31,10 @@ extension RunStore {
     public func recordApplied(_ applied: [InventoryItem: Applied], _ scope: InventoryScope) throws(StoreError) {
         try write { db in
             for (item, state) in applied {
-                try db.execute(sql: """
+                try db.execute("""
                     UPDATE deploy_inventory SET appliedHash = ?, resourceVersion = ?
                     WHERE repository = ? AND cluster = ? AND environment = ? AND apiVersion = ? AND kind = ? AND namespace = ? AND name = ?
-                    """, arguments: [state.hash, state.resourceVersion, scope.repository, scope.cluster, scope.environment,
+                    """, [state.hash, state.resourceVersion, scope.repository, scope.cluster, scope.environment,
                                      item.apiVersion, item.kind, item.namespace, item.name])
             }
         }

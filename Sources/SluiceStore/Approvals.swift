@@ -14,16 +14,15 @@ extension RunStore {
     /// Records that `commit` on `ref` may run (approving twice keeps the first approval).
     public func approve(repository: String, ref: String, commit: String, by actor: String, at time: Double) throws(StoreError) {
         try write { db in
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO approvals (repository, ref, "commit", approvedBy, approvedAt) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [repository, ref, commit, actor, time])
+            try db.execute("""
+                INSERT INTO approvals (repository, ref, "commit", approvedBy, approvedAt) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """, [repository, ref, commit, actor, time])
         }
     }
 
     public func approval(repository: String, ref: String, commit: String) throws(StoreError) -> Approval? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM approvals WHERE repository = ? AND ref = ? AND \"commit\" = ?",
-                             arguments: [repository, ref, commit]).map {
+            try db.rows("SELECT * FROM approvals WHERE repository = ? AND ref = ? AND \"commit\" = ?", [repository, ref, commit]).first.map {
                 Approval(repository: $0["repository"], ref: $0["ref"], commit: $0["commit"], approvedBy: $0["approvedBy"], approvedAt: $0["approvedAt"])
             }
         }

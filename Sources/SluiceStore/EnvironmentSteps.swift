@@ -6,7 +6,7 @@ extension RunStore {
     public func appendStep(_ step: EnvironmentStepRecord, events: [NotificationEvent] = []) throws(StoreError) {
         try write { db in
             var s = step
-            try s.insert(db)
+            try db.insert(&s)
             try Self.record(events, in: db)
         }
     }
@@ -14,9 +14,11 @@ extension RunStore {
     /// A model's steps, oldest first (one version's with `version`).
     public func steps(model: String, version: String? = nil) throws(StoreError) -> [EnvironmentStepRecord] {
         try read { db in
-            var request = EnvironmentStepRecord.filter(Column("model") == model)
-            if let version { request = request.filter(Column("version") == version) }
-            return try request.order(Column("id")).fetchAll(db)
+            if let version {
+                return try db.fetchAll(EnvironmentStepRecord.self, "SELECT * FROM environment_steps WHERE model = ? AND version = ? ORDER BY id",
+                                       [model, version])
+            }
+            return try db.fetchAll(EnvironmentStepRecord.self, "SELECT * FROM environment_steps WHERE model = ? ORDER BY id", [model])
         }
     }
 
@@ -32,10 +34,11 @@ extension RunStore {
     /// Models with a version whose last step leaves it on its way (verified, waiting or approved).
     public func modelsInChains() throws(StoreError) -> [String] {
         try read { db in
-            try String.fetchAll(db, sql: """
+            try db.values(String.self, """
                 SELECT DISTINCT s.model FROM environment_steps s
                 WHERE s.id = (SELECT max(id) FROM environment_steps t WHERE t.model = s.model AND t.version = s.version)
                   AND s.state IN ('entered', 'verified', 'awaiting-approval', 'approved', 'canary')
+                ORDER BY s.model
                 """)
         }
     }

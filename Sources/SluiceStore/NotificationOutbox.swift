@@ -10,10 +10,11 @@ public import SluiceCore
 extension RunStore {
     public typealias Delivery = NotificationDelivery
 
-    static func record(_ events: [NotificationEvent], in db: Database) throws {
+    static func record(_ events: [NotificationEvent], in db: any StoreTransaction) throws {
         for event in events {
-            try db.execute(sql: "INSERT OR IGNORE INTO notification_events (id, kind, repository, body, createdAt) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [event.id, event.kind.rawValue, event.repository, try Self.json(event), event.time])
+            try db.execute("""
+                INSERT INTO notification_events (id, kind, repository, body, createdAt) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """, [event.id, event.kind.rawValue, event.repository, try Self.json(event), event.time])
         }
     }
 
@@ -35,8 +36,7 @@ extension RunStore {
     public func unroutedEvents(limit: Int = 100) throws(StoreError) -> (events: [NotificationEvent], unreadable: [String]) {
         try read { db in
             var events: [NotificationEvent] = [], unreadable: [String] = []
-            for row in try Row.fetchAll(db, sql: "SELECT id, body FROM notification_events WHERE routed = 0 ORDER BY createdAt, id LIMIT ?",
-                                        arguments: [limit]) {
+            for row in try db.rows("SELECT id, body FROM notification_events WHERE routed = 0 ORDER BY createdAt, id LIMIT ?", [limit]) {
                 do { events.append(try Self.event(row)) } catch { unreadable.append(row["id"]) }
             }
             return (events, unreadable)
@@ -44,29 +44,27 @@ extension RunStore {
     }
 
     public func markRouted(_ eventID: String) throws(StoreError) {
-        try write { db in try db.execute(sql: "UPDATE notification_events SET routed = 1 WHERE id = ?", arguments: [eventID]) }
+        try write { db in try db.execute("UPDATE notification_events SET routed = 1 WHERE id = ?", [eventID]) }
     }
 
     /// Pending deliveries to providers not in `providers` fail with `reason`; returns how many.
     public func failDeliveries(toProvidersNotIn providers: [String], reason: String, now: Double) throws(StoreError) -> Int {
         try write { db in
-            let marks = providers.map { _ in "?" }.joined(separator: ", ")
-            try db.execute(sql: """
+            try db.execute("""
                 UPDATE notification_deliveries SET state = 'failed', lastError = ?, finishedAt = ?
-                WHERE state = 'pending'\(providers.isEmpty ? "" : " AND provider NOT IN (\(marks))")
-                """, arguments: StatementArguments([reason, now] as [any DatabaseValueConvertible] + providers))
-            return db.changesCount
+                WHERE state = 'pending'\(providers.isEmpty ? "" : " AND provider NOT IN (\(placeholders(providers.count)))")
+                """, [reason, now] + SQLArguments(providers))
         }
     }
 
     /// Forgets deliveries that finished before `time`, and the events left with none pending.
     public func pruneNotifications(finishedBefore time: Double) throws(StoreError) {
         try write { db in
-            try db.execute(sql: "DELETE FROM notification_deliveries WHERE state != 'pending' AND finishedAt < ?", arguments: [time])
-            try db.execute(sql: """
+            try db.execute("DELETE FROM notification_deliveries WHERE state != 'pending' AND finishedAt < ?", [time])
+            try db.execute("""
                 DELETE FROM notification_events WHERE routed = 1 AND createdAt < ?
                   AND NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.eventId = notification_events.id)
-                """, arguments: [time])
+                """, [time])
         }
     }
 
@@ -79,17 +77,17 @@ extension RunStore {
         try write { db in
             var collapsed: [String] = []
             for provider in providers {
-                let recent = try Bool.fetchOne(db, sql: """
+                let recent = try db.value(Bool.self, """
                     SELECT EXISTS (SELECT 1 FROM notification_deliveries WHERE provider = ? AND fingerprint = ? AND createdAt >= ? AND state != 'collapsed')
-                    """, arguments: [provider, fingerprint, collapseSince]) ?? false
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO notification_deliveries (eventId, provider, state, fingerprint, attempts, nextAttemptAt, createdAt, finishedAt)
-                    VALUES (?, ?, ?, ?, 0, ?, ?, ?)
-                    """, arguments: [event.id, provider, recent ? Delivery.State.collapsed.rawValue : Delivery.State.pending.rawValue, fingerprint,
-                                     now, now, recent ? now : nil])
-                if recent, db.changesCount > 0 { collapsed.append(provider) }
+                    """, [provider, fingerprint, collapseSince]) ?? false
+                let inserted = try db.execute("""
+                    INSERT INTO notification_deliveries (eventId, provider, state, fingerprint, attempts, nextAttemptAt, createdAt, finishedAt)
+                    VALUES (?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT DO NOTHING
+                    """, [event.id, provider, recent ? Delivery.State.collapsed.rawValue : Delivery.State.pending.rawValue, fingerprint,
+                          now, now, recent ? now : nil])
+                if recent, inserted > 0 { collapsed.append(provider) }
             }
-            try db.execute(sql: "UPDATE notification_events SET routed = 1 WHERE id = ?", arguments: [event.id])
+            try db.execute("UPDATE notification_events SET routed = 1 WHERE id = ?", [event.id])
             return collapsed
         }
     }
@@ -97,20 +95,20 @@ extension RunStore {
     /// `provider`'s pending deliveries whose next attempt is due, oldest first.
     public func dueDeliveries(provider: String, now: Double, limit: Int = 50) throws(StoreError) -> [Delivery] {
         try deliveries(where: "d.provider = ? AND d.state = 'pending' AND d.nextAttemptAt <= ?", arguments: [provider, now],
-                       order: "d.nextAttemptAt, d.createdAt", limit: limit)
+                       order: "d.nextAttemptAt, d.createdAt, d.eventId", limit: limit)
     }
 
     /// The latest deliveries, newest first (`sluice notifications`, the UI).
     public func recentDeliveries(limit: Int = 50) throws(StoreError) -> [Delivery] {
-        try deliveries(where: "1", arguments: [], order: "d.createdAt DESC, d.eventId", limit: limit)
+        try deliveries(where: "TRUE", arguments: [], order: "d.createdAt DESC, d.eventId, d.provider", limit: limit)
     }
 
-    private func deliveries(where condition: String, arguments: StatementArguments, order: String, limit: Int) throws(StoreError) -> [Delivery] {
+    private func deliveries(where condition: String, arguments: SQLArguments, order: String, limit: Int) throws(StoreError) -> [Delivery] {
         try read { db in
-            try Row.fetchAll(db, sql: """
+            try db.rows("""
                 SELECT d.*, e.body FROM notification_deliveries d JOIN notification_events e ON e.id = d.eventId
                 WHERE \(condition) ORDER BY \(order) LIMIT \(limit)
-                """, arguments: arguments).compactMap { row in
+                """, arguments).compactMap { row in
                 // An event that cannot be read was never routed (see unroutedEvents): no delivery names one.
                 let event: NotificationEvent
                 do { event = try Self.event(row) } catch { return nil }
@@ -125,11 +123,11 @@ extension RunStore {
     public func recordAttempt(eventID: String, provider: String, state: Delivery.State, status: Int?, error: String?,
                               retryAt: Double?, now: Double) throws(StoreError) {
         try write { db in
-            try db.execute(sql: """
+            try db.execute("""
                 UPDATE notification_deliveries SET attempts = attempts + 1, state = ?, lastStatus = ?, lastError = ?,
                     nextAttemptAt = coalesce(?, nextAttemptAt), finishedAt = ?
                 WHERE eventId = ? AND provider = ?
-                """, arguments: [state.rawValue, status, error, retryAt, state == .pending ? nil : now, eventID, provider])
+                """, [state.rawValue, status, error, retryAt, state == .pending ? nil : now, eventID, provider])
         }
     }
 }

@@ -49,11 +49,15 @@ extension RunStore {
 
     public func savePreview(_ p: Preview) throws(StoreError) {
         try write { db in
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO previews (repository, number, ref, "commit", runId, target, place, context, environment, state, detail,
-                                                 createdAt, updatedAt, expiresAt)
+            try db.execute("""
+                INSERT INTO previews (repository, number, ref, "commit", runId, target, place, context, environment, state, detail,
+                                      createdAt, updatedAt, expiresAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [p.repository, p.number, p.ref, p.commit, p.runId, p.target, p.place, p.context, p.environment, p.state.rawValue,
+                ON CONFLICT (repository, number) DO UPDATE SET ref = excluded.ref, "commit" = excluded."commit", runId = excluded.runId,
+                  target = excluded.target, place = excluded.place, context = excluded.context, environment = excluded.environment,
+                  state = excluded.state, detail = excluded.detail, createdAt = excluded.createdAt, updatedAt = excluded.updatedAt,
+                  expiresAt = excluded.expiresAt
+                """, [p.repository, p.number, p.ref, p.commit, p.runId, p.target, p.place, p.context, p.environment, p.state.rawValue,
                                  p.detail, p.createdAt, p.updatedAt, p.expiresAt])
         }
     }
@@ -61,18 +65,18 @@ extension RunStore {
     /// A repository's previews, oldest push first.
     public func previews(repository: String) throws(StoreError) -> [Preview] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM previews WHERE repository = ? ORDER BY updatedAt, number", arguments: [repository]).map(Self.preview)
+            try db.rows("SELECT * FROM previews WHERE repository = ? ORDER BY updatedAt, number", [repository]).map(Self.preview)
         }
     }
 
     public func preview(repository: String, number: Int) throws(StoreError) -> Preview? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM previews WHERE repository = ? AND number = ?", arguments: [repository, number]).map(Self.preview)
+            try db.rows("SELECT * FROM previews WHERE repository = ? AND number = ?", [repository, number]).first.map(Self.preview)
         }
     }
 
     public func deletePreview(repository: String, number: Int) throws(StoreError) {
-        try write { db in try db.execute(sql: "DELETE FROM previews WHERE repository = ? AND number = ?", arguments: [repository, number]) }
+        try write { db in try db.execute("DELETE FROM previews WHERE repository = ? AND number = ?", [repository, number]) }
     }
 
     private static func preview(_ row: Row) -> Preview {

@@ -23,11 +23,11 @@ extension RunStore {
         try write { db in
             let all = [(only ?? "", conditions)] + environments.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
             for (environment, conditions) in all {
-                try db.execute(sql: "DELETE FROM conditions WHERE repository = ? AND environment = ?", arguments: [repository, environment])
+                try db.execute("DELETE FROM conditions WHERE repository = ? AND environment = ?", [repository, environment])
                 for c in conditions.all {
-                    try db.execute(sql: """
+                    try db.execute("""
                         INSERT INTO conditions (repository, environment, type, status, reason, message, transitionAt) VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [repository, environment, c.kind.rawValue, c.status.rawValue, c.reason, c.message, c.transitionTime])
+                        """, [repository, environment, c.kind.rawValue, c.status.rawValue, c.reason, c.message, c.transitionTime])
                 }
             }
             try Self.record(events, in: db)
@@ -38,13 +38,14 @@ extension RunStore {
     public func conditions(repository: String? = nil) throws(StoreError) -> [String: [String: Conditions]] {
         try read { db in
             var sql = "SELECT * FROM conditions"
-            var arguments: StatementArguments = []
+            var arguments: SQLArguments = []
             if let repository {
                 sql += " WHERE repository = ?"
                 arguments = [repository]
             }
+            sql += " ORDER BY repository, environment, type"
             var result: [String: [String: [Condition]]] = [:]
-            for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
+            for row in try db.rows(sql, arguments) {
                 // A type or status this version does not know (written by a newer one) is skipped.
                 guard let kind = Condition.Kind(rawValue: row["type"]), let status = Condition.Status(rawValue: row["status"]) else { continue }
                 result[row["repository"], default: [:]][row["environment"], default: []]
@@ -62,17 +63,18 @@ extension RunStore {
     /// Records that `environment` now runs `version` of `model` (after a deploy that succeeded).
     public func setDeployedVersion(model: String, environment: String, version: String, at time: Double) throws(StoreError) {
         try write { db in
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO deployed_versions (model, environment, version, deployedAt) VALUES (?, ?, ?, ?)
-                """, arguments: [model, environment, version, time])
+            try db.execute("""
+                INSERT INTO deployed_versions (model, environment, version, deployedAt) VALUES (?, ?, ?, ?)
+                ON CONFLICT (model, environment) DO UPDATE SET version = excluded.version, deployedAt = excluded.deployedAt
+                """, [model, environment, version, time])
         }
     }
 
     /// The version of `model` that `environment` was last deployed with, nil when Sluice never deployed it.
     public func deployedVersion(model: String, environment: String) throws(StoreError) -> DeployedVersion? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT version, deployedAt FROM deployed_versions WHERE model = ? AND environment = ?",
-                             arguments: [model, environment]).map { DeployedVersion(version: $0["version"], deployedAt: $0["deployedAt"]) }
+            try db.rows("SELECT version, deployedAt FROM deployed_versions WHERE model = ? AND environment = ?",
+                        [model, environment]).first.map { DeployedVersion(version: $0["version"], deployedAt: $0["deployedAt"]) }
         }
     }
 
@@ -80,7 +82,7 @@ extension RunStore {
     /// Records a run's verdict, with the events it causes in the same transaction.
     public func setVerdict(_ runID: Int64, _ verdict: Verdict, events: [NotificationEvent] = []) throws(StoreError) {
         try write { db in
-            try db.execute(sql: "UPDATE runs SET verdict = ? WHERE id = ?", arguments: [verdict.rawValue, runID])
+            try db.execute("UPDATE runs SET verdict = ? WHERE id = ?", [verdict.rawValue, runID])
             try Self.record(events, in: db)
         }
     }

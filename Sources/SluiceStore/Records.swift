@@ -40,3 +40,12 @@ extension EnvironmentStepRecord: FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "environment_steps"
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
+
+// The keys `StoreTransaction.insert`, `upsert` and `update` write by (the schema's primary keys).
+extension RunRecord: IdentifiedRecord {}
+extension PromotionRecord: IdentifiedRecord {}
+extension EnvironmentStepRecord: IdentifiedRecord {}
+extension StageResultRecord: StoredRecord { static var primaryKey: [String] { ["runId", "stage"] } }
+extension ArtifactRecord: StoredRecord { static var primaryKey: [String] { ["runId", "stage", "path"] } }
+extension ReportRecord: StoredRecord { static var primaryKey: [String] { ["runId", "stage", "kind"] } }
+extension ModelVersionRecord: StoredRecord { static var primaryKey: [String] { ["model", "version"] } }

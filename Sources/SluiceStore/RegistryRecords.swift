@@ -6,10 +6,11 @@ extension RunStore {
     public func registerVersion(model: String, commit: String, runId: Int64?, metrics: String, datasetVersions: String,
                                 artifactDigest: String?, at time: Double) throws(StoreError) -> ModelVersionRecord {
         try write { db in
-            let last = try Int.fetchOne(db, sql: "SELECT MAX(CAST(version AS INTEGER)) FROM model_versions WHERE model = ?", arguments: [model]) ?? 0
+            // Versions are numbers; one that is not (imported by hand) counts as 0, as SQLite's CAST did.
+            let last = try db.values(String.self, "SELECT version FROM model_versions WHERE model = ?", [model]).map { Int($0) ?? 0 }.max() ?? 0
             let record = ModelVersionRecord(model: model, version: String(last + 1), commit: commit, runId: runId, metrics: metrics,
                                             datasetVersions: datasetVersions, artifactDigest: artifactDigest, createdAt: time)
-            try record.insert(db)
+            try db.insert(record)
             return record
         }
     }
@@ -18,27 +19,26 @@ extension RunStore {
     /// a version already known is left as it is.
     public func importVersion(_ record: ModelVersionRecord) throws(StoreError) {
         try write { db in
-            guard try ModelVersionRecord.fetchOne(db, key: ["model": record.model, "version": record.version]) == nil else { return }
-            try record.insert(db)
+            try db.insert(record, ignoringConflict: true)
         }
     }
 
     /// Every model that has versions, by name.
     public func modelNames() throws(StoreError) -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT model FROM model_versions ORDER BY model") }
+        try read { db in try db.values(String.self, "SELECT DISTINCT model FROM model_versions ORDER BY model") }
     }
 
     public func modelVersions(model: String) throws(StoreError) -> [ModelVersionRecord] {
-        try read { db in try ModelVersionRecord.filter(Column("model") == model).order(Column("createdAt")).fetchAll(db) }
+        try read { db in try db.fetchAll(ModelVersionRecord.self, "SELECT * FROM model_versions WHERE model = ? ORDER BY createdAt, version", [model]) }
     }
 
     public func modelVersion(model: String, version: String) throws(StoreError) -> ModelVersionRecord? {
-        try read { db in try ModelVersionRecord.fetchOne(db, key: ["model": model, "version": version]) }
+        try read { db in try db.fetchOne(ModelVersionRecord.self, "SELECT * FROM model_versions WHERE model = ? AND version = ?", [model, version]) }
     }
 
     /// The promotion log of a model, oldest first.
     public func promotions(model: String) throws(StoreError) -> [PromotionRecord] {
-        try read { db in try PromotionRecord.filter(Column("model") == model).order(Column("id")).fetchAll(db) }
+        try read { db in try db.fetchAll(PromotionRecord.self, "SELECT * FROM promotions WHERE model = ? ORDER BY id", [model]) }
     }
 
     /// Appends to the log if production is still `expectedVersion` (nil: none), atomically,
@@ -46,10 +46,10 @@ extension RunStore {
     /// registry's move due (`RegistryMoveRecord`): the log decides, the registry follows.
     public func appendPromotion(_ entry: PromotionRecord, expectedVersion: String?) throws(StoreError) -> Bool {
         try write { db in
-            let current = try String.fetchOne(db, sql: "SELECT version FROM promotions WHERE model = ? ORDER BY id DESC LIMIT 1", arguments: [entry.model])
+            let current = try db.value(String.self, "SELECT version FROM promotions WHERE model = ? ORDER BY id DESC LIMIT 1", [entry.model])
             guard current == expectedVersion else { return false }
             var e = entry
-            try e.insert(db)
+            try db.insert(&e)
             try RunStore.markRegistryMoveDue(db, model: entry.model, at: entry.createdAt)
             return true
         }
@@ -58,7 +58,7 @@ extension RunStore {
     /// The version the promotion log puts in production (nil before the first promotion).
     public func productionVersion(model: String) throws(StoreError) -> String? {
         try read { db in
-            try String.fetchOne(db, sql: "SELECT version FROM promotions WHERE model = ? ORDER BY id DESC LIMIT 1", arguments: [model])
+            try db.value(String.self, "SELECT version FROM promotions WHERE model = ? ORDER BY id DESC LIMIT 1", [model])
         }
     }
 }

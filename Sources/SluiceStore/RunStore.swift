@@ -1,19 +1,21 @@
-import SluiceCore
+public import SluiceCore
 import FoundationEssentials
 import GRDB
 
-/// The run store: runs, stage results, artifacts and reports in one SQLite file
-/// (`<state>/sluice.sqlite`, WAL). Every write is its own transaction and is on disk
-/// before the call returns, so the next step never starts before the last is recorded.
+/// The run store: runs, stage results, artifacts and reports, in the state folder's SQLite
+/// file (`<state>/sluice.sqlite`, WAL) or in a PostgreSQL database (`SLUICE_DATABASE_URL`)
+/// that several controllers share. Every write is its own transaction and is on disk before
+/// the call returns, so the next step never starts before the last is recorded.
 public final class RunStore: Sendable {
     /// The store's file in a state folder.
     public static let fileName = "sluice.sqlite"
+    /// Where the rows are: the SQLite file's path, or the PostgreSQL URL without its password.
     public let path: String
-    /// The folder the store lives in (its artifacts are under `cas/`).
+    /// The folder the store lives in (its artifacts are under `cas/`, its stage logs under `logs/`).
     public let stateDirectory: String
     /// The stage outputs the runs name, by digest (`cas/`, and a bucket when configured).
     public let artifactStore: ArtifactStore
-    let pool: DatabasePool
+    let database: any StoreDatabase
 
     public struct StoreError: Error, Sendable, CustomStringConvertible {
         public var description: String
@@ -23,36 +25,34 @@ public final class RunStore: Sendable {
         }
     }
 
-    public init(stateDirectory: String, remoteArtifacts: (any RemoteBlobStore)? = nil) throws(StoreError) {
-        path = stateDirectory + "/" + Self.fileName
+    /// Opens (creating and migrating as needed) the store: `database`'s PostgreSQL when given,
+    /// else the state folder's SQLite file.
+    public init(stateDirectory: String, database: DatabaseSettings? = nil, remoteArtifacts: (any RemoteBlobStore)? = nil) throws(StoreError) {
         self.stateDirectory = stateDirectory
         artifactStore = ArtifactStore(stateDirectory: stateDirectory, remote: remoteArtifacts)
+        let location = database?.redacted ?? stateDirectory + "/" + Self.fileName
+        path = location
         do {
-            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
-            configuration.prepareDatabase { db in
-                // WAL is DatabasePool's default; FULL makes each commit durable across power loss too.
-                try db.execute(sql: "PRAGMA synchronous = FULL")
+            if let database {
+                self.database = try PostgresStoreDatabase(settings: database)
+            } else {
+                self.database = try SQLiteStoreDatabase(path: location, stateDirectory: stateDirectory)
             }
-            // Two processes opening a new state folder at once: one migrates, the other waits.
-            let lock = try MigrationLock(stateDirectory: stateDirectory)
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
-            withExtendedLifetime(lock) {}
+        } catch let error as StoreError {
+            throw error
         } catch {
-            throw StoreError(description: "cannot open the run store at \(path): \(error)")
+            throw StoreError(description: "cannot open the run store at \(location): \(error)")
         }
     }
 
-    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        do { return try pool.write(body) } catch {
+    func write<T>(_ body: (any StoreTransaction) throws -> T) throws(StoreError) -> T {
+        do { return try database.write(body) } catch {
             throw StoreError(description: "run store write failed (\(path)): \(error)")
         }
     }
 
-    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        do { return try pool.read(body) } catch {
+    func read<T>(_ body: (any StoreTransaction) throws -> T) throws(StoreError) -> T {
+        do { return try database.read(body) } catch {
             throw StoreError(description: "run store read failed (\(path)): \(error)")
         }
     }
@@ -62,37 +62,38 @@ public final class RunStore: Sendable {
     public func insert(_ run: RunRecord, stages: [StageResultRecord]) throws(StoreError) -> RunRecord {
         try write { db in
             var run = run
-            try run.insert(db)
+            try db.insert(&run)
             for var s in stages {
                 s.runId = run.id!
-                try s.insert(db)
+                try db.insert(s)
             }
             return run
         }
     }
 
     public func run(_ id: Int64) throws(StoreError) -> RunRecord? {
-        try read { try RunRecord.fetchOne($0, key: id) }
+        try read { try $0.fetchOne(RunRecord.self, "SELECT * FROM runs WHERE id = ?", [id]) }
     }
 
     public func runs(repository: String? = nil, limit: Int = 50) throws(StoreError) -> [RunRecord] {
         try read { db in
-            var request = RunRecord.order(Column("id").desc).limit(limit)
-            if let repository { request = request.filter(Column("repository") == repository) }
-            return try request.fetchAll(db)
+            if let repository {
+                return try db.fetchAll(RunRecord.self, "SELECT * FROM runs WHERE repository = ? ORDER BY id DESC LIMIT ?", [repository, limit])
+            }
+            return try db.fetchAll(RunRecord.self, "SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit])
         }
     }
 
     public func queuedRuns(repository: String) throws(StoreError) -> [RunRecord] {
         try read { db in
-            try RunRecord.filter(Column("repository") == repository && Column("status") == RunStatus.queued.rawValue)
-                .order(Column("id")).fetchAll(db)
+            try db.fetchAll(RunRecord.self, "SELECT * FROM runs WHERE repository = ? AND status = ? ORDER BY id",
+                            [repository, RunStatus.queued.rawValue])
         }
     }
 
     /// Runs recorded as running (by this process or another, live or dead).
     public func runningRuns() throws(StoreError) -> [RunRecord] {
-        try read { db in try RunRecord.filter(Column("status") == RunStatus.running.rawValue).order(Column("id")).fetchAll(db) }
+        try read { db in try db.fetchAll(RunRecord.self, "SELECT * FROM runs WHERE status = ? ORDER BY id", [RunStatus.running.rawValue]) }
     }
 
     /// Records a run's status, with the events it causes (a failure) in the same transaction.
@@ -100,60 +101,60 @@ public final class RunStore: Sendable {
                              events: [NotificationEvent] = []) throws(StoreError) {
         try write { db in
             try Self.record(events, in: db)
-            guard var run = try RunRecord.fetchOne(db, key: id) else { return }
+            guard var run = try db.fetchOne(RunRecord.self, "SELECT * FROM runs WHERE id = ?", [id]) else { return }
             run.status = status
             if status == .running, run.startedAt == nil { run.startedAt = time }
             if status.isFinished { run.finishedAt = time }
             if let message { run.message = message }
-            try run.update(db)
+            try db.update(run)
         }
     }
 
     // MARK: stages
 
     public func stages(of runID: Int64) throws(StoreError) -> [StageResultRecord] {
-        try read { db in try StageResultRecord.filter(Column("runId") == runID).fetchAll(db) }
+        try read { db in try db.fetchAll(StageResultRecord.self, "SELECT * FROM stage_results WHERE runId = ? ORDER BY stage", [runID]) }
     }
 
     /// How many runs each repository has in each status.
     public func runCounts() throws(StoreError) -> [(repository: String, status: String, count: Int)] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT repository, status, count(*) AS n FROM runs GROUP BY repository, status ORDER BY repository, status")
+            try db.rows("SELECT repository, status, count(*) AS n FROM runs GROUP BY repository, status ORDER BY repository, status")
                 .map { (repository: $0["repository"], status: $0["status"], count: $0["n"]) }
         }
     }
 
     /// Every stage result of every run, in one query (for `/metrics`).
     public func allStages() throws(StoreError) -> [StageResultRecord] {
-        try read { db in try StageResultRecord.fetchAll(db) }
+        try read { db in try db.fetchAll(StageResultRecord.self, "SELECT * FROM stage_results ORDER BY runId, stage") }
     }
 
     /// Every report of one kind (`gate`, `deploy`, …) across runs, in one query.
     public func reports(kind: String) throws(StoreError) -> [ReportRecord] {
-        try read { db in try ReportRecord.filter(Column("kind") == kind).order(Column("runId")).fetchAll(db) }
+        try read { db in try db.fetchAll(ReportRecord.self, "SELECT * FROM reports WHERE kind = ? ORDER BY runId, stage", [kind]) }
     }
 
     /// The reports of one kind stored with `repository`'s runs, oldest run first.
     public func reports(kind: String, repository: String) throws(StoreError) -> [ReportRecord] {
         try read { db in
-            try ReportRecord.fetchAll(db, sql: """
+            try db.fetchAll(ReportRecord.self, """
                 SELECT reports.* FROM reports JOIN runs ON runs.id = reports.runId
-                WHERE reports.kind = ? AND runs.repository = ? ORDER BY reports.runId
-                """, arguments: [kind, repository])
+                WHERE reports.kind = ? AND runs.repository = ? ORDER BY reports.runId, reports.stage
+                """, [kind, repository])
         }
     }
 
     public func update(_ stage: StageResultRecord) throws(StoreError) {
-        try write { db in try stage.update(db) }
+        try write { db in try db.update(stage) }
     }
 
     /// Records a finished stage together with its artifacts and reports, atomically:
     /// either all of it is stored or none.
     public func complete(_ stage: StageResultRecord, artifacts: [ArtifactRecord], reports: [ReportRecord]) throws(StoreError) {
         try write { db in
-            try stage.update(db)
-            for a in artifacts { try a.insert(db, onConflict: .replace) }
-            for r in reports { try r.insert(db, onConflict: .replace) }
+            try db.update(stage)
+            for a in artifacts { try db.upsert(a) }
+            for r in reports { try db.upsert(r) }
         }
     }
 
@@ -164,12 +165,11 @@ public final class RunStore: Sendable {
     /// scope is one of `scopes` (see `CacheScope.readable`), with its artifacts and reports.
     public func cacheEntry(for key: String, repository: String, scopes: [String]) throws(StoreError) -> CachedResult? {
         try read { db in
-            let marks = scopes.map { _ in "?" }.joined(separator: ", ")
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try db.rows("""
                 SELECT s.*, r.cacheScope AS scope FROM stage_results s JOIN runs r ON r.id = s.runId
-                WHERE s.cacheKey = ? AND s.status = 'succeeded' AND r.repository = ? AND r.cacheScope IN (\(marks))
-                ORDER BY s.finishedAt DESC LIMIT 1
-                """, arguments: StatementArguments([key, repository] + scopes)) else { return nil }
+                WHERE s.cacheKey = ? AND s.status = 'succeeded' AND r.repository = ? AND r.cacheScope IN (\(placeholders(scopes.count)))
+                ORDER BY s.finishedAt DESC, s.runId DESC LIMIT 1
+                """, SQLArguments([key, repository] + scopes)).first else { return nil }
             return try Self.withOutputs(StageResultRecord(row: row), scope: row["scope"], db)
         }
     }
@@ -178,29 +178,30 @@ public final class RunStore: Sendable {
     /// its cache key): the outputs a skipped stage leaves in place for the stages after it.
     public func latestSuccess(repository: String, stage: String, scopes: [String]) throws(StoreError) -> CachedResult? {
         try read { db in
-            let marks = scopes.map { _ in "?" }.joined(separator: ", ")
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try db.rows("""
                 SELECT s.*, r.cacheScope AS scope FROM stage_results s JOIN runs r ON r.id = s.runId
-                WHERE r.repository = ? AND s.stage = ? AND s.status IN ('succeeded', 'cached') AND r.cacheScope IN (\(marks))
-                ORDER BY s.finishedAt DESC LIMIT 1
-                """, arguments: StatementArguments([repository, stage] + scopes)) else { return nil }
+                WHERE r.repository = ? AND s.stage = ? AND s.status IN ('succeeded', 'cached') AND r.cacheScope IN (\(placeholders(scopes.count)))
+                ORDER BY s.finishedAt DESC, s.runId DESC LIMIT 1
+                """, SQLArguments([repository, stage] + scopes)).first else { return nil }
             return try Self.withOutputs(StageResultRecord(row: row), scope: row["scope"], db)
         }
     }
 
-    private static func withOutputs(_ stage: StageResultRecord, scope: String, _ db: Database) throws -> CachedResult {
-        let artifacts = try ArtifactRecord.filter(Column("runId") == stage.runId && Column("stage") == stage.stage).fetchAll(db)
-        let reports = try ReportRecord.filter(Column("runId") == stage.runId && Column("stage") == stage.stage).fetchAll(db)
+    private static func withOutputs(_ stage: StageResultRecord, scope: String, _ db: any StoreTransaction) throws -> CachedResult {
+        let artifacts = try db.fetchAll(ArtifactRecord.self, "SELECT * FROM artifacts WHERE runId = ? AND stage = ? ORDER BY path",
+                                        [stage.runId, stage.stage])
+        let reports = try db.fetchAll(ReportRecord.self, "SELECT * FROM reports WHERE runId = ? AND stage = ? ORDER BY kind",
+                                      [stage.runId, stage.stage])
         return (stage, artifacts, reports, scope)
     }
 
     /// When a stage of a repository last actually executed successfully (not restored from cache).
     public func lastExecuted(repository: String, stage: String) throws(StoreError) -> Double? {
         try read { db in
-            try Double.fetchOne(db, sql: """
+            try db.value(Double.self, """
                 SELECT MAX(s.finishedAt) FROM stage_results s JOIN runs r ON r.id = s.runId
                 WHERE r.repository = ? AND s.stage = ? AND s.status = 'succeeded'
-                """, arguments: [repository, stage])
+                """, [repository, stage])
         }
     }
 
@@ -208,11 +209,10 @@ public final class RunStore: Sendable {
     /// restore (the planner marks those stages `cached`).
     public func knownCacheKeys(repository: String, scopes: [String]) throws(StoreError) -> Set<String> {
         try read { db in
-            let marks = scopes.map { _ in "?" }.joined(separator: ", ")
-            return Set(try String.fetchAll(db, sql: """
+            Set(try db.values(String.self, """
                 SELECT DISTINCT s.cacheKey FROM stage_results s JOIN runs r ON r.id = s.runId
-                WHERE s.status = 'succeeded' AND r.repository = ? AND r.cacheScope IN (\(marks))
-                """, arguments: StatementArguments([repository] + scopes)))
+                WHERE s.status = 'succeeded' AND r.repository = ? AND r.cacheScope IN (\(placeholders(scopes.count)))
+                """, SQLArguments([repository] + scopes)))
         }
     }
 
@@ -239,10 +239,10 @@ public final class RunStore: Sendable {
 
     public func inventory(_ scope: InventoryScope) throws(StoreError) -> [InventoryItem] {
         try read { db in
-            try Row.fetchAll(db, sql: """
+            try db.rows("""
                 SELECT apiVersion, kind, namespace, name FROM deploy_inventory WHERE repository = ? AND cluster = ? AND environment = ?
-                ORDER BY kind, namespace, name
-                """, arguments: [scope.repository, scope.cluster, scope.environment]).map {
+                ORDER BY kind, namespace, name, apiVersion
+                """, [scope.repository, scope.cluster, scope.environment]).map {
                 InventoryItem(apiVersion: $0["apiVersion"], kind: $0["kind"], namespace: $0["namespace"], name: $0["name"])
             }
         }
@@ -253,51 +253,58 @@ public final class RunStore: Sendable {
     public func setInventory(_ items: [InventoryItem], _ scope: InventoryScope) throws(StoreError) {
         try write { db in
             let wanted = Set(items)
-            for row in try Row.fetchAll(db, sql: """
+            for row in try db.rows("""
                 SELECT apiVersion, kind, namespace, name FROM deploy_inventory WHERE repository = ? AND cluster = ? AND environment = ?
-                """, arguments: [scope.repository, scope.cluster, scope.environment]) {
+                """, [scope.repository, scope.cluster, scope.environment]) {
                 let item = InventoryItem(apiVersion: row["apiVersion"], kind: row["kind"], namespace: row["namespace"], name: row["name"])
                 guard !wanted.contains(item) else { continue }
-                try db.execute(sql: """
+                try db.execute("""
                     DELETE FROM deploy_inventory WHERE repository = ? AND cluster = ? AND environment = ? AND apiVersion = ? AND kind = ?
                     AND namespace = ? AND name = ?
-                    """, arguments: [scope.repository, scope.cluster, scope.environment, item.apiVersion, item.kind, item.namespace, item.name])
+                    """, [scope.repository, scope.cluster, scope.environment, item.apiVersion, item.kind, item.namespace, item.name])
             }
             for i in items {
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO deploy_inventory (repository, cluster, environment, apiVersion, kind, namespace, name)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [scope.repository, scope.cluster, scope.environment, i.apiVersion, i.kind, i.namespace, i.name])
+                try db.execute("""
+                    INSERT INTO deploy_inventory (repository, cluster, environment, apiVersion, kind, namespace, name)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                    """, [scope.repository, scope.cluster, scope.environment, i.apiVersion, i.kind, i.namespace, i.name])
             }
         }
     }
 
     /// Stores (or replaces) one report of a run, e.g. the gate report.
     public func saveReport(_ report: ReportRecord) throws(StoreError) {
-        try write { db in try report.insert(db, onConflict: .replace) }
+        try write { db in try db.upsert(report) }
     }
 
     /// Each stored output once (by digest), whichever runs name it.
     public func distinctArtifacts() throws(StoreError) -> [ArtifactRecord] {
-        try read { db in try ArtifactRecord.fetchAll(db, sql: "SELECT * FROM artifacts GROUP BY digest ORDER BY min(rowid)") }
+        try read { db in
+            // The first record of each digest, by run, stage and path.
+            try db.fetchAll(ArtifactRecord.self, """
+                SELECT * FROM artifacts a WHERE NOT EXISTS (
+                  SELECT 1 FROM artifacts b WHERE b.digest = a.digest AND (b.runId, b.stage, b.path) < (a.runId, a.stage, a.path))
+                ORDER BY runId, stage, path
+                """)
+        }
     }
 
     public func artifacts(of runID: Int64) throws(StoreError) -> [ArtifactRecord] {
-        try read { db in try ArtifactRecord.filter(Column("runId") == runID).order(Column("stage"), Column("path")).fetchAll(db) }
+        try read { db in try db.fetchAll(ArtifactRecord.self, "SELECT * FROM artifacts WHERE runId = ? ORDER BY stage, path", [runID]) }
     }
 
     public func reports(of runID: Int64) throws(StoreError) -> [ReportRecord] {
-        try read { db in try ReportRecord.filter(Column("runId") == runID).fetchAll(db) }
+        try read { db in try db.fetchAll(ReportRecord.self, "SELECT * FROM reports WHERE runId = ? ORDER BY stage, kind", [runID]) }
     }
 
     /// One kind of a run's reports (a run's plot data can be large: read only what is asked).
     public func reports(of runID: Int64, kind: String) throws(StoreError) -> [ReportRecord] {
-        try read { db in try ReportRecord.filter(Column("runId") == runID && Column("kind") == kind).fetchAll(db) }
+        try read { db in try db.fetchAll(ReportRecord.self, "SELECT * FROM reports WHERE runId = ? AND kind = ? ORDER BY stage", [runID, kind]) }
     }
 
     /// The runs that have a report of `kind`, without reading the reports.
     public func runIDs(withReport kind: String) throws(StoreError) -> Set<Int64> {
-        try read { db in Set(try Int64.fetchAll(db, ReportRecord.select(Column("runId")).filter(Column("kind") == kind))) }
+        try read { db in Set(try db.values(Int64.self, "SELECT runId FROM reports WHERE kind = ?", [kind])) }
     }
 
     // MARK: recovery
@@ -318,22 +325,23 @@ public final class RunStore: Sendable {
         try read { db in try Self.interruptions(db, repository: repository, commit: commit, ref: ref) }
     }
 
-    static func interruptions(_ db: Database, repository: String, commit: String, ref: String?) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT count(*) FROM runs WHERE repository = ? AND \"commit\" = ? AND ref IS ? AND status = ?",
-                         arguments: [repository, commit, ref, RunStatus.interrupted.rawValue]) ?? 0
+    static func interruptions(_ db: any StoreTransaction, repository: String, commit: String, ref: String?) throws -> Int {
+        try db.value(Int.self, "SELECT count(*) FROM runs WHERE repository = ? AND \"commit\" = ? AND ref IS NOT DISTINCT FROM ? AND status = ?",
+                     [repository, commit, ref, RunStatus.interrupted.rawValue]) ?? 0
     }
 
     public func recoverInterrupted(isOwned: (Int64) -> Bool, now: Double) throws(StoreError) -> [Interrupted] {
         try write { db in
-            let open = try RunRecord.filter([RunStatus.queued.rawValue, RunStatus.running.rawValue].contains(Column("status"))).fetchAll(db)
+            let open = try db.fetchAll(RunRecord.self, "SELECT * FROM runs WHERE status IN (?, ?) ORDER BY id",
+                                       [RunStatus.queued.rawValue, RunStatus.running.rawValue])
             var result: [Interrupted] = []
             for var run in open where run.status == .running && !isOwned(run.id!) {
-                let stages = try StageResultRecord.filter(Column("runId") == run.id!).fetchAll(db)
+                let stages = try db.fetchAll(StageResultRecord.self, "SELECT * FROM stage_results WHERE runId = ? ORDER BY stage", [run.id!])
                 for var s in stages where !s.status.isFinished {
                     s.status = .interrupted
                     s.finishedAt = s.startedAt == nil ? nil : now
                     s.message = "the controller stopped while this stage was \(s.startedAt == nil ? "waiting" : "running")"
-                    try s.update(db)
+                    try db.update(s)
                 }
                 run.status = .interrupted
                 run.finishedAt = now
@@ -342,15 +350,15 @@ public final class RunStore: Sendable {
                 let earlier = try Self.interruptions(db, repository: run.repository, commit: run.commit, ref: run.ref)
                 guard earlier + 1 < Self.crashLoopLimit else {
                     run.message = "the controller stopped during this run \(earlier + 1) times: not retried (quarantined until a new commit or a re-run)"
-                    try run.update(db)
+                    try db.update(run)
                     continue
                 }
                 run.message = "the controller stopped during this run; retried as a new run"
-                try run.update(db)
+                try db.update(run)
                 var retry = RunRecord(repository: run.repository, ref: run.ref, commit: run.commit, baseCommit: run.baseCommit,
                                       trigger: "retry of interrupted run \(run.id!)", createdAt: now, retryOf: run.id)
                 retry.cacheScope = run.cacheScope
-                try retry.insert(db)
+                try db.insert(&retry)
                 for var s in stages {
                     // A Kubernetes Job outlives the controller: the retry re-attaches to the Job of a
                     // stage that was still running (kept), not of one that had finished.
@@ -360,7 +368,7 @@ public final class RunStore: Sendable {
                     s.cacheHit = false
                     s.cachedFrom = nil
                     s.exitCode = nil; s.startedAt = nil; s.finishedAt = nil; s.logPath = nil; s.processGroup = nil; s.message = nil
-                    try s.insert(db)
+                    try db.insert(s)
                 }
                 result.append(Interrupted(run: run, retry: retry))
             }

@@ -84,7 +84,10 @@ extension RunStore {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // SQLite keeps infinities in REAL columns; JSON has no number for them.
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        try pool.read { db in
+        guard let sqlite = database as? SQLiteStoreDatabase else {
+            throw StoreError(description: "sluice store export reads a SQLite run store; \(path) is a PostgreSQL database: back it up with pg_dump")
+        }
+        try sqlite.pool.read { db in
             let migrations = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
             let header = StoreDump.Header(format: StoreDump.format, version: StoreDump.formatVersion, migrations: migrations, stateDirectory: stateDirectory)
             try emit(String(decoding: try encoder.encode(header), as: UTF8.self))

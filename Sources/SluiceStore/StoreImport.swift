@@ -26,7 +26,7 @@ extension RunStore {
             let header = try decodeHeader(first, source: source)
             let pool = try DatabasePool(path: path)
             do {
-                if let last = header.migrations.last { try migrator.migrate(pool, upTo: last) }
+                if let last = header.migrations.last { try StoreSchema.sqlite.migrate(pool, upTo: last) }
                 var counts: [String: Int] = [:]
                 try pool.write { db in
                     try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
@@ -39,7 +39,7 @@ extension RunStore {
                         counts[table, default: 0] += 1
                     }
                 }
-                try migrator.migrate(pool)
+                try StoreSchema.sqlite.migrate(pool)
                 return Imported(header: header, rows: counts)
             } catch {
                 // Nothing half-built stays behind: the next import (or start) finds an empty folder.
@@ -62,7 +62,7 @@ extension RunStore {
         guard header.format == StoreDump.format, header.version == StoreDump.formatVersion else {
             throw StoreError(description: "\(source):1: a '\(header.format)' export of version \(header.version); this Sluice reads '\(StoreDump.format)' version \(StoreDump.formatVersion)")
         }
-        let known = migrator.migrations
+        let known = StoreSchema.sqlite.migrations
         guard header.migrations.count <= known.count, Array(known.prefix(header.migrations.count)) == header.migrations else {
             throw StoreError(description: "\(source):1: the export's schema (\(header.migrations.last ?? "none")) is not one this Sluice knows (its last is \(known.last ?? "none")): import it with the Sluice that exported it, or a newer one")
         }

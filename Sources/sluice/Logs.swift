@@ -28,7 +28,7 @@ struct Logs: AsyncParsableCommand {
         let history: RunHistory
         let record: RunRecord
         do {
-            history = try RunHistory(stateDirectory: global.stateDirectory)
+            history = try RunHistory(stateDirectory: global.stateDirectory, environment: ProcessInfo.processInfo.environment)
             guard let found = try history.find(run, repository: global.givenRepositoryKey) else {
                 throw ValidationError("no run '\(run)' in \(global.stateDirectory); see `sluice runs`")
             }

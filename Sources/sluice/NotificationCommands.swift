@@ -19,7 +19,7 @@ struct Notifications: AsyncParsableCommand {
 
     func run() async throws {
         let deliveries: [NotificationDelivery]
-        do { deliveries = try NotificationOperations.deliveries(stateDirectory: global.stateDirectory, limit: limit) } catch {
+        do { deliveries = try NotificationOperations.deliveries(stateDirectory: global.stateDirectory, environment: ProcessInfo.processInfo.environment, limit: limit) } catch {
             throw Output.fail(error)
         }
         if global.format == .json {

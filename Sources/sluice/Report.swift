@@ -24,7 +24,7 @@ struct Report: AsyncParsableCommand {
     func run() async throws {
         let report: GateReport
         do {
-            let history = try RunHistory(stateDirectory: global.stateDirectory)
+            let history = try RunHistory(stateDirectory: global.stateDirectory, environment: ProcessInfo.processInfo.environment)
             guard let record = try history.find(run, repository: global.givenRepositoryKey) else {
                 throw LoadError(message: "no run '\(run)' in \(global.stateDirectory); see `sluice runs`")
             }

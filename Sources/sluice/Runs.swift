@@ -24,7 +24,7 @@ struct Runs: AsyncParsableCommand {
     func run() async throws {
         let runs: [(RunRecord, [StageResultRecord])]
         do {
-            let history = try RunHistory(stateDirectory: global.stateDirectory)
+            let history = try RunHistory(stateDirectory: global.stateDirectory, environment: ProcessInfo.processInfo.environment)
             let repository = all ? nil : RepositorySource.stateLocation(global.repo)
             runs = try history.runs(repository: repository, limit: limit).map { ($0, try history.stages(of: $0.id!)) }
         } catch {

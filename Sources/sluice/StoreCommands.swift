@@ -21,7 +21,7 @@ struct StoreExport: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            try StoreTransfer.export(stateDirectory: global.stateDirectory) { line in
+            try StoreTransfer.export(stateDirectory: global.stateDirectory, environment: ProcessInfo.processInfo.environment) { line in
                 Output.out(line)
             }
         } catch {

@@ -10,9 +10,9 @@ import SluiceTestSupport
                          stages: stages.map { StageResultRecord(runId: 0, stage: $0, status: .pending, decision: "run", reasons: "every commit", cacheKey: "key-\($0)") })
     }
 
-    @Test func aStageAndItsArtifactsAreStoredTogether() throws {
-        let dir = TemporaryDirectory()
-        let store = try RunStore(stateDirectory: dir.path)
+    @Test(arguments: Backend.allCases) func aStageAndItsArtifactsAreStoredTogether(_ backend: Backend) throws {
+        let fixture = try StoreFixture(backend)
+        let store = try fixture.open()
         let run = try newRun(store)
         var a = try #require(try store.stages(of: run.id!).first { $0.stage == "a" })
         a.status = .succeeded
@@ -29,14 +29,17 @@ import SluiceTestSupport
         // Another repository, or a scope the run may not read, does not see it.
         #expect(try store.cacheEntry(for: "key-a", repository: "/other", scopes: ["production"]) == nil)
         #expect(try store.knownCacheKeys(repository: "/repo", scopes: ["merge-request/3"]).isEmpty)
-        // WAL mode is on.
-        let mode = try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
-        #expect(mode == "wal")
+        if backend == .sqlite {
+            // WAL mode is on.
+            let mode = try store.read { try $0.value(String.self, "PRAGMA journal_mode") }
+            #expect(mode == "wal")
+        }
     }
 
-    @Test func interruptedRunsAreMarkedAndRetriedOnceKeepingFinishedStages() throws {
-        let dir = TemporaryDirectory()
-        let store = try RunStore(stateDirectory: dir.path)
+    @Test(arguments: Backend.allCases) func interruptedRunsAreMarkedAndRetriedOnceKeepingFinishedStages(_ backend: Backend) throws {
+        let fixture = try StoreFixture(backend)
+        let store = try fixture.open()
+        let dir = fixture.state
         let live = try newRun(store)
         let dead = try newRun(store)
         let lock = try RunLock(stateDirectory: dir.path, runID: live.id!)
@@ -76,9 +79,9 @@ import SluiceTestSupport
 }
 
 @Suite struct PromotionLogTests {
-    @Test func thePromotionLogIsAppendOnlyAndGuardsConcurrentPromotions() throws {
-        let dir = TemporaryDirectory()
-        let store = try RunStore(stateDirectory: dir.path)
+    @Test(arguments: Backend.allCases) func thePromotionLogIsAppendOnlyAndGuardsConcurrentPromotions(_ backend: Backend) throws {
+        let fixture = try StoreFixture(backend)
+        let store = try fixture.open()
         let entry = PromotionRecord(model: "m", version: "1", action: .promote, commit: "c1", runId: nil, previousVersion: nil,
                                     actor: "t", reason: "r", createdAt: 1)
         #expect(try store.appendPromotion(entry, expectedVersion: nil))
@@ -87,8 +90,8 @@ import SluiceTestSupport
         late.version = "2"
         #expect(try !store.appendPromotion(late, expectedVersion: nil))
         #expect(try store.appendPromotion(late, expectedVersion: "1"))
-        #expect(throws: (any Error).self) { try store.write { try $0.execute(sql: "UPDATE promotions SET reason = 'rewritten'") } }
-        #expect(throws: (any Error).self) { try store.write { try $0.execute(sql: "DELETE FROM promotions") } }
+        #expect(throws: (any Error).self) { try store.write { try $0.execute("UPDATE promotions SET reason = 'rewritten'") } }
+        #expect(throws: (any Error).self) { try store.write { try $0.execute("DELETE FROM promotions") } }
         #expect(try store.promotions(model: "m").map(\.version) == ["1", "2"])
     }
 }

@@ -49,7 +49,7 @@ import SluiceTestSupport
         }
         // The last run is deleted: its id must not be given again after an import.
         let last = try store.insert(RunRecord(repository: "iris", ref: nil, commit: "f", baseCommit: nil, trigger: "commit", createdAt: 1), stages: [])
-        try store.write { db in try db.execute(sql: "DELETE FROM runs WHERE id = ?", arguments: [last.id!]) }
+        try store.write { db in try db.execute("DELETE FROM runs WHERE id = ?", [last.id!]) }
         return store
     }
 
@@ -78,7 +78,7 @@ import SluiceTestSupport
         // Run ids go on after the deleted one, and the promotion log stays append-only.
         let next = try copy.insert(RunRecord(repository: "iris", ref: nil, commit: "g", baseCommit: nil, trigger: "commit", createdAt: 2), stages: [])
         #expect(next.id == 1_002)
-        #expect(throws: (any Error).self) { try copy.write { db in try db.execute(sql: "DELETE FROM promotions") } }
+        #expect(throws: (any Error).self) { try copy.write { db in try db.execute("DELETE FROM promotions") } }
     }
 
     @Test func whatIsWrongWithADumpIsSaidWithItsLineAndLeavesNothingBehind() throws {

@@ -44,7 +44,8 @@ public struct Controller: Sendable {
             say("sluice: warning: stages cannot be sandboxed here (\(reason)); merge-request stages are refused unless a repository sets merge-requests: { allow-unsandboxed: true }")
         }
         let service = try RunService(stateDirectory: config.stateDirectory.map(RepositorySource.stateLocation) ?? stateDirectory, options: options,
-                                     artifacts: settings.artifactStorage)
+                                     artifacts: settings.artifactStorage, database: settings.database)
+        if let database = settings.database { say("sluice: the run store is the PostgreSQL database \(database.redacted)") }
         if let bucket = settings.artifactStorage { say("sluice: artifacts are kept in \(bucket.description), the state folder caches them") }
         for r in try service.recover() {
             say("sluice: run \(r.run.id!) was interrupted by a crash; queued again as run \(r.retry.id!)")

@@ -20,6 +20,9 @@ public struct ControllerSettings: Sendable {
     /// The bucket behind the artifact store: the configuration's `artifacts:`, else
     /// `SLUICE_ARTIFACTS_URL`'s; nil: the state folder only.
     public let artifactStorage: ArtifactStorageSettings?
+    /// The run store's PostgreSQL database: from the variable `store.url-env` names, else
+    /// `SLUICE_DATABASE_URL`'s; nil: the state folder's SQLite file.
+    public let database: DatabaseSettings?
 
     /// Reads `path`; throws `DiagnosticsError` with every error (the file's, then the missing
     /// secrets) at once, or `LoadError` when the file cannot be read.
@@ -79,9 +82,23 @@ public struct ControllerSettings: Sendable {
         } catch {
             missing.append(.error(at: config.artifactsLocation ?? SourceLocation(file: path, line: 1, column: 1), error.message, hint: error.hint))
         }
+        var database: DatabaseSettings?
+        do throws(LoadError) {
+            if let variable = config.storeURLEnv {
+                guard let value = environment[variable], !value.isEmpty else {
+                    throw LoadError(message: "store.url-env \(variable) is not set in the environment",
+                                    hint: "export \(variable) with the run store's postgres:// URL, or remove 'store' to keep it in the state folder")
+                }
+                database = try DatabaseSettings.parse(value, what: variable)
+            } else {
+                database = try DatabaseSettings.from(environment: environment)
+            }
+        } catch {
+            missing.append(.error(at: config.storeLocation ?? SourceLocation(file: path, line: 1, column: 1), error.message, hint: error.hint))
+        }
         if !missing.isEmpty { throw DiagnosticsError(warnings + missing) }
         return ControllerSettings(config: config, path: path, webhookSecrets: secrets, actionToken: token, warnings: warnings,
-                                  notificationEndpoints: endpoints, artifactStorage: artifactStorage)
+                                  notificationEndpoints: endpoints, artifactStorage: artifactStorage, database: database)
     }
 }
 

@@ -43,7 +43,7 @@ public enum MergeRequestApproval {
             throw Refusal.headMoved(ref: ref, head: head, reviewed: reviewed)
         }
         let key = RepositorySource.stateLocation(location)
-        try RunStore(stateDirectory: stateDirectory).approve(repository: key, ref: ref, commit: head, by: actor, at: WallClock.now())
+        try RunStores.open(stateDirectory: stateDirectory, environment: environment).approve(repository: key, ref: ref, commit: head, by: actor, at: WallClock.now())
         return Approved(repository: key, ref: ref, commit: head, actor: actor)
     }
 }

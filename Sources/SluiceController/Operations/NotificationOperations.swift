@@ -7,8 +7,8 @@ import SluiceStore
 /// send one sample event to a provider to see what its receiver answers.
 public enum NotificationOperations {
     /// The latest deliveries, newest first.
-    public static func deliveries(stateDirectory: String, limit: Int) throws -> [NotificationDelivery] {
-        try RunHistory(stateDirectory: stateDirectory).store.recentDeliveries(limit: limit)
+    public static func deliveries(stateDirectory: String, environment: [String: String], limit: Int) throws -> [NotificationDelivery] {
+        try RunHistory(stateDirectory: stateDirectory, environment: environment).store.recentDeliveries(limit: limit)
     }
 
     /// A sample `gate.rejected` event, as a real one reads.

@@ -8,15 +8,15 @@ import SluiceStore
 public struct RunHistory: Sendable {
     let store: RunStore
 
-    /// Opens the run store in `stateDirectory`. A folder with no run store is an error that
-    /// names it (a forgotten `--state` would otherwise read as "no runs yet", and leave an empty
-    /// store behind).
-    public init(stateDirectory: String) throws {
-        guard FileManager.default.fileExists(atPath: stateDirectory + "/" + RunStore.fileName) else {
+    /// Opens the run store of `stateDirectory` (or `SLUICE_DATABASE_URL`'s). A folder with no
+    /// run store is an error that names it (a forgotten `--state` would otherwise read as "no
+    /// runs yet", and leave an empty store behind).
+    public init(stateDirectory: String, environment: [String: String]) throws {
+        guard RunStores.exists(stateDirectory: stateDirectory, environment: environment) else {
             throw LoadError(message: "no runs in \(stateDirectory): it holds no Sluice run store",
                             hint: "give --state (or set SLUICE_STATE) to the folder `sluice run` or the controller used")
         }
-        store = try RunStore(stateDirectory: stateDirectory)
+        store = try RunStores.open(stateDirectory: stateDirectory, environment: environment)
     }
 
     /// The newest runs first (of `repository` when given).

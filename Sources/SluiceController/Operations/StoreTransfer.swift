@@ -7,12 +7,11 @@ import SluiceStore
 public enum StoreTransfer {
     /// Writes the store of `stateDirectory` to `emit`, line by line (one consistent moment of it,
     /// even while a controller writes).
-    public static func export(stateDirectory: String, emit: (String) throws -> Void) throws {
-        let path = stateDirectory + "/" + RunStore.fileName
-        guard FileManager.default.fileExists(atPath: path) else {
+    public static func export(stateDirectory: String, environment: [String: String], emit: (String) throws -> Void) throws {
+        guard RunStores.exists(stateDirectory: stateDirectory, environment: environment) else {
             throw LoadError(message: "\(stateDirectory) holds no run store (\(RunStore.fileName))", hint: "name the state folder with --state or SLUICE_STATE")
         }
-        try RunStore(stateDirectory: stateDirectory).export(emit)
+        try RunStores.open(stateDirectory: stateDirectory, environment: environment).export(emit)
     }
 
     public struct Imported: Sendable {

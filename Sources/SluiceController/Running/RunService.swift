@@ -17,9 +17,12 @@ public struct RunService: Sendable {
         try self.init(stateDirectory: stateDirectory, options: options, store: RunStores.open(stateDirectory: stateDirectory, environment: options.environment))
     }
 
-    /// With the artifacts in `artifacts`' bucket (nil: the state folder only).
-    public init(stateDirectory: String, options: PipelineRunner.Options, artifacts: ArtifactStorageSettings?) throws(RunStore.StoreError) {
-        try self.init(stateDirectory: stateDirectory, options: options, store: RunStores.open(stateDirectory: stateDirectory, artifacts: artifacts))
+    /// With the run store in `database` (nil: the state folder's file) and the artifacts in
+    /// `artifacts`' bucket (nil: the state folder only).
+    public init(stateDirectory: String, options: PipelineRunner.Options, artifacts: ArtifactStorageSettings?,
+                database: DatabaseSettings?) throws(RunStore.StoreError) {
+        try self.init(stateDirectory: stateDirectory, options: options,
+                      store: RunStores.open(stateDirectory: stateDirectory, artifacts: artifacts, database: database))
     }
 
     init(stateDirectory: String, options: PipelineRunner.Options, store: RunStore) {

@@ -111,19 +111,23 @@ public struct ControllerConfig: Hashable, Sendable {
     /// The bucket behind the artifact store (`artifacts: { s3: … }`); nil: `SLUICE_ARTIFACTS_URL`, if set.
     public var artifacts: ArtifactBucket?
     public var artifactsLocation: SourceLocation?
+    /// The variable holding the run store's PostgreSQL URL (`store: { url-env: … }`); nil:
+    /// `SLUICE_DATABASE_URL`, if set, else the state folder's SQLite file.
+    public var storeURLEnv: String?
+    public var storeLocation: SourceLocation?
 
     public init(file: String) { self.file = file }
 
     public static func == (a: ControllerConfig, b: ControllerConfig) -> Bool {
         a.file == b.file && a.repositories == b.repositories && a.listen == b.listen && a.lease?.namespace == b.lease?.namespace && a.lease?.name == b.lease?.name
-            && a.notifications == b.notifications && a.artifacts == b.artifacts
+            && a.notifications == b.notifications && a.artifacts == b.artifacts && a.storeURLEnv == b.storeURLEnv
     }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(file) }
 }
 
 public enum ControllerConfigDecoder {
-    public static let topLevelKeys = ["state", "interval", "listen", "token-env", "merge-request-parallelism", "fetch-parallelism", "run-parallelism", "queue-limit", "repositories", "lease", "notifications", "artifacts"]
+    public static let topLevelKeys = ["state", "interval", "listen", "token-env", "merge-request-parallelism", "fetch-parallelism", "run-parallelism", "queue-limit", "repositories", "lease", "notifications", "artifacts", "store"]
     public static let repositoryKeys = ["name", "url", "branch", "merge-requests", "merge-request-secrets", "interval", "webhook-secret-env", "forge", "sandbox", "verify"]
     public static let mergeRequestKeys = ["forks", "secrets", "allow-unsandboxed", "verify"]
     public static let verifyKeys = ["mode", "gpg-keys", "ssh-allowed-signers"]
@@ -175,6 +179,9 @@ public enum ControllerConfigDecoder {
             case "artifacts":
                 config.artifacts = decodeArtifacts(value, &reader)
                 config.artifactsLocation = value.location
+            case "store":
+                config.storeURLEnv = decodeStore(value, &reader)
+                config.storeLocation = value.location
             case "repositories":
                 sawRepositories = true
                 guard let items = value.sequence else {

@@ -1,9 +1,10 @@
 import GRDB
 
 /// The run store's schema, one migration per version; a store opened by a newer Sluice is
-/// migrated in place (under `MigrationLock`), never rewritten.
-extension RunStore {
-    static var migrator: DatabaseMigrator {
+/// migrated in place (under `MigrationLock`), never rewritten. `StoreSchema.postgres` holds the
+/// same versions, by the same names, for PostgreSQL (`StoreSchemaTests` compares the two).
+enum StoreSchema {
+    static var sqlite: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in
             try db.create(table: "runs") { t in

@@ -1,0 +1,178 @@
+import Dispatch
+import FoundationEssentials
+import Logging
+import PostgresNIO
+import SluiceCore
+import Synchronization
+
+/// The run store in a PostgreSQL database that several controllers share (`SLUICE_DATABASE_URL`).
+///
+/// A handful of connections, opened as needed and kept, on an event loop of the store's own.
+/// Every write transaction first takes one transaction-scoped advisory lock, so writes run one
+/// at a time across every process, as they do on SQLite: the store's read-then-write steps (the
+/// promotion log's compare-and-swap, the merge-request queue, run slots) need no other care.
+/// Reads are `REPEATABLE READ` snapshots and never wait for writes.
+final class PostgresStoreDatabase: StoreDatabase {
+    let location: String
+    private let configuration: PostgresConnection.Configuration
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let idle = Mutex<[PostgresConnection]>([])
+    private let slots = DispatchSemaphore(value: PostgresStoreDatabase.connections)
+    private let opened = Atomic<Int>(0)
+    private let logger = Logger(label: "sluice.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// At most this many statements in flight from one process.
+    static let connections = 4
+    /// `pg_advisory_xact_lock` key of every write ("sluicew" in ASCII).
+    static let writeLock: Int64 = 0x0073_6C75_6963_6577
+    /// `pg_advisory_lock` key held while migrating ("sluicem").
+    static let migrationLock: Int64 = 0x0073_6C75_6963_656D
+
+    init(settings: DatabaseSettings) throws {
+        location = settings.redacted
+        let tls: PostgresConnection.Configuration.TLS
+        do {
+            switch settings.tls {
+            case .disable:
+                tls = .disable
+            case .require:
+                var client = TLSConfiguration.makeClientConfiguration()
+                client.certificateVerification = .none
+                tls = .require(try NIOSSLContext(configuration: client))
+            case .verifyFull:
+                var client = TLSConfiguration.makeClientConfiguration()
+                if let root = settings.rootCertificate { client.trustRoots = .file(root) }
+                tls = .require(try NIOSSLContext(configuration: client))
+            }
+        } catch {
+            throw RunStore.StoreError(description: "\(location): cannot set up TLS (\(error)); check sslrootcert, or sslmode")
+        }
+        var configuration = PostgresConnection.Configuration(host: settings.host, port: settings.port, username: settings.user,
+                                                             password: settings.password, database: settings.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(10)
+        self.configuration = configuration
+        try migrate()
+    }
+
+    deinit {
+        for connection in idle.withLock({ $0 }) { Self.close(connection) }
+        group.shutdownGracefully { _ in }
+    }
+
+    func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        try transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED", lock: true, body)
+    }
+
+    func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", lock: false, body)
+    }
+
+    func appliedMigrations() throws -> [String] {
+        try read { try $0.values(String.self, "SELECT identifier FROM sluice_migrations ORDER BY position") }
+    }
+
+    private func transaction<T>(begin: String, lock: Bool, _ body: (any StoreTransaction) throws -> T) throws -> T {
+        try withConnection { connection in
+            let transaction = PostgresTransaction(connection: connection)
+            try transaction.execute(begin)
+            do {
+                if lock { try transaction.execute("SELECT pg_advisory_xact_lock(?)", [Self.writeLock]) }
+                let result = try body(transaction)
+                try transaction.execute("COMMIT")
+                return result
+            } catch {
+                do { try transaction.execute("ROLLBACK") } catch let rollback {
+                    throw PostgresStatementError(description: "\(error); then ROLLBACK failed: \(rollback)")
+                }
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` on an idle connection (or a new one), returned to the idle ones unless it
+    /// failed: a connection whose statement failed in a way `ROLLBACK` could not mend is closed.
+    private func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        slots.wait()
+        defer { slots.signal() }
+        let reused = idle.withLock { $0.popLast() }
+        let connection = try reused.flatMap { $0.isClosed ? nil : $0 } ?? connect()
+        do {
+            let result = try body(connection)
+            idle.withLock { $0.append(connection) }
+            return result
+        } catch {
+            if connection.isClosed || isBroken(error) {
+                Self.close(connection)
+            } else {
+                idle.withLock { $0.append(connection) }
+            }
+            throw error
+        }
+    }
+
+    /// A failure that leaves the connection unusable: no answer from the server (the link, not
+    /// the statement, failed).
+    private func isBroken(_ error: any Error) -> Bool {
+        guard let error = error as? PostgresStatementError else { return false }
+        return error.sqlState == nil
+    }
+
+    /// Closes without waiting (the event loop finishes it; nothing is left to read from it).
+    private static func close(_ connection: PostgresConnection) {
+        let closing: EventLoopFuture<Void> = connection.close()
+        // Kept until closed: postgres-nio asserts that a connection is closed before it is freed.
+        closing.whenComplete { _ in withExtendedLifetime(connection) {} }
+    }
+
+    private func connect() throws -> PostgresConnection {
+        let id = opened.add(1, ordering: .relaxed).newValue
+        do {
+            return try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger).wait()
+        } catch {
+            throw RunStore.StoreError(description: "cannot connect to \(location): \(PostgresStatementError(error, statement: "connect").description)")
+        }
+    }
+
+    /// Applies the migrations this database lacks, in order, each in its own transaction, under
+    /// a session-level advisory lock (a second controller starting at the same time waits).
+    private func migrate() throws {
+        try withConnection { connection in
+            let session = PostgresTransaction(connection: connection)
+            try session.execute("SELECT pg_advisory_lock(?)", [Self.migrationLock])
+            do {
+                try applyMigrations(session)
+                try session.execute("SELECT pg_advisory_unlock(?)", [Self.migrationLock])
+            } catch {
+                try session.execute("SELECT pg_advisory_unlock(?)", [Self.migrationLock])
+                throw error
+            }
+        }
+    }
+
+    private func applyMigrations(_ session: PostgresTransaction) throws {
+        try session.execute("""
+            CREATE TABLE IF NOT EXISTS sluice_migrations (position BIGINT PRIMARY KEY, identifier TEXT NOT NULL UNIQUE,
+                                                          appliedAt DOUBLE PRECISION NOT NULL)
+            """)
+        let applied = try session.values(String.self, "SELECT identifier FROM sluice_migrations ORDER BY position")
+        let known = StoreSchema.postgres.map(\.name)
+        guard applied.count <= known.count, Array(known.prefix(applied.count)) == applied else {
+            throw RunStore.StoreError(description: """
+                \(location) holds a run store of a schema this Sluice does not know (its last migration is '\(applied.last ?? "none")', \
+                this Sluice's is '\(known.last ?? "none")'): run a Sluice at least as new as the one that last used it
+                """)
+        }
+        for (position, migration) in StoreSchema.postgres.enumerated().dropFirst(applied.count) {
+            try session.execute("BEGIN")
+            do {
+                for statement in migration.statements { try session.execute(statement) }
+                try session.execute("INSERT INTO sluice_migrations (position, identifier, appliedAt) VALUES (?, ?, ?)",
+                                    [position, migration.name, Date().timeIntervalSince1970])
+                try session.execute("COMMIT")
+            } catch {
+                try session.execute("ROLLBACK")
+                throw RunStore.StoreError(description: "\(location): the migration '\(migration.name)' failed: \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import FoundationEssentials
+import GRDB
+
+/// The run store in `<state>/sluice.sqlite` (WAL, synchronous FULL): nothing to install.
+final class SQLiteStoreDatabase: StoreDatabase {
+    let pool: DatabasePool
+    let location: String
+
+    init(path: String, stateDirectory: String) throws {
+        location = path
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // WAL is DatabasePool's default; FULL makes each commit durable across power loss too.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        // Two processes opening a new state folder at once: one migrates, the other waits.
+        let lock = try MigrationLock(stateDirectory: stateDirectory)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try StoreSchema.sqlite.migrate(pool)
+        withExtendedLifetime(lock) {}
+    }
+
+    func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        try pool.write { db in try body(SQLiteTransaction(db: db)) }
+    }
+
+    func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        try pool.read { db in try body(SQLiteTransaction(db: db)) }
+    }
+
+    func appliedMigrations() throws -> [String] {
+        try pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
+    }
+}
+
+struct SQLiteTransaction: StoreTransaction {
+    let db: Database
+
+    func rows(_ sql: String, _ arguments: SQLArguments) throws -> [Row] {
+        try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments.values))
+    }
+
+    func column(_ sql: String, _ arguments: SQLArguments) throws -> [DatabaseValue] {
+        try DatabaseValue.fetchAll(db, sql: sql, arguments: StatementArguments(arguments.values))
+    }
+
+    func execute(_ sql: String, _ arguments: SQLArguments) throws -> Int {
+        try db.execute(sql: sql, arguments: StatementArguments(arguments.values))
+        return db.changesCount
+    }
+}

@@ -1,0 +1,15 @@
+/// Where the run store keeps its rows: the SQLite file of the state folder (the default) or a
+/// PostgreSQL database several controllers share.
+///
+/// A write is one transaction, and writes run one at a time across every process on the same
+/// database (SQLite's write lock; a transaction-scoped advisory lock on PostgreSQL), so each
+/// read-then-write in the store (the promotion log's compare-and-swap, the run slots) holds
+/// however many processes share it. A read sees one consistent moment.
+protocol StoreDatabase: Sendable {
+    func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
+    func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
+    /// Where it is, for messages (a PostgreSQL URL without its password).
+    var location: String { get }
+    /// The migrations applied, in order.
+    func appliedMigrations() throws -> [String]
+}
