@@ -20,7 +20,7 @@ struct GlobalOptions: ParsableArguments {
     /// The runs' repository key when --repo was given (then `last` means that repository's newest run).
     var givenRepositoryKey: String? { repoOption.map(RepositorySource.stateLocation) }
 
-    @Option(help: "State directory (default: $SLUICE_STATE, else ~/.sluice).")
+    @Option(help: "State directory (default: $SLUICE_STATE, else ~/.sluice). The run store is in it unless $SLUICE_DATABASE_URL names a PostgreSQL database.")
     var state: String?
 
     @Option(help: "Output format: text or json.")

@@ -100,6 +100,10 @@ public enum ControllerConfigReference {
         Entry(path: "artifacts.s3.region", type: "string", defaultValue: "us-east-1", description: "The region requests are signed for."),
         Entry(path: "artifacts.s3.credentials-env", type: "mapping", defaultValue: nil,
               description: "The variables holding the key: `access-key-id` (default `AWS_ACCESS_KEY_ID`), `secret-access-key` (`AWS_SECRET_ACCESS_KEY`), `session-token` (`AWS_SESSION_TOKEN`, optional)."),
+        Entry(path: "store", type: "mapping", defaultValue: "SLUICE_DATABASE_URL's database, else the state folder's sluice.sqlite",
+              description: "Where the run store is: a PostgreSQL database several replicas share, instead of the SQLite file of the state folder (the state folder still holds workspaces, logs and the artifact cache)."),
+        Entry(path: "store.url-env", type: "variable name", defaultValue: nil,
+              description: "The variable holding the database's URL, `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=verify-full` (`sslmode`: `disable`, `require` or `verify-full`, the default; `sslrootcert`: the authorities' PEM file). Migrated on start, under an advisory lock."),
     ]
 
     /// The paths `ControllerConfigDecoder` accepts, from its key lists.
@@ -116,6 +120,7 @@ public enum ControllerConfigReference {
         paths += under("notifications.routes", NotificationSettingsDecoder.routeKeys)
         paths += under("artifacts", ControllerConfigDecoder.artifactsKeys)
         paths += under("artifacts.s3", ControllerConfigDecoder.s3Keys)
+        paths += under("store", ControllerConfigDecoder.storeKeys)
         return paths
     }
 

@@ -63,12 +63,14 @@ public struct DatabaseSettings: Sendable, Hashable {
         if let at = authority.lastIndex(of: "@") {
             hostPort = authority[authority.index(after: at)...]
             let credentials = authority[..<at]
-            if let colon = credentials.firstIndex(of: ":") {
-                user = percentDecoded(credentials[..<colon]) ?? ""
-                password = percentDecoded(credentials[credentials.index(after: colon)...])
-            } else {
-                user = percentDecoded(credentials) ?? ""
+            let colon = credentials.firstIndex(of: ":")
+            let malformed = fail("the user or password holds a malformed %-escape (write %40 for @, %3A for :, %25 for %)")
+            guard let name = percentDecoded(credentials[..<(colon ?? credentials.endIndex)]) else { throw malformed }
+            if let colon {
+                guard let secret = percentDecoded(credentials[credentials.index(after: colon)...]) else { throw malformed }
+                password = secret
             }
+            user = name
         }
         guard !user.isEmpty else { throw fail("names no user (postgres://USER:PASSWORD@HOST/DATABASE)") }
         var host = hostPort, port = 5432
