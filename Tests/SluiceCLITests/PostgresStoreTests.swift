@@ -1,5 +1,4 @@
 import Foundation
-import SluiceCore
 import Testing
 import SluiceTestSupport
 
