@@ -39,10 +39,11 @@ import SluiceTestSupport
     @Test(arguments: Backend.allCases) func interruptedRunsAreMarkedAndRetriedOnceKeepingFinishedStages(_ backend: Backend) throws {
         let fixture = try StoreFixture(backend)
         let store = try fixture.open()
-        let dir = fixture.state
         let live = try newRun(store)
         let dead = try newRun(store)
-        let lock = try RunLock(stateDirectory: dir.path, runID: live.id!)
+        // Another process (another store on the same database) owns `live`.
+        let owner = try fixture.open()
+        let lock = try owner.claimRun(live.id!)
         for id in [live.id!, dead.id!] { try store.setRunStatus(id, .running, at: 2) }
         var stages = try store.stages(of: dead.id!)
         stages[0].status = .succeeded
@@ -51,7 +52,7 @@ import SluiceTestSupport
         stages[1].processGroup = 999_999
         for s in stages { try store.update(s) }
 
-        let owned = { (id: Int64) in RunLock.isHeld(stateDirectory: dir.path, runID: id) }
+        let owned = { (id: Int64) in (try? store.isRunOwned(id)) ?? true }
         let recovered = try store.recoverInterrupted(isOwned: owned, now: 10)
         #expect(recovered.map(\.run.id) == [dead.id])
         #expect(try store.run(dead.id!)?.status == .interrupted)
@@ -67,14 +68,25 @@ import SluiceTestSupport
         withExtendedLifetime(lock) {}
     }
 
-    @Test func aRunLockIsHeldUntilItsOwnerLetsGo() throws {
-        let dir = TemporaryDirectory()
-        var lock: RunLock? = try RunLock(stateDirectory: dir.path, runID: 7)
-        #expect(RunLock.isHeld(stateDirectory: dir.path, runID: 7))
-        #expect(throws: RunStore.StoreError.self) { _ = try RunLock(stateDirectory: dir.path, runID: 7) }
+    /// A run (or a stage's inputs) is held by one process until it lets go, or dies: on SQLite
+    /// a lock file of the state folder, on PostgreSQL an advisory lock another replica sees.
+    @Test(arguments: Backend.allCases) func aRunLockIsHeldUntilItsOwnerLetsGo(_ backend: Backend) throws {
+        let fixture = try StoreFixture(backend)
+        let mine = try fixture.open(), theirs = try fixture.open()
+        var lock: HeldLock? = try mine.claimRun(7)
+        #expect(try theirs.isRunOwned(7) && mine.isRunOwned(7))
+        #expect(try !theirs.isRunOwned(8))
+        #expect(throws: RunStore.StoreError.self) { _ = try theirs.claimRun(7) }
+        var inputs = try theirs.tryLock(.stageInputs(repository: "iris", cacheKey: "k"))
+        #expect(inputs != nil)
+        #expect(try mine.tryLock(.stageInputs(repository: "iris", cacheKey: "k")) == nil)
+        #expect(try mine.tryLock(.stageInputs(repository: "iris", cacheKey: "other")) != nil)
         lock = nil
-        #expect(!RunLock.isHeld(stateDirectory: dir.path, runID: 7))
-        _ = lock
+        inputs = nil
+        #expect(try !theirs.isRunOwned(7))
+        #expect(try theirs.claimRun(7).name == .run(7))
+        #expect(try mine.tryLock(.stageInputs(repository: "iris", cacheKey: "k")) != nil)
+        _ = (lock, inputs)
     }
 }
 

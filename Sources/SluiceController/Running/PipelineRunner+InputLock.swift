@@ -6,9 +6,9 @@ extension PipelineRunner {
     /// same inputs at once (three `sluice run`s of one commit, a run and the controller) execute
     /// it once: the others wait here, then find its stored result in the cache. nil for a stage
     /// that does not use the cache (`cache: false`, a schedule or metric forcing it) or is skipped.
-    func inputLock(for planned: PlannedStage, useCache: Bool, work: Work, say: @Sendable (String) -> Void) async throws -> StageKeyLock? {
+    func inputLock(for planned: PlannedStage, useCache: Bool, work: Work, say: @Sendable (String) -> Void) async throws -> HeldLock? {
         guard useCache, planned.decision != .skip else { return nil }
-        return try await StageKeyLock.acquire(stateDirectory: stateDirectory, repository: work.repositoryKey, cacheKey: planned.cacheKey) {
+        return try await store.lock(.stageInputs(repository: work.repositoryKey, cacheKey: planned.cacheKey)) {
             say("waiting: another run is executing \(planned.name) with the same inputs (key \(planned.cacheKey.prefix(16))); its result will be reused")
         }
     }

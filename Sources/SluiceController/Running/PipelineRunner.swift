@@ -111,7 +111,7 @@ public struct PipelineRunner: Sendable {
                         events: @escaping @Sendable (RunEvent) -> Void = { _ in }) async throws -> RunStatus {
         let runID = run.id!
         let commitID = commit.id
-        let lock = try RunLock(stateDirectory: stateDirectory, runID: runID)
+        let lock = try store.claimRun(runID)
         defer { withExtendedLifetime(lock) {} }
         let workspace = workspace(of: runID)
         try? FileManager.default.removeItem(atPath: workspace)
@@ -251,7 +251,7 @@ public struct PipelineRunner: Sendable {
         // Cached (by the plan, or since the plan was made) or skipped: restore earlier outputs,
         // only from runs this run's cache scope may read (see CacheScope).
         let useCache = spec.cache && !planned.forced
-        let inputLock: StageKeyLock?
+        let inputLock: HeldLock?
         do { inputLock = try await self.inputLock(for: planned, useCache: useCache, work: work, say: say) } catch {
             let cancelled = Task.isCancelled
             return finish(&r, cancelled ? .cancelled : .failed, message: cancelled ? "cancelled while waiting for the same stage in another run" : "\(error)",

@@ -57,11 +57,15 @@ public struct RunService: Sendable {
     public func recover() throws(RunStore.StoreError) -> [RunStore.Interrupted] {
         // The workspaces of dead runs go first: when a full disk is what stopped a run, the space
         // they hold is what recording the interruption needs (their retries check out afresh).
-        for run in try store.runningRuns() where !RunLock.isHeld(stateDirectory: stateDirectory, runID: run.id!) {
+        var owned: [Int64: Bool] = [:]
+        for run in try store.runningRuns() {
+            owned[run.id!] = try store.isRunOwned(run.id!)
+            guard owned[run.id!] == false else { continue }
             LeftoverProcesses.kill(workspace: runner.workspace(of: run.id!))
             runner.removeWorkspace(of: run.id!)
         }
-        return try store.recoverInterrupted(isOwned: { RunLock.isHeld(stateDirectory: stateDirectory, runID: $0) }, now: WallClock.now())
+        // Only runs found unowned above: a run another process starts meanwhile is its own.
+        return try store.recoverInterrupted(isOwned: { owned[$0] ?? true }, now: WallClock.now())
     }
 
     public enum Prepared: Sendable {

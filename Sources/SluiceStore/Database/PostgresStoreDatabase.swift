@@ -20,6 +20,7 @@ final class PostgresStoreDatabase: StoreDatabase {
     private let slots = DispatchSemaphore(value: PostgresStoreDatabase.connections)
     private let opened = Atomic<Int>(0)
     private let logger = Logger(label: "sluice.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    private let locks: PostgresLockSession
 
     /// At most this many statements in flight from one process.
     static let connections = 4
@@ -51,6 +52,9 @@ final class PostgresStoreDatabase: StoreDatabase {
                                                              password: settings.password, database: settings.database, tls: tls)
         configuration.options.connectTimeout = .seconds(10)
         self.configuration = configuration
+        locks = PostgresLockSession { [group, logger, location, configuration] in
+            try Self.connect(group: group, configuration: configuration, logger: logger, location: location, id: 0)
+        }
         try migrate()
     }
 
@@ -70,6 +74,10 @@ final class PostgresStoreDatabase: StoreDatabase {
     func appliedMigrations() throws -> [String] {
         try read { try $0.values(String.self, "SELECT identifier FROM sluice_migrations ORDER BY position") }
     }
+
+    func tryLock(_ name: LockName) throws -> HeldLock? { try locks.tryLock(name) }
+
+    func isLocked(_ name: LockName) throws -> Bool { try read { try locks.isLocked(name, on: $0) } }
 
     private func transaction<T>(begin: String, lock: Bool, _ body: (any StoreTransaction) throws -> T) throws -> T {
         try withConnection { connection in
@@ -118,14 +126,18 @@ final class PostgresStoreDatabase: StoreDatabase {
     }
 
     /// Closes without waiting (the event loop finishes it; nothing is left to read from it).
-    private static func close(_ connection: PostgresConnection) {
+    static func close(_ connection: PostgresConnection) {
         let closing: EventLoopFuture<Void> = connection.close()
         // Kept until closed: postgres-nio asserts that a connection is closed before it is freed.
         closing.whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 
     private func connect() throws -> PostgresConnection {
-        let id = opened.add(1, ordering: .relaxed).newValue
+        try Self.connect(group: group, configuration: configuration, logger: logger, location: location, id: opened.add(1, ordering: .relaxed).newValue)
+    }
+
+    private static func connect(group: MultiThreadedEventLoopGroup, configuration: PostgresConnection.Configuration, logger: Logger,
+                                location: String, id: Int) throws -> PostgresConnection {
         do {
             return try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger).wait()
         } catch {

@@ -5,9 +5,11 @@ import GRDB
 final class SQLiteStoreDatabase: StoreDatabase {
     let pool: DatabasePool
     let location: String
+    let stateDirectory: String
 
     init(path: String, stateDirectory: String) throws {
         location = path
+        self.stateDirectory = stateDirectory
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -33,6 +35,10 @@ final class SQLiteStoreDatabase: StoreDatabase {
     func appliedMigrations() throws -> [String] {
         try pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
     }
+
+    func tryLock(_ name: LockName) throws -> HeldLock? { try LockFile.tryLock(name, stateDirectory: stateDirectory) }
+
+    func isLocked(_ name: LockName) throws -> Bool { LockFile.isLocked(name, stateDirectory: stateDirectory) }
 }
 
 struct SQLiteTransaction: StoreTransaction {

@@ -12,4 +12,8 @@ protocol StoreDatabase: Sendable {
     var location: String { get }
     /// The migrations applied, in order.
     func appliedMigrations() throws -> [String]
+    /// Takes `name` for this process at once, or nil when another process holds it (see `LockName`).
+    func tryLock(_ name: LockName) throws -> HeldLock?
+    /// True while some process, this one included, holds `name`.
+    func isLocked(_ name: LockName) throws -> Bool
 }
