@@ -245,6 +245,39 @@ import SluiceTestSupport
         #expect(check.stdout.contains("valid (1 repository)"))
         withExtendedLifetime(dir) {}
     }
+
+    /// The high-availability shape (`manifests/high-availability/`): two replicas rolling one at a
+    /// time, no volume, the database and the bucket from Secrets, a configuration with a Lease
+    /// and `store:`.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))
+    func theHighAvailabilityManifestsApply() throws {
+        let k = try KubeEmulator()
+        let root = RepositoryLayout.root() + "/manifests"
+        #expect(try k.kubectl(["apply", "--server-side", "-f", root + "/00-namespace.yaml", "-f", root + "/10-rbac.yaml"]).status == 0)
+        for (name, key, value) in [("sluice-database", "SLUICE_DATABASE_URL", "postgres://sluice:pw@db:5432/sluice"),
+                                   ("sluice-credentials", "SLUICE_API_TOKEN", "token")] {
+            // Written by kubectl, applied server-side (as `create secret … --dry-run=client -o yaml | kubectl apply -f -`).
+            let manifest = try k.kubectl(["-n", "sluice-system", "create", "secret", "generic", name, "--from-literal=\(key)=\(value)",
+                                          "--dry-run=client", "-o", "yaml"])
+            let secret = try k.kubectl(["apply", "--server-side", "-f", "-"], input: manifest.stdout)
+            #expect(secret.status == 0, "\(secret.stderr)")
+        }
+        let all = try k.kubectl(["apply", "--server-side", "-f", root + "/high-availability"])
+        #expect(all.status == 0, "\(all.stdout)\n\(all.stderr)")
+        #expect(all.stdout.contains("configmap/sluice-config serverside-applied") && all.stdout.contains("deployment.apps/sluice serverside-applied"))
+        let rollout = try k.kubectl(["-n", "sluice-system", "rollout", "status", "deploy/sluice", "--timeout=30s"])
+        #expect(rollout.status == 0, "\(rollout.stderr)")
+        let shape = try k.kubectl(["-n", "sluice-system", "get", "deploy", "sluice", "-o",
+                                   "jsonpath={.spec.replicas} {.spec.strategy.type} {.spec.template.spec.volumes[?(@.name=='state')].emptyDir.sizeLimit}"])
+        #expect(shape.stdout == "2 RollingUpdate 20Gi", "\(shape.stdout)\(shape.stderr)")
+        let config = try k.kubectl(["-n", "sluice-system", "get", "configmap", "sluice-config", "-o", "jsonpath={.data.controller\\.yaml}"])
+        let dir = TemporaryDirectory()
+        let file = dir.write("controller.yaml", config.stdout.replacingOccurrences(of: "webhook-secret-env: IRIS_WEBHOOK_SECRET", with: ""))
+        let check = try ProcessRunner.run(RepositoryLayout.sluiceBinary, ["watch", "--config", file, "--state", dir.path + "/state", "--check"],
+                                          environment: ["SLUICE_API_TOKEN": "token", "SLUICE_DATABASE_URL": "postgres://sluice:pw@db:5432/sluice"])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("valid (1 repository)"))
+    }
 }
 
 extension KubeEmulatorFidelityTests {

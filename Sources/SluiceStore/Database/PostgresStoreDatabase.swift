@@ -15,7 +15,6 @@ import Synchronization
 final class PostgresStoreDatabase: StoreDatabase {
     let location: String
     private let configuration: PostgresConnection.Configuration
-    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private let idle = Mutex<[PostgresConnection]>([])
     private let slots = DispatchSemaphore(value: PostgresStoreDatabase.connections)
     private let opened = Atomic<Int>(0)
@@ -52,15 +51,14 @@ final class PostgresStoreDatabase: StoreDatabase {
                                                              password: settings.password, database: settings.database, tls: tls)
         configuration.options.connectTimeout = .seconds(10)
         self.configuration = configuration
-        locks = PostgresLockSession { [group, logger, location, configuration] in
-            try Self.connect(group: group, configuration: configuration, logger: logger, location: location, id: 0)
+        locks = PostgresLockSession { [logger, location, configuration] in
+            try Self.connect(configuration: configuration, logger: logger, location: location, id: 0)
         }
         try migrate()
     }
 
     deinit {
         for connection in idle.withLock({ $0 }) { Self.close(connection) }
-        group.shutdownGracefully { _ in }
     }
 
     func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
@@ -133,13 +131,18 @@ final class PostgresStoreDatabase: StoreDatabase {
     }
 
     private func connect() throws -> PostgresConnection {
-        try Self.connect(group: group, configuration: configuration, logger: logger, location: location, id: opened.add(1, ordering: .relaxed).newValue)
+        try Self.connect(configuration: configuration, logger: logger, location: location, id: opened.add(1, ordering: .relaxed).newValue)
     }
 
-    private static func connect(group: MultiThreadedEventLoopGroup, configuration: PostgresConnection.Configuration, logger: Logger,
+    /// The event loop of every PostgreSQL connection of the process: a thread of the store's own
+    /// (a caller waiting for an answer is never on it), kept for the life of the process so that
+    /// a connection can close whenever its last user lets go.
+    private static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    private static func connect(configuration: PostgresConnection.Configuration, logger: Logger,
                                 location: String, id: Int) throws -> PostgresConnection {
         do {
-            return try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger).wait()
+            return try PostgresConnection.connect(on: eventLoops.next(), configuration: configuration, id: id, logger: logger).wait()
         } catch {
             throw RunStore.StoreError(description: "cannot connect to \(location): \(PostgresStatementError(error, statement: "connect").description)")
         }
