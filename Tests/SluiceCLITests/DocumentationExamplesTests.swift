@@ -106,6 +106,7 @@ import SluiceTestSupport
                 for match in text.matches(of: /-env: *([A-Z_][A-Z0-9_]*)/) { secrets[String(match.1)] = "x" }
                 for match in text.matches(of: /(?:access-key-id|secret-access-key|session-token): *([A-Z_][A-Z0-9_]*)/) { secrets[String(match.1)] = "x" }
                 for match in text.matches(of: /url-env: *([A-Z_][A-Z0-9_]*)/) { secrets[String(match.1)] = "https://receiver.example.com/hook" }
+                for match in text.matches(of: /store: *\{ *url-env: *([A-Z_][A-Z0-9_]*)/) { secrets[String(match.1)] = "postgres://sluice@db.example/sluice" }
                 let r = try ProcessRunner.run(sluice, ["watch", "--config", file, "--check"], environment: secrets)
                 #expect(r.status == 0, "\(line): \(r.stderr)")
             } else if text.contains("columns:") {

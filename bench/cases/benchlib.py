@@ -1,5 +1,6 @@
 """Shared helpers for the benchmark cases: timing commands and printing table rows."""
 import os
+import shutil
 import statistics
 import subprocess
 import time
@@ -143,3 +144,36 @@ contexts: [ {{ name: e, context: {{ cluster: e, user: u, namespace: bench }} }} 
 current-context: e
 """)
     return process, port, config
+
+
+class PostgresServer:
+    """A real PostgreSQL (Debian's `postgresql`) on 127.0.0.1 and a free port in `folder`, for
+    the cases that measure the run store in a database: `initdb`, `pg_ctl start` (as the
+    `postgres` user when root, which PostgreSQL refuses to run as), `stop()` at the end."""
+
+    def __init__(self, folder):
+        versions = sorted(int(v) for v in os.listdir("/usr/lib/postgresql") if v.isdigit()) if os.path.isdir("/usr/lib/postgresql") else []
+        if not versions:
+            raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
+        self.bin = f"/usr/lib/postgresql/{versions[-1]}/bin"
+        self.folder, self.port = folder, free_port()
+        self.prefix = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"] if os.getuid() == 0 else []
+        os.makedirs(folder, exist_ok=True)
+        if os.getuid() == 0:
+            shutil.chown(folder, "postgres", "postgres")
+        data = os.path.join(folder, "data")
+        subprocess.run(self.prefix + [f"{self.bin}/initdb", "-D", data, "-U", "sluice", "--auth=trust", "--locale=C", "-E", "UTF8"],
+                       check=True, capture_output=True)
+        subprocess.run(self.prefix + [f"{self.bin}/pg_ctl", "-D", data, "-l", os.path.join(folder, "server.log"), "-w", "-o",
+                                      f"-p {self.port} -c listen_addresses=127.0.0.1 -k {folder}", "start"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"postgres://sluice@127.0.0.1:{self.port}/postgres?sslmode=disable"
+
+    def scalar(self, sql):
+        out = subprocess.run([f"{self.bin}/psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "sluice", "-d", "postgres", "-X", "-A", "-t",
+                              "-c", sql], capture_output=True, text=True)
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    def stop(self):
+        subprocess.run(self.prefix + [f"{self.bin}/pg_ctl", "-D", os.path.join(self.folder, "data"), "-m", "fast", "-w", "stop"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

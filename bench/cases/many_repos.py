@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from benchlib import GIT_ENV, SLUICE, cpu_seconds, free_port, git  # noqa: E402
+from benchlib import GIT_ENV, SLUICE, PostgresServer, cpu_seconds, free_port, git  # noqa: E402
 
 FINAL = "('succeeded', 'failed', 'cancelled', 'interrupted')"
 SECRET = "bench-webhook-secret"
@@ -84,9 +84,36 @@ def deliver(base, name):
     raise SystemExit(f"many_repos: the webhook of {name} was refused 50 times")
 
 
-def run(repos, interval, changed, webhooks, idle_seconds):
-    """Returns a dict of figures (see the row printers)."""
+class RunStoreReader:
+    """Counts in the controller's run store: its SQLite file read-only, or its PostgreSQL
+    database through `psql` (the arguments here are commit ids and numbers, quoted inline)."""
+
+    def __init__(self, state, postgres):
+        self.db, self.postgres = os.path.join(state, "sluice.sqlite"), postgres
+
+    def value(self, sql, *args):
+        if self.postgres:
+            for a in args:
+                sql = sql.replace("?", f"'{a}'" if isinstance(a, str) else repr(a), 1)
+            out = self.postgres.scalar(sql)
+            return float(out) if out not in (None, "") else 0
+        if not os.path.exists(self.db):
+            return 0
+        try:
+            c = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=30)
+            try:
+                return c.execute(sql, args).fetchone()[0] or 0
+            finally:
+                c.close()  # `with` commits, it does not close
+        except sqlite3.OperationalError:  # the store is being created
+            return 0
+
+
+def run(repos, interval, changed, webhooks, idle_seconds, database="sqlite"):
+    """Returns a dict of figures (see the row printers). `database`: where the run store is,
+    `sqlite` (the state folder) or `postgres` (a server started for the case)."""
     with tempfile.TemporaryDirectory() as folder:
+        postgres = PostgresServer(os.path.join(folder, "postgres")) if database == "postgres" else None
         served, work = os.path.join(folder, "served"), os.path.join(folder, "work")
         os.makedirs(served)
         git("init", "-q", "-b", "main", work)
@@ -129,23 +156,15 @@ def run(repos, interval, changed, webhooks, idle_seconds):
                 for i in range(repos):
                     f.write(f"  - {{ name: r{i}, url: 'git://127.0.0.1:{port}/r{i}.git', merge-requests: false"
                             + (", webhook-secret-env: BENCH_WEBHOOK_SECRET" if webhooks else "") + " }\n")
-            db = os.path.join(state, "sluice.sqlite")
-
-            def count(sql, *args):
-                if not os.path.exists(db):
-                    return 0
-                try:
-                    c = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-                    try:
-                        return c.execute(sql, args).fetchone()[0]
-                    finally:
-                        c.close()  # `with` commits, it does not close
-                except sqlite3.OperationalError:  # the store is being created
-                    return 0
+            store = RunStoreReader(state, postgres)
+            count = store.value
+            env = dict(GIT_ENV, BENCH_WEBHOOK_SECRET=SECRET)
+            if postgres:
+                env["SLUICE_DATABASE_URL"] = postgres.url
 
             started = time.time()
             watch = subprocess.Popen([SLUICE, "watch", "--config", config, "--state", state], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, env=dict(GIT_ENV, BENCH_WEBHOOK_SECRET=SECRET))
+                                     stderr=subprocess.DEVNULL, env=env)
             wait_for("the first runs", lambda: count(f"SELECT count(*) FROM runs WHERE \"commit\" = ? AND status IN {FINAL}", first) == repos,
                      1800, watch)
             wait_for("every repository Ready", lambda: count(
@@ -183,15 +202,16 @@ def run(repos, interval, changed, webhooks, idle_seconds):
             figures["elapsed"] = time.time() - landed
             figures["cpu"] = cpu_seconds(watch.pid) - cpu0
             figures["peak"] = status_mb(watch.pid, "VmHWM")
-            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
-                succeeded = c.execute("SELECT count(*) FROM runs WHERE \"commit\" = ? AND status = 'succeeded'", (second,)).fetchone()[0]
-                figures["slowest"] = c.execute("SELECT max(finishedAt) - ? FROM runs WHERE \"commit\" = ?", (landed, second)).fetchone()[0]
-                figures["median"] = c.execute("SELECT finishedAt - ? FROM runs WHERE \"commit\" = ? ORDER BY finishedAt LIMIT 1 OFFSET ?",
-                                              (landed, second, changed // 2)).fetchone()[0]
+            succeeded = count("SELECT count(*) FROM runs WHERE \"commit\" = ? AND status = 'succeeded'", second)
+            figures["slowest"] = count("SELECT max(finishedAt) - ? FROM runs WHERE \"commit\" = ?", landed, second)
+            figures["median"] = count("SELECT finishedAt - ? FROM runs WHERE \"commit\" = ? ORDER BY finishedAt LIMIT 1 OFFSET ?",
+                                      landed, second, changed // 2)
         finally:
             if watch is not None:
                 watch.terminate()
                 watch.wait()
+            if postgres:
+                postgres.stop()
 
         # The peer: only noticing the new commits, one `git ls-remote` per changed repository.
         start = time.perf_counter()
@@ -209,8 +229,10 @@ def run(repos, interval, changed, webhooks, idle_seconds):
 if __name__ == "__main__":
     repos = int(os.environ.get("SLUICE_BENCH_REPOS", "1000"))
     interval = int(os.environ.get("SLUICE_BENCH_INTERVAL", "20"))
-    f = run(repos, interval, repos, webhooks=False, idle_seconds=0)
-    print(f"| {repos} repositories, a poll every {interval} s: one new commit on each to all {repos} verdicts stored "
-          f"(target < 2 min; median repository {f['median']:.0f} s, slowest {f['slowest']:.0f} s; Sluice's CPU {f['cpu']:.0f} s; "
-          f"peak RSS {f['peak']:.0f} MB, target < 150 MB; first runs of all {repos}: {f['startup']:.0f} s, peak {f['startup_peak']:.0f} MB) "
-          f"| {f['elapsed']:.1f} s | {f['peer']:.1f} s | git ls-remote of each, one at a time (only noticing) | {f['peer'] / f['elapsed']:.2f}x |")
+    for database in ["sqlite", "postgres"]:
+        f = run(repos, interval, repos, webhooks=False, idle_seconds=0, database=database)
+        where = "" if database == "sqlite" else ", the run store in PostgreSQL (same machine)"
+        print(f"| {repos} repositories{where}, a poll every {interval} s: one new commit on each to all {repos} verdicts stored "
+              f"(target < 2 min; median repository {f['median']:.0f} s, slowest {f['slowest']:.0f} s; Sluice's CPU {f['cpu']:.0f} s; "
+              f"peak RSS {f['peak']:.0f} MB, target < 150 MB; first runs of all {repos}: {f['startup']:.0f} s, peak {f['startup_peak']:.0f} MB) "
+              f"| {f['elapsed']:.1f} s | {f['peer']:.1f} s | git ls-remote of each, one at a time (only noticing) | {f['peer'] / f['elapsed']:.2f}x |")

@@ -1,7 +1,9 @@
 """Runner overhead: a pipeline of 20 no-op stages (`true`, chained by needs), run by
 `sluice run` (fresh state: every stage executes; same state again: every stage is a
 cache hit; fresh with `--sandbox`: every stage under Landlock, as a merge request's) versus
-`dvc repro` of the same 20 stages (fresh, then unchanged), in the same run.
+`dvc repro` of the same 20 stages (fresh, then unchanged), in the same run; then the same
+fresh and cached runs with the run store in PostgreSQL (`SLUICE_DATABASE_URL`, a server on
+this machine, a new database each time): the store's share of a run on either backend.
 Sluice's own CPU time is reported from wait4 (user + sys, including the 20 `true`s)."""
 import os
 import shutil
@@ -11,13 +13,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from benchlib import SLUICE, row  # noqa: E402
+from benchlib import SLUICE, PostgresServer, row  # noqa: E402
 
 STAGES = 20
 ENV = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@e", GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@e")
 
 
-def run(argv, cwd):
+def run(argv, cwd, env=None):
     start = time.perf_counter()
     pid = os.fork()
     if pid == 0:
@@ -25,7 +27,7 @@ def run(argv, cwd):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
-        os.execvpe(argv[0], argv, ENV)
+        os.execvpe(argv[0], argv, env or ENV)
     _, status, usage = os.wait4(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{argv} failed in {cwd}")
@@ -73,3 +75,21 @@ with tempfile.TemporaryDirectory() as folder:
     row(f"run {STAGES} no-op stages (all execute; Sluice CPU {median(fresh_cpu) * 1000:.0f} ms)", median(fresh), median(dvc_fresh), "dvc repro")
     row(f"run {STAGES} no-op stages again (all cached; Sluice CPU {median(cached_cpu) * 1000:.0f} ms)", median(cached), median(dvc_cached), "dvc repro (unchanged)")
     row(f"run {STAGES} no-op stages sandboxed (Landlock; Sluice CPU {median(sandboxed_cpu) * 1000:.0f} ms)", median(sandboxed), median(dvc_fresh), "dvc repro")
+
+    postgres = PostgresServer(os.path.join(folder, "postgres"))
+    try:
+        pg_fresh, pg_cached, pg_fresh_cpu, pg_cached_cpu = [], [], [], []
+        for i in range(7):
+            postgres.scalar(f"CREATE DATABASE run{i}")
+            env = dict(ENV, SLUICE_DATABASE_URL=postgres.url.replace("/postgres?", f"/run{i}?"))
+            state = os.path.join(folder, f"pg-state{i}")
+            wall, cpu = run([SLUICE, "run", "--state", state], repo, env)
+            pg_fresh.append(wall); pg_fresh_cpu.append(cpu)
+            wall, cpu = run([SLUICE, "run", "--state", state], repo, env)
+            pg_cached.append(wall); pg_cached_cpu.append(cpu)
+    finally:
+        postgres.stop()
+    row(f"run {STAGES} no-op stages, run store in PostgreSQL (all execute; Sluice CPU {median(pg_fresh_cpu) * 1000:.0f} ms; "
+        f"SQLite above: {median(fresh) * 1000:.0f} ms)", median(pg_fresh), median(dvc_fresh), "dvc repro")
+    row(f"run {STAGES} no-op stages again, run store in PostgreSQL (all cached; Sluice CPU {median(pg_cached_cpu) * 1000:.0f} ms; "
+        f"SQLite above: {median(cached) * 1000:.0f} ms)", median(pg_cached), median(dvc_cached), "dvc repro (unchanged)")
