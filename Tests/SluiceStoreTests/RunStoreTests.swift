@@ -75,6 +75,7 @@ import SluiceTestSupport
         let mine = try fixture.open(), theirs = try fixture.open()
         var lock: HeldLock? = try mine.claimRun(7)
         #expect(try theirs.isRunOwned(7) && mine.isRunOwned(7))
+        #expect(try mine.tryLock(.run(7)) == nil)  // held once, even by its own process
         #expect(try !theirs.isRunOwned(8))
         #expect(throws: RunStore.StoreError.self) { _ = try theirs.claimRun(7) }
         var inputs = try theirs.tryLock(.stageInputs(repository: "iris", cacheKey: "k"))
@@ -87,6 +88,24 @@ import SluiceTestSupport
         #expect(try theirs.claimRun(7).name == .run(7))
         #expect(try mine.tryLock(.stageInputs(repository: "iris", cacheKey: "k")) != nil)
         _ = (lock, inputs)
+    }
+
+    /// A lock session cut from the database (its backend terminated, as a network cut or a
+    /// server restart would) loses its locks; the process takes them again on its next lock.
+    @Test func aPostgresLockSessionThatEndsTakesItsLocksAgain() throws {
+        let fixture = try StoreFixture(.postgres)
+        let mine = try fixture.open(), theirs = try fixture.open()
+        let server = try #require(fixture.server), database = try #require(fixture.database)
+        let lock = try mine.claimRun(7)
+        let ended = try server.psql("""
+            SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7 AND objsubid = 2
+            """, database: database.database)
+        #expect(ended.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        #expect(try !theirs.isRunOwned(7))
+        #expect(try mine.tryLock(.stageInputs(repository: "iris", cacheKey: "next stage")) != nil)
+        #expect(try theirs.isRunOwned(7))
+        #expect(throws: RunStore.StoreError.self) { _ = try theirs.claimRun(7) }
+        withExtendedLifetime(lock) {}
     }
 }
 
@@ -102,8 +121,11 @@ import SluiceTestSupport
         late.version = "2"
         #expect(try !store.appendPromotion(late, expectedVersion: nil))
         #expect(try store.appendPromotion(late, expectedVersion: "1"))
-        #expect(throws: (any Error).self) { try store.write { try $0.execute("UPDATE promotions SET reason = 'rewritten'") } }
-        #expect(throws: (any Error).self) { try store.write { try $0.execute("DELETE FROM promotions") } }
+        // The database refuses rewrites, and says so (PostgreSQL's message is not hidden by the client).
+        #expect { try store.write { try $0.execute("UPDATE promotions SET reason = 'rewritten'") } } throws: {
+            "\($0)".contains("the promotion log is append-only")
+        }
+        #expect { try store.write { try $0.execute("DELETE FROM promotions") } } throws: { "\($0)".contains("the promotion log is append-only") }
         #expect(try store.promotions(model: "m").map(\.version) == ["1", "2"])
     }
 }

@@ -9,7 +9,14 @@ import Synchronization
 /// a dead process's `flock`s. Run locks use the two-key form (`'slur'`, run id), stage inputs the
 /// one-key form (a hash of repository and cache key); the two key spaces do not overlap.
 final class PostgresLockSession: Sendable {
-    private let session = Mutex<PostgresConnection?>(nil)
+    private struct State {
+        var connection: PostgresConnection?
+        /// What this process holds. PostgreSQL's session locks are re-entrant, a lock file is
+        /// not: a second claim from this process is refused here, as a second `flock` is.
+        var held: Set<LockName> = []
+    }
+
+    private let state = Mutex(State())
     private let connect: @Sendable () throws -> PostgresConnection
 
     static let runClass: Int64 = 0x736C_7572
@@ -19,18 +26,42 @@ final class PostgresLockSession: Sendable {
     }
 
     deinit {
-        if let connection = session.withLock({ $0 }) { PostgresStoreDatabase.close(connection) }
+        if let connection = state.withLock({ $0.connection }) { PostgresStoreDatabase.close(connection) }
     }
 
     func tryLock(_ name: LockName) throws -> HeldLock? {
         let (sql, arguments) = Self.statement("pg_try_advisory_lock", name)
-        let taken = try session.withLock { connection -> Bool in
-            let live = try connection.flatMap { $0.isClosed ? nil : $0 } ?? connect()
-            connection = live
-            return try PostgresTransaction(connection: live).value(Bool.self, sql, arguments) ?? false
+        let taken = try state.withLock { state -> Bool in
+            guard !state.held.contains(name) else { return false }
+            let live = try session(&state)
+            var taken: Bool?
+            do { taken = try PostgresTransaction(connection: live).value(Bool.self, sql, arguments) } catch {
+                // The session ended under the statement: once more on a new one.
+                guard live.isClosed else { throw error }
+                taken = try PostgresTransaction(connection: try session(&state)).value(Bool.self, sql, arguments)
+            }
+            guard taken == true else { return false }
+            state.held.insert(name)
+            return true
         }
         guard taken else { return nil }
         return HeldLock(name) { [self] in unlock(name) }
+    }
+
+    /// The lock session, opened again if it ended (a cut to the database, a server restart). The
+    /// server dropped the locks of the session that ended; they are taken again at once (a replica
+    /// that looked in between saw them free).
+    private func session(_ state: inout State) throws -> PostgresConnection {
+        if let live = state.connection, !live.isClosed { return live }
+        let fresh = try connect()
+        state.connection = fresh
+        for name in state.held {
+            let (sql, arguments) = Self.statement("pg_try_advisory_lock", name)
+            // One another process took meanwhile stays its own; this process's holder learns
+            // nothing of it (a run it thought it owned may be retried elsewhere).
+            _ = try PostgresTransaction(connection: fresh).value(Bool.self, sql, arguments)
+        }
+        return fresh
     }
 
     /// Any session of this database holding `name`, this one included (`pg_locks`).
@@ -45,11 +76,12 @@ final class PostgresLockSession: Sendable {
 
     private func unlock(_ name: LockName) {
         let (sql, arguments) = Self.statement("pg_advisory_unlock", name)
-        session.withLock { connection in
+        state.withLock { state in
+            state.held.remove(name)
             // A session that ended took its locks with it: nothing to release.
-            guard let live = connection, !live.isClosed else { return }
+            guard let live = state.connection, !live.isClosed else { return }
             do { try PostgresTransaction(connection: live).execute(sql, arguments) } catch {
-                if live.isClosed { connection = nil }
+                if live.isClosed { state.connection = nil }
             }
         }
     }
