@@ -3,6 +3,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import tempfile
 import time
 
 SLUICE = os.environ.get("SLUICE_BIN", ".build/release/sluice")
@@ -147,18 +148,19 @@ current-context: e
 
 
 class PostgresServer:
-    """A real PostgreSQL (Debian's `postgresql`) on 127.0.0.1 and a free port in `folder`, for
-    the cases that measure the run store in a database: `initdb`, `pg_ctl start` (as the
-    `postgres` user when root, which PostgreSQL refuses to run as), `stop()` at the end."""
+    """A real PostgreSQL (Debian's `postgresql`) on 127.0.0.1 and a free port in a folder of its
+    own (one the `postgres` user can reach), for the cases that measure the run store in a
+    database: `initdb`, `pg_ctl start` (as the `postgres` user when root, which PostgreSQL
+    refuses to run as); `stop()` stops it and removes the folder."""
 
-    def __init__(self, folder):
+    def __init__(self):
+        folder = tempfile.mkdtemp(prefix="sluice-bench-postgres-")
         versions = sorted(int(v) for v in os.listdir("/usr/lib/postgresql") if v.isdigit()) if os.path.isdir("/usr/lib/postgresql") else []
         if not versions:
             raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
         self.bin = f"/usr/lib/postgresql/{versions[-1]}/bin"
         self.folder, self.port = folder, free_port()
         self.prefix = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"] if os.getuid() == 0 else []
-        os.makedirs(folder, exist_ok=True)
         if os.getuid() == 0:
             shutil.chown(folder, "postgres", "postgres")
         data = os.path.join(folder, "data")
@@ -177,3 +179,4 @@ class PostgresServer:
     def stop(self):
         subprocess.run(self.prefix + [f"{self.bin}/pg_ctl", "-D", os.path.join(self.folder, "data"), "-m", "fast", "-w", "stop"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -113,7 +113,7 @@ def run(repos, interval, changed, webhooks, idle_seconds, database="sqlite"):
     """Returns a dict of figures (see the row printers). `database`: where the run store is,
     `sqlite` (the state folder) or `postgres` (a server started for the case)."""
     with tempfile.TemporaryDirectory() as folder:
-        postgres = PostgresServer(os.path.join(folder, "postgres")) if database == "postgres" else None
+        postgres = PostgresServer() if database == "postgres" else None
         served, work = os.path.join(folder, "served"), os.path.join(folder, "work")
         os.makedirs(served)
         git("init", "-q", "-b", "main", work)

@@ -76,7 +76,7 @@ with tempfile.TemporaryDirectory() as folder:
     row(f"run {STAGES} no-op stages again (all cached; Sluice CPU {median(cached_cpu) * 1000:.0f} ms)", median(cached), median(dvc_cached), "dvc repro (unchanged)")
     row(f"run {STAGES} no-op stages sandboxed (Landlock; Sluice CPU {median(sandboxed_cpu) * 1000:.0f} ms)", median(sandboxed), median(dvc_fresh), "dvc repro")
 
-    postgres = PostgresServer(os.path.join(folder, "postgres"))
+    postgres = PostgresServer()
     try:
         pg_fresh, pg_cached, pg_fresh_cpu, pg_cached_cpu = [], [], [], []
         for i in range(7):

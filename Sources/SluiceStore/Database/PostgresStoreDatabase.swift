@@ -10,8 +10,8 @@ import Synchronization
 /// A handful of connections, opened as needed and kept, on an event loop of the store's own.
 /// Every write transaction first takes one transaction-scoped advisory lock, so writes run one
 /// at a time across every process, as they do on SQLite: the store's read-then-write steps (the
-/// promotion log's compare-and-swap, the merge-request queue, run slots) need no other care.
-/// Reads are `REPEATABLE READ` snapshots and never wait for writes.
+/// promotion log's compare-and-swap above all) need no other care. Reads are `REPEATABLE READ`
+/// snapshots and never wait for writes.
 final class PostgresStoreDatabase: StoreDatabase {
     let location: String
     private let configuration: PostgresConnection.Configuration
@@ -62,6 +62,8 @@ final class PostgresStoreDatabase: StoreDatabase {
     }
 
     func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        // READ COMMITTED, not a snapshot: each statement after the lock sees every write committed
+        // before it was taken (a snapshot would date from the statement that waited for it).
         try transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED", lock: true, body)
     }
 
@@ -185,8 +187,9 @@ final class PostgresStoreDatabase: StoreDatabase {
                                     [position, migration.name, Date().timeIntervalSince1970])
                 try session.execute("COMMIT")
             } catch {
-                try session.execute("ROLLBACK")
-                throw RunStore.StoreError(description: "\(location): the migration '\(migration.name)' failed: \(error)")
+                var failure = "\(location): the migration '\(migration.name)' failed: \(error)"
+                do { try session.execute("ROLLBACK") } catch let rollback { failure += "; then ROLLBACK failed: \(rollback)" }
+                throw RunStore.StoreError(description: failure)
             }
         }
     }

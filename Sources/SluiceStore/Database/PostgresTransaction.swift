@@ -99,7 +99,7 @@ struct PostgresValueError: Error, CustomStringConvertible {
 /// message so that no value leaks; the store's statements carry none, their values are bound).
 struct PostgresStatementError: Error, CustomStringConvertible {
     var description: String
-    /// The SQLSTATE code, when the server answered (`40001`: a serialization failure).
+    /// The SQLSTATE code, when the server answered (`P0001`: raised by a trigger).
     var sqlState: String?
 
     /// A failure with no answer from the server (the connection is not used again).
