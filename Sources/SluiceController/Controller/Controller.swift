@@ -47,9 +47,8 @@ public struct Controller: Sendable {
                                      artifacts: settings.artifactStorage, database: settings.database)
         if let database = settings.database { say("sluice: the run store is the PostgreSQL database \(database.redacted)") }
         if let bucket = settings.artifactStorage { say("sluice: artifacts are kept in \(bucket.description), the state folder caches them") }
-        for r in try service.recover() {
-            say("sluice: run \(r.run.id!) was interrupted by a crash; queued again as run \(r.retry.id!)")
-        }
+        // With a Lease, the replica that leads recovers (each time it starts leading).
+        if config.lease == nil { try Self.recover(service, say: say) }
         let slots = ControllerSlots(fetches: config.fetchParallelism,
                                     runs: config.runParallelism ?? max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
         var watchers: [String: RepositoryWatcher] = [:]
@@ -89,7 +88,12 @@ public struct Controller: Sendable {
         let colon = listen.lastIndex(of: ":")!
         let host = String(listen[..<colon]), port = Int(listen[listen.index(after: colon)...])!
         let (environment, election, exchange, count, sender) = (environment, election, exchange, watchers.count, sender)
-        let work = WatcherService(watchers: Array(watchers.values), sender: sender, grace: grace, election: election, leadership: server.leadership, say: say)
+        let (service, say) = (service, say)
+        let recover: @Sendable () -> Void = {
+            do { try Self.recover(service, say: say) } catch { say("sluice: the interrupted runs could not be recovered: \(error)") }
+        }
+        let work = WatcherService(watchers: Array(watchers.values), sender: sender, grace: grace, election: election, leadership: server.leadership,
+                                  recover: recover, say: say)
         try await server.serve(host: host, port: port, exchange: exchange, alongside: work) { bound in
             // Followers reach this replica's UI at SLUICE_ADVERTISE_URL, else http://$POD_IP:<port>.
             if let election, let url = environment["SLUICE_ADVERTISE_URL"]
@@ -101,6 +105,14 @@ public struct Controller: Sendable {
             exchange.setAddress(environment["SLUICE_POD_ENDPOINT_URL"] ?? address)
             sender?.listening(at: environment["SLUICE_ADVERTISE_URL"] ?? address)
             listening("sluice: listening on \(host):\(bound), watching \(count) repositories")
+        }
+    }
+
+    /// Marks the runs whose owner is gone (a crash, a replica that died) interrupted and queues a
+    /// retry of each; the watchers pick the retries up with their commits.
+    private static func recover(_ service: RunService, say: (String) -> Void) throws {
+        for r in try service.recover() {
+            say("sluice: run \(r.run.id!) was interrupted by a crash; queued again as run \(r.retry.id!)")
         }
     }
 

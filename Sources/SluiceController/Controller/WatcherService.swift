@@ -13,6 +13,10 @@ struct WatcherService: Service {
     let grace: Double
     let election: LeaderElection?
     let leadership: ControllerServer.Leadership
+    /// Marks the runs whose owner is gone interrupted and queues their retries: on each start of
+    /// leading (a replica taking over finds the runs of the one that died; a shared run store
+    /// keeps them), so that only a leader writes them.
+    let recover: @Sendable () -> Void
     let say: @Sendable (String) -> Void
 
     func run() async throws {
@@ -26,6 +30,7 @@ struct WatcherService: Service {
             switch state {
             case .leader:
                 leadership.set(ready: true, leading: true, "leader (\(election.identity))")
+                await Offload.run { recover() }
                 // Lead until shutdown or until a renewal fails.
                 await runWatchers(until: {
                     while !(Task.isCancelled || Task.isShuttingDownGracefully) {
