@@ -15,22 +15,14 @@ import SluiceTestSupport
         let server = try PostgresServer()
         let database = try server.createDatabase()
         let scratch = TemporaryDirectory(prefix: "sluice-failover")
-        let marks = scratch.path + "/marks", release = scratch.path + "/release"
-        func ran() -> [String] { ((try? String(contentsOfFile: marks, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
-        let repo = try TestRepository()
-        try repo.commit("first", files: ["sluice.yaml": """
-            version: 1
-            stages:
-              prepare: { run: "echo prepare >> \(marks)" }
-              train: { run: "echo train >> \(marks); test -f \(release) || sleep 120", needs: [prepare] }
-            """])
+        let held = try HeldTraining()
         let config = scratch.write("controller.yaml", """
             listen: 127.0.0.1:0
             interval: 1s
             lease: { namespace: sluice-system, name: sluice-leader }
             store: { url-env: SLUICE_DATABASE_URL }
             repositories:
-              - { name: demo, url: \(repo.path) }
+              - { name: demo, url: \(held.repo.path) }
             """)
         func replica(_ name: String) throws -> BackgroundProcess {
             try BackgroundProcess(sluice, ["watch", "--config", config, "--state", scratch.path + "/" + name], readyPrefix: "sluice: listening on 127.0.0.1:",
@@ -41,7 +33,7 @@ import SluiceTestSupport
         func sql(_ query: String) throws -> String { try server.psql(query, database: database.database) }
 
         let a = try replica("replica-a")
-        try waitUntil("replica-a to lead and start training", timeout: 60) { ran() == ["prepare", "train"] }
+        try waitUntil("replica-a to lead and start training", timeout: 60) { held.started() == ["prepare", "train"] }
         let b = try replica("replica-b")
         // The follower, started while the leader runs, leaves the leader's run alone.
         try waitUntil("replica-b to follow") {
@@ -52,7 +44,7 @@ import SluiceTestSupport
         kill(a.pid, SIGKILL)
         var status: Int32 = 0
         waitpid(a.pid, &status, 0)
-        FileManager.default.createFile(atPath: release, contents: nil)
+        held.release()
         // The Lease (15 s) runs out; replica-b leads, recovers run 1 and runs its retry.
         try waitUntil("replica-b to retry run 1", timeout: 90) {
             try sql("SELECT status FROM runs WHERE retryOf = 1") == "succeeded\n"
@@ -60,7 +52,7 @@ import SluiceTestSupport
         #expect(try sql("SELECT status FROM runs WHERE id = 1") == "interrupted\n")
         #expect(try sql("SELECT stage || ' ' || status FROM stage_results WHERE runId = (SELECT id FROM runs WHERE retryOf = 1) ORDER BY stage")
                 == "prepare cached\ntrain succeeded\n")
-        #expect(ran() == ["prepare", "train", "train"])
+        #expect(held.started() == ["prepare", "train", "train"])
         let log = (try? String(contentsOfFile: scratch.path + "/replica-b.log", encoding: .utf8)) ?? ""
         #expect(log.contains("sluice: run 1 was interrupted by a crash; queued again as run"), "\(log)")
         withExtendedLifetime(b) {}

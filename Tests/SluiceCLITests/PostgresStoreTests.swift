@@ -48,22 +48,13 @@ import SluiceTestSupport
         let server = try PostgresServer()
         let database = try server.createDatabase()
         let env = ["SLUICE_DATABASE_URL": server.url(database)]
-        let scratch = TemporaryDirectory(prefix: "sluice-scratch")
-        let marks = scratch.path + "/marks", release = scratch.path + "/release"
-        func ran() -> [String] { ((try? String(contentsOfFile: marks, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
-        let repo = try TestRepository()
-        try repo.commit("first", files: ["sluice.yaml": """
-            version: 1
-            stages:
-              prepare: { run: "echo prepare >> \(marks)" }
-              train: { run: "echo train >> \(marks); test -f \(release) || sleep 60", needs: [prepare] }
-            """])
+        let held = try HeldTraining()
         let other = try TestRepository()
         try other.commit("other", files: ["sluice.yaml": "version: 1\nstages:\n  a: { run: \"true\" }\n"])
         let machineA = TemporaryDirectory(prefix: "sluice-machine-a"), machineB = TemporaryDirectory(prefix: "sluice-machine-b")
 
-        let first = try BackgroundProcess(sluice, ["run", "--repo", repo.path, "--state", machineA.path], environment: env)
-        try waitUntil("the first machine's train stage") { ran() == ["prepare", "train"] }
+        let first = try BackgroundProcess(sluice, ["run", "--repo", held.repo.path, "--state", machineA.path], environment: env)
+        try waitUntil("the first machine's train stage") { held.started() == ["prepare", "train"] }
         let meanwhile = try ProcessRunner.run(sluice, ["run", "--repo", other.path, "--state", machineB.path], environment: env)
         #expect(meanwhile.status == 0 && !meanwhile.stdout.contains("interrupted"), "\(meanwhile.stdout)\(meanwhile.stderr)")
         #expect(try server.psql("SELECT status FROM runs WHERE id = 1", database: database.database) == "running\n")
@@ -71,12 +62,12 @@ import SluiceTestSupport
         kill(first.pid, SIGKILL)
         var status: Int32 = 0
         waitpid(first.pid, &status, 0)
-        FileManager.default.createFile(atPath: release, contents: nil)
-        let retry = try ProcessRunner.run(sluice, ["run", "--repo", repo.path, "--state", machineB.path], environment: env)
+        held.release()
+        let retry = try ProcessRunner.run(sluice, ["run", "--repo", held.repo.path, "--state", machineB.path], environment: env)
         #expect(retry.status == 0, "\(retry.stdout)\(retry.stderr)")
         let said = retry.stdout + retry.stderr
         #expect(said.contains("run 1 (") && said.contains("was interrupted by a crash; queued again as run 3"), "\(said)")
-        #expect(ran() == ["prepare", "train", "train"])
+        #expect(held.started() == ["prepare", "train", "train"])
         let stages = try server.psql("SELECT runId || ' ' || stage || ' ' || status FROM stage_results ORDER BY runId, stage", database: database.database)
         #expect(stages.contains("1 prepare succeeded\n1 train interrupted\n") && stages.contains("3 prepare cached\n3 train succeeded\n"), "\(stages)")
     }
