@@ -6,7 +6,7 @@ extension RunStore {
     public func registerVersion(model: String, commit: String, runId: Int64?, metrics: String, datasetVersions: String,
                                 artifactDigest: String?, at time: Double) throws(StoreError) -> ModelVersionRecord {
         try write { db in
-            // Versions are numbers; one that is not (imported by hand) counts as 0, as SQLite's CAST did.
+            // Versions are numbers; one that is not (imported by hand) counts as 0.
             let last = try db.values(String.self, "SELECT version FROM model_versions WHERE model = ?", [model]).map { Int($0) ?? 0 }.max() ?? 0
             let record = ModelVersionRecord(model: model, version: String(last + 1), commit: commit, runId: runId, metrics: metrics,
                                             datasetVersions: datasetVersions, artifactDigest: artifactDigest, createdAt: time)
