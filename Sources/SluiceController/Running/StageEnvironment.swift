@@ -55,9 +55,19 @@ public struct StageEnvironment: Sendable {
         SecretMasker(secrets: Set(spec.stages.flatMap(\.secrets)).compactMap { controller[$0] } + secretLooking(controller))
     }
 
-    /// Values of the controller's variables whose names say they are secrets (`*_TOKEN`, `*_KEY`, ...).
+    /// Values of the controller's variables whose names say they are secrets (`*_TOKEN`, `*_KEY`, ...),
+    /// and the run store's database URL with its password alone (a stage given the URL could print
+    /// a connection string of its own making).
     static func secretLooking(_ controller: [String: String]) -> [String] {
-        controller.filter { kv in secretSuffixes.contains { kv.key.uppercased().hasSuffix($0) } }.map(\.value)
+        var values = controller.filter { kv in secretSuffixes.contains { kv.key.uppercased().hasSuffix($0) } }.map(\.value)
+        if let url = controller[DatabaseSettings.environmentVariable], !url.isEmpty {
+            values.append(url)
+            if case .success(let settings) = Result(catching: { () throws(LoadError) in try DatabaseSettings.parse(url, what: "") }),
+               let password = settings.password, !password.isEmpty {
+                values.append(password)
+            }
+        }
+        return values
     }
 
     /// Whether a ref's pipeline may see declared secrets: not a merge request's, unless allowed.
