@@ -100,9 +100,11 @@ final class PostgresLockSession: Sendable {
     /// (1 for a one-key lock, 2 for a two-key one).
     private static func keys(_ name: LockName) -> (Int64, Int64, Int64) {
         switch name {
-        case .run(let id): (runClass, id & 0x7FFF_FFFF, 2)
+        case .run(let id):
+            return (runClass, id & 0x7FFF_FFFF, 2)
         case .stageInputs:
-            (Int64(UInt64(bitPattern: singleKey(name)) >> 32), Int64(UInt64(bitPattern: singleKey(name)) & 0xFFFF_FFFF), 1)
+            let key = UInt64(bitPattern: singleKey(name))
+            return (Int64(key >> 32), Int64(key & 0xFFFF_FFFF), 1)
         }
     }
 

@@ -82,17 +82,9 @@ final class PostgresStoreDatabase: StoreDatabase {
     private func transaction<T>(begin: String, lock: Bool, _ body: (any StoreTransaction) throws -> T) throws -> T {
         try withConnection { connection in
             let transaction = PostgresTransaction(connection: connection)
-            try transaction.execute(begin)
-            do {
+            return try transaction.atomically(begin) {
                 if lock { try transaction.execute("SELECT pg_advisory_xact_lock(?)", [Self.writeLock]) }
-                let result = try body(transaction)
-                try transaction.execute("COMMIT")
-                return result
-            } catch {
-                do { try transaction.execute("ROLLBACK") } catch let rollback {
-                    throw PostgresStatementError(description: "\(error); then ROLLBACK failed: \(rollback)")
-                }
-                throw error
+                return try body(transaction)
             }
         }
     }
@@ -180,16 +172,14 @@ final class PostgresStoreDatabase: StoreDatabase {
                 """)
         }
         for (position, migration) in StoreSchema.postgres.enumerated().dropFirst(applied.count) {
-            try session.execute("BEGIN")
             do {
-                for statement in migration.statements { try session.execute(statement) }
-                try session.execute("INSERT INTO sluice_migrations (position, identifier, appliedAt) VALUES (?, ?, ?)",
-                                    [position, migration.name, Date().timeIntervalSince1970])
-                try session.execute("COMMIT")
+                try session.atomically("BEGIN") {
+                    for statement in migration.statements { try session.execute(statement) }
+                    try session.execute("INSERT INTO sluice_migrations (position, identifier, appliedAt) VALUES (?, ?, ?)",
+                                        [position, migration.name, Date().timeIntervalSince1970])
+                }
             } catch {
-                var failure = "\(location): the migration '\(migration.name)' failed: \(error)"
-                do { try session.execute("ROLLBACK") } catch let rollback { failure += "; then ROLLBACK failed: \(rollback)" }
-                throw RunStore.StoreError(description: failure)
+                throw RunStore.StoreError(description: "\(location): the migration '\(migration.name)' failed: \(error)")
             }
         }
     }

@@ -20,14 +20,27 @@ struct PostgresTransaction: StoreTransaction {
     }
 
     func column(_ sql: String, _ arguments: SQLArguments) throws -> [DatabaseValue] {
-        try run(sql, arguments).rows.map { row in
-            guard let cell = row.first(where: { _ in true }) else { return .null }
-            return try Self.value(cell)
-        }
+        try run(sql, arguments).rows.map { row in try row.first.map(Self.value) ?? .null }
     }
 
     func execute(_ sql: String, _ arguments: SQLArguments) throws -> Int {
         try run(sql, arguments).metadata.rows ?? 0
+    }
+
+    /// `begin`, `body`, then `COMMIT`; `ROLLBACK` when `body` throws (a failing `ROLLBACK` is said
+    /// with the error it followed, and leaves the connection to be closed).
+    func atomically<T>(_ begin: String, _ body: () throws -> T) throws -> T {
+        try execute(begin)
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            do { try execute("ROLLBACK") } catch let rollback {
+                throw PostgresStatementError(description: "\(error); then ROLLBACK failed: \(rollback)")
+            }
+            throw error
+        }
     }
 
     private func run(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQueryResult {
