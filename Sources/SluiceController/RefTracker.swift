@@ -1,14 +1,15 @@
 import FoundationEssentials
 public import SluiceGit
-import Synchronization
+public import SluiceStore
+import SluiceCore
 
-/// Remembers, per repository and ref, the last commit Sluice processed, in a small
-/// JSON file under the state directory (written atomically: a crash leaves the old
-/// or the new file, never half of one). Compares it with the ref's head to find new
-/// work and force-pushes.
+/// Remembers, per repository and ref, the last commit Sluice processed, in the run store (so a
+/// replica taking over from another on the same database knows what it already ran). Compares
+/// it with the ref's head to find new work and force-pushes.
 public final class RefTracker: @unchecked Sendable {
     // @unchecked: one tracker is used by one task at a time (one queue per repository).
-    public let file: String
+    private let store: RunStore?
+    private let repository: String
     private var processed: [String: String]
 
     /// What happened to a tracked ref since it was last processed.
@@ -37,38 +38,24 @@ public final class RefTracker: @unchecked Sendable {
         }
     }
 
-    public init(stateDirectory: String, repository location: String) throws {
-        let folder = stateDirectory + "/refs"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        file = folder + "/" + RepositorySource.stateKey(for: location) + ".json"
-        processed = Self.read(file)
+    /// The processed refs of `location` in `store`; nil: no store yet, so nothing was processed.
+    public init(store: RunStore?, repository location: String) throws {
+        self.store = store
+        repository = location
+        guard let store else {
+            processed = [:]
+            return
+        }
+        try LegacyProcessedRefs.move(into: store, repository: location)
+        processed = try store.processedRefs(repository: location)
     }
-
-    /// The file as last written; an unreadable one counts as empty (every ref is planned again).
-    private static func read(_ file: String) -> [String: String] {
-        guard let data = FileManager.default.contents(atPath: file) else { return [:] }
-        return (try? JSONDecoder().decode([String: String].self, from: data)) ?? [:]
-    }
-
-    /// Serialises records: a repository's production run and a merge request's run finish at
-    /// the same moment, each with its own tracker, and each must add its ref to the file the
-    /// other just wrote (a lost record makes the next poll run that head again).
-    private static let writes = Mutex(())
 
     public func lastProcessed(_ ref: String) -> String? { processed[ref] }
 
     /// Records that `commit` on `ref` was processed (after its results are stored).
     public func record(_ ref: String, commit: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data: Data = try Self.writes.withLock { _ in
-            var current = Self.read(file)
-            current[ref] = commit
-            let data = try encoder.encode(current)
-            try data.write(to: URL(fileURLWithPath: file), options: .atomic)
-            return data
-        }
-        processed = try JSONDecoder().decode([String: String].self, from: data)
+        guard let store else { throw RunStore.StoreError(description: "no run store to record \(ref) at \(CommitID(commit).short) in") }
+        processed = try store.recordProcessed(repository: repository, ref: ref, commit: commit, at: WallClock.now())
     }
 
     /// Refs whose head differs from the last processed commit, oldest ref name first.

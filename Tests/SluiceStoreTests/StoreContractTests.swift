@@ -116,7 +116,7 @@ import Testing
         #expect(try store.recentDeliveries().isEmpty)
     }
 
-    @Test(arguments: Backend.allCases) func conditionsInventoriesApprovalsPreviewsAndSteps(_ backend: Backend) throws {
+    @Test(arguments: Backend.allCases) func conditionsInventoriesApprovalsPreviewsStepsAndProcessedRefs(_ backend: Backend) throws {
         let fixture = try StoreFixture(backend)
         let store = try fixture.open()
         let ready = Conditions([Condition(.fetched, .true, reason: "Fetched", message: "at abc", at: 1)])
@@ -165,6 +165,16 @@ import Testing
         #expect(try store.steps(model: "iris").map(\.id) == [1, 2, 3])
         #expect(try store.openVersions(model: "iris") == ["2"])
         #expect(try store.modelsInChains() == ["iris"])
+
+        // Processed refs: another store on the same database (another replica) sees each record.
+        let other = try fixture.open()
+        try store.recordProcessed(repository: "iris", ref: "refs/heads/main", commit: "c1", at: 1)
+        let both = try other.recordProcessed(repository: "iris", ref: "refs/pull/3/head", commit: "c3", at: 2)
+        #expect(both == ["refs/heads/main": "c1", "refs/pull/3/head": "c3"])
+        try other.recordProcessed(repository: "iris", ref: "refs/heads/main", commit: "c2", at: 3)
+        try store.importProcessed(["refs/heads/main": "c0", "refs/heads/dev": "d1"], repository: "iris", at: 4)  // adds, never replaces
+        #expect(try store.processedRefs(repository: "iris") == ["refs/heads/main": "c2", "refs/pull/3/head": "c3", "refs/heads/dev": "d1"])
+        #expect(try store.processedRefs(repository: "wine").isEmpty)
     }
 
     /// Two stores on one database (two processes, or two replicas) promote at once, eight

@@ -98,7 +98,7 @@ public struct CommandRun: Sendable {
         // The ref's head, run to the end, is processed as the controller would record it: a
         // controller on the same state folder does not run it again.
         if outcome.status != .cancelled, let ref = work.ref, repository.resolveReference(ref) == record.commit {
-            try RefTracker(stateDirectory: request.stateDirectory, repository: RepositorySource.stateLocation(request.location)).record(ref, commit: record.commit)
+            try RefTracker(store: service.store, repository: RepositorySource.stateLocation(request.location)).record(ref, commit: record.commit)
         }
         return outcome
     }

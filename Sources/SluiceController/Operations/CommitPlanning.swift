@@ -25,7 +25,7 @@ public enum CommitPlanning {
         let repositoryKey = RepositorySource.stateLocation(location)
         // With runs in the state folder, plan as a run would: its cache hits, the data already
         // trained on, schedules and metric triggers (without it, nothing is cached or trained yet).
-        let service = FileManager.default.fileExists(atPath: stateDirectory + "/" + RunStore.fileName)
+        let service = RunStores.exists(stateDirectory: stateDirectory, environment: environment)
             ? try RunService(stateDirectory: stateDirectory, options: PipelineRunner.Options(environment: environment)) : nil
         func plan(_ revision: String, since: String?, ref: String?) throws -> CommitPlanner.Outcome {
             var outcome = try service.map {
@@ -39,7 +39,7 @@ public enum CommitPlanning {
         }
         guard let ref else { return .planned(try plan(revision, since: since, ref: nil)) }
         let refName = ref.hasPrefix("refs/") ? ref : "refs/heads/" + ref
-        let tracker = try RefTracker(stateDirectory: stateDirectory, repository: repositoryKey)
+        let tracker = try RefTracker(store: service?.store, repository: repositoryKey)
         guard let update = try tracker.updates(in: repository, refs: [refName]).first else {
             if repository.resolveReference(refName) == nil { throw LoadError(message: "no ref '\(refName)' in \(location)") }
             return .nothingNew(ref: refName, last: tracker.lastProcessed(refName).map { CommitID($0).short } ?? "?")

@@ -42,7 +42,7 @@ extension RepositoryWatcher {
             case .noSpec(let outcome):
                 for note in outcome.notes { log.info("\(note)") }
                 if production { await setCondition(.noSpec, message: outcome.notes.joined(separator: "; ")) }
-                try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
+                try RefTracker(store: service.store, repository: repo.url).record(update.ref, commit: update.head)
             case .run(let record, var work):
                 work.apply(repo)
                 if let rewritten = CommitPlanner.rewrittenNote(update) {
@@ -51,7 +51,7 @@ extension RepositoryWatcher {
                 }
                 if production { await setCondition(.valid, message: "\(CommitPlanner.specFile) at \(CommitID(update.head).short) is valid") }
                 guard try await execute(record, work: work, git: git, ref: update.ref) != .cancelled else { return }
-                try RefTracker(stateDirectory: service.stateDirectory, repository: repo.url).record(update.ref, commit: update.head)
+                try RefTracker(store: service.store, repository: repo.url).record(update.ref, commit: update.head)
             }
         } catch {
             // The ref is not recorded, so the next poll retries.

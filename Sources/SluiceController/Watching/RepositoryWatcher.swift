@@ -188,7 +188,7 @@ public actor RepositoryWatcher {
         let now = WallClock.now()
         health.lastPoll = now
         let repo = repository
-        let source = SourceReconciler(repository: repo, stateDirectory: service.stateDirectory,
+        let source = SourceReconciler(repository: repo, stateDirectory: service.stateDirectory, store: service.store,
                                       credentials: GitCredentials.fromEnvironment(environment), slots: slots)
         let observed: SourceReconciler.Observation
         do {
@@ -252,7 +252,7 @@ public actor RepositoryWatcher {
     private func stillPending(_ updates: [RefTracker.Update]) -> [RefTracker.Update] {
         guard !updates.isEmpty else { return updates }
         do {
-            let tracker = try RefTracker(stateDirectory: service.stateDirectory, repository: repository.url)
+            let tracker = try RefTracker(store: service.store, repository: repository.url)
             return updates.filter { tracker.lastProcessed($0.ref) != $0.head }
         } catch {
             log.error("the processed refs could not be read again: \(error); acting on what the fetch read")

@@ -1,6 +1,7 @@
 import SluiceCore
 import SluiceGit
 import SluiceRunner
+import SluiceStore
 
 /// The source step of a reconcile (`Fetched`): fetch the repository in one of the controller's
 /// fetch slots, resolve its production branch (`ProductionBranch`), and list the tracked refs
@@ -9,6 +10,8 @@ import SluiceRunner
 struct SourceReconciler: Sendable {
     let repository: ControllerConfig.Repository
     let stateDirectory: String
+    /// Where the processed refs are.
+    let store: RunStore
     let credentials: GitCredentials
     let slots: ControllerSlots
 
@@ -34,12 +37,12 @@ struct SourceReconciler: Sendable {
     /// Fetches; nil when cancelled while waiting for a slot. `known` is the tip read last time
     /// (its spec is read again only when the tip moved).
     func fetch(known: (head: String, deploys: Bool)?) async throws -> Observation? {
-        let (repo, state, credentials) = (repository, stateDirectory, credentials)
+        let (repo, state, store, credentials) = (repository, stateDirectory, self.store, credentials)
         return try await slots.fetches.run({ try await Offload.run { () throws -> Observation in
             let git = try RepositorySource.open(repo.url, stateDirectory: state, credentials: credentials, mergeRequests: repo.mergeRequests)
             let branch = try ProductionBranch.resolve(configured: repo.branch, repository: git)
             let refs = try RefTracker.trackedRefs(in: git, branches: [branch], mergeRequests: repo.mergeRequests)
-            let tracker = try RefTracker(stateDirectory: state, repository: repo.url)
+            let tracker = try RefTracker(store: store, repository: repo.url)
             // Whether the tip deploys anywhere (then the environment is reconciled too); read once per tip.
             let head = git.resolveReference(ProductionBranch.ref(branch))
             var deploys = known.map { $0.head == head && $0.deploys } ?? false

@@ -135,6 +135,12 @@ extension StoreSchema {
               PRIMARY KEY (repository, number))
             """,
         ]),
+        Migration(name: "v14: processed refs", statements: [
+            """
+            CREATE TABLE processed_refs (repository \(text) NOT NULL, ref \(text) NOT NULL, "commit" \(text) NOT NULL,
+              processedAt \(real) NOT NULL, PRIMARY KEY (repository, ref))
+            """,
+        ]),
     ]
 
     private static let text = "TEXT COLLATE \"C\""

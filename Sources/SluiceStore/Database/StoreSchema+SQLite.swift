@@ -250,6 +250,17 @@ enum StoreSchema {
                 t.primaryKey(["repository", "number"])
             }
         }
+        m.registerMigration("v14: processed refs") { db in
+            // The last commit processed on each tracked ref, so that any replica on the same
+            // store knows what is new (before: a JSON file per repository in the state folder).
+            try db.create(table: "processed_refs") { t in
+                t.column("repository", .text).notNull()
+                t.column("ref", .text).notNull()
+                t.column("commit", .text).notNull()
+                t.column("processedAt", .double).notNull()
+                t.primaryKey(["repository", "ref"])
+            }
+        }
         return m
     }
 }
