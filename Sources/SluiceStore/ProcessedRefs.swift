@@ -9,10 +9,15 @@ extension RunStore {
     }
 
     /// Records that `commit` on `ref` was processed and returns the repository's processed refs
-    /// as they now are (with what other processes recorded meanwhile).
+    /// as they now are (with what other processes recorded meanwhile). A replica whose leadership
+    /// term is over records nothing (it throws why): the replica that leads runs the head again.
     @discardableResult
     public func recordProcessed(repository: String, ref: String, commit: String, at time: Double) throws(StoreError) -> [String: String] {
-        try write { db in
+        let fence = fence.withLock { $0 }
+        return try write { db in
+            if let refusal = try Self.fenceRefusal(fence, act: "recording \(ref) at \(commit.prefix(12)) as processed", db) {
+                throw StoreError(description: refusal)
+            }
             try db.execute("""
                 INSERT INTO processed_refs (repository, ref, "commit", processedAt) VALUES (?, ?, ?, ?)
                 ON CONFLICT (repository, ref) DO UPDATE SET "commit" = excluded."commit", processedAt = excluded.processedAt

@@ -41,17 +41,30 @@ extension RunStore {
         try read { db in try db.fetchAll(PromotionRecord.self, "SELECT * FROM promotions WHERE model = ? ORDER BY id", [model]) }
     }
 
-    /// Appends to the log if production is still `expectedVersion` (nil: none), atomically,
-    /// so two candidates finishing at once cannot both promote. The same transaction marks the
-    /// registry's move due (`RegistryMoveRecord`): the log decides, the registry follows.
-    public func appendPromotion(_ entry: PromotionRecord, expectedVersion: String?) throws(StoreError) -> Bool {
-        try write { db in
+    /// What `appendPromotion` did.
+    public enum PromotionAppend: Sendable, Equatable {
+        case appended
+        /// Production was no longer the expected version.
+        case productionMoved
+        /// This replica's leadership term is over (the reason): another replica decides now.
+        case fenced(String)
+    }
+
+    /// Appends to the log if production is still `expectedVersion` (nil: none) and this
+    /// process's leadership term (if it leads a Lease) is the last, atomically, so two candidates
+    /// finishing at once cannot both promote and a replica that no longer leads cannot promote
+    /// at all. The same transaction marks the registry's move due (`RegistryMoveRecord`): the log
+    /// decides, the registry follows.
+    public func appendPromotion(_ entry: PromotionRecord, expectedVersion: String?) throws(StoreError) -> PromotionAppend {
+        let fence = fence.withLock { $0 }
+        return try write { db in
+            if let refusal = try Self.fenceRefusal(fence, act: "promoting \(entry.model) version \(entry.version)", db) { return .fenced(refusal) }
             let current = try db.value(String.self, "SELECT version FROM promotions WHERE model = ? ORDER BY id DESC LIMIT 1", [entry.model])
-            guard current == expectedVersion else { return false }
+            guard current == expectedVersion else { return .productionMoved }
             var e = entry
             try db.insert(&e)
             try RunStore.markRegistryMoveDue(db, model: entry.model, at: entry.createdAt)
-            return true
+            return .appended
         }
     }
 

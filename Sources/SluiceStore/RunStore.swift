@@ -1,6 +1,7 @@
 public import SluiceCore
 import FoundationEssentials
 import GRDB
+import Synchronization
 
 /// The run store: runs, stage results, artifacts and reports, in the state folder's SQLite
 /// file (`<state>/sluice.sqlite`, WAL) or in a PostgreSQL database (`SLUICE_DATABASE_URL`)
@@ -16,6 +17,8 @@ public final class RunStore: Sendable {
     /// The stage outputs the runs name, by digest (`cas/`, and a bucket when configured).
     public let artifactStore: ArtifactStore
     let database: any StoreDatabase
+    /// This process's leadership term, when it leads a Lease (see `LeadershipTerm`).
+    let fence = Mutex<Fence>(.unfenced)
 
     public struct StoreError: Error, Sendable, CustomStringConvertible {
         public var description: String
@@ -46,7 +49,9 @@ public final class RunStore: Sendable {
     }
 
     func write<T>(_ body: (any StoreTransaction) throws -> T) throws(StoreError) -> T {
-        do { return try database.write(body) } catch {
+        do { return try database.write(body) } catch let error as StoreError {
+            throw error
+        } catch {
             throw StoreError(description: "run store write failed (\(path)): \(error)")
         }
     }

@@ -115,17 +115,49 @@ import SluiceTestSupport
         let store = try fixture.open()
         let entry = PromotionRecord(model: "m", version: "1", action: .promote, commit: "c1", runId: nil, previousVersion: nil,
                                     actor: "t", reason: "r", createdAt: 1)
-        #expect(try store.appendPromotion(entry, expectedVersion: nil))
+        #expect(try store.appendPromotion(entry, expectedVersion: nil) == .appended)
         // A second candidate that saw "no production" loses the race.
         var late = entry
         late.version = "2"
-        #expect(try !store.appendPromotion(late, expectedVersion: nil))
-        #expect(try store.appendPromotion(late, expectedVersion: "1"))
+        #expect(try store.appendPromotion(late, expectedVersion: nil) == .productionMoved)
+        #expect(try store.appendPromotion(late, expectedVersion: "1") == .appended)
         // The database refuses rewrites, and says so (PostgreSQL's message is not hidden by the client).
         #expect { try store.write { try $0.execute("UPDATE promotions SET reason = 'rewritten'") } } throws: {
             "\($0)".contains("the promotion log is append-only")
         }
         #expect { try store.write { try $0.execute("DELETE FROM promotions") } } throws: { "\($0)".contains("the promotion log is append-only") }
         #expect(try store.promotions(model: "m").map(\.version) == ["1", "2"])
+    }
+
+    /// Two replicas on one store: each start of leading is a new term, and a replica whose term
+    /// is over (another started one, or it lost the Lease) promotes nothing, records no ref as
+    /// processed and is refused every act outside; a process without a Lease is never fenced.
+    @Test(arguments: Backend.allCases) func aReplicaWhoseTermIsOverIsRefused(_ backend: Backend) throws {
+        let fixture = try StoreFixture(backend)
+        let (a, b, command) = (try fixture.open(), try fixture.open(), try fixture.open())
+        let lease = "sluice-system/sluice-leader"
+        a.follow(lease: lease)
+        #expect(try a.fenceRefusal("deploying") == "deploying refused: this replica does not lead lease \(lease); the replica that leads does it")
+        #expect(try a.beginTerm(lease: lease, holder: "replica-a", at: 1).number == 1)
+        let entry = PromotionRecord(model: "m", version: "1", action: .promote, commit: "c1", runId: nil, previousVersion: nil,
+                                    actor: "t", reason: "r", createdAt: 1)
+        #expect(try a.appendPromotion(entry, expectedVersion: nil) == .appended)
+
+        #expect(try b.beginTerm(lease: lease, holder: "replica-b", at: 2).number == 2)
+        var next = entry
+        next.version = "2"
+        #expect(try a.appendPromotion(next, expectedVersion: "1")
+                == .fenced("promoting m version 2 refused: replica-a's term 1 of lease \(lease) is over; replica-b leads in term 2"))
+        #expect(throws: RunStore.StoreError.self) { try a.recordProcessed(repository: "iris", ref: "refs/heads/main", commit: "c2", at: 2) }
+        #expect(throws: RunStore.StoreError.self) { try a.requireLeadership(for: "posting a status") }
+        #expect(try b.appendPromotion(next, expectedVersion: "1") == .appended)
+        try b.recordProcessed(repository: "iris", ref: "refs/heads/main", commit: "c2", at: 2)
+
+        b.endTerm()  // a renewal failed: nothing more, even before another replica leads
+        #expect(try b.fenceRefusal("deploying") == "deploying refused: replica-b's term 2 of lease \(lease) ended (the Lease was lost); the replica that leads now does it")
+        #expect(try command.fenceRefusal("promoting") == nil)
+        next.version = "3"
+        #expect(try command.appendPromotion(next, expectedVersion: "2") == .appended)
+        #expect(try a.promotions(model: "m").map(\.version) == ["1", "2", "3"])
     }
 }

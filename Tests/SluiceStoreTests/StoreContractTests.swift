@@ -76,7 +76,7 @@ import Testing
 
         let entry = PromotionRecord(model: "iris", version: "11", action: .promote, commit: "c11", runId: nil, previousVersion: nil, actor: "gate",
                                     reason: "better", createdAt: 5)
-        #expect(try store.appendPromotion(entry, expectedVersion: nil))
+        #expect(try store.appendPromotion(entry, expectedVersion: nil) == .appended)
         #expect(try store.productionVersion(model: "iris") == "11")
         #expect(try store.registryMove(model: "iris")?.attempts == 0)
         try store.failRegistryMove(model: "iris", error: "MLflow is down", at: 6)
@@ -193,7 +193,7 @@ import Testing
                 let entry = PromotionRecord(model: "m", version: String(step + 1), action: .promote, commit: "c", runId: nil,
                                             previousVersion: expected, actor: "w\(worker)", reason: "r", createdAt: Double(step))
                 do {
-                    let won = try store.appendPromotion(entry, expectedVersion: expected)
+                    let won = try store.appendPromotion(entry, expectedVersion: expected) == .appended
                     outcome.withLock { wins += won ? 1 : 0 }
                 } catch {
                     outcome.withLock { failures.append("\(error)") }

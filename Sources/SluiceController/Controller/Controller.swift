@@ -63,6 +63,7 @@ public struct Controller: Sendable {
             election = LeaderElection(client: KubeClient(config: try KubeConfig.load(environment: environment)), namespace: lease.namespace,
                                       name: lease.name, identity: identity)
             leadership.set(ready: true, leading: false, "follower (electing)")
+            service.store.follow(lease: "\(lease.namespace)/\(lease.name)")
         } else {
             election = nil
         }
@@ -93,7 +94,7 @@ public struct Controller: Sendable {
             do { try Self.recover(service, say: say) } catch { say("sluice: the interrupted runs could not be recovered: \(error)") }
         }
         let work = WatcherService(watchers: Array(watchers.values), sender: sender, grace: grace, election: election, leadership: server.leadership,
-                                  recover: recover, say: say)
+                                  recover: recover, store: service.store, say: say)
         try await server.serve(host: host, port: port, exchange: exchange, alongside: work) { bound in
             // Followers reach this replica's UI at SLUICE_ADVERTISE_URL, else http://$POD_IP:<port>.
             if let election, let url = environment["SLUICE_ADVERTISE_URL"]

@@ -3,6 +3,7 @@ import ServiceLifecycle
 import SluiceKube
 import SluiceRunner
 import SluiceServer
+import SluiceStore
 
 /// Runs every repository's watcher — with a Lease, only while this replica leads — and on
 /// graceful shutdown stops polling, drains pipelines and releases the lease.
@@ -17,6 +18,9 @@ struct WatcherService: Service {
     /// leading (a replica taking over finds the runs of the one that died; a shared run store
     /// keeps them), so that only a leader writes them.
     let recover: @Sendable () -> Void
+    /// Where each start of leading is numbered (`LeadershipTerm`): the fence of promotions,
+    /// deploys and forge statuses.
+    let store: RunStore
     let say: @Sendable (String) -> Void
 
     func run() async throws {
@@ -29,13 +33,19 @@ struct WatcherService: Service {
             let state = await Offload.run { election.tryAcquireOrRenew() }
             switch state {
             case .leader:
-                leadership.set(ready: true, leading: true, "leader (\(election.identity))")
+                guard let term = await beginTerm(election) else { break }
+                say("sluice: leading: \(term)")
+                leadership.set(ready: true, leading: true, "leader (\(election.identity), term \(term.number))")
                 await Offload.run { recover() }
                 // Lead until shutdown or until a renewal fails.
                 await runWatchers(until: {
                     while !(Task.isCancelled || Task.isShuttingDownGracefully) {
                         try? await Task.sleep(for: .seconds(period))
-                        if await Offload.run({ election.tryAcquireOrRenew() }) != .leader { return }
+                        if await Offload.run({ election.tryAcquireOrRenew() }) != .leader {
+                            // Pipelines still draining act outside no more: another replica may lead already.
+                            store.endTerm()
+                            return
+                        }
                     }
                 })
                 leadership.set(ready: true, leading: false, "follower (lost the lease)")
@@ -47,7 +57,23 @@ struct WatcherService: Service {
             }
             try? await Task.sleep(for: .seconds(period))
         }
+        store.endTerm()
         election.release()
+    }
+
+    /// Numbers this start of leading in the run store; nil (said) when it could not: holding the
+    /// Lease without a term would act unfenced, so the replica waits a period and tries again.
+    private func beginTerm(_ election: LeaderElection) async -> LeadershipTerm? {
+        let lease = "\(election.namespace)/\(election.name)"
+        do {
+            return try await Offload.run { () throws -> LeadershipTerm in
+                try store.beginTerm(lease: lease, holder: election.identity, at: WallClock.now())
+            }
+        } catch {
+            leadership.set(ready: false, leading: false, "not leading: the leadership term could not be recorded: \(error)")
+            say("sluice: lease \(lease) acquired, but the leadership term could not be recorded in the run store: \(error); trying again")
+            return nil
+        }
     }
 
     private func runWatchers(until stop: @escaping @Sendable () async -> Void) async {

@@ -88,6 +88,7 @@ public struct Environments: Sendable {
                        dryRun: Bool, wait: Bool, progress: (String) -> Void) throws -> DeployService.Result {
         let target = try target(deploy, repository: repository)
         if dryRun { return DeployService.Result(branch: target.name, kind: deploy.target, commit: nil, changes: try target.diff(objects)) }
+        try store.requireLeadership(for: "deploying \(facts.model) version \(facts.version) to \(deploy.environment)")
         let result = try target.write(objects, facts: facts, action: action, wait: wait, progress: progress)
         // An unhealthy rollout is not what the environment runs: rolling back is the caller's decision.
         if result.healthy != false {

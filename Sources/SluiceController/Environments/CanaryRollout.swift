@@ -27,6 +27,7 @@ struct CanaryRollout {
         guard let rendered = try environments.render(version, repository: repository, environment: environment.name) else {
             throw LoadError(message: "\(version.model) version \(version.version) renders nothing for \(environment.name)")
         }
+        try environments.store.requireLeadership(for: "moving the canary of \(version.model) version \(version.version) in \(environment.name)")
         let client = try environments.kubernetes(rendered.deploy, repository: repository).client
         let objects = try rendered.objects.filter { $0.kind == "Deployment" }.map(KubernetesDeployer.json)
         guard !objects.isEmpty else {

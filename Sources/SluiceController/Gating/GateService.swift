@@ -236,26 +236,30 @@ public struct GateService: Sendable {
         return outcome
     }
 
-    /// Promotes through `Promotion.move` unless another promotion moved production first. The
-    /// verdict stays what `Verdict.decide` said: a lost race is its own event on the run
-    /// (`ReportRecord.promotionEventKind`) and a note, and nothing outside the log was changed.
+    /// Promotes through `Promotion.move` unless another promotion moved production first or this
+    /// replica's leadership term is over. The verdict stays what `Verdict.decide` said: a lost
+    /// race or a refused term is its own event on the run (`ReportRecord.promotionEventKind`) and
+    /// a note, and nothing outside the log was changed.
     private func promote(_ candidate: RegisteredVersion, expected: String?, runID: Int64, repository: GitRepository,
                          report: inout GateReport, now: Double) throws -> Bool {
         var promotion = Promotion(store: store, registry: registry, environment: environment)
         promotion.clock = { now }
+        let event: String
         switch try promotion.move(to: candidate, action: .promote, expected: expected, actor: "sluice run \(runID)",
                                   reason: "gate passed under \(report.policy)", runID: runID, note: nil, repository: repository) {
         case .lost(let current):
-            let event = "not promoted: production of \(candidate.model) moved to version \(current ?? "none") while this run was being gated; "
+            event = "not promoted: production of \(candidate.model) moved to version \(current ?? "none") while this run was being gated; "
                 + "the verdict stands and nothing was changed (a new commit or `sluice promote \(runID)` can promote it)"
-            report.notes.append(event)
-            try store.saveReport(ReportRecord(runId: runID, stage: "gate", kind: ReportRecord.promotionEventKind, path: "", content: event))
-            return false
+        case .fenced(let refusal):
+            event = "not promoted: \(refusal); the verdict stands and nothing was changed"
         case .moved(_, let problems):
             report.notes.append("promoted as version \(candidate.version)" + (expected.map { " (was \($0))" } ?? ""))
             report.notes += problems
             return true
         }
+        report.notes.append(event)
+        try store.saveReport(ReportRecord(runId: runID, stage: "gate", kind: ReportRecord.promotionEventKind, path: "", content: event))
+        return false
     }
 
     public func save(_ report: GateReport, runID: Int64) throws {

@@ -33,7 +33,7 @@ public struct FailedStage: Sendable, Hashable {
 /// a line on the run page; the report is stored with the run either way).
 public struct MergeRequestNotifier: Sendable {
     public let forge: any Forge
-    public let mergeRequest: Int
+    public private(set) var mergeRequest: Int
     /// `SLUICE_REPORT_URL` (e.g. `https://sluice.example.com/runs/{run}`), else
     /// `SLUICE_ADVERTISE_URL` + `/runs/{run}`: the run page that statuses and comments link to.
     public let reportURLTemplate: String?
@@ -42,11 +42,21 @@ public struct MergeRequestNotifier: Sendable {
     public var chartBase: String?
     /// `SLUICE_CHART_FORMAT=png`: link PNG copies (for a forge that will not show SVG images).
     public var chartsAsPNG = false
+    /// Why this process may not post now, nil when it may: a controller replica whose leadership
+    /// term is over posts nothing (the replica that leads does; see `LeadershipTerm`).
+    public var fence: (@Sendable (_ act: String) -> String?)?
 
     public init(forge: any Forge, mergeRequest: Int, reportURLTemplate: String?) {
         self.forge = forge
         self.mergeRequest = mergeRequest
         self.reportURLTemplate = reportURLTemplate
+    }
+
+    /// The same notifier for another merge request of the repository.
+    public func on(mergeRequest number: Int) -> MergeRequestNotifier {
+        var other = self
+        other.mergeRequest = number
+        return other
     }
 
     /// The chosen charts as Markdown images linking the controller's copies ("" without an address).
@@ -155,6 +165,9 @@ public struct MergeRequestNotifier: Sendable {
     }
 
     private func attempt(_ body: () throws(ForgeError) -> Void) -> [NotificationProblem] {
+        if let refusal = fence?("posting to \(forge.label(mergeRequest: mergeRequest)) on \(forge.name)") {
+            return [NotificationProblem(forge: forge.name, status: nil, message: refusal)]
+        }
         do { try body(); return [] } catch {
             return [NotificationProblem(forge: forge.name, status: error.status, message: "\(forge.label(mergeRequest: mergeRequest)) on \(forge.name): \(error)")]
         }

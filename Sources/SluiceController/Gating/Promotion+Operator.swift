@@ -86,6 +86,8 @@ extension Promotion {
         switch try move(to: version, action: .promote, expected: current, actor: actor, reason: reason, runID: nil, note: note, repository: repository) {
         case .lost(let now):
             throw LoadError(message: "production of \(model) changed to version \(now ?? "none") while promoting; nothing was changed, run the command again")
+        case .fenced(let refusal):
+            throw LoadError(message: refusal + "; nothing was changed")
         case .moved(let entry, let problems):
             return redeploy(version, repository: repository, action: "Deploy", entry: entry, problems: problems)
         }
@@ -105,6 +107,8 @@ extension Promotion {
                         repository: repository) {
         case .lost(let now):
             throw LoadError(message: "production of \(model) changed to version \(now ?? "none") while rolling back; nothing was changed, run the command again")
+        case .fenced(let refusal):
+            throw LoadError(message: refusal + "; nothing was changed")
         case .moved(let entry, let problems):
             return redeploy(registered, repository: repository, action: "Roll back to", entry: entry, problems: problems)
         }

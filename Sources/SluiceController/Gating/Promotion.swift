@@ -62,6 +62,8 @@ public struct Promotion: Sendable {
         case moved(PromotionRecord, problems: [String])
         /// Production was no longer `expected`: nothing was changed anywhere.
         case lost(current: String?)
+        /// This replica no longer leads (why): nothing was changed anywhere.
+        case fenced(String)
     }
 
     /// Moves production of `version.model` to `version` if the log still names `expected`.
@@ -71,8 +73,10 @@ public struct Promotion: Sendable {
         let model = version.model
         let entry = PromotionRecord(model: model, version: version.version, action: action, commit: version.commit, runId: runID ?? version.runID,
                                     previousVersion: expected, actor: actor, reason: reason, createdAt: clock())
-        guard try store.appendPromotion(entry, expectedVersion: expected) else {
-            return .lost(current: try store.productionVersion(model: model))
+        switch try store.appendPromotion(entry, expectedVersion: expected) {
+        case .appended: break
+        case .productionMoved: return .lost(current: try store.productionVersion(model: model))
+        case .fenced(let refusal): return .fenced(refusal)
         }
         afterSwap?(entry)
         var problems: [String] = []

@@ -110,8 +110,12 @@ public enum PromotionHistory {
             let record = PromotionRecord(model: model, version: e.version, action: e.action == "rollback" ? .rollback : .promote, commit: e.commit,
                                          runId: nil, previousVersion: e.previousVersion, actor: "\(e.actor) (recovered from \(ref))",
                                          reason: e.reason, createdAt: e.createdAt)
-            guard try store.appendPromotion(record, expectedVersion: current) else {
+            switch try store.appendPromotion(record, expectedVersion: current) {
+            case .appended: break
+            case .productionMoved:
                 throw LoadError(message: "the promotion log of \(model) changed while it was being recovered from \(ref); run again")
+            case .fenced(let refusal):
+                throw LoadError(message: "the promotion log of \(model) was not recovered from \(ref): \(refusal)")
             }
             current = e.version
         }

@@ -29,9 +29,7 @@ extension CommitPipeline {
         let say = progress
         func tell(_ body: String, on mergeRequest: Int = number) {
             guard let notifier else { return }
-            let told = mergeRequest == notifier.mergeRequest ? notifier
-                : MergeRequestNotifier(forge: notifier.forge, mergeRequest: mergeRequest, reportURLTemplate: notifier.reportURLTemplate)
-            problems += told.preview(body)
+            problems += notifier.on(mergeRequest: mergeRequest).preview(body)
         }
         let skip = context.withheld ?? (settings.on == .passed && !report.passed
             ? "the gate did not pass this candidate (preview.on: passed)" : nil)

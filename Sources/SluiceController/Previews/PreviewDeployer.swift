@@ -110,6 +110,7 @@ public struct PreviewDeployer: Sendable {
                                       expiresAt: now + Double(r.preview.ttlSeconds))
         // Recorded before anything is applied: a process killed meanwhile leaves a record the reconciler cleans up.
         try store.savePreview(record)
+        try store.requireLeadership(for: "deploying the preview of merge request \(r.number)")
         let target = try DeployTargets.make(deploy, repository: repository, store: store, environment: environment)
         let written = try target.write(objects, facts: facts, action: "Preview", wait: true, progress: say)
         var outcome = Outcome(record: record, url: url, evicted: evicted, deletedRefs: deletedRefs)
@@ -142,6 +143,7 @@ public struct PreviewDeployer: Sendable {
         deploy.context = preview.context
         deploy.pruneNamespaces = true
         deploy.branch = target == .branch ? preview.place : nil
+        try store.requireLeadership(for: "removing the preview of merge request \(preview.number)")
         let removed = try DeployTargets.make(deploy, repository: repository, store: store, environment: environment).removeAll(progress: say)
         say("preview of merge request \(preview.number) in \(preview.place): \(removed.said)")
         try store.deletePreview(repository: preview.repository, number: preview.number)

@@ -60,8 +60,16 @@ extension RepositoryWatcher {
         }
     }
 
+    /// The merge request's notifier, fenced by this replica's leadership term.
     nonisolated func notifier(for ref: String, log: Logger) -> MergeRequestNotifier? {
-        return MergeRequestNotifier.forRef(ref, environment: forgeEnvironment, warn: { log.warning("\($0)") })
+        guard var notifier = MergeRequestNotifier.forRef(ref, environment: forgeEnvironment, warn: { log.warning("\($0)") }) else { return nil }
+        let store = service.store
+        notifier.fence = { act in
+            do { return try store.fenceRefusal(act) } catch {
+                return "\(act) refused: this replica's leadership term could not be read (\(error))"
+            }
+        }
+        return notifier
     }
 
     /// Runs a queued run through the commit pipeline and logs and records what came of it.

@@ -141,6 +141,12 @@ extension StoreSchema {
               processedAt \(real) NOT NULL, PRIMARY KEY (repository, ref))
             """,
         ]),
+        Migration(name: "v15: leadership terms", statements: [
+            """
+            CREATE TABLE leadership (lease \(text) NOT NULL PRIMARY KEY, term BIGINT NOT NULL, holder \(text) NOT NULL,
+              startedAt \(real) NOT NULL)
+            """,
+        ]),
     ]
 
     private static let text = "TEXT COLLATE \"C\""

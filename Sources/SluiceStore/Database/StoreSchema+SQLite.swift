@@ -261,6 +261,16 @@ enum StoreSchema {
                 t.primaryKey(["repository", "ref"])
             }
         }
+        m.registerMigration("v15: leadership terms") { db in
+            // The fencing token of replicas on one store: each start of leading a Lease is a new
+            // term; an act on the outside is refused to a replica whose term is not the last.
+            try db.create(table: "leadership") { t in
+                t.primaryKey("lease", .text)
+                t.column("term", .integer).notNull()
+                t.column("holder", .text).notNull()
+                t.column("startedAt", .double).notNull()
+            }
+        }
         return m
     }
 }
