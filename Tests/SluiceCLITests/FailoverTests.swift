@@ -5,7 +5,7 @@ import SluiceTestSupport
 /// Two controller replicas on one PostgreSQL run store with a Lease (emulator): the leader dies
 /// (`kill -9`) in the middle of a pipeline; the follower takes over when the Lease runs out,
 /// marks the run interrupted and retries it from its unfinished stage, the finished one
-/// restored from the database.
+/// restored from the database. A leader that is paused past its Lease and then goes on is fenced.
 @Suite struct FailoverTests {
     let sluice = RepositoryLayout.sluiceBinary
 
@@ -55,6 +55,69 @@ import SluiceTestSupport
         #expect(held.started() == ["prepare", "train", "train"])
         let log = (try? String(contentsOfFile: scratch.path + "/replica-b.log", encoding: .utf8)) ?? ""
         #expect(log.contains("sluice: run 1 was interrupted by a crash; queued again as run"), "\(log)")
+        withExtendedLifetime(b) {}
+    }
+
+    /// The leader is paused (`SIGSTOP`: a long GC pause, a frozen VM) in the middle of its run;
+    /// the follower takes the Lease, starts a new term and runs the commit itself. When the old
+    /// leader goes on, its gate passes the same model, but its promotion is refused (its term is
+    /// over): production moves once, by the replica that leads, and the old run says why not.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))
+    func aLeaderPausedPastItsLeasePromotesNothing() throws {
+        let k = try KubeEmulator(namespace: "sluice-system")
+        let server = try PostgresServer()
+        let database = try server.createDatabase()
+        let scratch = TemporaryDirectory(prefix: "sluice-fenced")
+        let repo = try TestRepository()
+        let release = scratch.path + "/release", marks = scratch.path + "/marks"
+        try repo.commit("model", files: [
+            "sluice.yaml": """
+                version: 1
+                stages:
+                  evaluate:
+                    run: "echo evaluate >> \(marks); while [ ! -f \(release) ]; do sleep 0.1; done; echo '{\\"accuracy\\": 0.9}' > m.json"
+                    metrics: m.json
+                gate: { policy: p.yaml, model: fenced }
+                """,
+            "p.yaml": "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n",
+        ])
+        let config = scratch.write("controller.yaml", """
+            listen: 127.0.0.1:0
+            interval: 1s
+            lease: { namespace: sluice-system, name: sluice-leader }
+            store: { url-env: SLUICE_DATABASE_URL }
+            repositories:
+              - { name: fenced, url: \(repo.path) }
+            """)
+        func replica(_ name: String) throws -> BackgroundProcess {
+            try BackgroundProcess(sluice, ["watch", "--config", config, "--state", scratch.path + "/" + name], readyPrefix: "sluice: listening on 127.0.0.1:",
+                                  environment: ["POD_NAME": name, "POD_IP": "127.0.0.1", "KUBECONFIG": k.kubeconfig,
+                                                "SLUICE_DATABASE_URL": server.url(database)],
+                                  stderrFile: scratch.path + "/\(name).log")
+        }
+        func sql(_ query: String) throws -> String { try server.psql(query, database: database.database) }
+        func log(_ name: String) -> String { (try? String(contentsOfFile: scratch.path + "/\(name).log", encoding: .utf8)) ?? "" }
+
+        let a = try replica("replica-a")
+        try waitUntil("replica-a to lead and start evaluating", timeout: 60) { FileManager.default.fileExists(atPath: marks) }
+        #expect(log("replica-a").contains("sluice: leading: replica-a's term 1 of lease sluice-system/sluice-leader"))
+        let b = try replica("replica-b")
+        kill(a.pid, SIGSTOP)
+        // The Lease (15 s) runs out; replica-b leads in term 2 and runs the commit (run 2 waits
+        // for the stage replica-a still holds, then takes its result from the cache).
+        try waitUntil("replica-b to lead", timeout: 60) { log("replica-b").contains("sluice: leading: replica-b's term 2 of lease") }
+        FileManager.default.createFile(atPath: release, contents: nil)
+        kill(a.pid, SIGCONT)
+        try waitUntil("both runs to finish", timeout: 90) {
+            try sql("SELECT string_agg(status, ' ' ORDER BY id) FROM runs") == "succeeded succeeded\n"
+        }
+        try waitUntil("replica-b to record the commit as processed") { try sql("SELECT count(*) FROM processed_refs") == "1\n" }
+        #expect(try sql("SELECT runId || ' ' || actor FROM promotions") == "2 sluice run 2\n")
+        let event = try sql("SELECT content FROM reports WHERE runId = 1 AND kind = 'promotion'")
+        #expect(event.hasPrefix("not promoted: promoting fenced version"), "\(event)")
+        #expect(event.contains("refused: replica-a's term 1 of lease sluice-system/sluice-leader"), "\(event)")
+        #expect(log("replica-a").contains("as processed refused: replica-a's term 1"), "\(log("replica-a"))")
+        a.stop()
         withExtendedLifetime(b) {}
     }
 }
