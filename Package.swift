@@ -109,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceControllerTests",
-            dependencies: ["SluiceController", "SluiceCore", "SluiceGit", "SluiceKube", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceYAML", "SluiceTestSupport"],
+            dependencies: ["SluiceController", "SluiceCore", "SluiceForge", "SluiceGit", "SluiceKube", "SluiceRunner", "SluiceStore", "SluiceRegistry", "SluiceYAML", "SluiceTestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "SluiceRunnerTests", dependencies: ["SluiceRunner", "SluiceCore", "SluiceTestSupport"]),
