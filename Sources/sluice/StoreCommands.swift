@@ -7,7 +7,7 @@ import Glibc
 
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "store", abstract: "Move the run store between state folders: export it as JSON lines, import it into an empty folder.",
+        commandName: "store", abstract: "Move the run store between state folders and databases: export it as JSON lines, import it into an empty folder or database.",
         subcommands: [StoreExport.self, StoreImport.self])
 }
 
@@ -15,7 +15,7 @@ struct StoreExport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write the run store to standard output as JSON lines: a header, then every row of every table.",
-        discussion: "One consistent moment of the store, even while a controller writes to it. The artifact blobs (cas/, or the bucket) and the stage logs (logs/) are files and not in it: sluice store import --from copies them.")
+        discussion: "One consistent moment of the store (the state folder's, or the PostgreSQL database SLUICE_DATABASE_URL names), even while a controller writes to it; the same lines from either. The artifact blobs (cas/, or the bucket) and the stage logs (logs/) are files and not in it: sluice store import --from copies them.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -33,8 +33,8 @@ struct StoreExport: AsyncParsableCommand {
 struct StoreImport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Build the run store of an empty state folder from an export read on standard input.",
-        discussion: "The export's schema is built first, every row goes in in one transaction, then this Sluice's newer migrations run. With --from (the exported state folder), the artifacts the store names are copied too, each checked against its digest (and into the bucket when SLUICE_ARTIFACTS_URL names one), and the stage logs.")
+        abstract: "Build the run store of an empty state folder, or of the empty PostgreSQL database SLUICE_DATABASE_URL names, from an export read on standard input.",
+        discussion: "An export of either database imports into either. The export's schema is built first, every row goes in in one transaction, then this Sluice's newer migrations run; an import that fails leaves nothing behind. With --from (the exported state folder), the artifacts the store names are copied too, each checked against its digest (and into the bucket when SLUICE_ARTIFACTS_URL names one), and the stage logs.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -50,7 +50,7 @@ struct StoreImport: AsyncParsableCommand {
             throw Output.fail(error)
         }
         let rows = imported.rows.values.reduce(0, +)
-        var said = "imported \(rows) rows into \(global.stateDirectory) (\(imported.rows["runs"] ?? 0) runs)"
+        var said = "imported \(rows) rows into \(imported.into) (\(imported.rows["runs"] ?? 0) runs)"
         if from != nil { said += "; copied \(imported.outputs) outputs and \(imported.logFolders) runs' logs" }
         Output.out(said)
     }

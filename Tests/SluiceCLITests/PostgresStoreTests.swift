@@ -35,9 +35,23 @@ import SluiceTestSupport
         let logs = try ProcessRunner.run(sluice, ["logs", "1", "check", "--state", state.path], environment: env)
         #expect(logs.stdout.contains("weights"), "\(logs.stdout)\(logs.stderr)")
 
-        // Export reads SQLite stores only, and says how to back up this one.
+        // The store moves out of the database into a state folder (the outputs and logs copied),
+        // and from there into another database: the same lines each time.
         let export = try ProcessRunner.run(sluice, ["store", "export", "--state", state.path], environment: env)
-        #expect(export.status != 0 && export.stderr.contains("back it up with pg_dump"), "\(export.stderr)")
+        #expect(export.status == 0, "\(export.stderr)")
+        let folder = TemporaryDirectory(prefix: "sluice-moved")
+        let moved = try ProcessRunner.run(sluice, ["store", "import", "--state", folder.path, "--from", state.path], input: export.stdout)
+        #expect(moved.stdout.contains("into \(folder.path) (2 runs); copied "), "\(moved.stdout)\(moved.stderr)")
+        let fromFolder = try ProcessRunner.run(sluice, ["logs", "1", "check", "--state", folder.path])
+        #expect(fromFolder.stdout.contains("weights"), "\(fromFolder.stdout)\(fromFolder.stderr)")
+        let other = try server.createDatabase()
+        let otherEnv = ["SLUICE_DATABASE_URL": server.url(other)]
+        let back = try ProcessRunner.run(sluice, ["store", "import", "--state", TemporaryDirectory(prefix: "sluice-back").path],
+                                         environment: otherEnv, input: try ProcessRunner.run(sluice, ["store", "export", "--state", folder.path]).stdout)
+        #expect(back.stdout.contains("rows into postgres://") && back.stdout.contains("(2 runs)"), "\(back.stdout)\(back.stderr)")
+        #expect(try server.psql("SELECT count(*) FROM stage_results", database: other.database) == "4\n")
+        let twice = try ProcessRunner.run(sluice, ["store", "import", "--state", folder.path], environment: otherEnv, input: export.stdout)
+        #expect(twice.status != 0 && twice.stderr.contains("holds a run store: an import builds a new store; name an empty database"), "\(twice.stderr)")
     }
 
     /// Two machines (two state folders) on one database. While a run's process lives, a run

@@ -13,9 +13,9 @@ import SluiceTestSupport
         return lines
     }
 
-    func importing(_ lines: [String], into folder: String) throws(RunStore.StoreError) -> RunStore.Imported {
+    func importing(_ lines: [String], into folder: String, database: DatabaseSettings? = nil) throws(RunStore.StoreError) -> RunStore.Imported {
         var rest = lines[...]
-        return try RunStore.importDump(into: folder, source: "dump.jsonl") { rest.popFirst() }
+        return try RunStore.importDump(into: folder, database: database, source: "dump.jsonl") { rest.popFirst() }
     }
 
     /// 1,000 runs with stages, artifacts, reports (text that JSON must escape, reals of every
@@ -53,45 +53,59 @@ import SluiceTestSupport
         return store
     }
 
-    @Test func aThousandRunsRoundTripLineForLine() throws {
-        let source = TemporaryDirectory(prefix: "sluice-source"), target = TemporaryDirectory(prefix: "sluice-target")
+    /// SQLite → export → PostgreSQL → export → SQLite → export: the same lines each time (but
+    /// for the state folder the header and the log paths name), the reports byte for byte, run
+    /// ids going on after a deleted one, and the promotion log append-only on each.
+    @Test func aThousandRunsRoundTripLineForLineBetweenSQLiteAndPostgreSQL() throws {
+        let source = TemporaryDirectory(prefix: "sluice-source"), middle = TemporaryDirectory(prefix: "sluice-middle"),
+            target = TemporaryDirectory(prefix: "sluice-target")
+        let server = try PostgresServer()
+        let database = try server.createDatabase()
         let store = try filled(source.path)
         let first = try dump(store)
         #expect(first.count > 5_000)
-        let imported = try importing(first, into: target.path)
-        #expect(imported.rows["runs"] == 1_000)
-        #expect(imported.rows["stage_results"] == 2_000)
-        #expect(imported.rows["promotions"] == 10)
-
-        let copy = try RunStore(stateDirectory: target.path)
-        let second = try dump(copy)
-        // Equal line for line, but for the state folder the header and the log paths name.
-        #expect(second.count == first.count)
-        let expected = first.dropFirst().map { $0.replacingOccurrences(of: source.path + "/logs/", with: target.path + "/logs/") }
-        let differing = zip(second.dropFirst(), expected).enumerated().first { $0.element.0 != $0.element.1 }
-        #expect(differing == nil, "line \((differing?.offset ?? 0) + 2): \(differing?.element.0 ?? "") instead of \(differing?.element.1 ?? "")")
-        // Reports byte for byte.
-        for id in [Int64(1), 500, 1_000] {
-            #expect(try copy.reports(of: id).map(\.content) == store.reports(of: id).map(\.content))
+        func expectSame(_ lines: [String], from folder: String, _ label: String) {
+            #expect(lines.count == first.count, "\(label)")
+            let expected = first.dropFirst().map { $0.replacingOccurrences(of: source.path + "/logs/", with: folder + "/logs/") }
+            let differing = zip(lines.dropFirst(), expected).enumerated().first { $0.element.0 != $0.element.1 }
+            #expect(differing == nil, "\(label) line \((differing?.offset ?? 0) + 2): \(differing?.element.0 ?? "") instead of \(differing?.element.1 ?? "")")
         }
-        #expect(try copy.productionVersion(model: "iris") == store.productionVersion(model: "iris"))
-        // Run ids go on after the deleted one, and the promotion log stays append-only.
-        let next = try copy.insert(RunRecord(repository: "iris", ref: nil, commit: "g", baseCommit: nil, trigger: "commit", createdAt: 2), stages: [])
-        #expect(next.id == 1_002)
-        #expect(throws: (any Error).self) { try copy.write { db in try db.execute("DELETE FROM promotions") } }
+
+        let imported = try importing(first, into: middle.path, database: database)
+        #expect(imported.rows["runs"] == 1_000 && imported.rows["stage_results"] == 2_000 && imported.rows["promotions"] == 10)
+        #expect(!FileManager.default.fileExists(atPath: middle.path + "/sluice.sqlite"))
+        let inPostgres = try RunStore(stateDirectory: middle.path, database: database)
+        let second = try dump(inPostgres)
+        expectSame(second, from: middle.path, "PostgreSQL's export")
+
+        _ = try importing(second, into: target.path)
+        let back = try RunStore(stateDirectory: target.path)
+        expectSame(try dump(back), from: target.path, "SQLite's export of PostgreSQL's")
+
+        for copy in [inPostgres, back] {
+            for id in [Int64(1), 500, 1_000] {
+                #expect(try copy.reports(of: id).map(\.content) == store.reports(of: id).map(\.content))
+            }
+            #expect(try copy.productionVersion(model: "iris") == store.productionVersion(model: "iris"))
+            // Run ids go on after the deleted one, and the promotion log stays append-only.
+            let next = try copy.insert(RunRecord(repository: "iris", ref: nil, commit: "g", baseCommit: nil, trigger: "commit", createdAt: 2), stages: [])
+            #expect(next.id == 1_002)
+            #expect(throws: (any Error).self) { try copy.write { db in try db.execute("DELETE FROM promotions") } }
+        }
     }
 
-    @Test func whatIsWrongWithADumpIsSaidWithItsLineAndLeavesNothingBehind() throws {
+    @Test(arguments: Backend.allCases) func whatIsWrongWithADumpIsSaidWithItsLineAndLeavesNothingBehind(_ backend: Backend) throws {
         let source = TemporaryDirectory(prefix: "sluice-source")
         let store = try RunStore(stateDirectory: source.path)
         _ = try store.insert(RunRecord(repository: "iris", ref: nil, commit: "c", baseCommit: nil, trigger: "commit", createdAt: 1),
                              stages: [StageResultRecord(runId: 0, stage: "a", status: .pending, decision: "run", reasons: "r", cacheKey: "k")])
         let lines = try dump(store)
+        let fixture = try StoreFixture(backend)
 
         func failure(_ lines: [String]) -> String {
             let target = TemporaryDirectory(prefix: "sluice-target")
             do {
-                _ = try importing(lines, into: target.path)
+                _ = try importing(lines, into: target.path, database: fixture.database)
                 return "imported"
             } catch {
                 #expect(!FileManager.default.fileExists(atPath: target.path + "/sluice.sqlite"), "a failed import leaves no store")
@@ -108,12 +122,19 @@ import SluiceTestSupport
         var unknown = lines
         unknown[1] = unknown[1].replacingOccurrences(of: "\"commit\":", with: "\"kommit\":")
         #expect(failure(unknown) == "dump.jsonl:2: the table 'runs' has no column 'kommit' here")
-        // A stage row whose run is missing: the foreign key fails at the end, and nothing is kept.
-        #expect(failure([lines[0]] + lines.dropFirst(2)).contains("FOREIGN KEY"))
+        // A stage row whose run is missing: the foreign key fails (at the end on SQLite, at the row
+        // on PostgreSQL), and nothing is kept.
+        #expect(failure([lines[0]] + lines.dropFirst(2)).lowercased().contains("foreign key"))
 
-        // A folder that has a store is not overwritten.
+        // After all that the destination is still empty: the dump goes in; a second time it does not.
+        let target = TemporaryDirectory(prefix: "sluice-target")
+        #expect(try importing(lines, into: target.path, database: fixture.database).rows["runs"] == 1)
         #expect {
-            _ = try importing(lines, into: source.path)
-        } throws: { "\($0)".contains("sluice.sqlite exists: an import builds a new store; choose an empty state folder") }
+            _ = try importing(lines, into: target.path, database: fixture.database)
+        } throws: {
+            let said = "\($0)"
+            return said.contains("sluice.sqlite exists: an import builds a new store; choose an empty state folder")
+                || said.contains("holds a run store: an import builds a new store; name an empty database")
+        }
     }
 }

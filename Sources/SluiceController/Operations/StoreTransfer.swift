@@ -3,7 +3,7 @@ import SluiceCore
 import SluiceStore
 
 /// `sluice store export` and `import`: the run store as JSON lines, to move a state folder, to
-/// back it up as text, or to change what keeps it.
+/// back it up as text, or to change what keeps it (SQLite to PostgreSQL and back).
 public enum StoreTransfer {
     /// Writes the store of `stateDirectory` to `emit`, line by line (one consistent moment of it,
     /// even while a controller writes).
@@ -16,19 +16,23 @@ public enum StoreTransfer {
 
     public struct Imported: Sendable {
         public var rows: [String: Int]
+        /// Where the store now is: the state folder, or the database's URL without its password.
+        public var into: String
         /// Artifact blobs copied from `--from` (outputs, and each file of a folder output).
         public var outputs = 0
         /// Run log folders copied from `--from`.
         public var logFolders = 0
     }
 
-    /// Builds the store of an empty `stateDirectory` from `next`'s lines; with `from` (the
+    /// Builds the store of an empty `stateDirectory` (or of the empty database
+    /// `SLUICE_DATABASE_URL` names) from `next`'s lines; with `from` (the
     /// exported state folder), copies the artifacts the store names (checked by digest, and into
     /// the bucket when one is configured) and the stage logs too.
     public static func importStore(stateDirectory: String, source: String, from: String?, environment: [String: String],
                                    next: () throws -> String?) throws -> Imported {
-        let imported = try RunStore.importDump(into: stateDirectory, source: source, next: next)
-        var result = Imported(rows: imported.rows)
+        let database = try DatabaseSettings.from(environment: environment)
+        let imported = try RunStore.importDump(into: stateDirectory, database: database, source: source, next: next)
+        var result = Imported(rows: imported.rows, into: database?.redacted ?? stateDirectory)
         guard let from else { return result }
         let store = try RunStores.open(stateDirectory: stateDirectory, environment: environment)
         let old = ArtifactStore(stateDirectory: from)

@@ -18,7 +18,7 @@ final class PostgresStoreDatabase: StoreDatabase {
     private let idle = Mutex<[PostgresConnection]>([])
     private let slots = DispatchSemaphore(value: PostgresStoreDatabase.connections)
     private let opened = Atomic<Int>(0)
-    private let logger = Logger(label: "sluice.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    private static let logger = Logger(label: "sluice.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     private let locks: PostgresLockSession
 
     /// At most this many statements in flight from one process.
@@ -30,6 +30,17 @@ final class PostgresStoreDatabase: StoreDatabase {
 
     init(settings: DatabaseSettings) throws {
         location = settings.redacted
+        let configuration = try Self.configuration(settings)
+        self.configuration = configuration
+        locks = PostgresLockSession { [location, configuration] in
+            try Self.connect(configuration: configuration, location: location, id: 0)
+        }
+        try migrate()
+    }
+
+    /// How to connect: the URL's server, user, database and TLS.
+    private static func configuration(_ settings: DatabaseSettings) throws -> PostgresConnection.Configuration {
+        let location = settings.redacted
         let tls: PostgresConnection.Configuration.TLS
         do {
             switch settings.tls {
@@ -50,11 +61,7 @@ final class PostgresStoreDatabase: StoreDatabase {
         var configuration = PostgresConnection.Configuration(host: settings.host, port: settings.port, username: settings.user,
                                                              password: settings.password, database: settings.database, tls: tls)
         configuration.options.connectTimeout = .seconds(10)
-        self.configuration = configuration
-        locks = PostgresLockSession { [logger, location, configuration] in
-            try Self.connect(configuration: configuration, logger: logger, location: location, id: 0)
-        }
-        try migrate()
+        return configuration
     }
 
     deinit {
@@ -71,9 +78,7 @@ final class PostgresStoreDatabase: StoreDatabase {
         try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", lock: false, body)
     }
 
-    func appliedMigrations() throws -> [String] {
-        try read { try $0.values(String.self, "SELECT identifier FROM sluice_migrations ORDER BY position") }
-    }
+    var dialect: StoreDialect { .postgres }
 
     func tryLock(_ name: LockName) throws -> HeldLock? { try locks.tryLock(name) }
 
@@ -125,7 +130,7 @@ final class PostgresStoreDatabase: StoreDatabase {
     }
 
     private func connect() throws -> PostgresConnection {
-        try Self.connect(configuration: configuration, logger: logger, location: location, id: opened.add(1, ordering: .relaxed).newValue)
+        try Self.connect(configuration: configuration, location: location, id: opened.add(1, ordering: .relaxed).newValue)
     }
 
     /// The event loop of every PostgreSQL connection of the process: a thread of the store's own
@@ -133,8 +138,7 @@ final class PostgresStoreDatabase: StoreDatabase {
     /// a connection can close whenever its last user lets go.
     private static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    private static func connect(configuration: PostgresConnection.Configuration, logger: Logger,
-                                location: String, id: Int) throws -> PostgresConnection {
+    private static func connect(configuration: PostgresConnection.Configuration, location: String, id: Int) throws -> PostgresConnection {
         do {
             return try PostgresConnection.connect(on: eventLoops.next(), configuration: configuration, id: id, logger: logger).wait()
         } catch {
@@ -159,10 +163,7 @@ final class PostgresStoreDatabase: StoreDatabase {
     }
 
     private func applyMigrations(_ session: PostgresTransaction) throws {
-        try session.execute("""
-            CREATE TABLE IF NOT EXISTS sluice_migrations (position BIGINT PRIMARY KEY, identifier TEXT NOT NULL UNIQUE,
-                                                          appliedAt DOUBLE PRECISION NOT NULL)
-            """)
+        try Self.createMigrationsTable(session)
         let applied = try session.values(String.self, "SELECT identifier FROM sluice_migrations ORDER BY position")
         let known = StoreSchema.postgres.map(\.name)
         guard applied.count <= known.count, Array(known.prefix(applied.count)) == applied else {
@@ -173,14 +174,45 @@ final class PostgresStoreDatabase: StoreDatabase {
         }
         for (position, migration) in StoreSchema.postgres.enumerated().dropFirst(applied.count) {
             do {
-                try session.atomically("BEGIN") {
-                    for statement in migration.statements { try session.execute(statement) }
-                    try session.execute("INSERT INTO sluice_migrations (position, identifier, appliedAt) VALUES (?, ?, ?)",
-                                        [position, migration.name, Date().timeIntervalSince1970])
-                }
+                try session.atomically("BEGIN") { try Self.apply(migration, position: position, session) }
             } catch {
                 throw RunStore.StoreError(description: "\(location): the migration '\(migration.name)' failed: \(error)")
             }
+        }
+    }
+
+    private static func createMigrationsTable(_ session: PostgresTransaction) throws {
+        try session.execute("""
+            CREATE TABLE IF NOT EXISTS sluice_migrations (position BIGINT PRIMARY KEY, identifier TEXT NOT NULL UNIQUE,
+                                                          appliedAt DOUBLE PRECISION NOT NULL)
+            """)
+    }
+
+    private static func apply(_ migration: StoreSchema.Migration, position: Int, _ session: PostgresTransaction) throws {
+        for statement in migration.statements { try session.execute(statement) }
+        try session.execute("INSERT INTO sluice_migrations (position, identifier, appliedAt) VALUES (?, ?, ?)",
+                            [position, migration.name, Date().timeIntervalSince1970])
+    }
+
+    /// Builds a new store in `settings`' database, which must hold none, in one transaction: the
+    /// schema up to `last` (nil: none), then `body` (an import's rows). Nothing stays when it fails.
+    static func build<T>(settings: DatabaseSettings, upTo last: String?, _ body: (any StoreTransaction) throws -> T) throws -> T {
+        let location = settings.redacted
+        let connection = try connect(configuration: try configuration(settings), location: location, id: 0)
+        defer { close(connection) }
+        let session = PostgresTransaction(connection: connection)
+        return try session.atomically("BEGIN") {
+            try session.execute("SELECT pg_advisory_xact_lock(?)", [migrationLock])
+            let tables = try session.value(Int.self, """
+                SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('sluice_migrations', 'runs')
+                """)
+            guard tables == 0 else {
+                throw RunStore.StoreError(description: "\(location) holds a run store: an import builds a new store; name an empty database")
+            }
+            try createMigrationsTable(session)
+            let count = last.flatMap { last in StoreSchema.postgres.firstIndex { $0.name == last } }.map { $0 + 1 } ?? 0
+            for (position, migration) in StoreSchema.postgres.prefix(count).enumerated() { try apply(migration, position: position, session) }
+            return try body(session)
         }
     }
 }

@@ -1,5 +1,8 @@
 import FoundationEssentials
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The run store in `<state>/sluice.sqlite` (WAL, synchronous FULL): nothing to install.
 final class SQLiteStoreDatabase: StoreDatabase {
@@ -32,8 +35,32 @@ final class SQLiteStoreDatabase: StoreDatabase {
         try pool.read { db in try body(SQLiteTransaction(db: db)) }
     }
 
-    func appliedMigrations() throws -> [String] {
-        try pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
+    var dialect: StoreDialect { .sqlite }
+
+    /// Builds a new store at `path`, which must not exist: the schema up to `last` (nil: none),
+    /// then `body` (an import's rows) in one transaction, foreign keys checked at its end, then
+    /// the migrations after `last`. Nothing stays when it fails.
+    static func build<T>(path: String, stateDirectory: String, upTo last: String?, _ body: (any StoreTransaction) throws -> T) throws -> T {
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        let lock = try MigrationLock(stateDirectory: stateDirectory)
+        defer { withExtendedLifetime(lock) {} }
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw RunStore.StoreError(description: "\(path) exists: an import builds a new store; choose an empty state folder (--state)")
+        }
+        let pool = try DatabasePool(path: path)
+        do {
+            if let last { try StoreSchema.sqlite.migrate(pool, upTo: last) }
+            let result = try pool.write { db in
+                try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
+                return try body(SQLiteTransaction(db: db))
+            }
+            try StoreSchema.sqlite.migrate(pool)
+            return result
+        } catch {
+            try pool.close()
+            for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+            throw error
+        }
     }
 
     func tryLock(_ name: LockName) throws -> HeldLock? { try LockFile.tryLock(name, stateDirectory: stateDirectory) }

@@ -10,10 +10,15 @@ protocol StoreDatabase: Sendable {
     func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
     /// Where it is, for messages (a PostgreSQL URL without its password).
     var location: String { get }
-    /// The migrations applied, in order.
-    func appliedMigrations() throws -> [String]
+    /// How it spells migrations and sequences.
+    var dialect: StoreDialect { get }
     /// Takes `name` for this process at once, or nil when another process holds it (see `LockName`).
     func tryLock(_ name: LockName) throws -> HeldLock?
     /// True while some process, this one included, holds `name`.
     func isLocked(_ name: LockName) throws -> Bool
+}
+
+extension StoreDatabase {
+    /// The migrations applied, in order.
+    func appliedMigrations() throws -> [String] { try read { try dialect.migrations($0) } }
 }

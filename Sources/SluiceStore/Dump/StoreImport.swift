@@ -1,4 +1,5 @@
 import Foundation
+public import SluiceCore
 import GRDB
 
 extension RunStore {
@@ -8,49 +9,41 @@ extension RunStore {
         public var rows: [String: Int]
     }
 
-    /// Builds a new run store in `stateDirectory` (which must hold none) from a dump's lines:
-    /// the schema of the dump's migrations first, every row in one transaction (foreign keys
-    /// checked at its end), then the migrations this Sluice adds. Stage log paths under the
-    /// dump's state folder are moved under this one. `next` returns the next line, nil at the end.
-    public static func importDump(into stateDirectory: String, source: String,
+    /// Builds a new run store from a dump's lines: in `database` (PostgreSQL; it must hold no
+    /// store) when given, else in `stateDirectory` (which must hold none). The schema of the
+    /// dump's migrations first, every row in one transaction, then the migrations this Sluice
+    /// adds; a dump that fails leaves nothing behind. Stage log paths under the dump's state
+    /// folder are moved under this one. `next` returns the next line, nil at the end.
+    public static func importDump(into stateDirectory: String, database: DatabaseSettings? = nil, source: String,
                                   next: () throws -> String?) throws(StoreError) -> Imported {
-        let path = stateDirectory + "/" + fileName
+        let location = database?.redacted ?? stateDirectory + "/" + fileName
         do {
-            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-            let lock = try MigrationLock(stateDirectory: stateDirectory)
-            defer { withExtendedLifetime(lock) {} }
-            guard !FileManager.default.fileExists(atPath: path) else {
-                throw StoreError(description: "\(path) exists: an import builds a new store; choose an empty state folder (--state)")
-            }
             guard let first = try next() else { throw StoreError(description: "\(source) is empty: it holds no store export") }
             let header = try decodeHeader(first, source: source)
-            let pool = try DatabasePool(path: path)
-            do {
-                if let last = header.migrations.last { try StoreSchema.sqlite.migrate(pool, upTo: last) }
+            let schema = try DumpSchema(upTo: header.migrations.last)
+            func insertAll(_ db: any StoreTransaction, _ dialect: StoreDialect) throws -> [String: Int] {
+                let inserter = RowInserter(db: db, dialect: dialect, schema: schema, source: source, from: header.stateDirectory, to: stateDirectory)
                 var counts: [String: Int] = [:]
-                try pool.write { db in
-                    try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
-                    let inserter = try RowInserter(db: db, source: source, from: header.stateDirectory, to: stateDirectory)
-                    var number = 1
-                    while let line = try next() {
-                        number += 1
-                        if line.isEmpty { continue }
-                        let table = try inserter.insert(line, number: number)
-                        counts[table, default: 0] += 1
-                    }
+                var number = 1
+                while let line = try next() {
+                    number += 1
+                    if line.isEmpty { continue }
+                    counts[try inserter.insert(line, number: number), default: 0] += 1
                 }
-                try StoreSchema.sqlite.migrate(pool)
-                return Imported(header: header, rows: counts)
-            } catch {
-                // Nothing half-built stays behind: the next import (or start) finds an empty folder.
-                try pool.close()
-                for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
-                throw error
+                return counts
             }
+            let rows: [String: Int]
+            if let database {
+                rows = try PostgresStoreDatabase.build(settings: database, upTo: header.migrations.last) { try insertAll($0, .postgres) }
+                _ = try PostgresStoreDatabase(settings: database)  // this Sluice's newer migrations
+            } else {
+                rows = try SQLiteStoreDatabase.build(path: location, stateDirectory: stateDirectory, upTo: header.migrations.last) { try insertAll($0, .sqlite) }
+            }
+            return Imported(header: header, rows: rows)
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError(description: "import into \(path) failed: \(error)")
+            throw StoreError(description: "import into \(location) failed: \(error)")
         }
     }
 
@@ -72,26 +65,18 @@ extension RunStore {
 
 /// Inserts one dump line's row, each value decoded as its column's declared type.
 private struct RowInserter {
-    let db: Database
+    let db: any StoreTransaction
+    let dialect: StoreDialect
+    let schema: DumpSchema
     let source: String
     let from: String
     let to: String
     let decoder: JSONDecoder
 
-    init(db: Database, source: String, from: String, to: String) throws {
-        self.db = db
-        self.source = source
-        self.from = from
-        self.to = to
-        var tables: [String: [String: DumpLine.Kind]] = [:]
-        for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") {
-            var columns: [String: DumpLine.Kind] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT name, type FROM pragma_table_info(?)", arguments: [table]) {
-                columns[row["name"]] = DumpLine.Kind(declared: row["type"])
-            }
-            tables[table] = columns
-        }
-        // SQLite's own table declares no types.
+    init(db: any StoreTransaction, dialect: StoreDialect, schema: DumpSchema, source: String, from: String, to: String) {
+        (self.db, self.dialect, self.schema, self.source, self.from, self.to) = (db, dialect, schema, source, from, to)
+        var tables: [String: [String: DumpSchema.Kind]] = [:]
+        for table in schema.tables { tables[table.name] = Dictionary(uniqueKeysWithValues: table.columns.map { ($0.name, $0.kind) }) }
         tables["sqlite_sequence"] = ["name": .text, "seq": .integer]
         decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
@@ -106,23 +91,29 @@ private struct RowInserter {
         } catch {
             throw RunStore.StoreError(description: "\(source):\(number): not a row of a store export (\(error)); the export was cut or edited")
         }
+        if row.table == "sqlite_sequence" {
+            let values = Dictionary(row.values, uniquingKeysWith: { first, _ in first })
+            guard case .string(let name)? = values["name"]?.storage, case .int64(let last)? = values["seq"]?.storage, let table = schema.table(name) else {
+                throw RunStore.StoreError(description: "\(source):\(number): a sequence of no table of this store's schema")
+            }
+            try dialect.setSequence(db, table: table, last: last)
+            return row.table
+        }
         var names: [String] = []
         var values: [DatabaseValue] = []
         for (column, value) in row.values {
-            names.append(column.quotedDatabaseIdentifier)
+            names.append(quoted(column))
             if row.table == "stage_results", column == "logPath", case .string(let text) = value.storage, text.hasPrefix(from + "/") {
                 values.append((to + text.dropFirst(from.count)).databaseValue)
             } else {
                 values.append(value)
             }
         }
-        if row.table == "sqlite_sequence", let name = row.values.first(where: { $0.0 == "name" })?.1 {
-            // The inserts above made their own entries; the export's (ids may have been used and deleted) wins.
-            try db.execute(sql: "DELETE FROM sqlite_sequence WHERE name = ?", arguments: [name])
+        do {
+            try db.execute("INSERT INTO \(row.table) (\(names.joined(separator: ", "))) VALUES (\(placeholders(values.count)))", SQLArguments(values))
+        } catch {
+            throw RunStore.StoreError(description: "\(source):\(number): the \(row.table) row was refused: \(error)")
         }
-        let marks = Array(repeating: "?", count: values.count).joined(separator: ", ")
-        try db.execute(sql: "INSERT INTO \(row.table.quotedDatabaseIdentifier) (\(names.joined(separator: ", "))) VALUES (\(marks))",
-                       arguments: StatementArguments(values))
         return row.table
     }
 }
@@ -131,18 +122,6 @@ private struct RowInserter {
 /// as its column's declared type, so reals keep every digit and text stays text.
 private struct DumpLine: Decodable {
     static let schemaKey = CodingUserInfoKey(rawValue: "sluice.store.schema")!
-
-    enum Kind: Sendable {
-        case integer, real, text, blob
-
-        /// SQLite's affinity rules, by the declared type's name.
-        init(declared: String) {
-            let type = declared.uppercased()
-            if type.contains("INT") || type.contains("BOOL") { self = .integer } else if type.contains("CHAR") || type.contains("CLOB") || type.contains("TEXT") {
-                self = .text
-            } else if type.contains("REAL") || type.contains("FLOA") || type.contains("DOUB") { self = .real } else { self = .blob }
-        }
-    }
 
     struct Problem: Error { var message: String }
 
@@ -162,7 +141,7 @@ private struct DumpLine: Decodable {
     init(from decoder: any Decoder) throws {
         let line = try decoder.container(keyedBy: Key.self)
         table = try line.decode(String.self, forKey: Key("table"))
-        guard let schema = decoder.userInfo[Self.schemaKey] as? [String: [String: Kind]] else { throw Problem(message: "no schema to read the row with") }
+        guard let schema = decoder.userInfo[Self.schemaKey] as? [String: [String: DumpSchema.Kind]] else { throw Problem(message: "no schema to read the row with") }
         guard let columns = schema[table] else { throw Problem(message: "the table '\(table)' is not in this store's schema") }
         let row = try line.nestedContainer(keyedBy: Key.self, forKey: Key("row"))
         for key in row.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
