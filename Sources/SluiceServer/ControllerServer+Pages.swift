@@ -38,7 +38,7 @@ extension ControllerServer {
             var origins: [Int64: String] = [:]
             for source in Set(stages.compactMap(\.cachedFrom)) { origins[source] = try self.store.run(source)?.cacheScope }
             var view = try RunView(run: run, repositoryName: self.repositoryNames[run.repository], stages: stages, reports: try self.store.reports(of: id), cacheOrigins: origins,
-                                   actions: self.actionToken != nil)
+                                   actions: self.actionToken != nil, log: { [store = self.store] in try store.stageLog($0) })
             view.charts = try RunCharts.charts(run: id, store: self.store).map { RunView.ChartView($0, run: id) }
             return Self.document(Templates.render("layout", Layout(title: view.heading, live: view.liveURL != nil, body: Templates.render("run", view))))
         }

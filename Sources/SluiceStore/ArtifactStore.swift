@@ -237,6 +237,20 @@ public struct ArtifactStore: Sendable {
 
     /// Takes in the blob `digest` from the file `path` (another state folder's blob), checked
     /// against the digest, and copied to the bucket too when there is one.
+    /// Stores a file that is no stage output (a finished stage's log) and returns its digest.
+    public func storeFile(at path: String, shownAs: String) throws(ArtifactError) -> String {
+        try storeFile(path, shownAs: shownAs).0
+    }
+
+    /// A stored file's bytes, fetched from the remote store first when the folder lacks it.
+    public func contents(_ digest: String, shownAs: String) throws(ArtifactError) -> Data {
+        let path = try localBlob(digest, shownAs: shownAs)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ArtifactError(description: "artifact \(digest) of '\(shownAs)' could not be read from \(path)")
+        }
+        return data
+    }
+
     public func adopt(_ path: String, digest: String) throws(ArtifactError) {
         if access(blobPath(digest), F_OK) == 0, remote == nil { return }
         let input = open(path, O_RDONLY | O_CLOEXEC)

@@ -372,7 +372,7 @@ public final class RunStore: Sendable {
                     s.status = .pending
                     s.cacheHit = false
                     s.cachedFrom = nil
-                    s.exitCode = nil; s.startedAt = nil; s.finishedAt = nil; s.logPath = nil; s.processGroup = nil; s.message = nil
+                    s.exitCode = nil; s.startedAt = nil; s.finishedAt = nil; s.logPath = nil; s.logDigest = nil; s.processGroup = nil; s.message = nil
                     try db.insert(s)
                 }
                 result.append(Interrupted(run: run, retry: retry))

@@ -44,7 +44,7 @@ struct Logs: AsyncParsableCommand {
 
         while true {
             for s in try history.stages(of: record.id!) where wanted.contains(where: { $0.stage == s.stage }) {
-                guard let path = s.logPath, let data = FileManager.default.contents(atPath: path) else { continue }
+                guard let data = try history.log(of: s) else { continue }
                 let start = offsets[s.stage] ?? 0
                 guard data.count > start else { continue }
                 // Only whole lines; a partial last line waits for its newline.

@@ -73,6 +73,10 @@ import SluiceTestSupport
         // In the order the stages ran, as the web UI lists them (not by name: bye < hello).
         let first = all.stdout.range(of: "hello | "), second = all.stdout.range(of: "bye | ")
         #expect(first != nil && second != nil && first!.lowerBound < second!.lowerBound, "\(all.stdout)")
+        // The log files gone (another replica's folder, a lost volume): the archived copies are read.
+        try FileManager.default.removeItem(atPath: state.path + "/logs")
+        let archived = try ProcessRunner.run(sluice, ["logs", "1", "hello", "--state", state.path])
+        #expect(archived.stdout.contains(" out hello from hello") && archived.stdout.contains(" err warn"), "\(archived.stdout)\(archived.stderr)")
         let missing = try ProcessRunner.run(sluice, ["logs", "1", "nope", "--state", state.path])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("run 1 has no stage 'nope' (stages: "))

@@ -8,7 +8,8 @@ import SluiceYAML
 @testable import SluiceController
 
 /// The artifact bucket as commands and the controller are given it, and a pipeline whose state
-/// folder lost its artifacts: the next run restores them from the bucket.
+/// folder lost its artifacts and logs: the next run restores them from the bucket, and the
+/// logs are read from it.
 @Suite struct ArtifactBucketTests {
     @Test(.enabled(if: RequiredTools.run(whenPresent: S3Emulator.isInstalled), "moto_server is not installed (pip install 'moto[server]'): SKIPPED"))
     func aStateFolderThatLostItsArtifactsRestoresThemFromTheBucket() async throws {
@@ -42,10 +43,17 @@ import SluiceYAML
         let first = try await run()
         #expect(first["train"]?.status == .succeeded && first["check"]?.status == .succeeded)
         let trained = try service.store.artifacts(of: try #require(first["train"]?.runId)).filter { $0.stage == "train" }
-        #expect(Set(try s3.objects().map(\.key)) == Set(trained.map { "iris/sha256/\($0.digest.dropFirst(7).prefix(2))/\($0.digest.dropFirst(7))" }))
+        let logs = [first["train"]?.logDigest, first["check"]?.logDigest].compactMap { $0 }
+        #expect(logs.count == 2, "each finished stage's log is archived")
+        #expect(Set(try s3.objects().map(\.key)) == Set((trained.map(\.digest) + logs).map { "iris/sha256/\($0.dropFirst(7).prefix(2))/\($0.dropFirst(7))" }))
 
-        // The node's artifacts are gone (a new volume); the next commit changes only `check`.
+        // The node's artifacts and logs are gone (a new volume); the logs are read from the bucket.
         try FileManager.default.removeItem(atPath: state.path + "/cas")
+        try FileManager.default.removeItem(atPath: state.path + "/logs")
+        let check = try #require(first["check"])
+        let archived = try #require(try service.store.stageLog(check))
+        #expect(String(decoding: archived, as: UTF8.self).contains("model.bin: OK"))
+        // The next commit changes only `check`.
         try repo.commit("second", files: ["sluice.yaml": spec("two")])
         let second = try await run()
         let trainLog = (second["train"]?.logPath).flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""

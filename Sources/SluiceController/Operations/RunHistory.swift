@@ -39,6 +39,11 @@ public struct RunHistory: Sendable {
         try store.stages(of: run).sorted { ($0.startedAt ?? .infinity, $0.stage) < ($1.startedAt ?? .infinity, $1.stage) }
     }
 
+    /// A stage's log: this state folder's file, or the copy archived when the stage finished.
+    public func log(of stage: StageResultRecord) throws -> Data? {
+        try store.stageLog(stage)
+    }
+
     /// Writes the run's charts (`RunCharts`) into `folder` as SVG files; returns their names.
     public func writeCharts(of run: Int64, to folder: String) throws -> [String] {
         try RunCharts.write(try RunCharts.charts(run: run, store: store), to: folder)

@@ -363,6 +363,7 @@ public struct PipelineRunner: Sendable {
         r.finishedAt = WallClock.now()
         r.message = message
         r.processGroup = nil
+        archiveLog(&r)
         do {
             try store.complete(r, artifacts: artifacts, reports: reports)
         } catch {
@@ -372,6 +373,18 @@ public struct PipelineRunner: Sendable {
         }
         events(.stageFinished(stage: r.stage, status: r.status, message: r.message, seconds: r.finishedAt! - started))
         return r
+    }
+
+    /// Keeps the finished stage's log in the artifact store, where every replica reads it. A log
+    /// that cannot be archived stays this state folder's only (the stage's message says so); the
+    /// stage's result does not depend on it.
+    private func archiveLog(_ r: inout StageResultRecord) {
+        guard let path = r.logPath, FileManager.default.fileExists(atPath: path) else { return }
+        do {
+            r.logDigest = try artifacts.storeFile(at: path, shownAs: "the log of stage '\(r.stage)'")
+        } catch {
+            r.message = (r.message.map { $0 + "; " } ?? "") + "the log was not archived (only this state folder has it): \(error)"
+        }
     }
 
     private func finish(_ r: inout StageResultRecord, _ status: StageStatus, message: String, started: Double,

@@ -66,6 +66,9 @@ public struct StageResultRecord: Codable, Sendable, Hashable {
     public var startedAt: Double?
     public var finishedAt: Double?
     public var logPath: String?
+    /// The finished stage's log as archived in the artifact store (and its bucket): any replica,
+    /// or a state folder that lost `logPath`, reads it from there.
+    public var logDigest: String?
     /// The process group while running, so a restart can stop what a crash left behind.
     public var processGroup: Int32?
     /// The Kubernetes Job running the stage (`namespace/name`), so a restarted controller

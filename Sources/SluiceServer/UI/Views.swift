@@ -175,7 +175,9 @@ struct RunView {
     }
 
     /// - Parameter repositoryName: the watched repository's name, when a watcher ran it.
-    init(run: RunRecord, repositoryName: String?, stages: [StageResultRecord], reports: [ReportRecord], cacheOrigins: [Int64: String], actions: Bool) throws {
+    /// - Parameter log: a stage's log (`RunStore.stageLog`).
+    init(run: RunRecord, repositoryName: String?, stages: [StageResultRecord], reports: [ReportRecord], cacheOrigins: [Int64: String], actions: Bool,
+         log: (StageResultRecord) throws -> Data?) throws {
         let report = try ReportRecord.gateReport(in: reports)
         id = run.id!
         (heading, tone, icon, why) = Self.verdict(run: run, report: report)
@@ -217,7 +219,14 @@ struct RunView {
         }
         var sizes: [(stage: String, size: Int)] = []
         logs = ordered.compactMap { s in
-            guard let path = s.logPath, let data = FileManager.default.contents(atPath: path) else { return nil }
+            let data: Data
+            do {
+                guard let stored = try log(s) else { return nil }
+                data = stored
+            } catch {
+                return LogView(stage: s.stage, text: "the log could not be read: \(error)")
+            }
+            // Followed from the size of the file this replica has (an archived copy is whole).
             sizes.append((s.stage, data.count))
             return LogView(stage: s.stage, text: LiveLog.tail(data))
         }

@@ -147,6 +147,9 @@ extension StoreSchema {
               startedAt \(real) NOT NULL)
             """,
         ]),
+        Migration(name: "v16: archived stage logs", statements: [
+            "ALTER TABLE stage_results ADD COLUMN logDigest \(text)",
+        ]),
     ]
 
     private static let text = "TEXT COLLATE \"C\""

@@ -271,6 +271,9 @@ enum StoreSchema {
                 t.column("startedAt", .double).notNull()
             }
         }
+        m.registerMigration("v16: archived stage logs") { db in
+            try db.alter(table: "stage_results") { t in t.add(column: "logDigest", .text) }
+        }
         return m
     }
 }
