@@ -68,6 +68,18 @@ import SluiceYAML
         #expect(decoded.config == nil)
         #expect(decoded.diagnostics.map { "\($0.location.line):\($0.location.column) \($0.message)" } == ["1:18 'run-parallelism' must be at least 1"])
     }
+
+    @Test func theLeaseDurationIsConfiguredAndCheckedWithItsLocation() throws {
+        func decode(_ lease: String) throws -> (ControllerConfig.Lease?, [String]) {
+            let node = try YAMLParser.parseDocument("lease: \(lease)\nrepositories: [{ name: a, url: /tmp/a }]\n", file: "c.yaml")
+            let decoded = ControllerConfigDecoder.decode(node, file: "c.yaml")
+            return (decoded.config?.lease, decoded.diagnostics.map { "\($0.location.line):\($0.location.column) \($0.message)" })
+        }
+        #expect(try decode("{ namespace: ns, name: l }").0 == ControllerConfig.Lease(namespace: "ns", name: "l", durationSeconds: 15))
+        #expect(try decode("{ namespace: ns, name: l, duration: 1m }").0?.durationSeconds == 60)
+        #expect(try decode("{ namespace: ns, name: l, duration: 2s }").1 == ["1:44 'lease.duration' must be at least 3s"])
+        #expect(try decode("{ namespace: ns, name: l, duration: soon }").1 == ["1:44 'lease.duration': 'soon' is not a duration"])
+    }
 }
 
 private actor Order {

@@ -61,7 +61,7 @@ public struct Controller: Sendable {
         if let lease = config.lease {
             let identity = environment["POD_NAME"] ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
             election = LeaderElection(client: KubeClient(config: try KubeConfig.load(environment: environment)), namespace: lease.namespace,
-                                      name: lease.name, identity: identity)
+                                      name: lease.name, identity: identity, leaseSeconds: lease.durationSeconds)
             leadership.set(ready: true, leading: false, "follower (electing)")
             service.store.follow(lease: "\(lease.namespace)/\(lease.name)")
         } else {

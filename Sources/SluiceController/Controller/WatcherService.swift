@@ -35,7 +35,7 @@ struct WatcherService: Service {
             case .leader:
                 guard let term = await beginTerm(election) else { break }
                 say("sluice: leading: \(term)")
-                leadership.set(ready: true, leading: true, "leader (\(election.identity), term \(term.number))")
+                leadership.set(ready: true, leading: true, "leader (\(election.identity)), term \(term.number)")
                 await Offload.run { recover() }
                 // Lead until shutdown or until a renewal fails.
                 await runWatchers(until: {

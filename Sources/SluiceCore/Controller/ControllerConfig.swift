@@ -104,8 +104,22 @@ public struct ControllerConfig: Hashable, Sendable {
     /// wake-ups into one pending reconcile, so the work queued behind them stays bounded.)
     public var queueLimit: Int = 100
     public var repositories: [Repository] = []
-    /// Leader election between replicas: the Lease `namespace/name` (nil: a single replica).
-    public var lease: (namespace: String, name: String)?
+    /// Leader election between replicas (nil: a single replica).
+    public var lease: Lease?
+
+    /// The Kubernetes Lease that elects the replica that reconciles.
+    public struct Lease: Sendable, Equatable {
+        public var namespace: String
+        public var name: String
+        /// How long a leader holds it without renewing (`leaseDurationSeconds`); it renews every third of that.
+        public var durationSeconds = 15
+
+        public init(namespace: String, name: String, durationSeconds: Int = 15) {
+            self.namespace = namespace
+            self.name = name
+            self.durationSeconds = durationSeconds
+        }
+    }
     /// Where events go (`notifications:`); empty: nowhere.
     public var notifications = NotificationSettings()
     /// The bucket behind the artifact store (`artifacts: { s3: … }`); nil: `SLUICE_ARTIFACTS_URL`, if set.
@@ -119,7 +133,7 @@ public struct ControllerConfig: Hashable, Sendable {
     public init(file: String) { self.file = file }
 
     public static func == (a: ControllerConfig, b: ControllerConfig) -> Bool {
-        a.file == b.file && a.repositories == b.repositories && a.listen == b.listen && a.lease?.namespace == b.lease?.namespace && a.lease?.name == b.lease?.name
+        a.file == b.file && a.repositories == b.repositories && a.listen == b.listen && a.lease == b.lease
             && a.notifications == b.notifications && a.artifacts == b.artifacts && a.storeURLEnv == b.storeURLEnv
     }
 
@@ -132,7 +146,7 @@ public enum ControllerConfigDecoder {
     public static let mergeRequestKeys = ["forks", "secrets", "allow-unsandboxed", "verify"]
     public static let verifyKeys = ["mode", "gpg-keys", "ssh-allowed-signers"]
     public static let forgeKeys = ["kind", "project", "api", "token-env"]
-    public static let leaseKeys = ["namespace", "name"]
+    public static let leaseKeys = ["namespace", "name", "duration"]
 
     public static func decode(_ root: Node?, file: String) -> (config: ControllerConfig?, diagnostics: [Diagnostic]) {
         var reader = NodeReader()
@@ -173,7 +187,15 @@ public enum ControllerConfigDecoder {
                     reader.error(value, "'lease' needs 'namespace' and 'name'", hint: "e.g. { namespace: sluice-system, name: sluice-leader }")
                     continue
                 }
-                config.lease = (ns, name)
+                var lease = ControllerConfig.Lease(namespace: ns, name: name)
+                if let d = f["duration"], let seconds = duration(d, "'lease.duration'", &reader) {
+                    if seconds < 3 {
+                        reader.error(d, "'lease.duration' must be at least 3s", hint: "the leader renews every third of it; 15s is client-go's default")
+                    } else {
+                        lease.durationSeconds = seconds
+                    }
+                }
+                config.lease = lease
             case "notifications":
                 if let settings = NotificationSettingsDecoder.decode(value, &reader) { config.notifications = settings }
             case "artifacts":

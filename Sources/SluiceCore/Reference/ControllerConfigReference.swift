@@ -24,6 +24,8 @@ public enum ControllerConfigReference {
               description: "With several replicas: the Kubernetes Lease that elects the one replica that reconciles; the others serve the UI read-only."),
         Entry(path: "lease.namespace", type: "string", defaultValue: nil, description: "The Lease's namespace."),
         Entry(path: "lease.name", type: "string", defaultValue: nil, description: "The Lease's name."),
+        Entry(path: "lease.duration", type: "duration ≥ 3s", defaultValue: "15s",
+              description: "How long a leader holds the Lease without renewing it (it renews every third of it): a follower takes over this long after the leader died."),
         Entry(path: "repositories", type: "list of repositories", defaultValue: nil, description: "The repositories to watch (at least one)."),
         Entry(path: "repositories.name", type: "string", defaultValue: nil, description: "The repository's name in the UI, the API, the metrics and its webhook URL (`/webhooks/<name>`); unique."),
         Entry(path: "repositories.url", type: "URL or path", defaultValue: nil,
