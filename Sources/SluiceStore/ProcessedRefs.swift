@@ -18,10 +18,7 @@ extension RunStore {
             if let refusal = try Self.fenceRefusal(fence, act: "recording \(ref) at \(commit.prefix(12)) as processed", db) {
                 throw StoreError(description: refusal)
             }
-            try db.execute("""
-                INSERT INTO processed_refs (repository, ref, "commit", processedAt) VALUES (?, ?, ?, ?)
-                ON CONFLICT (repository, ref) DO UPDATE SET "commit" = excluded."commit", processedAt = excluded.processedAt
-                """, [repository, ref, commit, time])
+            try Self.recordProcessed(db, repository: repository, ref: ref, commit: commit, at: time)
             return try Self.processedRefs(db, repository: repository)
         }
     }
@@ -37,6 +34,13 @@ extension RunStore {
                     """, [repository, ref, commit, time])
             }
         }
+    }
+
+    static func recordProcessed(_ db: any StoreTransaction, repository: String, ref: String, commit: String, at time: Double) throws {
+        try db.execute("""
+            INSERT INTO processed_refs (repository, ref, "commit", processedAt) VALUES (?, ?, ?, ?)
+            ON CONFLICT (repository, ref) DO UPDATE SET "commit" = excluded."commit", processedAt = excluded.processedAt
+            """, [repository, ref, commit, time])
     }
 
     private static func processedRefs(_ db: any StoreTransaction, repository: String) throws -> [String: String] {

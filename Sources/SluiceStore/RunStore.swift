@@ -102,8 +102,13 @@ public final class RunStore: Sendable {
     }
 
     /// Records a run's status, with the events it causes (a failure) in the same transaction.
+    /// - Parameter processedRef: a ref to record as processed at the run's commit when the run
+    ///   ends (not when cancelled), in the same transaction, so that no crash falls between the two
+    ///   (the next leader would run the commit again). Left out when this process's leadership
+    ///   term is over: the replica that leads runs the commit again.
     public func setRunStatus(_ id: Int64, _ status: RunStatus, at time: Double, message: String? = nil,
-                             events: [NotificationEvent] = []) throws(StoreError) {
+                             events: [NotificationEvent] = [], processedRef: String? = nil) throws(StoreError) {
+        let fence = fence.withLock { $0 }
         try write { db in
             try Self.record(events, in: db)
             guard var run = try db.fetchOne(RunRecord.self, "SELECT * FROM runs WHERE id = ?", [id]) else { return }
@@ -112,6 +117,10 @@ public final class RunStore: Sendable {
             if status.isFinished { run.finishedAt = time }
             if let message { run.message = message }
             try db.update(run)
+            if let ref = processedRef, status.isFinished, status != .cancelled,
+               try Self.fenceRefusal(fence, act: "recording \(ref) as processed", db) == nil {
+                try Self.recordProcessed(db, repository: run.repository, ref: ref, commit: run.commit, at: time)
+            }
         }
     }
 

@@ -75,6 +75,9 @@ public struct CommandRun: Sendable {
         case .noSpec(let outcome):
             return .noSpec(outcome)
         case .run(let record, var work):
+            // A ref's head run to the end is processed as the controller would record it: a
+            // controller on the same store does not run it again.
+            work.recordsRef = work.ref.map { repository.resolveReference($0) == record.commit } ?? false
             work.sandboxAllStages = request.sandboxAllStages
             work.allowUnsandboxed = request.allowUnsandboxed
             return .run(CommandRun(service: service, repository: repository, record: record, work: work, request: request))
@@ -94,12 +97,6 @@ public struct CommandRun: Sendable {
             notifier: MergeRequestNotifier.forRef(work.ref, environment: environment, warn: warn),
             publisher: RepositorySource.isRemote(request.location) ? Publisher(url: request.location, environment: environment) : nil,
             progress: progress)
-        let outcome = try await pipeline.execute(record, work: work, events: events, cancelReason: cancelReason)
-        // The ref's head, run to the end, is processed as the controller would record it: a
-        // controller on the same state folder does not run it again.
-        if outcome.status != .cancelled, let ref = work.ref, repository.resolveReference(ref) == record.commit {
-            try RefTracker(store: service.store, repository: RepositorySource.stateLocation(request.location)).record(ref, commit: record.commit)
-        }
-        return outcome
+        return try await pipeline.execute(record, work: work, events: events, cancelReason: cancelReason)
     }
 }

@@ -70,7 +70,11 @@ public struct CommitPipeline: Sendable {
         var problems = notifier?.started(commit: record.commit, run: runID) ?? []
 
         let commit = try repository.commit(record.commit)
-        let status = try await service.runner.execute(record, commit: commit, work: work, events: events)
+        // Held until the run is recorded as finished (the gate, promotion and deploy included), so
+        // no other process takes it for interrupted meanwhile, and a crash before then is.
+        let claim = try store.claimRun(runID)
+        defer { withExtendedLifetime(claim) {} }
+        let status = try await service.runner.execute(record, commit: commit, work: work, claim: claim, continuing: true, events: events)
         if status == .cancelled {
             try store.setRunStatus(runID, .cancelled, at: WallClock.now(), message: await cancelReason())
             return try finish(runID, status: status, warnings: warnings + problems.map(\.description))
@@ -89,7 +93,8 @@ public struct CommitPipeline: Sendable {
                 verdict = Verdict.decide(unevaluable: "\(error)").verdict
                 gateError = "\(error)"
                 try store.setRunStatus(runID, .failed, at: WallClock.now(),
-                                       message: "the gate could not be evaluated: \(error) (nothing was promoted; fix it and re-run)")
+                                       message: "the gate could not be evaluated: \(error) (nothing was promoted; fix it and re-run)",
+                                       processedRef: work.processedRef)
             }
             if let verdict {
                 let model = GateService.modelName(work.spec, repositoryKey: work.repositoryKey)
@@ -143,6 +148,9 @@ public struct CommitPipeline: Sendable {
             do { try publisher.push(refs, from: repository) } catch {
                 warnings.append("\(refs.joined(separator: ", ")) not pushed: \(error)")
             }
+        }
+        if status == .succeeded, try store.run(runID)?.status == .running {
+            try store.setRunStatus(runID, .succeeded, at: WallClock.now(), processedRef: work.processedRef)
         }
         let finished = try store.run(runID) ?? record
         if let notifier {

@@ -51,6 +51,11 @@ public struct PipelineRunner: Sendable {
         public var spec: PipelineSpec
         public var plan: Plan
         public var ref: String?
+        /// Record `ref` as processed at the run's commit when the run ends (not when cancelled),
+        /// with its final status (the controller's runs of a ref's head; `sluice run` of one).
+        public var recordsRef = false
+        /// `ref` when `recordsRef`, for `RunStore.setRunStatus`.
+        public var processedRef: String? { recordsRef ? ref : nil }
         public var datasetVersions: [String: String]
         /// Parameter entries and their resolved values, for lineage.
         public var parameters: [String: String]
@@ -106,12 +111,15 @@ public struct PipelineRunner: Sendable {
         })
     }
 
-    /// Runs a queued run to the end. Returns its final status.
-    public func execute(_ run: RunRecord, commit: GitCommit, work: Work,
+    /// Runs a queued run's stages to the end. Returns the stages' outcome, recorded as the run's
+    /// status unless `continuing` says the caller goes on (gate, promotion, deploy) while holding
+    /// `claim`: then a run whose stages succeeded stays `running`, and the caller records it as
+    /// succeeded once done, so a crash before then is recovered as an interrupted run.
+    public func execute(_ run: RunRecord, commit: GitCommit, work: Work, claim: HeldLock? = nil, continuing: Bool = false,
                         events: @escaping @Sendable (RunEvent) -> Void = { _ in }) async throws -> RunStatus {
         let runID = run.id!
         let commitID = commit.id
-        let lock = try store.claimRun(runID)
+        let lock = try claim ?? store.claimRun(runID)
         defer { withExtendedLifetime(lock) {} }
         let workspace = workspace(of: runID)
         try? FileManager.default.removeItem(atPath: workspace)
@@ -120,7 +128,7 @@ public struct PipelineRunner: Sendable {
             try commit.checkout(to: workspace)
         } catch {
             try store.setRunStatus(runID, .failed, at: WallClock.now(), message: "\(error)",
-                                   events: failureEvents(run, work: work, message: "\(error)", results: []))
+                                   events: failureEvents(run, work: work, message: "\(error)", results: []), processedRef: work.processedRef)
             events(.runFinished(runID: runID, status: .failed))
             return .failed
         }
@@ -203,8 +211,13 @@ public struct PipelineRunner: Sendable {
             }
             let problems = [StageOutcomes.unsuccessful(results.values.map { ($0.stage, $0.status) }), await removeRunSecrets(run, work: work)].compactMap { $0 }
             let message = problems.isEmpty ? nil : problems.joined(separator: "; ")
-            try store.setRunStatus(runID, status, at: WallClock.now(), message: message,
-                                   events: status == .failed ? failureEvents(run, work: work, message: message, results: Array(results.values)) : [])
+            if status == .succeeded, continuing {
+                if let message { try store.setRunStatus(runID, .running, at: WallClock.now(), message: message) }
+            } else {
+                try store.setRunStatus(runID, status, at: WallClock.now(), message: message,
+                                       events: status == .failed ? failureEvents(run, work: work, message: message, results: Array(results.values)) : [],
+                                       processedRef: work.processedRef)
+            }
             if !options.keepWorkspace { removeWorkspace(of: runID) }
             events(.runFinished(runID: runID, status: status))
             return status
@@ -213,7 +226,8 @@ public struct PipelineRunner: Sendable {
             if !options.keepWorkspace { removeWorkspace(of: runID) }
             do {
                 try store.setRunStatus(runID, .failed, at: WallClock.now(), message: "the run could not continue: \(error)",
-                                       events: failureEvents(run, work: work, message: "the run could not continue: \(error)", results: []))
+                                       events: failureEvents(run, work: work, message: "the run could not continue: \(error)", results: []),
+                                       processedRef: work.processedRef)
             } catch let unrecorded {
                 throw LoadError(message: "run \(runID) could not continue (\(error)), and that could not be recorded (\(unrecorded)); the next start marks it interrupted")
             }

@@ -45,13 +45,14 @@ extension RepositoryWatcher {
                 try RefTracker(store: service.store, repository: repo.url).record(update.ref, commit: update.head)
             case .run(let record, var work):
                 work.apply(repo)
+                // The ref is recorded with the run's final status (not when cancelled: the next poll sees it again).
+                work.recordsRef = true
                 if let rewritten = CommitPlanner.rewrittenNote(update) {
                     log.warning("\(rewritten)")
                     work.plan.notes.insert(rewritten, at: 0)
                 }
                 if production { await setCondition(.valid, message: "\(CommitPlanner.specFile) at \(CommitID(update.head).short) is valid") }
-                guard try await execute(record, work: work, git: git, ref: update.ref) != .cancelled else { return }
-                try RefTracker(store: service.store, repository: repo.url).record(update.ref, commit: update.head)
+                _ = try await execute(record, work: work, git: git, ref: update.ref)
             }
         } catch {
             // The ref is not recorded, so the next poll retries.
