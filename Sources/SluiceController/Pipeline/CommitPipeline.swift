@@ -149,10 +149,11 @@ public struct CommitPipeline: Sendable {
                 warnings.append("\(refs.joined(separator: ", ")) not pushed: \(error)")
             }
         }
-        if status == .succeeded, try store.run(runID)?.status == .running {
-            try store.setRunStatus(runID, .succeeded, at: WallClock.now(), processedRef: work.processedRef)
-        }
-        let finished = try store.run(runID) ?? record
+        var finished = try store.run(runID) ?? record
+        // Stages that succeeded leave the run running (the gate may still have failed it): it
+        // succeeds once the previews and the merge request's report below are done too.
+        let settles = status == .succeeded && finished.status == .running
+        if settles { finished.status = .succeeded }
         if let notifier {
             // Drawn only when the comment can show them: a gate report, and an address to link.
             var charts: [RunCharts.Chart] = []
@@ -179,6 +180,7 @@ public struct CommitPipeline: Sendable {
                 }
             }
         }
+        if settles { try store.setRunStatus(runID, .succeeded, at: WallClock.now(), processedRef: work.processedRef) }
         var outcome = try finish(runID, status: finished.status, warnings: warnings + problems.map(\.description))
         outcome.gate = gate
         outcome.verdict = verdict
