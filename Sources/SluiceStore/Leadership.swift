@@ -54,7 +54,9 @@ extension RunStore {
     /// Why this process may not act on the outside now, nil when it may: its term is over, or a
     /// later one started (another replica leads). `act` says what was refused, for the message.
     public func fenceRefusal(_ act: String) throws(StoreError) -> String? {
-        try read { db in try Self.fenceRefusal(fence.withLock { $0 }, act: act, db) }
+        let fence = fence.withLock { $0 }
+        if case .unfenced = fence { return nil }  // the usual case: no store read
+        return try read { db in try Self.fenceRefusal(fence, act: act, db) }
     }
 
     /// Throws why this process may not do `act` outside now (see `fenceRefusal`).
