@@ -122,6 +122,8 @@ import SluiceTestSupport
         var unknown = lines
         unknown[1] = unknown[1].replacingOccurrences(of: "\"commit\":", with: "\"kommit\":")
         #expect(failure(unknown) == "dump.jsonl:2: the table 'runs' has no column 'kommit' here")
+        // A row twice: rows go in many to a statement, yet the error names the line of the second copy.
+        #expect(failure([lines[0], lines[1]] + lines.dropFirst(1)).hasPrefix("dump.jsonl:3: the runs row was refused: "))
         // A stage row whose run is missing: the foreign key fails (at the end on SQLite, at the row
         // on PostgreSQL), and nothing is kept.
         #expect(failure([lines[0]] + lines.dropFirst(2)).lowercased().contains("foreign key"))

@@ -28,8 +28,9 @@ extension RunStore {
                 while let line = try next() {
                     number += 1
                     if line.isEmpty { continue }
-                    counts[try inserter.insert(line, number: number), default: 0] += 1
+                    counts[try inserter.add(line, number: number), default: 0] += 1
                 }
+                try inserter.flush()
                 return counts
             }
             let rows: [String: Int]
@@ -63,8 +64,10 @@ extension RunStore {
     }
 }
 
-/// Inserts one dump line's row, each value decoded as its column's declared type.
-private struct RowInserter {
+/// Inserts a dump's rows, each value decoded as its column's declared type, a table's rows
+/// several to a statement (one round trip to PostgreSQL for many rows). A statement that fails is
+/// undone to its savepoint and its rows are inserted one by one, so the error names the line.
+private final class RowInserter {
     let db: any StoreTransaction
     let dialect: StoreDialect
     let schema: DumpSchema
@@ -72,6 +75,10 @@ private struct RowInserter {
     let from: String
     let to: String
     let decoder: JSONDecoder
+    /// Rows waiting for their statement: one table, the same columns.
+    private var pending: (table: String, columns: [String], rows: [(values: [DatabaseValue], line: Int)])?
+    /// Values per statement (SQLite's oldest limit on bound values is 999).
+    static let valuesPerStatement = 999
 
     init(db: any StoreTransaction, dialect: StoreDialect, schema: DumpSchema, source: String, from: String, to: String) {
         (self.db, self.dialect, self.schema, self.source, self.from, self.to) = (db, dialect, schema, source, from, to)
@@ -83,8 +90,8 @@ private struct RowInserter {
         decoder.userInfo[DumpLine.schemaKey] = tables
     }
 
-    /// Returns the row's table.
-    func insert(_ line: String, number: Int) throws -> String {
+    /// Takes line `number`; returns its row's table.
+    func add(_ line: String, number: Int) throws -> String {
         let row: DumpLine
         do { row = try decoder.decode(DumpLine.self, from: Data(line.utf8)) } catch let error as DumpLine.Problem {
             throw RunStore.StoreError(description: "\(source):\(number): \(error.message)")
@@ -92,6 +99,7 @@ private struct RowInserter {
             throw RunStore.StoreError(description: "\(source):\(number): not a row of a store export (\(error)); the export was cut or edited")
         }
         if row.table == "sqlite_sequence" {
+            try flush()
             let values = Dictionary(row.values, uniquingKeysWith: { first, _ in first })
             guard case .string(let name)? = values["name"]?.storage, case .int64(let last)? = values["seq"]?.storage, let table = schema.table(name) else {
                 throw RunStore.StoreError(description: "\(source):\(number): a sequence of no table of this store's schema")
@@ -99,22 +107,52 @@ private struct RowInserter {
             try dialect.setSequence(db, table: table, last: last)
             return row.table
         }
-        var names: [String] = []
-        var values: [DatabaseValue] = []
-        for (column, value) in row.values {
-            names.append(quoted(column))
+        let columns = row.values.map(\.0)
+        let values = row.values.map { column, value in
             if row.table == "stage_results", column == "logPath", case .string(let text) = value.storage, text.hasPrefix(from + "/") {
-                values.append((to + text.dropFirst(from.count)).databaseValue)
-            } else {
-                values.append(value)
+                return (to + text.dropFirst(from.count)).databaseValue
             }
+            return value
         }
-        do {
-            try db.execute("INSERT INTO \(row.table) (\(names.joined(separator: ", "))) VALUES (\(placeholders(values.count)))", SQLArguments(values))
-        } catch {
-            throw RunStore.StoreError(description: "\(source):\(number): the \(row.table) row was refused: \(error)")
+        if let batch = pending, batch.table != row.table || batch.columns != columns
+            || (batch.rows.count + 1) * columns.count > Self.valuesPerStatement {
+            try flush()
         }
+        if pending == nil { pending = (row.table, columns, []) }
+        pending?.rows.append((values, number))
         return row.table
+    }
+
+    /// Inserts the rows waiting.
+    func flush() throws {
+        guard let batch = pending else { return }
+        pending = nil
+        guard batch.rows.count > 1 else {
+            try insert(batch.table, batch.columns, batch.rows)
+            return
+        }
+        try db.execute("SAVEPOINT sluice_import")
+        do {
+            try insert(batch.table, batch.columns, batch.rows)
+            try db.execute("RELEASE SAVEPOINT sluice_import")
+        } catch {
+            try db.execute("ROLLBACK TO SAVEPOINT sluice_import")
+            try db.execute("RELEASE SAVEPOINT sluice_import")
+            for row in batch.rows { try insert(batch.table, batch.columns, [row]) }
+            throw error
+        }
+    }
+
+    private func insert(_ table: String, _ columns: [String], _ rows: [(values: [DatabaseValue], line: Int)]) throws {
+        let tuple = "(" + placeholders(columns.count) + ")"
+        let sql = "INSERT INTO \(table) (\(columns.map(quoted).joined(separator: ", "))) VALUES "
+            + Array(repeating: tuple, count: rows.count).joined(separator: ", ")
+        do {
+            try db.execute(sql, SQLArguments(rows.flatMap(\.values)))
+        } catch {
+            let lines = rows.count == 1 ? "\(rows[0].line)" : "\(rows[0].line)-\(rows[rows.count - 1].line)"
+            throw RunStore.StoreError(description: "\(source):\(lines): the \(table) row\(rows.count == 1 ? " was" : "s were") refused: \(error)")
+        }
     }
 }
 
