@@ -7,8 +7,6 @@ import SluiceTestSupport
 /// marks the run interrupted and retries it from its unfinished stage, the finished one
 /// restored from the database. A leader that is paused past its Lease and then goes on is fenced.
 @Suite struct FailoverTests {
-    let sluice = RepositoryLayout.sluiceBinary
-
     @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))
     func aFollowerTakesOverADeadLeadersRunFromItsUnfinishedStage() throws {
         let k = try KubeEmulator(namespace: "sluice-system")
@@ -24,20 +22,15 @@ import SluiceTestSupport
             repositories:
               - { name: demo, url: \(held.repo.path) }
             """)
-        func replica(_ name: String) throws -> BackgroundProcess {
-            try BackgroundProcess(sluice, ["watch", "--config", config, "--state", scratch.path + "/" + name], readyPrefix: "sluice: listening on 127.0.0.1:",
-                                  environment: ["POD_NAME": name, "POD_IP": "127.0.0.1", "KUBECONFIG": k.kubeconfig,
-                                                "SLUICE_DATABASE_URL": server.url(database)],
-                                  stderrFile: scratch.path + "/\(name).log")
-        }
+        let replicas = Replicas(config: config, scratch: scratch.path, environment: ["KUBECONFIG": k.kubeconfig, "SLUICE_DATABASE_URL": server.url(database)])
         func sql(_ query: String) throws -> String { try server.psql(query, database: database.database) }
 
-        let a = try replica("replica-a")
+        let a = try replicas.start("replica-a")
         try waitUntil("replica-a to lead and start training", timeout: 60) { held.started() == ["prepare", "train"] }
-        let b = try replica("replica-b")
+        let b = try replicas.start("replica-b")
         // The follower, started while the leader runs, leaves the leader's run alone.
         try waitUntil("replica-b to follow") {
-            (try? String(contentsOfFile: scratch.path + "/replica-b.log", encoding: .utf8))?.contains("the run store is the PostgreSQL database") == true
+            replicas.log("replica-b").contains("the run store is the PostgreSQL database")
         }
         #expect(try sql("SELECT status FROM runs WHERE id = 1") == "running\n")
 
@@ -53,7 +46,7 @@ import SluiceTestSupport
         #expect(try sql("SELECT stage || ' ' || status FROM stage_results WHERE runId = (SELECT id FROM runs WHERE retryOf = 1) ORDER BY stage")
                 == "prepare cached\ntrain succeeded\n")
         #expect(held.started() == ["prepare", "train", "train"])
-        let log = (try? String(contentsOfFile: scratch.path + "/replica-b.log", encoding: .utf8)) ?? ""
+        let log = replicas.log("replica-b")
         #expect(log.contains("sluice: run 1 was interrupted by a crash; queued again as run"), "\(log)")
         withExtendedLifetime(b) {}
     }
@@ -89,23 +82,17 @@ import SluiceTestSupport
             repositories:
               - { name: fenced, url: \(repo.path) }
             """)
-        func replica(_ name: String) throws -> BackgroundProcess {
-            try BackgroundProcess(sluice, ["watch", "--config", config, "--state", scratch.path + "/" + name], readyPrefix: "sluice: listening on 127.0.0.1:",
-                                  environment: ["POD_NAME": name, "POD_IP": "127.0.0.1", "KUBECONFIG": k.kubeconfig,
-                                                "SLUICE_DATABASE_URL": server.url(database)],
-                                  stderrFile: scratch.path + "/\(name).log")
-        }
+        let replicas = Replicas(config: config, scratch: scratch.path, environment: ["KUBECONFIG": k.kubeconfig, "SLUICE_DATABASE_URL": server.url(database)])
         func sql(_ query: String) throws -> String { try server.psql(query, database: database.database) }
-        func log(_ name: String) -> String { (try? String(contentsOfFile: scratch.path + "/\(name).log", encoding: .utf8)) ?? "" }
 
-        let a = try replica("replica-a")
+        let a = try replicas.start("replica-a")
         try waitUntil("replica-a to lead and start evaluating", timeout: 60) { FileManager.default.fileExists(atPath: marks) }
-        #expect(log("replica-a").contains("sluice: leading: replica-a's term 1 of lease sluice-system/sluice-leader"))
-        let b = try replica("replica-b")
+        #expect(replicas.log("replica-a").contains("sluice: leading: replica-a's term 1 of lease sluice-system/sluice-leader"))
+        let b = try replicas.start("replica-b")
         kill(a.pid, SIGSTOP)
         // The Lease (15 s) runs out; replica-b leads in term 2 and runs the commit (run 2 waits
         // for the stage replica-a still holds, then takes its result from the cache).
-        try waitUntil("replica-b to lead", timeout: 60) { log("replica-b").contains("sluice: leading: replica-b's term 2 of lease") }
+        try waitUntil("replica-b to lead", timeout: 60) { replicas.log("replica-b").contains("sluice: leading: replica-b's term 2 of lease") }
         FileManager.default.createFile(atPath: release, contents: nil)
         kill(a.pid, SIGCONT)
         try waitUntil("both runs to finish", timeout: 90) {

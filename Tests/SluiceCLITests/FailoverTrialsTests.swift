@@ -12,8 +12,6 @@ import SluiceTestSupport
 /// `SLUICE_FAILOVER_TRIALS` trials (default 3; the harness is 20), the moments drawn
 /// from `SLUICE_FAILOVER_SEED` (default: random; the seed is in every failure message).
 @Suite struct FailoverTrialsTests {
-    let sluice = RepositoryLayout.sluiceBinary
-
     /// Where in a pipeline the leader is killed.
     enum Moment: CaseIterable {
         case prepareStarted, trainRunning, evaluateEnded, gated, runFinished
@@ -24,7 +22,7 @@ import SluiceTestSupport
         let environment = ProcessInfo.processInfo.environment
         let trials = environment["SLUICE_FAILOVER_TRIALS"].flatMap(Int.init) ?? 3
         let seed = environment["SLUICE_FAILOVER_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
-        var random = SplitMix(seed: seed)
+        var random = SeededGenerator(seed: seed)
         let k = try KubeEmulator(namespace: "sluice-system")
         let server = try PostgresServer()
         let database = try server.createDatabase()
@@ -44,18 +42,14 @@ import SluiceTestSupport
         func sql(_ query: String) throws -> String { try server.psql(query, database: database.database) }
         /// Who leads, in which term, as the store numbers them.
         func term() throws -> String { try sql("SELECT holder || ' ' || term FROM leadership") }
+        let replicas = Replicas(config: config, scratch: scratch.path, environment: [
+            "KUBECONFIG": k.kubeconfig, "SLUICE_DATABASE_URL": server.url(database), "SLUICE_ARTIFACTS_URL": "s3://trials/sluice",
+            "SLUICE_S3_ENDPOINT_URL": s3.url, "AWS_ACCESS_KEY_ID": key.accessKeyID, "AWS_SECRET_ACCESS_KEY": key.secretAccessKey,
+        ])
         var started = 0
         func replica() throws -> (name: String, process: BackgroundProcess) {
             started += 1
-            let name = "replica-\(started)"
-            let process = try BackgroundProcess(sluice, ["watch", "--config", config, "--state", scratch.path + "/" + name],
-                                                readyPrefix: "sluice: listening on 127.0.0.1:",
-                                                environment: ["POD_NAME": name, "POD_IP": "127.0.0.1", "KUBECONFIG": k.kubeconfig,
-                                                              "SLUICE_DATABASE_URL": server.url(database), "SLUICE_ARTIFACTS_URL": "s3://trials/sluice",
-                                                              "SLUICE_S3_ENDPOINT_URL": s3.url, "AWS_ACCESS_KEY_ID": key.accessKeyID,
-                                                              "AWS_SECRET_ACCESS_KEY": key.secretAccessKey],
-                                                stderrFile: scratch.path + "/\(name).log")
-            return (name, process)
+            return ("replica-\(started)", try replicas.start("replica-\(started)"))
         }
         func commit(_ trial: Int) throws -> String {
             try repo.commit("trial \(trial)", files: [
@@ -151,18 +145,5 @@ import SluiceTestSupport
         #expect(zip(promoted.dropFirst(), promoted).allSatisfy { $0[2] == $1[1] } && promoted.first?[2] == "-", "one chain: \(promoted) (\(context))")
         #expect(try sql("SELECT \"commit\" FROM processed_refs WHERE ref = 'refs/heads/main'") == (commits.last ?? "") + "\n", "\(context)")
         withExtendedLifetime((leader.process, follower.process)) {}
-    }
-}
-
-/// A small seeded generator, so a failing trial's moments can be drawn again (`SLUICE_FAILOVER_SEED`).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

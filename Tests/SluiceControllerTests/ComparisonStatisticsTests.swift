@@ -13,20 +13,8 @@ import Testing
         var alternative: String
     }
 
-    /// A seeded generator (SplitMix64), so a failure can be reproduced.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func cases() -> [Case] {
-        var rng = Seeded(state: 20261206)
+        var rng = SeededGenerator(seed: 20261206)
         var cases: [Case] = []
         for i in 0..<60 {
             let (n1, n2) = (Int.random(in: 3...200, using: &rng), Int.random(in: 3...200, using: &rng))
