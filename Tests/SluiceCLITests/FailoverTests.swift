@@ -9,21 +9,9 @@ import SluiceTestSupport
 @Suite struct FailoverTests {
     @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))
     func aFollowerTakesOverADeadLeadersRunFromItsUnfinishedStage() throws {
-        let k = try KubeEmulator(namespace: "sluice-system")
-        let server = try PostgresServer()
-        let database = try server.createDatabase()
-        let scratch = TemporaryDirectory(prefix: "sluice-failover")
         let held = try HeldTraining()
-        let config = scratch.write("controller.yaml", """
-            listen: 127.0.0.1:0
-            interval: 1s
-            lease: { namespace: sluice-system, name: sluice-leader }
-            store: { url-env: SLUICE_DATABASE_URL }
-            repositories:
-              - { name: demo, url: \(held.repo.path) }
-            """)
-        let replicas = Replicas(config: config, scratch: scratch.path, environment: ["KUBECONFIG": k.kubeconfig, "SLUICE_DATABASE_URL": server.url(database)])
-        func sql(_ query: String) throws -> String { try server.psql(query, database: database.database) }
+        let replicas = try Replicas(repository: held.repo.path, name: "demo")
+        let sql = replicas.sql
 
         let a = try replicas.start("replica-a")
         try waitUntil("replica-a to lead and start training", timeout: 60) { held.started() == ["prepare", "train"] }
@@ -57,12 +45,10 @@ import SluiceTestSupport
     /// over): production moves once, by the replica that leads, and the old run says why not.
     @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))
     func aLeaderPausedPastItsLeasePromotesNothing() throws {
-        let k = try KubeEmulator(namespace: "sluice-system")
-        let server = try PostgresServer()
-        let database = try server.createDatabase()
-        let scratch = TemporaryDirectory(prefix: "sluice-fenced")
         let repo = try TestRepository()
-        let release = scratch.path + "/release", marks = scratch.path + "/marks"
+        let replicas = try Replicas(repository: repo.path, name: "fenced")
+        let sql = replicas.sql
+        let release = replicas.scratch.path + "/release", marks = replicas.scratch.path + "/marks"
         try repo.commit("model", files: [
             "sluice.yaml": """
                 version: 1
@@ -74,16 +60,6 @@ import SluiceTestSupport
                 """,
             "p.yaml": "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n",
         ])
-        let config = scratch.write("controller.yaml", """
-            listen: 127.0.0.1:0
-            interval: 1s
-            lease: { namespace: sluice-system, name: sluice-leader }
-            store: { url-env: SLUICE_DATABASE_URL }
-            repositories:
-              - { name: fenced, url: \(repo.path) }
-            """)
-        let replicas = Replicas(config: config, scratch: scratch.path, environment: ["KUBECONFIG": k.kubeconfig, "SLUICE_DATABASE_URL": server.url(database)])
-        func sql(_ query: String) throws -> String { try server.psql(query, database: database.database) }
 
         let a = try replicas.start("replica-a")
         try waitUntil("replica-a to lead and start evaluating", timeout: 60) { FileManager.default.fileExists(atPath: marks) }

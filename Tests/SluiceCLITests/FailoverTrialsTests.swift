@@ -23,29 +23,17 @@ import SluiceTestSupport
         let trials = environment["SLUICE_FAILOVER_TRIALS"].flatMap(Int.init) ?? 3
         let seed = environment["SLUICE_FAILOVER_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
         var random = SeededGenerator(seed: seed)
-        let k = try KubeEmulator(namespace: "sluice-system")
-        let server = try PostgresServer()
-        let database = try server.createDatabase()
         let s3 = try S3Emulator(bucket: "trials", checkingSignatures: true)
         let key = try #require(s3.credentials)
-        let scratch = TemporaryDirectory(prefix: "sluice-trials")
-        let marks = scratch.path + "/marks"
         let repo = try TestRepository()
-        let config = scratch.write("controller.yaml", """
-            listen: 127.0.0.1:0
-            interval: 1s
-            lease: { namespace: sluice-system, name: sluice-leader, duration: 3s }
-            store: { url-env: SLUICE_DATABASE_URL }
-            repositories:
-              - { name: trials, url: \(repo.path) }
-            """)
-        func sql(_ query: String) throws -> String { try server.psql(query, database: database.database) }
+        let replicas = try Replicas(repository: repo.path, name: "trials", lease: "duration: 3s")
+        replicas.environment = ["SLUICE_ARTIFACTS_URL": "s3://trials/sluice", "SLUICE_S3_ENDPOINT_URL": s3.url,
+                                "AWS_ACCESS_KEY_ID": key.accessKeyID, "AWS_SECRET_ACCESS_KEY": key.secretAccessKey]
+        let sql = replicas.sql
+        let scratch = replicas.scratch
+        let marks = scratch.path + "/marks"
         /// Who leads, in which term, as the store numbers them.
         func term() throws -> String { try sql("SELECT holder || ' ' || term FROM leadership") }
-        let replicas = Replicas(config: config, scratch: scratch.path, environment: [
-            "KUBECONFIG": k.kubeconfig, "SLUICE_DATABASE_URL": server.url(database), "SLUICE_ARTIFACTS_URL": "s3://trials/sluice",
-            "SLUICE_S3_ENDPOINT_URL": s3.url, "AWS_ACCESS_KEY_ID": key.accessKeyID, "AWS_SECRET_ACCESS_KEY": key.secretAccessKey,
-        ])
         var started = 0
         func replica() throws -> (name: String, process: BackgroundProcess) {
             started += 1

@@ -389,18 +389,6 @@ public struct PipelineRunner: Sendable {
         return r
     }
 
-    /// Keeps the finished stage's log in the artifact store, where every replica reads it. A log
-    /// that cannot be archived stays this state folder's only (the stage's message says so); the
-    /// stage's result does not depend on it.
-    private func archiveLog(_ r: inout StageResultRecord) {
-        guard let path = r.logPath, FileManager.default.fileExists(atPath: path) else { return }
-        do {
-            r.logDigest = try artifacts.storeFile(at: path, shownAs: "the log of stage '\(r.stage)'")
-        } catch {
-            r.message = (r.message.map { $0 + "; " } ?? "") + "the log was not archived (only this state folder has it): \(error)"
-        }
-    }
-
     private func finish(_ r: inout StageResultRecord, _ status: StageStatus, message: String, started: Double,
                         events: @Sendable (RunEvent) -> Void, reports: [ReportRecord] = []) -> StageResultRecord {
         complete(&r, status, artifacts: [], reports: reports, message: message, started: started, events: events)
