@@ -134,4 +134,43 @@ import SluiceTestSupport
         #expect(try sql("SELECT \"commit\" FROM processed_refs WHERE ref = 'refs/heads/main'") == (commits.last ?? "") + "\n", "\(context)")
         withExtendedLifetime((leader.process, follower.process)) {}
     }
+
+    /// The leader dies while a version soaks in staging; the replica that takes over goes on
+    /// with the soak where it was, asks for the approval production needs, and takes it through
+    /// its API: each step of the chain happens once, and production moves once.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))
+    func aSoakAndAnApprovalWaitSurviveTheLeadersDeath() throws {
+        let chain = EnvironmentChainTests()
+        let repo = try chain.repository(EnvironmentChainTests.spec(production: "    promote: manual\n", staging: "    soak: 6s\n"))
+        let replicas = try Replicas(repository: repo.path, name: "demo", lease: "duration: 3s", settings: "token-env: SLUICE_TEST_API_TOKEN\n")
+        replicas.environment = ["SLUICE_TEST_API_TOKEN": "t0ken"]
+        func steps() throws -> [String] {
+            try replicas.sql("SELECT version || ' ' || environment || ' ' || state || ' ' || actor FROM environment_steps ORDER BY id")
+                .split(separator: "\n").map(String.init)
+        }
+        let a = try replicas.start("replica-a")
+        let b = try replicas.start("replica-b")
+        try waitUntil("replica-a to lead") { try replicas.sql("SELECT holder FROM leadership") == "replica-a\n" }
+        try waitUntil("version 1 to soak in staging", timeout: 90) { try steps().contains { $0.hasPrefix("1 staging verified") } }
+        let soaking = try steps()
+        #expect(!soaking.contains { $0.hasPrefix("1 production") }, "still soaking: \(soaking)")
+        kill(a.pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(a.pid, &status, 0)
+
+        try waitUntil("replica-b to lead") { try replicas.sql("SELECT holder FROM leadership") == "replica-b\n" }
+        try waitUntil("the soak to end and production to wait for an approval", timeout: 60) {
+            try steps().contains { $0.hasPrefix("1 production awaiting-approval") }
+        }
+        let base = "http://127.0.0.1:\(b.readyLine.split(separator: ",")[0])"
+        let approved = try ProcessRunner.run("curl", ["-s", "-X", "POST", base + "/api/models/demo/versions/1/approve", "-H", "Authorization: Bearer t0ken",
+                                                      "-H", "Content-Type: application/json", "-d", #"{"to": "production", "reason": "after the failover", "actor": "ana"}"#])
+        #expect(approved.stdout.contains("\"position\":\"in production (production)\""), "\(approved.stdout)")
+        let taken = try steps()
+        for step in ["1 staging entered", "1 staging verified", "1 production awaiting-approval", "1 production approved", "1 production entered"] {
+            #expect(taken.filter { $0.hasPrefix(step + " ") }.count == 1, "\(step) once: \(taken)")
+        }
+        #expect(try replicas.sql("SELECT string_agg(version, ' ') FROM promotions") == "1\n")
+        #expect(try chain.branch(repo, "production").contains("version: '1'"))
+    }
 }

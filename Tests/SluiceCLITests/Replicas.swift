@@ -16,8 +16,10 @@ final class Replicas {
     /// What every replica is given besides `KUBECONFIG` and `SLUICE_DATABASE_URL`.
     var environment: [String: String] = [:]
 
-    /// - Parameter lease: keys added to the `lease:` mapping (`duration: 3s`).
-    init(repository: String, name: String, lease: String = "") throws {
+    /// - Parameters:
+    ///   - lease: keys added to the `lease:` mapping (`duration: 3s`).
+    ///   - settings: more top-level lines of the configuration (`token-env: …`).
+    init(repository: String, name: String, lease: String = "", settings: String = "") throws {
         kube = try KubeEmulator(namespace: "sluice-system")
         server = try PostgresServer()
         let database = try server.createDatabase()
@@ -26,7 +28,7 @@ final class Replicas {
         config = scratch.write("controller.yaml", """
             listen: 127.0.0.1:0
             interval: 1s
-            lease: { namespace: sluice-system, name: sluice-leader\(lease.isEmpty ? "" : ", " + lease) }
+            \(settings)lease: { namespace: sluice-system, name: sluice-leader\(lease.isEmpty ? "" : ", " + lease) }
             store: { url-env: SLUICE_DATABASE_URL }
             repositories:
               - { name: \(name), url: \(repository) }
