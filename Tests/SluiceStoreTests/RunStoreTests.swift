@@ -98,7 +98,7 @@ import SluiceTestSupport
         let server = try #require(fixture.server), database = try #require(fixture.database)
         let lock = try mine.claimRun(7)
         let ended = try server.psql("""
-            SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7 AND objsubid = 2
+            SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7 AND objsubid = 2
             """, database: database.database)
         #expect(ended.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
         #expect(try !theirs.isRunOwned(7))

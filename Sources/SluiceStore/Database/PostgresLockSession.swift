@@ -37,7 +37,9 @@ final class PostgresLockSession: Sendable {
             var taken: Bool?
             do { taken = try PostgresTransaction(connection: live).value(Bool.self, sql, arguments) } catch {
                 // The session ended under the statement: once more on a new one.
-                guard live.isClosed else { throw error }
+                guard Self.ended(live, by: error) else { throw error }
+                PostgresStoreDatabase.close(live)
+                state.connection = nil
                 taken = try PostgresTransaction(connection: try session(&state)).value(Bool.self, sql, arguments)
             }
             guard taken == true else { return false }
@@ -81,9 +83,22 @@ final class PostgresLockSession: Sendable {
             // A session that ended took its locks with it: nothing to release.
             guard let live = state.connection, !live.isClosed else { return }
             do { try PostgresTransaction(connection: live).execute(sql, arguments) } catch {
-                if live.isClosed { state.connection = nil }
+                if Self.ended(live, by: error) {
+                    PostgresStoreDatabase.close(live)
+                    state.connection = nil
+                }
             }
         }
+    }
+
+    /// Whether `error` ended the session: the connection closed, no answer came, or the server
+    /// ended the backend (SQLSTATE class 57P: an administrator's `pg_terminate_backend`, a
+    /// shutdown) or the connection (class 08) — the answer can come before the close is seen.
+    private static func ended(_ connection: PostgresConnection, by error: any Error) -> Bool {
+        if connection.isClosed { return true }
+        guard let failure = error as? PostgresStatementError else { return false }
+        guard let state = failure.sqlState else { return true }
+        return state.hasPrefix("57P") || state.hasPrefix("08")
     }
 
     /// `function(key)` or `function(key1, key2)` for `name`.
