@@ -173,4 +173,68 @@ import SluiceTestSupport
         #expect(try replicas.sql("SELECT string_agg(version, ' ') FROM promotions") == "1\n")
         #expect(try chain.branch(repo, "production").contains("version: '1'"))
     }
+
+    /// The leader dies while a canary of version 2 is at one of its steps in production (a
+    /// Kubernetes target, the analysis on a real Prometheus); the replica that takes over goes on
+    /// from the step it was at: each weight once, production moved once, no canary left.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl && PrometheusServer.isInstalled),
+                   "kubectl or prometheus is not installed: SKIPPED"))
+    func aCanaryGoesOnFromItsStepWhenItsLeaderDies() throws {
+        let exporter = try MetricsExporter("requests_total{version=\"2\"} 1000\nerrors_total{version=\"2\"} 1\n")
+        let prometheus = try PrometheusServer(scraping: exporter.target)
+        try prometheus.waitFor("errors_total{version=\"2\"}", value: "1")
+        let repo = try TestRepository()
+        try repo.commit("first", files: [
+            "sluice.yaml": GateFlowTests.spec + """
+
+                environments:
+                  - name: staging
+                    manifests: staging/
+                    values: { replicas: 1 }
+                  - name: production
+                    target: kubernetes
+                    manifests: manifests/
+                    namespace: ml
+                    timeout: 30s
+                    strategy:
+                      canary:
+                        steps: [25, 50, 100]
+                        pause: 2s
+                        analysis:
+                          - name: error-rate
+                            prometheus: { query: 'sum(errors_total{version="{{model.version}}"}) / sum(requests_total{version="{{model.version}}"})', max: 0.01, interval: 1s, count: 2 }
+                """,
+            "policies/p.yaml": GateFlowTests.policy, "data/d.csv": GateFlowTests.data(0),
+            "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\n", "quality.json": GateFlowTests.quality(0.9),
+            "manifests/app.yaml": EnvironmentChainTests.deployment, "staging/config.yaml": EnvironmentChainTests.manifest,
+        ])
+        let replicas = try Replicas(repository: repo.path, name: "demo", lease: "duration: 3s")
+        // The emulator takes server-side apply only, as Sluice writes.
+        let created = try replicas.kube.kubectl(["apply", "--server-side", "-f", "-"], input: "apiVersion: v1\nkind: Namespace\nmetadata: { name: ml }\n")
+        #expect(created.status == 0, "\(created.stderr)")
+        replicas.environment = ["PROMETHEUS_URL": prometheus.url]
+        func steps() throws -> [String] {
+            try replicas.sql("SELECT version || ' ' || environment || ' ' || state || ' ' || detail FROM environment_steps ORDER BY id")
+                .split(separator: "\n").map(String.init)
+        }
+        let first = try replicas.start("replica-a")
+        let second = try replicas.start("replica-b")
+        try waitUntil("version 1 in production", timeout: 120) { try steps().contains { $0.hasPrefix("1 production entered") } }
+        try repo.commit("model 2", files: ["quality.json": GateFlowTests.quality(0.95), "data/d.csv": GateFlowTests.data(1)])
+        try waitUntil("version 2's canary", timeout: 120) { try steps().contains { $0.hasPrefix("2 production canary") } }
+        let leader = try replicas.sql("SELECT holder FROM leadership")
+        kill((leader == "replica-a\n" ? first : second).pid, SIGKILL)
+
+        try waitUntil("another replica to lead") { try replicas.sql("SELECT holder FROM leadership") != leader }
+        try waitUntil("version 2 in production", timeout: 120) { try steps().contains { $0.hasPrefix("2 production entered") } }
+        let taken = try steps()
+        for step in ["2 production canary 25 %", "2 production canary 50 %", "2 production entered"] {
+            #expect(taken.filter { $0.hasPrefix(step) }.count == 1, "\(step) once: \(taken)")
+        }
+        #expect(try replicas.sql("SELECT string_agg(version, ' ' ORDER BY id) FROM promotions") == "1 2\n")
+        let server = try replicas.kube.kubectl(["-n", "ml", "get", "deployment", "server", "-o", "jsonpath={.spec.template.metadata.annotations.sluice\\.dev/version}"])
+        #expect(server.stdout == "2")
+        #expect(try !replicas.kube.kubectl(["-n", "ml", "get", "deployments", "-o", "name"]).stdout.contains("server-canary"), "the canary is removed")
+        withExtendedLifetime((first, second, exporter)) {}
+    }
 }
