@@ -292,20 +292,10 @@ extension EnvironmentChainTests {
         spec: { selector: { app: server }, ports: [ { port: 80 } ] }
         """
 
-    /// Production on the emulator with a canary: version 2's error ratio crosses the bound at
-    /// the first step, so the canary is removed and the stable version 1 keeps serving;
-    /// version 3 stays healthy through 25 % and 50 % and is promoted at 100 %.
-    @Test(.enabled(if: RequiredTools.run(whenPresent: PrometheusServer.isInstalled), "prometheus is not installed: SKIPPED"))
-    func aCanaryIsAbortedWhenItsErrorsRiseAndPromotedWhenHealthy() throws {
-        let k = try KubeEmulator(namespace: "ml")
-        let exporter = try MetricsExporter("""
-            requests_total{version="2"} 1000
-            errors_total{version="2"} 150
-            requests_total{version="3"} 1000
-            errors_total{version="3"} 1
-            """)
-        let prometheus = try PrometheusServer(scraping: exporter.target)
-        try prometheus.waitFor("errors_total{version=\"3\"}", value: "1")
+    /// A repository whose version 1 goes to staging (a branch), then to production on
+    /// Kubernetes (namespace `ml`) as a canary at 25, 50 and 100 %, each step `pause` long and
+    /// analysed on Prometheus (`PROMETHEUS_URL`): the version's error ratio at most 0.01.
+    func canaryRepository(pause: String) throws -> TestRepository {
         let spec = GateFlowTests.spec + """
 
             environments:
@@ -320,7 +310,7 @@ extension EnvironmentChainTests {
                 strategy:
                   canary:
                     steps: [25, 50, 100]
-                    pause: 1s
+                    pause: \(pause)
                     analysis:
                       - name: error-rate
                         prometheus: { query: 'sum(errors_total{version="{{model.version}}"}) / sum(requests_total{version="{{model.version}}"})', max: 0.01, interval: 1s, count: 2 }
@@ -330,6 +320,24 @@ extension EnvironmentChainTests {
                                          "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\n",
                                          "quality.json": GateFlowTests.quality(0.9), "manifests/app.yaml": Self.deployment,
                                          "staging/config.yaml": Self.manifest])
+        return repo
+    }
+
+    /// Production on the emulator with a canary: version 2's error ratio crosses the bound at
+    /// the first step, so the canary is removed and the stable version 1 keeps serving;
+    /// version 3 stays healthy through 25 % and 50 % and is promoted at 100 %.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: PrometheusServer.isInstalled), "prometheus is not installed: SKIPPED"))
+    func aCanaryIsAbortedWhenItsErrorsRiseAndPromotedWhenHealthy() throws {
+        let k = try KubeEmulator(namespace: "ml")
+        let exporter = try MetricsExporter("""
+            requests_total{version="2"} 1000
+            errors_total{version="2"} 150
+            requests_total{version="3"} 1000
+            errors_total{version="3"} 1
+            """)
+        let prometheus = try PrometheusServer(scraping: exporter.target)
+        try prometheus.waitFor("errors_total{version=\"3\"}", value: "1")
+        let repo = try canaryRepository(pause: "1s")
         let state = TemporaryDirectory(prefix: "sluice-state")
         let env = ["KUBECONFIG": k.kubeconfig, "PROMETHEUS_URL": prometheus.url]
         func version(of name: String) throws -> String {

@@ -183,31 +183,7 @@ import SluiceTestSupport
         let exporter = try MetricsExporter("requests_total{version=\"2\"} 1000\nerrors_total{version=\"2\"} 1\n")
         let prometheus = try PrometheusServer(scraping: exporter.target)
         try prometheus.waitFor("errors_total{version=\"2\"}", value: "1")
-        let repo = try TestRepository()
-        try repo.commit("first", files: [
-            "sluice.yaml": GateFlowTests.spec + """
-
-                environments:
-                  - name: staging
-                    manifests: staging/
-                    values: { replicas: 1 }
-                  - name: production
-                    target: kubernetes
-                    manifests: manifests/
-                    namespace: ml
-                    timeout: 30s
-                    strategy:
-                      canary:
-                        steps: [25, 50, 100]
-                        pause: 2s
-                        analysis:
-                          - name: error-rate
-                            prometheus: { query: 'sum(errors_total{version="{{model.version}}"}) / sum(requests_total{version="{{model.version}}"})', max: 0.01, interval: 1s, count: 2 }
-                """,
-            "policies/p.yaml": GateFlowTests.policy, "data/d.csv": GateFlowTests.data(0),
-            "schemas/d.yaml": "columns:\n  x: { type: integer }\n  kind: { type: string }\n", "quality.json": GateFlowTests.quality(0.9),
-            "manifests/app.yaml": EnvironmentChainTests.deployment, "staging/config.yaml": EnvironmentChainTests.manifest,
-        ])
+        let repo = try EnvironmentChainTests().canaryRepository(pause: "2s")
         let replicas = try Replicas(repository: repo.path, name: "demo", lease: "duration: 3s")
         // The emulator takes server-side apply only, as Sluice writes.
         let created = try replicas.kube.kubectl(["apply", "--server-side", "-f", "-"], input: "apiVersion: v1\nkind: Namespace\nmetadata: { name: ml }\n")
