@@ -74,7 +74,7 @@ public struct CommitPipeline: Sendable {
         // no other process takes it for interrupted meanwhile, and a crash before then is.
         let claim = try store.claimRun(runID)
         defer { withExtendedLifetime(claim) {} }
-        let status = try await service.runner.execute(record, commit: commit, work: work, claim: claim, continuing: true, events: events)
+        let status = try await service.runner.execute(record, commit: commit, work: work, continuing: claim, events: events)
         if status == .cancelled {
             try store.setRunStatus(runID, .cancelled, at: WallClock.now(), message: await cancelReason())
             return try finish(runID, status: status, warnings: warnings + problems.map(\.description))

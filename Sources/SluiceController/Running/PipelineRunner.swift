@@ -112,10 +112,10 @@ public struct PipelineRunner: Sendable {
     }
 
     /// Runs a queued run's stages to the end. Returns the stages' outcome, recorded as the run's
-    /// status unless `continuing` says the caller goes on (gate, promotion, deploy) while holding
-    /// `claim`: then a run whose stages succeeded stays `running`, and the caller records it as
+    /// status unless the caller holds the run (`continuing`) and goes on with it (gate, promotion,
+    /// deploy): then a run whose stages succeeded stays `running`, and the caller records it as
     /// succeeded once done, so a crash before then is recovered as an interrupted run.
-    public func execute(_ run: RunRecord, commit: GitCommit, work: Work, claim: HeldLock? = nil, continuing: Bool = false,
+    public func execute(_ run: RunRecord, commit: GitCommit, work: Work, continuing claim: HeldLock? = nil,
                         events: @escaping @Sendable (RunEvent) -> Void = { _ in }) async throws -> RunStatus {
         let runID = run.id!
         let commitID = commit.id
@@ -211,7 +211,7 @@ public struct PipelineRunner: Sendable {
             }
             let problems = [StageOutcomes.unsuccessful(results.values.map { ($0.stage, $0.status) }), await removeRunSecrets(run, work: work)].compactMap { $0 }
             let message = problems.isEmpty ? nil : problems.joined(separator: "; ")
-            if status == .succeeded, continuing {
+            if status == .succeeded, claim != nil {
                 if let message { try store.setRunStatus(runID, .running, at: WallClock.now(), message: message) }
             } else {
                 try store.setRunStatus(runID, status, at: WallClock.now(), message: message,

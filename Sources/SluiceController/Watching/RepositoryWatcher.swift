@@ -188,7 +188,7 @@ public actor RepositoryWatcher {
         let now = WallClock.now()
         health.lastPoll = now
         let repo = repository
-        let source = SourceReconciler(repository: repo, stateDirectory: service.stateDirectory, store: service.store,
+        let source = SourceReconciler(repository: repo, store: service.store,
                                       credentials: GitCredentials.fromEnvironment(environment), slots: slots)
         let observed: SourceReconciler.Observation
         do {

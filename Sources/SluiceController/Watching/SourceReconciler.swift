@@ -9,8 +9,7 @@ import SluiceStore
 /// blocking thread (`Offload`).
 struct SourceReconciler: Sendable {
     let repository: ControllerConfig.Repository
-    let stateDirectory: String
-    /// Where the processed refs are.
+    /// Where the processed refs are; its state folder holds the mirrors.
     let store: RunStore
     let credentials: GitCredentials
     let slots: ControllerSlots
@@ -37,9 +36,9 @@ struct SourceReconciler: Sendable {
     /// Fetches; nil when cancelled while waiting for a slot. `known` is the tip read last time
     /// (its spec is read again only when the tip moved).
     func fetch(known: (head: String, deploys: Bool)?) async throws -> Observation? {
-        let (repo, state, store, credentials) = (repository, stateDirectory, self.store, credentials)
+        let (repo, store, credentials) = (repository, self.store, credentials)
         return try await slots.fetches.run({ try await Offload.run { () throws -> Observation in
-            let git = try RepositorySource.open(repo.url, stateDirectory: state, credentials: credentials, mergeRequests: repo.mergeRequests)
+            let git = try RepositorySource.open(repo.url, stateDirectory: store.stateDirectory, credentials: credentials, mergeRequests: repo.mergeRequests)
             let branch = try ProductionBranch.resolve(configured: repo.branch, repository: git)
             let refs = try RefTracker.trackedRefs(in: git, branches: [branch], mergeRequests: repo.mergeRequests)
             let tracker = try RefTracker(store: store, repository: repo.url)
