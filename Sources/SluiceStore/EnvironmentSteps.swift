@@ -27,7 +27,7 @@ extension RunStore {
         let byVersion = Dictionary(grouping: try steps(model: model), by: \.version)
         return byVersion.filter { _, steps in
             guard let last = steps.last else { return false }
-            return [.entered, .verified, .awaitingApproval, .approved, .canary].contains(last.state)
+            return [.admitted, .entered, .verified, .awaitingApproval, .approved, .canary].contains(last.state)
         }.keys.sorted { $0.count != $1.count ? $0.count < $1.count : $0 < $1 }
     }
 
@@ -37,7 +37,7 @@ extension RunStore {
             try db.values(String.self, """
                 SELECT DISTINCT s.model FROM environment_steps s
                 WHERE s.id = (SELECT max(id) FROM environment_steps t WHERE t.model = s.model AND t.version = s.version)
-                  AND s.state IN ('entered', 'verified', 'awaiting-approval', 'approved', 'canary')
+                  AND s.state IN ('admitted', 'entered', 'verified', 'awaiting-approval', 'approved', 'canary')
                 ORDER BY s.model
                 """)
         }

@@ -78,11 +78,27 @@ extension RunStore {
         }
     }
 
-    /// Stores a run's verdict (see `Verdict`).
     /// Records a run's verdict, with the events it causes in the same transaction.
     public func setVerdict(_ runID: Int64, _ verdict: Verdict, events: [NotificationEvent] = []) throws(StoreError) {
         try write { db in
             try db.execute("UPDATE runs SET verdict = ? WHERE id = ?", [verdict.rawValue, runID])
+            try Self.record(events, in: db)
+        }
+    }
+
+    /// Records what the gate decided, all or nothing: its report, the run's verdict, the events it
+    /// announces and, for a version that passed into `environments:`, its admission to the first
+    /// one (`admitted`, unless the version has steps already: a retried run gated it again). A
+    /// crash before this leaves the run to be gated again; after it, the environment chain
+    /// finds the admitted version and moves it on, whichever replica leads.
+    public func recordGate(_ report: ReportRecord, verdict: Verdict, admitted: EnvironmentStepRecord?, events: [NotificationEvent]) throws(StoreError) {
+        try write { db in
+            try db.upsert(report)
+            try db.execute("UPDATE runs SET verdict = ? WHERE id = ?", [verdict.rawValue, report.runId])
+            if var step = admitted,
+               try db.value(Int.self, "SELECT count(*) FROM environment_steps WHERE model = ? AND version = ?", [step.model, step.version]) == 0 {
+                try db.insert(&step)
+            }
             try Self.record(events, in: db)
         }
     }

@@ -54,8 +54,8 @@ extension RunStore {
     /// process's leadership term (if it leads a Lease) is the last, atomically, so two candidates
     /// finishing at once cannot both promote and a replica that no longer leads cannot promote
     /// at all. The same transaction marks the registry's move due (`RegistryMoveRecord`): the log
-    /// decides, the registry follows.
-    public func appendPromotion(_ entry: PromotionRecord, expectedVersion: String?) throws(StoreError) -> PromotionAppend {
+    /// decides, the registry follows; and records `events`, the promotion's notifications.
+    public func appendPromotion(_ entry: PromotionRecord, expectedVersion: String?, events: [NotificationEvent] = []) throws(StoreError) -> PromotionAppend {
         let fence = fence.withLock { $0 }
         return try write { db in
             if let refusal = try Self.fenceRefusal(fence, act: "promoting \(entry.model) version \(entry.version)", db) { return .fenced(refusal) }
@@ -64,6 +64,7 @@ extension RunStore {
             var e = entry
             try db.insert(&e)
             try RunStore.markRegistryMoveDue(db, model: entry.model, at: entry.createdAt)
+            try Self.record(events, in: db)
             return .appended
         }
     }

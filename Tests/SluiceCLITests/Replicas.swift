@@ -49,3 +49,65 @@ final class Replicas {
     /// `psql`'s unaligned answer from the run store's database.
     func sql(_ query: String) throws -> String { try server.psql(query, database: databaseName) }
 }
+
+/// Replicas of one `Replicas` whose leader is killed again and again: `replica-1` leads, a
+/// follower stands by, and each `killLeader` (`kill -9`) starts a new replica in the dead one's
+/// place and waits until a live one leads in a new term.
+final class Failovers {
+    let replicas: Replicas
+    private(set) var leader: (name: String, process: BackgroundProcess)
+    private(set) var follower: (name: String, process: BackgroundProcess)
+    private var started = 0
+
+    init(_ replicas: Replicas) throws {
+        self.replicas = replicas
+        func start(_ n: Int) throws -> (name: String, process: BackgroundProcess) { ("replica-\(n)", try replicas.start("replica-\(n)")) }
+        leader = try start(1)
+        follower = try start(2)
+        started = 2
+        let first = leader.name
+        try waitUntil("\(first) to lead", timeout: 60) { try Self.term(replicas).hasPrefix(first + " ") }
+    }
+
+    /// Who leads, in which term, as the store numbers them (`replica-3 4`).
+    static func term(_ replicas: Replicas) throws -> String { try replicas.sql("SELECT holder || ' ' || term FROM leadership") }
+    func term() throws -> String { try Self.term(replicas) }
+
+    /// The live replicas' web addresses, the leader's first.
+    var addresses: [String] {
+        [leader, follower].map { "http://127.0.0.1:\($0.process.readyLine.split(separator: ",")[0])" }
+    }
+
+    /// Kills the leader, starts a replica in its place, and waits until a live replica leads in a
+    /// new term (the follower or the new one, once the Lease runs out). `context` goes into every failure.
+    func killLeader(_ context: String) throws {
+        let ended = try term()
+        kill(leader.process.pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(leader.process.pid, &status, 0)
+        let dead = leader.name
+        started += 1
+        let survivors: [(name: String, process: BackgroundProcess)] = [follower, ("replica-\(started)", try replicas.start("replica-\(started)"))]
+        var next = ""
+        try waitUntil("a replica to lead after \(dead) died (\(context))", timeout: 60) {
+            next = try term()
+            return next != ended && !next.hasPrefix(dead + " ")
+        }
+        guard let now = survivors.first(where: { next.hasPrefix($0.name + " ") }) else {
+            throw FailoverError(message: "\(next) leads, not a live replica (\(context))")
+        }
+        (leader, follower) = (now, survivors.first { $0.name != now.name }!)
+    }
+
+    /// The last lines each replica started so far logged, for a failure message.
+    func logTails(lines: Int = 25) -> String {
+        (1...started).map { n in
+            "--- replica-\(n)\n" + replicas.log("replica-\(n)").split(separator: "\n").suffix(lines).joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
+    struct FailoverError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+}

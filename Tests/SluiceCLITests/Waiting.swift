@@ -2,15 +2,18 @@ import Foundation
 import Testing
 import SluiceTestSupport
 
-/// Polls `condition` until it holds; records a test issue naming `what` after `timeout` seconds.
+/// Polls `condition` until it holds; records a test issue naming `what` after `timeout` seconds
+/// (and returns false).
 /// (A thread sleep, not a Swift task timer: blocking tests can starve the cooperative pool.)
-func waitUntil(_ what: String, timeout: Double = 30, _ condition: () throws -> Bool) throws {
+@discardableResult
+func waitUntil(_ what: String, timeout: Double = 30, _ condition: () throws -> Bool) throws -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
-        if try condition() { return }
+        if try condition() { return true }
         Thread.sleep(forTimeInterval: 0.2)
     }
     Issue.record("timed out waiting for \(what)")
+    return false
 }
 
 /// Waits until the controller at `base` has finished `count` more reconciles (each changes its

@@ -76,6 +76,18 @@ import Testing
         #expect(source.condition(.inSync, message: "", environment: "prod", since: 9) == nil)
     }
 
+    /// Two weights of one canary are two pieces of news: the rate limit (which collapses an
+    /// identical event) must not swallow the second; the weight is in the title.
+    @Test func eachCanaryWeightIsItsOwnNotification() throws {
+        func weight(_ detail: String, at time: Double) throws -> NotificationEvent {
+            try #require(source.step(EnvironmentStepRecord(model: "iris", version: "7", environment: "production", state: .canary, detail: detail,
+                                                           actor: "sluice watch", createdAt: time), isLast: true))
+        }
+        let first = try weight("25 %: analysis passed", at: 5), second = try weight("50 %: analysis passed", at: 9)
+        #expect(first.kind == .canaryStep && first.title == "iris version 7 canary at 25 % in production", "\(first.title)")
+        #expect(NotificationSettings.fingerprint(first) != NotificationSettings.fingerprint(second))
+    }
+
     @Test func routesPickByKindSeverityAndGlobs() throws {
         var settings = NotificationSettings()
         var chat = NotificationSettings.Route(providers: ["chat"])

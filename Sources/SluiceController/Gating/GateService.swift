@@ -65,10 +65,12 @@ public struct GateService: Sendable {
     /// Gathers the facts, lets `Verdict.decide` decide, then acts: registers a new production-
     /// branch candidate, and promotes it when the verdict says so. Throws when the gate cannot be
     /// evaluated (the caller fails closed).
-    /// - Parameter productionBranch: the branch that promotes (default: `gate.branch`, else the
-    ///   repository's default branch).
+    /// - Parameters:
+    ///   - productionBranch: the branch that promotes (default: `gate.branch`, else the
+    ///     repository's default branch).
+    ///   - events: makes the verdict's notifications, recorded with the promotion and the report.
     public func evaluate(run: RunRecord, spec: PipelineSpec, work: PipelineRunner.Work, commit: GitCommit,
-                         repository: GitRepository, now: Double, productionBranch: String? = nil) throws -> Outcome? {
+                         repository: GitRepository, now: Double, productionBranch: String? = nil, events: EventSource? = nil) throws -> Outcome? {
         guard let gateSpec = spec.gate else { return nil }
         let runID = run.id!
         let model = Self.modelName(spec, repositoryKey: work.repositoryKey)
@@ -212,13 +214,19 @@ public struct GateService: Sendable {
 
         var promoted = false
         var chained: RegisteredVersion?
+        /// The verdict's notifications (the same ids however often they are recorded).
+        let announce = { (report: GateReport, promoted: Bool) -> [NotificationEvent] in
+            events?.gate(run: runID, commit: run.commit, model: model, report: report, version: version?.version, promoted: promoted,
+                         entered: chained == nil ? nil : spec.environments.first?.name, error: nil, time: now) ?? []
+        }
         if decision.verdict == .promote, let version {
             if let first = spec.preProduction.first {
                 // With environments, production is the end of the chain, not the gate's to set.
                 chained = version
                 report.notes.append("version \(version.version) enters the environments at \(first.name)")
             } else {
-                promoted = try promote(version, expected: productionState.logVersion, runID: runID, repository: repository, report: &report, now: now)
+                promoted = try promote(version, expected: productionState.logVersion, runID: runID, repository: repository, report: &report, now: now,
+                                       events: announce(report, true))
             }
         }
         if let version {
@@ -228,7 +236,11 @@ public struct GateService: Sendable {
                 report.notes.append("the verdict was not recorded in the \(registry.kind) registry: \(error)")
             }
         }
-        try save(report, runID: runID)
+        let admitted = chained.map { version in
+            EnvironmentStepRecord(model: model, version: version.version, environment: spec.environments[0].name, state: .admitted,
+                                  detail: "the gate passed", actor: "sluice run \(runID)", runId: version.runID, createdAt: now)
+        }
+        try store.recordGate(try ReportRecord.gate(report, runID: runID), verdict: report.decision, admitted: admitted, events: announce(report, promoted))
         var outcome = Outcome(report: report, markdown: GateReportMarkdown.render(report), version: version?.version, promoted: promoted,
                               deployObjects: promoted ? deployObjects : nil, deployFacts: deployFacts)
         outcome.chained = chained
@@ -241,12 +253,12 @@ public struct GateService: Sendable {
     /// race or a refused term is its own event on the run (`ReportRecord.promotionEventKind`) and
     /// a note, and nothing outside the log was changed.
     private func promote(_ candidate: RegisteredVersion, expected: String?, runID: Int64, repository: GitRepository,
-                         report: inout GateReport, now: Double) throws -> Bool {
+                         report: inout GateReport, now: Double, events: [NotificationEvent]) throws -> Bool {
         var promotion = Promotion(store: store, registry: registry, environment: environment)
         promotion.clock = { now }
         let event: String
         switch try promotion.move(to: candidate, action: .promote, expected: expected, actor: "sluice run \(runID)",
-                                  reason: "gate passed under \(report.policy)", runID: runID, note: nil, repository: repository) {
+                                  reason: "gate passed under \(report.policy)", runID: runID, note: nil, repository: repository, events: events) {
         case .lost(let current):
             event = "not promoted: production of \(candidate.model) moved to version \(current ?? "none") while this run was being gated; "
                 + "the verdict stands and nothing was changed (a new commit or `sluice promote \(runID)` can promote it)"

@@ -67,13 +67,16 @@ public struct Promotion: Sendable {
     }
 
     /// Moves production of `version.model` to `version` if the log still names `expected`.
-    /// - Parameter note: the note for the version's commit (nil: none; the gate writes its own).
+    /// - Parameters:
+    ///   - note: the note for the version's commit (nil: none; the gate writes its own).
+    ///   - events: announced with the log's entry, in its transaction (a crash right after the
+    ///     swap loses no notification; a lost race announces nothing).
     public func move(to version: RegisteredVersion, action: PromotionRecord.Action, expected: String?, actor: String, reason: String,
-                     runID: Int64?, note: String?, repository: GitRepository) throws -> Result {
+                     runID: Int64?, note: String?, repository: GitRepository, events: [NotificationEvent] = []) throws -> Result {
         let model = version.model
         let entry = PromotionRecord(model: model, version: version.version, action: action, commit: version.commit, runId: runID ?? version.runID,
                                     previousVersion: expected, actor: actor, reason: reason, createdAt: clock())
-        switch try store.appendPromotion(entry, expectedVersion: expected) {
+        switch try store.appendPromotion(entry, expectedVersion: expected, events: events) {
         case .appended: break
         case .productionMoved: return .lost(current: try store.productionVersion(model: model))
         case .fenced(let refusal): return .fenced(refusal)

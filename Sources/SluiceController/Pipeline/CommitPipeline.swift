@@ -85,25 +85,23 @@ public struct CommitPipeline: Sendable {
         var gateError: String?
         if status == .succeeded, work.spec.gate != nil {
             do {
+                // The gate records its report, the verdict and its notifications itself, together.
                 gate = try service.gateService(for: work.spec).evaluate(run: record, spec: work.spec, work: work, commit: commit, repository: repository,
-                                                                        now: WallClock.now(), productionBranch: productionBranch)
+                                                                        now: WallClock.now(), productionBranch: productionBranch, events: eventSource)
                 verdict = gate?.report.decision
             } catch {
                 // Fail closed: nothing is promoted; the run says why, and a re-run or the next commit retries.
-                verdict = Verdict.decide(unevaluable: "\(error)").verdict
+                let decided = Verdict.decide(unevaluable: "\(error)").verdict
+                verdict = decided
                 gateError = "\(error)"
                 try store.setRunStatus(runID, .failed, at: WallClock.now(),
                                        message: "the gate could not be evaluated: \(error) (nothing was promoted; fix it and re-run)",
                                        processedRef: work.processedRef)
-            }
-            if let verdict {
                 let model = GateService.modelName(work.spec, repositoryKey: work.repositoryKey)
-                let recorded = eventSource?.gate(run: runID, commit: record.commit, model: model, report: gate?.report, version: gate?.version,
-                                            promoted: gate?.promoted ?? false, entered: gate?.chained == nil ? nil : work.spec.environments.first?.name,
-                                            error: gateError, time: WallClock.now()) ?? []
-                try store.setVerdict(runID, verdict, events: recorded)
-                ControllerMetrics.verdict(verdict)
+                try store.setVerdict(runID, decided, events: eventSource?.gate(run: runID, commit: record.commit, model: model, report: nil, version: nil,
+                                                                                         promoted: false, entered: nil, error: "\(error)", time: WallClock.now()) ?? [])
             }
+            if let verdict { ControllerMetrics.verdict(verdict) }
         }
 
         var refs: [String] = []

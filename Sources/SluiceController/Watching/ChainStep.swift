@@ -59,7 +59,7 @@ struct ChainStep: Sendable {
         case .failed: reason = .stopped
         case .canary: reason = .canary
         case .awaitingApproval: reason = .waitingForApproval
-        case .entered, .verified, .approved: reason = .progressing
+        case .admitted, .entered, .verified, .approved: reason = .progressing
         case .superseded: reason = .superseded
         }
         return StepReport.ConditionChange(reason: reason, message: message, environment: step.environment)

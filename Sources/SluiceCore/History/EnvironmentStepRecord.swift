@@ -3,6 +3,9 @@
 public struct EnvironmentStepRecord: Codable, Sendable, Hashable {
 
     public enum State: String, Codable, Sendable {
+        /// The gate passed it: it goes into the first environment (recorded with the gate's
+        /// report, so a crash before the deploy leaves it for the chain to take on).
+        case admitted
         /// Deployed and healthy in the environment.
         case entered
         /// Its checks passed there.

@@ -102,8 +102,12 @@ public struct EventSource: Hashable, Sendable {
         case .failed where canary: (kind, what) = (.canaryAborted, "canary in \(step.environment) aborted")
         case .failed: (kind, what) = (.environmentCheckFailed, "stopped in \(step.environment)")
         case .awaitingApproval: (kind, what) = (.environmentWaitingForApproval, "waits for approval into \(step.environment)")
-        case .canary: (kind, what) = (.canaryStep, "canary step in \(step.environment)")
-        case .approved, .superseded: return nil
+        case .canary:
+            // The weight is in the title: two steps of one canary are different news, not a
+            // repeat for the rate limit to collapse (its fingerprint includes the title).
+            let weight = step.detail.split(separator: ":", maxSplits: 1).first.map { " at " + $0 } ?? ""
+            (kind, what) = (.canaryStep, "canary\(weight) in \(step.environment)")
+        case .admitted, .approved, .superseded: return nil  // admitted: the gate's own event says so
         }
         var details = step.detail.isEmpty ? [] : [step.detail]
         if step.state == .awaitingApproval {
