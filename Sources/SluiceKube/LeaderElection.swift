@@ -19,6 +19,10 @@ public final class LeaderElection: Sendable {
     /// This replica's URL as other replicas reach it (set once the server listens).
     public let advertisedURL = Mutex<String?>(nil)
 
+    /// The Lease's `leaseTransitions` as this replica last wrote it: client-go counts each change
+    /// of holder (not a renewal), and a release keeps the count.
+    private let transitions = Mutex(0)
+
     public enum State: Sendable, Equatable {
         case leader
         /// `url`: where the leader serves its UI, when it said.
@@ -54,7 +58,8 @@ public final class LeaderElection: Sendable {
         var metadata: [String: Any] = ["name": name, "namespace": namespace]
         if let resourceVersion { metadata["resourceVersion"] = resourceVersion }
         if holder == identity, let url = advertisedURL.withLock({ $0 }) { metadata["annotations"] = [Self.leaderURLAnnotation: url] }
-        var spec: [String: Any] = ["holderIdentity": holder, "leaseDurationSeconds": leaseSeconds, "renewTime": Self.now()]
+        var spec: [String: Any] = ["holderIdentity": holder, "leaseDurationSeconds": leaseSeconds, "renewTime": Self.now(),
+                                   "leaseTransitions": transitions.withLock { $0 }]
         if let acquire { spec["acquireTime"] = acquire }
         return ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": metadata, "spec": spec]
     }
@@ -74,6 +79,9 @@ public final class LeaderElection: Sendable {
                 return .follower(holder: holder, url: annotations?[Self.leaderURLAnnotation] as? String)
             }
             let acquire = holder == identity ? (spec["acquireTime"] as? String) : Self.now()
+            // 0 when absent; a count out of the API's int32 range, which no server stores, starts again.
+            let counted = (spec["leaseTransitions"] as? Int).flatMap { (0..<Int(Int32.max)).contains($0) ? $0 : nil } ?? 0
+            transitions.withLock { $0 = current == nil || holder == identity ? counted : counted + 1 }
             _ = try KubeClientApplier(client: client, manager: "sluice-\(identity)")
                 .apply(lease(holder: identity, acquire: acquire, resourceVersion: rv), force: current != nil)
             return .leader

@@ -82,4 +82,99 @@ import SluiceTestSupport
         a.stop()
         withExtendedLifetime(b) {}
     }
+
+    /// The leader is paused mid-stage and its follower takes over and runs the commit; then the
+    /// paused leader dies (`kill -9`: the node is gone for good). Its run, which the new leader
+    /// found owned when it began, is found at a later renewal: marked interrupted, and not
+    /// retried (the new leader's run has the commit), so nothing is left `running` or queued.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))
+    func aPausedLeaderThatDiesHasItsRunRecoveredByTheNextLeader() throws {
+        let repo = try TestRepository()
+        let replicas = try Replicas(repository: repo.path, name: "paused", lease: "duration: 3s")
+        let sql = replicas.sql
+        let marks = replicas.scratch.path + "/marks"
+        try repo.commit("model", files: [
+            "sluice.yaml": """
+                version: 1
+                stages:
+                  evaluate:
+                    run: "echo evaluate >> \(marks); sleep 2; echo '{\\"accuracy\\": 0.9}' > m.json"
+                    metrics: m.json
+                gate: { policy: p.yaml, model: paused }
+                """,
+            "p.yaml": "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n",
+        ])
+        let a = try replicas.start("replica-a")
+        try waitUntil("replica-a to lead and start evaluating", timeout: 60) { FileManager.default.fileExists(atPath: marks) }
+        let b = try replicas.start("replica-b")
+        kill(a.pid, SIGSTOP)
+        try waitUntil("replica-b to lead", timeout: 60) { replicas.log("replica-b").contains("sluice: leading: replica-b's term 2 of lease") }
+        // replica-b began with run 1 owned (its owner only paused) and started run 2, which waits
+        // for the stage replica-a holds.
+        #expect(try sql("SELECT string_agg(status, ' ' ORDER BY id) FROM runs").hasPrefix("running"))
+        kill(a.pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(a.pid, &status, 0)
+        try waitUntil("run 1 recovered and run 2 finished", timeout: 60) {
+            try sql("SELECT string_agg(status, ' ' ORDER BY id) FROM runs") == "interrupted succeeded\n"
+        }
+        #expect(try sql("SELECT message FROM runs WHERE id = 1").contains("not retried: "), "\(replicas.log("replica-b"))")
+        #expect(try sql("SELECT runId FROM promotions") == "2\n")
+        withExtendedLifetime(b) {}
+    }
+
+    /// The leader dies while a stage runs as a Kubernetes Job. The pod's Sluice containers reach
+    /// the controllers through their Service (either replica; a follower answers that it does
+    /// not know the stage, and they ask again); the replica that takes over re-attaches to the
+    /// Job it finds in the run's stage record and takes the stage's outputs from it: the stage
+    /// runs once, in one pod.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))
+    func aFollowerReattachesToTheDeadLeadersJob() throws {
+        let k = try KubernetesRunnerTests.emulator()
+        let namespace = try k.kubectl(["apply", "--server-side", "-f", "-"], input: "apiVersion: v1\nkind: Namespace\nmetadata: { name: sluice-system }\n")
+        #expect(namespace.status == 0, "\(namespace.stderr)")
+        let repo = try TestRepository()
+        let replicas = try Replicas(repository: repo.path, name: "jobs", lease: "duration: 3s", kube: k)
+        let service = try ServiceProxy()
+        let go = replicas.scratch.path + "/go", starts = replicas.scratch.path + "/starts"
+        try repo.commit("pipeline", files: ["sluice.yaml": "version: 1\n" + KubernetesRunnerTests.runner + """
+            stages:
+              train:
+                run: |
+                  echo started >> \(starts)
+                  while [ ! -f \(go) ]; do sleep 0.05; done
+                  mkdir -p model && echo trained > model/w.bin
+                outputs: [model/]
+            """])
+        replicas.environment = ["SLUICE_IMAGE": KubernetesRunnerTests.sluiceImage, "SLUICE_POD_ENDPOINT_URL": service.url]
+        let a = try replicas.start("replica-a")
+        try waitUntil("replica-a to lead", timeout: 60) { try replicas.sql("SELECT holder FROM leadership") == "replica-a\n" }
+        let b = try replicas.start("replica-b")
+        try service.endpoints([Replicas.port(a), Replicas.port(b)])
+        try waitUntil("the stage to start in its pod", timeout: 60) { FileManager.default.fileExists(atPath: starts) }
+        kill(a.pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(a.pid, &status, 0)
+
+        try waitUntil("replica-b to lead", timeout: 60) { try replicas.sql("SELECT holder FROM leadership") == "replica-b\n" }
+        func retryLog() throws -> String {
+            let path = try replicas.sql("SELECT coalesce(logPath, '') FROM stage_results WHERE runId = 2 AND stage = 'train'")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            return path.isEmpty ? "" : (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        }
+        try waitUntil("the retry to re-attach to run 1's Job", timeout: 60) { try retryLog().contains("re-attached to Job ml/sluice-r1-train-") }
+        FileManager.default.createFile(atPath: go, contents: Data())
+        let finished = try waitUntil("the retry to finish", timeout: 90) {
+            try replicas.sql("SELECT string_agg(status, ' ' ORDER BY id) FROM runs") == "interrupted succeeded\n"
+        }
+        if !finished {
+            let pods = try k.kubectl(["-n", "ml", "logs", "-l", "sluice.dev/run=1", "--all-containers", "--prefix"])
+            Issue.record("runs: \(try replicas.sql("SELECT id, status, message FROM runs"))\nretry's log: \(try retryLog())\npods: \(pods.stdout)\(pods.stderr)")
+        }
+        #expect(try String(contentsOfFile: starts, encoding: .utf8) == "started\n", "the stage ran once")
+        #expect(try k.stats()["pods_created"] as? Int == 1)
+        #expect(try replicas.sql("SELECT count(*) FROM artifacts WHERE runId = 2 AND stage = 'train'") != "0\n", "its outputs are the retry's")
+        withExtendedLifetime(b) {}
+    }
 }
+

@@ -36,7 +36,11 @@ import SluiceTestSupport
         try waitUntil("replica-a to lead") { try readyz(baseA).contains("leader (replica-a)") }
         let (b, baseB) = try replica("replica-b", config: config, state: dir.path + "/b", kubeconfig: k.kubeconfig)
         try waitUntil("replica-b to follow") { try readyz(baseB).contains("follower (leader: replica-a)") }
-        #expect(try k.kubectl(["-n", "sluice-system", "get", "lease", "sluice-leader", "-o", "jsonpath={.spec.holderIdentity}"]).stdout == "replica-a")
+        func lease(_ field: String) throws -> String {
+            try k.kubectl(["-n", "sluice-system", "get", "lease", "sluice-leader", "-o", "jsonpath={.spec.\(field)}"]).stdout
+        }
+        #expect(try lease("holderIdentity") == "replica-a")
+        #expect(try lease("leaseTransitions") == "0", "the first holder is no transition, as client-go counts")
         // A follower takes no actions.
         let action = try ProcessRunner.run("curl", ["-s", "--max-time", "5", "-X", "POST", "-H", "Authorization: Bearer t", baseB + "/api/runs/1/rerun", "-w", " %{http_code}"]).stdout
         #expect(action.hasSuffix(" 503") && action.contains("this replica does not lead (follower (leader: replica-a))"), "\(action)")
@@ -64,6 +68,7 @@ import SluiceTestSupport
         var status: Int32 = 0
         waitpid(a.pid, &status, 0)
         try waitUntil("replica-b to lead", timeout: 15) { try readyz(baseB).contains("leader (replica-b)") }
+        #expect(try lease("holderIdentity") == "replica-b" && lease("leaseTransitions") == "1", "a change of holder is one transition")
         try waitUntil("the new leader's run") { FileManager.default.fileExists(atPath: dir.path + "/b/logs/run-1/hello.log") }
         withExtendedLifetime((b, repo)) {}
     }

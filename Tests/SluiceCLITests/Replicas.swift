@@ -19,8 +19,9 @@ final class Replicas {
     /// - Parameters:
     ///   - lease: keys added to the `lease:` mapping (`duration: 3s`).
     ///   - settings: more top-level lines of the configuration (`token-env: …`).
-    init(repository: String, name: String, lease: String = "", settings: String = "") throws {
-        kube = try KubeEmulator(namespace: "sluice-system")
+    ///   - kube: an emulator of the caller's (with namespace `sluice-system` for the Lease).
+    init(repository: String, name: String, lease: String = "", settings: String = "", kube: KubeEmulator? = nil) throws {
+        self.kube = try kube ?? KubeEmulator(namespace: "sluice-system")
         server = try PostgresServer()
         let database = try server.createDatabase()
         (url, databaseName) = (server.url(database), database.database)
@@ -42,6 +43,10 @@ final class Replicas {
                                                                 "SLUICE_DATABASE_URL": url]) { $1 },
                               stderrFile: scratch.path + "/\(name).log")
     }
+
+    /// The port a replica listens on, and its address.
+    static func port(_ replica: BackgroundProcess) -> Int { Int(replica.readyLine.split(separator: ",")[0]) ?? 0 }
+    static func address(_ replica: BackgroundProcess) -> String { "http://127.0.0.1:\(port(replica))" }
 
     /// What the replica logged so far.
     func log(_ name: String) -> String { (try? String(contentsOfFile: scratch.path + "/\(name).log", encoding: .utf8)) ?? "" }
@@ -74,9 +79,7 @@ final class Failovers {
     func term() throws -> String { try Self.term(replicas) }
 
     /// The live replicas' web addresses, the leader's first.
-    var addresses: [String] {
-        [leader, follower].map { "http://127.0.0.1:\($0.process.readyLine.split(separator: ",")[0])" }
-    }
+    var addresses: [String] { [leader, follower].map { Replicas.address($0.process) } }
 
     /// Kills the leader, starts a replica in its place, and waits until a live replica leads in a
     /// new term (the follower or the new one, once the Lease runs out). `context` goes into every failure.

@@ -107,6 +107,25 @@ import SluiceTestSupport
         #expect(throws: RunStore.StoreError.self) { _ = try theirs.claimRun(7) }
         withExtendedLifetime(lock) {}
     }
+
+    /// The lock session is named for operators, and asks the server for TCP keep-alives after
+    /// 5 s idle, 3 probes 2 s apart (the kernel's default is two hours): the server ends the
+    /// session of a replica cut off by the network, and frees its locks, in about 11 s.
+    @Test func thePostgresLockSessionIsKeptAliveBriefly() throws {
+        let fixture = try StoreFixture(.postgres)
+        let store = try fixture.open()
+        let server = try #require(fixture.server), database = try #require(fixture.database)
+        let lock = try store.claimRun(9)
+        let holder = try server.psql("""
+            SELECT application_name FROM pg_stat_activity WHERE datname = current_database()
+              AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 9 AND objsubid = 2)
+            """, database: database.database)
+        #expect(holder == "sluice locks\n", "the lock session, by its name: '\(holder)'")
+        let session = try #require(store.database as? PostgresStoreDatabase).locks
+        let settings = try ["tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count"].map { try session.setting($0) }
+        #expect(settings == ["5", "2", "3"], "seconds, seconds, probes (0 would be the kernel's defaults): \(settings)")
+        withExtendedLifetime(lock) {}
+    }
 }
 
 @Suite struct PromotionLogTests {

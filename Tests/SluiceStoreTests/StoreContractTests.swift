@@ -87,6 +87,38 @@ import Testing
         #expect(try store.registryMovesDue().isEmpty)
     }
 
+    /// The gate's records go in together: report, verdict, its events and the admission of a
+    /// passing version to the first environment, which a second gating of the same version (a
+    /// retried run) does not add again.
+    @Test(arguments: Backend.allCases) func theGateIsRecordedAllOrNothingAndAVersionIsAdmittedOnce(_ backend: Backend) throws {
+        let fixture = try StoreFixture(backend)
+        let store = try fixture.open()
+        let first = try run(store), retry = try run(store)
+        let event = NotificationEvent(kind: .gatePromoted, cause: ["1"], time: 3, repository: "iris", repositoryURL: "https://git.example/iris",
+                                      link: "/runs/1", title: "iris version 4 passed the gate and enters staging")
+        func admitted(by run: Int64) -> EnvironmentStepRecord {
+            EnvironmentStepRecord(model: "iris", version: "4", environment: "staging", state: .admitted, detail: "the gate passed",
+                                  actor: "sluice run \(run)", runId: 1, createdAt: 3)
+        }
+        try store.recordGate(ReportRecord(runId: first.id!, stage: "gate", kind: "gate", path: "gate.md", content: "passed"), verdict: .promote,
+                             admitted: admitted(by: 1), events: [event])
+        try store.recordGate(ReportRecord(runId: retry.id!, stage: "gate", kind: "gate", path: "gate.md", content: "again"), verdict: .promote,
+                             admitted: admitted(by: 2), events: [event])
+        #expect(try store.steps(model: "iris").map { "\($0.state.rawValue) \($0.actor)" } == ["admitted sluice run 1"])
+        #expect(try store.openVersions(model: "iris") == ["4"] && store.modelsInChains() == ["iris"])
+        #expect(try [first.id!, retry.id!].map { try store.run($0)?.verdict } == ["promote", "promote"])
+        #expect(try store.reports(kind: "gate").map(\.content) == ["passed", "again"])
+        #expect(try store.unroutedEvents().events.map(\.id) == [event.id])
+        // A report that cannot be written takes the rest with it.
+        var lost = event
+        lost.id = "not-recorded"
+        #expect(throws: RunStore.StoreError.self) {
+            try store.recordGate(ReportRecord(runId: 99, stage: "gate", kind: "gate", path: "gate.md", content: "no such run"), verdict: .reject,
+                                 admitted: nil, events: [lost])
+        }
+        #expect(try store.unroutedEvents().events.map(\.id) == [event.id])
+    }
+
     @Test(arguments: Backend.allCases) func theNotificationOutboxRoutesCollapsesRetriesAndPrunes(_ backend: Backend) throws {
         let fixture = try StoreFixture(backend)
         let store = try fixture.open()

@@ -47,7 +47,7 @@ public struct Controller: Sendable {
                                      artifacts: settings.artifactStorage, database: settings.database)
         if let database = settings.database { say("sluice: the run store is the PostgreSQL database \(database.redacted)") }
         if let bucket = settings.artifactStorage { say("sluice: artifacts are kept in \(bucket.description), the state folder caches them") }
-        // With a Lease, the replica that leads recovers (each time it starts leading).
+        // With a Lease, the replica that leads recovers (when it starts leading, and at each renewal).
         if config.lease == nil { try Self.recover(service, say: say) }
         let slots = ControllerSlots(fetches: config.fetchParallelism,
                                     runs: config.runParallelism ?? max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))

@@ -16,7 +16,7 @@ struct WatcherService: Service {
     let leadership: ControllerServer.Leadership
     /// Marks the runs whose owner is gone interrupted and queues their retries: on each start of
     /// leading (a replica taking over finds the runs of the one that died; a shared run store
-    /// keeps them), so that only a leader writes them.
+    /// keeps them) and at each renewal, so that only a leader writes them.
     let recover: @Sendable () -> Void
     /// Where each start of leading is numbered (`LeadershipTerm`): the fence of promotions,
     /// deploys and forge statuses.
@@ -46,6 +46,10 @@ struct WatcherService: Service {
                             store.endTerm()
                             return
                         }
+                        // Again at each renewal: a run whose owner was alive when this replica
+                        // began (paused, or cut off until the server ended its session) and
+                        // died since is found within a period, not left `running`.
+                        await Offload.run { recover() }
                     }
                 })
                 leadership.set(ready: true, leading: false, "follower (lost the lease)")

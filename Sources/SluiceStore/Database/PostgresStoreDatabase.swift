@@ -19,7 +19,7 @@ final class PostgresStoreDatabase: StoreDatabase {
     private let slots = DispatchSemaphore(value: PostgresStoreDatabase.connections)
     private let opened = Atomic<Int>(0)
     private static let logger = Logger(label: "sluice.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
-    private let locks: PostgresLockSession
+    let locks: PostgresLockSession
 
     /// At most this many statements in flight from one process.
     static let connections = 4
@@ -33,7 +33,7 @@ final class PostgresStoreDatabase: StoreDatabase {
         let configuration = try Self.configuration(settings)
         self.configuration = configuration
         locks = PostgresLockSession { [location, configuration] in
-            try Self.connect(configuration: configuration, location: location, id: 0)
+            try Self.connect(configuration: PostgresLockSession.configure(configuration), location: location, id: 0)
         }
         try migrate()
     }

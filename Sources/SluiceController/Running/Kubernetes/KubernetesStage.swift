@@ -53,7 +53,6 @@ struct KubernetesStage: Sendable {
         let name = attachTo.map { String($0.split(separator: "/").last ?? "") }
             ?? StageJob.name(run: runID, stage: stage.name, unique: tokens.token(job: "\(repository)\n\(runID)\n\(stage.name)"))
         let ns = attachTo.flatMap { $0.split(separator: "/").count == 2 ? String($0.split(separator: "/")[0]) : nil } ?? namespace
-        let token = tokens.token(job: name)
         let pod = PodExchange.Stage(workspace: workspace, scratch: scratch)
         let inbox = pod.outputsArchive
         do {
@@ -61,6 +60,22 @@ struct KubernetesStage: Sendable {
         } catch {
             return Outcome(summary: "cannot create \(scratch): \(error)")
         }
+        // The Job an earlier controller started, if it is still there: its labels, and the token
+        // its pod was given (from the run's Secret: the replica that started it may have had
+        // another token key, each replica keeping its own state folder).
+        let existing: (selector: String?, token: String?)?
+        do {
+            existing = try await Offload.run { () throws -> (selector: String?, token: String?)? in
+                guard attachTo != nil, let job = try client.get(apiVersion: "batch/v1", kind: "Job", namespace: ns, name: name) else { return nil }
+                let labels = (job["metadata"] as? [String: Any])?["labels"] as? [String: String] ?? [:]
+                return (StageWatches.selector(labels: labels), try Self.podToken(of: job) { secret in
+                    try client.get(apiVersion: "v1", kind: "Secret", namespace: ns, name: secret)
+                })
+            }
+        } catch {
+            return Outcome(summary: "\(error)")
+        }
+        let token = existing?.token ?? tokens.token(job: name)
         exchange.register(token: token, pod)
         defer { exchange.unregister(token: token) }
 
@@ -70,12 +85,7 @@ struct KubernetesStage: Sendable {
         do {
             // Listening before the pod asks (also when re-attaching: its collector is waiting).
             _ = try await exchange.address()
-            let existing = try await Offload.run { () throws -> (found: Bool, selector: String?) in
-                guard attachTo != nil, let job = try client.get(apiVersion: "batch/v1", kind: "Job", namespace: ns, name: name) else { return (false, nil) }
-                let labels = (job["metadata"] as? [String: Any])?["labels"] as? [String: String] ?? [:]
-                return (true, StageWatches.selector(labels: labels))
-            }
-            if existing.found {
+            if let existing {
                 // A Job without a run's labels is still one of Sluice's: watch all of those.
                 selector = existing.selector ?? StageWatches.everyStage
                 say("re-attached to Job \(ns)/\(name), started by an earlier controller")
