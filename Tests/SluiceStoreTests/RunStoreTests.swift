@@ -5,8 +5,8 @@ import SluiceTestSupport
 @testable import SluiceStore
 
 @Suite struct RunStoreTests {
-    func newRun(_ store: RunStore, stages: [String] = ["a", "b"]) throws -> RunRecord {
-        try store.insert(RunRecord(repository: "/repo", ref: "refs/heads/main", commit: "c1", baseCommit: nil, trigger: "commit", createdAt: 1),
+    func newRun(_ store: RunStore, commit: String = "c1", stages: [String] = ["a", "b"]) throws -> RunRecord {
+        try store.insert(RunRecord(repository: "/repo", ref: "refs/heads/main", commit: commit, baseCommit: nil, trigger: "commit", createdAt: 1),
                          stages: stages.map { StageResultRecord(runId: 0, stage: $0, status: .pending, decision: "run", reasons: "every commit", cacheKey: "key-\($0)") })
     }
 
@@ -40,11 +40,14 @@ import SluiceTestSupport
         let fixture = try StoreFixture(backend)
         let store = try fixture.open()
         let live = try newRun(store)
-        let dead = try newRun(store)
+        let dead = try newRun(store, commit: "c2")
+        // A dead run of the commit `live` runs, and one of a commit processed since: nothing to retry.
+        let doubled = try newRun(store), done = try newRun(store, commit: "c3")
+        _ = try store.recordProcessed(repository: "/repo", ref: "refs/heads/main", commit: "c3", at: 2)
         // Another process (another store on the same database) owns `live`.
         let owner = try fixture.open()
         let lock = try owner.claimRun(live.id!)
-        for id in [live.id!, dead.id!] { try store.setRunStatus(id, .running, at: 2) }
+        for id in [live.id!, dead.id!, doubled.id!, done.id!] { try store.setRunStatus(id, .running, at: 2) }
         var stages = try store.stages(of: dead.id!)
         stages[0].status = .succeeded
         stages[1].status = .running
@@ -56,6 +59,8 @@ import SluiceTestSupport
         let recovered = try store.recoverInterrupted(isOwned: owned, now: 10)
         #expect(recovered.map(\.run.id) == [dead.id])
         #expect(try store.run(dead.id!)?.status == .interrupted)
+        #expect(try store.run(doubled.id!)?.message?.hasSuffix("not retried: run \(live.id!) has this commit") == true)
+        #expect(try store.run(done.id!)?.message?.hasSuffix("not retried: another run finished this commit on refs/heads/main meanwhile") == true)
         #expect(try store.run(live.id!)?.status == .running)
         let after = try store.stages(of: dead.id!).sorted { $0.stage < $1.stage }
         #expect(after.map(\.status) == [.succeeded, .interrupted])
