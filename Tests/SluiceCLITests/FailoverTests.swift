@@ -176,5 +176,55 @@ import SluiceTestSupport
         #expect(try replicas.sql("SELECT count(*) FROM artifacts WHERE runId = 2 AND stage = 'train'") != "0\n", "its outputs are the retry's")
         withExtendedLifetime(b) {}
     }
+
+    /// A fork's merge request waits for an approval when the leader dies: the replica that takes
+    /// over holds it too (nothing runs), takes the approval through its API and runs it once. A
+    /// later push is approved on that leader, which dies right after: the next one runs it.
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))
+    func aForksMergeRequestWaitingForApprovalSurvivesTheLeadersDeath() throws {
+        let fake = try ForgeFake()
+        try fake.markFork("github", mergeRequest: 5)
+        let repo = try ServedRepository()
+        try repo.commit("first", files: ["sluice.yaml": "version: 1\nstages:\n  build: { run: \"echo built > out.txt\", outputs: [out.txt] }\n"])
+        func push(_ message: String) throws -> String {
+            let head = try repo.work.commit(message, files: ["notes.txt": message])
+            try repo.work.git(["push", "-q", "-f", repo.bare, "HEAD:refs/pull/5/head"])
+            try repo.work.git(["reset", "-q", "--hard", "HEAD~1"])
+            return head
+        }
+        let forked = try push("from a fork")
+        let replicas = try Replicas(repository: repo.url, name: "iris", lease: "duration: 3s", settings: "token-env: SLUICE_TEST_API_TOKEN\n",
+                                    repositoryKeys: ", forge: { kind: github, project: acme/iris, api: \(fake.api("github")), token-env: SLUICE_TEST_FORGE_TOKEN }")
+        replicas.environment = ["SLUICE_TEST_FORGE_TOKEN": "forge-token", "SLUICE_TEST_API_TOKEN": "api-token"]
+        let failovers = try Failovers(replicas)
+        func runs() throws -> String { try replicas.sql("SELECT coalesce(string_agg(status, ' ' ORDER BY id), '-') FROM runs WHERE ref = 'refs/pull/5/head'") }
+        func waiting(_ commit: String) throws -> Bool {
+            try fake.statuses("github", commit: commit).contains { ($0["description"] as? String ?? "").hasPrefix("waiting for approval") }
+        }
+        func approve(_ commit: String) throws -> String {
+            try ProcessRunner.run("curl", ["-s", "-X", "POST", "-H", "Authorization: Bearer api-token", failovers.addresses[0] + "/api/repositories/iris/approve",
+                                           "-d", "{\"ref\": \"refs/pull/5/head\", \"commit\": \"\(commit.prefix(12))\", \"actor\": \"maintainer\"}"]).stdout
+        }
+        try waitUntil("the fork's head to wait for approval", timeout: 60) { try waiting(forked) }
+        try failovers.killLeader("the merge request waits")
+        try waitForPolls(failovers.addresses[0], count: 3)
+        #expect(try runs() == "-\n", "the replica that leads runs no unapproved fork")
+        let approved = try approve(forked)
+        #expect(approved.contains("\"commit\":\"\(forked)\""), "\(approved)")
+        try waitUntil("the approved head to run", timeout: 60) { try runs() == "succeeded\n" }
+
+        let pushed = try push("another push")
+        try waitUntil("the new head to wait for approval", timeout: 60) { try waiting(pushed) }
+        #expect(try approve(pushed).contains("\"commit\":\"\(pushed)\""))
+        try failovers.killLeader("approved, then the leader died")
+        try waitUntil("the second approved head to run", timeout: 60) {
+            try replicas.sql("SELECT count(*) FROM runs WHERE \"commit\" = '\(pushed)' AND status = 'succeeded'") == "1\n"
+        }
+        try waitForPolls(failovers.addresses[0], count: 3)
+        #expect(try replicas.sql("SELECT string_agg(status, ' ' ORDER BY id) FROM runs WHERE \"commit\" = '\(pushed)'")
+                    .split(separator: " ").filter { $0.hasPrefix("succeeded") }.count == 1, "it ran once")
+        #expect(try fake.statuses("github", commit: pushed).contains { $0["state"] as? String == "success" })
+        withExtendedLifetime(failovers) {}
+    }
 }
 

@@ -19,8 +19,10 @@ final class Replicas {
     /// - Parameters:
     ///   - lease: keys added to the `lease:` mapping (`duration: 3s`).
     ///   - settings: more top-level lines of the configuration (`token-env: …`).
+    ///   - repositoryKeys: more keys of the repository's entry (`, forge: { … }`).
     ///   - kube: an emulator of the caller's (with namespace `sluice-system` for the Lease).
-    init(repository: String, name: String, lease: String = "", settings: String = "", kube: KubeEmulator? = nil) throws {
+    init(repository: String, name: String, lease: String = "", settings: String = "", repositoryKeys: String = "",
+         kube: KubeEmulator? = nil) throws {
         self.kube = try kube ?? KubeEmulator(namespace: "sluice-system")
         server = try PostgresServer()
         let database = try server.createDatabase()
@@ -32,7 +34,7 @@ final class Replicas {
             \(settings)lease: { namespace: sluice-system, name: sluice-leader\(lease.isEmpty ? "" : ", " + lease) }
             store: { url-env: SLUICE_DATABASE_URL }
             repositories:
-              - { name: \(name), url: \(repository) }
+              - { name: \(name), url: \(repository)\(repositoryKeys) }
             """)
     }
 
