@@ -5,10 +5,18 @@ public import SluiceCore
 /// Recovering the runs whose owner is gone (a crash, a replica that died): each is marked
 /// interrupted and, unless it keeps dying or its commit was finished elsewhere, retried as a new run.
 extension RunStore {
-    /// A run left `queued` or `running` by a controller that is gone.
+    /// A run left `running` by a controller that is gone, and its retry (nil: not retried; the
+    /// run's message says why).
     public struct Interrupted: Sendable {
         public var run: RunRecord
-        public var retry: RunRecord
+        public var retry: RunRecord?
+
+        /// What happened, for the log.
+        public var said: String {
+            let what = "run \(run.id ?? 0) (\(CommitID(run.commit).short)) was interrupted by a crash"
+            guard let retry else { return what + "; " + (run.message.flatMap { $0.components(separatedBy: "; ").last } ?? "not retried") }
+            return what + "; queued again as run \(retry.id ?? 0)"
+        }
     }
 
     /// Runs of one commit interrupted this many times are not retried automatically.
@@ -45,8 +53,9 @@ extension RunStore {
                 // retried for ever: the watcher quarantines it (see `interruptions`).
                 let earlier = try Self.interruptions(db, repository: run.repository, commit: run.commit, ref: run.ref)
                 guard earlier + 1 < Self.crashLoopLimit else {
-                    run.message = "the controller stopped during this run \(earlier + 1) times: not retried (quarantined until a new commit or a re-run)"
+                    run.message = "the controller stopped during this run \(earlier + 1) times; not retried (quarantined until a new commit or a re-run)"
                     try db.update(run)
+                    result.append(Interrupted(run: run, retry: nil))
                     continue
                 }
                 // The replica that took over ran this commit again while this run's owner was still
@@ -54,6 +63,7 @@ extension RunStore {
                 if let other = try Self.otherRun(db, of: run, isOwned: isOwned) {
                     run.message = "the controller stopped during this run; not retried: \(other)"
                     try db.update(run)
+                    result.append(Interrupted(run: run, retry: nil))
                     continue
                 }
                 run.message = "the controller stopped during this run; retried as a new run"

@@ -57,7 +57,8 @@ import SluiceTestSupport
 
         let owned = { (id: Int64) in (try? store.isRunOwned(id)) ?? true }
         let recovered = try store.recoverInterrupted(isOwned: owned, now: 10)
-        #expect(recovered.map(\.run.id) == [dead.id])
+        #expect(recovered.map(\.run.id) == [dead.id, doubled.id, done.id] && recovered.map { $0.retry == nil } == [false, true, true])
+        #expect(recovered[1].said == "run \(doubled.id!) (c1) was interrupted by a crash; not retried: run \(live.id!) has this commit")
         #expect(try store.run(dead.id!)?.status == .interrupted)
         #expect(try store.run(doubled.id!)?.message?.hasSuffix("not retried: run \(live.id!) has this commit") == true)
         #expect(try store.run(done.id!)?.message?.hasSuffix("not retried: another run finished this commit on refs/heads/main meanwhile") == true)

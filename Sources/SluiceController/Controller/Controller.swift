@@ -113,7 +113,7 @@ public struct Controller: Sendable {
     /// retry of each; the watchers pick the retries up with their commits.
     private static func recover(_ service: RunService, say: (String) -> Void) throws {
         for r in try service.recover() {
-            say("sluice: run \(r.run.id!) was interrupted by a crash; queued again as run \(r.retry.id!)")
+            say("sluice: " + r.said)
         }
     }
 

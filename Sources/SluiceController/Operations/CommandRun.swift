@@ -58,7 +58,7 @@ public struct CommandRun: Sendable {
         options.runnerOverride = request.runner
         let service = try RunService(stateDirectory: request.stateDirectory, options: options)
         for r in try service.recover() {
-            recovered("run \(r.run.id!) (\(CommitID(r.run.commit).short)) was interrupted by a crash; queued again as run \(r.retry.id!)")
+            recovered(r.said)
         }
         let repository = try RepositorySource.open(request.location, stateDirectory: request.stateDirectory,
                                                    credentials: GitCredentials.fromEnvironment(request.environment))
