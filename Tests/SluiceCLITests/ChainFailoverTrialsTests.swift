@@ -4,8 +4,9 @@ import SluiceTestSupport
 
 /// Kills the leader (`kill -9`) at random moments of an environment chain, trial after trial:
 /// while a version soaks and waits for its approval into production, and while a canary steps
-/// through its weights on Kubernetes. Two replicas on one PostgreSQL with the emulator's Lease
-/// (3 s), a new replica started for each one killed, one better model committed per trial. Whatever
+/// through its weights on Kubernetes. Two replicas on one PostgreSQL and one bucket (the S3
+/// emulator) with the emulator's Lease (3 s), a new replica started for each one killed, one
+/// better model committed per trial. Whatever
 /// the moment, each step of each version happens once, production moves once per version and in
 /// order, and each notification reaches the receiver under one delivery id (none lost, none doubled).
 ///
@@ -15,15 +16,16 @@ import SluiceTestSupport
         case pipeline, admitted, stagingEntered, soaking, awaitingApproval, approved, inProduction
     }
 
-    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl), "kubectl is not installed: SKIPPED"))
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl && S3Emulator.isInstalled), "kubectl or moto_server is not installed: SKIPPED"))
     func killingTheLeaderDuringSoaksAndApprovalsLosesAndRepeatsNothing() throws {
         var trials = FailoverTrials()
         let chain = EnvironmentChainTests()
         let repo = try chain.repository(EnvironmentChainTests.spec(production: "    promote: manual\n", staging: "    soak: 3s\n"))
         let receiver = try NotificationReceiver(secret: "hook-s3cret")
+        let s3 = try S3Emulator(bucket: "approvals", checkingSignatures: true)
         let replicas = try Replicas(repository: repo.path, name: "demo", lease: "duration: 3s",
                                     settings: "token-env: SLUICE_TEST_API_TOKEN\n" + FailoverTrials.notifications)
-        replicas.environment = ["SLUICE_TEST_API_TOKEN": "t0ken", "HOOK_URL": receiver.url("webhook"), "HOOK_SECRET": "hook-s3cret"]
+        replicas.environment = try FailoverTrials.bucket(s3).merging(FailoverTrials.hook(receiver)) { $1 }.merging(["SLUICE_TEST_API_TOKEN": "t0ken"]) { $1 }
         let failovers = try Failovers(replicas)
         let steps = ChainSteps(replicas)
         /// Asks the replica that leads to approve `version` into production (an answer of the
@@ -48,11 +50,12 @@ import SluiceTestSupport
             }
         }
 
-        var versions: [String] = []
+        var versions: [String] = [], commits: [String] = []
         for trial in 1...trials.count {
             let head = trial == 1 ? try repo.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
                 : try repo.commit("model \(trial)", files: ["quality.json": GateFlowTests.quality(0.9 + 0.004 * Double(trial)),
                                                             "data/d.csv": GateFlowTests.data(trial)])
+            commits.append(head)
             let moment = trials.draw(ApprovalMoment.self, trial: trial)
             let context = trials.context
             let reached: () throws -> Bool = {
@@ -95,6 +98,7 @@ import SluiceTestSupport
             }
         }
         try steps.expectEachOnce(context)
+        try FailoverTrials.expectEachCommitRanOnce(commits, replicas: replicas, context)
         try steps.expectOneChain(of: versions, context)
         #expect(try chain.branch(repo, "production").contains("version: '\(versions.last ?? "?")'"), "\(context)")
         var expected: [String] = []
@@ -110,8 +114,8 @@ import SluiceTestSupport
         case pipeline, admitted, stagingEntered, firstWeight, secondWeight, inProduction
     }
 
-    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl && PrometheusServer.isInstalled),
-                   "kubectl or prometheus is not installed: SKIPPED"))
+    @Test(.enabled(if: RequiredTools.run(whenPresent: KubeEmulator.hasKubectl && PrometheusServer.isInstalled && S3Emulator.isInstalled),
+                   "kubectl, prometheus or moto_server is not installed: SKIPPED"))
     func killingTheLeaderDuringCanariesLosesAndRepeatsNothing() throws {
         var trials = FailoverTrials()
         // Every version the trials can make serves 1 error in 1,000 requests: each canary passes its analysis.
@@ -124,15 +128,17 @@ import SluiceTestSupport
         // The emulator takes server-side apply only, as Sluice writes.
         let created = try replicas.kube.kubectl(["apply", "--server-side", "-f", "-"], input: "apiVersion: v1\nkind: Namespace\nmetadata: { name: ml }\n")
         #expect(created.status == 0, "\(created.stderr)")
-        replicas.environment = ["PROMETHEUS_URL": prometheus.url, "HOOK_URL": receiver.url("webhook"), "HOOK_SECRET": "hook-s3cret"]
+        let s3 = try S3Emulator(bucket: "canaries", checkingSignatures: true)
+        replicas.environment = try FailoverTrials.bucket(s3).merging(FailoverTrials.hook(receiver)) { $1 }.merging(["PROMETHEUS_URL": prometheus.url]) { $1 }
         let failovers = try Failovers(replicas)
         let steps = ChainSteps(replicas)
         try waitUntil("version 1 in production", timeout: 120) { try steps.contains("1 production entered") }
 
-        var versions = ["1"]
+        var versions = ["1"], commits: [String] = []
         for trial in 1...trials.count {
             let head = try repo.commit("model \(trial)", files: ["quality.json": GateFlowTests.quality(0.9 + 0.004 * Double(trial)),
                                                                  "data/d.csv": GateFlowTests.data(trial)])
+            commits.append(head)
             let moment = trials.draw(CanaryMoment.self, trial: trial)
             let context = trials.context
             try waitUntil("trial \(trial)'s moment \(moment) (\(context))", timeout: 120) {
@@ -165,6 +171,7 @@ import SluiceTestSupport
             }
         }
         try steps.expectEachOnce(context)
+        try FailoverTrials.expectEachCommitRanOnce(commits, replicas: replicas, context)
         try steps.expectOneChain(of: versions, context)
         let server = try replicas.kube.kubectl(["-n", "ml", "get", "deployment", "server", "-o", "jsonpath={.spec.template.metadata.annotations.sluice\\.dev/version}"])
         #expect(server.stdout == versions.last, "the stable Deployment serves the last version (\(context))")

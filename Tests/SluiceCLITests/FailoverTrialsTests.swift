@@ -21,13 +21,10 @@ import SluiceTestSupport
     func killingTheLeaderAtRandomMomentsLosesAndRepeatsNothing() throws {
         var trials = FailoverTrials()
         let s3 = try S3Emulator(bucket: "trials", checkingSignatures: true)
-        let key = try #require(s3.credentials)
         let repo = try TestRepository()
         let receiver = try NotificationReceiver(secret: "hook-s3cret")
         let replicas = try Replicas(repository: repo.path, name: "trials", lease: "duration: 3s", settings: FailoverTrials.notifications)
-        replicas.environment = ["SLUICE_ARTIFACTS_URL": "s3://trials/sluice", "SLUICE_S3_ENDPOINT_URL": s3.url,
-                                "AWS_ACCESS_KEY_ID": key.accessKeyID, "AWS_SECRET_ACCESS_KEY": key.secretAccessKey,
-                                "HOOK_URL": receiver.url("webhook"), "HOOK_SECRET": "hook-s3cret"]
+        replicas.environment = try FailoverTrials.bucket(s3).merging(FailoverTrials.hook(receiver)) { $1 }
         let sql = replicas.sql
         let scratch = replicas.scratch
         let marks = scratch.path + "/marks"
@@ -82,21 +79,7 @@ import SluiceTestSupport
             #expect(locks.isEmpty, "git lock files left behind: \(locks) (\(context))")
         }
         let context = trials.context
-        // Every commit: one succeeded run, the others interrupted (each retried).
-        for head in commits {
-            let statuses = try sql("SELECT string_agg(status, ' ' ORDER BY id) FROM runs WHERE \"commit\" = '\(head)'")
-            #expect(statuses.split(separator: " ").filter { $0.hasPrefix("succeeded") }.count == 1
-                    && statuses.split(separator: " ").allSatisfy { $0.hasPrefix("succeeded") || $0 == "interrupted" }, "\(statuses) (\(context))")
-        }
-        #expect(try sql("SELECT count(*) FROM runs WHERE status = 'interrupted' AND id NOT IN (SELECT retryOf FROM runs WHERE retryOf IS NOT NULL)") == "0\n",
-                "every interrupted run is retried (\(context))")
-        // No stage an interrupted run recorded as finished ran again in its retry.
-        let rerun = try sql("""
-            SELECT r.id || ' ' || s.stage || ' ' || u.status FROM runs r JOIN stage_results s ON s.runId = r.id
-            JOIN runs t ON t.retryOf = r.id JOIN stage_results u ON u.runId = t.id AND u.stage = s.stage
-            WHERE r.status = 'interrupted' AND s.status IN ('succeeded', 'cached') AND u.status <> 'cached'
-            """)
-        #expect(rerun.isEmpty, "finished stages run again: \(rerun) (\(context))")
+        try FailoverTrials.expectEachCommitRanOnce(commits, replicas: replicas, context)
         // Each commit promoted once, in order, as one chain.
         let promoted = try sql("SELECT \"commit\" || ' ' || version || ' ' || coalesce(previousVersion, '-') FROM promotions ORDER BY id")
             .split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
@@ -136,6 +119,42 @@ struct FailoverTrials {
 
     /// The seed and the moments so far, for failure messages.
     var context: String { "seed \(seed), trials \(moments)" }
+
+    /// The bucket every replica keeps artifacts and stage logs in (the high-availability shape:
+    /// a replica that takes over restores finished stages from it).
+    static func bucket(_ s3: S3Emulator) throws -> [String: String] {
+        let key = try #require(s3.credentials)
+        return ["SLUICE_ARTIFACTS_URL": "s3://\(s3.bucket)/sluice", "SLUICE_S3_ENDPOINT_URL": s3.url,
+                "AWS_ACCESS_KEY_ID": key.accessKeyID, "AWS_SECRET_ACCESS_KEY": key.secretAccessKey]
+    }
+
+    /// Where `notifications` sends: the receiver's webhook, with its secret.
+    static func hook(_ receiver: NotificationReceiver) -> [String: String] {
+        ["HOOK_URL": receiver.url("webhook"), "HOOK_SECRET": "hook-s3cret"]
+    }
+
+    /// Each of `commits` ended with exactly one succeeded run, its others interrupted; each of
+    /// those retried, or left because another run had its commit (said in its message); and no
+    /// stage an interrupted run had finished ran again in its retry.
+    static func expectEachCommitRanOnce(_ commits: [String], replicas: Replicas, _ context: String) throws {
+        for head in commits {
+            let statuses = try replicas.sql("SELECT string_agg(status, ' ' ORDER BY id) FROM runs WHERE \"commit\" = '\(head)'")
+                .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+            #expect(statuses.filter { $0 == "succeeded" }.count == 1 && statuses.allSatisfy { $0 == "succeeded" || $0 == "interrupted" },
+                    "\(head): \(statuses) (\(context))")
+        }
+        let unretried = try replicas.sql("""
+            SELECT id || ' ' || coalesce(message, '') FROM runs WHERE status = 'interrupted'
+              AND id NOT IN (SELECT retryOf FROM runs WHERE retryOf IS NOT NULL) AND coalesce(message, '') NOT LIKE '%not retried: %'
+            """)
+        #expect(unretried.isEmpty, "interrupted runs neither retried nor left for another: \(unretried) (\(context))")
+        let rerun = try replicas.sql("""
+            SELECT r.id || ' ' || s.stage || ' ' || u.status FROM runs r JOIN stage_results s ON s.runId = r.id
+            JOIN runs t ON t.retryOf = r.id JOIN stage_results u ON u.runId = t.id AND u.stage = s.stage
+            WHERE r.status = 'interrupted' AND s.status IN ('succeeded', 'cached') AND u.status <> 'cached'
+            """)
+        #expect(rerun.isEmpty, "finished stages run again: \(rerun) (\(context))")
+    }
 
     /// Every event to one webhook receiver (`HOOK_URL`, signed with `HOOK_SECRET`).
     static let notifications = """
