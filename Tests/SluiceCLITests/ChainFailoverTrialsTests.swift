@@ -79,24 +79,13 @@ import SluiceTestSupport
             try waitUntil("trial \(trial)'s moment \(moment) (\(context))", timeout: 120, reached)
             try failovers.killLeader(context)
             // The new leader finishes the chain; the approval is given (again) when it waits for one.
-            var version: String?
-            let finished = try waitUntil("trial \(trial)'s version in production (\(context))", timeout: 120) {
-                version = try steps.version(of: head)
-                guard let version else { return false }
-                try approveWhenWaiting(version)
-                return try steps.contains("\(version) production entered")
-                    && replicas.sql("SELECT count(*) FROM runs WHERE \"commit\" = '\(head)' AND status IN ('queued', 'running')") == "0\n"
+            if let version = try steps.waitForProduction(of: head, trial: trial, failovers: failovers, context, nudge: approveWhenWaiting) {
+                versions.append(version)
             }
-            if !finished { Issue.record("the replicas' logs:\n\(failovers.logTails())") }
-            if let version { versions.append(version) }
         }
         let context = trials.context
-        let taken = try steps.all()
-        for version in versions {
-            for step in ["staging admitted", "staging entered", "staging verified", "production awaiting-approval", "production approved", "production entered"] {
-                #expect(taken.filter { $0.hasPrefix("\(version) \(step)") }.count == 1, "\(version) \(step) once: \(taken) (\(context))")
-            }
-        }
+        try steps.expectTaken(["staging admitted", "staging entered", "staging verified", "production awaiting-approval", "production approved",
+                               "production entered"], onceBy: versions, context)
         try steps.expectEachOnce(context)
         try FailoverTrials.expectEachCommitRanOnce(commits, replicas: replicas, context)
         try steps.expectOneChain(of: versions, context)
@@ -153,23 +142,11 @@ import SluiceTestSupport
                 }
             }
             try failovers.killLeader(context)
-            var version: String?
-            let finished = try waitUntil("trial \(trial)'s version in production (\(context))", timeout: 120) {
-                version = try steps.version(of: head)
-                guard let version else { return false }
-                return try steps.contains("\(version) production entered")
-                    && replicas.sql("SELECT count(*) FROM runs WHERE \"commit\" = '\(head)' AND status IN ('queued', 'running')") == "0\n"
-            }
-            if !finished { Issue.record("the replicas' logs:\n\(failovers.logTails())") }
-            if let version { versions.append(version) }
+            if let version = try steps.waitForProduction(of: head, trial: trial, failovers: failovers, context) { versions.append(version) }
         }
         let context = trials.context
-        let taken = try steps.all()
-        for version in versions.dropFirst() {
-            for step in ["staging admitted", "production canary 25 %", "production canary 50 %", "production entered"] {
-                #expect(taken.filter { $0.hasPrefix("\(version) \(step)") }.count == 1, "\(version) \(step) once: \(taken) (\(context))")
-            }
-        }
+        try steps.expectTaken(["staging admitted", "production canary 25 %", "production canary 50 %", "production entered"],
+                              onceBy: Array(versions.dropFirst()), context)
         try steps.expectEachOnce(context)
         try FailoverTrials.expectEachCommitRanOnce(commits, replicas: replicas, context)
         try steps.expectOneChain(of: versions, context)
@@ -206,6 +183,33 @@ struct ChainSteps {
             """).split(separator: "\n").map(String.init)
         #expect(found.count <= 1, "one version per commit: \(found)")
         return found.first
+    }
+
+    /// Waits until `commit`'s version is in production and no run of the commit is left; `nudge`
+    /// acts on the version on the way (an approval). Returns the version; on a time-out, the
+    /// replicas' logs go into the failure.
+    func waitForProduction(of commit: String, trial: Int, failovers: Failovers, _ context: String,
+                           nudge: (String) throws -> Void = { _ in }) throws -> String? {
+        var version: String?
+        let finished = try waitUntil("trial \(trial)'s version in production (\(context))", timeout: 120) {
+            version = try self.version(of: commit)
+            guard let version else { return false }
+            try nudge(version)
+            return try contains("\(version) production entered")
+                && replicas.sql("SELECT count(*) FROM runs WHERE \"commit\" = '\(commit)' AND status IN ('queued', 'running')") == "0\n"
+        }
+        if !finished { Issue.record("the replicas' logs:\n\(failovers.logTails())") }
+        return version
+    }
+
+    /// Each of `steps` (`environment state [detail]`) taken exactly once by each of `versions`.
+    func expectTaken(_ steps: [String], onceBy versions: [String], _ context: String) throws {
+        let taken = try all()
+        for version in versions {
+            for step in steps {
+                #expect(taken.filter { $0.hasPrefix("\(version) \(step)") }.count == 1, "\(version) \(step) once: \(taken) (\(context))")
+            }
+        }
     }
 
     /// No step of any version, in any environment, was taken twice.

@@ -39,6 +39,21 @@ import SluiceTestSupport
         withExtendedLifetime(b) {}
     }
 
+    /// A commit of one gated stage, `evaluate`, that runs `command` and then writes an accuracy of 0.9.
+    static func commitModel(_ repo: TestRepository, model: String, evaluating command: String) throws {
+        try repo.commit("model", files: [
+            "sluice.yaml": """
+                version: 1
+                stages:
+                  evaluate:
+                    run: "\(command); echo '{\\"accuracy\\": 0.9}' > m.json"
+                    metrics: m.json
+                gate: { policy: p.yaml, model: \(model) }
+                """,
+            "p.yaml": "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n",
+        ])
+    }
+
     /// The leader is paused (`SIGSTOP`: a long GC pause, a frozen VM) in the middle of its run;
     /// the follower takes the Lease, starts a new term and runs the commit itself. When the old
     /// leader goes on, its gate passes the same model, but its promotion is refused (its term is
@@ -49,17 +64,7 @@ import SluiceTestSupport
         let replicas = try Replicas(repository: repo.path, name: "fenced")
         let sql = replicas.sql
         let release = replicas.scratch.path + "/release", marks = replicas.scratch.path + "/marks"
-        try repo.commit("model", files: [
-            "sluice.yaml": """
-                version: 1
-                stages:
-                  evaluate:
-                    run: "echo evaluate >> \(marks); while [ ! -f \(release) ]; do sleep 0.1; done; echo '{\\"accuracy\\": 0.9}' > m.json"
-                    metrics: m.json
-                gate: { policy: p.yaml, model: fenced }
-                """,
-            "p.yaml": "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n",
-        ])
+        try Self.commitModel(repo, model: "fenced", evaluating: "echo evaluate >> \(marks); while [ ! -f \(release) ]; do sleep 0.1; done")
 
         let a = try replicas.start("replica-a")
         try waitUntil("replica-a to lead and start evaluating", timeout: 60) { FileManager.default.fileExists(atPath: marks) }
@@ -93,17 +98,7 @@ import SluiceTestSupport
         let replicas = try Replicas(repository: repo.path, name: "paused", lease: "duration: 3s")
         let sql = replicas.sql
         let marks = replicas.scratch.path + "/marks"
-        try repo.commit("model", files: [
-            "sluice.yaml": """
-                version: 1
-                stages:
-                  evaluate:
-                    run: "echo evaluate >> \(marks); sleep 2; echo '{\\"accuracy\\": 0.9}' > m.json"
-                    metrics: m.json
-                gate: { policy: p.yaml, model: paused }
-                """,
-            "p.yaml": "rules:\n  - { metric: accuracy, direction: higher, min: 0.5 }\n",
-        ])
+        try Self.commitModel(repo, model: "paused", evaluating: "echo evaluate >> \(marks); sleep 2")
         let a = try replicas.start("replica-a")
         try waitUntil("replica-a to lead and start evaluating", timeout: 60) { FileManager.default.fileExists(atPath: marks) }
         let b = try replicas.start("replica-b")

@@ -52,8 +52,9 @@ public struct RunService: Sendable {
         return { version, spec in runner.verifyPod(runner: spec.runner, repositoryKey: repositoryKey, runID: version.runID, commit: version.commit) }
     }
 
-    /// On start: kills the stage processes of runs whose controller died and frees their
-    /// workspaces, then marks them interrupted and queues a retry of each.
+    /// On start (and, for a leader, at each renewal): kills the stage processes of runs whose
+    /// controller died and frees their workspaces, then marks them interrupted and queues a retry
+    /// of each.
     public func recover() throws(RunStore.StoreError) -> [RunStore.Interrupted] {
         // The workspaces of dead runs go first: when a full disk is what stopped a run, the space
         // they hold is what recording the interruption needs (their retries check out afresh).
@@ -64,6 +65,8 @@ public struct RunService: Sendable {
             LeftoverProcesses.kill(workspace: runner.workspace(of: run.id!))
             runner.removeWorkspace(of: run.id!)
         }
+        // The leader asks at every renewal: nothing to write when every running run has its owner.
+        guard owned.values.contains(false) else { return [] }
         // Only runs found unowned above: a run another process starts meanwhile is its own.
         return try store.recoverInterrupted(isOwned: { owned[$0] ?? true }, now: WallClock.now())
     }
