@@ -32,14 +32,30 @@ extension RunStore {
                      [repository, commit, ref, RunStatus.interrupted.rawValue]) ?? 0
     }
 
+    /// The queued runs, not retries, that were queued before `time`: a controller queues a run
+    /// and claims it at once, so one of these that nobody holds was left by a controller that
+    /// stopped in between (`recoverInterrupted(queuedBefore:)`).
+    public func queuedRuns(before time: Double) throws(StoreError) -> [RunRecord] {
+        try read { db in
+            try db.fetchAll(RunRecord.self, "SELECT * FROM runs WHERE status = ? AND retryOf IS NULL AND createdAt < ? ORDER BY id",
+                            [RunStatus.queued.rawValue, time])
+        }
+    }
+
     /// Marks runs whose owner is gone (`isOwned` false) as interrupted, keeps every
     /// completed stage result, and queues one retry per interrupted run.
-    public func recoverInterrupted(isOwned: (Int64) -> Bool, now: Double) throws(StoreError) -> [Interrupted] {
+    /// - Parameter queuedBefore: also recover the unheld queued runs (not retries) queued before
+    ///   this time: the controller that queued one stopped before it claimed it. nil: only
+    ///   running runs (a command leaves the queue to the controllers).
+    public func recoverInterrupted(isOwned: (Int64) -> Bool, queuedBefore: Double? = nil, now: Double) throws(StoreError) -> [Interrupted] {
         try write { db in
             let open = try db.fetchAll(RunRecord.self, "SELECT * FROM runs WHERE status IN (?, ?) ORDER BY id",
                                        [RunStatus.queued.rawValue, RunStatus.running.rawValue])
+            let orphaned = { (run: RunRecord) in
+                run.status == .running || (run.retryOf == nil && queuedBefore.map { run.createdAt < $0 } == true)
+            }
             var result: [Interrupted] = []
-            for var run in open where run.status == .running && !isOwned(run.id!) {
+            for var run in open where orphaned(run) && !isOwned(run.id!) {
                 let stages = try db.fetchAll(StageResultRecord.self, "SELECT * FROM stage_results WHERE runId = ? ORDER BY stage", [run.id!])
                 for var s in stages where !s.status.isFinished {
                     s.status = .interrupted

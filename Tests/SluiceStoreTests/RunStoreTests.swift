@@ -74,6 +74,27 @@ import SluiceTestSupport
         withExtendedLifetime(lock) {}
     }
 
+    /// A run queued by a controller that stopped before it claimed it is recovered by the next
+    /// controller (queued before it began, held by nobody); one queued since, or held, is not.
+    @Test(arguments: Backend.allCases) func aQueuedRunItsControllerLeftIsRecovered(_ backend: Backend) throws {
+        let fixture = try StoreFixture(backend)
+        let store = try fixture.open()
+        let left = try newRun(store), held = try newRun(store, commit: "c2"), other = try newRun(store, commit: "c3")
+        let owner = try fixture.open()
+        let lock = try owner.claimRun(held.id!)
+        let owned = { (id: Int64) in id == held.id! }
+        // All three were queued at 1; the controller began at 5.
+        #expect(try store.queuedRuns(before: 5).map(\.id) == [left.id, held.id, other.id])
+        #expect(try store.recoverInterrupted(isOwned: owned, queuedBefore: 1, now: 6).isEmpty, "nothing was queued before 1")
+        #expect(try store.recoverInterrupted(isOwned: owned, now: 6).isEmpty, "a command leaves the queue alone")
+        let recovered = try store.recoverInterrupted(isOwned: owned, queuedBefore: 5, now: 6)
+        #expect(recovered.map(\.run.id) == [left.id, other.id] && recovered.allSatisfy { $0.retry?.status == .queued })
+        #expect(try store.run(held.id!)?.status == .queued)
+        // The retries are queued retries: never taken for left behind.
+        #expect(try store.queuedRuns(before: 100).map(\.id) == [held.id])
+        withExtendedLifetime(lock) {}
+    }
+
     /// A run (or a stage's inputs) is held by one process until it lets go, or dies: on SQLite
     /// a lock file of the state folder, on PostgreSQL an advisory lock another replica sees.
     @Test(arguments: Backend.allCases) func aRunLockIsHeldUntilItsOwnerLetsGo(_ backend: Backend) throws {

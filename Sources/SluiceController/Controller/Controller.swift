@@ -48,7 +48,8 @@ public struct Controller: Sendable {
         if let database = settings.database { say("sluice: the run store is the PostgreSQL database \(database.redacted)") }
         if let bucket = settings.artifactStorage { say("sluice: artifacts are kept in \(bucket.description), the state folder caches them") }
         // With a Lease, the replica that leads recovers (when it starts leading, and at each renewal).
-        if config.lease == nil { try Self.recover(service, say: say) }
+        // Anything queued before this process started was queued by an earlier one.
+        if config.lease == nil { try Self.recover(service, queuedBefore: WallClock.now(), say: say) }
         let slots = ControllerSlots(fetches: config.fetchParallelism,
                                     runs: config.runParallelism ?? max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
         var watchers: [String: RepositoryWatcher] = [:]
@@ -90,8 +91,8 @@ public struct Controller: Sendable {
         let host = String(listen[..<colon]), port = Int(listen[listen.index(after: colon)...])!
         let (environment, election, exchange, count, sender) = (environment, election, exchange, watchers.count, sender)
         let (service, say) = (service, say)
-        let recover: @Sendable () -> Void = {
-            do { try Self.recover(service, say: say) } catch { say("sluice: the interrupted runs could not be recovered: \(error)") }
+        let recover: @Sendable (Double) -> Void = { queuedBefore in
+            do { try Self.recover(service, queuedBefore: queuedBefore, say: say) } catch { say("sluice: the interrupted runs could not be recovered: \(error)") }
         }
         let work = WatcherService(watchers: Array(watchers.values), sender: sender, grace: grace, election: election, leadership: server.leadership,
                                   recover: recover, store: service.store, say: say)
@@ -111,8 +112,8 @@ public struct Controller: Sendable {
 
     /// Marks the runs whose owner is gone (a crash, a replica that died) interrupted and queues a
     /// retry of each; the watchers pick the retries up with their commits.
-    private static func recover(_ service: RunService, say: (String) -> Void) throws {
-        for r in try service.recover() {
+    private static func recover(_ service: RunService, queuedBefore: Double, say: (String) -> Void) throws {
+        for r in try service.recover(queuedBefore: queuedBefore) {
             say("sluice: " + r.said)
         }
     }

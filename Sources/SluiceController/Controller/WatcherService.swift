@@ -16,8 +16,9 @@ struct WatcherService: Service {
     let leadership: ControllerServer.Leadership
     /// Marks the runs whose owner is gone interrupted and queues their retries: on each start of
     /// leading (a replica taking over finds the runs of the one that died; a shared run store
-    /// keeps them) and at each renewal, so that only a leader writes them.
-    let recover: @Sendable () -> Void
+    /// keeps them) and at each renewal, so that only a leader writes them. Given when this
+    /// replica's term began: a run queued before then and not held was queued by a leader that died.
+    let recover: @Sendable (_ queuedBefore: Double) -> Void
     /// Where each start of leading is numbered (`LeadershipTerm`): the fence of promotions,
     /// deploys and forge statuses.
     let store: RunStore
@@ -33,10 +34,11 @@ struct WatcherService: Service {
             let state = await Offload.run { election.tryAcquireOrRenew() }
             switch state {
             case .leader:
+                let began = WallClock.now()
                 guard let term = await beginTerm(election) else { break }
                 say("sluice: leading: \(term)")
                 leadership.set(ready: true, leading: true, "leader (\(election.identity)), term \(term.number)")
-                await Offload.run { recover() }
+                await Offload.run { recover(began) }
                 // Lead until shutdown or until a renewal fails.
                 await runWatchers(until: {
                     while !(Task.isCancelled || Task.isShuttingDownGracefully) {
@@ -49,7 +51,7 @@ struct WatcherService: Service {
                         // Again at each renewal: a run whose owner was alive when this replica
                         // began (paused, or cut off until the server ended its session) and
                         // died since is found within a period, not left `running`.
-                        await Offload.run { recover() }
+                        await Offload.run { recover(began) }
                     }
                 })
                 leadership.set(ready: true, leading: false, "follower (lost the lease)")

@@ -55,7 +55,10 @@ public struct RunService: Sendable {
     /// On start (and, for a leader, at each renewal): kills the stage processes of runs whose
     /// controller died and frees their workspaces, then marks them interrupted and queues a retry
     /// of each.
-    public func recover() throws(RunStore.StoreError) -> [RunStore.Interrupted] {
+    /// - Parameter queuedBefore: when this controller began (its start, or its term as leader):
+    ///   a run queued before then that nobody holds was left by a controller that stopped
+    ///   between queuing and claiming it. nil (a command): running runs only.
+    public func recover(queuedBefore: Double? = nil) throws(RunStore.StoreError) -> [RunStore.Interrupted] {
         // The workspaces of dead runs go first: when a full disk is what stopped a run, the space
         // they hold is what recording the interruption needs (their retries check out afresh).
         var owned: [Int64: Bool] = [:]
@@ -65,10 +68,13 @@ public struct RunService: Sendable {
             LeftoverProcesses.kill(workspace: runner.workspace(of: run.id!))
             runner.removeWorkspace(of: run.id!)
         }
+        if let queuedBefore {
+            for run in try store.queuedRuns(before: queuedBefore) { owned[run.id!] = try store.isRunOwned(run.id!) }
+        }
         // The leader asks at every renewal: nothing to write when every running run has its owner.
         guard owned.values.contains(false) else { return [] }
         // Only runs found unowned above: a run another process starts meanwhile is its own.
-        return try store.recoverInterrupted(isOwned: { owned[$0] ?? true }, now: WallClock.now())
+        return try store.recoverInterrupted(isOwned: { owned[$0] ?? true }, queuedBefore: queuedBefore, now: WallClock.now())
     }
 
     public enum Prepared: Sendable {
