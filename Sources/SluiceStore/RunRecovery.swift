@@ -5,16 +5,17 @@ public import SluiceCore
 /// Recovering the runs whose owner is gone (a crash, a replica that died): each is marked
 /// interrupted and, unless it keeps dying or its commit was finished elsewhere, retried as a new run.
 extension RunStore {
-    /// A run left `running` by a controller that is gone, and its retry (nil: not retried; the
-    /// run's message says why).
+    /// A run left `running` (or queued and never claimed) by a controller that is gone, and its
+    /// retry (nil: not retried, `notRetried` says why).
     public struct Interrupted: Sendable {
         public var run: RunRecord
         public var retry: RunRecord?
+        public var notRetried: String?
 
         /// What happened, for the log.
         public var said: String {
             let what = "run \(run.id ?? 0) (\(CommitID(run.commit).short)) was interrupted by a crash"
-            guard let retry else { return what + "; " + (run.message.flatMap { $0.components(separatedBy: "; ").last } ?? "not retried") }
+            guard let retry else { return what + "; " + (notRetried ?? "not retried") }
             return what + "; queued again as run \(retry.id ?? 0)"
         }
     }
@@ -43,7 +44,8 @@ extension RunStore {
     }
 
     /// Marks runs whose owner is gone (`isOwned` false) as interrupted, keeps every
-    /// completed stage result, and queues one retry per interrupted run.
+    /// completed stage result, and queues a retry of each (unless its commit keeps dying or
+    /// another run has it).
     /// - Parameter queuedBefore: also recover the unheld queued runs (not retries) queued before
     ///   this time: the controller that queued one stopped before it claimed it. nil: only
     ///   running runs (a command leaves the queue to the controllers).
@@ -66,20 +68,17 @@ extension RunStore {
                 run.status = .interrupted
                 run.finishedAt = now
                 // A commit whose runs keep dying with the controller (a crash it causes) is not
-                // retried for ever: the watcher quarantines it (see `interruptions`).
+                // retried for ever: the watcher quarantines it (see `interruptions`). Nor is one the
+                // replica that took over ran again while this run's owner was still alive (paused,
+                // or cut off): a retry would run it a third time.
                 let earlier = try Self.interruptions(db, repository: run.repository, commit: run.commit, ref: run.ref)
-                guard earlier + 1 < Self.crashLoopLimit else {
-                    run.message = "the controller stopped during this run \(earlier + 1) times; not retried (quarantined until a new commit or a re-run)"
+                let crashLooping = earlier + 1 >= Self.crashLoopLimit
+                let notRetried = try crashLooping ? "not retried (quarantined until a new commit or a re-run)"
+                    : Self.otherRun(db, of: run, isOwned: isOwned).map { "not retried: \($0)" }
+                if let notRetried {
+                    run.message = "the controller stopped during this run" + (crashLooping ? " \(earlier + 1) times" : "") + "; " + notRetried
                     try db.update(run)
-                    result.append(Interrupted(run: run, retry: nil))
-                    continue
-                }
-                // The replica that took over ran this commit again while this run's owner was still
-                // alive (paused, or cut off): a retry would run it a third time.
-                if let other = try Self.otherRun(db, of: run, isOwned: isOwned) {
-                    run.message = "the controller stopped during this run; not retried: \(other)"
-                    try db.update(run)
-                    result.append(Interrupted(run: run, retry: nil))
+                    result.append(Interrupted(run: run, retry: nil, notRetried: notRetried))
                     continue
                 }
                 run.message = "the controller stopped during this run; retried as a new run"
@@ -99,7 +98,7 @@ extension RunStore {
                     s.exitCode = nil; s.startedAt = nil; s.finishedAt = nil; s.logPath = nil; s.logDigest = nil; s.processGroup = nil; s.message = nil
                     try db.insert(s)
                 }
-                result.append(Interrupted(run: run, retry: retry))
+                result.append(Interrupted(run: run, retry: retry, notRetried: nil))
             }
             return result
         }
