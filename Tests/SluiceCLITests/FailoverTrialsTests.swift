@@ -81,13 +81,11 @@ import SluiceTestSupport
         let context = trials.context
         try FailoverTrials.expectEachCommitRanOnce(commits, replicas: replicas, context)
         // Each commit promoted once, in order, as one chain.
-        let promoted = try sql("SELECT \"commit\" || ' ' || version || ' ' || coalesce(previousVersion, '-') FROM promotions ORDER BY id")
-            .split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-        #expect(promoted.map { $0[0] } == commits, "promotions \(promoted) (\(context))")
-        #expect(zip(promoted.dropFirst(), promoted).allSatisfy { $0[2] == $1[1] } && promoted.first?[2] == "-", "one chain: \(promoted) (\(context))")
+        let promoted = try FailoverTrials.promotions(replicas, context)
+        #expect(promoted.map(\.commit) == commits, "promotions \(promoted) (\(context))")
         #expect(try sql("SELECT \"commit\" FROM processed_refs WHERE ref = 'refs/heads/main'") == (commits.last ?? "") + "\n", "\(context)")
         // Each promotion announced once: delivered, under one delivery id however often it was sent.
-        let versions = promoted.map { $0[1] }
+        let versions = promoted.map(\.version)
         try FailoverTrials.expectDeliveredOnce(versions.map { "gate.promoted \($0)" }, receiver: receiver, context)
         withExtendedLifetime(failovers) {}
     }
@@ -154,6 +152,15 @@ struct FailoverTrials {
             WHERE r.status = 'interrupted' AND s.status IN ('succeeded', 'cached') AND u.status <> 'cached'
             """)
         #expect(rerun.isEmpty, "finished stages run again: \(rerun) (\(context))")
+    }
+
+    /// The promotion log, oldest first, checked to be one chain: each entry moved production
+    /// from the version before it, the first from none.
+    static func promotions(_ replicas: Replicas, _ context: String) throws -> [(commit: String, version: String)] {
+        let rows = try replicas.sql("SELECT \"commit\" || ' ' || version || ' ' || coalesce(previousVersion, '-') FROM promotions ORDER BY id")
+            .split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(zip(rows.dropFirst(), rows).allSatisfy { $0[2] == $1[1] } && rows.first?[2] == "-", "one chain: \(rows) (\(context))")
+        return rows.map { ($0[0], $0[1]) }
     }
 
     /// Every event to one webhook receiver (`HOOK_URL`, signed with `HOOK_SECRET`).
