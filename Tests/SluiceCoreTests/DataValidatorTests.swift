@@ -117,9 +117,10 @@ import Foundation
         var small = s
         small.drift.exactLimit = 1_000_000
         var ref = "id,x,kind,code\n", cur = ref
+        // 5,000 distinct values: too many to count, so past 1,000 values the sample is a grid.
         for i in 0..<5000 {
-            ref += "\(i),\(Double((i * 7919) % 1000) / 100),a,\n"
-            cur += "\(i),\(Double((i * 104729) % 1000) / 110),a,\n"
+            ref += "\(i),\(Double((i * 7919) % 5000) / 500),a,\n"
+            cur += "\(i),\(Double((i * 104729) % 5000) / 550),a,\n"
         }
         let gridded = DriftAnalysis.compare(reference: validate(ref, schema: s), current: validate(cur, schema: s))
         let exact = DriftAnalysis.compare(reference: validate(ref, schema: small), current: validate(cur, schema: small))
@@ -127,6 +128,26 @@ import Foundation
         #expect(g.method.contains("grid points"))
         #expect(e.method.hasPrefix("exact"))
         #expect(abs(g.statistic - e.statistic) < 0.01)
+    }
+
+    /// A column of few distinct values is counted, not kept: its statistics stay exact however
+    /// far past the exact limit it grows, and equal those of a limit it never reaches.
+    @Test func fewDistinctValuesStayExactPastTheLimit() {
+        var s = schema()
+        s.drift.exactLimit = 1000
+        var large = s
+        large.drift.exactLimit = 1_000_000
+        var ref = "id,x,kind,code\n", cur = ref
+        for i in 0..<5000 {
+            ref += "\(i),\(Double((i * 7919) % 1000) / 100),a,\n"
+            cur += "\(i),\(Double((i * 104729) % 700) / 80),a,\n"
+        }
+        let counted = DriftAnalysis.compare(reference: validate(ref, schema: s), current: validate(cur, schema: s))
+        let exact = DriftAnalysis.compare(reference: validate(ref, schema: large), current: validate(cur, schema: large))
+        let ks = counted.first { $0.test == "ks" }!
+        #expect(ks.method.hasPrefix("exact"))
+        #expect(ks.statistic > 0.05)
+        #expect(counted == exact)
     }
 }
 
@@ -177,7 +198,10 @@ import Foundation
         #expect(batched.count == values.count)
     }
 
-    @Test func gridCountsMatchBinarySearchBinning() {
+    /// Continuous values from the start, or first 30,000 values of 100 distinct ones (counted,
+    /// past the limit) and then continuous ones (the counts become the grid at once).
+    @Test(arguments: [0, 30_000])
+    func gridCountsMatchBinarySearchBinning(countedFirst: Int) {
         var state: UInt64 = 7
         func next() -> Double {
             state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -185,9 +209,9 @@ import Foundation
         }
         var sample = NumericSample(limit: 10_000)
         var all: [Double] = []
-        for _ in 0..<300_000 {
+        for i in 0..<300_000 {
             let v = next() * 10
-            let x = v * v * v - 50
+            let x = i < countedFirst ? (v * 10).rounded(.down) : v * v * v - 50
             sample.add(x)
             all.append(x)
         }

@@ -22,15 +22,14 @@ public enum DriftAnalysis {
 
     static func numeric(_ name: String, _ ref: NumericSample, _ cur: NumericSample, _ s: DataSchema.DriftSettings) -> [ValidationReport.Drift] {
         // PSI on bins cut at the reference's quantiles.
-        let psiEdges = ref.isExact ? NumericSample.quantileEdges(ref.values, bins: s.bins)
-                                   : thin(ref.edges ?? [], to: s.bins)
+        let psiEdges = ref.isExact ? ref.exactQuantileEdges(bins: s.bins) : thin(ref.edges ?? [], to: s.bins)
         let (refBins, curBins) = (binCounts(ref, psiEdges), binCounts(cur, psiEdges))
         let psi = DriftStatistics.psi(reference: refBins, current: curBins)
 
         let d: Double
         let method: String
         if ref.isExact, cur.isExact {
-            d = DriftStatistics.ksStatistic(ref.values, cur.values)
+            d = NumericSample.exactKSStatistic(ref, cur)
             method = "exact"
         } else {
             let points = ref.isExact ? cur.gridEdges() : ref.gridEdges()
