@@ -100,21 +100,42 @@ import SluiceTestSupport
     @Test(arguments: Backend.allCases) func aRunLockIsHeldUntilItsOwnerLetsGo(_ backend: Backend) throws {
         let fixture = try StoreFixture(backend)
         let mine = try fixture.open(), theirs = try fixture.open()
-        var lock: HeldLock? = try mine.claimRun(7)
-        #expect(try theirs.isRunOwned(7) && mine.isRunOwned(7))
-        #expect(try mine.tryLock(.run(7)) == nil)  // held once, even by its own process
-        #expect(try !theirs.isRunOwned(8))
-        #expect(throws: RunStore.StoreError.self) { _ = try theirs.claimRun(7) }
+        let id = try newRun(mine).id!
+        var lock: HeldLock? = try mine.claimRun(id)
+        #expect(try theirs.isRunOwned(id) && mine.isRunOwned(id))
+        #expect(try mine.tryLock(.run(id)) == nil)  // held once, even by its own process
+        #expect(try !theirs.isRunOwned(id + 1))
+        #expect(throws: RunStore.StoreError.self) { _ = try theirs.claimRun(id) }
         var inputs = try theirs.tryLock(.stageInputs(repository: "iris", cacheKey: "k"))
         #expect(inputs != nil)
         #expect(try mine.tryLock(.stageInputs(repository: "iris", cacheKey: "k")) == nil)
         #expect(try mine.tryLock(.stageInputs(repository: "iris", cacheKey: "other")) != nil)
         lock = nil
         inputs = nil
-        #expect(try !theirs.isRunOwned(7))
-        #expect(try theirs.claimRun(7).name == .run(7))
+        #expect(try !theirs.isRunOwned(id))
+        #expect(try theirs.claimRun(id).name == .run(id))
         #expect(try mine.tryLock(.stageInputs(repository: "iris", cacheKey: "k")) != nil)
         _ = (lock, inputs)
+    }
+
+    /// A run another controller took over while this one was paused between queuing and claiming
+    /// it (recovered as left behind: interrupted and retried) is refused, with the reason; the
+    /// retry is claimed as any queued run.
+    @Test(arguments: Backend.allCases) func aRunAnotherControllerRecoveredIsNotClaimed(_ backend: Backend) throws {
+        let fixture = try StoreFixture(backend)
+        let paused = try fixture.open(), leader = try fixture.open()
+        let queued = try newRun(paused)
+        let recovered = try leader.recoverInterrupted(isOwned: { _ in false }, queuedBefore: 5, now: 6)
+        let retry = try #require(recovered.first?.retry)
+        do {
+            _ = try paused.claimRun(queued.id!)
+            Issue.record("a run recovered by another controller was claimed")
+        } catch {
+            #expect(error.description.contains("run \(queued.id!) is interrupted, not queued: another controller took it over"), "\(error)")
+        }
+        #expect(try !leader.isRunOwned(queued.id!), "the refused claim let go of the run")
+        #expect(try paused.claimRun(retry.id!).name == .run(retry.id!))
+        #expect(try paused.run(queued.id!)?.status == .interrupted)
     }
 
     /// A lock session cut from the database (its backend terminated, as a network cut or a
@@ -123,15 +144,16 @@ import SluiceTestSupport
         let fixture = try StoreFixture(.postgres)
         let mine = try fixture.open(), theirs = try fixture.open()
         let server = try #require(fixture.server), database = try #require(fixture.database)
-        let lock = try mine.claimRun(7)
+        let id = try newRun(mine).id!
+        let lock = try mine.claimRun(id)
         let ended = try server.psql("""
-            SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7 AND objsubid = 2
+            SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_locks WHERE locktype = 'advisory' AND objid = \(id) AND objsubid = 2
             """, database: database.database)
         #expect(ended.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
-        #expect(try !theirs.isRunOwned(7))
+        #expect(try !theirs.isRunOwned(id))
         #expect(try mine.tryLock(.stageInputs(repository: "iris", cacheKey: "next stage")) != nil)
-        #expect(try theirs.isRunOwned(7))
-        #expect(throws: RunStore.StoreError.self) { _ = try theirs.claimRun(7) }
+        #expect(try theirs.isRunOwned(id))
+        #expect(throws: RunStore.StoreError.self) { _ = try theirs.claimRun(id) }
         withExtendedLifetime(lock) {}
     }
 
@@ -142,10 +164,11 @@ import SluiceTestSupport
         let fixture = try StoreFixture(.postgres)
         let store = try fixture.open()
         let server = try #require(fixture.server), database = try #require(fixture.database)
-        let lock = try store.claimRun(9)
+        let id = try newRun(store).id!
+        let lock = try store.claimRun(id)
         let holder = try server.psql("""
             SELECT application_name FROM pg_stat_activity WHERE datname = current_database()
-              AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 9 AND objsubid = 2)
+              AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = \(id) AND objsubid = 2)
             """, database: database.database)
         #expect(holder == "sluice locks\n", "the lock session, by its name: '\(holder)'")
         let session = try #require(store.database as? PostgresStoreDatabase).locks

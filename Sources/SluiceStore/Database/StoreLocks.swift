@@ -34,9 +34,17 @@ public final class HeldLock: Sendable {
 }
 
 extension RunStore {
-    /// Claims run `id` for this process; throws when another holds it.
+    /// Claims queued run `id` for this process; throws when another holds it, or when it is no
+    /// longer queued: a controller paused between queuing a run and claiming it (a stopped VM, a
+    /// long GC pause) may find that the next leader took the run for left behind meanwhile,
+    /// marked it interrupted and retried it; running it too would run the commit twice.
     public func claimRun(_ id: Int64) throws(StoreError) -> HeldLock {
         guard let lock = try tryLock(.run(id)) else { throw StoreError(description: "run \(id) is already being run by another process") }
+        guard let run = try run(id) else { throw StoreError(description: "run \(id) is not in the run store (\(path))") }
+        guard run.status == .queued else {
+            throw StoreError(description: "run \(id) is \(run.status.rawValue), not queued: another controller took it over"
+                             + (run.message.map { " (\($0))" } ?? "") + "; it is not run again here")
+        }
         return lock
     }
 
