@@ -151,6 +151,27 @@ import Foundation
     }
 }
 
+@Suite struct NullTextsTests {
+    /// The length and first-byte filters only speed the check up: every text is null exactly
+    /// when it is one of the null texts, whatever its length or first byte (non-ASCII included).
+    @Test func matchesExactlyTheNullTexts() {
+        let nulls = ["", "NA", "null", "∅", "n/a", "N/A", "a null text longer than eight bytes", "é"]
+        let table = NullTexts(nulls)
+        var random = SeededRandom(seed: 5)
+        let alphabet = Array("NAnul/∅é a-0.5".utf8)
+        var texts = nulls + ["N", "NAN", "nul", "nulls", "∅∅", "0.53", "-12", "a null text longer than eight byteS", "\u{00}"]
+        for _ in 0..<20_000 { texts.append(random.text(of: alphabet, upTo: 6)) }
+        let known = Set(nulls.map { Array($0.utf8) })
+        var wrong: [String] = []
+        for text in texts {
+            let bytes = Array(text.utf8)
+            let isNull = bytes.withUnsafeBufferPointer { table.mayMatch($0) && table.matches($0) }
+            if isNull != known.contains(bytes) { wrong.append(text) }
+        }
+        #expect(wrong.isEmpty, "\(wrong.prefix(10))")
+    }
+}
+
 @Suite struct RadixSortTests {
     @Test func sortsLikeTheStandardLibraryIncludingNegativesZerosAndInfinities() {
         var state: UInt64 = 42

@@ -149,7 +149,7 @@ public struct DataValidator {
     @inline(__always)
     private mutating func field(_ c: Int, _ value: UnsafeBufferPointer<UInt8>?, line: Int) {
         let rule = rules[c]
-        guard let b = value, !(nulls.mayMatch(b.count) && nulls.matches(b)) else {
+        guard let b = value, !(nulls.mayMatch(b) && nulls.matches(b)) else {
             if !rule.nullable, !profileOnly { fail(c, "nullable", line: line, value: nil) }
             return
         }
@@ -307,23 +307,31 @@ final class NumericBatch {
     }
 }
 
-/// The texts read as null. Most fields are ruled out by their length alone (a bit per length);
-/// a text of up to eight bytes is compared as one word. (A separate small type: calling a method
-/// of the large validator from its mutating per-field path made Swift copy the whole validator
-/// for each field.)
+/// The texts read as null. Most fields are ruled out by their length and first byte alone (a
+/// bit per length, a bit per byte: a number starts with a digit or a sign, and "NA" and "null"
+/// do not); a text of up to eight bytes is compared as one word. (A separate small type:
+/// calling a method of the large validator from its mutating per-field path made Swift copy
+/// the whole validator for each field.)
 struct NullTexts {
     /// Bit n set: some null text has n bytes (n < 64; longer ones are checked one by one).
     private let lengths: UInt64
+    /// Bit c set (in the low half for c < 128, else the high): some null text starts with byte c.
+    private let firstLow: UInt128
+    private let firstHigh: UInt128
     /// Null texts of up to eight bytes, packed into a word each (with their length).
     private let short: [(length: Int, word: UInt64)]
     private let long: [[UInt8]]
 
     init(_ texts: [String]) {
         var lengths: UInt64 = 0
+        var firstLow: UInt128 = 0, firstHigh: UInt128 = 0
         var short: [(length: Int, word: UInt64)] = [], long: [[UInt8]] = []
         for text in texts {
             let bytes = Array(text.utf8)
             if bytes.count < 64 { lengths |= 1 << UInt64(bytes.count) }
+            if let c = bytes.first {
+                if c < 128 { firstLow |= 1 << UInt128(c) } else { firstHigh |= 1 << UInt128(c - 128) }
+            }
             if bytes.count <= 8 {
                 short.append((bytes.count, bytes.withUnsafeBufferPointer { $0.baseAddress.map { ByteKey.packed($0, bytes.count) } ?? 0 }))
             } else {
@@ -331,14 +339,22 @@ struct NullTexts {
             }
         }
         self.lengths = lengths
+        self.firstLow = firstLow
+        self.firstHigh = firstHigh
         self.short = short
         self.long = long
     }
 
-    /// Whether some null text has this length (inlined into the per-field path: most fields stop here).
+    /// Whether some null text has this length and first byte (inlined into the per-field path:
+    /// most fields stop here).
     @inline(__always)
-    func mayMatch(_ length: Int) -> Bool {
-        length < 64 ? lengths >> UInt64(length) & 1 != 0 : !long.isEmpty
+    func mayMatch(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = b.count
+        guard n < 64 else { return !long.isEmpty }
+        guard lengths >> UInt64(n) & 1 != 0 else { return false }
+        guard n > 0, let p = b.baseAddress else { return true }
+        let c = p[0]
+        return (c < 128 ? firstLow >> UInt128(c) : firstHigh >> UInt128(c & 127)) & 1 != 0
     }
 
     @inline(__always)
