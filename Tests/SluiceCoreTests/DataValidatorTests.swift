@@ -219,6 +219,26 @@ import Foundation
         #expect(batched.count == values.count)
     }
 
+    /// An id column comes in order: past the distinct limit it is kept in that order (no sort
+    /// needed at the end), and a value out of order anywhere after still gets it sorted.
+    @Test(arguments: [nil, 100, 2047, 2048, 2100, 4999])
+    func valuesInOrderPastTheDistinctLimit(outOfOrderAt: Int?) {
+        var values = (0..<5000).map { Double($0) / 4 }
+        if let i = outOfOrderAt { values[i] = -1 }
+        var sample = NumericSample(limit: 10_000)
+        values.withUnsafeBufferPointer { all in
+            var start = 0
+            while start < all.count {
+                let end = min(all.count, start + 700)
+                sample.add(contentsOf: UnsafeBufferPointer(rebasing: all[start..<end]))
+                start = end
+            }
+        }
+        sample.finish()
+        #expect(sample.values == values.sorted())
+        #expect(sample.isExact && sample.count == 5000)
+    }
+
     /// Continuous values from the start, or first 30,000 values of 100 distinct ones (counted,
     /// past the limit) and then continuous ones (the counts become the grid at once).
     @Test(arguments: [0, 30_000])

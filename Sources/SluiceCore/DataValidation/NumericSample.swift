@@ -19,7 +19,9 @@ public struct NumericSample: Sendable {
     private var grid = GridIndex(edges: [])
     private var gridCounts: [Int] = []
     public private(set) var count = 0
+    /// Whether every value so far came in ascending order (then `finish()` need not sort them).
     private var sorted = true
+    private var lastValue = -Double.infinity
 
     public init(limit: Int) {
         self.limit = limit
@@ -58,6 +60,7 @@ public struct NumericSample: Sendable {
         var k = 0
         if mode == .counted {
             k = valueCounts.add(batch)
+            noteOrder(UnsafeBufferPointer(rebasing: batch[0..<k]))
             count += k
             guard k < batch.count else { return }
             leaveCountedMode()
@@ -65,14 +68,7 @@ public struct NumericSample: Sendable {
         if mode == .exact {
             // Up to one value past the limit (which switches to the grid) at once.
             let taken = UnsafeBufferPointer(rebasing: batch[k..<min(batch.count, k + limit + 1 - exactValues.count)])
-            if sorted, !taken.isEmpty {
-                if let last = exactValues.last, taken[0] < last { sorted = false }
-                var i = 1
-                while sorted, i < taken.count {
-                    if taken[i] < taken[i - 1] { sorted = false }
-                    i += 1
-                }
-            }
+            noteOrder(taken)
             exactValues.append(contentsOf: taken)
             count += taken.count
             k += taken.count
@@ -86,11 +82,32 @@ public struct NumericSample: Sendable {
         }
     }
 
+    /// Clears `sorted` at the first value below the one before it (values after that are not looked at).
+    private mutating func noteOrder(_ values: UnsafeBufferPointer<Double>) {
+        guard sorted, let first = values.first else { return }
+        if first < lastValue {
+            sorted = false
+            return
+        }
+        for i in values.indices.dropFirst() where values[i] < values[i - 1] {
+            sorted = false
+            return
+        }
+        lastValue = values[values.count - 1]
+    }
+
     /// The column has too many distinct values to count: what was counted becomes the exact
-    /// sample (already sorted), or the grid when it is past the limit already.
+    /// sample, or the grid when it is past the limit already.
     private mutating func leaveCountedMode() {
+        defer { valueCounts = ValueCounts() }
+        guard sorted || valueCounts.total > limit else {
+            // Values that came in no order are sorted once, at the end, with the rest.
+            mode = .exact
+            exactValues.reserveCapacity(limit + 1)
+            valueCounts.appendValues(to: &exactValues)
+            return
+        }
         let counted = valueCounts.runs()
-        valueCounts = ValueCounts()
         if counted.count > limit {
             let e = Self.quantileEdges(count: counted.count, bins: Self.gridBins, element: counted.element(at:))
             grid = GridIndex(edges: e)
@@ -107,8 +124,7 @@ public struct NumericSample: Sendable {
             // Room for the whole exact sample at once: growing by doubling copied every value
             // about once more and touched twice the pages (only what is written is resident).
             exactValues.reserveCapacity(limit + 1)
-            exactValues.append(contentsOf: counted.expanded())
-            sorted = true
+            exactValues.append(contentsOf: counted.expanded())  // in order: they came in order
         }
     }
 

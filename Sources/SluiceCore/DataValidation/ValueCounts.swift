@@ -18,6 +18,7 @@ struct ValueCounts: Sendable {
     mutating func add(_ values: UnsafeBufferPointer<Double>) -> Int {
         guard !overflowed else { return 0 }
         var done = 0
+        defer { total += done }
         while done < values.count {
             // One pass over the table's memory until the table must grow (or cannot).
             let (reached, full) = countUntilFull(values, from: done)
@@ -60,16 +61,35 @@ struct ValueCounts: Sendable {
         return result
     }
 
+    /// The number of values counted.
+    private(set) var total = 0
+
+    /// Appends each value counted as often as it was counted, in no particular order.
+    func appendValues(to values: inout [Double]) {
+        for s in 0..<capacity where table[2 * s] != 0 {
+            values.append(contentsOf: repeatElement(Double(bitPattern: table[2 * s] &- 1), count: Int(truncatingIfNeeded: table[2 * s + 1])))
+        }
+    }
+
     /// The distinct values counted, ascending, with their counts (before it overflowed, if it did).
     func runs() -> SortedRuns {
-        var distinct: [(value: Double, count: Int)] = []
-        distinct.reserveCapacity(used)
+        // Sorted as unsigned keys that keep the order of doubles (negatives flip every bit, the
+        // others the sign bit; -0.0 comes before 0.0, as in the radix sort), then each key's
+        // count found again in the table: cheaper than sorting (value, count) pairs by a closure.
+        var ordered: [UInt64] = []
+        ordered.reserveCapacity(used)
         for s in 0..<capacity where table[2 * s] != 0 {
-            distinct.append((Double(bitPattern: table[2 * s] &- 1), Int(truncatingIfNeeded: table[2 * s + 1])))
+            let bits = table[2 * s] &- 1
+            ordered.append(bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63))
         }
-        // Equal values (-0.0 and 0.0) by bit pattern, as the radix sort orders them.
-        distinct.sort { $0.value < $1.value || ($0.value == $1.value && $0.value.sign == .minus && $1.value.sign == .plus) }
-        return SortedRuns(distinct)
+        ordered.sort()
+        let shift = UInt64(64 - capacity.trailingZeroBitCount)
+        return SortedRuns(ordered.map { ordered in
+            let bits = ordered & (1 << 63) != 0 ? ordered & ~(1 << 63) : ~ordered
+            var slot = Self.slot(bits &+ 1, shift)
+            while table[2 * slot] != bits &+ 1 { slot = (slot + 1) & (capacity - 1) }
+            return (Double(bitPattern: bits), Int(truncatingIfNeeded: table[2 * slot + 1]))
+        })
     }
 
     @inline(__always)
