@@ -104,5 +104,11 @@ import SluiceTestSupport
         } throws: { error in
             "\(error)".contains("schemas/s.yaml:2:14: error: unknown type 'numbr'") && "\(error)".contains("did you mean 'number'")
         }
+        // A limit that would reserve memory the machine does not have is refused where it is written.
+        #expect {
+            _ = try run(dir, reference: nil, current: "a\n1\n", schema: "columns:\n  a: { type: number }\ndrift:\n  exact-limit: 1000000000000\n")
+        } throws: { error in
+            "\(error)".contains("schemas/s.yaml:4:16: error: 'drift.exact-limit' must be at most 10000000")
+        }
     }
 }

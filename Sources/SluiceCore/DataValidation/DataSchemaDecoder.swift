@@ -5,6 +5,9 @@ public enum DataSchemaDecoder {
     public static let columnKeys = ["type", "nullable", "min", "max", "allowed", "pattern", "unique", "drift"]
     public static let rowsKeys = ["min", "max"]
     public static let driftKeys = ["psi", "ks", "chi2-p-value", "bins", "exact-limit"]
+    /// The largest `drift.exact-limit` (80 MB of values per numeric column) and `drift.bins`.
+    public static let maxExactLimit = 10_000_000
+    public static let maxBins = 10_000
 
     public static func decode(_ root: Node, file: String) -> (schema: DataSchema?, diagnostics: [Diagnostic]) {
         var reader = NodeReader()
@@ -134,6 +137,10 @@ public enum DataSchemaDecoder {
             case "bins", "exact-limit":
                 guard let n = reader.int(value, what: "'drift.\(key)'") else { continue }
                 if n < 2 { reader.error(value, "'drift.\(key)' must be at least 2") ; continue }
+                // Bounded: an exact sample reserves room for `exact-limit` values per column, and
+                // the grid's index holds fewer than 65,535 edges.
+                let most = key == "bins" ? maxBins : maxExactLimit
+                if n > most { reader.error(value, "'drift.\(key)' must be at most \(most)"); continue }
                 if key == "bins" { settings.bins = n } else { settings.exactLimit = n }
             default: break
             }

@@ -12,6 +12,8 @@ struct ValueCounts: Sendable {
     private var capacity = 64
     private var used = 0
     private(set) var overflowed = false
+    /// The number of values counted.
+    private(set) var total = 0
 
     /// Counts values from the start of `values` until one would be more than `limit` distinct
     /// values (`overflowed`); returns how many were counted (all of them unless it overflowed).
@@ -60,9 +62,6 @@ struct ValueCounts: Sendable {
         self.used = used
         return result
     }
-
-    /// The number of values counted.
-    private(set) var total = 0
 
     /// Appends each value counted as often as it was counted, in no particular order.
     func appendValues(to values: inout [Double]) {
