@@ -111,19 +111,26 @@ import Foundation
         #expect(byTest["kind.psi"]?.verdict == .fail)
     }
 
-    @Test func largeSamplesSwitchToAGridAndStayClose() {
-        var s = schema()
-        s.drift.exactLimit = 1000
-        var small = s
-        small.drift.exactLimit = 1_000_000
+    /// Drift of column x between two 5,000-row files, x = (i·7919 mod refLevels) / refScale and
+    /// (i·104729 mod curLevels) / curScale, with `exact-limit` 1,000 and with 1,000,000.
+    func driftAtTwoLimits(ref refLevels: Int, _ refScale: Double, current curLevels: Int, _ curScale: Double)
+        -> (limited: [ValidationReport.Drift], unlimited: [ValidationReport.Drift]) {
+        var limited = schema()
+        limited.drift.exactLimit = 1000
+        var unlimited = limited
+        unlimited.drift.exactLimit = 1_000_000
         var ref = "id,x,kind,code\n", cur = ref
-        // 5,000 distinct values: too many to count, so past 1,000 values the sample is a grid.
         for i in 0..<5000 {
-            ref += "\(i),\(Double((i * 7919) % 5000) / 500),a,\n"
-            cur += "\(i),\(Double((i * 104729) % 5000) / 550),a,\n"
+            ref += "\(i),\(Double((i * 7919) % refLevels) / refScale),a,\n"
+            cur += "\(i),\(Double((i * 104729) % curLevels) / curScale),a,\n"
         }
-        let gridded = DriftAnalysis.compare(reference: validate(ref, schema: s), current: validate(cur, schema: s))
-        let exact = DriftAnalysis.compare(reference: validate(ref, schema: small), current: validate(cur, schema: small))
+        return (DriftAnalysis.compare(reference: validate(ref, schema: limited), current: validate(cur, schema: limited)),
+                DriftAnalysis.compare(reference: validate(ref, schema: unlimited), current: validate(cur, schema: unlimited)))
+    }
+
+    /// 5,000 distinct values: too many to count, so past 1,000 values the sample is a grid.
+    @Test func largeSamplesSwitchToAGridAndStayClose() {
+        let (gridded, exact) = driftAtTwoLimits(ref: 5000, 500, current: 5000, 550)
         let g = gridded.first { $0.test == "ks" }!, e = exact.first { $0.test == "ks" }!
         #expect(g.method.contains("grid points"))
         #expect(e.method.hasPrefix("exact"))
@@ -133,17 +140,7 @@ import Foundation
     /// A column of few distinct values is counted, not kept: its statistics stay exact however
     /// far past the exact limit it grows, and equal those of a limit it never reaches.
     @Test func fewDistinctValuesStayExactPastTheLimit() {
-        var s = schema()
-        s.drift.exactLimit = 1000
-        var large = s
-        large.drift.exactLimit = 1_000_000
-        var ref = "id,x,kind,code\n", cur = ref
-        for i in 0..<5000 {
-            ref += "\(i),\(Double((i * 7919) % 1000) / 100),a,\n"
-            cur += "\(i),\(Double((i * 104729) % 700) / 80),a,\n"
-        }
-        let counted = DriftAnalysis.compare(reference: validate(ref, schema: s), current: validate(cur, schema: s))
-        let exact = DriftAnalysis.compare(reference: validate(ref, schema: large), current: validate(cur, schema: large))
+        let (counted, exact) = driftAtTwoLimits(ref: 1000, 100, current: 700, 80)
         let ks = counted.first { $0.test == "ks" }!
         #expect(ks.method.hasPrefix("exact"))
         #expect(ks.statistic > 0.05)
