@@ -36,7 +36,7 @@ public final class HeldLock: Sendable {
 extension RunStore {
     /// Claims queued run `id` for this process; throws when another holds it, or when it is no
     /// longer queued: a controller paused between queuing a run and claiming it (a stopped VM, a
-    /// long GC pause) may find that the next leader took the run for left behind meanwhile,
+    /// starved process) may find that the next leader took the run for left behind meanwhile,
     /// marked it interrupted and retried it; running it too would run the commit twice.
     public func claimRun(_ id: Int64) throws(StoreError) -> HeldLock {
         guard let lock = try tryLock(.run(id)) else { throw StoreError(description: "run \(id) is already being run by another process") }
