@@ -100,32 +100,36 @@ public struct NumericSample: Sendable {
     /// sample, or the grid when it is past the limit already.
     private mutating func leaveCountedMode() {
         defer { valueCounts = ValueCounts() }
-        guard sorted || valueCounts.total > limit else {
-            // Values that came in no order are sorted once, at the end, with the rest.
-            mode = .exact
-            exactValues.reserveCapacity(limit + 1)
-            valueCounts.appendValues(to: &exactValues)
-            return
-        }
-        let counted = valueCounts.runs()
-        if counted.count > limit {
+        if valueCounts.total > limit {
+            let counted = valueCounts.runs()
             let e = Self.quantileEdges(count: counted.count, bins: Self.gridBins, element: counted.element(at:))
-            grid = GridIndex(edges: e)
-            mode = .gridded
+            let index = GridIndex(edges: e)
             var counts = [Int](repeating: 0, count: e.count + 1)
             var previous = 0
             for (value, upTo) in zip(counted.values, counted.cumulative) {
-                counts[grid.bin(of: value)] += upTo - previous
+                counts[index.bin(of: value)] += upTo - previous
                 previous = upTo
             }
-            gridCounts = counts
-        } else {
-            mode = .exact
-            // Room for the whole exact sample at once: growing by doubling copied every value
-            // about once more and touched twice the pages (only what is written is resident).
-            exactValues.reserveCapacity(limit + 1)
-            exactValues.append(contentsOf: counted.expanded())  // in order: they came in order
+            useGrid(index, counts: counts)
+            return
         }
+        mode = .exact
+        // Room for the whole exact sample at once: growing by doubling copied every value
+        // about once more and touched twice the pages (only what is written is resident).
+        exactValues.reserveCapacity(limit + 1)
+        if sorted {
+            exactValues.append(contentsOf: valueCounts.runs().expanded())  // they came in order: kept so
+        } else {
+            valueCounts.appendValues(to: &exactValues)  // sorted once, at the end, with the rest
+        }
+    }
+
+    /// Grid mode from here on, with these counts per bin.
+    private mutating func useGrid(_ index: GridIndex, counts: [Int]) {
+        grid = index
+        gridCounts = counts
+        mode = .gridded
+        exactValues = []
     }
 
     /// Edges for a grid: this sample's own if gridded, else its quantiles.
@@ -178,10 +182,7 @@ public struct NumericSample: Sendable {
             while bin < e.count, e[bin] < v { bin += 1 }
             counts[bin] += 1
         }
-        grid = GridIndex(edges: e)
-        mode = .gridded
-        gridCounts = counts
-        exactValues = []
+        useGrid(GridIndex(edges: e), counts: counts)
     }
 
     /// Number of values <= x. Exact in counted and exact mode; in grid mode exact at the edges.

@@ -11,7 +11,7 @@ struct ValueCounts: Sendable {
     private var table = [UInt64](repeating: 0, count: 2 * 64)
     private var capacity = 64
     private var used = 0
-    private(set) var overflowed = false
+    private var overflowed = false
     /// The number of values counted.
     private(set) var total = 0
 
